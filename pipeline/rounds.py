@@ -1,0 +1,122 @@
+"""A round: its id, its round.yml, and the checks made before anything runs.
+
+round.yml (in data/raw/<round>/):
+
+    title: 2021年全区重大项目建设集中督查
+    as_of: 2021-11-30          # 数据截至日期
+    units: [银川市, 石嘴山市, …]
+    previous: 2021-09          # optional: the previous round's id
+    start_rate_base: new       # optional: new (default) or all
+    behind_margin_pp: 20       # optional: points behind 时间进度 that put a project on the list
+    sample: true               # optional: the round is fictional sample data
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from pipeline import config
+
+ROUND_FILE = "round.yml"
+_ROUND_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.\-]{0,63}$")
+KNOWN_KEYS = {"title", "as_of", "units", "previous", "start_rate_base", "behind_margin_pp", "sample"}
+START_RATE_BASES = {"new", "all"}
+
+
+class RoundError(ValueError):
+    """A round that cannot run; the message (Chinese) says what to fix."""
+
+
+@dataclass(frozen=True)
+class Round:
+    id: str
+    title: str
+    as_of: dt.date
+    units: tuple[str, ...]
+    raw_dir: Path
+    previous: str | None = None
+    start_rate_base: str = "new"
+    behind_margin_pp: float = 20.0
+    sample: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def year(self) -> int:
+        return self.as_of.year
+
+
+def check_round_id(round_id: str) -> str:
+    """A round id is a plain folder name such as 2021-12: no path separators, no '..'."""
+    if not isinstance(round_id, str) or not _ROUND_ID.match(round_id) or ".." in round_id:
+        raise RoundError(
+            f"轮次编号“{round_id}”不合法：只能使用字母、数字、“-”“_”“.”，不能含路径分隔符或“..”，例如 2021-12。"
+        )
+    return round_id
+
+
+def load_round(round_id: str, root: Path | None = None) -> Round:
+    """Read and check data/raw/<round_id>/round.yml; raise RoundError with a Chinese message."""
+    check_round_id(round_id)
+    raw_dir = config.raw_round_dir(round_id, root)
+    if not raw_dir.is_dir():
+        raise RoundError(f"找不到轮次文件夹 {raw_dir}：请把本轮报表放在 data/raw/{round_id}/ 下。")
+    path = raw_dir / ROUND_FILE
+    if not path.is_file():
+        raise RoundError(f"轮次文件夹 {raw_dir} 中缺少 {ROUND_FILE}：请按 README 的示例填写标题、数据截至日期和报送单位。")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise RoundError(f"{path} 无法解析（{type(exc).__name__}）：请检查缩进、冒号和引号，并以 UTF-8 保存。") from None
+    if not isinstance(data, dict):
+        raise RoundError(f"{path} 的内容应为“键: 值”的形式。")
+    return parse_round(round_id, data, raw_dir)
+
+
+def parse_round(round_id: str, data: dict, raw_dir: Path) -> Round:
+    where = f"{raw_dir.name}/{ROUND_FILE}"
+    unknown = sorted(set(map(str, data)) - KNOWN_KEYS)
+    if unknown:
+        raise RoundError(f"{where} 中有无法识别的设置项：{'、'.join(unknown)}。可用的设置项：{'、'.join(sorted(KNOWN_KEYS))}。")
+    as_of = _as_date(data.get("as_of"), where)
+    units = data.get("units")
+    if not isinstance(units, list) or not units or not all(isinstance(u, str) and u.strip() for u in units):
+        raise RoundError(f"{where} 中 units（应报送单位）缺失或为空：请列出本轮应报送的单位，如 [银川市, 石嘴山市]。")
+    if len(set(units)) != len(units):
+        raise RoundError(f"{where} 中 units 有重复的单位名称，请删除重复项。")
+    previous = data.get("previous")
+    if previous is not None:
+        previous = check_round_id(str(previous))
+    base = str(data.get("start_rate_base", "new"))
+    if base not in START_RATE_BASES:
+        raise RoundError(f"{where} 中 start_rate_base 只能是 new（续建项目不计入开工率分母）或 all。")
+    margin = data.get("behind_margin_pp", 20)
+    if not isinstance(margin, (int, float)) or isinstance(margin, bool) or not 0 <= margin <= 100:
+        raise RoundError(f"{where} 中 behind_margin_pp 应为 0 到 100 之间的数字（百分点）。")
+    return Round(
+        id=round_id,
+        title=str(data.get("title") or f"{round_id} 督查"),
+        as_of=as_of,
+        units=tuple(u.strip() for u in units),
+        raw_dir=raw_dir,
+        previous=previous,
+        start_rate_base=base,
+        behind_margin_pp=float(margin),
+        sample=bool(data.get("sample", False)),
+    )
+
+
+def _as_date(value: object, where: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise RoundError(f"{where} 中 as_of（数据截至日期）缺失或不是有效日期：请写成 2021-11-30 的形式。")
