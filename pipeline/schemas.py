@@ -240,3 +240,39 @@ def load_aliases(path: Path | None = None) -> AliasTable:
 
 def _has_column(kind: str, column: str) -> bool:
     return kind in RETURN_KINDS and any(c.name == column for c in RETURN_KINDS[kind].columns)
+
+
+# 主要指标情况表: the indicators the report quotes. Canonical name -> other ways
+# units write it. The indicators stage looks rows up by canonical name; the
+# cleaner maps the synonyms onto it.
+KNOWN_INDICATORS: dict[str, tuple[str, ...]] = {
+    "中央预算内资金": ("争取中央预算内资金", "中央预算内投资"),
+    "预算内统筹资金": ("自治区预算内统筹资金", "安排预算内统筹资金"),
+    "重点产业奖励资金": ("九大重点产业奖励资金", "设立奖励资金"),
+    "已批准用地项目": ("批准用地项目",),
+    "通过用地预审项目": ("用地预审项目",),
+    "新增供地": ("新增供应土地", "新增供地面积"),
+    "奖励资金兑现": ("兑现奖励资金", "考核奖励资金"),
+    "企业更新改造投资": ("企业技术改造投资", "技改投资"),
+    "招商引资到位资金": ("本年招商引资到位资金",),
+    "谋划储备项目": ("谋划项目", "储备项目", "谋划储备项目数"),
+    "谋划储备项目总投资": ("储备项目总投资", "谋划项目总投资"),
+    "谋划项目大类": ("谋划项目类别",),
+    "营商环境改革措施方面": ("营商环境政策措施方面",),
+    "营商环境改革措施条数": ("营商环境改革措施", "营商环境政策措施条数"),
+}
+
+# 工作举措与典型做法: the report subsection a practice is quoted in. Canonical
+# section -> other ways units write the 板块.
+PRACTICE_SECTIONS: dict[str, tuple[str, ...]] = {
+    "抓项目的意识": ("抓项目意识", "（一）抓项目的意识逐步提高", "压实责任"),
+    "项目推进措施": ("推进措施", "（二）项目推进措施不断优化", "推进机制"),
+    "项目要素保障": ("要素保障", "（三）项目要素保障持续跟进"),
+    "项目谋划招引": ("谋划招引", "招商引资", "项目谋划", "（四）项目谋划招引有序开展"),
+    "十大工程项目": ("十大工程", "（五）“十大工程项目”稳步推进"),
+}
+
+# 九大重点产业 (Ningxia's; a public fact).
+NINE_INDUSTRIES: tuple[str, ...] = (
+    "枸杞", "葡萄酒", "奶产业", "肉牛和滩羊", "电子信息", "新型材料", "绿色食品", "清洁能源", "文化旅游",
+)
