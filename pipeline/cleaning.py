@@ -1,0 +1,672 @@
+"""Cleaning: grids of raw cells to clean tables, the quarantine, the problems and the ledger.
+
+A sheet travels through four steps:
+1. find the header (one row, or two rows with merged cells) and the return kind
+   it belongs to, through the alias table;
+2. give every row below it one role: data, blank, total (合计/小计), footer;
+3. parse every data row's cells by the schema, and validate the row;
+4. keep the row, or quarantine it with its reasons.
+Then, across the round, a project reported twice is kept once and the other
+copy quarantined with the reason. Every data row ends in exactly one place,
+and the ledger counts them per file and sheet.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import readers, schemas
+from pipeline.parsing import (
+    Parsed, is_empty, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
+)
+from pipeline.rounds import Round
+from pipeline.schemas import AliasTable, ReturnKind
+
+ERROR, HINT = "错误", "提示"
+UNKNOWN_UNIT = "未识别单位"
+# How far down a sheet the header may start (title and unit rows come first).
+HEADER_SEARCH_ROWS = 30
+# A 合计 row may differ from the sum of its rows by rounding: at most 1 万元 or
+# 0.05% of the total, whichever is larger.
+TOTAL_TOLERANCE_WAN = 1.0
+TOTAL_TOLERANCE_SHARE = 0.0005
+
+PROVENANCE = ["unit", "file", "sheet", "row"]
+PROVENANCE_LABELS = {"unit": "填报单位", "file": "文件", "sheet": "工作表", "row": "行号"}
+
+_TOTAL = re.compile(r"^(总?合计|总计|小计|全区合计|全市合计|本页合计|合\s*计)[:：]?$")
+_FOOTER = re.compile(r"^(填报单位|填表单位|报送单位|填报人|填表人|联系人|联系电话|审核人|审核|制表人?|单位负责人|负责人|备注|注[:：]|说明|填报日期)")
+_UNIT_ROW = re.compile(r"单位[:：]\s*(万元|亿元|元)")
+_REPORTER = re.compile(r"(?:填报单位|填表单位|报送单位)(?:\(盖章\))?[:：]\s*([^\s:：]+)")
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Problem:
+    """One thing for a unit (or the analyst) to fix. Row is the Excel row number the unit sees."""
+
+    unit: str
+    file: str
+    sheet: str
+    row: int | None
+    column: str
+    value: str
+    problem: str
+    fix: str
+    severity: str = ERROR
+    code: str = ""
+
+
+@dataclass
+class HeaderColumn:
+    index: int
+    written: str  # header text as the unit wrote it, line breaks collapsed
+    row: int  # Excel row number of the header cell
+    column: str | None  # canonical column, None if unknown
+    unit: str | None  # money unit written in the header
+
+
+@dataclass
+class Header:
+    kind: ReturnKind
+    first_row: int  # 0-based index of the first header row
+    last_row: int  # 0-based index of the last header row
+    columns: list[HeaderColumn]
+
+    @property
+    def known(self) -> list[HeaderColumn]:
+        return [c for c in self.columns if c.column]
+
+    @property
+    def missing_required(self) -> list[str]:
+        present = {c.column for c in self.columns}
+        return [name for name in self.kind.required if name not in present]
+
+
+@dataclass
+class SheetResult:
+    records: list[dict] = field(default_factory=list)  # parsed rows, kept or not
+    problems: list[Problem] = field(default_factory=list)
+    ledger: dict = field(default_factory=dict)
+    kind: str | None = None
+
+
+@dataclass
+class RoundResult:
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    problems: pd.DataFrame
+    ledger: pd.DataFrame
+    missing_units: list[str]
+
+
+# --------------------------------------------------------------------------- header
+
+
+def _cell_text(value: Any) -> str:
+    if is_empty(value) and not (isinstance(value, str) and value.strip()):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _written(text: str) -> str:
+    return re.sub(r"\s*[\r\n]+\s*", "", text).strip()
+
+
+def find_header(rows: list[list[Any]], aliases: AliasTable) -> Header | None:
+    """The header of a sheet: the row (or pair of rows) whose cells best match one return kind.
+
+    Two header rows are read together when a group header is merged over
+    sub-headers ("2021年投资" over "计划" and "完成"); each column is then looked
+    up as "group/sub", then "sub", then "group".
+    """
+    best: Header | None = None
+    best_score = (0, 0, 0)
+    for top in range(min(len(rows), HEADER_SEARCH_ROWS)):
+        for height in (1, 2):
+            if top + height > len(rows):
+                continue
+            for kind in schemas.RETURN_KINDS.values():
+                header = _match_header(rows, top, height, kind, aliases)
+                known = {c.column for c in header.known}
+                required_hit = sum(1 for r in kind.required if r in known)
+                # On a tie, the single header row wins: a title row is not a group header.
+                score = (len(known), required_hit, -height)
+                if required_hit and len(known) >= 2 and score > best_score:
+                    best, best_score = header, score
+    return best
+
+
+def _match_header(rows, top: int, height: int, kind: ReturnKind, aliases: AliasTable) -> Header:
+    width = max(len(rows[top + i]) for i in range(height))
+    upper = [_cell_text(v) for v in rows[top]] + [""] * width
+    lower = [_cell_text(v) for v in rows[top + 1]] + [""] * width if height == 2 else [""] * (width * 2)
+    columns, seen, group = [], set(), ""
+    for j in range(width):
+        if upper[j]:
+            group = upper[j]
+        elif not lower[j]:
+            group = ""
+        # A blank upper cell with a sub-header below sits under a merged group header.
+        parent = upper[j] or (group if lower[j] else "")
+        candidates = []
+        if parent and lower[j]:
+            candidates.append((f"{parent}/{lower[j]}", top + 2))
+        if lower[j]:
+            candidates.append((lower[j], top + 2))
+        if upper[j]:
+            candidates.append((upper[j], top + 1))
+        if not candidates:
+            continue
+        column, unit, written, row = None, None, candidates[0][0], candidates[0][1]
+        for text, excel_row in candidates:
+            hit = aliases.lookup(text).get(kind.name)
+            if hit:
+                column, written, row = hit, text, excel_row
+                break
+        for text, _ in candidates:  # a unit may sit in either header row
+            unit = unit or schemas.normalize_header(text)[1]
+        if column in seen:
+            column = None  # a second column with the same meaning is not read twice
+        if column:
+            seen.add(column)
+        columns.append(HeaderColumn(j, _written(written), row, column, unit))
+    return Header(kind=kind, first_row=top, last_row=top + height - 1, columns=columns)
+
+
+def sheet_money_unit(rows: list[list[Any]], header: Header) -> str:
+    """The money unit a sheet states above its header ("单位：亿元"); 万元 if none."""
+    for row in rows[: header.last_row + 1]:
+        for value in row:
+            m = _UNIT_ROW.search(unicodedata.normalize("NFKC", _cell_text(value)))
+            if m:
+                return m.group(1)
+    return "万元"
+
+
+# --------------------------------------------------------------------------- row roles
+
+
+def row_role(values: list[str], header: Header) -> str:
+    """data, blank, total, subtotal, footer or header (a repeated header row)."""
+    filled = [v for v in values if v]
+    if not filled:
+        return "blank"
+    first = unicodedata.normalize("NFKC", filled[0]).replace(" ", "")
+    if _FOOTER.match(first):
+        return "footer"
+    labels = [unicodedata.normalize("NFKC", v).replace(" ", "") for v in filled[:3]]
+    for label in labels:
+        if _TOTAL.match(label):
+            return "subtotal" if label.startswith("小计") else "total"
+    known = header.known
+    if sum(1 for c in known if c.index < len(values) and values[c.index] and _written(values[c.index]) == c.written) >= max(2, len(known) // 2):
+        return "header"
+    meaningful = [c for c in known if c.column != "seq"]
+    if not any(c.index < len(values) and values[c.index] for c in meaningful):
+        return "blank"  # only a 序号 left over from the template
+    return "data"
+
+
+def reporter_in(rows: list[list[Any]]) -> str | None:
+    """The text after 填报单位： in a footer or title line, if any."""
+    for row in rows:
+        for value in row:
+            text = _cell_text(value)
+            if text and ("填报单位" in text or "填表单位" in text or "报送单位" in text):
+                m = _REPORTER.search(unicodedata.normalize("NFKC", text))
+                if m:
+                    return m.group(1)
+    return None
+
+
+def match_unit(text: str | None, units: tuple[str, ...]) -> str | None:
+    """The round unit named in a piece of text: the longest unit name it contains.
+
+    Falls back to the unit's core name (银川 for 银川市, 宁东 for 宁东基地), so
+    "宁东能源化工基地管委会" still reads as 宁东基地.
+    """
+    if not text:
+        return None
+    text = unicodedata.normalize("NFKC", text)
+    hits = [u for u in units if u in text]
+    if not hits:
+        hits = [u for u in units if len(core := re.sub(r"(市|基地|厅|委|局|办)$", "", u)) >= 2 and core in text]
+    return max(hits, key=len) if hits else None
+
+
+# --------------------------------------------------------------------------- values
+
+
+def parse_cell(value: Any, column: schemas.Column, unit: str | None) -> Parsed:
+    if column.type == schemas.MONEY:
+        return parse_money(value, unit)
+    if column.type in (schemas.NUMBER, schemas.SEQ):
+        return parse_number(value) if column.type == schemas.NUMBER else parse_text(value)
+    if column.type == schemas.BOOL:
+        return parse_bool(value)
+    if column.type == schemas.DATE:
+        return parse_date(value)
+    if column.type == schemas.MONTH:
+        return parse_month(value)
+    if column.type == schemas.CHOICE:
+        return parse_choice(value, column.choices, column.label)
+    return parse_text(value)
+
+
+def _canonical_name(text: str | None, table: dict[str, tuple[str, ...]]) -> str | None:
+    """Map a written name onto its canonical form (指标名称, 板块); unknown names stay as written."""
+    if text is None:
+        return None
+    key = unicodedata.normalize("NFKC", text).replace(" ", "")
+    for canonical, synonyms in table.items():
+        forms = {unicodedata.normalize("NFKC", s).replace(" ", "") for s in (canonical, *synonyms)}
+        if key in forms:
+            return canonical
+    return text
+
+
+# Row checks: each returns (column, problem, fix) for a parsed record, or None.
+
+
+def _check_row(record: dict, kind: ReturnKind, as_of) -> list[tuple[str, str, str]]:
+    found = []
+    for name in kind.required:
+        if record.get(name) is None and not record.get(f"_bad_{name}"):
+            label = kind.column(name).label
+            found.append((name, f"{label}未填写", f"请填写{label}" + ("（没有请填0）" if kind.column(name).type == schemas.MONEY else "")))
+    for name in kind.names_of(schemas.MONEY):
+        if (record.get(name) or 0) < 0:
+            found.append((name, "金额为负数", "请填写不小于0的金额"))
+    total, completed = record.get("total_investment"), record.get("completed")
+    if total is not None and completed is not None and completed > total:
+        found.append(("completed", f"累计完成投资（{completed:,.2f}万元）大于总投资（{total:,.2f}万元）",
+                      "请核对累计完成投资和总投资，注意金额单位是否一致"))
+    for name in kind.names_of(schemas.DATE):
+        day = record.get(name)
+        if day is not None and day > as_of and name != "milestone_date":
+            found.append((name, f"{kind.column(name).label}（{day:%Y年%m月%d日}）晚于数据截至日期（{as_of:%Y年%m月%d日}）",
+                          "请核对日期；尚未发生的请不要填写"))
+    if kind.name == "fai" and record.get("cum_value") is None and record.get("yoy_pct") is None:
+        found.append(("cum_value", "累计完成额和累计增速都未填写", "请至少填写其中一项"))
+    return found
+
+
+# --------------------------------------------------------------------------- one sheet
+
+
+def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTable) -> SheetResult:
+    """Parse one sheet into records; every data row becomes exactly one record."""
+    result = SheetResult()
+    nonblank = sum(1 for row in sheet.rows if any(_cell_text(v) for v in row))
+    ledger = dict(file=sheet.file, sheet=sheet.name, unit=unit, return_kind="", status="", data_rows=0,
+                  kept=0, quarantined=0, skipped_rows=nonblank, blank_rows=len(sheet.rows) - nonblank,
+                  money_raw_wan=0.0, note="")
+    result.ledger = ledger
+
+    def problem(row, column, value, text, fix, severity=ERROR, code=""):
+        result.problems.append(Problem(unit, sheet.file, sheet.name, row, column, _cell_text(value), text, fix, severity, code))
+
+    header = find_header(sheet.rows, aliases)
+    if header is None:
+        if nonblank == 0:
+            ledger.update(status="空工作表", note="工作表没有内容")
+        else:
+            ledger.update(status="未识别", note="未找到可识别的表头")
+            problem(None, "", "", "未找到可识别的表头，不是本轮任何一种报表",
+                    "请使用下发的报表模板；如是说明页可忽略本条", HINT, "not_a_return")
+        return result
+
+    kind = header.kind
+    result.kind = kind.name
+    ledger["return_kind"] = kind.label
+    sheet_unit = sheet_money_unit(sheet.rows, header)
+    for col in header.columns:
+        if col.column is None:
+            problem(col.row, col.written, col.written, f"表头“{col.written}”无法识别，该列未读入清洗表（原值保留在隔离/其他列中）",
+                    "请按模板表头填写；若确属需要的列，分析人员可在 data/header_aliases.csv 中补充别名", HINT, "unknown_header")
+    missing = header.missing_required
+    if missing:
+        labels = "、".join(kind.column(m).label for m in missing)
+        problem(header.last_row + 1, labels, "", f"缺少必填列：{labels}，本表数据行全部暂不采用",
+                f"请在表中补充“{labels}”列并逐行填写", ERROR, "missing_column")
+
+    money_cols = {c.index for c in header.known if kind.column(c.column).type == schemas.MONEY}
+    section: list[dict] = []  # data rows since the last 小计, for checking it
+    all_rows: list[dict] = []
+    skipped = header.last_row + 1 - sum(1 for r in sheet.rows[: header.last_row + 1] if not any(_cell_text(v) for v in r))
+    for i in range(header.last_row + 1, len(sheet.rows)):
+        raw = sheet.rows[i]
+        values = [_cell_text(v) for v in raw]
+        role = row_role(values, header)
+        excel_row = i + 1
+        if role == "blank":
+            if any(values):
+                skipped += 1  # a template row holding only its 序号
+            continue
+        if role in ("total", "subtotal"):
+            skipped += 1
+            _check_total(raw, header, sheet_unit, section if role == "subtotal" else all_rows, excel_row, problem)
+            if role == "subtotal":
+                section = []
+            continue
+        if role in ("footer", "header"):
+            skipped += 1
+            continue
+        record = _parse_row(raw, header, sheet_unit, excel_row, problem, round_)
+        record.update(unit=unit, file=sheet.file, sheet=sheet.name, row=excel_row, return_kind=kind.name)
+        if missing:
+            record["_reasons"].append(f"缺少必填列：{'、'.join(kind.column(m).label for m in missing)}")
+        ledger["money_raw_wan"] += sum(v for j in money_cols if j < len(raw)
+                                       for v in [_money_of(raw[j], header, j, sheet_unit)] if v is not None)
+        result.records.append(record)
+        section.append(record)
+        all_rows.append(record)
+    ledger.update(status="已读取", data_rows=len(result.records), skipped_rows=skipped,
+                  note="隐藏工作表" if sheet.hidden else "")
+    return result
+
+
+def _money_of(value, header: Header, index: int, sheet_unit: str) -> float | None:
+    col = next(c for c in header.columns if c.index == index)
+    return parse_money(value, col.unit or sheet_unit).value
+
+
+def _parse_row(raw, header: Header, sheet_unit: str, excel_row: int, problem, round_: Round) -> dict:
+    kind = header.kind
+    record: dict = {c.name: None for c in kind.columns}
+    record["_reasons"] = []
+    extra = {}
+    written = {}
+    for col in header.columns:
+        value = raw[col.index] if col.index < len(raw) else None
+        if col.column is None:
+            if _cell_text(value):
+                extra[col.written] = _cell_text(value)
+            continue
+        written[col.column] = col.written
+        column = kind.column(col.column)
+        parsed = parse_cell(value, column, col.unit or sheet_unit)
+        if parsed.problem:
+            record[f"_bad_{col.column}"] = True
+            record["_reasons"].append(f"{col.written}：{parsed.problem}")
+            problem(excel_row, col.written, value, parsed.problem, parsed.fix, ERROR, f"bad_{column.type}")
+        record[col.column] = parsed.value
+    for name, text, fix in _check_row(record, kind, round_.as_of):
+        label = written.get(name, kind.column(name).label)
+        record["_reasons"].append(f"{label}：{text}")
+        problem(excel_row, label, _raw_of(raw, header, name), text, fix, ERROR, f"check_{name}")
+    if kind.name == "indicators":
+        _normalise_indicator(record)
+    if kind.name == "practices":
+        record["section"] = _canonical_name(record["section"], schemas.PRACTICE_SECTIONS)
+    record["extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
+    record["original"] = json.dumps({c.written: _cell_text(raw[c.index]) if c.index < len(raw) else "" for c in header.columns},
+                                    ensure_ascii=False)
+    return record
+
+
+def _raw_of(raw, header: Header, name: str):
+    col = next((c for c in header.columns if c.column == name), None)
+    return raw[col.index] if col and col.index < len(raw) else ""
+
+
+def _normalise_indicator(record: dict) -> None:
+    """Canonical 指标名称; an amount stated in 亿元 is stored in 万元 like every other amount."""
+    record["indicator"] = _canonical_name(record["indicator"], schemas.KNOWN_INDICATORS)
+    unit = unicodedata.normalize("NFKC", record.get("measure_unit") or "").strip()
+    if unit == "亿元":
+        for name in ("current", "last_year"):
+            if record.get(name) is not None:
+                record[name] *= 10_000
+        unit = "万元"
+    record["measure_unit"] = unit or None
+
+
+def _check_total(raw, header: Header, sheet_unit: str, rows: list[dict], excel_row: int, problem) -> None:
+    """A 合计/小计 row must equal the sum of the rows it totals, column by column."""
+    for col in header.known:
+        if header.kind.column(col.column).type != schemas.MONEY or col.index >= len(raw):
+            continue
+        stated = parse_money(raw[col.index], col.unit or sheet_unit).value
+        if stated is None or any(r.get(f"_bad_{col.column}") for r in rows):
+            continue  # an unreadable detail cell is reported on its own row already
+        summed = sum(r.get(col.column) or 0 for r in rows)
+        if abs(stated - summed) > max(TOTAL_TOLERANCE_WAN, TOTAL_TOLERANCE_SHARE * abs(stated)):
+            problem(excel_row, col.written, raw[col.index],
+                    f"合计与明细之和不符：合计为{stated:,.2f}万元，明细之和为{summed:,.2f}万元，相差{stated - summed:,.2f}万元",
+                    "请核对合计行或明细数据", ERROR, "total_mismatch")
+
+
+# --------------------------------------------------------------------------- the round
+
+
+def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
+    """Read and clean every return of a round. Files that cannot be read are reported, not fatal."""
+    files = readers.list_round_files(round_.raw_dir)
+    records: list[dict] = []
+    problems: list[Problem] = []
+    ledger: list[dict] = []
+    for path in files.other:
+        rel = path.relative_to(round_.raw_dir).as_posix()
+        unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
+        problems.append(Problem(unit, rel, "", None, "", "", "不是 Excel 或 CSV 文件，未读取",
+                                "请另存为 .xlsx 后重新发送；与报表无关的文件请移出轮次文件夹", HINT, "not_a_table"))
+        ledger.append(_file_ledger(rel, unit, "未读取", "不是 Excel 或 CSV 文件"))
+    for path in files.returns:
+        rel = path.relative_to(round_.raw_dir).as_posix()
+        try:
+            sheets = readers.read_return(path, rel)
+        except readers.ReadError as exc:
+            unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
+            problems.append(Problem(unit, rel, "", None, "", "", exc.problem, exc.fix, ERROR, "unreadable"))
+            ledger.append(_file_ledger(rel, unit, "无法读取", exc.problem))
+            echo(f"  无法读取 {rel}：{exc}")
+            continue
+        unit = match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_path(rel, round_)
+        if unit is None:
+            unit = UNKNOWN_UNIT
+            problems.append(Problem(unit, rel, "", None, "填报单位", "", "无法确定填报单位",
+                                    "请在表尾填写“填报单位：XX”，或把文件放入以单位命名的文件夹", ERROR, "unknown_unit"))
+        for sheet in sheets:
+            result = clean_sheet(sheet, unit, round_, aliases)
+            records.extend(result.records)
+            problems.extend(result.problems)
+            ledger.append(result.ledger)
+    records, problems = _deduplicate(records, problems)
+    return _assemble(records, problems, ledger, round_)
+
+
+def _unit_from_path(rel: str, round_: Round) -> str | None:
+    """The unit from the folder a file sits in, else from the file name."""
+    parts = rel.split("/")
+    for folder in reversed(parts[:-1]):
+        unit = match_unit(folder, round_.units)
+        if unit:
+            return unit
+    return match_unit(parts[-1], round_.units)
+
+
+def _file_ledger(rel: str, unit: str, status: str, note: str) -> dict:
+    return dict(file=rel, sheet="", unit=unit, return_kind="", status=status, data_rows=0, kept=0, quarantined=0,
+                skipped_rows=0, blank_rows=0, money_raw_wan=0.0, note=note)
+
+
+def kind_of(record: dict) -> ReturnKind:
+    return schemas.RETURN_KINDS[record["return_kind"]]
+
+
+def _dedup_key(record: dict) -> str | None:
+    for name in kind_of(record).key:
+        value = record.get(name)
+        if value:
+            return f"{name}:" + re.sub(r"[\s()（）\"“”]", "", unicodedata.normalize("NFKC", str(value)))
+    return None
+
+
+# Kinds whose rows describe one project: the same project from two units is counted once.
+# Indicator and FAI rows are per unit, so they are only de-duplicated within a unit.
+_ACROSS_UNITS = {"projects", "major_works", "attraction"}
+
+
+def _deduplicate(records: list[dict], problems: list[Problem]) -> tuple[list[dict], list[Problem]]:
+    """Keep one copy of a project reported twice; quarantine the other copy with the reason.
+
+    Within one unit a second copy is a mistake (错误). Across units it is expected
+    (a city and a department both report a project): the copy from the unit whose
+    city the project is in is kept, else the first one read, and both units are told (提示).
+    """
+    first_seen: dict[tuple, dict] = {}
+    order = sorted(range(len(records)), key=lambda i: (not _is_home(records[i]), i))
+    for i in order:
+        record = records[i]
+        if record["_reasons"]:
+            continue
+        key = _dedup_key(record)
+        if key is None:
+            continue
+        scope = (record["return_kind"], key) if record["return_kind"] in _ACROSS_UNITS else (record["return_kind"], record["unit"], key)
+        kept = first_seen.setdefault(scope, record)
+        if kept is record:
+            continue
+        where = f"{kept['file']}（{kept['sheet']}）第{kept['row']}行"
+        name = record.get("project_name") or record.get("indicator") or record.get("region") or ""
+        if kept["unit"] == record["unit"]:
+            text, fix, severity = f"与本单位 {where} 重复填报同一项目“{name}”", "请删除重复行或修改项目编号", ERROR
+        else:
+            text = f"与{kept['unit']}重复填报同一项目“{name}”，已按一次统计（采用{kept['unit']}的数据）"
+            fix, severity = "请与对方单位核实，由项目所在地单位填报", HINT
+        record["_reasons"].append(text)
+        record["_duplicate"] = True
+        column = kind_of(record).column(key.split(":")[0]).label
+        problems.append(Problem(record["unit"], record["file"], record["sheet"], record["row"], column,
+                                key.split(":", 1)[1], text, fix, severity, "duplicate"))
+    return records, problems
+
+
+def _is_home(record: dict) -> bool:
+    location = record.get("location") or ""
+    return bool(location) and record["unit"] in location
+
+
+def _assemble(records: list[dict], problems: list[Problem], ledger: list[dict], round_: Round) -> RoundResult:
+    tables = {}
+    kept_rows, quarantined_rows = [], []
+    for record in records:
+        (quarantined_rows if record["_reasons"] else kept_rows).append(record)
+    for name, kind in schemas.RETURN_KINDS.items():
+        columns = PROVENANCE + [c.name for c in kind.columns if c.type != schemas.SEQ] + ["extra"]
+        rows = [r for r in kept_rows if r["return_kind"] == name]
+        tables[name] = _typed(pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns), kind)
+    q_columns = PROVENANCE + ["return_kind", "reasons", "original"]
+    quarantine = pd.DataFrame(
+        [{**{c: r.get(c) for c in PROVENANCE}, "return_kind": schemas.RETURN_KINDS[r["return_kind"]].label,
+          "reasons": "；".join(r["_reasons"]), "original": r["original"],
+          "money_wan": _money_total(r)} for r in quarantined_rows],
+        columns=q_columns + ["money_wan"],
+    )
+    ledger_frame = _ledger(ledger, records)
+    received = set(ledger_frame.loc[ledger_frame["status"] != "", "unit"])
+    missing = [u for u in round_.units if u not in received]
+    for unit in missing:
+        problems.append(Problem(unit, "", "", None, "", "", "未报送", "请按要求报送本轮报表", ERROR, "missing_return"))
+    problem_frame = pd.DataFrame([p.__dict__ for p in problems], columns=list(Problem.__dataclass_fields__))
+    problem_frame["row"] = problem_frame["row"].astype("Int64")
+    return RoundResult(tables=tables, quarantine=quarantine, problems=problem_frame, ledger=ledger_frame, missing_units=missing)
+
+
+def _money_total(record: dict) -> float:
+    return float(sum(record.get(n) or 0 for n in kind_of(record).names_of(schemas.MONEY)))
+
+
+def _ledger(ledger: list[dict], records: list[dict]) -> pd.DataFrame:
+    """One row per file and sheet: rows read, kept, quarantined, skipped; money in and out."""
+    frame = pd.DataFrame(ledger)
+    out = pd.DataFrame(
+        [{"file": r["file"], "sheet": r["sheet"], "q": bool(r["_reasons"]), "money": _money_total(r)} for r in records],
+        columns=["file", "sheet", "q", "money"],
+    )
+    out = out.assign(
+        kept=~out["q"].astype(bool),
+        money_kept_wan=out["money"].where(~out["q"].astype(bool), 0.0),
+        money_quarantined_wan=out["money"].where(out["q"].astype(bool), 0.0),
+    )
+    counts = out.groupby(["file", "sheet"], as_index=False).agg(
+        kept=("kept", "sum"), quarantined=("q", "sum"),
+        money_kept_wan=("money_kept_wan", "sum"), money_quarantined_wan=("money_quarantined_wan", "sum"),
+    )
+    frame = frame.drop(columns=["kept", "quarantined"]).merge(counts, on=["file", "sheet"], how="left")
+    for col in ("kept", "quarantined"):
+        frame[col] = frame[col].fillna(0).astype(int)
+    for col in ("money_kept_wan", "money_quarantined_wan"):
+        frame[col] = frame[col].fillna(0.0)
+    return frame[["file", "sheet", "unit", "return_kind", "data_rows", "kept", "quarantined", "skipped_rows",
+                  "blank_rows", "money_raw_wan", "money_kept_wan", "money_quarantined_wan", "status", "note"]]
+
+
+def _typed(frame: pd.DataFrame, kind: ReturnKind) -> pd.DataFrame:
+    """Give each column of a clean table its schema type (nullable where values may be missing)."""
+    types = {}
+    for column in kind.columns:
+        if column.name not in frame:
+            continue
+        if column.type in (schemas.MONEY, schemas.NUMBER):
+            types[column.name] = "float64"
+        elif column.type == schemas.BOOL:
+            types[column.name] = "boolean"
+        elif column.type == schemas.MONTH:
+            types[column.name] = "Int64"
+        elif column.type != schemas.DATE:
+            types[column.name] = "string"
+    frame = frame.astype(types | {"unit": "string", "file": "string", "sheet": "string", "row": "int64", "extra": "string"})
+    for column in kind.names_of(schemas.DATE):
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+# --------------------------------------------------------------------------- saving and loading
+
+
+def save_clean(result: RoundResult, out_dir: Path) -> list[Path]:
+    """Write the clean tables (parquet for the chain, xlsx for people), the quarantine, the problems and ledger.csv."""
+    from pipeline.excel_out import write_workbook
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in result.tables.items():
+        frame.to_parquet(out_dir / f"{name}.parquet", index=False)
+        written.append(out_dir / f"{name}.parquet")
+    result.quarantine.to_parquet(out_dir / "quarantine.parquet", index=False)
+    result.problems.to_parquet(out_dir / "problems.parquet", index=False)
+    result.ledger.to_csv(out_dir / "ledger.csv", index=False, encoding="utf-8")
+    sheets = {schemas.RETURN_KINDS[n].label: _labelled(f, schemas.RETURN_KINDS[n]) for n, f in result.tables.items()}
+    written.append(write_workbook(out_dir / "清洗数据.xlsx", sheets))
+    written.append(write_workbook(out_dir / "隔离行.xlsx", {"隔离行": result.quarantine.rename(columns=QUARANTINE_LABELS)},
+                                  notes={"隔离行": "以下数据行未进入清洗表，原因见“隔离原因”；原始内容原样保留。"}))
+    return written + [out_dir / "quarantine.parquet", out_dir / "problems.parquet", out_dir / "ledger.csv"]
+
+
+QUARANTINE_LABELS = {**PROVENANCE_LABELS, "return_kind": "报表类型", "reasons": "隔离原因", "original": "原始内容",
+                     "money_wan": "可读金额合计(万元)"}
+
+
+def _labelled(frame: pd.DataFrame, kind: ReturnKind) -> pd.DataFrame:
+    labels = {**PROVENANCE_LABELS, "extra": "其他列"}
+    labels.update({c.name: c.label + ("(万元)" if c.type == schemas.MONEY else "") for c in kind.columns})
+    return frame.rename(columns=labels)
+
+
+def load_clean_tables(processed_dir: Path) -> dict[str, pd.DataFrame]:
+    """The clean tables a later notebook reads: {kind name: DataFrame}."""
+    return {name: pd.read_parquet(Path(processed_dir) / f"{name}.parquet") for name in schemas.RETURN_KINDS}
