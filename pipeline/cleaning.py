@@ -670,3 +670,43 @@ def _labelled(frame: pd.DataFrame, kind: ReturnKind) -> pd.DataFrame:
 def load_clean_tables(processed_dir: Path) -> dict[str, pd.DataFrame]:
     """The clean tables a later notebook reads: {kind name: DataFrame}."""
     return {name: pd.read_parquet(Path(processed_dir) / f"{name}.parquet") for name in schemas.RETURN_KINDS}
+
+
+class LedgerError(AssertionError):
+    """The ledger does not reconcile: a row or an amount went missing between raw and clean."""
+
+
+def check_ledger(result: RoundResult) -> pd.DataFrame:
+    """Prove nothing was lost: per file and sheet, data rows = kept + quarantined, and money reconciles.
+
+    Returns the ledger; raises LedgerError naming the file and sheet otherwise.
+    """
+    ledger = result.ledger
+    for _, row in ledger.iterrows():
+        where = f"{row['file']}（{row['sheet']}）"
+        if row["data_rows"] != row["kept"] + row["quarantined"]:
+            raise LedgerError(f"台账不平：{where} 数据行{row['data_rows']}行，采用{row['kept']}行 + 隔离{row['quarantined']}行")
+        out = row["money_kept_wan"] + row["money_quarantined_wan"]
+        if abs(row["money_raw_wan"] - out) > 1e-6 * max(1.0, abs(row["money_raw_wan"])):
+            raise LedgerError(f"金额不平：{where} 原始{row['money_raw_wan']:,.2f}万元，采用+隔离{out:,.2f}万元")
+    kept = sum(len(t) for t in result.tables.values())
+    if kept != ledger["kept"].sum() or len(result.quarantine) != ledger["quarantined"].sum():
+        raise LedgerError(f"台账不平：清洗表{kept}行、隔离表{len(result.quarantine)}行，与台账合计不符")
+    return ledger
+
+
+def clean_tables_for(round_id: str, root: Path | None = None) -> dict[str, pd.DataFrame] | None:
+    """A round's clean tables: from data/processed/<round>/ if cleaned already, else cleaned now in memory.
+
+    Used for the previous round in comparisons; None when that round has no folder at all.
+    """
+    from pipeline import config
+    from pipeline.rounds import load_round
+
+    processed = config.processed_round_dir(round_id, root)
+    if all((processed / f"{name}.parquet").is_file() for name in schemas.RETURN_KINDS):
+        return load_clean_tables(processed)
+    if not config.raw_round_dir(round_id, root).is_dir():
+        return None
+    aliases = schemas.load_aliases((root / "data" / "header_aliases.csv") if root else None)
+    return clean_round(load_round(round_id, root), aliases, echo=lambda *_: None).tables
