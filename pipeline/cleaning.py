@@ -72,6 +72,7 @@ class HeaderColumn:
     row: int  # Excel row number of the header cell
     column: str | None  # canonical column, None if unknown
     unit: str | None  # money unit written in the header
+    duplicate_of: str | None = None  # header of an earlier column with the same meaning
 
 
 @dataclass
@@ -151,7 +152,7 @@ def _match_header(rows, top: int, height: int, kind: ReturnKind, aliases: AliasT
     width = max(len(rows[top + i]) for i in range(height))
     upper = [_cell_text(v) for v in rows[top]] + [""] * width
     lower = [_cell_text(v) for v in rows[top + 1]] + [""] * width if height == 2 else [""] * (width * 2)
-    columns, seen, group = [], set(), ""
+    columns, seen, group = [], {}, ""
     for j in range(width):
         if upper[j]:
             group = upper[j]
@@ -176,11 +177,12 @@ def _match_header(rows, top: int, height: int, kind: ReturnKind, aliases: AliasT
                 break
         for text, _ in candidates:  # a unit may sit in either header row
             unit = unit or schemas.normalize_header(text)[1]
-        if column in seen:
+        duplicate_of = seen.get(column) if column else None
+        if duplicate_of:
             column = None  # a second column with the same meaning is not read twice
-        if column:
-            seen.add(column)
-        columns.append(HeaderColumn(j, _written(written), row, column, unit))
+        elif column:
+            seen[column] = _written(written)
+        columns.append(HeaderColumn(j, _written(written), row, column, unit, duplicate_of))
     return Header(kind=kind, first_row=top, last_row=top + height - 1, columns=columns)
 
 
@@ -332,7 +334,10 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     ledger["return_kind"] = kind.label
     sheet_unit = sheet_money_unit(sheet.rows, header)
     for col in header.columns:
-        if col.column is None:
+        if col.duplicate_of:
+            problem(col.row, col.written, col.written, f"列“{col.written}”与前面的“{col.duplicate_of}”含义相同，只读取前一列",
+                    "请删除重复的列，或核对两列内容后只保留一列", ERROR, "duplicate_column")
+        elif col.column is None:
             problem(col.row, col.written, col.written, f"表头“{col.written}”无法识别，该列未读入清洗表（原值保留在隔离/其他列中）",
                     "请按模板表头填写；若确属需要的列，分析人员可在 data/header_aliases.csv 中补充别名", HINT, "unknown_header")
     missing = header.missing_required
@@ -342,11 +347,13 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
                 f"请在表中补充“{labels}”列并逐行填写", ERROR, "missing_column")
 
     money_cols = {c.index for c in header.known if kind.column(c.column).type == schemas.MONEY}
+    grid = _fill_merged_down(sheet, header, problem)
     section: list[dict] = []  # data rows since the last 小计, for checking it
     all_rows: list[dict] = []
     skipped = header.last_row + 1 - sum(1 for r in sheet.rows[: header.last_row + 1] if not any(_cell_text(v) for v in r))
-    for i in range(header.last_row + 1, len(sheet.rows)):
-        raw = sheet.rows[i]
+    hidden_data_rows = []
+    for i in range(header.last_row + 1, len(grid)):
+        raw = grid[i]
         values = [_cell_text(v) for v in raw]
         role = row_role(values, header)
         excel_row = i + 1
@@ -363,7 +370,10 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
         if role in ("footer", "header"):
             skipped += 1
             continue
-        record = _parse_row(raw, header, sheet_unit, excel_row, problem, round_)
+        record = _parse_row(raw, header, sheet_unit, excel_row, problem, round_,
+                            {j for (r, j) in sheet.formulas_without_value if r == i})
+        if i in sheet.hidden_rows:
+            hidden_data_rows.append(excel_row)
         record.update(unit=unit, file=sheet.file, sheet=sheet.name, row=excel_row, return_kind=kind.name)
         if missing:
             record["_reasons"].append(f"缺少必填列：{'、'.join(kind.column(m).label for m in missing)}")
@@ -372,9 +382,68 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
         result.records.append(record)
         section.append(record)
         all_rows.append(record)
+    if hidden_data_rows:
+        problem(hidden_data_rows[0], "", "", f"第{'、'.join(map(str, hidden_data_rows))}行是隐藏行，已按正常数据读入",
+                "请取消隐藏并核对这些行；不应报送的行请删除", HINT, "hidden_rows")
+    if not result.records:
+        problem(header.last_row + 1, "", "", "只有表头，没有数据行", "请填写数据后重新报送；确无数据请注明“无”", HINT, "no_rows")
+    _check_plausible_unit(result.records, header, sheet_unit, problem)
     ledger.update(status="已读取", data_rows=len(result.records), skipped_rows=skipped,
                   note="隐藏工作表" if sheet.hidden else "")
     return result
+
+
+# A major project, a signed investment or one of the ten projects worth under 100
+# 万元 (一百万) is not plausible: a sheet whose typical amount is that small was
+# almost certainly filled in 亿元 while saying (or defaulting to) 万元. The unit is
+# asked; nothing is rescaled silently.
+PLAUSIBLE_MEDIAN_WAN = {"projects": ("total_investment", 100.0), "major_works": ("total_investment", 100.0),
+                        "attraction": ("contract_investment", 100.0)}
+PLAUSIBLE_MIN_ROWS = 3
+
+
+def _check_plausible_unit(records: list[dict], header: Header, sheet_unit: str, problem) -> None:
+    rule = PLAUSIBLE_MEDIAN_WAN.get(header.kind.name)
+    if not rule:
+        return
+    column, floor = rule
+    col = next((c for c in header.known if c.column == column), None)
+    values = sorted(r[column] for r in records if r.get(column))
+    if col is None or (col.unit or sheet_unit) != "万元" or len(values) < PLAUSIBLE_MIN_ROWS:
+        return
+    median = values[len(values) // 2]
+    if median < floor:
+        problem(header.last_row + 1, col.written, "",
+                f"金额单位存疑：按万元计，{col.written}的中位数只有{median:,.2f}万元，疑似按亿元填写",
+                "请确认金额单位；如为亿元，请在表头写“（亿元）”或在表上方注明“单位：亿元”后重新报送", ERROR, "implausible_unit")
+        for record in records:
+            record["_reasons"].append("金额单位存疑（疑似亿元按万元填写），待单位确认")
+
+
+def _fill_merged_down(sheet: readers.Sheet, header: Header, problem) -> list[list[Any]]:
+    """Copy a text cell merged down across data rows (责任单位 over three projects) into each row.
+
+    An amount merged across rows is not copied: that would count it once per
+    row. It stays in the first row, and the unit is told.
+    """
+    grid = sheet.rows
+    by_index = {c.index: c for c in header.known}
+    for (r1, c1), (r2, c2) in sheet.merged:
+        if r2 <= r1 or r1 <= header.last_row or c1 not in by_index:
+            continue
+        column = header.kind.column(by_index[c1].column)
+        if column.type in (schemas.MONEY, schemas.NUMBER):
+            problem(r1 + 1, by_index[c1].written, grid[r1][c1] if c1 < len(grid[r1]) else "",
+                    f"金额单元格跨第{r1 + 1}至{r2 + 1}行合并，只计入第{r1 + 1}行",
+                    "请取消合并，把金额分别填入各行", HINT, "merged_amount")
+            continue
+        if grid is sheet.rows:
+            grid = [list(row) for row in sheet.rows]
+        for r in range(r1 + 1, min(r2, len(grid) - 1) + 1):
+            while len(grid[r]) <= c1:
+                grid[r].append("")
+            grid[r][c1] = grid[r1][c1]
+    return grid
 
 
 def _money_of(value, header: Header, index: int, sheet_unit: str) -> float | None:
@@ -382,7 +451,8 @@ def _money_of(value, header: Header, index: int, sheet_unit: str) -> float | Non
     return parse_money(value, col.unit or sheet_unit).value
 
 
-def _parse_row(raw, header: Header, sheet_unit: str, excel_row: int, problem, round_: Round) -> dict:
+def _parse_row(raw, header: Header, sheet_unit: str, excel_row: int, problem, round_: Round,
+               uncomputed: set[int] = frozenset()) -> dict:
     kind = header.kind
     record: dict = {c.name: None for c in kind.columns}
     record["_reasons"] = []
@@ -396,6 +466,12 @@ def _parse_row(raw, header: Header, sheet_unit: str, excel_row: int, problem, ro
             continue
         written[col.column] = col.written
         column = kind.column(col.column)
+        if col.index in uncomputed:
+            record[f"_bad_{col.column}"] = True
+            record["_reasons"].append(f"{col.written}：公式没有计算结果")
+            problem(excel_row, col.written, "（公式）", "公式没有保存计算结果，无法读取数值",
+                    "请在 Excel 中打开文件，重新计算（F9）并保存后再发送，或改填数值", ERROR, "formula_no_value")
+            continue
         parsed = parse_cell(value, column, col.unit or sheet_unit)
         if parsed.problem:
             record[f"_bad_{col.column}"] = True
