@@ -386,7 +386,7 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
         problem(hidden_data_rows[0], "", "", f"第{'、'.join(map(str, hidden_data_rows))}行是隐藏行，已按正常数据读入",
                 "请取消隐藏并核对这些行；不应报送的行请删除", HINT, "hidden_rows")
     if not result.records:
-        problem(header.last_row + 1, "", "", "只有表头，没有数据行", "请填写数据后重新报送；确无数据请注明“无”", HINT, "no_rows")
+        problem(header.last_row + 2, "", "", "只有表头，没有数据行", "请填写数据后重新报送；确无数据请注明“无”", HINT, "no_rows")
     _check_plausible_unit(result.records, header, sheet_unit, problem)
     ledger.update(status="已读取", data_rows=len(result.records), skipped_rows=skipped,
                   note="隐藏工作表" if sheet.hidden else "")
@@ -554,11 +554,16 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
             unit = UNKNOWN_UNIT
             problems.append(Problem(unit, rel, "", None, "填报单位", "", "无法确定填报单位",
                                     "请在表尾填写“填报单位：XX”，或把文件放入以单位命名的文件夹", ERROR, "unknown_unit"))
-        for sheet in sheets:
-            result = clean_sheet(sheet, unit, round_, aliases)
+        results = [clean_sheet(sheet, unit, round_, aliases) for sheet in sheets]
+        recognised = any(r.kind for r in results)
+        for result in results:
             records.extend(result.records)
-            problems.extend(result.problems)
+            # A sheet that is not a return matters only beside sheets that are; otherwise the file is the problem.
+            problems.extend(p for p in result.problems if recognised or p.code != "not_a_return")
             ledger.append(result.ledger)
+        if not recognised:
+            problems.append(Problem(unit, rel, "", None, "", "", "文件中没有可识别的报表（工作表为空或不是报表）",
+                                    "请使用下发的报表模板填写后重新发送", ERROR, "no_return_in_file"))
     records, problems = _deduplicate(records, problems)
     return _assemble(records, problems, ledger, round_)
 

@@ -208,7 +208,7 @@ def test_unreadable_file_and_non_return_are_reported_and_the_rest_is_processed(t
     by_file = result.problems.set_index("file")
     assert by_file.loc["交通运输厅/坏.xlsx", "unit"] == "交通运输厅"
     assert "损坏" in by_file.loc["交通运输厅/坏.xlsx", "problem"]
-    assert "未找到可识别的表头" in by_file.loc["银川市/通知.xlsx", "problem"]
+    assert "没有可识别的报表" in by_file.loc["银川市/通知.xlsx", "problem"]
     assert "不是 Excel 或 CSV 文件" in by_file.loc["银川市/说明.docx", "problem"]
     statuses = dict(zip(result.ledger["file"], result.ledger["status"]))
     assert statuses["交通运输厅/坏.xlsx"] == "无法读取" and statuses["银川市/说明.docx"] == "未读取"
