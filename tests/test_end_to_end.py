@@ -1,0 +1,74 @@
+"""The real papermill chain on a small round in a temporary project: ledger, clean totals, feedback."""
+import hashlib
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from office import project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx
+from pipeline import config, runner
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def small_round(tmp_path_factory):
+    root = tmp_path_factory.mktemp("project")
+    (root / "data").mkdir()
+    shutil.copy(config.HEADER_ALIASES_FILE, root / "data" / "header_aliases.csv")
+    raw = write_round(root / "data" / "raw" / "t1", ["银川市", "交通运输厅", "水利厅"], as_of="2021-10-31")
+    grid, merges = project_sheet(
+        [project_row(1, "P1", "甲项目", total=20000, plan=6000, done=5000),
+         project_row(2, "P2", "乙项目", total=9000, plan="4,000", done="约3000")],
+        total=["合计", None, None, None, None, None, None, None, 29000, 10000, 8000])
+    write_xlsx(raw / "银川市" / "银川市重大项目进展情况表（10月）.xlsx", {"第一批": grid}, {"第一批": merges})
+    dept, _ = project_sheet([project_row(1, "P3", "丙项目", batch="第二批", total=5000, plan=2000, done=1500)], footer="填报单位：自治区交通运输厅")
+    write_xls(raw / "附件2.xls", {"Sheet1": dept}, {"Sheet1": merges})
+    write_csv(raw / "交通运输厅" / "招商.csv", [["项目名称", "签约时间", "合同投资额", "本年到位资金"], ["某招商项目", "2021.5.1", "12,000", "3000"]])
+    before = digest(raw)
+    messages = []
+    result = runner.run_round("t1", root=root, notebooks_dir=config.NOTEBOOKS_DIR, echo=messages.append, progress=False)
+    return root, raw, before, result, messages
+
+
+def test_chain_writes_executed_notebooks_and_clean_outputs(small_round):
+    root, _, _, result, messages = small_round
+    assert (root / "outputs" / "t1" / "notebooks" / "01_clean.ipynb").is_file()
+    for name in ("projects.parquet", "quarantine.parquet", "ledger.csv", "清洗数据.xlsx", "隔离行.xlsx"):
+        assert (root / "data" / "processed" / "t1" / name).is_file(), name
+    assert any("清洗报表" in m for m in messages)
+
+
+def test_ledger_reconciles_and_clean_totals_are_right(small_round):
+    root, *_ = small_round
+    ledger = pd.read_csv(root / "data" / "processed" / "t1" / "ledger.csv")
+    assert list(ledger.columns[:8]) == ["file", "sheet", "unit", "return_kind", "data_rows", "kept", "quarantined", "skipped_rows"]
+    assert (ledger["data_rows"] == ledger["kept"] + ledger["quarantined"]).all()
+    rows = ledger.set_index("file")
+    assert rows.loc["银川市/银川市重大项目进展情况表（10月）.xlsx", ["data_rows", "kept", "quarantined"]].tolist() == [2, 1, 1]
+    assert rows.loc["附件2.xls", "unit"] == "交通运输厅"
+    projects = pd.read_parquet(root / "data" / "processed" / "t1" / "projects.parquet")
+    assert projects["annual_plan"].sum() == 6000 + 2000
+    assert projects["completed"].sum() == 5000 + 1500
+    attraction = pd.read_parquet(root / "data" / "processed" / "t1" / "attraction.parquet")
+    assert attraction["contract_investment"].tolist() == [12000.0]
+    assert ledger["money_raw_wan"].sum() == pytest.approx(ledger["money_kept_wan"].sum() + ledger["money_quarantined_wan"].sum())
+
+
+def test_feedback_workbook_lists_mistakes_and_missing_units(small_round):
+    root, *_ = small_round
+    book = openpyxl.load_workbook(root / "outputs" / "t1" / "退回修改清单.xlsx")
+    problems = [[c.value for c in row] for row in book["问题清单"].iter_rows(min_row=3)]
+    assert ["银川市", "银川市/银川市重大项目进展情况表（10月）.xlsx", "第一批", 6, "2021年投资/完成", "约3000"] in [p[:6] for p in problems]
+    assert any(p[0] == "水利厅" and p[6] == "未报送" for p in problems)
+    assert [c.value for c in book["未报送单位"]["A"]][1:] == ["水利厅"]
+
+
+def test_raw_files_are_not_modified(small_round):
+    _, raw, before, *_ = small_round
+    assert digest(raw) == before
