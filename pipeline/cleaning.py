@@ -22,16 +22,15 @@ from typing import Any
 import pandas as pd
 
 from pipeline import readers, schemas
+from pipeline.headers import Header, cell_text, find_header, row_role, sheet_money_unit
 from pipeline.parsing import (
-    Parsed, is_empty, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
+    Parsed, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
 )
 from pipeline.rounds import Round
 from pipeline.schemas import AliasTable, ReturnKind
 
 ERROR, HINT = "错误", "提示"
 UNKNOWN_UNIT = "未识别单位"
-# How far down a sheet the header may start (title and unit rows come first).
-HEADER_SEARCH_ROWS = 30
 # A 合计 row may differ from the sum of its rows by rounding: at most 1 万元 or
 # 0.05% of the total, whichever is larger.
 TOTAL_TOLERANCE_WAN = 1.0
@@ -40,9 +39,6 @@ TOTAL_TOLERANCE_SHARE = 0.0005
 PROVENANCE = ["unit", "file", "sheet", "row"]
 PROVENANCE_LABELS = {"unit": "填报单位", "file": "文件", "sheet": "工作表", "row": "行号"}
 
-_TOTAL = re.compile(r"^(总?合计|总计|小计|全区合计|全市合计|本页合计|合\s*计)[:：]?$")
-_FOOTER = re.compile(r"^(填报单位|填表单位|报送单位|填报人|填表人|联系人|联系电话|审核人|审核|制表人?|单位负责人|负责人|备注|注[:：]|说明|填报日期)")
-_UNIT_ROW = re.compile(r"单位[:：]\s*(万元|亿元|元)")
 _REPORTER = re.compile(r"(?:填报单位|填表单位|报送单位)(?:\(盖章\))?[:：]\s*([^\s:：]+)")
 
 
@@ -66,33 +62,6 @@ class Problem:
 
 
 @dataclass
-class HeaderColumn:
-    index: int
-    written: str  # header text as the unit wrote it, line breaks collapsed
-    row: int  # Excel row number of the header cell
-    column: str | None  # canonical column, None if unknown
-    unit: str | None  # money unit written in the header
-    duplicate_of: str | None = None  # header of an earlier column with the same meaning
-
-
-@dataclass
-class Header:
-    kind: ReturnKind
-    first_row: int  # 0-based index of the first header row
-    last_row: int  # 0-based index of the last header row
-    columns: list[HeaderColumn]
-
-    @property
-    def known(self) -> list[HeaderColumn]:
-        return [c for c in self.columns if c.column]
-
-    @property
-    def missing_required(self) -> list[str]:
-        present = {c.column for c in self.columns}
-        return [name for name in self.kind.required if name not in present]
-
-
-@dataclass
 class SheetResult:
     records: list[dict] = field(default_factory=list)  # parsed rows, kept or not
     problems: list[Problem] = field(default_factory=list)
@@ -109,122 +78,11 @@ class RoundResult:
     missing_units: list[str]
 
 
-# --------------------------------------------------------------------------- header
-
-
-def _cell_text(value: Any) -> str:
-    if is_empty(value) and not (isinstance(value, str) and value.strip()):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _written(text: str) -> str:
-    return re.sub(r"\s*[\r\n]+\s*", "", text).strip()
-
-
-def find_header(rows: list[list[Any]], aliases: AliasTable) -> Header | None:
-    """The header of a sheet: the row (or pair of rows) whose cells best match one return kind.
-
-    Two header rows are read together when a group header is merged over
-    sub-headers ("2021年投资" over "计划" and "完成"); each column is then looked
-    up as "group/sub", then "sub", then "group".
-    """
-    best: Header | None = None
-    best_score = (0, 0, 0)
-    for top in range(min(len(rows), HEADER_SEARCH_ROWS)):
-        for height in (1, 2):
-            if top + height > len(rows):
-                continue
-            for kind in schemas.RETURN_KINDS.values():
-                header = _match_header(rows, top, height, kind, aliases)
-                known = {c.column for c in header.known}
-                required_hit = sum(1 for r in kind.required if r in known)
-                # On a tie, the single header row wins: a title row is not a group header.
-                score = (len(known), required_hit, -height)
-                if required_hit and len(known) >= 2 and score > best_score:
-                    best, best_score = header, score
-    return best
-
-
-def _match_header(rows, top: int, height: int, kind: ReturnKind, aliases: AliasTable) -> Header:
-    width = max(len(rows[top + i]) for i in range(height))
-    upper = [_cell_text(v) for v in rows[top]] + [""] * width
-    lower = [_cell_text(v) for v in rows[top + 1]] + [""] * width if height == 2 else [""] * (width * 2)
-    columns, seen, group = [], {}, ""
-    for j in range(width):
-        if upper[j]:
-            group = upper[j]
-        elif not lower[j]:
-            group = ""
-        # A blank upper cell with a sub-header below sits under a merged group header.
-        parent = upper[j] or (group if lower[j] else "")
-        candidates = []
-        if parent and lower[j]:
-            candidates.append((f"{parent}/{lower[j]}", top + 2))
-        if lower[j]:
-            candidates.append((lower[j], top + 2))
-        if upper[j]:
-            candidates.append((upper[j], top + 1))
-        if not candidates:
-            continue
-        column, unit, written, row = None, None, candidates[0][0], candidates[0][1]
-        for text, excel_row in candidates:
-            hit = aliases.lookup(text).get(kind.name)
-            if hit:
-                column, written, row = hit, text, excel_row
-                break
-        for text, _ in candidates:  # a unit may sit in either header row
-            unit = unit or schemas.normalize_header(text)[1]
-        duplicate_of = seen.get(column) if column else None
-        if duplicate_of:
-            column = None  # a second column with the same meaning is not read twice
-        elif column:
-            seen[column] = _written(written)
-        columns.append(HeaderColumn(j, _written(written), row, column, unit, duplicate_of))
-    return Header(kind=kind, first_row=top, last_row=top + height - 1, columns=columns)
-
-
-def sheet_money_unit(rows: list[list[Any]], header: Header) -> str:
-    """The money unit a sheet states above its header ("单位：亿元"); 万元 if none."""
-    for row in rows[: header.last_row + 1]:
-        for value in row:
-            m = _UNIT_ROW.search(unicodedata.normalize("NFKC", _cell_text(value)))
-            if m:
-                return m.group(1)
-    return "万元"
-
-
-# --------------------------------------------------------------------------- row roles
-
-
-def row_role(values: list[str], header: Header) -> str:
-    """data, blank, total, subtotal, footer or header (a repeated header row)."""
-    filled = [v for v in values if v]
-    if not filled:
-        return "blank"
-    first = unicodedata.normalize("NFKC", filled[0]).replace(" ", "")
-    if _FOOTER.match(first):
-        return "footer"
-    labels = [unicodedata.normalize("NFKC", v).replace(" ", "") for v in filled[:3]]
-    for label in labels:
-        if _TOTAL.match(label):
-            return "subtotal" if label.startswith("小计") else "total"
-    known = header.known
-    if sum(1 for c in known if c.index < len(values) and values[c.index] and _written(values[c.index]) == c.written) >= max(2, len(known) // 2):
-        return "header"
-    meaningful = [c for c in known if c.column != "seq"]
-    if not any(c.index < len(values) and values[c.index] for c in meaningful):
-        return "blank"  # only a 序号 left over from the template
-    return "data"
-
-
 def reporter_in(rows: list[list[Any]]) -> str | None:
     """The text after 填报单位： in a footer or title line, if any."""
     for row in rows:
         for value in row:
-            text = _cell_text(value)
+            text = cell_text(value)
             if text and ("填报单位" in text or "填表单位" in text or "报送单位" in text):
                 m = _REPORTER.search(unicodedata.normalize("NFKC", text))
                 if m:
@@ -310,14 +168,14 @@ def _check_row(record: dict, kind: ReturnKind, as_of) -> list[tuple[str, str, st
 def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTable) -> SheetResult:
     """Parse one sheet into records; every data row becomes exactly one record."""
     result = SheetResult()
-    nonblank = sum(1 for row in sheet.rows if any(_cell_text(v) for v in row))
+    nonblank = sum(1 for row in sheet.rows if any(cell_text(v) for v in row))
     ledger = dict(file=sheet.file, sheet=sheet.name, unit=unit, return_kind="", status="", data_rows=0,
                   kept=0, quarantined=0, skipped_rows=nonblank, blank_rows=len(sheet.rows) - nonblank,
                   money_raw_wan=0.0, note="")
     result.ledger = ledger
 
     def problem(row, column, value, text, fix, severity=ERROR, code=""):
-        result.problems.append(Problem(unit, sheet.file, sheet.name, row, column, _cell_text(value), text, fix, severity, code))
+        result.problems.append(Problem(unit, sheet.file, sheet.name, row, column, cell_text(value), text, fix, severity, code))
 
     header = find_header(sheet.rows, aliases)
     if header is None:
@@ -350,11 +208,11 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     grid = _fill_merged_down(sheet, header, problem)
     section: list[dict] = []  # data rows since the last 小计, for checking it
     all_rows: list[dict] = []
-    skipped = header.last_row + 1 - sum(1 for r in sheet.rows[: header.last_row + 1] if not any(_cell_text(v) for v in r))
+    skipped = header.last_row + 1 - sum(1 for r in sheet.rows[: header.last_row + 1] if not any(cell_text(v) for v in r))
     hidden_data_rows = []
     for i in range(header.last_row + 1, len(grid)):
         raw = grid[i]
-        values = [_cell_text(v) for v in raw]
+        values = [cell_text(v) for v in raw]
         role = row_role(values, header)
         excel_row = i + 1
         if role == "blank":
@@ -461,8 +319,8 @@ def _parse_row(raw, header: Header, sheet_unit: str, excel_row: int, problem, ro
     for col in header.columns:
         value = raw[col.index] if col.index < len(raw) else None
         if col.column is None:
-            if _cell_text(value):
-                extra[col.written] = _cell_text(value)
+            if cell_text(value):
+                extra[col.written] = cell_text(value)
             continue
         written[col.column] = col.written
         column = kind.column(col.column)
@@ -487,7 +345,7 @@ def _parse_row(raw, header: Header, sheet_unit: str, excel_row: int, problem, ro
     if kind.name == "practices":
         record["section"] = _canonical_name(record["section"], schemas.PRACTICE_SECTIONS)
     record["extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
-    record["original"] = json.dumps({c.written: _cell_text(raw[c.index]) if c.index < len(raw) else "" for c in header.columns},
+    record["original"] = json.dumps({c.written: cell_text(raw[c.index]) if c.index < len(raw) else "" for c in header.columns},
                                     ensure_ascii=False)
     return record
 
