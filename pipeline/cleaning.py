@@ -528,9 +528,13 @@ def _money_total(record: dict) -> float:
     return float(sum(record.get(n) or 0 for n in kind_of(record).names_of(schemas.MONEY)))
 
 
+LEDGER_COLUMNS = ["file", "sheet", "unit", "return_kind", "data_rows", "kept", "quarantined", "skipped_rows",
+                  "blank_rows", "money_raw_wan", "money_kept_wan", "money_quarantined_wan", "status", "note"]
+
+
 def _ledger(ledger: list[dict], records: list[dict]) -> pd.DataFrame:
     """One row per file and sheet: rows read, kept, quarantined, skipped; money in and out."""
-    frame = pd.DataFrame(ledger)
+    frame = pd.DataFrame(ledger, columns=[c for c in LEDGER_COLUMNS if c not in ("money_kept_wan", "money_quarantined_wan")])
     out = pd.DataFrame(
         [{"file": r["file"], "sheet": r["sheet"], "q": bool(r["_reasons"]), "money": _money_total(r)} for r in records],
         columns=["file", "sheet", "q", "money"],
@@ -549,8 +553,7 @@ def _ledger(ledger: list[dict], records: list[dict]) -> pd.DataFrame:
         frame[col] = frame[col].fillna(0).astype(int)
     for col in ("money_kept_wan", "money_quarantined_wan"):
         frame[col] = frame[col].fillna(0.0)
-    return frame[["file", "sheet", "unit", "return_kind", "data_rows", "kept", "quarantined", "skipped_rows",
-                  "blank_rows", "money_raw_wan", "money_kept_wan", "money_quarantined_wan", "status", "note"]]
+    return frame[LEDGER_COLUMNS]
 
 
 def _typed(frame: pd.DataFrame, kind: ReturnKind) -> pd.DataFrame:

@@ -275,3 +275,13 @@ def test_hidden_sheets_are_read_and_noted(tmp_path, aliases):
     result = clean(tmp_path, aliases)
     assert set(result.tables["projects"]["project_name"]) == {"甲", "藏"}
     assert result.ledger.set_index("sheet").loc["隐藏", "note"] == "隐藏工作表"
+
+
+def test_a_round_with_no_returns_lists_every_unit_as_missing(tmp_path, aliases):
+    raw_dir(tmp_path).mkdir(parents=True)
+    result = clean(tmp_path, aliases, units=("银川市", "水利厅"))
+    assert result.missing_units == ["银川市", "水利厅"]
+    assert result.ledger.empty and list(result.ledger.columns[:8]) == [
+        "file", "sheet", "unit", "return_kind", "data_rows", "kept", "quarantined", "skipped_rows"]
+    assert all(table.empty for table in result.tables.values())
+    cleaning.check_ledger(result)
