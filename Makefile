@@ -1,0 +1,50 @@
+# The project's front door. `make` alone lists the targets.
+#
+# The venv lives in .venv. It is (re)installed only when pyproject.toml or
+# requirements.lock changed: requirements.lock is the full resolved set
+# (regenerate it as the README says, under “依赖的版本”), then the project
+# itself, editable, with --no-deps so nothing outside the lock gets in.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROUND ?= 2021-12
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
+# The project's Jupyter kernel; pipeline/runner.py uses the same name.
+KERNEL := inspection-pipeline
+
+.PHONY: help setup report test lab sample clean
+
+help: ## 列出可用的命令（默认）
+	@echo "用法：make <命令> [ROUND=轮次]      （ROUND 默认为 $(ROUND)）"
+	@echo
+	@awk -F ':.*## ' '/^[a-z][a-z_-]*:.*## / { printf "  make %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml requirements.lock | $(PY)
+	$(PIP_INSTALL) -r requirements.lock
+	$(PIP_INSTALL) --no-deps -e .
+	@touch $@
+
+setup: $(INSTALLED) ## 创建 .venv 并安装依赖（仅在依赖变化时重装）
+
+report: setup ## 运行一轮督查的全部笔记本，例如 make report ROUND=2021-12
+	$(PY) -m pipeline run $(ROUND)
+
+test: setup ## 运行全部测试
+	$(PY) -m pytest
+
+lab: setup ## 在项目环境中打开 JupyterLab（可查看 notebooks/ 和 outputs/<轮次>/notebooks/）
+	@$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python（督查流水线）" >/dev/null
+	JUPYTER_PREFER_ENV_PATH=1 $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root)
+
+sample: setup ## 重新生成 data/raw/ 下的示例轮次数据
+	$(PY) -m pipeline sample
+
+clean: ## 删除 data/processed/ 和 outputs/ 下的全部生成结果（保留 .gitkeep）
+	find data/processed outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -1,0 +1,136 @@
+"""The command line: `python -m pipeline run ROUND` and `python -m pipeline sample`.
+
+Errors the user can fix (RoundError, UserError) print their Chinese message and
+exit 2; a failed step (RunError) exits 1. Neither shows a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline import config
+
+EXIT_FAILED_STEP = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with Chinese headings, help and error lines (argparse itself speaks English)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(formatter_class=_Formatter, add_help=False, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
+
+    def error(self, message: str):
+        for english, chinese in _ARGPARSE_MESSAGES.items():
+            message = message.replace(english, chinese)
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USER_ERROR, f"错误：命令行参数有误（{message}）。运行 {self.prog} -h 查看用法。\n")
+
+
+_ARGPARSE_MESSAGES = {
+    "the following arguments are required: ": "缺少",
+    "unrecognized arguments: ": "无法识别的参数 ",
+    "invalid choice: ": "无效的选择 ",
+    "invalid int value: ": "应为整数，而不是 ",
+    "choose from ": "可选 ",
+    "argument ": "参数 ",
+}
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m pipeline",
+        description="督查报表处理流水线：把一轮督查收到的报表整理成清洗后的数据、退回修改清单和督查报告。",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="命令")
+    commands.required = True
+
+    run = commands.add_parser(
+        "run",
+        help="运行一轮督查的全部笔记本",
+        description="检查 data/raw/<轮次>/round.yml，然后依次运行 notebooks/ 中的笔记本；"
+        "执行后的笔记本保存在 outputs/<轮次>/notebooks/。",
+    )
+    run.add_argument("round_id", metavar="轮次", help=f"轮次编号，即 data/raw/ 下的文件夹名，例如 {config.SAMPLE_ROUND}")
+    run.add_argument("--force", action="store_true", help="重新运行全部笔记本")
+
+    sample = commands.add_parser(
+        "sample",
+        help="重新生成示例轮次数据（data/raw/）",
+        description="生成两轮虚构的示例报表（2021-12 及其上一轮 2021-09），供试运行和测试使用。",
+    )
+    sample.add_argument("--out", metavar="文件夹", help="示例数据写到哪个文件夹（默认 data/raw/）")
+    sample.add_argument("--projects", metavar="N", type=int, help="每轮重大项目个数（默认 600）")
+    sample.add_argument("--seed", metavar="种子", type=int, help="随机种子；相同种子生成相同的文件")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from pipeline.rounds import RoundError
+    from pipeline.runner import RunError, UserError
+
+    try:
+        if args.command == "run":
+            return _run(args)
+        return _sample(args)
+    except RunError as exc:
+        _fail(exc)
+        return EXIT_FAILED_STEP
+    except (RoundError, UserError) as exc:
+        _fail(exc)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("\n已中断。", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipeline.runner import format_seconds, run_round, shown_path
+
+    result = run_round(args.round_id, force=args.force)
+    root = config.PROJECT_ROOT
+    print(f"\n轮次 {args.round_id} 运行完成，共用时 {format_seconds(result.seconds)}。结果在：")
+    for path, what in [
+        (result.processed_dir, "清洗后的数据、隔离行和台账"),
+        (result.outputs_dir, "退回修改清单等交付文件"),
+        (result.executed_dir, "执行后的笔记本（用 make lab 打开查看）"),
+    ]:
+        print(f"  {shown_path(path, root) + '/':<32} {what}")
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    argv = []
+    if args.out is not None:
+        argv += ["--out", args.out]
+    if args.projects is not None:
+        argv += ["--projects", str(args.projects)]
+    if args.seed is not None:
+        argv += ["--seed", str(args.seed)]
+    from pipeline.runner import UserError
+
+    try:
+        import pipeline.sample as sample  # lazily: only this subcommand needs it
+    except ModuleNotFoundError as exc:
+        if exc.name != "pipeline.sample":
+            raise
+        raise UserError("本项目中还没有生成示例数据的模块（pipeline/sample.py）。") from None
+    return sample.main(argv) or 0
+
+
+def _fail(exc: BaseException) -> None:
+    print(f"错误：{exc}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,351 @@
+"""Running a round: the notebook chain, executed with papermill.
+
+    run_round("2021-12")
+
+checks the round (round.yml) first, then executes each notebook of the chain in
+order with the parameters ``round_id`` and ``root`` (the absolute project root,
+from which every notebook resolves its paths), and writes each executed copy to
+``outputs/<round>/notebooks/<notebook>``: the record of the run, to open in
+JupyterLab.
+
+The chain is the notebooks of ``CHAIN`` present in the notebooks folder, so it
+grows as notebooks are added; a gap (a later step present, an earlier missing)
+is an error.
+
+The kernel is always this process's own Python (``sys.executable``), served
+under the kernel name ``KERNEL_NAME`` by an in-memory kernel spec: a "python3"
+kernel a user installed in ~/.local/share/jupyter can never be picked up.
+``make lab`` registers the same kernel name in the venv, and every executed copy
+names it, so reopening an executed notebook uses the project's Python too.
+"""
+from __future__ import annotations
+
+import ast
+import contextlib
+import functools
+import logging
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from pipeline import config
+from pipeline.rounds import Round, load_round
+
+if TYPE_CHECKING:
+    from jupyter_client.kernelspec import KernelSpec
+
+# Jupyter, papermill and nbformat are imported where they are used: importing them
+# takes seconds, and a mistyped round id should be reported at once.
+
+# The chain, in order: (notebook file name, step name shown to the user).
+CHAIN: list[tuple[str, str]] = [
+    ("01_clean.ipynb", "清洗报表"),
+    ("02_indicators.ipynb", "计算指标"),
+    ("03_figures.ipynb", "绘制图表"),
+    ("04_report.ipynb", "生成报告"),
+]
+
+# The project's kernel. The Makefile's `lab` target registers the same name.
+KERNEL_NAME = "inspection-pipeline"
+KERNEL_DISPLAY_NAME = "Python（督查流水线）"
+
+PARAMETERS_TAG = "parameters"
+# Seconds to wait for the kernel to start before calling it a failure.
+KERNEL_START_TIMEOUT_S = 120
+
+
+class UserError(Exception):
+    """Something the user can fix; the message (Chinese) says what. The CLI prints it, no traceback."""
+
+
+class RunError(UserError):
+    """A step of the chain failed; the message (Chinese) names the step and where to look."""
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int  # 1-based position in CHAIN
+    name: str  # Chinese step name
+    notebook: Path  # the source notebook
+
+    @property
+    def label(self) -> str:
+        return f"第{self.number}步「{self.name}」（{self.notebook.name}）"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: Step
+    executed: Path  # the executed copy under outputs/<round>/notebooks/
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunResult:
+    round: Round
+    steps: tuple[StepResult, ...]
+    processed_dir: Path  # data/processed/<round>/
+    outputs_dir: Path  # outputs/<round>/
+    executed_dir: Path  # outputs/<round>/notebooks/
+    seconds: float
+
+
+def run_round(
+    round_id: str,
+    *,
+    root: Path = config.PROJECT_ROOT,
+    notebooks_dir: Path | None = None,
+    force: bool = False,
+    echo: Callable[[str], object] = print,
+    progress: bool = True,
+) -> RunResult:
+    """Run the chain for one round; raise RoundError, UserError or RunError with a Chinese message.
+
+    force: rerun every notebook. Every run currently reruns everything; the flag
+    is accepted so that callers need not change when unchanged steps are skipped.
+    progress: show papermill's per-cell progress bar (on a terminal only).
+    """
+    started = time.perf_counter()
+    root = Path(root).resolve()
+    round_ = load_round(round_id, root)  # RoundError: before anything runs
+    steps = chain_steps(Path(notebooks_dir) if notebooks_dir else root / "notebooks")
+    executed_dir = config.outputs_round_dir(round_id, root) / "notebooks"
+
+    names = "、".join(step.name for step in steps)
+    echo(f"轮次 {round_id}（{round_.title}，数据截至 {round_.as_of:%Y-%m-%d}）：依次运行 {len(steps)} 个步骤：{names}。")
+    missing = [name for _, name in CHAIN[len(steps):]]
+    if missing:
+        echo(f"（流水线其余步骤的笔记本尚未加入：{'、'.join(missing)}。）")
+
+    for step in steps:  # every notebook is checked before the first one runs
+        check_notebook(step)
+    try:
+        executed_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"无法创建输出文件夹 {executed_dir}：{exc.strerror}。请检查是否有写入权限。") from None
+    results = []
+    for step in steps:
+        echo(f"[{step.number}/{len(steps)}] {step.name}（{step.notebook.name}）…")
+        t0 = time.perf_counter()
+        executed = executed_dir / step.notebook.name
+        run_notebook(step, executed, {"round_id": round_id, "root": str(root)}, root=root, progress=progress)
+        seconds = time.perf_counter() - t0
+        echo(f"      完成，用时 {format_seconds(seconds)}。")
+        results.append(StepResult(step, executed, seconds))
+
+    return RunResult(
+        round=round_,
+        steps=tuple(results),
+        processed_dir=config.processed_round_dir(round_id, root),
+        outputs_dir=config.outputs_round_dir(round_id, root),
+        executed_dir=executed_dir,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def chain_steps(notebooks_dir: Path) -> list[Step]:
+    """The steps of CHAIN whose notebook is present: a prefix of CHAIN, never with a gap."""
+    present = [(number, file, name) for number, (file, name) in enumerate(CHAIN, 1) if (notebooks_dir / file).is_file()]
+    if not present:
+        expected = "、".join(file for file, _ in CHAIN)
+        raise UserError(f"在 {notebooks_dir} 中找不到流水线的笔记本（应有 {expected}）：请确认在项目根目录下运行。")
+    last = present[-1][0]
+    for number, (file, name) in enumerate(CHAIN[:last], 1):
+        if not (notebooks_dir / file).is_file():
+            raise UserError(
+                f"缺少第{number}步「{name}」的笔记本 {notebooks_dir / file}，"
+                f"而后面的步骤依赖它的结果：请恢复该文件（例如从版本库中）后再运行。"
+            )
+    return [Step(number, name, notebooks_dir / file) for number, file, name in present]
+
+
+def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, progress: bool = True) -> None:
+    """Execute one (checked) notebook with papermill in the project's kernel; raise RunError on any failure."""
+    import papermill
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    bar = {"desc": "      ", "leave": False, "disable": None if progress else True,
+           "bar_format": "{desc}{bar:30} {n_fmt}/{total_fmt} 个单元格 [{elapsed}]"}
+    where = shown_path(executed, root)
+    try:
+        with _quiet_papermill_log():
+            papermill.execute_notebook(
+                str(step.notebook),
+                str(executed),
+                parameters=parameters,
+                kernel_name=KERNEL_NAME,
+                language="python",
+                cwd=str(step.notebook.parent),
+                progress_bar=bar,
+                start_timeout=KERNEL_START_TIMEOUT_S,
+                kernel_manager_class=project_kernel_manager_class(),
+            )
+    except papermill.PapermillExecutionError as exc:
+        raise RunError(_cell_error_message(step, exc, executed, where)) from None
+    except DeadKernelError:
+        raise RunError(
+            f"{step.label}运行中 Python 内核意外退出（常见原因是内存不足）。"
+            f"已执行的部分保存在 {where}，可在 JupyterLab 中打开查看。"
+        ) from None
+    except CellTimeoutError as exc:
+        raise RunError(f"{step.label}的一个单元格运行超时：{_first_line(str(exc))}。已执行的部分保存在 {where}。") from None
+    except (NoSuchKernel, RuntimeError, TimeoutError, OSError) as exc:
+        python = project_kernel_spec().argv[0]
+        if isinstance(exc, OSError) and exc.filename and exc.filename != python:
+            raise RunError(
+                f"{step.label}无法读写文件 {exc.filename}：{exc.strerror}。请检查文件夹是否存在、是否有写入权限、磁盘是否已满。"
+            ) from None
+        raise RunError(
+            f"{step.label}无法启动 Python 内核（{python}）：{type(exc).__name__}: {_first_line(str(exc))}。"
+            f"请运行 make setup 重新安装环境（需要 ipykernel）后再试。"
+        ) from None
+    finally:
+        if executed.is_file():
+            with contextlib.suppress(OSError, ValueError):  # cosmetic: never hide the real outcome
+                _name_project_kernel(executed)
+
+
+def check_notebook(step: Step) -> None:
+    """A notebook the runner can run: valid JSON, with a cell tagged `parameters`."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(step.notebook, as_version=4)
+    except Exception as exc:  # nbformat raises several unrelated types for a broken file
+        raise UserError(f"{step.label}的笔记本文件无法读取（{type(exc).__name__}）：文件可能已损坏，请从版本库中恢复。") from None
+    cells = [cell for cell in nb.cells if PARAMETERS_TAG in cell.get("metadata", {}).get("tags", [])]
+    if not cells:
+        raise UserError(
+            f"{step.label}的笔记本中没有标记为 parameters 的单元格，无法传入 round_id 和 root："
+            f"请在 JupyterLab 中给参数单元格加上 parameters 标签。"
+        )
+    for name in ("round_id", "root"):
+        if not re.search(rf"^{name}\s*[:=]", cells[0].source, flags=re.MULTILINE):
+            raise UserError(f"{step.label}的笔记本的 parameters 单元格中没有 {name}：请加上一行 {name} = \"…\"。")
+
+
+def parameters_cell_literals(source: str) -> dict[str, object]:
+    """The names and values of a parameters cell made only of `name = literal` lines.
+
+    Raises ValueError for anything else (a call, an expression, an import): the
+    parameters cell must stay plain so papermill can override it.
+    """
+    values = {}
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise ValueError(f"line {node.lineno}: not a plain `name = literal` assignment")
+        values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values
+
+
+@functools.cache
+def project_kernel_manager_class() -> type:
+    """A kernel manager whose KERNEL_NAME kernel is this process's Python, served from
+    memory so that no kernel.json on disk (a user's "python3", a stale copy) can redirect it."""
+    import zmq
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class ProjectKernelSpecManager(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+            if kernel_name == KERNEL_NAME:
+                return project_kernel_spec()
+            return super().get_kernel_spec(kernel_name)
+
+    class ProjectKernelManager(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _kernel_spec_manager_default(self) -> KernelSpecManager:
+            return ProjectKernelSpecManager(data_dir=self.data_dir)
+
+        @default("transport_encryption")
+        def _transport_encryption_default(self) -> str:
+            # Encrypt the kernel's sockets when pyzmq can: ipykernel warns on the terminal otherwise.
+            return "auto" if zmq.has("curve") else "disabled"
+
+    return ProjectKernelManager
+
+
+def project_kernel_spec() -> KernelSpec:
+    from jupyter_client.kernelspec import KernelSpec
+
+    return KernelSpec(
+        name=KERNEL_NAME,
+        # -Xfrozen_modules=off: what `ipykernel install` writes on Python 3.11+, and it
+        # keeps debugpy's "frozen modules" warning off the user's terminal.
+        argv=[sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        display_name=KERNEL_DISPLAY_NAME,
+        language="python",
+        resource_dir="",
+        metadata={"debugger": True, "supported_encryption": ["curve"]},
+    )
+
+
+@contextlib.contextmanager
+def _quiet_papermill_log():
+    """Keep papermill's and nbclient's English log lines off the terminal while a notebook runs:
+    every failure reaches the user as a RunError with a Chinese message instead."""
+    logger = logging.getLogger("papermill")
+    handler = logging.NullHandler()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def _name_project_kernel(executed: Path) -> None:
+    """Make the executed copy name the project's kernel, so JupyterLab reopens it with the project's Python."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME, "language": "python"}
+    nbformat.write(nb, executed)
+
+
+def _cell_error_message(step: Step, exc, executed: Path, where: str) -> str:
+    ordinal = _failed_code_cell_ordinal(executed)
+    label = f"In [{exc.exec_count}]" if exc.exec_count is not None else ""
+    cell = f"第{ordinal}个代码单元格" + (f"（{label}）" if label else "") if ordinal else f"代码单元格 {label}".strip()
+    error = f"{exc.ename}: {_first_line(exc.evalue)}" if exc.evalue else exc.ename
+    return f"{step.label}的{cell}出错：{error.rstrip('。')}。请在 JupyterLab 中打开 {where} 查看出错的单元格。"
+
+
+def _failed_code_cell_ordinal(executed: Path) -> int | None:
+    """1-based position, among the code cells of the executed copy, of the first cell that failed."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except Exception:
+        return None
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for ordinal, cell in enumerate(code_cells, 1):
+        failed = any(out.get("output_type") == "error" for out in cell.get("outputs", []))
+        if failed or cell.get("metadata", {}).get("papermill", {}).get("exception"):
+            return ordinal
+    return None
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """A path as the user sees it from the project root: relative when inside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} 秒"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} 分 {rest:02d} 秒"
