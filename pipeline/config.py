@@ -33,3 +33,8 @@ def processed_round_dir(round_id: str, root: Path | None = None) -> Path:
 
 def outputs_round_dir(round_id: str, root: Path | None = None) -> Path:
     return (root / "outputs" if root else OUTPUTS_DIR) / round_id
+
+
+def step_summary_path(round_id: str, notebook_stem: str, root: Path | None = None) -> Path:
+    """Where a notebook leaves the few Chinese lines the runner prints after its step."""
+    return outputs_round_dir(round_id, root) / "summaries" / f"{notebook_stem}.txt"

@@ -73,3 +73,11 @@ def run_summary(result: RoundResult) -> str:
         where = f"{p['file']}" + (f"（{p['sheet']}）" if p["sheet"] else "")
         lines.append(f"  {p['severity']}：{where}：{p['problem']}。{p['fix']}")
     return "\n".join(lines)
+
+
+def save_run_summary(result: RoundResult, path: Path) -> Path:
+    """Leave the run summary where the runner prints it after the cleaning step."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(run_summary(result) + "\n", encoding="utf-8")
+    return path

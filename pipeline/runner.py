@@ -26,6 +26,7 @@ import functools
 import logging
 import re
 import sys
+import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,9 +132,13 @@ def run_round(
         echo(f"[{step.number}/{len(steps)}] {step.name}（{step.notebook.name}）…")
         t0 = time.perf_counter()
         executed = executed_dir / step.notebook.name
+        summary = config.step_summary_path(round_id, step.notebook.stem, root)
+        summary.unlink(missing_ok=True)  # a summary left by an earlier run must not be shown as this one's
         run_notebook(step, executed, {"round_id": round_id, "root": str(root)}, root=root, progress=progress)
         seconds = time.perf_counter() - t0
         echo(f"      完成，用时 {format_seconds(seconds)}。")
+        if summary.is_file():
+            echo(textwrap.indent(summary.read_text(encoding="utf-8").rstrip(), "      "))
         results.append(StepResult(step, executed, seconds))
 
     return RunResult(

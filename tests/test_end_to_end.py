@@ -42,6 +42,8 @@ def test_chain_writes_executed_notebooks_and_clean_outputs(small_round):
     for name in ("projects.parquet", "quarantine.parquet", "ledger.csv", "清洗数据.xlsx", "隔离行.xlsx"):
         assert (root / "data" / "processed" / "t1" / name).is_file(), name
     assert any("清洗报表" in m for m in messages)
+    summary = "\n".join(messages)
+    assert "未报送：水利厅" in summary  # the run's own output names what is missing, not only the workbook
 
 
 def test_ledger_reconciles_and_clean_totals_are_right(small_round):
