@@ -446,10 +446,12 @@ def kind_of(record: dict) -> ReturnKind:
 
 
 def _dedup_key(record: dict) -> str | None:
-    for name in kind_of(record).key:
-        value = record.get(name)
-        if value:
-            return f"{name}:" + re.sub(r"[\s()（）\"“”]", "", unicodedata.normalize("NFKC", str(value)))
+    """The identity of a row: the first key alternative whose columns are all filled, as one string."""
+    for columns in kind_of(record).key:
+        values = [record.get(name) for name in columns]
+        if all(v is not None and v != "" for v in values):
+            text = "|".join(re.sub(r"[\s()（）\"“”]", "", unicodedata.normalize("NFKC", str(v))) for v in values)
+            return f"{'+'.join(columns)}:{text}"
     return None
 
 
@@ -487,7 +489,7 @@ def _deduplicate(records: list[dict], problems: list[Problem]) -> tuple[list[dic
             fix, severity = "请与对方单位核实，由项目所在地单位填报", HINT
         record["_reasons"].append(text)
         record["_duplicate"] = True
-        column = kind_of(record).column(key.split(":")[0]).label
+        column = "、".join(kind_of(record).column(name).label for name in key.split(":")[0].split("+"))
         problems.append(Problem(record["unit"], record["file"], record["sheet"], record["row"], column,
                                 key.split(":", 1)[1], text, fix, severity, "duplicate"))
     return records, problems

@@ -39,8 +39,10 @@ class ReturnKind:
     name: str
     label: str
     columns: tuple[Column, ...]
-    # Columns that identify one entity across units, for de-duplication.
-    key: tuple[str, ...] = ()
+    # What identifies one entity, for de-duplication: alternatives tried in order,
+    # each a tuple of columns that together are the identity. A project is its
+    # 项目编号, else its 项目名称; an FAI row is its 地区 and 月份 together.
+    key: tuple[tuple[str, ...], ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -65,7 +67,7 @@ ATTRACTION_STATUSES = {"签约": "签约", "已签约": "签约", "开工": "开
 PROJECTS = ReturnKind(
     name="projects",
     label="重大项目进展情况表",
-    key=("project_code", "project_name"),
+    key=(("project_code",), ("project_name",)),
     columns=(
         Column("seq", "序号", SEQ),
         Column("project_code", "项目编号"),
@@ -91,7 +93,7 @@ PROJECTS = ReturnKind(
 MAJOR_WORKS = ReturnKind(
     name="major_works",
     label="十大工程项目推进情况表",
-    key=("project_name",),
+    key=(("project_name",),),
     columns=(
         Column("seq", "序号", SEQ),
         Column("project_name", "工程名称", required=True),
@@ -112,7 +114,7 @@ MAJOR_WORKS = ReturnKind(
 ATTRACTION = ReturnKind(
     name="attraction",
     label="招商引资项目情况表",
-    key=("project_name",),
+    key=(("project_name",),),
     columns=(
         Column("seq", "序号", SEQ),
         Column("project_name", "项目名称", required=True),
@@ -129,7 +131,7 @@ ATTRACTION = ReturnKind(
 INDICATORS = ReturnKind(
     name="indicators",
     label="主要指标情况表",
-    key=("indicator",),
+    key=(("indicator",),),
     columns=(
         Column("seq", "序号", SEQ),
         Column("indicator", "指标名称", required=True),
@@ -142,7 +144,7 @@ INDICATORS = ReturnKind(
 FAI = ReturnKind(
     name="fai",
     label="固定资产投资情况",
-    key=("region", "month"),
+    key=(("region", "month"),),
     columns=(
         Column("region", "地区", required=True),
         Column("month", "月份", MONTH, required=True),

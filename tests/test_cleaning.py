@@ -285,3 +285,14 @@ def test_a_round_with_no_returns_lists_every_unit_as_missing(tmp_path, aliases):
         "file", "sheet", "unit", "return_kind", "data_rows", "kept", "quarantined", "skipped_rows"]
     assert all(table.empty for table in result.tables.values())
     cleaning.check_ledger(result)
+
+
+def test_fai_rows_are_one_per_region_and_month(tmp_path, aliases):
+    rows = [["地区", "月份", "累计完成额（亿元）", "累计增速(%)"]] + [
+        [region, f"1-{m}月", 100 * m, 3.0] for region in ("全区", "银川市") for m in (1, 2, 3)] + [["全区", "1-3月", 300, 3.0]]
+    write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": rows + [["填报单位：银川市"]]})
+    result = clean(tmp_path, aliases)
+    assert len(result.tables["fai"]) == 6
+    assert result.quarantine["row"].tolist() == [8]  # only the real repeat of 全区 1-3月
+    dup = result.problems[result.problems["code"] == "duplicate"].iloc[0]
+    assert (dup["column"], dup["value"]) == ("地区、月份", "全区|3")
