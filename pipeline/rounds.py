@@ -9,6 +9,9 @@ round.yml (in data/raw/<round>/):
     start_rate_base: new       # optional: new (default) or all
     behind_margin_pp: 20       # optional: points behind 时间进度 that put a project on the list
     sample: true               # optional: the round is fictional sample data
+    inspection_start: 2021-12-06   # optional: first day of the on-site inspection (督查开始日期)
+    inspection_end: 2021-12-10     # optional: last day of the on-site inspection (督查结束日期)
+    groups: 5                  # optional: number of inspection groups (督查组数)
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ from pipeline import config
 
 ROUND_FILE = "round.yml"
 _ROUND_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.\-]{0,63}$")
-KNOWN_KEYS = {"title", "as_of", "units", "previous", "start_rate_base", "behind_margin_pp", "sample"}
+KNOWN_KEYS = {"title", "as_of", "units", "previous", "start_rate_base", "behind_margin_pp", "sample",
+              "inspection_start", "inspection_end", "groups"}
 START_RATE_BASES = {"new", "all"}
 
 
@@ -42,6 +46,9 @@ class Round:
     start_rate_base: str = "new"
     behind_margin_pp: float = 20.0
     sample: bool = False
+    inspection_start: dt.date | None = None
+    inspection_end: dt.date | None = None
+    groups: int | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -71,6 +78,8 @@ def load_round(round_id: str, root: Path | None = None) -> Round:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RoundError(f"{path} 无法解析（{type(exc).__name__}）：请检查缩进、冒号和引号，并以 UTF-8 保存。") from None
+    except ValueError:  # YAML reads 2021-13-45 as a date and fails on it
+        raise RoundError(f"{path} 中有不存在的日期：请检查 as_of 等日期，写成 2021-11-30 的形式。") from None
     if not isinstance(data, dict):
         raise RoundError(f"{path} 的内容应为“键: 值”的形式。")
     return parse_round(round_id, data, raw_dir)
@@ -96,6 +105,7 @@ def parse_round(round_id: str, data: dict, raw_dir: Path) -> Round:
     margin = data.get("behind_margin_pp", 20)
     if not isinstance(margin, (int, float)) or isinstance(margin, bool) or not 0 <= margin <= 100:
         raise RoundError(f"{where} 中 behind_margin_pp 应为 0 到 100 之间的数字（百分点）。")
+    start, end, groups = _inspection(data, where)
     return Round(
         id=round_id,
         title=str(data.get("title") or f"{round_id} 督查"),
@@ -106,7 +116,31 @@ def parse_round(round_id: str, data: dict, raw_dir: Path) -> Round:
         start_rate_base=base,
         behind_margin_pp=float(margin),
         sample=bool(data.get("sample", False)),
+        inspection_start=start,
+        inspection_end=end,
+        groups=groups,
     )
+
+
+def _inspection(data: dict, where: str) -> tuple[dt.date | None, dt.date | None, int | None]:
+    """The optional on-site inspection dates and number of groups (督查开始/结束日期, 督查组数)."""
+    dates = []
+    for key, label in (("inspection_start", "督查开始日期"), ("inspection_end", "督查结束日期")):
+        value = data.get(key)
+        if value is None:
+            dates.append(None)
+            continue
+        try:
+            dates.append(_as_date(value, where))
+        except RoundError:
+            raise RoundError(f"{where} 中 {key}（{label}）不是有效日期：请写成 2021-12-06 的形式，或删除该项。") from None
+    start, end = dates
+    if start and end and end < start:
+        raise RoundError(f"{where} 中 inspection_end（督查结束日期）早于 inspection_start（督查开始日期），请核对。")
+    groups = data.get("groups")
+    if groups is not None and (not isinstance(groups, int) or isinstance(groups, bool) or groups < 1):
+        raise RoundError(f"{where} 中 groups（督查组数）应为正整数，例如 5。")
+    return start, end, groups
 
 
 def _as_date(value: object, where: str) -> dt.date:
