@@ -1,0 +1,445 @@
+"""Findings: the data behind 二、工作建议, and the supervision list (督办清单) that goes to the units.
+
+Every rule here is data-driven; the thresholds come from round.yml.
+
+Projects to track one by one (``track_list``, the rows of 督办清单.xlsx)
+    A project of the 重大项目进展情况表 is listed once, with every reason that applies:
+    1. 未开工 — 是否开工 = 否;
+    2. 已开工零投资 — 是否开工 = 是 and 累计完成投资 = 0 (确保真实开工);
+    3. 已开工未入统 — 是否开工 = 是 and 是否入统 = 否 (a blank 是否入统 is not flagged);
+    4. 进度滞后 — 投资完成率 − 时间进度 < −behind_margin_pp (round.yml, default 20 points),
+       from unrounded values; not judged when 年度计划投资 is 0.
+    Sorted by unit (the order of round.yml, then any other unit), then by the number
+    of reasons (most first), then by 投资完成率 (lowest first).
+
+Unit ranking (``unit_ranking``: 展示台 and 曝光台)
+    Per reporting unit with at least one project and a non-zero annual plan:
+    综合得分 = (min(开工率, 100) + min(投资完成率, 100)) / 2, both in %. Each rate is
+    capped at 100 so over-completing the plan does not make up for projects not
+    started. A unit with no project to start (all 续建 under start_rate_base new)
+    is scored on 投资完成率 alone. Ties: higher 投资完成率, then larger annual plan.
+    展示台 = the top BOARD_SIZE (3); 曝光台 = the bottom 3 of the units not on the
+    展示台. Units without projects or plan are listed unranked, with the reason.
+
+通报 candidates (``notify_list``)
+    Units whose 投资完成率 trails 时间进度 by more than behind_margin_pp points
+    (投资完成率 − 时间进度 < −behind_margin_pp): at risk of missing the annual target.
+    With the amount needed to catch up with 时间进度 and to finish the annual plan.
+
+Against the previous round (``rate_changes``, ``started_since``, ``not_started_both``)
+    Projects are matched by 项目编号 where both rounds have one, else by 项目名称
+    (full-width/half-width, spaces and brackets ignored). started_since: not
+    started then, started now; not_started_both: not started in either round.
+    rate_changes: 全区 and each unit, this round's and the previous round's 开工率
+    and 投资完成率 and the change in points. No previous round: empty tables, and
+    indicators.json says why.
+
+Table columns
+    track_list: unit, city, project_code, project_name, batch, is_key, industry,
+        nature, responsible_unit, leader, annual_plan_wan, completed_wan,
+        completion_rate_pct, vs_time_progress_pp, started, start_date, in_stats,
+        not_started, zero_investment, not_in_stats, behind, reasons, file, row
+    unit_ranking: rank, unit, unit_kind, projects, start_rate_pct,
+        completion_rate_pct, vs_time_progress_pp, score, board, note
+    notify_list: unit, unit_kind, projects, plan_yi, completed_yi,
+        completion_rate_pct, vs_time_progress_pp, catch_up_yi, remaining_yi, reason
+    rate_changes: unit, projects, prev_projects, start_rate_pct, prev_start_rate_pct,
+        start_rate_change_pp, completion_rate_pct, prev_completion_rate_pct,
+        completion_rate_change_pp, completed_yi, prev_completed_yi, completed_change_yi
+    started_since, not_started_both: unit, project_code, project_name, batch, is_key,
+        start_date, prev_completed_wan, annual_plan_wan, completed_wan,
+        responsible_unit, leader
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import cleaning, indicators as ind
+from pipeline.excel_out import write_workbook
+from pipeline.rounds import Round, RoundError, load_round
+
+SUPERVISION_FILE = "督办清单.xlsx"
+BOARD_SIZE = 3
+SHOWCASE, EXPOSURE = "展示台", "曝光台"
+REGION = "全区"
+
+REASON_NOT_STARTED = "未开工"
+REASON_ZERO = "已开工但累计完成投资为0，请核实是否真实开工"
+REASON_NOT_IN_STATS = "已开工未入统，请及时入统"
+
+TRACK_COLUMNS = ["unit", "city", "project_code", "project_name", "batch", "is_key", "industry", "nature",
+                 "responsible_unit", "leader", "annual_plan_wan", "completed_wan", "completion_rate_pct",
+                 "vs_time_progress_pp", "started", "start_date", "in_stats", "not_started", "zero_investment",
+                 "not_in_stats", "behind", "reasons", "file", "row"]
+CHANGE_LIST_COLUMNS = ["unit", "project_code", "project_name", "batch", "is_key", "start_date", "prev_completed_wan",
+                       "annual_plan_wan", "completed_wan", "responsible_unit", "leader"]
+
+
+# =========================================================================== projects to track
+
+
+def track_list(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
+    """The projects to track one by one, each once with all its reasons (rules in the module docstring)."""
+    tp = ind.time_progress_pct(round_.as_of)
+    margin = round_.behind_margin_pp
+    started = ind.flag(projects["started"])
+    in_stats_no = projects["in_stats"].astype("boolean").eq(False).fillna(False).astype(bool)
+    completed = projects["completed"].astype("float64")
+    rates = [ind.completion_rate_pct(c, p) for c, p in zip(completed, projects["annual_plan"].astype("float64"))]
+    gaps = [ind.vs_time_progress_pp(r, tp) for r in rates]
+    data = projects.assign(
+        city=ind.project_city(projects, ind.round_areas(round_)),
+        annual_plan_wan=projects["annual_plan"].astype("float64"),
+        completed_wan=completed,
+        completion_rate_pct=pd.Series(rates, index=projects.index, dtype="float64"),
+        vs_time_progress_pp=pd.Series(gaps, index=projects.index, dtype="float64"),
+        not_started=~started,
+        zero_investment=started & completed.fillna(0).eq(0),
+        not_in_stats=started & in_stats_no,
+        behind=pd.Series([g is not None and g < -margin for g in gaps], index=projects.index, dtype=bool),
+    )
+    flags = ["not_started", "zero_investment", "not_in_stats", "behind"]
+    data = data[data[flags].any(axis=1)]
+    data = data.assign(reasons=[_reasons(r, margin) for r in data.itertuples()])
+    order = {u: i for i, u in enumerate(round_.units)}
+    data = data.assign(
+        _unit=data["unit"].map(lambda u: order.get(u, len(order))),
+        _n=-data[flags].sum(axis=1),
+    ).sort_values(["_unit", "unit", "_n", "completion_rate_pct", "project_name"], kind="stable", na_position="last")
+    out = data.reindex(columns=TRACK_COLUMNS).reset_index(drop=True)
+    return out.astype({f: bool for f in flags})
+
+
+def _reasons(row, margin: float) -> str:
+    reasons = []
+    if row.not_started:
+        reasons.append(REASON_NOT_STARTED)
+    if row.zero_investment:
+        reasons.append(REASON_ZERO)
+    if row.not_in_stats:
+        reasons.append(REASON_NOT_IN_STATS)
+    if row.behind:
+        reasons.append(f"投资完成率{row.completion_rate_pct:.1f}%，低于时间进度{-row.vs_time_progress_pp:.1f}个百分点"
+                       f"（滞后超过{margin:g}个百分点）")
+    return "；".join(reasons)
+
+
+# =========================================================================== ranking and 通报
+
+
+def composite_score(start_rate: float | None, completion_rate: float | None) -> float | None:
+    """综合得分 = (min(开工率, 100) + min(投资完成率, 100)) / 2, in points out of 100.
+
+    With only one of the two rates (no project to start, say), the score is that
+    rate (capped at 100); with neither, None: the unit is not ranked.
+    """
+    rates = [min(r, 100.0) for r in (start_rate, completion_rate) if r is not None and not ind.is_missing(r)]
+    return sum(rates) / len(rates) if rates else None
+
+
+def unit_ranking(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
+    """Every unit of the round ranked by 综合得分, with 展示台 (top 3) and 曝光台 (bottom 3); see the module docstring."""
+    columns = ["rank", "unit", "unit_kind", "projects", "start_rate_pct", "completion_rate_pct",
+               "vs_time_progress_pp", "score", "board", "note"]
+    units = _unit_figures(projects, round_)
+    rows = []
+    for r in units.itertuples():
+        completion = None if pd.isna(r.completion_rate_pct) else r.completion_rate_pct
+        start = None if pd.isna(r.start_rate_pct) else r.start_rate_pct
+        score = composite_score(start, completion) if completion is not None else None
+        if r.projects == 0:
+            note = "无项目，不参与排名"
+        elif completion is None:
+            note = "年度计划投资为0，不参与排名"
+        elif start is None:
+            note = "无应开工项目，仅按投资完成率计分"
+        else:
+            note = ""
+        rows.append({"unit": r.unit, "unit_kind": r.unit_kind, "projects": r.projects, "start_rate_pct": start,
+                     "completion_rate_pct": completion, "vs_time_progress_pp": r.vs_time_progress_pp,
+                     "score": score, "note": note, "_plan": r.plan_yi})
+    frame = pd.DataFrame(rows, columns=[c for c in columns if c not in ("rank", "board")] + ["_plan"])
+    ranked = frame[frame["score"].notna()].sort_values(["score", "completion_rate_pct", "_plan"], ascending=False, kind="stable")
+    unranked = frame[frame["score"].isna()]
+    ranked = ranked.assign(rank=range(1, len(ranked) + 1))
+    top = min(BOARD_SIZE, len(ranked))
+    bottom = min(BOARD_SIZE, len(ranked) - top)
+    board = [SHOWCASE] * top + [""] * (len(ranked) - top - bottom) + [EXPOSURE] * bottom
+    ranked = ranked.assign(board=board)
+    out = pd.concat([ranked, unranked.assign(board="")], ignore_index=True)
+    out["rank"] = out["rank"].astype("Int64")
+    return out[columns].pipe(ind.float_columns).astype({"score": "float64"})
+
+
+def notify_list(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
+    """Units whose 投资完成率 trails 时间进度 by more than behind_margin_pp points (通报 candidates)."""
+    columns = ["unit", "unit_kind", "projects", "plan_yi", "completed_yi", "completion_rate_pct",
+               "vs_time_progress_pp", "catch_up_yi", "remaining_yi", "reason"]
+    tp = ind.time_progress_pct(round_.as_of)
+    margin = round_.behind_margin_pp
+    units = _unit_figures(projects, round_)
+    behind = units[units["vs_time_progress_pp"].notna() & (units["vs_time_progress_pp"] < -margin)]
+    behind = behind.sort_values("vs_time_progress_pp", kind="stable")
+    out = behind.assign(
+        catch_up_yi=behind["plan_yi"] * tp / 100 - behind["completed_yi"],
+        remaining_yi=behind["plan_yi"] - behind["completed_yi"],
+        reason=[f"投资完成率{r:.1f}%，低于时间进度{-g:.1f}个百分点（超过{margin:g}个百分点），有完不成年度目标任务的风险"
+                for r, g in zip(behind["completion_rate_pct"], behind["vs_time_progress_pp"])],
+    )
+    return out.reindex(columns=columns).reset_index(drop=True).pipe(ind.float_columns)
+
+
+def _unit_figures(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
+    by_unit = ind.breakdown(projects, round_, "unit")
+    return by_unit[by_unit["scope"] == ind.SCOPE_ALL].drop(columns="scope").reset_index(drop=True)
+
+
+def finding_values(projects: pd.DataFrame, round_: Round) -> dict[str, Any]:
+    """indicators.json keys track.*, ranking.*, notify.*."""
+    track = track_list(projects, round_)
+    ranking = unit_ranking(projects, round_)
+    notify = notify_list(projects, round_)
+    out: dict[str, Any] = {
+        "track.projects": len(track),
+        "track.not_started": int(track["not_started"].sum()),
+        "track.zero_investment": int(track["zero_investment"].sum()),
+        "track.not_in_stats": int(track["not_in_stats"].sum()),
+        "track.behind": int(track["behind"].sum()),
+        "ranking.ranked_units": int(ranking["rank"].notna().sum()),
+        "ranking.showcase": ranking.loc[ranking["board"] == SHOWCASE, "unit"].astype(str).tolist(),
+        "ranking.exposure": ranking.loc[ranking["board"] == EXPOSURE, "unit"].astype(str).tolist(),
+        "notify.count": len(notify),
+        "notify.units": notify["unit"].astype(str).tolist(),
+    }
+    if projects.empty:
+        why = ind.Missing("本轮未收到重大项目进展情况表")
+        out.update({k: why for k in out})
+    return out
+
+
+# =========================================================================== the previous round
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The previous round for comparisons: its id, its Round (when its round.yml is readable), its clean tables.
+
+    note says why there is nothing to compare with (Chinese), when tables is None.
+    """
+
+    id: str | None
+    round: Round | None = field(default=None, repr=False)
+    tables: dict[str, pd.DataFrame] | None = field(default=None, repr=False)
+    note: str | None = None
+
+    @property
+    def projects(self) -> pd.DataFrame | None:
+        return None if self.tables is None else self.tables["projects"]
+
+
+def load_previous(round_: Round, root: Path | None = None) -> Previous:
+    """The previous round named in round.yml: its processed tables, or its raw folder cleaned in memory."""
+    prev_id = round_.previous
+    if not prev_id:
+        return Previous(None, note="round.yml 未设置上一轮（previous），本轮不作与上轮比较")
+    try:
+        tables = cleaning.clean_tables_for(prev_id, Path(root) if root else None)
+    except RoundError as exc:
+        return Previous(prev_id, note=f"上一轮 {prev_id} 的数据无法读取：{exc}")
+    if tables is None:
+        return Previous(prev_id, note=f"找不到上一轮 {prev_id} 的数据（data/raw/{prev_id}/ 和 data/processed/{prev_id}/ 都不存在），本轮不作与上轮比较")
+    try:
+        prev_round = load_round(prev_id, Path(root) if root else None)
+    except RoundError:
+        prev_round = None  # only processed tables are left: compare without its metadata
+    return Previous(prev_id, prev_round, tables)
+
+
+def _key(text) -> str:
+    if text is None or ind.is_missing(text):
+        return ""
+    return re.sub(r"[\s()（）\"“”'‘’\[\]【】]", "", unicodedata.normalize("NFKC", str(text)))
+
+
+def match_previous(projects: pd.DataFrame, prev_projects: pd.DataFrame) -> pd.DataFrame:
+    """This round's projects with the previous round's 是否开工 and 累计完成投资 (prev_started, prev_completed_wan).
+
+    Matched by 项目编号 where both have one, else by 项目名称; unmatched projects have prev_started NA.
+    """
+    cur = projects.assign(_code=projects["project_code"].map(_key), _name=projects["project_name"].map(_key),
+                          _i=range(len(projects)))
+    prev = prev_projects.assign(_code=prev_projects["project_code"].map(_key), _name=prev_projects["project_name"].map(_key))
+    prev = prev[["_code", "_name", "started", "completed"]].rename(columns={"started": "prev_started", "completed": "prev_completed_wan"})
+    by_code = cur[cur["_code"] != ""].merge(prev[prev["_code"] != ""].drop_duplicates("_code").drop(columns="_name"),
+                                            on="_code", how="inner")
+    rest = cur[~cur["_i"].isin(by_code["_i"])]
+    by_name = rest.merge(prev[~prev["_code"].isin(by_code["_code"]) | (prev["_code"] == "")]
+                         .drop_duplicates("_name").drop(columns="_code"), on="_name", how="inner")
+    found = pd.concat([by_code, by_name], ignore_index=True)[["_i", "prev_started", "prev_completed_wan"]]
+    out = cur.merge(found, on="_i", how="left").sort_values("_i").drop(columns=["_code", "_name", "_i"])
+    out.index = projects.index
+    return out.astype({"prev_started": "boolean", "prev_completed_wan": "float64"})
+
+
+def _change_list(projects: pd.DataFrame, previous: Previous | None, now_started: bool) -> pd.DataFrame:
+    if previous is None or previous.projects is None or projects.empty:
+        return pd.DataFrame(columns=CHANGE_LIST_COLUMNS).pipe(ind.float_columns)
+    data = match_previous(projects, previous.projects)
+    was_not = data["prev_started"].eq(False).fillna(False).astype(bool)
+    now = ind.flag(data["started"]) if now_started else ~ind.flag(data["started"])
+    data = data[was_not & now].assign(annual_plan_wan=lambda d: d["annual_plan"].astype("float64"),
+                                      completed_wan=lambda d: d["completed"].astype("float64"))
+    return data.reindex(columns=CHANGE_LIST_COLUMNS).sort_values(["unit", "project_name"], kind="stable").reset_index(drop=True)
+
+
+def started_since(projects: pd.DataFrame, previous: Previous | None) -> pd.DataFrame:
+    """Projects not started at the previous round and started now."""
+    return _change_list(projects, previous, now_started=True)
+
+
+def not_started_both(projects: pd.DataFrame, previous: Previous | None) -> pd.DataFrame:
+    """Projects not started at the previous round and still not started now."""
+    return _change_list(projects, previous, now_started=False)
+
+
+def rate_changes(projects: pd.DataFrame, round_: Round, previous: Previous | None) -> pd.DataFrame:
+    """全区 and each unit: 开工率 and 投资完成率 this round and last, and the change in points."""
+    columns = ["unit", "projects", "prev_projects", "start_rate_pct", "prev_start_rate_pct", "start_rate_change_pp",
+               "completion_rate_pct", "prev_completion_rate_pct", "completion_rate_change_pp", "completed_yi",
+               "prev_completed_yi", "completed_change_yi"]
+    if previous is None or previous.projects is None:
+        return pd.DataFrame(columns=columns).pipe(ind.float_columns)
+    prev_round = _previous_round_like(round_, previous)
+    now = _with_region(projects, round_)
+    before = _with_region(previous.projects, prev_round).add_prefix("prev_").rename(columns={"prev_unit": "unit"})
+    merged = now.merge(before, on="unit", how="outer")
+    order = {u: i for i, u in enumerate([REGION, *round_.units])}
+    merged = merged.assign(_o=merged["unit"].map(lambda u: order.get(u, len(order)))).sort_values(["_o", "unit"], kind="stable")
+    merged["start_rate_change_pp"] = [ind.change_pp(a, b) for a, b in zip(merged["start_rate_pct"], merged["prev_start_rate_pct"])]
+    merged["completion_rate_change_pp"] = [ind.change_pp(a, b) for a, b in
+                                           zip(merged["completion_rate_pct"], merged["prev_completion_rate_pct"])]
+    merged["completed_change_yi"] = merged["completed_yi"] - merged["prev_completed_yi"]
+    return merged.reindex(columns=columns).reset_index(drop=True).pipe(ind.float_columns)
+
+
+def _with_region(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
+    tp = ind.time_progress_pct(round_.as_of)
+    region = {"unit": REGION, **ind.project_figures(projects, tp, round_.start_rate_base)}
+    units = _unit_figures(projects, round_)
+    keep = ["unit", "projects", "start_rate_pct", "completion_rate_pct", "completed_yi"]
+    return pd.concat([pd.DataFrame([region])[keep], units[keep]], ignore_index=True)
+
+
+def _previous_round_like(round_: Round, previous: Previous) -> Round:
+    """The previous round's own settings when its round.yml is readable, else this round's units and base."""
+    return previous.round or round_
+
+
+def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | None) -> dict[str, Any]:
+    """indicators.json keys previous.* and change.*; all null, with the reason, when there is no previous round."""
+    keys = ["previous.round", "previous.as_of", "previous.batch.start_rate_pct", "previous.batch.completion_rate_pct",
+            "previous.key.start_rate_pct", "previous.key.completion_rate_pct", "change.batch.start_rate_pp",
+            "change.batch.completion_rate_pp", "change.batch.completed_yi", "change.key.start_rate_pp",
+            "change.key.completion_rate_pp", "change.started_since", "change.not_started_both", "change.new_projects"]
+    if previous is None or previous.projects is None:
+        why = (previous.note if previous is not None and previous.note else "本轮未设置上一轮，不作与上轮比较")
+        out = {k: ind.Missing(why) for k in keys}
+        if previous is not None and previous.id:
+            out["previous.round"] = previous.id
+        return out
+    prev_round = _previous_round_like(round_, previous)
+    prev_projects = previous.projects
+    out: dict[str, Any] = {
+        "previous.round": previous.id,
+        "previous.as_of": ind.value_or_missing(previous.round and previous.round.as_of.isoformat(), f"上一轮 {previous.id} 的 round.yml 无法读取"),
+    }
+    tp_now, tp_prev = ind.time_progress_pct(round_.as_of), ind.time_progress_pct(prev_round.as_of)
+    for prefix in ("batch", "key"):
+        now_p = projects if prefix == "batch" else projects[ind.flag(projects["is_key"])]
+        prev_p = prev_projects if prefix == "batch" else prev_projects[ind.flag(prev_projects["is_key"])]
+        now = ind.project_figures(now_p, tp_now, round_.start_rate_base)
+        before = ind.project_figures(prev_p, tp_prev, prev_round.start_rate_base)
+        what = "重点项目" if prefix == "key" else "项目"
+        out[f"previous.{prefix}.start_rate_pct"] = ind.value_or_missing(before["start_rate_pct"], f"上一轮没有应开工的{what}")
+        out[f"previous.{prefix}.completion_rate_pct"] = ind.value_or_missing(before["completion_rate_pct"], f"上一轮{what}年度计划投资为0")
+        out[f"change.{prefix}.start_rate_pp"] = ind.value_or_missing(ind.change_pp(now["start_rate_pct"], before["start_rate_pct"]),
+                                                        f"本轮或上一轮{what}开工率无法计算")
+        out[f"change.{prefix}.completion_rate_pp"] = ind.value_or_missing(
+            ind.change_pp(now["completion_rate_pct"], before["completion_rate_pct"]), f"本轮或上一轮{what}投资完成率无法计算")
+        if prefix == "batch":
+            out["change.batch.completed_yi"] = now["completed_yi"] - before["completed_yi"]
+    matched = match_previous(projects, prev_projects) if not projects.empty else projects.assign(prev_started=pd.NA)
+    out["change.started_since"] = len(started_since(projects, previous))
+    out["change.not_started_both"] = len(not_started_both(projects, previous))
+    out["change.new_projects"] = int(matched["prev_started"].isna().sum())
+    return out
+
+
+# =========================================================================== 督办清单.xlsx
+
+SUPERVISION_COLUMNS = {
+    "unit": "填报单位", "city": "所在市(基地)", "project_code": "项目编号", "project_name": "项目名称", "batch": "批次",
+    "is_key": "是否重点项目", "responsible_unit": "责任单位", "leader": "包抓领导", "reasons": "督办原因",
+    "annual_plan_wan": "年度计划投资(万元)", "completed_wan": "累计完成投资(万元)", "completion_rate_pct": "投资完成率(%)",
+    "vs_time_progress_pp": "与时间进度差(百分点)", "started": "是否开工", "start_date": "开工时间", "in_stats": "是否入统",
+    "file": "来源文件", "row": "行号",
+}
+SUMMARY_COLUMNS = ["单位", "督办项目数", "未开工", "已开工零投资", "已开工未入统", "投资进度滞后"]
+
+
+def supervision_sheets(track: pd.DataFrame, round_: Round) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The 督办清单 as sheets: 汇总 (one row per unit), then one sheet per unit, units in round.yml order.
+
+    Figures are rounded for reading (万元 to 2 decimals, rates to 1); the unrounded values are in track_list.parquet.
+    """
+    tp = ind.time_progress_pct(round_.as_of)
+    head = (f"{round_.title}督办清单（数据截至{round_.as_of:%Y年%m月%d日}，时间进度{tp:.1f}%，"
+            f"投资完成率低于时间进度超过{round_.behind_margin_pp:g}个百分点列为进度滞后）")
+    units = list(dict.fromkeys(track["unit"].astype(str)))
+    summary = pd.DataFrame([{
+        "单位": unit,
+        "督办项目数": int((track["unit"] == unit).sum()),
+        "未开工": int(track.loc[track["unit"] == unit, "not_started"].sum()),
+        "已开工零投资": int(track.loc[track["unit"] == unit, "zero_investment"].sum()),
+        "已开工未入统": int(track.loc[track["unit"] == unit, "not_in_stats"].sum()),
+        "投资进度滞后": int(track.loc[track["unit"] == unit, "behind"].sum()),
+    } for unit in units], columns=SUMMARY_COLUMNS)
+    sheets = {"汇总": summary}
+    notes = {"汇总": head if units else head + "：本轮没有需要督办的项目"}
+    for unit in units:
+        mine = track[track["unit"] == unit]
+        sheet = (mine[list(SUPERVISION_COLUMNS)]
+                 .assign(annual_plan_wan=lambda d: d["annual_plan_wan"].round(2),
+                         completed_wan=lambda d: d["completed_wan"].round(2),
+                         completion_rate_pct=lambda d: d["completion_rate_pct"].round(1),
+                         vs_time_progress_pp=lambda d: d["vs_time_progress_pp"].round(1))
+                 .rename(columns=SUPERVISION_COLUMNS))
+        sheet.insert(0, "序号", range(1, len(sheet) + 1))
+        sheets[unit] = sheet.reset_index(drop=True)
+        notes[unit] = f"{unit}：需逐一跟踪督办的项目{len(sheet)}个。{head}"
+    return sheets, notes
+
+
+def write_supervision_list(track: pd.DataFrame, round_: Round, out_dir: Path) -> Path:
+    """outputs/<round>/督办清单.xlsx: 汇总 and one sheet per unit, through excel_out.write_workbook."""
+    sheets, notes = supervision_sheets(track, round_)
+    return write_workbook(Path(out_dir) / SUPERVISION_FILE, sheets, notes=notes)
+
+
+FINDING_LABELS = {
+    "project_code": "项目编号", "responsible_unit": "责任单位", "annual_plan_wan": "年度计划投资(万元)",
+    "completed_wan": "累计完成投资(万元)", "start_date": "开工时间", "in_stats": "是否入统", "is_key": "是否重点项目",
+    "zero_investment": "已开工零投资", "not_in_stats": "已开工未入统", "behind": "进度滞后", "reasons": "督办原因",
+    "file": "来源文件", "row": "行号", "rank": "名次", "score": "综合得分", "board": "展示台/曝光台", "note": "说明",
+    "catch_up_yi": "赶上时间进度尚需(亿元)", "remaining_yi": "完成年度计划尚需(亿元)", "reason": "通报理由",
+    "prev_projects": "上轮项目数", "prev_start_rate_pct": "上轮开工率(%)", "start_rate_change_pp": "开工率变化(百分点)",
+    "prev_completion_rate_pct": "上轮投资完成率(%)", "completion_rate_change_pp": "投资完成率变化(百分点)",
+    "prev_completed_yi": "上轮累计完成投资(亿元)", "completed_change_yi": "累计完成投资增加(亿元)",
+    "prev_completed_wan": "上轮累计完成投资(万元)",
+}
