@@ -136,29 +136,28 @@ def _canonical_name(text: str | None, table: dict[str, tuple[str, ...]]) -> str 
     return text
 
 
-# Row checks: each returns (column, problem, fix) for a parsed record, or None.
-
-
-def _check_row(record: dict, kind: ReturnKind, as_of) -> list[tuple[str, str, str]]:
+def _check_row(record: dict, kind: ReturnKind, as_of) -> list[tuple[str, str, str, str]]:
+    """The row checks: (column, problem, fix, code) for each thing wrong with a parsed record."""
     found = []
     for name in kind.required:
         if record.get(name) is None and not record.get(f"_bad_{name}"):
             label = kind.column(name).label
-            found.append((name, f"{label}未填写", f"请填写{label}" + ("（没有请填0）" if kind.column(name).type == schemas.MONEY else "")))
+            found.append((name, f"{label}未填写", f"请填写{label}" + ("（没有请填0）" if kind.column(name).type == schemas.MONEY else ""),
+                          "required_empty"))
     for name in kind.names_of(schemas.MONEY):
         if (record.get(name) or 0) < 0:
-            found.append((name, "金额为负数", "请填写不小于0的金额"))
+            found.append((name, "金额为负数", "请填写不小于0的金额", "negative_amount"))
     total, completed = record.get("total_investment"), record.get("completed")
     if total is not None and completed is not None and completed > total:
         found.append(("completed", f"累计完成投资（{completed:,.2f}万元）大于总投资（{total:,.2f}万元）",
-                      "请核对累计完成投资和总投资，注意金额单位是否一致"))
+                      "请核对累计完成投资和总投资，注意金额单位是否一致", "completed_over_total"))
     for name in kind.names_of(schemas.DATE):
         day = record.get(name)
         if day is not None and day > as_of and name != "milestone_date":
             found.append((name, f"{kind.column(name).label}（{day:%Y年%m月%d日}）晚于数据截至日期（{as_of:%Y年%m月%d日}）",
-                          "请核对日期；尚未发生的请不要填写"))
+                          "请核对日期；尚未发生的请不要填写", "date_after_cutoff"))
     if kind.name == "fai" and record.get("cum_value") is None and record.get("yoy_pct") is None:
-        found.append(("cum_value", "累计完成额和累计增速都未填写", "请至少填写其中一项"))
+        found.append(("cum_value", "累计完成额和累计增速都未填写", "请至少填写其中一项", "required_empty"))
     return found
 
 
@@ -336,10 +335,10 @@ def _parse_row(raw, header: Header, sheet_unit: str, excel_row: int, problem, ro
             record["_reasons"].append(f"{col.written}：{parsed.problem}")
             problem(excel_row, col.written, value, parsed.problem, parsed.fix, ERROR, f"bad_{column.type}")
         record[col.column] = parsed.value
-    for name, text, fix in _check_row(record, kind, round_.as_of):
+    for name, text, fix, code in _check_row(record, kind, round_.as_of):
         label = written.get(name, kind.column(name).label)
         record["_reasons"].append(f"{label}：{text}")
-        problem(excel_row, label, _raw_of(raw, header, name), text, fix, ERROR, f"check_{name}")
+        problem(excel_row, label, _raw_of(raw, header, name), text, fix, ERROR, code)
     if kind.name == "indicators":
         _normalise_indicator(record)
     if kind.name == "practices":
