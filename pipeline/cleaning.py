@@ -209,6 +209,7 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     all_rows: list[dict] = []
     skipped = header.last_row + 1 - sum(1 for r in sheet.rows[: header.last_row + 1] if not any(cell_text(v) for v in r))
     hidden_data_rows = []
+    leading_totals: list[tuple[list, int]] = []
     for i in range(header.last_row + 1, len(grid)):
         raw = grid[i]
         values = [cell_text(v) for v in raw]
@@ -220,6 +221,9 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
             continue
         if role in ("total", "subtotal"):
             skipped += 1
+            if not all_rows:  # a 合计 row right under the header totals the rows below it
+                leading_totals.append((raw, excel_row))
+                continue
             _check_total(raw, header, sheet_unit, section if role == "subtotal" else all_rows, excel_row, problem)
             if role == "subtotal":
                 section = []
@@ -239,6 +243,8 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
         result.records.append(record)
         section.append(record)
         all_rows.append(record)
+    for raw, excel_row in leading_totals:
+        _check_total(raw, header, sheet_unit, all_rows, excel_row, problem)
     if hidden_data_rows:
         problem(hidden_data_rows[0], "", "", f"第{'、'.join(map(str, hidden_data_rows))}行是隐藏行，已按正常数据读入",
                 "请取消隐藏并核对这些行；不应报送的行请删除", HINT, "hidden_rows")

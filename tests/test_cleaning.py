@@ -296,3 +296,18 @@ def test_fai_rows_are_one_per_region_and_month(tmp_path, aliases):
     assert result.quarantine["row"].tolist() == [8]  # only the real repeat of 全区 1-3月
     dup = result.problems[result.problems["code"] == "duplicate"].iloc[0]
     assert (dup["column"], dup["value"]) == ("地区、月份", "全区|3")
+
+
+def test_a_total_right_under_the_header_totals_the_rows_below(tmp_path, aliases):
+    rows = [["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"],
+            ["合计", None, None, 300, 130], [1, "甲", "第一批", 100, 50, "是"], [2, "乙", "第二批", 200, 80, "是"],
+            ["填报单位：银川市"]]
+    write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": rows})
+    result = clean(tmp_path, aliases)
+    assert not (result.problems["code"] == "total_mismatch").any()
+    assert len(result.tables["projects"]) == 2
+
+    rows[1] = ["合计", None, None, 300, 999]
+    write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": rows})
+    mismatch = clean(tmp_path, aliases).problems.query("code == 'total_mismatch'")
+    assert mismatch["row"].tolist() == [2]
