@@ -69,7 +69,8 @@ def run_summary(result: RoundResult) -> str:
     ]
     if result.missing_units:
         lines.append(f"未报送：{'、'.join(result.missing_units)}。")
-    for _, p in problems[problems["code"].isin(["unreadable", "missing_column", "unknown_unit", "not_a_return", "not_a_table"])].iterrows():
+    file_level = problems["code"].isin(["unreadable", "missing_column", "unknown_unit", "no_return_in_file", "not_a_table"])
+    for _, p in problems[file_level & (problems["severity"] == ERROR)].iterrows():
         where = f"{p['file']}" + (f"（{p['sheet']}）" if p["sheet"] else "")
         lines.append(f"  {p['severity']}：{where}：{p['problem']}。{p['fix']}")
     return "\n".join(lines)
