@@ -400,7 +400,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
         rel = path.relative_to(round_.raw_dir).as_posix()
         unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
         problems.append(Problem(unit, rel, "", None, "", "", "不是 Excel 或 CSV 文件，未读取",
-                                "请另存为 .xlsx 后重新发送；与报表无关的文件请移出轮次文件夹", HINT, "not_a_table"))
+                                "请另存为 .xlsx 后重新发送；与报表无关的文件请移出轮次文件夹", ERROR, "not_a_table"))
         ledger.append(_file_ledger(rel, unit, "未读取", "不是 Excel 或 CSV 文件"))
     for path in files.returns:
         rel = path.relative_to(round_.raw_dir).as_posix()
