@@ -1,0 +1,37 @@
+"""Text from returns never executes: every workbook the pipeline writes keeps formula-like text as text."""
+import openpyxl
+import pytest
+
+from office import project_row, project_sheet, write_round, write_xlsx
+from pipeline import cleaning, feedback, findings, rounds, schemas
+
+HOSTILE = ["=HYPERLINK(\"http://example.invalid\",\"点我\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    raw = write_round(root / "data" / "raw" / "r", ["银川市"])
+    rows = [project_row(i, f"H{i}", name, started="否", start=None) for i, name in enumerate(HOSTILE, start=1)]
+    rows.append(project_row(9, "H9", "坏金额", done=HOSTILE[0]))  # quarantined, and its raw text sent back
+    write_xlsx(raw / "银川市.xlsx", {"S": project_sheet(rows)[0]})
+    round_ = rounds.load_round("r", root)
+    result = cleaning.clean_round(round_, schemas.load_aliases(), echo=lambda *_: None)
+    out = root / "out"
+    paths = cleaning.save_clean(result, out)
+    paths.append(feedback.write_feedback(result, round_, out))
+    paths.append(findings.write_supervision_list(findings.track_list(result.tables["projects"], round_), round_, out))
+    return [p for p in paths if p.suffix == ".xlsx"]
+
+
+def test_every_written_workbook_is_checked(written):
+    assert {p.name for p in written} == {"清洗数据.xlsx", "隔离行.xlsx", "退回修改清单.xlsx", "督办清单.xlsx"}
+
+
+def test_formula_like_text_is_stored_as_text_everywhere(written):
+    for path in written:
+        book = openpyxl.load_workbook(path)  # formulas would come back as '=...' with data_type 'f'
+        cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+        assert not [c.coordinate for c in cells if c.data_type == "f"], path.name
+        found = [c.value for c in cells if any(h in c.value for h in HOSTILE)]
+        assert found, f"{path.name} should carry the hostile names as plain text"
