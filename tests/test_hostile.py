@@ -13,8 +13,14 @@ def written(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     raw = write_round(root / "data" / "raw" / "r", ["银川市"])
     rows = [project_row(i, f"H{i}", name, started="否", start=None) for i, name in enumerate(HOSTILE, start=1)]
-    rows.append(project_row(9, "H9", "坏金额", done=HOSTILE[0]))  # quarantined, and its raw text sent back
-    write_xlsx(raw / "银川市.xlsx", {"S": project_sheet(rows)[0]})
+    rows.append(project_row(9, "H9", "坏金额", done=HOSTILE[3]))  # quarantined, and its raw text sent back
+    path = write_xlsx(raw / "银川市.xlsx", {"S": project_sheet(rows)[0]})
+    book = openpyxl.load_workbook(path)
+    for row in book["S"].iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # typed in as text (Excel: a leading apostrophe), not a formula
+    book.save(path)
     round_ = rounds.load_round("r", root)
     result = cleaning.clean_round(round_, schemas.load_aliases(), echo=lambda *_: None)
     out = root / "out"
