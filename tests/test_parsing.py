@@ -102,3 +102,20 @@ def test_dates_round_trip(day):
 
 def test_infinite_numbers_are_refused():
     assert parse_number(math.inf).value is None
+
+
+@given(st.booleans(), st.sampled_from([("是", "否"), ("√", "×"), ("已开工", "未开工"), ("Y", "N"), ("已入统", "未入统")]))
+def test_yes_no_round_trips(value, spelling):
+    assert parse_bool(spelling[0] if value else spelling[1]).value is value
+
+
+@given(st.floats(min_value=0, max_value=1e7, allow_nan=False), st.sampled_from(["万元", "亿元", None]))
+def test_money_round_trips_through_its_unit(wan, unit):
+    factor = {"万元": 1, "亿元": 10_000, None: 1}[unit]
+    assert parse_money(repr(wan / factor), unit).value == pytest.approx(wan)
+
+
+@given(st.integers(min_value=1, max_value=12))
+def test_months_round_trip(month):
+    for text in (f"1-{month}月", f"{month}月", str(month), f"2021年1-{month}月"):
+        assert parse_month(text).value == month
