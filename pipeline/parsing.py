@@ -151,7 +151,7 @@ def parse_date(raw: Any) -> Parsed:
         return Parsed(None, "不是有效日期", "请按“2021年3月15日”填写日期")
 
 
-_MONTH_SPAN = re.compile(r"^(?:\d{4}年)?(?:1[-~—至])?(?P<m>\d{1,2})月(?:份|底)?$")
+_MONTH_SPAN = re.compile(r"^(?:\d{4}年)?(?:1[-~—至])?(?P<m>\d{1,2})(?:月(?:份|底)?)?$")
 
 
 def parse_month(raw: Any) -> Parsed:
