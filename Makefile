@@ -16,12 +16,12 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 # The project's Jupyter kernel; pipeline/runner.py uses the same name.
 KERNEL := inspection-pipeline
 
-.PHONY: help setup report test lab sample clean
+.PHONY: help setup report test lab sample screenshot clean
 
 help: ## 列出可用的命令（默认）
 	@echo "用法：make <命令> [ROUND=轮次]      （ROUND 默认为 $(ROUND)）"
 	@echo
-	@awk -F ':.*## ' '/^[a-z][a-z_-]*:.*## / { printf "  make %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk -F ':.*## ' '/^[a-z][a-z_-]*:.*## / { printf "  make %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -31,7 +31,8 @@ $(INSTALLED): pyproject.toml requirements.lock | $(PY)
 	$(PIP_INSTALL) --no-deps -e .
 	@touch $@
 
-setup: $(INSTALLED) ## 创建 .venv 并安装依赖（仅在依赖变化时重装）
+setup: $(INSTALLED) ## 创建 .venv 并安装依赖（仅在依赖变化时重装）；以 root 运行时自动安装 Chromium 和中文字体
+	@bash scripts/install-system-deps.sh
 
 report: setup ## 运行一轮督查的全部笔记本，例如 make report ROUND=2021-12
 	$(PY) -m pipeline run $(ROUND)
@@ -45,6 +46,9 @@ lab: setup ## 在项目环境中打开 JupyterLab（可查看 notebooks/ 和 out
 
 sample: setup ## 重新生成 data/raw/ 下的示例轮次数据
 	$(PY) -m pipeline sample
+
+screenshot: setup ## 用最近一次生成的示例报告重新截取 README 中的截图（docs/report-screenshot.png）
+	$(PY) scripts/report-screenshot.py
 
 clean: ## 删除 data/processed/ 和 outputs/ 下的全部生成结果（保留 .gitkeep）
 	find data/processed outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
