@@ -1,0 +1,592 @@
+"""Figures: the charts that sit beside the report's text, drawn from the indicator tables.
+
+Every chart is a pure function — tables in, a matplotlib Figure out, nothing read or
+written — listed in ``FIGURES`` in the order the report shows them, with its number,
+its Chinese title (the caption) and the report section it belongs to.
+``draw_figures`` draws them all for a round; ``save_figures`` writes each to
+``outputs/<round>/figures/`` as PNG (what the report embeds) and SVG (text as paths,
+so it shows the same on a machine without the font).
+
+Chinese text
+    ``cjk_font()`` registers Noto Sans CJK (SIL Open Font License; Debian's
+    ``fonts-noto-cjk``, installed by ``scripts/install-system-deps.sh``) with
+    matplotlib's font manager, or falls back to a Chinese font the machine already has
+    (Microsoft YaHei, SimHei, PingFang, …). ``theme_rc()`` is seaborn's whitegrid theme
+    with that font put first: seaborn's own theme resets ``font.family`` to fonts without
+    Chinese glyphs, so every chart is drawn inside ``theme()`` whatever the caller set.
+
+Colours and order
+    A unit has one colour in every chart: its position among round.yml's units picks it
+    from ``UNIT_PALETTE``. Units are listed by their rank (``unit_ranking``: 综合得分),
+    units without a rank after them in round.yml order.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import glob
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import matplotlib
+import pandas as pd
+import seaborn as sns
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
+
+from pipeline import config, indicators as ind
+from pipeline.rounds import Round, load_round
+
+FIGURES_DIR = "figures"  # under outputs/<round>/
+
+# --------------------------------------------------------------------------- the Chinese font
+
+# Families with Simplified Chinese glyphs, best first. Noto Sans CJK SC comes with the
+# project's set-up (OFL, redistributable); the rest are what analysts' machines have.
+CJK_FAMILIES = (
+    "Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "Noto Sans SC",
+    "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC", "STHeiti", "Hiragino Sans GB",
+    "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Noto Sans CJK JP",
+)
+# Where those fonts live (Debian/Ubuntu, Fedora, Arch, macOS, Windows). Files that
+# matplotlib's font cache predates are registered with fontManager.addfont.
+CJK_FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-*.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-*.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-*.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-*.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "/System/Library/Fonts/STHeiti*.ttc",
+    "/Library/Fonts/Microsoft/msyh*.tt?",
+    "C:/Windows/Fonts/msyh*.tt?",
+    "C:/Windows/Fonts/simhei.ttf",
+)
+
+
+class FontMissingError(RuntimeError):
+    """No Chinese font: the message (Chinese) says how to install one."""
+
+
+@functools.cache
+def cjk_font() -> str:
+    """The family name of the Chinese font the figures use; registers font files matplotlib has not seen.
+
+    Raises FontMissingError when the machine has none of CJK_FAMILIES: charts would
+    otherwise show empty boxes instead of Chinese characters.
+    """
+    known = {Path(f.fname).resolve() for f in font_manager.fontManager.ttflist}
+    for pattern in CJK_FONT_FILES:
+        for path in sorted(glob.glob(os.path.expanduser(pattern))):
+            if Path(path).resolve() not in known:
+                with contextlib.suppress(Exception):  # an unreadable font file is skipped, not fatal
+                    font_manager.fontManager.addfont(path)
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for family in CJK_FAMILIES:
+        if family in names:
+            return family
+    raise FontMissingError(
+        "找不到中文字体，图表中的中文无法显示。请运行 scripts/install-system-deps.sh"
+        "（或 sudo apt-get install fonts-noto-cjk）安装思源黑体（Noto Sans CJK），"
+        "也可以安装微软雅黑、黑体或苹方等中文字体后重新运行。"
+    )
+
+
+def theme_rc() -> dict:
+    """seaborn's whitegrid theme with the Chinese font first: the rc of every chart."""
+    rc = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.85)}
+    rc.update({
+        # The font by name, not the generic "sans-serif": a text keeps its family, and a generic one
+        # would be looked up again in whatever rcParams are current when the figure is drawn.
+        "font.family": [cjk_font(), "DejaVu Sans"],
+        "font.sans-serif": [cjk_font(), "DejaVu Sans"],
+        "axes.unicode_minus": False,  # an ASCII hyphen for negative numbers: every font has it
+        "axes.titleweight": "bold",
+        "axes.titlelocation": "left",
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "figure.dpi": 100,
+        "savefig.dpi": 150,
+        "svg.fonttype": "path",  # SVG text as outlines: no font needed to view it
+        "svg.hashsalt": "inspection-pipeline",  # reproducible SVG ids
+    })
+    return rc
+
+
+@contextlib.contextmanager
+def theme() -> Iterator[None]:
+    """Draw inside this: the project's theme, whatever the global rcParams say."""
+    with matplotlib.rc_context(theme_rc()):
+        yield
+
+
+def apply_theme() -> str:
+    """Set the theme globally (for charts an analyst draws in the notebook); returns the font used."""
+    sns.set_theme(style="whitegrid")
+    matplotlib.rcParams.update(theme_rc())
+    return cjk_font()
+
+
+# --------------------------------------------------------------------------- colours and order
+
+# tab10, then the light tab20 companions: 20 distinct colours before any repeats.
+UNIT_PALETTE = tuple(sns.color_palette("tab10", 10)) + tuple(sns.color_palette("tab20", 20)[1::2])
+OTHER_COLOR = (0.6, 0.6, 0.6)
+THIS_YEAR, LAST_YEAR = "#1f4e79", "#a6a6a6"
+TIME_PROGRESS_COLOR = "#c00000"
+STARTED_COLOR, NOT_STARTED_COLOR = "#2e75b6", "#f4b183"
+SCOPE_COLORS = {ind.SCOPE_ALL: "#2e75b6", ind.SCOPE_KEY: "#c55a11"}
+CATEGORY_COLORS = {ind.ACCELERATING: "#548235", ind.SUBSTANTIVE: "#2e75b6", ind.PUSHING: "#bf9000"}
+NINE_COLOR, OTHER_INDUSTRY_COLOR = "#2e75b6", OTHER_COLOR
+AHEAD_COLOR, BEHIND_COLOR = "#2e75b6", "#f4b183"
+
+
+def unit_colors(units: tuple[str, ...] | list[str]) -> dict[str, tuple]:
+    """One colour per unit, by its position in round.yml: the same in every chart."""
+    return {unit: UNIT_PALETTE[i % len(UNIT_PALETTE)] for i, unit in enumerate(units)}
+
+
+def unit_order(ranking: pd.DataFrame, units: tuple[str, ...] | list[str]) -> list[str]:
+    """Units by rank (综合得分, best first), then the unranked ones in round.yml order, then any other."""
+    ranked = ranking[ranking["rank"].notna()].sort_values("rank", kind="stable")["unit"].astype(str).tolist()
+    rest = [u for u in units if u not in ranked]
+    others = [u for u in ranking["unit"].astype(str) if u not in ranked and u not in rest]
+    return [*ranked, *rest, *others]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class FigureInputs:
+    """What the charts are drawn from: the round, indicators.json and the tables of step 2 (plus the clean FAI table)."""
+
+    round: Round
+    values: dict
+    tables: dict[str, pd.DataFrame]
+
+    @property
+    def time_progress(self) -> float:
+        return ind.time_progress_pct(self.round.as_of)
+
+    @property
+    def colors(self) -> dict[str, tuple]:
+        return unit_colors(self.round.units)
+
+    @property
+    def order(self) -> list[str]:
+        return unit_order(self.tables["unit_ranking"], self.round.units)
+
+    def color(self, unit: str) -> tuple:
+        return self.colors.get(unit, OTHER_COLOR)
+
+
+def load_figure_inputs(round_id: str, root: Path | None = None) -> FigureInputs:
+    """Read the round, indicators.json and the saved tables of step 2 (notebook 02_indicators)."""
+    root = Path(root) if root else None
+    processed = config.processed_round_dir(round_id, root)
+    tables = ind.load_report_tables(processed)
+    fai = processed / "fai.parquet"
+    tables["fai"] = pd.read_parquet(fai) if fai.is_file() else pd.DataFrame(
+        columns=["region", "month", "cum_value", "yoy_pct", "last_yoy_pct"])
+    values = ind.load_indicators(config.outputs_round_dir(round_id, root))
+    return FigureInputs(load_round(round_id, root), values, tables)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], **kwargs):
+    """A figure and its axes without pyplot: nothing global to close, nothing shown by accident in a notebook."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def _nan(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _label(value, digits: int = 1, suffix: str = "") -> str:
+    return "—" if _nan(value) else f"{value:,.{digits}f}{suffix}"
+
+
+def _empty(ax, text: str) -> None:
+    """An axis that says why it has nothing to show."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.35", wrap=True)
+
+
+def _bar_labels(ax, bars, labels: list[str]) -> None:
+    for bar, text in zip(bars, labels):
+        width = bar.get_width()
+        ax.annotate(text, (width if not _nan(width) else 0, bar.get_y() + bar.get_height() / 2),
+                    xytext=(3, 0), textcoords="offset points", va="center", ha="left", fontsize=8, color="0.2")
+
+
+def _categories_on_y(*axes) -> None:
+    """Horizontal bars: grid lines along the values only."""
+    for ax in axes:
+        ax.grid(axis="y", visible=False)
+
+
+def _legend_below(fig, handles=None, labels=None, ncols: int = 3) -> None:
+    """One legend for the whole figure, under the charts, where it covers nothing."""
+    if handles is None:
+        handles, labels = [], []
+        for ax in fig.axes:
+            for handle, label in zip(*ax.get_legend_handles_labels()):
+                if label not in labels:
+                    handles.append(handle)
+                    labels.append(label)
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=ncols, frameon=False, fontsize=8)
+
+
+def _time_progress_line(ax, tp: float, vertical: bool = True) -> None:
+    line = ax.axvline if vertical else ax.axhline
+    line(tp, color=TIME_PROGRESS_COLOR, linestyle="--", linewidth=1.2, label=f"时间进度 {tp:.1f}%")
+
+
+def _all_projects(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["scope"] == ind.SCOPE_ALL]
+
+
+# --------------------------------------------------------------------------- the charts
+
+
+def fai_growth(inputs: FigureInputs) -> Figure:
+    """全区固定资产投资累计增速 by month, this year against last year; and each region's latest growth."""
+    fai, by_region = inputs.tables["fai"], inputs.tables["fai_by_region"]
+    with theme():
+        fig, (left, right) = _subplots(1, 2, figsize=(6.8, 3.6), width_ratios=[1.1, 1])
+        total = fai[fai["region"].astype("string").isin(ind.REGION_TOTAL_NAMES).fillna(False).astype(bool)]
+        total = total[total["month"] <= inputs.round.as_of.month] if not total.empty else total
+        total = total.sort_values("month").drop_duplicates("month", keep="last")
+        if total.empty or total[["yoy_pct", "last_yoy_pct"]].isna().all().all():
+            _empty(left, "本轮未收到全区固定资产投资增速")
+        else:
+            months = total["month"].astype(int).tolist()
+            left.plot(months, total["yoy_pct"], marker="o", color=THIS_YEAR, label=f"{inputs.round.year}年")
+            left.plot(months, total["last_yoy_pct"], marker="s", color=LAST_YEAR, label=f"{inputs.round.year - 1}年同期")
+            left.axhline(0, color="0.4", linewidth=0.8)
+            left.set_xticks(months, [f"1-{m}月" if m > 1 else "1月" for m in months],
+                            rotation=45 if len(months) > 4 else 0)
+            left.set_ylabel("累计增速（%）")
+            left.set_title("全区逐月累计增速")
+        regions = by_region[~by_region["region"].isin(ind.REGION_TOTAL_NAMES)].dropna(subset=["yoy_pct"])
+        if regions.empty:
+            _empty(right, "未收到各地区固定资产投资增速")
+        else:
+            rank = {u: i for i, u in enumerate(inputs.order)}
+            regions = regions.assign(_o=regions["region"].map(lambda r: rank.get(r, len(rank)))).sort_values(["_o", "region"])
+            names = regions["region"].astype(str).tolist()[::-1]
+            yoy = regions["yoy_pct"].tolist()[::-1]
+            last = regions["last_yoy_pct"].tolist()[::-1]
+            bars = right.barh(names, yoy, color=[inputs.color(n) for n in names], height=0.6, label="本年累计增速")
+            right.scatter(last, names, marker="|", s=120, color="0.25", zorder=3, label="上年同期增速")
+            right.axvline(0, color="0.4", linewidth=0.8)
+            _bar_labels(right, bars, [_label(v) for v in yoy])
+            right.set_xlabel("累计增速（%）")
+            right.set_title("各地区累计增速")
+            _categories_on_y(right)
+        _legend_below(fig, ncols=4)
+        return fig
+
+
+def unit_rates(inputs: FigureInputs) -> Figure:
+    """开工率 and 投资完成率 of each unit, ranked, with the 时间进度 line."""
+    by_unit = _all_projects(inputs.tables["by_unit"]).set_index("unit")
+    units = [u for u in inputs.order if u in by_unit.index and by_unit.loc[u, "projects"] > 0]
+    with theme():
+        fig, (left, right) = _subplots(1, 2, figsize=(6.8, max(3.0, 0.36 * len(units) + 1.3)), sharey=True)
+        if not units:
+            _empty(left, "本轮没有重大项目数据")
+            right.set_axis_off()
+            return fig
+        names = units[::-1]
+        colors = [inputs.color(u) for u in names]
+        start = by_unit.loc[names, "start_rate_pct"].tolist()
+        done = by_unit.loc[names, "completion_rate_pct"].tolist()
+        bars = left.barh(names, [0 if _nan(v) else v for v in start], color=colors, height=0.65)
+        _bar_labels(left, bars, [_label(v) for v in start])
+        left.set_title("开工率（%）")
+        left.set_xlim(0, 118)
+        bars = right.barh(names, [0 if _nan(v) else v for v in done], color=colors, height=0.65)
+        _bar_labels(right, bars, [_label(v) for v in done])
+        _time_progress_line(right, inputs.time_progress)
+        right.set_title("投资完成率（%）")
+        right.set_xlim(0, max(118, max((v for v in done if not _nan(v)), default=0) * 1.15))
+        _categories_on_y(left, right)
+        _legend_below(fig)
+        return fig
+
+
+def projects_by_batch(inputs: FigureInputs) -> Figure:
+    """Projects of each batch, started or not; and 投资完成率 of each batch, all projects and key projects."""
+    table = inputs.tables["by_batch"]
+    with theme():
+        fig, (left, right) = _subplots(1, 2, figsize=(6.8, 3.3))
+        data = _all_projects(table)
+        data = data[data["projects"] > 0]
+        if data.empty:
+            _empty(left, "本轮没有重大项目数据")
+            right.set_axis_off()
+            return fig
+        batches = data["batch"].astype(str).tolist()
+        started, waiting = data["started"].tolist(), data["not_started"].tolist()
+        left.bar(batches, started, color=STARTED_COLOR, label="已开工", width=0.55)
+        left.bar(batches, waiting, bottom=started, color=NOT_STARTED_COLOR, label="未开工", width=0.55)
+        for x, (s, w) in enumerate(zip(started, waiting)):
+            left.text(x, s / 2, f"{s}", ha="center", va="center", color="white", fontsize=9)
+            left.text(x, s + w, f"未开工 {w}", ha="center", va="bottom", fontsize=8, color="0.25")
+        left.set_ylabel("项目数（个）")
+        left.yaxis.set_major_locator(MaxNLocator(integer=True))
+        left.set_title("各批次项目开工情况")
+        rates = table[table["projects"] > 0].pivot_table(index="batch", columns="scope", values="completion_rate_pct",
+                                                         aggfunc="first", sort=False)
+        width = 0.38
+        for i, scope in enumerate([s for s in (ind.SCOPE_ALL, ind.SCOPE_KEY) if s in rates.columns]):
+            values = [rates.loc[b, scope] if b in rates.index else float("nan") for b in batches]
+            xs = [x + (i - 0.5) * width for x in range(len(batches))]
+            bars = right.bar(xs, [0 if _nan(v) else v for v in values], width=width, color=SCOPE_COLORS[scope], label=scope)
+            for bar, v in zip(bars, values):
+                right.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), _label(v), ha="center", va="bottom", fontsize=8)
+        right.set_xticks(range(len(batches)), batches)
+        _time_progress_line(right, inputs.time_progress, vertical=False)
+        right.set_ylim(0, max(110, float(rates.max().max()) * 1.15 if rates.notna().any().any() else 110))
+        right.set_title("投资完成率（%）")
+        _legend_below(fig, ncols=5)
+        return fig
+
+
+def industry_completion(inputs: FigureInputs) -> Figure:
+    """投资完成率 by 行业领域 of the concentrated-start projects, against 时间进度."""
+    data = _all_projects(inputs.tables["by_industry"])
+    data = data[data["projects"] > 0].dropna(subset=["completion_rate_pct"]).sort_values("completion_rate_pct")
+    with theme():
+        fig, ax = _subplots(figsize=(6.8, max(2.8, 0.3 * len(data) + 1.2)))
+        if data.empty:
+            _empty(ax, "本轮没有可计算投资完成率的行业")
+            return fig
+        tp = inputs.time_progress
+        rates = data["completion_rate_pct"].tolist()
+        colors = [AHEAD_COLOR if r >= tp else BEHIND_COLOR for r in rates]
+        bars = ax.barh(data["industry"].astype(str), rates, color=colors, height=0.65)
+        _bar_labels(ax, bars, [f"{r:.1f}（计划{p:,.1f}亿元）" for r, p in zip(rates, data["plan_yi"])])
+        _time_progress_line(ax, tp)
+        ax.set_xlim(0, max(rates) * 1.35)
+        ax.set_xlabel("投资完成率（%）")
+        ax.set_title("分行业投资完成率")
+        _categories_on_y(ax)
+        handles = [Rectangle((0, 0), 1, 1, color=AHEAD_COLOR), Rectangle((0, 0), 1, 1, color=BEHIND_COLOR),
+                   *ax.get_legend_handles_labels()[0]]
+        _legend_below(fig, handles, ["不低于时间进度", "低于时间进度", *ax.get_legend_handles_labels()[1]])
+        return fig
+
+
+def major_works_progress(inputs: FigureInputs) -> Figure:
+    """The ten major engineering projects: total investment, status category, 投资完成率 of those under construction."""
+    data = inputs.tables["major_works_status"]
+    with theme():
+        fig, ax = _subplots(figsize=(6.8, max(2.8, 0.38 * len(data) + 1.2)))
+        if data.empty:
+            _empty(ax, "本轮未收到十大工程项目推进情况表")
+            return fig
+        data = data.iloc[::-1]
+        names = data["project_name"].astype(str).tolist()
+        totals = [0 if _nan(v) else v for v in data["total_investment_yi"]]
+        colors = [CATEGORY_COLORS.get(c, OTHER_COLOR) for c in data["category"]]
+        bars = ax.barh(names, totals, color=colors, height=0.65)
+        labels = []
+        for r in data.itertuples():
+            text = "总投资未填报" if _nan(r.total_investment_yi) else f"{r.total_investment_yi:,.1f}亿元"
+            if not _nan(r.completion_rate_pct):
+                text += f"，年度投资完成{r.completion_rate_pct:.1f}%"
+            if bool(r.milestone_overdue):
+                text += "，节点逾期"
+            labels.append(text)
+        _bar_labels(ax, bars, labels)
+        ax.set_xlim(0, max(max(totals), 1) * 1.7)
+        ax.set_xlabel("总投资（亿元）")
+        ax.set_title("十大工程项目推进情况")
+        _categories_on_y(ax)
+        handles = [Rectangle((0, 0), 1, 1, color=c) for c in CATEGORY_COLORS.values()]
+        _legend_below(fig, handles, list(CATEGORY_COLORS))
+        return fig
+
+
+def attraction_industries(inputs: FigureInputs) -> Figure:
+    """招商引资项目 by 九大重点产业 (and 其他): number of projects (the share is by count) and contract investment."""
+    data = inputs.tables["attraction_by_industry"]
+    with theme():
+        fig, (left, right) = _subplots(1, 2, figsize=(6.8, 3.8), sharey=True)
+        if data.empty or data["projects"].sum() == 0:
+            _empty(left, "本轮未收到招商引资项目情况表")
+            right.set_axis_off()
+            return fig
+        data = data.iloc[::-1]
+        names = data["industry"].astype(str).tolist()
+        colors = [NINE_COLOR if nine else OTHER_INDUSTRY_COLOR for nine in data["nine"]]
+        bars = left.barh(names, data["projects"], color=colors, height=0.65)
+        _bar_labels(left, bars, [f"{n}（{_label(s)}%）" for n, s in zip(data["projects"], data["share_pct"])])
+        left.set_xlim(0, data["projects"].max() * 1.6)
+        left.set_title("项目个数（占比按个数）")
+        bars = right.barh(names, data["contract_yi"].fillna(0), color=colors, height=0.65)
+        _bar_labels(right, bars, [_label(v) for v in data["contract_yi"]])
+        right.set_xlim(0, max(data["contract_yi"].max(), 1) * 1.35)
+        right.set_title("合同投资额（亿元）")
+        _categories_on_y(left, right)
+        handles = [Rectangle((0, 0), 1, 1, color=NINE_COLOR), Rectangle((0, 0), 1, 1, color=OTHER_INDUSTRY_COLOR)]
+        _legend_below(fig, handles, ["九大重点产业", "其他产业"])
+        return fig
+
+
+def attraction_units(inputs: FigureInputs) -> Figure:
+    """招商引资 by unit: projects and funds in place (本年到位资金), units in rank order and colours."""
+    data = inputs.tables["attraction_by_unit"]
+    with theme():
+        fig, (left, right) = _subplots(1, 2, figsize=(6.8, max(2.8, 0.38 * len(data) + 1.2)), sharey=True)
+        if data.empty:
+            _empty(left, "本轮未收到招商引资项目情况表")
+            right.set_axis_off()
+            return fig
+        rank = {u: i for i, u in enumerate(inputs.order)}
+        data = data.assign(_o=data["unit"].map(lambda u: rank.get(u, len(rank)))).sort_values(["_o", "unit"]).iloc[::-1]
+        names = data["unit"].astype(str).tolist()
+        colors = [inputs.color(u) for u in names]
+        bars = left.barh(names, data["projects"], color=colors, height=0.65)
+        _bar_labels(left, bars, [f"{p}（集中签约{c}）" for p, c in zip(data["projects"], data["concentrated_projects"])])
+        left.set_xlim(0, data["projects"].max() * 1.7)
+        left.set_title("招商引资项目（个）")
+        funds = data["funds_in_place_yi"]
+        bars = right.barh(names, funds.fillna(0), color=colors, height=0.65)
+        _bar_labels(right, bars, [_label(v) for v in funds])
+        right.set_xlim(0, max(funds.max() if funds.notna().any() else 0, 1) * 1.35)
+        right.set_title("本年到位资金（亿元）")
+        _categories_on_y(left, right)
+        return fig
+
+
+def change_since_previous(inputs: FigureInputs) -> Figure:
+    """开工率 and 投资完成率 of 全区 and each unit at the previous round and now."""
+    data = inputs.tables["rate_changes"].dropna(subset=["completion_rate_pct", "prev_completion_rate_pct"], how="all")
+    with theme():
+        fig, (left, right) = _subplots(1, 2, figsize=(6.8, max(3.0, 0.3 * len(data) + 1.4)), sharey=True)
+        if data.empty:
+            why = inputs.values.get("notes", {}).get("previous.batch.completion_rate_pct", "本轮不作与上轮比较")
+            _empty(left, why)
+            right.set_axis_off()
+            return fig
+        rank = {u: i for i, u in enumerate(["全区", *inputs.order])}
+        data = data.assign(_o=data["unit"].map(lambda u: rank.get(u, len(rank)))).sort_values(["_o", "unit"]).iloc[::-1]
+        names = data["unit"].astype(str).tolist()
+        prev_label = f"上轮（{inputs.values.get('previous.round') or '上一轮'}）"
+        for ax, now_col, prev_col, title in ((left, "start_rate_pct", "prev_start_rate_pct", "开工率（%）"),
+                                             (right, "completion_rate_pct", "prev_completion_rate_pct", "投资完成率（%）")):
+            for y, (now, before) in enumerate(zip(data[now_col], data[prev_col])):
+                if not _nan(now) and not _nan(before):
+                    ax.plot([before, now], [y, y], color="0.75", linewidth=2, zorder=1)
+            ax.scatter(data[prev_col], range(len(names)), color=LAST_YEAR, s=28, zorder=2)
+            ax.scatter(data[now_col], range(len(names)), color=[THIS_YEAR if n == "全区" else inputs.color(n) for n in names],
+                       s=36, zorder=3)
+            ax.set_title(title)
+        left.set_yticks(range(len(names)), names)
+        _time_progress_line(right, inputs.time_progress)
+        _categories_on_y(left, right)
+        dot = dict(marker="o", linestyle="", markersize=6)
+        handles = [Line2D([], [], color=LAST_YEAR, **dot), Line2D([], [], color=THIS_YEAR, **dot),
+                   *right.get_legend_handles_labels()[0]]
+        _legend_below(fig, handles, [prev_label, "本轮（各单位颜色同其他图）", *right.get_legend_handles_labels()[1]])
+        return fig
+
+
+# --------------------------------------------------------------------------- the list, drawing and saving
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    key: str  # identifier used by the report
+    number: int  # 图N in the report
+    title: str  # caption, Chinese
+    section: str  # where the report shows it
+    draw: Callable[[FigureInputs], Figure]
+
+    @property
+    def file_stem(self) -> str:
+        return f"图{self.number}_{self.title}"
+
+
+FIGURES: tuple[FigureSpec, ...] = tuple(FigureSpec(key, n, title, section, draw) for n, (key, title, section, draw) in enumerate((
+    ("fai_growth", "全区固定资产投资累计增速", "一、总体情况", fai_growth),
+    ("projects_by_batch", "两批次集中开工重大项目开工和投资完成情况", "一、总体情况", projects_by_batch),
+    ("unit_rates", "各单位开工率和投资完成率", "一、总体情况", unit_rates),
+    ("industry_completion", "分行业投资完成率", "一、总体情况", industry_completion),
+    ("attraction_industries", "招商引资项目产业分布", "（四）项目谋划招引有序开展", attraction_industries),
+    ("attraction_units", "各地招商引资项目和到位资金", "（四）项目谋划招引有序开展", attraction_units),
+    ("major_works_progress", "十大工程项目推进情况", "（五）“十大工程项目”稳步推进", major_works_progress),
+    ("change_since_previous", "开工率和投资完成率与上轮比较", "二、工作建议", change_since_previous),
+), start=1))
+FIGURES_BY_KEY = {spec.key: spec for spec in FIGURES}
+
+
+def draw_figures(inputs: FigureInputs) -> dict[str, Figure]:
+    """Every chart of FIGURES, by key."""
+    return {spec.key: spec.draw(inputs) for spec in FIGURES}
+
+
+def figure_paths(out_dir: Path, key: str) -> dict[str, Path]:
+    """Where a chart is saved: {'png': …, 'svg': …} under out_dir/figures/."""
+    stem = FIGURES_BY_KEY[key].file_stem
+    folder = Path(out_dir) / FIGURES_DIR
+    return {"png": folder / f"{stem}.png", "svg": folder / f"{stem}.svg"}
+
+
+def save_figures(figures: dict[str, Figure], out_dir: Path) -> pd.DataFrame:
+    """Write each chart as PNG and SVG to out_dir/figures/ and close it; returns the list of files (图, 标题, PNG, SVG)."""
+    rows = []
+    folder = Path(out_dir) / FIGURES_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, fig in figures.items():
+        paths = figure_paths(out_dir, key)
+        with theme():
+            for kind, path in paths.items():
+                fig.savefig(path, format=kind, facecolor="white", metadata=_metadata(kind))
+        spec = FIGURES_BY_KEY[key]
+        rows.append({"图": f"图{spec.number}", "标题": spec.title, "PNG": paths["png"].name, "SVG": paths["svg"].name})
+    return pd.DataFrame(rows, columns=["图", "标题", "PNG", "SVG"])
+
+
+def _metadata(kind: str) -> dict:
+    # No software version or date in the files: the same data gives the same files.
+    return {"Software": None} if kind == "png" else {"Date": None, "Creator": None}
+
+
+def gallery(out_dir: Path):
+    """The saved PNGs with their numbers and titles, as one HTML block to look at in the notebook."""
+    import base64
+    import html
+
+    from IPython.display import HTML
+
+    items = []
+    for spec in FIGURES:
+        png = figure_paths(out_dir, spec.key)["png"]
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        caption = html.escape(f"图{spec.number}　{spec.title}（{spec.section}）")
+        items.append(f'<figure style="margin:0 0 24px"><figcaption><b>{caption}</b></figcaption>'
+                     f'<img src="data:image/png;base64,{data}" style="width:100%;max-width:760px" alt="{caption}"></figure>')
+    return HTML("".join(items))
+
+
+def save_summary(table: pd.DataFrame, out_dir: Path, path: Path) -> Path:
+    """The lines the runner prints after this step: how many charts, and where."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(out_dir) / FIGURES_DIR
+    path.write_text(f"已绘制图表 {len(table)} 张（PNG 和 SVG 各一份），保存在 {folder.name}/ 文件夹：{folder}\n", encoding="utf-8")
+    return path

@@ -1,0 +1,852 @@
+"""The report: the seed's 督查报告 with every redacted figure filled in, and its export to HTML and PDF.
+
+Notebook 04 calls ``load_report_data`` once, then ``part(data, name)`` for each part of
+the report, in the order of ``PARTS``; each returns that part as HTML, which Jupyter
+shows. The wording lives in ``pipeline/templates/report/<name>.html.j2`` (Jinja2 with
+autoescape on: text that came from returns — unit and project names, 典型做法 — is
+always escaped, so a project called ``<script>…`` shows as text). The numbers and the
+words that depend on them come from ``Text`` (here), so the templates read like the
+seed with its ``XX`` replaced by calls.
+
+How numbers are written (one way throughout)
+    亿元 and percentages to one decimal, 四舍五入 (half up) on the unrounded value;
+    万元 and 亩 as whole numbers; counts as integers. In prose no thousands separators
+    (as official texts write them); in tables with thousands separators, right-aligned.
+    A value that cannot be computed (null in indicators.json) shows as "—" with a
+    numbered note giving the reason from ``notes``, listed at the end of its part.
+    Words follow the sign of the displayed value: 增长/下降, 加快/回落, 超过/低于,
+    提高/降低, and 持平 when it shows as 0.0.
+
+Export
+    ``export_report(round_id, root)`` turns the executed notebook
+    ``outputs/<round>/notebooks/04_report.ipynb`` into ``outputs/<round>/report.html``
+    with nbconvert and the template ``pipeline/templates/report_html`` (only cells
+    tagged ``report``; no code, prompts, parameters or scripts; CSS inline; figures
+    embedded as data URIs; no network request), and, when Chromium is installed, prints
+    it to ``outputs/<round>/report.pdf`` (A4).
+"""
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+from markupsafe import Markup, escape
+
+from pipeline import config, figures, indicators as ind
+from pipeline.rounds import Round, load_round
+
+TEMPLATES_DIR = config.PACKAGE_DIR / "templates"
+REPORT_TEMPLATES = TEMPLATES_DIR / "report"
+HTML_TEMPLATE = "report_html"  # nbconvert template folder under TEMPLATES_DIR
+REPORT_NOTEBOOK = "04_report.ipynb"
+REPORT_TAG = "report"  # cells of notebook 04 whose output is part of the report
+HTML_FILE, PDF_FILE = "report.html", "report.pdf"
+DASH = "—"
+
+# The parts of the report in order: template name -> what it is (for the notebook and the tests).
+PARTS: dict[str, str] = {
+    "head": "标题、示例数据说明、目录和导语",
+    "overall": "一、总体情况",
+    "awareness": "（一）抓项目的意识逐步提高",
+    "measures": "（二）项目推进措施不断优化",
+    "support": "（三）项目要素保障持续跟进",
+    "planning": "（四）项目谋划招引有序开展",
+    "major_works": "（五）“十大工程项目”稳步推进",
+    "advice_progress": "二、工作建议（一）加快建设抓进度",
+    "advice_support": "（二）统筹协调优保障",
+    "advice_attraction": "（三）招商引资扩投资",
+    "advice_planning": "（四）谋划储备增后劲",
+    "advice_supervision": "（五）督查考核促落实",
+    "appendix_quality": "附录一 数据质量",
+    "appendix_definitions": "附录二 指标口径",
+}
+
+
+class ReportError(RuntimeError):
+    """The report cannot be made; the message (Chinese) says what to do."""
+
+
+# =========================================================================== numbers and words
+
+
+def rounded(value: float, digits: int = 1) -> Decimal:
+    """四舍五入 (half up) to `digits` decimals, on the value as written (97.15 -> 97.2)."""
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def number(value: Any, digits: int = 1, thousands: bool = False) -> str:
+    """A number as the report writes it: `digits` decimals, half up; "—" when missing."""
+    if is_missing(value):
+        return DASH
+    shown = rounded(value, digits)
+    if shown == 0:
+        shown = abs(shown)  # never "-0.0"
+    return f"{shown:,.{digits}f}" if thousands else f"{shown:.{digits}f}"
+
+
+def signed_word(value: Any, up: str, down: str, digits: int = 1) -> tuple[str, str]:
+    """(word, magnitude) by the sign of the value as displayed: (增长, "15.0"), (下降, "3.2"), ("", "0.0") when it shows as zero."""
+    shown = rounded(value, digits)
+    if shown == 0:
+        return "", f"{abs(shown):.{digits}f}"
+    return (up if shown > 0 else down), f"{abs(shown):.{digits}f}"
+
+
+def join_names(names: Iterable[Any]) -> str:
+    return "、".join(str(n) for n in names if not is_missing(n))
+
+
+def chinese_date(iso: str | None, with_year: bool = True) -> str:
+    """2021-11-30 -> 2021年11月30日."""
+    if not iso:
+        return DASH
+    y, m, d = (int(x) for x in str(iso)[:10].split("-"))
+    return f"{y}年{m}月{d}日" if with_year else f"{m}月{d}日"
+
+
+def date_span(start: str | None, end: str | None) -> str | None:
+    """12月6日—10日 (same month), 11月29日—12月3日 (two months); None when a date is missing."""
+    if not start or not end:
+        return None
+    (sy, sm, sd), (ey, em, ed) = ((int(x) for x in str(d)[:10].split("-")) for d in (start, end))
+    if (sy, sm, sd) == (ey, em, ed):
+        return f"{sm}月{sd}日"
+    return f"{sm}月{sd}日—{ed}日" if (sy, sm) == (ey, em) else f"{sm}月{sd}日—{em}月{ed}日"
+
+
+# =========================================================================== notes and the text helper
+
+
+@dataclass
+class Notes:
+    """The numbered notes of one part: why a value shows as "—"."""
+
+    reasons: dict[str, str]
+    prefix: str = "note"  # the part's name: note anchors unique in the report and the same on every run
+    items: list[str] = field(default_factory=list)
+
+    def ref(self, key: str | None = None, reason: str | None = None) -> Markup:
+        text = reason or self.reasons.get(key or "", "") or "无法计算"
+        if text not in self.items:
+            self.items.append(text)
+        n = self.items.index(text) + 1
+        return Markup('<sup class="note-ref"><a href="#{}">注{}</a></sup>').format(self.anchor(n), n)
+
+    def anchor(self, n: int) -> str:
+        return f"{self.prefix}-note-{n}"
+
+    def html(self) -> Markup:
+        if not self.items:
+            return Markup("")
+        rows = Markup("").join(Markup('<li id="{}">注{}：{}</li>').format(self.anchor(i), i, text)
+                               for i, text in enumerate(self.items, 1))
+        return Markup('<ol class="notes" aria-label="注">{}</ol>').format(rows)
+
+
+@dataclass(frozen=True)
+class Col:
+    """A table column: source column, Chinese header, kind (text, count, yi, wan, pct, pp, date, flag)."""
+
+    name: str
+    label: str
+    kind: str = "text"
+
+
+NUMERIC_KINDS = {"count": 0, "yi": 1, "wan": 0, "pct": 1, "pp": 1, "mu": 0}
+NOWRAP_KINDS = {"short", "date"}  # short words (单位, 批次) and dates stay on one line
+
+
+def cell_text(value: Any, kind: str) -> str:
+    if kind in NUMERIC_KINDS:
+        return number(value, NUMERIC_KINDS[kind], thousands=True)
+    if is_missing(value):
+        return DASH if kind != "text" else ""
+    if kind == "date":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if kind == "flag":
+        return "是" if bool(value) else "否"
+    return str(value)
+
+
+def html_table(frame: pd.DataFrame, columns: list[Col], caption: str = "", note: str = "",
+               empty: str = "（无）", css: str = "") -> Markup:
+    """A DataFrame as an HTML table: escaped text, right-aligned numbers with thousands separators."""
+    if frame.empty:
+        return Markup('<p class="table-empty"><strong>{}</strong>{}</p>').format(caption + "：" if caption else "", empty)
+    def css_class(col: Col) -> Markup:
+        if col.kind in NUMERIC_KINDS:
+            return Markup(' class="num"')
+        return Markup(' class="nowrap"') if col.kind in NOWRAP_KINDS else Markup("")
+
+    head = Markup("").join(Markup('<th scope="col"{}>{}</th>').format(css_class(c), c.label) for c in columns)
+    body = Markup("").join(
+        Markup("<tr>{}</tr>").format(Markup("").join(
+            Markup('<td{}>{}</td>').format(css_class(c), cell_text(row[c.name], c.kind)) for c in columns))
+        for _, row in frame.iterrows())
+    cap = Markup("<caption>{}</caption>").format(caption) if caption else ""
+    foot = Markup('<p class="table-note">{}</p>').format(note) if note else ""
+    return Markup('<div class="table-wrap"><table class="data {}">{}<thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}</div>'
+                  ).format(css, cap, head, body, foot)
+
+
+# =========================================================================== the data a report is made from
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report reads: the round, indicators.json, the tables of step 2, the cleaning records, the figures."""
+
+    round: Round
+    values: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    ledger: pd.DataFrame
+    problems: pd.DataFrame
+    quarantine: pd.DataFrame
+    outputs_dir: Path
+
+    def __repr__(self) -> str:  # what the notebook shows
+        nulls = len(self.values.get("notes", {}))
+        return (f"轮次 {self.round.id}：{self.round.title}（数据截至 {self.round.as_of:%Y-%m-%d}）；"
+                f"指标 {len(self.values) - 1} 项，其中无法计算 {nulls} 项；表 {len(self.tables)} 张；"
+                f"台账 {len(self.ledger)} 行，隔离行 {len(self.quarantine)} 行")
+
+
+def load_report_data(round_id: str, root: Path | None = None) -> ReportData:
+    """Read what steps 1–3 left for the round (indicators.json, tables, ledger, problems, quarantine, figures)."""
+    root = Path(root) if root else None
+    round_ = load_round(round_id, root)
+    processed = config.processed_round_dir(round_id, root)
+    outputs = config.outputs_round_dir(round_id, root)
+    try:
+        values = ind.load_indicators(outputs)
+        tables = ind.load_report_tables(processed)
+        ledger = pd.read_csv(processed / "ledger.csv")
+        problems = pd.read_parquet(processed / "problems.parquet")
+        quarantine = pd.read_parquet(processed / "quarantine.parquet")
+    except FileNotFoundError as exc:
+        raise ReportError(f"找不到 {exc.filename}：请先运行第1步（清洗报表）和第2步（计算指标），"
+                          f"例如 make report ROUND={round_id}。") from None
+    return ReportData(round_, values, tables, ledger, problems, quarantine, outputs)
+
+
+# =========================================================================== pure tables for the report
+
+
+def track_summary(track: pd.DataFrame, units: Iterable[str]) -> pd.DataFrame:
+    """Projects to track per unit: total and by reason (a project may have several reasons)."""
+    columns = ["unit", "projects", "not_started", "zero_investment", "not_in_stats", "behind"]
+    if track.empty:
+        return pd.DataFrame(columns=columns)
+    order = {u: i for i, u in enumerate(units)}
+    out = (track.groupby("unit", sort=False)
+           .agg(projects=("unit", "size"), not_started=("not_started", "sum"), zero_investment=("zero_investment", "sum"),
+                not_in_stats=("not_in_stats", "sum"), behind=("behind", "sum"))
+           .reset_index())
+    out = out.assign(_o=out["unit"].map(lambda u: order.get(u, len(order)))).sort_values(["_o", "unit"]).drop(columns="_o")
+    total = pd.DataFrame([{"unit": "合计", **{c: int(out[c].sum()) for c in columns[1:]}}])
+    return pd.concat([out, total], ignore_index=True)[columns]
+
+
+def start_problems(track: pd.DataFrame) -> pd.DataFrame:
+    """The projects to track for not being started, started with no investment, or not in the statistics
+    (真实开工、及时入统), with their reasons in short (``flags``): 未开工；已开工零投资；已开工未入统；进度滞后."""
+    if track.empty:
+        return track.assign(flags=pd.Series(dtype="string"))
+    rows = track[track["not_started"] | track["zero_investment"] | track["not_in_stats"]].reset_index(drop=True)
+    names = (("not_started", "未开工"), ("zero_investment", "已开工零投资"), ("not_in_stats", "已开工未入统"),
+             ("behind", "进度滞后"))
+    flags = ["；".join(label for column, label in names if bool(r[column])) for _, r in rows.iterrows()]
+    return rows.assign(flags=flags)
+
+
+REASON_LABELS = {
+    "duplicate": "重复填报（同一项目只计一次）",
+    "bad_money": "金额无法识别",
+    "bad_number": "数字无法识别",
+    "bad_date": "日期无法识别或不存在",
+    "bad_bool": "是/否填写不规范",
+    "bad_month": "月份无法识别",
+    "bad_choice": "填写值不在可选范围内",
+    "check_start_date": "开工时间晚于数据截至日期",
+    "check_project_name": "项目名称未填写",
+    "missing_required": "缺少必填列",
+    "formula_no_value": "公式没有计算结果",
+}
+
+
+def reason_label(code: Any, problem: Any) -> str:
+    """A short category for a quarantine reason: by problem code, else the problem text without its values."""
+    code = "" if is_missing(code) else str(code)
+    text = "" if is_missing(problem) else str(problem)
+    if code in REASON_LABELS:
+        return REASON_LABELS[code]
+    if "重复" in text:
+        return REASON_LABELS["duplicate"]
+    if code.startswith("bad_"):
+        return "填写内容无法识别"
+    stripped = re.sub(r"（[^）]*）|\([^)]*\)|“[^”]*”|\"[^\"]*\"|[0-9０-９,.，]+", "", text.split("；")[0])
+    stripped = stripped.split("：")[-1].strip(" ：，。")
+    return stripped or "其他"
+
+
+def quarantine_by_reason(quarantine: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
+    """Quarantined rows per reason category: rows, units, money (万元). A row with two reasons counts under each."""
+    columns = ["reason", "rows", "units", "money_wan"]
+    if quarantine.empty:
+        return pd.DataFrame(columns=columns)
+    keys = ["file", "sheet", "row"]
+    as_keys = {"file": "string", "sheet": "string", "row": "int64"}
+    probs = problems.dropna(subset=["row"]).astype(as_keys)[[*keys, "code", "problem"]]
+    rows = quarantine.reset_index(drop=True).astype(as_keys).assign(_i=lambda d: range(len(d)))
+    merged = rows.merge(probs, on=keys, how="left")
+    merged["reason"] = [reason_label(c, p if not is_missing(p) else r)
+                        for c, p, r in zip(merged["code"], merged["problem"], merged["reasons"])]
+    merged = merged.drop_duplicates(["_i", "reason"])
+    out = (merged.groupby("reason", sort=False)
+           .agg(rows=("_i", "nunique"), units=("unit", lambda s: join_names(dict.fromkeys(s))),
+                money_wan=("money_wan", "sum"))
+           .reset_index().sort_values("rows", ascending=False, kind="stable"))
+    return out[columns].reset_index(drop=True)
+
+
+def returns_by_unit(ledger: pd.DataFrame, problems: pd.DataFrame, units: Iterable[str]) -> pd.DataFrame:
+    """Per expected unit: 报送情况, files, sheets, data rows, kept, quarantined, problems to fix and hints."""
+    columns = ["unit", "status", "files", "sheets", "data_rows", "kept", "quarantined", "errors", "hints"]
+    units = list(units)
+    received = ledger[ledger["status"].fillna("") != ""]
+    others = [u for u in dict.fromkeys(received["unit"].astype(str)) if u not in units]
+    rows = []
+    real = problems[problems["code"].fillna("") != "missing_return"]
+    for unit in [*units, *others]:
+        mine = received[received["unit"] == unit]
+        mine_p = real[real["unit"] == unit]
+        rows.append({
+            "unit": unit, "status": "已报送" if len(mine) else "未报送", "files": mine["file"].nunique(),
+            "sheets": len(mine), "data_rows": int(mine["data_rows"].sum()), "kept": int(mine["kept"].sum()),
+            "quarantined": int(mine["quarantined"].sum()), "errors": int((mine_p["severity"] == "错误").sum()),
+            "hints": int((mine_p["severity"] != "错误").sum()),
+        })
+    return pd.DataFrame(rows, columns=columns)
+
+
+def files_not_read(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Files and sheets that were not read as a return (unreadable, not a return, empty), with the reason."""
+    bad = ledger[ledger["status"].fillna("") != "已读取"]
+    return bad[["unit", "file", "sheet", "status", "note"]].reset_index(drop=True)
+
+
+def batches_with_projects(by_batch: pd.DataFrame) -> list[str]:
+    """The batches (第一批, 第二批, …) that have projects, in order."""
+    rows = by_batch[(by_batch["scope"] == ind.SCOPE_ALL) & (by_batch["projects"] > 0)]
+    return rows["batch"].astype(str).tolist()
+
+
+def quality_totals(ledger: pd.DataFrame, units: Iterable[str]) -> dict[str, Any]:
+    units = list(units)
+    received = ledger[ledger["status"].fillna("") != ""]
+    got = [u for u in units if u in set(received["unit"].astype(str))]
+    return {
+        "expected": len(units), "received": len(got), "missing": [u for u in units if u not in got],
+        "files": received["file"].nunique(), "sheets": len(received),
+        "data_rows": int(received["data_rows"].sum()), "kept": int(received["kept"].sum()),
+        "quarantined": int(received["quarantined"].sum()), "skipped": int(received["skipped_rows"].sum()),
+        "money_raw_wan": float(received["money_raw_wan"].sum()), "money_kept_wan": float(received["money_kept_wan"].sum()),
+        "money_quarantined_wan": float(received["money_quarantined_wan"].sum()),
+        "reconciled": ledger_reconciles(received),
+    }
+
+
+# Money in the ledger may differ by rounding of the parsed cells.
+LEDGER_TOLERANCE_WAN = 0.01
+
+
+def ledger_reconciles(ledger: pd.DataFrame) -> bool:
+    """Every file and sheet: data rows = kept + quarantined, and money raw = kept + quarantined."""
+    rows = (ledger["data_rows"] == ledger["kept"] + ledger["quarantined"]).all()
+    money = ((ledger["money_raw_wan"] - ledger["money_kept_wan"] - ledger["money_quarantined_wan"]).abs()
+             <= LEDGER_TOLERANCE_WAN).all()
+    return bool(rows and money)
+
+
+# The tables the report shows, by name: (source, columns).
+TABLES: dict[str, list[Col]] = {
+    "by_unit": [Col("unit", "单位", "short"), Col("projects", "项目数", "count"), Col("started", "已开工", "count"),
+                Col("start_rate_pct", "开工率(%)", "pct"), Col("plan_yi", "年度计划投资(亿元)", "yi"),
+                Col("completed_yi", "累计完成投资(亿元)", "yi"), Col("completion_rate_pct", "投资完成率(%)", "pct"),
+                Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp")],
+    "by_batch": [Col("scope", "范围", "short"), Col("batch", "批次", "short"), Col("projects", "项目数", "count"),
+                 Col("started", "已开工", "count"), Col("start_rate_pct", "开工率(%)", "pct"),
+                 Col("plan_yi", "年度计划投资(亿元)", "yi"), Col("completed_yi", "累计完成投资(亿元)", "yi"),
+                 Col("completion_rate_pct", "投资完成率(%)", "pct"), Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp")],
+    "major_works_status": [Col("project_name", "工程名称"), Col("lead_unit", "牵头单位", "short"), Col("stage", "所处阶段", "short"),
+                           Col("category", "推进情况"), Col("milestone", "计划节点"), Col("milestone_date", "节点时间", "date"),
+                           Col("milestone_status", "完成情况"), Col("total_investment_yi", "总投资(亿元)", "yi"),
+                           Col("completion_rate_pct", "年度投资完成率(%)", "pct")],
+    "attraction_by_unit": [Col("unit", "单位", "short"), Col("projects", "项目数", "count"),
+                           Col("concentrated_projects", "集中签约", "count"), Col("contract_yi", "合同投资额(亿元)", "yi"),
+                           Col("funds_in_place_yi", "本年到位资金(亿元)", "yi"),
+                           Col("nine_share_pct", "九大重点产业占比(%，按个数)", "pct"), Col("chain_projects", "延链补链强链", "count")],
+    "track_summary": [Col("unit", "单位", "short"), Col("projects", "督办项目", "count"), Col("not_started", "未开工", "count"),
+                      Col("zero_investment", "已开工零投资", "count"), Col("not_in_stats", "已开工未入统", "count"),
+                      Col("behind", "进度滞后", "count")],
+    "start_problems": [Col("unit", "填报单位", "short"), Col("project_name", "项目名称"), Col("batch", "批次", "short"),
+                       Col("responsible_unit", "责任单位"), Col("annual_plan_wan", "年度计划(万元)", "wan"),
+                       Col("completed_wan", "累计完成(万元)", "wan"), Col("flags", "督办原因")],
+    "not_started_both": [Col("unit", "填报单位", "short"), Col("project_name", "项目名称"), Col("batch", "批次", "short"),
+                         Col("responsible_unit", "责任单位"), Col("annual_plan_wan", "年度计划(万元)", "wan")],
+    "rate_changes": [Col("unit", "单位", "short"), Col("prev_start_rate_pct", "上轮开工率(%)", "pct"),
+                     Col("start_rate_pct", "本轮开工率(%)", "pct"), Col("start_rate_change_pp", "变化(百分点)", "pp"),
+                     Col("prev_completion_rate_pct", "上轮投资完成率(%)", "pct"),
+                     Col("completion_rate_pct", "本轮投资完成率(%)", "pct"), Col("completion_rate_change_pp", "变化(百分点)", "pp"),
+                     Col("completed_change_yi", "完成投资增加(亿元)", "yi")],
+    "unit_ranking": [Col("rank", "名次", "count"), Col("unit", "单位", "short"), Col("start_rate_pct", "开工率(%)", "pct"),
+                     Col("completion_rate_pct", "投资完成率(%)", "pct"), Col("score", "综合得分", "pct"),
+                     Col("board", "展示台/曝光台", "short"), Col("note", "说明")],
+    "notify_list": [Col("unit", "单位", "short"), Col("completion_rate_pct", "投资完成率(%)", "pct"),
+                    Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp"), Col("catch_up_yi", "赶上时间进度尚需(亿元)", "yi"),
+                    Col("remaining_yi", "完成年度计划尚需(亿元)", "yi")],
+    "returns_by_unit": [Col("unit", "单位", "short"), Col("status", "报送情况", "short"), Col("files", "文件", "count"),
+                        Col("sheets", "工作表", "count"), Col("data_rows", "数据行", "count"), Col("kept", "采用", "count"),
+                        Col("quarantined", "隔离", "count"), Col("errors", "需修改的问题", "count"), Col("hints", "提示", "count")],
+    "quarantine_by_reason": [Col("reason", "隔离原因"), Col("rows", "行数", "count"), Col("units", "涉及单位"),
+                             Col("money_wan", "涉及金额(万元)", "wan")],
+    "files_not_read": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"), Col("status", "情况", "short"), Col("note", "说明")],
+}
+
+
+# =========================================================================== the text helper the templates call
+
+
+class Text:
+    """Numbers, words and pieces of HTML for one part of the report; every value is escaped.
+
+    Templates call it as ``t``: ``{{ t.yi("batch.completed_yi") }}`` -> 486.2亿元, or
+    "—" with a note when the value is null.
+    """
+
+    def __init__(self, data: ReportData, part: str = "report"):
+        self.data = data
+        self.values = data.values
+        self.notes = Notes(dict(data.values.get("notes", {})), prefix=part)
+        self._clauses: dict[str, dict[str, list[Markup]]] = {}
+
+    # ---- raw access
+
+    def get(self, key: str) -> Any:
+        if key not in self.values:
+            raise KeyError(f"indicators.json has no key {key!r}")
+        return self.values[key]
+
+    def missing(self, key: str) -> bool:
+        return is_missing(self.get(key))
+
+    def dash(self, key: str | None = None, reason: str | None = None) -> Markup:
+        return Markup('<span class="na">{}</span>{}').format(DASH, self.notes.ref(key, reason))
+
+    def _value(self, key: str, digits: int, unit: str) -> Markup:
+        value = self.get(key)
+        if is_missing(value):
+            return self.dash(key)
+        return Markup('<span class="v">{}</span>{}').format(number(value, digits), unit)
+
+    # ---- values with their unit
+
+    def yi(self, key: str) -> Markup:
+        """亿元 to one decimal: 486.2亿元."""
+        return self._value(key, 1, "亿元")
+
+    def wan(self, key: str) -> Markup:
+        """万元 as a whole number: 715万元."""
+        return self._value(key, 0, "万元")
+
+    def mu(self, key: str) -> Markup:
+        return self._value(key, 0, "亩")
+
+    def pct(self, key: str) -> Markup:
+        """A percentage to one decimal: 92.6%."""
+        return self._value(key, 1, "%")
+
+    def count(self, key: str, unit: str = "个") -> Markup:
+        """A count as an integer: 593个; a missing count keeps its measure word (组成—个督查组) so the sentence reads."""
+        if self.missing(key):
+            return Markup("{}{}").format(self.dash(key), unit)
+        return self._value(key, 0, unit)
+
+    def text(self, key: str) -> Markup:
+        """A name (a unit, a region) as text; a list as 甲、乙、丙."""
+        value = self.get(key)
+        if isinstance(value, list):
+            return escape(join_names(value)) if value else self.dash(key, "无")
+        return self.dash(key) if is_missing(value) else escape(str(value))
+
+    def names(self, key: str) -> list[str]:
+        value = self.get(key)
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    # ---- words chosen by the data
+
+    def _signed(self, key: str, up: str, down: str, flat: str, unit: str, lead: str = "") -> Markup:
+        value = self.get(key)
+        if is_missing(value):
+            return Markup("{}{}").format(lead, self.dash(key))
+        word, size = signed_word(value, up, down)
+        if not word:
+            return escape(flat)
+        return Markup('{}{}<span class="v">{}</span>{}').format(lead, word, size, unit)
+
+    def growth(self, key: str) -> Markup:
+        """同比增长15.0% / 同比下降3.2% / 与上年同期持平."""
+        return self._signed(key, "增长", "下降", "与上年同期持平", "%", "同比")
+
+    def accel(self, key: str) -> Markup:
+        """比上年同期加快79.2个百分点 / 回落… / 与上年同期增速持平."""
+        return self._signed(key, "加快", "回落", "增速与上年同期持平", "个百分点", "比上年同期")
+
+    def vs_time(self, key: str) -> Markup:
+        """超过时间进度13.8个百分点 / 低于… / 与时间进度持平."""
+        value = self.get(key)
+        if is_missing(value):
+            return Markup("与时间进度相比{}").format(self.dash(key))
+        return self._signed(key, "超过时间进度", "低于时间进度", "与时间进度持平", "个百分点")
+
+    def change(self, key: str) -> Markup:
+        """提高20.0个百分点 / 降低… / 持平 (for a change in points since the previous round)."""
+        return self._signed(key, "提高", "降低", "持平", "个百分点")
+
+    def more(self, key: str, unit: str = "亿元") -> Markup:
+        """增加153.7亿元 / 减少…."""
+        return self._signed(key, "增加", "减少", "持平", unit)
+
+    # ---- dates, the round
+
+    @property
+    def month(self) -> int:
+        return int(self.get("as_of_month"))
+
+    def as_of(self) -> str:
+        return chinese_date(self.get("as_of"))
+
+    def inspection_dates(self) -> Markup:
+        span = date_span(self.get("inspection.start"), self.get("inspection.end"))
+        if span:
+            return escape(span)
+        return self.dash("inspection.start" if self.missing("inspection.start") else "inspection.end")
+
+    # ---- 典型做法 and the figures that go with them
+
+    def clause(self, unit_key: str, html: Markup, group: str = "") -> Markup:
+        """Join a figure ("兑现奖励资金715万元") to the 典型做法 sentence of the unit named by unit_key.
+
+        Returns nothing to show: ``practices`` places it. A figure whose unit is
+        missing (nobody reported it) follows the group's sentences on its own, with its "—".
+        """
+        unit = self.get(unit_key)
+        if is_missing(unit):
+            self._clauses.setdefault(group, {}).setdefault("", []).append(Markup(html))
+        elif str(html):
+            self._clauses.setdefault(group, {}).setdefault(str(unit), []).append(Markup(html))
+        return Markup("")
+
+    def practices(self, section_key: str, group: str = "", match: str | None = None, exclude: str | None = None,
+                  kinds: tuple[str, ...] | None = None) -> Markup:
+        """The units' 典型做法 of a section as sentences, departments first (as the seed), each unit's figures joined.
+
+        group: which figures (``clause``) go with these practices; match / exclude: keep the
+        practices whose content matches / does not match a regular expression (e.g. 招商|签约);
+        kinds: only units of these kinds (市/基地/部门).
+        A unit with figures but no practice gets a sentence of its figures alone.
+        """
+        table = self.data.tables["practices_by_section"]
+        rows = table[table["section_key"] == section_key]
+        if match:
+            rows = rows[rows["content"].astype(str).str.contains(match, regex=True)]
+        if exclude:
+            rows = rows[~rows["content"].astype(str).str.contains(exclude, regex=True)]
+        clauses = self._clauses.get(group, {})
+        by_unit: dict[str, list[str]] = {}
+        for unit, content in zip(rows["unit"].astype(str), rows["content"].astype(str)):
+            by_unit.setdefault(unit, []).append(content)
+        for unit in clauses:
+            if unit:
+                by_unit.setdefault(unit, [])
+        units = [u for u in by_unit if kinds is None or ind.unit_kind(u) in kinds]
+        units.sort(key=lambda u: 0 if ind.unit_kind(u) == ind.DEPARTMENT else 1)  # stable sort: 部门 first
+        sentences = [self._practice_sentence(u, by_unit[u], clauses.get(u, [])) for u in units]
+        if kinds is None or ind.DEPARTMENT in kinds:  # figures nobody reported: once per group
+            sentences += [Markup("{}。").format(c) for c in clauses.get("", [])]
+        return Markup("").join(sentences)
+
+    def _practice_sentence(self, unit: str, contents: list[str], clauses: list[Markup]) -> Markup:
+        parts: list[Markup] = []
+        for i, content in enumerate(contents):
+            content = content.strip().rstrip("。；;，,. ")
+            if i == 0 and content.startswith(unit):
+                content = content[len(unit):].lstrip("：:，, ")
+            parts.append(Markup('<q class="practice" title="{}报送的典型做法">{}</q>').format(unit, content))
+        parts.extend(clauses)
+        return Markup('<span class="unit">{}</span>{}。').format(unit, Markup("，").join(parts))
+
+    # ---- tables and figures
+
+    def table(self, name: str, caption: str = "", note: str = "", frame: pd.DataFrame | None = None,
+              empty: str = "（无）", css: str = "") -> Markup:
+        source = frame if frame is not None else self.data.tables[name]
+        return html_table(source, TABLES[name], caption, note, empty, css)
+
+    def figure(self, key: str) -> Markup:
+        """A chart of step 3, embedded as a PNG data URI, with its number and title."""
+        spec = figures.FIGURES_BY_KEY[key]
+        png = figures.figure_paths(self.data.outputs_dir, key)["png"]
+        if not png.is_file():
+            raise ReportError(f"找不到图表 {png}：请先运行第3步（绘制图表，03_figures.ipynb）。")
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        caption = f"图{spec.number}　{spec.title}"
+        return Markup('<figure class="chart" id="fig-{}"><img src="data:image/png;base64,{}" alt="{}">'
+                      '<figcaption>{}</figcaption></figure>').format(key, data, caption, caption)
+
+    def notes_html(self) -> Markup:
+        return self.notes.html()
+
+
+# =========================================================================== rendering a part
+
+
+@dataclass(frozen=True)
+class ReportPart:
+    """One part of the report as HTML; Jupyter displays it, nbconvert copies it into report.html."""
+
+    name: str
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:  # the text/plain beside the HTML: short, not the HTML again
+        return f"<报告：{PARTS[self.name]}，HTML {len(self.html):,} 字符>"
+
+    def __str__(self) -> str:
+        return self.html
+
+
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(REPORT_TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(DASH=DASH, PARTS=PARTS, is_missing=is_missing, number=number, join_names=join_names,
+                       chinese_date=chinese_date, unit_kind=ind.unit_kind, CITY=ind.CITY, BASE=ind.BASE,
+                       DEPARTMENT=ind.DEPARTMENT)
+    return env
+
+
+def _compact(html: str) -> str:
+    """Drop the template's line breaks and indentation: a line break between Chinese characters would show as a space."""
+    return re.sub(r"\s*\n\s*", "", html).strip()
+
+
+def render_part(data: ReportData, name: str) -> str:
+    """The HTML of one part of the report (see PARTS)."""
+    if name not in PARTS:
+        raise KeyError(f"unknown report part {name!r}; one of {', '.join(PARTS)}")
+    t = Text(data, name)
+    track = data.tables["track_list"]
+    context = {
+        "t": t, "v": data.values, "data": data, "round": data.round, "tables": data.tables, "name": name,
+        "track_summary": track_summary(track, data.round.units), "start_problems": start_problems(track),
+        "quality": quality_totals(data.ledger, data.round.units),
+        "returns": returns_by_unit(data.ledger, data.problems, data.round.units),
+        "quarantined": quarantine_by_reason(data.quarantine, data.problems),
+        "not_read": files_not_read(data.ledger),
+        "batches": batches_with_projects(data.tables["by_batch"]),
+    }
+    try:
+        return _compact(_environment().get_template(f"{name}.html.j2").render(**context))
+    except ReportError:
+        raise
+    except Exception as exc:  # a template or data problem: say which part and which template line
+        raise ReportError(f"生成报告的“{PARTS[name]}”部分时出错（{_template_line(exc, name)}）："
+                          f"{type(exc).__name__}: {exc}") from exc
+
+
+def _template_line(exc: BaseException, name: str) -> str:
+    """Where in the part's template an error happened: "measures.html.j2 第9行"."""
+    line = getattr(exc, "lineno", None)
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f"pipeline/templates/report/{name}.html.j2" + (f" 第{line}行" if line else "")
+
+
+def part(data: ReportData, name: str) -> ReportPart:
+    """One part of the report, for a notebook cell tagged `report`."""
+    return ReportPart(name, render_part(data, name))
+
+
+def render_report(data: ReportData) -> str:
+    """All parts, in order: the report body without the page around it (for tests and previews)."""
+    return "".join(render_part(data, name) for name in PARTS)
+
+
+def open_items(data: ReportData) -> pd.DataFrame:
+    """The values the report shows as "—", and why: what to fix in the returns or round.yml."""
+    labels = ind.KEYS
+    rows = [{"指标": labels.get(k, ("", k))[1], "键": k, "原因": why} for k, why in data.values.get("notes", {}).items()]
+    return pd.DataFrame(rows, columns=["指标", "键", "原因"])
+
+
+def save_summary(data: ReportData, path: Path) -> Path:
+    """The lines the runner prints after this step."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    items = open_items(data)
+    lines = [f"报告共 {len(PARTS)} 部分，图 {len(figures.FIGURES)} 张；导出为 {HTML_FILE}（有 Chromium 时另存 {PDF_FILE}）。"]
+    if len(items):
+        lines.append(f"有 {len(items)} 个数值无法计算，报告中显示为“—”并注明原因：")
+        lines += [f"  {r['指标']}：{r['原因']}" for _, r in items.iterrows()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# =========================================================================== export: HTML and PDF
+
+
+def html_exporter():
+    """nbconvert's HTML exporter with the report template: only `report` cells, no code, no scripts, CSS inline."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name=HTML_TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        sanitize_html=False,  # the report's own HTML, whose text from returns is escaped where it is made
+    )
+    exporter.language_code = "zh-CN"
+    return exporter
+
+
+def export_html(executed: Path, html_path: Path, title: str) -> Path:
+    """Convert an executed report notebook to one self-contained HTML file (written atomically)."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    if not any(REPORT_TAG in c.get("metadata", {}).get("tags", []) and c.get("outputs") for c in nb.cells):
+        raise ReportError(f"{executed} 中没有报告内容（标记为 {REPORT_TAG} 且已执行的单元格）：请先完整运行第4步。")
+    errors = [c for c in nb.cells if c.get("metadata", {}).get("papermill", {}).get("exception")
+              or any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    if errors:
+        raise ReportError(f"{executed} 中有出错的单元格，报告不完整：请在 JupyterLab 中打开查看并修正后重新运行。")
+    nb.metadata["title"] = title
+    body, _ = html_exporter().from_notebook_node(nb, resources={"metadata": {"name": title}})
+    _write_atomic(html_path, body.encode("utf-8"))
+    return html_path
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; the report is for reading
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Headless, sandbox off (root in CI), and nothing that phones home.
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
+                  "--host-resolver-rules=MAP * ~NOTFOUND")
+PDF_TIMEOUT_S = 180
+
+
+def find_chromium() -> str | None:
+    """The Chromium (or Chrome) executable, or None. CHROMIUM=/path overrides the search."""
+    override = os.environ.get("CHROMIUM")
+    if override:
+        return override if Path(override).is_file() else shutil.which(override)
+    return next((path for path in map(shutil.which, CHROMIUM_NAMES) if path), None)
+
+
+def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> Path:
+    """Print the report to an A4 PDF with headless Chromium (the page size comes from the report's @page rule)."""
+    with tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
+        tmp_pdf = Path(profile) / "report.pdf"
+        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                   f"--print-to-pdf={tmp_pdf}", Path(html_path).resolve().as_uri()]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired:
+            raise ReportError(f"Chromium 在 {PDF_TIMEOUT_S} 秒内没有完成 PDF 打印；{HTML_FILE} 已生成，可用浏览器打开后打印。") from None
+        if result.returncode != 0 or not tmp_pdf.is_file() or tmp_pdf.stat().st_size == 0:
+            detail = (result.stderr or "").strip().splitlines()[-1:] or [""]
+            raise ReportError(f"Chromium 打印 PDF 失败（退出码 {result.returncode}）：{detail[0]}。"
+                              f"{HTML_FILE} 已生成，可用浏览器打开后打印。")
+        _write_atomic(Path(pdf_path), tmp_pdf.read_bytes())
+    return Path(pdf_path)
+
+
+def screenshot(html_path: Path, png_path: Path, chromium: str, width: int = 1280, height: int = 1500) -> Path:
+    """A PNG of the report's first screen (for the README), taken by headless Chromium."""
+    with tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
+        tmp_png = Path(profile) / "report.png"
+        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--hide-scrollbars",
+                   "--force-device-scale-factor=1", f"--window-size={width},{height}", f"--screenshot={tmp_png}",
+                   Path(html_path).resolve().as_uri()]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False)
+        if result.returncode != 0 or not tmp_png.is_file():
+            raise ReportError(f"Chromium 截图失败（退出码 {result.returncode}）。")
+        _write_atomic(Path(png_path), tmp_png.read_bytes())
+    return Path(png_path)
+
+
+def export_report(round_id: str, root: Path, *, pdf: bool = True) -> dict[str, Path]:
+    """outputs/<round>/report.html from the executed 04_report.ipynb, and report.pdf (A4) when Chromium is present.
+
+    Returns {"html": path} or {"html": path, "pdf": path}. Raises ReportError (Chinese message).
+    """
+    root = Path(root)
+    out_dir = config.outputs_round_dir(round_id, root)
+    executed = out_dir / "notebooks" / REPORT_NOTEBOOK
+    if not executed.is_file():
+        raise ReportError(f"找不到执行后的报告笔记本 {executed}：请先运行第4步（生成报告）。")
+    round_ = load_round(round_id, root)
+    written = {"html": export_html(executed, out_dir / HTML_FILE, report_title(round_))}
+    chromium = find_chromium() if pdf else None
+    if chromium:
+        written["pdf"] = print_pdf(written["html"], out_dir / PDF_FILE, chromium)
+    return written
+
+
+def report_title(round_: Round) -> str:
+    """关于<round title>情况的报告."""
+    return f"关于{round_.title}情况的报告"

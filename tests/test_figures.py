@@ -1,0 +1,170 @@
+"""The charts: Chinese text with no missing glyph, a seaborn theme that keeps the CJK font, one colour
+per unit in every chart, units in rank order, empty inputs that say why, and files saved as PNG and SVG.
+
+The inputs are computed in-process from a small sample round (no notebooks), so these tests are quick.
+"""
+from __future__ import annotations
+
+import io
+import shutil
+
+import matplotlib
+import pandas as pd
+import pytest
+import seaborn as sns
+from matplotlib import font_manager
+from matplotlib.colors import to_hex
+from matplotlib.text import Text
+
+from pipeline import cleaning, config, figures, findings, indicators, rounds, sample, schemas
+
+# Any "Glyph … missing from font(s) …" warning while drawing is a failure.
+pytestmark = pytest.mark.filterwarnings("error:Glyph")
+
+ROUND = config.SAMPLE_ROUND
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> figures.FigureInputs:
+    root = tmp_path_factory.mktemp("figures")
+    (root / "data").mkdir()
+    shutil.copy(config.HEADER_ALIASES_FILE, root / "data" / "header_aliases.csv")
+    sample.write_sample_rounds(root / "data" / "raw", n_projects=120)
+    round_ = rounds.load_round(ROUND, root)
+    result = cleaning.clean_round(round_, schemas.load_aliases(root / "data" / "header_aliases.csv"), echo=lambda *_: None)
+    previous = findings.load_previous(round_, root)
+    values = indicators.compute_indicators(round_, result.tables, previous)
+    tables = {**indicators.report_tables(round_, result.tables, previous), "fai": result.tables["fai"]}
+    return figures.FigureInputs(round_, values, tables)
+
+
+@pytest.fixture(scope="module")
+def drawn(inputs):
+    return figures.draw_figures(inputs)
+
+
+def render(fig) -> None:
+    """Draw to PNG and SVG: glyphs are looked up here, so a missing one raises (pytestmark)."""
+    for kind in ("png", "svg"):
+        fig.savefig(io.BytesIO(), format=kind)
+
+
+def texts(fig) -> list[Text]:
+    return [t for t in fig.findobj(Text) if t.get_text().strip()]
+
+
+def bar_colors(ax) -> dict[str, str]:
+    """y tick label -> colour of its bar, for a horizontal bar chart."""
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    bars = [p for p in ax.patches if p.get_height() > 0][: len(labels)]
+    return {label: to_hex(bar.get_facecolor()) for label, bar in zip(labels, bars)}
+
+
+# --------------------------------------------------------------------------- the font
+
+
+def test_a_cjk_font_is_used_and_has_every_glyph_the_charts_need(drawn):
+    family = figures.cjk_font()
+    assert family in figures.CJK_FAMILIES
+    path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+    font = matplotlib.ft2font.FT2Font(path)
+    chars = {ch for fig in drawn.values() for t in texts(fig) for ch in t.get_text() if ord(ch) > 127}
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in chars)
+    missing = sorted(ch for ch in chars if font.get_char_index(ord(ch)) == 0)
+    assert not missing, f"{family} has no glyph for {''.join(missing)}"
+
+
+def test_every_chart_draws_without_a_missing_glyph(drawn):
+    assert set(drawn) == {spec.key for spec in figures.FIGURES}
+    for key, fig in drawn.items():
+        render(fig)
+        assert texts(fig), key
+
+
+def test_a_seaborn_theme_set_afterwards_does_not_drop_the_cjk_font(inputs):
+    with matplotlib.rc_context():
+        sns.set_theme()  # resets font.family to fonts without Chinese glyphs
+        fig = figures.unit_rates(inputs)
+        render(fig)
+        used = {font_manager.findfont(t.get_fontproperties()) for t in texts(fig) if any(ord(c) > 127 for c in t.get_text())}
+    assert {font_manager.get_font(path).family_name for path in used} == {figures.cjk_font()}
+
+
+def test_apply_theme_puts_the_cjk_font_first_after_seaborn():
+    with matplotlib.rc_context():
+        family = figures.apply_theme()
+        assert matplotlib.rcParams["font.sans-serif"][0] == family
+        assert matplotlib.rcParams["axes.unicode_minus"] is False
+
+
+def test_no_cjk_font_is_a_clear_chinese_error(monkeypatch):
+    monkeypatch.setattr(figures, "CJK_FAMILIES", ("No Such Font SC",))
+    monkeypatch.setattr(figures, "CJK_FONT_FILES", ())
+    figures.cjk_font.cache_clear()
+    try:
+        with pytest.raises(figures.FontMissingError, match="fonts-noto-cjk"):
+            figures.cjk_font()
+    finally:
+        monkeypatch.undo()
+        figures.cjk_font.cache_clear()
+
+
+# --------------------------------------------------------------------------- colours and order
+
+
+def test_units_are_listed_by_rank(inputs, drawn):
+    ranking = inputs.tables["unit_ranking"]
+    ranked = ranking[ranking["rank"].notna()].sort_values("rank")["unit"].tolist()
+    shown = [t.get_text() for t in drawn["unit_rates"].axes[0].get_yticklabels()][::-1]  # top to bottom
+    assert shown == ranked
+
+
+def test_unit_order_puts_unranked_units_last_in_round_order():
+    ranking = pd.DataFrame({"rank": pd.array([2, None, 1, None], "Int64"), "unit": ["乙", "丁", "甲", "丙"]})
+    assert figures.unit_order(ranking, ["甲", "乙", "丙", "丁"]) == ["甲", "乙", "丙", "丁"]
+    assert figures.unit_order(ranking, ["丁", "丙", "乙", "甲"]) == ["甲", "乙", "丁", "丙"]
+
+
+def test_a_unit_has_the_same_colour_in_every_chart(inputs, drawn):
+    expected = {u: to_hex(c) for u, c in inputs.colors.items()}
+    rates = bar_colors(drawn["unit_rates"].axes[0])
+    attraction = bar_colors(drawn["attraction_units"].axes[0])
+    fai = bar_colors(drawn["fai_growth"].axes[1])
+    for chart in (rates, attraction, fai):
+        for unit, colour in chart.items():
+            if unit in expected:
+                assert colour == expected[unit], unit
+    assert set(rates) & set(attraction), "the two charts should share units"
+    assert len(set(expected.values())) == len(expected), "every unit of the round has its own colour"
+
+
+# --------------------------------------------------------------------------- empty inputs, saving
+
+
+def test_charts_with_nothing_to_show_say_why(inputs):
+    empty = {name: frame.iloc[0:0] for name, frame in inputs.tables.items()}
+    bare = figures.FigureInputs(inputs.round, {**inputs.values, "notes": {}}, empty)
+    for spec in figures.FIGURES:
+        fig = spec.draw(bare)
+        render(fig)
+        assert any(("本轮" in t.get_text() or "未收到" in t.get_text()) for t in texts(fig)), spec.key
+
+
+def test_save_writes_png_and_svg_and_the_same_data_gives_the_same_files(inputs, tmp_path):
+    keys = ["projects_by_batch", "unit_rates"]  # two are enough here; the chain test checks every file
+    first = figures.save_figures({k: figures.FIGURES_BY_KEY[k].draw(inputs) for k in keys}, tmp_path / "a")
+    figures.save_figures({k: figures.FIGURES_BY_KEY[k].draw(inputs) for k in keys}, tmp_path / "b")
+    assert first["图"].tolist() == [f"图{figures.FIGURES_BY_KEY[k].number}" for k in keys]
+    for key in keys:
+        a, b = figures.figure_paths(tmp_path / "a", key), figures.figure_paths(tmp_path / "b", key)
+        assert a["png"].name == f"图{figures.FIGURES_BY_KEY[key].number}_{figures.FIGURES_BY_KEY[key].title}.png"
+        assert a["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert a["svg"].read_text(encoding="utf-8").lstrip().startswith("<?xml")
+        assert a["svg"].read_bytes() == b["svg"].read_bytes(), key
+        assert a["png"].read_bytes() == b["png"].read_bytes(), key
+
+
+def test_summary_names_the_folder(inputs, tmp_path):
+    table = pd.DataFrame({"图": ["图1"], "标题": ["x"], "PNG": ["a.png"], "SVG": ["a.svg"]})
+    path = figures.save_summary(table, tmp_path, tmp_path / "summaries" / "03_figures.txt")
+    assert "已绘制图表 1 张" in path.read_text(encoding="utf-8")
