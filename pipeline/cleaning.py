@@ -12,17 +12,18 @@ and the ledger counts them per file and sheet.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import pandas as pd
 
 from pipeline import readers, schemas
-from pipeline.headers import Header, cell_text, find_header, row_role, sheet_money_unit
+from pipeline.headers import Header, cell_text, find_header, row_role, row_texts, sheet_money_unit
 from pipeline.parsing import (
     Parsed, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
 )
@@ -82,9 +83,9 @@ def reporter_in(rows: list[list[Any]]) -> str | None:
     """The text after 填报单位： in a footer or title line, if any."""
     for row in rows:
         for value in row:
-            text = cell_text(value)
-            if text and ("填报单位" in text or "填表单位" in text or "报送单位" in text):
-                m = _REPORTER.search(unicodedata.normalize("NFKC", text))
+            # Only a string can hold these words (a number's or a date's text never does).
+            if value.__class__ is str and ("填报单位" in value or "填表单位" in value or "报送单位" in value):
+                m = _REPORTER.search(unicodedata.normalize("NFKC", cell_text(value)))
                 if m:
                     return m.group(1)
     return None
@@ -109,19 +110,24 @@ def match_unit(text: str | None, units: tuple[str, ...]) -> str | None:
 
 
 def parse_cell(value: Any, column: schemas.Column, unit: str | None) -> Parsed:
+    return cell_parser(column, unit)(value)
+
+
+def cell_parser(column: schemas.Column, unit: str | None) -> Callable[[Any], Parsed]:
+    """The parser of one column's cells: parse_cell with the column's type looked at once, not per cell."""
     if column.type == schemas.MONEY:
-        return parse_money(value, unit)
-    if column.type in (schemas.NUMBER, schemas.SEQ):
-        return parse_number(value) if column.type == schemas.NUMBER else parse_text(value)
+        return functools.partial(parse_money, unit=unit)
+    if column.type == schemas.NUMBER:
+        return parse_number
     if column.type == schemas.BOOL:
-        return parse_bool(value)
+        return parse_bool
     if column.type == schemas.DATE:
-        return parse_date(value)
+        return parse_date
     if column.type == schemas.MONTH:
-        return parse_month(value)
+        return parse_month
     if column.type == schemas.CHOICE:
-        return parse_choice(value, column.choices, column.label)
-    return parse_text(value)
+        return functools.partial(parse_choice, choices=column.choices, label=column.label)
+    return parse_text  # TEXT and SEQ
 
 
 def _canonical_name(text: str | None, table: dict[str, tuple[str, ...]]) -> str | None:
@@ -136,22 +142,45 @@ def _canonical_name(text: str | None, table: dict[str, tuple[str, ...]]) -> str 
     return text
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """What the row checks need from a kind's schema, looked up once instead of on every row."""
+
+    kind: ReturnKind
+    names: tuple[str, ...]
+    required: tuple[str, ...]
+    money: tuple[str, ...]
+    dates: tuple[str, ...]
+
+
+_RULES: dict[str, _Rules] = {}
+
+
+def _rules(kind: ReturnKind) -> _Rules:
+    rules = _RULES.get(kind.name)
+    if rules is None or rules.kind is not kind:
+        rules = _RULES[kind.name] = _Rules(kind, tuple(c.name for c in kind.columns), kind.required,
+                                           kind.names_of(schemas.MONEY), kind.names_of(schemas.DATE))
+    return rules
+
+
 def _check_row(record: dict, kind: ReturnKind, as_of) -> list[tuple[str, str, str, str]]:
     """The row checks: (column, problem, fix, code) for each thing wrong with a parsed record."""
     found = []
-    for name in kind.required:
+    rules = _rules(kind)
+    for name in rules.required:
         if record.get(name) is None and not record.get(f"_bad_{name}"):
             label = kind.column(name).label
             found.append((name, f"{label}未填写", f"请填写{label}" + ("（没有请填0）" if kind.column(name).type == schemas.MONEY else ""),
                           "required_empty"))
-    for name in kind.names_of(schemas.MONEY):
+    for name in rules.money:
         if (record.get(name) or 0) < 0:
             found.append((name, "金额为负数", "请填写不小于0的金额", "negative_amount"))
     total, completed = record.get("total_investment"), record.get("completed")
     if total is not None and completed is not None and completed > total:
         found.append(("completed", f"累计完成投资（{completed:,.2f}万元）大于总投资（{total:,.2f}万元）",
                       "请核对累计完成投资和总投资，注意金额单位是否一致", "completed_over_total"))
-    for name in kind.names_of(schemas.DATE):
+    for name in rules.dates:
         day = record.get(name)
         if day is not None and day > as_of and name != "milestone_date":
             found.append((name, f"{kind.column(name).label}（{day:%Y年%m月%d日}）晚于数据截至日期（{as_of:%Y年%m月%d日}）",
@@ -167,7 +196,8 @@ def _check_row(record: dict, kind: ReturnKind, as_of) -> list[tuple[str, str, st
 def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTable) -> SheetResult:
     """Parse one sheet into records; every data row becomes exactly one record."""
     result = SheetResult()
-    nonblank = sum(1 for row in sheet.rows if any(cell_text(v) for v in row))
+    texts = [row_texts(row) for row in sheet.rows]  # each cell's text, computed once per sheet
+    nonblank = sum(1 for values in texts if any(values))
     ledger = dict(file=sheet.file, sheet=sheet.name, unit=unit, return_kind="", status="", data_rows=0,
                   kept=0, quarantined=0, skipped_rows=nonblank, blank_rows=len(sheet.rows) - nonblank,
                   money_raw_wan=0.0, note="")
@@ -190,29 +220,25 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     result.kind = kind.name
     ledger["return_kind"] = kind.label
     sheet_unit = sheet_money_unit(sheet.rows, header)
-    for col in header.columns:
-        if col.duplicate_of:
-            problem(col.row, col.written, col.written, f"列“{col.written}”与前面的“{col.duplicate_of}”含义相同，只读取前一列",
-                    "请删除重复的列，或核对两列内容后只保留一列", ERROR, "duplicate_column")
-        elif col.column is None:
-            problem(col.row, col.written, col.written, f"表头“{col.written}”无法识别，该列未读入清洗表（原值保留在隔离/其他列中）",
-                    "请按模板表头填写；若确属需要的列，分析人员可在 data/header_aliases.csv 中补充别名", HINT, "unknown_header")
+    _report_header(header, problem)
     missing = header.missing_required
-    if missing:
-        labels = "、".join(kind.column(m).label for m in missing)
-        problem(header.last_row + 1, labels, "", f"缺少必填列：{labels}，本表数据行全部暂不采用",
-                f"请在表中补充“{labels}”列并逐行填写", ERROR, "missing_column")
+    missing_reason = f"缺少必填列：{'、'.join(kind.column(m).label for m in missing)}" if missing else None
 
+    cells = _cell_readers(header, sheet_unit)
     money_cols = {c.index for c in header.known if kind.column(c.column).type == schemas.MONEY}
+    money_of = {c.index: c.parse for c in cells if c.index in money_cols}
+    uncomputed = _by_row(sheet.formulas_without_value)
     grid = _fill_merged_down(sheet, header, problem)
+    if grid is not sheet.rows:  # a merged text cell was copied down: those rows read differently now
+        texts = texts[: header.last_row + 1] + [row_texts(row) for row in grid[header.last_row + 1:]]
     section: list[dict] = []  # data rows since the last 小计, for checking it
     all_rows: list[dict] = []
-    skipped = header.last_row + 1 - sum(1 for r in sheet.rows[: header.last_row + 1] if not any(cell_text(v) for v in r))
+    skipped = header.last_row + 1 - sum(1 for values in texts[: header.last_row + 1] if not any(values))
     hidden_data_rows = []
     leading_totals: list[tuple[list, int]] = []
     for i in range(header.last_row + 1, len(grid)):
         raw = grid[i]
-        values = [cell_text(v) for v in raw]
+        values = texts[i]
         role = row_role(values, header)
         excel_row = i + 1
         if role == "blank":
@@ -231,15 +257,14 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
         if role in ("footer", "header"):
             skipped += 1
             continue
-        record = _parse_row(raw, header, sheet_unit, excel_row, problem, round_,
-                            {j for (r, j) in sheet.formulas_without_value if r == i})
+        record = _parse_row(raw, header, cells, excel_row, problem, round_, uncomputed.get(i, frozenset()))
         if i in sheet.hidden_rows:
             hidden_data_rows.append(excel_row)
         record.update(unit=unit, file=sheet.file, sheet=sheet.name, row=excel_row, return_kind=kind.name)
         if missing:
-            record["_reasons"].append(f"缺少必填列：{'、'.join(kind.column(m).label for m in missing)}")
+            record["_reasons"].append(missing_reason)
         ledger["money_raw_wan"] += sum(v for j in money_cols if j < len(raw)
-                                       for v in [_money_of(raw[j], header, j, sheet_unit)] if v is not None)
+                                       for v in [money_of[j](raw[j]).value] if v is not None)
         result.records.append(record)
         section.append(record)
         all_rows.append(record)
@@ -254,6 +279,30 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     ledger.update(status="已读取", data_rows=len(result.records), skipped_rows=skipped,
                   note="隐藏工作表" if sheet.hidden else "")
     return result
+
+
+def _report_header(header: Header, problem) -> None:
+    """The header's own problems: a column given twice, a header not in the alias table, a required column missing."""
+    for col in header.columns:
+        if col.duplicate_of:
+            problem(col.row, col.written, col.written, f"列“{col.written}”与前面的“{col.duplicate_of}”含义相同，只读取前一列",
+                    "请删除重复的列，或核对两列内容后只保留一列", ERROR, "duplicate_column")
+        elif col.column is None:
+            problem(col.row, col.written, col.written, f"表头“{col.written}”无法识别，该列未读入清洗表（原值保留在隔离/其他列中）",
+                    "请按模板表头填写；若确属需要的列，分析人员可在 data/header_aliases.csv 中补充别名", HINT, "unknown_header")
+    missing = header.missing_required
+    if missing:
+        labels = "、".join(header.kind.column(m).label for m in missing)
+        problem(header.last_row + 1, labels, "", f"缺少必填列：{labels}，本表数据行全部暂不采用",
+                f"请在表中补充“{labels}”列并逐行填写", ERROR, "missing_column")
+
+
+def _by_row(cells: set[tuple[int, int]]) -> dict[int, set[int]]:
+    """{row: {columns}} of a set of (row, column) cells."""
+    rows: dict[int, set[int]] = {}
+    for r, j in cells:
+        rows.setdefault(r, set()).add(j)
+    return rows
 
 
 # A major project, a signed investment or one of the ten projects worth under 100
@@ -309,50 +358,87 @@ def _fill_merged_down(sheet: readers.Sheet, header: Header, problem) -> list[lis
     return grid
 
 
-def _money_of(value, header: Header, index: int, sheet_unit: str) -> float | None:
-    col = next(c for c in header.columns if c.index == index)
-    return parse_money(value, col.unit or sheet_unit).value
+class _CellReader(NamedTuple):
+    """How one column of a sheet is read: where, under which header, as which schema column, with which parser."""
+
+    index: int
+    written: str
+    name: str | None  # canonical column; None for a header the alias table does not know
+    type: str | None
+    parse: Callable[[Any], Parsed] | None
 
 
-def _parse_row(raw, header: Header, sheet_unit: str, excel_row: int, problem, round_: Round,
+def _cell_readers(header: Header, sheet_unit: str) -> list[_CellReader]:
+    readers_ = []
+    for col in header.columns:
+        column = header.kind.column(col.column) if col.column else None
+        parse = _memo_parser(column, col.unit or sheet_unit) if column else None
+        readers_.append(_CellReader(col.index, col.written, col.column, column.type if column else None, parse))
+    return readers_
+
+
+def _memo_parser(column: schemas.Column, unit: str | None) -> Callable[[Any], Parsed]:
+    """parse_cell for one column, computed once per distinct value: a column repeats its values
+    (是/否, 第一批, the same county) row after row, and parsers are pure."""
+    memo: dict[tuple[type, Any], Parsed] = {}
+    parse_one = cell_parser(column, unit)
+
+    def parse(value: Any) -> Parsed:
+        key = (value.__class__, value)  # 1, 1.0 and True are equal as keys; their type tells them apart
+        try:
+            hit = memo.get(key)
+        except TypeError:  # an unhashable value is parsed every time
+            return parse_one(value)
+        if hit is None:
+            hit = memo[key] = parse_one(value)
+        return hit
+
+    return parse
+
+
+def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, problem, round_: Round,
                uncomputed: set[int] = frozenset()) -> dict:
     kind = header.kind
-    record: dict = {c.name: None for c in kind.columns}
-    record["_reasons"] = []
+    record: dict = dict.fromkeys(_rules(kind).names)
+    reasons = record["_reasons"] = []
     extra = {}
-    written = {}
-    for col in header.columns:
-        value = raw[col.index] if col.index < len(raw) else None
-        if col.column is None:
+    width = len(raw)
+    for index, written, name, type_, parse in cells:
+        value = raw[index] if index < width else None
+        if name is None:
             if cell_text(value):
-                extra[col.written] = cell_text(value)
+                extra[written] = cell_text(value)
             continue
-        written[col.column] = col.written
-        column = kind.column(col.column)
-        if col.index in uncomputed:
-            record[f"_bad_{col.column}"] = True
-            record["_reasons"].append(f"{col.written}：公式没有计算结果")
-            problem(excel_row, col.written, "（公式）", "公式没有保存计算结果，无法读取数值",
+        if index in uncomputed:
+            record[f"_bad_{name}"] = True
+            reasons.append(f"{written}：公式没有计算结果")
+            problem(excel_row, written, "（公式）", "公式没有保存计算结果，无法读取数值",
                     "请在 Excel 中打开文件，重新计算（F9）并保存后再发送，或改填数值", ERROR, "formula_no_value")
             continue
-        parsed = parse_cell(value, column, col.unit or sheet_unit)
+        parsed = parse(value)
         if parsed.problem:
-            record[f"_bad_{col.column}"] = True
-            record["_reasons"].append(f"{col.written}：{parsed.problem}")
-            problem(excel_row, col.written, value, parsed.problem, parsed.fix, ERROR, f"bad_{column.type}")
-        record[col.column] = parsed.value
+            record[f"_bad_{name}"] = True
+            reasons.append(f"{written}：{parsed.problem}")
+            problem(excel_row, written, value, parsed.problem, parsed.fix, ERROR, f"bad_{type_}")
+        record[name] = parsed.value
     for name, text, fix, code in _check_row(record, kind, round_.as_of):
-        label = written.get(name, kind.column(name).label)
-        record["_reasons"].append(f"{label}：{text}")
+        label = next((c.written for c in cells if c.name == name), kind.column(name).label)
+        reasons.append(f"{label}：{text}")
         problem(excel_row, label, _raw_of(raw, header, name), text, fix, ERROR, code)
     if kind.name == "indicators":
         _normalise_indicator(record)
     if kind.name == "practices":
         record["section"] = _canonical_name(record["section"], schemas.PRACTICE_SECTIONS)
     record["extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
-    record["original"] = json.dumps({c.written: cell_text(raw[c.index]) if c.index < len(raw) else "" for c in header.columns},
-                                    ensure_ascii=False)
+    record["_source"] = (raw, header)  # `original` is written only for the rows that end in the quarantine
     return record
+
+
+def _original(record: dict) -> str:
+    """The row as the unit wrote it, header by header: what the quarantine keeps."""
+    raw, header = record["_source"]
+    return json.dumps({c.written: cell_text(raw[c.index]) if c.index < len(raw) else "" for c in header.columns},
+                      ensure_ascii=False)
 
 
 def _raw_of(raw, header: Header, name: str):
@@ -513,11 +599,11 @@ def _assemble(records: list[dict], problems: list[Problem], ledger: list[dict], 
     for name, kind in schemas.RETURN_KINDS.items():
         columns = PROVENANCE + [c.name for c in kind.columns if c.type != schemas.SEQ] + ["extra"]
         rows = [r for r in kept_rows if r["return_kind"] == name]
-        tables[name] = _typed(pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns), kind)
+        tables[name] = _typed(_records_frame(rows, columns), kind)
     q_columns = PROVENANCE + ["return_kind", "reasons", "original"]
     quarantine = pd.DataFrame(
         [{**{c: r.get(c) for c in PROVENANCE}, "return_kind": schemas.RETURN_KINDS[r["return_kind"]].label,
-          "reasons": "；".join(r["_reasons"]), "original": r["original"],
+          "reasons": "；".join(r["_reasons"]), "original": _original(r),
           "money_wan": _money_total(r)} for r in quarantined_rows],
         columns=q_columns + ["money_wan"],
     )
@@ -531,8 +617,15 @@ def _assemble(records: list[dict], problems: list[Problem], ledger: list[dict], 
     return RoundResult(tables=tables, quarantine=quarantine, problems=problem_frame, ledger=ledger_frame, missing_units=missing)
 
 
+def _records_frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
+    """The given columns of dict records as a frame, built column by column (much faster than row by row)."""
+    if not records:
+        return pd.DataFrame([], columns=columns)
+    return pd.DataFrame({c: [r.get(c) for r in records] for c in columns}, columns=columns)
+
+
 def _money_total(record: dict) -> float:
-    return float(sum(record.get(n) or 0 for n in kind_of(record).names_of(schemas.MONEY)))
+    return float(sum(record.get(n) or 0 for n in _rules(kind_of(record)).money))
 
 
 LEDGER_COLUMNS = ["file", "sheet", "unit", "return_kind", "data_rows", "kept", "quarantined", "skipped_rows",
@@ -542,9 +635,9 @@ LEDGER_COLUMNS = ["file", "sheet", "unit", "return_kind", "data_rows", "kept", "
 def _ledger(ledger: list[dict], records: list[dict]) -> pd.DataFrame:
     """One row per file and sheet: rows read, kept, quarantined, skipped; money in and out."""
     frame = pd.DataFrame(ledger, columns=[c for c in LEDGER_COLUMNS if c not in ("money_kept_wan", "money_quarantined_wan")])
-    out = pd.DataFrame(
+    out = _records_frame(
         [{"file": r["file"], "sheet": r["sheet"], "q": bool(r["_reasons"]), "money": _money_total(r)} for r in records],
-        columns=["file", "sheet", "q", "money"],
+        ["file", "sheet", "q", "money"],
     )
     out = out.assign(
         kept=~out["q"].astype(bool),

@@ -37,6 +37,27 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
+def han_other_than(chars: str) -> re.Pattern:
+    """A pattern that finds a Chinese character (CJK Unified Ideographs block) other than `chars`.
+
+    NFKC, lower() and removing spaces leave such a character as it is, so a text
+    holding one never normalises into a word made only of `chars` and non-Chinese
+    characters. Searching for it is cheap; normalising a text that has full-width
+    punctuation in it (every project name with （…）) is forty times dearer.
+    """
+    ranges, start = [], 0x4E00
+    for code in sorted(ord(c) for c in set(chars) if "\u4e00" <= c <= "\u9fff"):
+        if start < code:
+            ranges.append(f"{chr(start)}-{chr(code - 1)}")
+        start = code + 1
+    ranges.append(f"{chr(start)}-\u9fff")
+    return re.compile(f"[{''.join(ranges)}]")
+
+
+# A text with a Chinese character other than these cannot be an _EMPTY_MARKER.
+_NOT_EMPTY = han_other_than("".join(_EMPTY_MARKERS))
+
+
 def _text(raw: Any) -> str:
     return unicodedata.normalize("NFKC", str(raw)).strip()
 
@@ -45,6 +66,8 @@ def is_empty(raw: Any) -> bool:
     """True for None, NaN and every written form of 'empty' (—, -, /, 无 …)."""
     if raw is None:
         return True
+    if raw.__class__ is str:  # the common case first; the rest of the checks cannot apply to it
+        return not _NOT_EMPTY.search(raw) and _text(raw).lower().replace(" ", "") in _EMPTY_MARKERS
     if isinstance(raw, float) and math.isnan(raw):
         return True
     if isinstance(raw, (int, float, dt.date)):
@@ -59,6 +82,10 @@ def parse_number(raw: Any) -> Parsed:
     the unit to fix, because '500万' in a 亿元 column would be off by 10,000.
     """
     try:
+        if raw.__class__ is float:  # what Excel gives for most number cells
+            if math.isnan(raw):
+                return EMPTY
+            return Parsed(None, "数字无效", "请填写有限的数字") if math.isinf(raw) else Parsed(raw)
         if is_empty(raw):
             return EMPTY
         if isinstance(raw, bool):
@@ -86,6 +113,8 @@ def parse_number(raw: Any) -> Parsed:
 
 def parse_money(raw: Any, unit: str | None) -> Parsed:
     """A money amount converted to 万元 from the unit the sheet or header states (default 万元)."""
+    if raw.__class__ is float and math.isfinite(raw):  # what Excel gives for most amounts
+        return Parsed(raw * MONEY_FACTORS.get(unit or "万元", 1.0))
     parsed = parse_number(raw)
     if parsed.value is None:
         return parsed
