@@ -58,10 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="运行一轮督查的全部笔记本",
         description="检查 data/raw/<轮次>/round.yml，然后依次运行 notebooks/ 中的笔记本；"
-        "执行后的笔记本保存在 outputs/<轮次>/notebooks/。",
+        "执行后的笔记本保存在 outputs/<轮次>/notebooks/。输入、参数和代码都未变化的步骤会跳过（记录在 "
+        "outputs/<轮次>/run_manifest.json），--force 全部重新运行。",
     )
     run.add_argument("round_id", metavar="轮次", help=f"轮次编号，即 data/raw/ 下的文件夹名，例如 {config.SAMPLE_ROUND}")
-    run.add_argument("--force", action="store_true", help="重新运行全部笔记本")
+    run.add_argument("--force", action="store_true",
+                     help="重新运行全部笔记本（默认跳过报表、设置、笔记本和代码都未变化的步骤）")
 
     sample = commands.add_parser(
         "sample",
@@ -99,7 +101,11 @@ def _run(args: argparse.Namespace) -> int:
 
     result = run_round(args.round_id, force=args.force)
     root = config.PROJECT_ROOT
-    print(f"\n轮次 {args.round_id} 运行完成，共用时 {format_seconds(result.seconds)}。结果在：")
+    if result.all_skipped:
+        print(f"\n轮次 {args.round_id} 的报表、设置、笔记本和代码都没有变化，{len(result.steps)} 个步骤全部跳过"
+              f"（用时 {format_seconds(result.seconds)}；要全部重新运行，请加 --force）。结果仍在：")
+    else:
+        print(f"\n轮次 {args.round_id} 运行完成，共用时 {format_seconds(result.seconds)}。结果在：")
     for path, what in [
         (result.processed_dir, "清洗后的数据、隔离行和台账"),
         (result.outputs_dir, "退回修改清单等交付文件"),

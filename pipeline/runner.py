@@ -12,6 +12,10 @@ The chain is the notebooks of ``CHAIN`` present in the notebooks folder, so it
 grows as notebooks are added; a gap (a later step present, an earlier missing)
 is an error.
 
+A step whose inputs, parameters and code are unchanged since its last
+successful run is skipped (see "Skipping what has not changed" below); `force`
+reruns everything.
+
 The kernel is always this process's own Python (``sys.executable``), served
 under the kernel name ``KERNEL_NAME`` by an in-memory kernel spec: a "python3"
 kernel a user installed in ~/.local/share/jupyter can never be picked up.
@@ -22,10 +26,15 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import datetime as dt
 import functools
+import hashlib
+import json
 import logging
+import os
 import re
 import sys
+import sysconfig
 import textwrap
 import time
 from dataclasses import dataclass
@@ -39,7 +48,8 @@ if TYPE_CHECKING:
     from jupyter_client.kernelspec import KernelSpec
 
 # Jupyter, papermill and nbformat are imported where they are used: importing them
-# takes seconds, and a mistyped round id should be reported at once.
+# takes seconds, and a mistyped round id should be reported at once, and a rerun
+# that skips every step should take no longer than hashing its inputs.
 
 # The chain, in order: (notebook file name, step name shown to the user).
 CHAIN: list[tuple[str, str]] = [
@@ -82,6 +92,7 @@ class StepResult:
     step: Step
     executed: Path  # the executed copy under outputs/<round>/notebooks/
     seconds: float
+    skipped: bool = False  # unchanged since its last successful run: not run again
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,10 @@ class RunResult:
     outputs_dir: Path  # outputs/<round>/
     executed_dir: Path  # outputs/<round>/notebooks/
     seconds: float
+
+    @property
+    def all_skipped(self) -> bool:
+        return bool(self.steps) and all(result.skipped for result in self.steps)
 
 
 def run_round(
@@ -105,15 +120,16 @@ def run_round(
 ) -> RunResult:
     """Run the chain for one round; raise RoundError, UserError or RunError with a Chinese message.
 
-    force: rerun every notebook. Every run currently reruns everything; the flag
-    is accepted so that callers need not change when unchanged steps are skipped.
+    force: rerun every notebook, even those whose inputs, parameters and code
+    are unchanged since their last successful run (which are skipped otherwise).
     progress: show papermill's per-cell progress bar (on a terminal only).
     """
     started = time.perf_counter()
     root = Path(root).resolve()
     round_ = load_round(round_id, root)  # RoundError: before anything runs
     steps = chain_steps(Path(notebooks_dir) if notebooks_dir else root / "notebooks")
-    executed_dir = config.outputs_round_dir(round_id, root) / "notebooks"
+    outputs_dir = config.outputs_round_dir(round_id, root)
+    executed_dir = outputs_dir / "notebooks"
 
     names = "、".join(step.name for step in steps)
     echo(f"轮次 {round_id}（{round_.title}，数据截至 {round_.as_of:%Y-%m-%d}）：依次运行 {len(steps)} 个步骤：{names}。")
@@ -127,15 +143,32 @@ def run_round(
         executed_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"无法创建输出文件夹 {executed_dir}：{exc.strerror}。请检查是否有写入权限。") from None
+    parameters = {"round_id": round_id, "root": str(root)}
+    manifest_path = outputs_dir / MANIFEST_FILE
+    manifest = load_manifest(manifest_path) | {"round": round_id}
+    plans = plan_steps(steps, parameters, round_, root, manifest, force=force)
     results = []
-    for step in steps:
-        echo(f"[{step.number}/{len(steps)}] {step.name}（{step.notebook.name}）…")
-        t0 = time.perf_counter()
-        executed = executed_dir / step.notebook.name
+    for plan in plans:
+        step, executed = plan.step, executed_dir / plan.step.notebook.name
         summary = config.step_summary_path(round_id, step.notebook.stem, root)
+        if plan.reason is None:
+            echo(skip_message(step, len(steps), manifest))
+            if summary.is_file():  # what the step found when it last ran still holds
+                echo(textwrap.indent(summary.read_text(encoding="utf-8").rstrip(), "      "))
+            results.append(StepResult(step, executed, 0.0, skipped=True))
+            continue
+        echo(f"[{step.number}/{len(steps)}] {step.name}（{step.notebook.name}）…")
+        echo(f"      运行原因：{plan.reason}。")
+        t0 = time.perf_counter()
         summary.unlink(missing_ok=True)  # a summary left by an earlier run must not be shown as this one's
-        run_notebook(step, executed, {"round_id": round_id, "root": str(root)}, root=root, progress=progress)
-        seconds = time.perf_counter() - t0
+        forget_steps(manifest, steps[step.number - 1:])  # until they succeed again
+        try:
+            run_notebook(step, executed, parameters, root=root, progress=progress)
+            seconds = time.perf_counter() - t0
+            remember_step(manifest, step, plan.inputs, seconds)
+        finally:  # also after a failure: what the step did write is the runner's own doing
+            remember_results(manifest, round_id, root)
+            save_manifest(manifest_path, manifest)
         echo(f"      完成，用时 {format_seconds(seconds)}。")
         if summary.is_file():
             echo(textwrap.indent(summary.read_text(encoding="utf-8").rstrip(), "      "))
@@ -145,7 +178,7 @@ def run_round(
         round=round_,
         steps=tuple(results),
         processed_dir=config.processed_round_dir(round_id, root),
-        outputs_dir=config.outputs_round_dir(round_id, root),
+        outputs_dir=outputs_dir,
         executed_dir=executed_dir,
         seconds=time.perf_counter() - started,
     )
@@ -169,7 +202,7 @@ def chain_steps(notebooks_dir: Path) -> list[Step]:
 
 def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, progress: bool = True) -> None:
     """Execute one (checked) notebook with papermill in the project's kernel; raise RunError on any failure."""
-    import papermill
+    papermill = _import_papermill()
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -214,22 +247,35 @@ def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, pr
                 _name_project_kernel(executed)
 
 
+def _import_papermill():
+    """papermill, without the 1.6 s that jsonschema's optional IRI checker costs on every run.
+
+    papermill validates notebooks through nbformat and jsonschema; jsonschema
+    imports rfc3987_syntax when it is installed (JupyterLab's jupyter-events
+    brings it), and that module builds a grammar when imported: two thirds of
+    papermill's import time. No notebook field is an IRI, so this process does
+    without that checker (jsonschema skips it when the import fails).
+    """
+    sys.modules.setdefault("rfc3987_syntax", None)  # import -> ImportError, which jsonschema expects
+    import papermill
+
+    return papermill
+
+
 def check_notebook(step: Step) -> None:
     """A notebook the runner can run: valid JSON, with a cell tagged `parameters`."""
-    import nbformat
-
     try:
-        nb = nbformat.read(step.notebook, as_version=4)
-    except Exception as exc:  # nbformat raises several unrelated types for a broken file
+        nb = _notebook_json(step.notebook)
+    except (OSError, ValueError) as exc:  # a broken or truncated file, not JSON, not a notebook
         raise UserError(f"{step.label}的笔记本文件无法读取（{type(exc).__name__}）：文件可能已损坏，请从版本库中恢复。") from None
-    cells = [cell for cell in nb.cells if PARAMETERS_TAG in cell.get("metadata", {}).get("tags", [])]
+    cells = [cell for cell in nb["cells"] if PARAMETERS_TAG in cell.get("metadata", {}).get("tags", [])]
     if not cells:
         raise UserError(
             f"{step.label}的笔记本中没有标记为 parameters 的单元格，无法传入 round_id 和 root："
             f"请在 JupyterLab 中给参数单元格加上 parameters 标签。"
         )
     for name in ("round_id", "root"):
-        if not re.search(rf"^{name}\s*[:=]", cells[0].source, flags=re.MULTILINE):
+        if not re.search(rf"^{name}\s*[:=]", _source(cells[0]), flags=re.MULTILINE):
             raise UserError(f"{step.label}的笔记本的 parameters 单元格中没有 {name}：请加上一行 {name} = \"…\"。")
 
 
@@ -354,3 +400,230 @@ def format_seconds(seconds: float) -> str:
         return f"{seconds:.1f} 秒"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} 分 {rest:02d} 秒"
+
+
+# --------------------------------------------------------------------------- skipping what has not changed
+#
+# A step is skipped when everything its result depends on is as it was at its
+# last successful run, as recorded in outputs/<round>/run_manifest.json:
+#
+# - its notebook's cells and the parameters it runs with;
+# - the pipeline package's files, all of them: any change under pipeline/ reruns
+#   every step (simple, and sound without knowing which step uses which module),
+#   and the Python and the package versions installed;
+# - step 1 (cleaning): every file under data/raw/<round>/ (the returns and
+#   round.yml) and data/header_aliases.csv;
+# - steps 2 onward: the previous round's data (data/raw/<previous>/ and
+#   data/processed/<previous>/), which the comparison with the previous round reads;
+# - and what the earlier steps wrote: a step that runs makes every later step run.
+#
+# A step runs all the same when its executed copy is gone, and every step runs
+# when the results under data/processed/<round>/ and outputs/<round>/ were
+# changed or deleted since the runner last wrote them (make clean, a file
+# removed by hand), or with --force.
+
+MANIFEST_FILE = "run_manifest.json"
+MANIFEST_FORMAT = 1
+
+# The inputs of a step's result, as the user is told about them when one changed.
+INPUT_LABELS = {
+    "notebook": "笔记本",
+    "parameters": "运行参数",
+    "code": "流水线代码（pipeline/）",
+    "environment": "Python 或依赖包的版本",
+    "returns": "本轮报表或 round.yml",
+    "aliases": "表头别名表",
+    "previous": "上一轮的数据",
+}
+CLEANING_INPUTS = ("returns", "aliases")  # step 1 reads these
+LATER_INPUTS = ("previous",)  # steps 2 onward read these (and what step 1 wrote)
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    step: Step
+    inputs: dict[str, str]  # digest of each input of the step's result
+    reason: str | None  # why the step runs (Chinese); None: it is skipped
+
+
+def plan_steps(steps: list[Step], parameters: dict, round_: Round, root: Path, manifest: dict, *,
+               force: bool = False) -> list[StepPlan]:
+    """Which steps run and why: each unchanged step is skipped, until the first that runs; every later one runs too."""
+    shared = round_inputs(round_, root, later_steps=len(steps) > 1)
+    executed_dir = config.outputs_round_dir(round_.id, root) / "notebooks"
+    reason_for_all = None
+    if force:
+        reason_for_all = "使用了 --force，全部重新运行"
+    elif results_changed(manifest, round_.id, root):
+        reason_for_all = (f"上次运行之后，data/processed/{round_.id}/ 或 outputs/{round_.id}/ 中的结果被改动或删除，"
+                          "全部重新运行")
+    plans = []
+    for step in steps:
+        inputs = step_inputs(step, parameters, shared)
+        reason = reason_for_all or why_rerun(step, inputs, manifest, executed_dir, root)
+        plans.append(StepPlan(step, inputs, reason))
+        if reason and not reason_for_all:
+            reason_for_all = f"第{step.number}步重新运行，其后的步骤都要重新运行"
+    return plans
+
+
+def why_rerun(step: Step, inputs: dict[str, str], manifest: dict, executed_dir: Path, root: Path) -> str | None:
+    """Why a step must run although no earlier step does; None when it can be skipped."""
+    last = manifest["steps"].get(step.notebook.name)
+    if not isinstance(last, dict) or not isinstance(last.get("inputs"), dict):
+        return "没有上次成功运行的记录"
+    executed = executed_dir / step.notebook.name
+    if not executed.is_file():
+        return f"上次执行后的笔记本 {shown_path(executed, root)} 不在了"
+    changed = [key for key in {**last["inputs"], **inputs} if last["inputs"].get(key) != inputs.get(key)]
+    if changed:
+        return "、".join(INPUT_LABELS.get(key, key) for key in changed) + "有变化"
+    return None
+
+
+def step_inputs(step: Step, parameters: dict, shared: dict[str, str]) -> dict[str, str]:
+    """The digests of what one step's result depends on (see above)."""
+    own = CLEANING_INPUTS if step.number == 1 else LATER_INPUTS
+    return {
+        "notebook": notebook_digest(step.notebook),
+        "parameters": _digest_text(json.dumps(parameters, sort_keys=True, ensure_ascii=False)),
+        "code": shared["code"],
+        "environment": shared["environment"],
+        **{key: shared[key] for key in own},
+    }
+
+
+def round_inputs(round_: Round, root: Path, *, later_steps: bool = True) -> dict[str, str]:
+    """The digests of the inputs steps share: the package, the environment, the round's data, the previous round's."""
+    digests = {
+        "code": tree_digest(config.PACKAGE_DIR, skip=("__pycache__",)),
+        "environment": environment_digest(),
+        "returns": tree_digest(config.raw_round_dir(round_.id, root)),
+        "aliases": tree_digest(root / "data" / "header_aliases.csv"),
+    }
+    if later_steps:
+        previous = round_.previous or ""
+        digests["previous"] = _digest_text("\n".join([
+            previous,
+            tree_digest(config.raw_round_dir(previous, root)) if previous else "",
+            tree_digest(config.processed_round_dir(previous, root)) if previous else "",
+        ]))
+    return digests
+
+
+def notebook_digest(path: Path) -> str:
+    """The notebook's cells (kind, source, tags): not its outputs or metadata, which Jupyter rewrites on save."""
+    cells = [(cell.get("cell_type"), _source(cell), cell.get("metadata", {}).get("tags", []))
+             for cell in _notebook_json(path)["cells"]]
+    return _digest_text(json.dumps(cells, ensure_ascii=False))
+
+
+def tree_digest(path: Path, *, skip: tuple[str, ...] = ()) -> str:
+    """The names and contents of every file under a folder (or of one file); a digest of "absent" if there is none."""
+    path = Path(path)
+    if path.is_file():
+        files = [path]
+    elif path.is_dir():
+        files = sorted(p for p in path.rglob("*")
+                       if p.is_file() and not any(part in skip for part in p.relative_to(path).parts))
+    else:
+        return _digest_text("absent")
+    digest = hashlib.blake2b(digest_size=20)
+    for file in files:
+        with open(file, "rb") as fh:
+            content = hashlib.file_digest(fh, "blake2b").hexdigest()
+        digest.update(f"{file.relative_to(path).as_posix() if file != path else file.name}\0{content}\n".encode())
+    return digest.hexdigest()
+
+
+def environment_digest() -> str:
+    """The Python version and the name and version of every installed distribution (from the folder names alone)."""
+    folders = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    installed = sorted(entry.name for folder in folders if os.path.isdir(folder)
+                       for entry in os.scandir(folder) if entry.name.endswith((".dist-info", ".egg-info")))
+    return _digest_text("\n".join([sys.version, *installed]))
+
+
+def results_digest(round_id: str, root: Path) -> str:
+    """The result files under data/processed/<round>/ and outputs/<round>/: names, sizes and modification times.
+
+    Not their contents: they are many megabytes, and only the runner writes
+    them. The manifest and the executed notebooks (which JupyterLab may save
+    when they are opened) are left out.
+    """
+    outputs = config.outputs_round_dir(round_id, root)
+    entries = []
+    for folder in (config.processed_round_dir(round_id, root), outputs):
+        if not folder.is_dir():
+            continue
+        for file in sorted(folder.rglob("*")):
+            if file == outputs / MANIFEST_FILE or (outputs / "notebooks") in file.parents or not file.is_file():
+                continue
+            stat = file.stat()
+            entries.append(f"{file.relative_to(root).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}")
+    return _digest_text("\n".join(entries))
+
+
+def results_changed(manifest: dict, round_id: str, root: Path) -> bool:
+    recorded = manifest.get("results")
+    return recorded is not None and recorded != results_digest(round_id, root)
+
+
+def load_manifest(path: Path) -> dict:
+    """The record of the last runs of a round; an empty one if there is none or it cannot be read (then every step runs)."""
+    try:
+        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("steps"), dict):
+        manifest = {"format": MANIFEST_FORMAT, "steps": {}}
+    return manifest
+
+
+def save_manifest(path: Path, manifest: dict) -> None:
+    """Write the manifest whole or not at all (an interrupted write leaves the previous one)."""
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def forget_steps(manifest: dict, steps: list[Step]) -> None:
+    for step in steps:
+        manifest["steps"].pop(step.notebook.name, None)
+
+
+def remember_step(manifest: dict, step: Step, inputs: dict[str, str], seconds: float) -> None:
+    manifest["steps"][step.notebook.name] = {
+        "inputs": inputs,
+        "seconds": round(seconds, 2),
+        "finished": dt.datetime.now().isoformat(timespec="seconds"),
+    }
+
+
+def remember_results(manifest: dict, round_id: str, root: Path) -> None:
+    manifest["results"] = results_digest(round_id, root)
+
+
+def skip_message(step: Step, total: int, manifest: dict) -> str:
+    last = manifest["steps"][step.notebook.name]
+    when = str(last.get("finished", "")).replace("T", " ")
+    return (f"[{step.number}/{total}] {step.name}（{step.notebook.name}）：输入、参数和代码均未变化，跳过"
+            f"（沿用 {when} 的结果）。")
+
+
+def _digest_text(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
+
+
+def _notebook_json(path: Path) -> dict:
+    """A notebook file read as plain JSON (nbformat takes seconds to import); ValueError if it is not one."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or not all(isinstance(c, dict) for c in nb["cells"]):
+        raise ValueError("not a notebook")
+    return nb
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)

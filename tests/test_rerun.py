@@ -1,0 +1,260 @@
+"""Reruns skip what has not changed: on a temporary project root with a tiny round and throwaway notebooks.
+
+A notebook records each run in <root>/trace.jsonl, so a test sees which steps
+really ran. Kernel starts cost a second or two each, so the rules that need no
+kernel (plan_steps on a recorded manifest) are tested without one.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline import config, runner
+from test_runner import ROUND, ROUND_YML, TRACE, traced, write_notebook
+
+# A cell that writes one result file, as a real step writes its tables.
+WRITE_RESULT = (
+    "import pathlib\n"
+    "out = pathlib.Path(root) / 'data' / 'processed' / round_id\n"
+    "out.mkdir(parents=True, exist_ok=True)\n"
+    "(out / 'clean.txt').write_text('clean', encoding='utf-8')"
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project root with a round (one return), the alias table and two traced notebooks."""
+    root = tmp_path.resolve()
+    raw = root / "data" / "raw" / ROUND
+    raw.mkdir(parents=True)
+    (raw / "round.yml").write_text(ROUND_YML, encoding="utf-8")
+    (raw / "银川市.csv").write_text("项目名称,年度计划投资\n甲项目,100\n", encoding="utf-8")
+    (root / "data" / "header_aliases.csv").write_text("报表类型,标准列名,表头写法\n", encoding="utf-8")
+    (root / "notebooks").mkdir()
+    write_notebook(root / "notebooks" / "01_clean.ipynb", TRACE.format(step="01"), WRITE_RESULT)
+    write_notebook(root / "notebooks" / "02_indicators.ipynb", TRACE.format(step="02"))
+    return root
+
+
+def run(root: Path, **kwargs) -> tuple[list[str], list[str]]:
+    """Run the round; the steps that ran (from the trace) and the lines the runner printed."""
+    before = len(traced(root))
+    lines: list[str] = []
+    runner.run_round(ROUND, root=root, echo=lines.append, progress=False, **kwargs)
+    return [t["step"] for t in traced(root)[before:]], lines
+
+
+def test_nothing_changed_skips_every_step_and_says_so(project):
+    assert run(project)[0] == ["01", "02"]
+
+    ran, lines = run(project)
+
+    assert ran == []
+    assert sum("输入、参数和代码均未变化，跳过" in line for line in lines) == 2
+    assert any(line.startswith("[1/2] 清洗报表（01_clean.ipynb）：") for line in lines)
+    manifest = json.loads((project / "outputs" / ROUND / runner.MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert set(manifest["steps"]) == {"01_clean.ipynb", "02_indicators.ipynb"}
+
+
+def test_a_changed_return_reruns_from_the_first_step(project):
+    run(project)
+    (project / "data" / "raw" / ROUND / "银川市.csv").write_text("项目名称,年度计划投资\n甲项目,200\n", encoding="utf-8")
+
+    ran, lines = run(project)
+
+    assert ran == ["01", "02"]
+    assert "      运行原因：本轮报表或 round.yml有变化。" in lines
+    assert "      运行原因：第1步重新运行，其后的步骤都要重新运行。" in lines
+
+
+def test_a_change_to_the_last_notebook_reruns_only_it(project):
+    run(project)
+    write_notebook(project / "notebooks" / "02_indicators.ipynb", TRACE.format(step="02"), "x = 2")
+
+    ran, lines = run(project)
+
+    assert ran == ["02"]
+    assert "      运行原因：笔记本有变化。" in lines
+
+
+def test_force_reruns_everything(project):
+    run(project)
+    ran, lines = run(project, force=True)
+    assert ran == ["01", "02"]
+    assert "      运行原因：使用了 --force，全部重新运行。" in lines
+
+
+def test_results_changed_since_the_last_run_rerun_everything(project):
+    run(project)
+    (project / "data" / "processed" / ROUND / "clean.txt").unlink()  # e.g. deleted by hand
+
+    ran, lines = run(project)
+
+    assert ran == ["01", "02"]
+    assert (project / "data" / "processed" / ROUND / "clean.txt").is_file()
+    assert any("结果被改动或删除" in line for line in lines)
+
+
+def test_a_failed_step_runs_again_and_the_steps_before_it_do_not(project):
+    flag = project / "fail.flag"
+    flag.touch()
+    write_notebook(project / "notebooks" / "02_indicators.ipynb", TRACE.format(step="02"),
+                   "import pathlib\nassert not (pathlib.Path(root) / 'fail.flag').exists(), '第2步失败'")
+    with pytest.raises(runner.RunError):
+        run(project)
+    flag.unlink()  # the cause is fixed outside the chain: the step must run again anyway
+
+    ran, lines = run(project)
+
+    assert ran == ["02"]
+    assert "      运行原因：没有上次成功运行的记录。" in lines
+
+
+# --------------------------------------------------------------------------- the rules, without a kernel
+
+
+def recorded(project: Path, force: bool = False) -> list[runner.StepPlan]:
+    """The plan for the project's steps once every step has run and was recorded as now."""
+    steps = runner.chain_steps(project / "notebooks")
+    round_ = runner.load_round(ROUND, project)
+    parameters = {"round_id": ROUND, "root": str(project)}
+    manifest = {"format": runner.MANIFEST_FORMAT, "steps": {}}
+    executed = config.outputs_round_dir(ROUND, project) / "notebooks"
+    executed.mkdir(parents=True)
+    for plan in runner.plan_steps(steps, parameters, round_, project, manifest):
+        runner.remember_step(manifest, plan.step, plan.inputs, 1.0)
+        (executed / plan.step.notebook.name).write_text("{}", encoding="utf-8")
+    runner.remember_results(manifest, ROUND, project)
+    return lambda **kw: [p.reason for p in runner.plan_steps(steps, parameters, round_, project, manifest, **kw)]
+
+
+def test_unchanged_inputs_make_an_all_skipped_plan(project):
+    plan = recorded(project)
+    assert plan() == [None, None]
+    assert plan(force=True) == ["使用了 --force，全部重新运行"] * 2
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda root: (root / "data" / "raw" / ROUND / "round.yml").write_text(ROUND_YML + "sample: true\n", encoding="utf-8"),
+     "本轮报表或 round.yml有变化"),
+    (lambda root: (root / "data" / "raw" / ROUND / "新增单位.xlsx").write_bytes(b"PK"), "本轮报表或 round.yml有变化"),
+    (lambda root: (root / "data" / "raw" / ROUND / "银川市.csv").rename(root / "data" / "raw" / ROUND / "石嘴山市.csv"),
+     "本轮报表或 round.yml有变化"),
+    (lambda root: (root / "data" / "header_aliases.csv").write_text("报表类型,标准列名,表头写法\nprojects,project_name,名称\n",
+                                                                    encoding="utf-8"), "表头别名表有变化"),
+])
+def test_a_change_to_the_round_or_the_alias_table_reruns_from_the_first_step(project, change, reason):
+    plan = recorded(project)
+    change(project)
+    assert plan() == [reason, "第1步重新运行，其后的步骤都要重新运行"]
+
+
+def test_the_previous_round_is_an_input_of_the_later_steps_only(project):
+    (project / "data" / "raw" / ROUND / "round.yml").write_text(ROUND_YML + "previous: 2021-09\n", encoding="utf-8")
+    previous = project / "data" / "processed" / "2021-09"
+    previous.mkdir(parents=True)
+    (previous / "projects.parquet").write_bytes(b"v1")
+    plan = recorded(project)
+
+    (previous / "projects.parquet").write_bytes(b"v2")  # the previous round was cleaned again
+
+    assert plan() == [None, "上一轮的数据有变化"]
+
+
+def test_a_change_to_the_pipeline_code_reruns_every_step(project, tmp_path, monkeypatch):
+    package = tmp_path / "package"
+    shutil.copytree(config.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(runner.config, "PACKAGE_DIR", package)
+    plan = recorded(project)
+
+    with open(package / "indicators.py", "a", encoding="utf-8") as fh:
+        fh.write("\n# a change\n")
+
+    assert plan() == ["流水线代码（pipeline/）有变化", "第1步重新运行，其后的步骤都要重新运行"]
+
+
+def test_a_missing_executed_copy_reruns_its_step(project):
+    plan = recorded(project)
+    (config.outputs_round_dir(ROUND, project) / "notebooks" / "02_indicators.ipynb").unlink()
+    assert plan() == [None, "上次执行后的笔记本 outputs/2021-12/notebooks/02_indicators.ipynb 不在了"]
+
+
+def test_a_changed_parameter_reruns_every_step(project):
+    steps = runner.chain_steps(project / "notebooks")
+    round_ = runner.load_round(ROUND, project)
+    shared = runner.round_inputs(round_, project)
+    a = runner.step_inputs(steps[0], {"round_id": ROUND, "root": str(project)}, shared)
+    b = runner.step_inputs(steps[0], {"round_id": ROUND, "root": "/elsewhere"}, shared)
+    assert a["parameters"] != b["parameters"] and {k for k in a if a[k] != b[k]} == {"parameters"}
+
+
+def test_a_notebook_digest_ignores_outputs_and_metadata_but_not_markdown(tmp_path):
+    path = tmp_path / "n.ipynb"
+    write_notebook(path, "x = 1")
+    before = runner.notebook_digest(path)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"][2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1"}]
+    nb["cells"][2]["execution_count"] = 3
+    nb["metadata"]["widgets"] = {"saved": "by JupyterLab"}
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert runner.notebook_digest(path) == before
+    nb["cells"][0]["source"] = "# 另一个标题"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert runner.notebook_digest(path) != before
+
+
+def test_an_unreadable_manifest_means_every_step_runs(tmp_path):
+    path = tmp_path / runner.MANIFEST_FILE
+    path.write_text("{not json", encoding="utf-8")
+    assert runner.load_manifest(path) == {"format": runner.MANIFEST_FORMAT, "steps": {}}
+
+
+# --------------------------------------------------------------------------- the command line and the real chain
+
+
+def test_cli_rerun_with_nothing_changed_imports_no_heavy_library(project):
+    run(project)
+    code = (
+        "import functools, sys\n"
+        "from pipeline import runner\n"
+        f"runner.run_round = functools.partial(runner.run_round, root={str(project)!r})\n"
+        "from pipeline.__main__ import main\n"
+        f"sys.exit(main(['run', {ROUND!r}]))\n"
+    )
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, encoding="utf-8")
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    heavy = {"pandas", "numpy", "papermill", "nbclient", "nbformat", "jupyter_client", "zmq", "matplotlib"}
+    assert not heavy & imported, f"an all-skipped rerun imported {sorted(heavy & imported)}"
+    assert "2 个步骤全部跳过" in done.stdout
+    assert traced(project)[-1]["step"] == "02", "nothing ran"
+
+
+def test_the_real_cleaning_notebook_is_skipped_until_a_return_changes(tmp_path):
+    from pipeline import sample
+
+    root = tmp_path.resolve()
+    sample.write_sample_rounds(root / "data" / "raw", n_projects=sample.MIN_PROJECTS, seed=7)
+    shutil.copy(config.HEADER_ALIASES_FILE, root / "data" / "header_aliases.csv")
+    (root / "notebooks").mkdir()
+    shutil.copy(config.NOTEBOOKS_DIR / "01_clean.ipynb", root / "notebooks")
+    run_ = functools.partial(runner.run_round, "2021-12", root=root, progress=False)
+
+    first = run_(echo=lambda line: None)
+    cleaned = root / "data" / "processed" / "2021-12" / "projects.parquet"
+    written = cleaned.stat().st_mtime_ns
+    second = run_(echo=lambda line: None)
+    return_file = next(p for p in sorted((root / "data" / "raw" / "2021-12").rglob("*.csv")))
+    return_file.write_bytes(return_file.read_bytes() + b"\n")
+    third = run_(echo=lambda line: None)
+
+    assert [s.skipped for s in (first.steps[0], second.steps[0], third.steps[0])] == [False, True, False]
+    assert second.all_skipped and not third.all_skipped
+    assert cleaned.stat().st_mtime_ns != written, "the cleaning ran again after the return changed"
