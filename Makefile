@@ -16,7 +16,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 # The project's Jupyter kernel; pipeline/runner.py uses the same name.
 KERNEL := inspection-pipeline
 
-.PHONY: help setup report test lab sample screenshot clean
+.PHONY: help setup report test lab sample screenshot bench clean
 
 help: ## 列出可用的命令（默认）
 	@echo "用法：make <命令> [ROUND=轮次]      （ROUND 默认为 $(ROUND)）"
@@ -49,6 +49,12 @@ sample: setup ## 重新生成 data/raw/ 下的示例轮次数据
 
 screenshot: setup ## 用最近一次生成的示例报告重新截取 README 中的截图（docs/report-screenshot.png）
 	$(PY) scripts/report-screenshot.py
+
+# Sizes (projects per round) the benchmark measures; 100000 takes a quarter of an hour.
+BENCH_SIZES ?= 600,10000,100000
+
+bench: setup ## 性能测试：600、1万、10万个项目的用时、峰值内存和比值（只测部分：make bench BENCH_SIZES=600,10000）
+	$(PY) -m pipeline.bench --sizes $(BENCH_SIZES)
 
 clean: ## 删除 data/processed/ 和 outputs/ 下的全部生成结果（保留 .gitkeep）
 	find data/processed outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +

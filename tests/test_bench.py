@@ -1,0 +1,124 @@
+"""The benchmark's logic on tiny inputs: what it runs, reads and prints (the timings themselves are not tested)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from office import project_row, project_sheet, write_csv, write_xls, write_xlsx
+from pipeline import bench
+from test_runner import write_notebook
+
+
+@pytest.mark.parametrize("text, sizes", [
+    ("600,10000,100000", [600, 10_000, 100_000]),
+    (" 600, 10k ,100_000 ", [600, 10_000, 100_000]),
+    ("600", [600]),
+])
+def test_sizes_are_read_from_the_make_variable(text, sizes):
+    assert bench.parse_sizes(text) == sizes
+
+
+@pytest.mark.parametrize("text", ["", "abc", "10", "600,x"])
+def test_a_bad_size_is_refused_in_chinese(text):
+    with pytest.raises(ValueError, match="规模"):
+        bench.parse_sizes(text)
+
+
+def test_notebooks_run_in_process_with_the_parameters_set_after_their_cell(tmp_path):
+    out = tmp_path / "seen.json"
+    write_notebook(tmp_path / "01_clean.ipynb",
+                   f"import json\njson.dump({{'round_id': round_id, 'root': root}}, open({str(out)!r}, 'w'))\nround_id")
+    write_notebook(tmp_path / "02_indicators.ipynb", "assert 'json' not in dir(), 'each notebook has a fresh namespace'")
+
+    times = bench.run_notebooks_in_process([tmp_path / "01_clean.ipynb", tmp_path / "02_indicators.ipynb"],
+                                           {"round_id": "2021-12", "root": "/somewhere"})
+
+    assert json.loads(out.read_text()) == {"round_id": "2021-12", "root": "/somewhere"}
+    assert list(times) == ["01_clean.ipynb", "02_indicators.ipynb"] and all(t >= 0 for t in times.values())
+    assert [is_parameters for _, is_parameters in bench.notebook_code(tmp_path / "01_clean.ipynb")] == [True, False]
+
+
+def test_the_baselines_read_every_kind_of_return(tmp_path):
+    grid, merges = project_sheet([project_row(1, "P1", "甲项目"), project_row(2, "P2", "乙项目")])
+    files = [write_xlsx(tmp_path / "a.xlsx", {"S1": grid, "S2": grid}, {"S1": merges}),
+             write_xls(tmp_path / "b.xls", {"S": grid}),
+             write_csv(tmp_path / "c.csv", [["项目名称", "总投资"], ["丙项目", "100"]])]
+
+    assert bench.bare_read(files) == 2 * len(grid) + len(grid) + 2
+    bench.openpyxl_read(files)  # openpyxl for the xlsx, the bare read for the others: no error
+
+
+def test_measure_reports_time_memory_and_exit_code(tmp_path):
+    code = "import sys; block = bytearray(60 * 1024 * 1024); print('好'); sys.exit(3)"
+    measured = bench.measure([sys.executable, "-c", code], tmp_path, tmp_path / "log.txt")
+    assert measured.returncode == 3
+    assert measured.peak_mb >= 60
+    assert measured.seconds > 0
+    assert measured.log.read_text(encoding="utf-8").strip() == "好"
+    with pytest.raises(SystemExit, match="失败（退出码 3）"):
+        bench._check(measured, "测试")
+
+
+def test_the_scratch_project_imports_its_own_copy_of_the_package(tmp_path):
+    raw = tmp_path / "generated"
+    (raw / "2021-12").mkdir(parents=True)
+    root = bench.scratch_project(tmp_path / "run", raw)
+
+    done = subprocess.run([sys.executable, "-c", "from pipeline import config; print(config.PROJECT_ROOT)"],
+                          cwd=tmp_path, env=bench.child_env(root), capture_output=True, text=True)
+
+    assert Path(done.stdout.strip()) == root, "paths of the measured run point into the scratch project"
+    assert (root / "data" / "raw" / "2021-12").is_dir()
+    assert (root / "notebooks" / "01_clean.ipynb").is_file()
+    assert not list((root / "pipeline").rglob("__pycache__"))
+
+
+def test_generated_rounds_are_reused(tmp_path):
+    raw = bench.generated_rounds(50, tmp_path, echo=lambda line: None)
+    stamp = (tmp_path / "data-50" / "ready.json").stat().st_mtime_ns
+    lines = []
+    assert bench.generated_rounds(50, tmp_path, echo=lines.append) == raw
+    assert lines == [] and (tmp_path / "data-50" / "ready.json").stat().st_mtime_ns == stamp
+    assert (raw / "2021-12" / "round.yml").is_file() and (raw / "2021-09" / "round.yml").is_file()
+
+
+def results(size: int, **figures) -> bench.Results:
+    base = dict(files=30, rows=1200, chain_seconds=25.0, chain_steps={"01_clean.ipynb": 6.0, "02_indicators.ipynb": 5.0},
+                chain_peak_mb=300.0, rerun_seconds=0.3, rerun_all_skipped=True, inprocess_seconds=12.5,
+                inprocess_steps={"01_clean.ipynb": 2.0}, inprocess_peak_mb=250.0, bare_read_seconds=0.1,
+                ingest_seconds=0.3, openpyxl_seconds=1.5)
+    return bench.Results(size=size, **(base | figures))
+
+
+def test_ratios_and_targets():
+    small, large = results(600), results(100_000, chain_seconds=80.0, inprocess_seconds=70.0, chain_peak_mb=2500.0)
+
+    assert small.openpyxl_speedup == pytest.approx(5.0)
+    assert small.ingest_vs_bare == pytest.approx(3.0)
+    assert small.chain_vs_inprocess == pytest.approx(2.0)
+    checks = {c.what: c.met for c in bench.target_checks([small, large])}
+    assert checks == {
+        "示例轮次（600个项目）端到端": False,
+        "10万个项目端到端": True,
+        "10万个项目峰值内存": False,
+        "读取+清洗比 openpyxl 读取快（倍）": True,
+        "读取+清洗 ÷ calamine 裸读": False,
+        "papermill 链 ÷ 进程内运行": True,
+        "未变化时重跑（100,000 个项目）": True,
+    }
+    assert bench.target_checks([results(10_000)])[-1].what == "未变化时重跑（10,000 个项目）"
+
+
+def test_tables_print_every_figure_in_chinese():
+    r = results(600)
+    text = bench.size_table(r) + "\n" + bench.summary_table([r]) + "\n" + bench.targets_table([r])
+    for expected in ("25.0 秒", "01_clean.ipynb", "进程内 2.0 秒", "峰值内存 300 MB", "未变化时重跑：0.3 秒（全部跳过）",
+                     "快 5.0 倍", "÷ 裸读 = 3.0", "÷ 进程内 = 2.00", "| 600 | 30 | 1,200 | 25.0 秒 | 6.0 / 5.0 秒",
+                     "未达标  示例轮次（600个项目）端到端：25.00 秒（目标 ≤ 20 秒）"):
+        assert expected in text, expected
+    table = bench.summary_table([r]).splitlines()
+    assert len({line.count("|") for line in table}) == 1, "every row of the Markdown table has the header's columns"
