@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from pipeline import config
+from pipeline import config, staging
 from pipeline.rounds import Round, load_round
 
 if TYPE_CHECKING:
@@ -58,6 +58,9 @@ CHAIN: list[tuple[str, str]] = [
     ("03_figures.ipynb", "绘制图表"),
     ("04_report.ipynb", "生成报告"),
 ]
+
+# The notebook whose executed copy is exported as report.html (and report.pdf).
+REPORT_NOTEBOOK = "04_report.ipynb"
 
 # The project's kernel. The Makefile's `lab` target registers the same name.
 KERNEL_NAME = "inspection-pipeline"
@@ -129,7 +132,6 @@ def run_round(
     round_ = load_round(round_id, root)  # RoundError: before anything runs
     steps = chain_steps(Path(notebooks_dir) if notebooks_dir else root / "notebooks")
     outputs_dir = config.outputs_round_dir(round_id, root)
-    executed_dir = outputs_dir / "notebooks"
 
     names = "、".join(step.name for step in steps)
     echo(f"轮次 {round_id}（{round_.title}，数据截至 {round_.as_of:%Y-%m-%d}）：依次运行 {len(steps)} 个步骤：{names}。")
@@ -139,49 +141,85 @@ def run_round(
 
     for step in steps:  # every notebook is checked before the first one runs
         check_notebook(step)
-    try:
-        executed_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"无法创建输出文件夹 {executed_dir}：{exc.strerror}。请检查是否有写入权限。") from None
+    # The fingerprint names the real root; the notebooks run on the staging copy of it.
     parameters = {"round_id": round_id, "root": str(root)}
     manifest_path = outputs_dir / MANIFEST_FILE
     manifest = load_manifest(manifest_path) | {"round": round_id}
     plans = plan_steps(steps, parameters, round_, root, manifest, force=force)
+    stage = None
+    if any(plan.reason for plan in plans):
+        stage = _prepare_stage(round_id, root)
     results = []
     for plan in plans:
-        step, executed = plan.step, executed_dir / plan.step.notebook.name
-        summary = config.step_summary_path(round_id, step.notebook.stem, root)
+        step = plan.step
         if plan.reason is None:
             echo(skip_message(step, len(steps), manifest))
-            if summary.is_file():  # what the step found when it last ran still holds
-                echo(textwrap.indent(summary.read_text(encoding="utf-8").rstrip(), "      "))
-            results.append(StepResult(step, executed, 0.0, skipped=True))
+            _echo_summary(config.step_summary_path(round_id, step.notebook.stem, root), echo)
+            results.append(StepResult(step, outputs_dir / "notebooks" / step.notebook.name, 0.0, skipped=True))
             continue
         echo(f"[{step.number}/{len(steps)}] {step.name}（{step.notebook.name}）…")
         echo(f"      运行原因：{plan.reason}。")
         t0 = time.perf_counter()
+        summary = config.step_summary_path(round_id, step.notebook.stem, stage)
         summary.unlink(missing_ok=True)  # a summary left by an earlier run must not be shown as this one's
         forget_steps(manifest, steps[step.number - 1:])  # until they succeed again
+        executed = config.outputs_round_dir(round_id, stage) / "notebooks" / step.notebook.name
+        executed.parent.mkdir(parents=True, exist_ok=True)
         try:
-            run_notebook(step, executed, parameters, root=root, progress=progress)
-            seconds = time.perf_counter() - t0
-            remember_step(manifest, step, plan.inputs, seconds)
-        finally:  # also after a failure: what the step did write is the runner's own doing
-            remember_results(manifest, round_id, root)
-            save_manifest(manifest_path, manifest)
+            run_notebook(step, executed, {"round_id": round_id, "root": str(stage)}, root=root, progress=progress)
+            _after_step(step, round_id, stage, echo)
+        except RunError as exc:
+            raise RunError(f"{exc}本次运行的结果未采用：data/processed/{round_id}/ 和 outputs/{round_id}/ 仍是上次成功运行的结果。") from None
+        seconds = time.perf_counter() - t0
+        remember_step(manifest, step, plan.inputs, seconds)
         echo(f"      完成，用时 {format_seconds(seconds)}。")
-        if summary.is_file():
-            echo(textwrap.indent(summary.read_text(encoding="utf-8").rstrip(), "      "))
-        results.append(StepResult(step, executed, seconds))
+        _echo_summary(summary, echo, stage, root)
+        results.append(StepResult(step, outputs_dir / "notebooks" / step.notebook.name, seconds))
 
+    if stage is not None:  # every step succeeded: only now do the results replace the last good ones
+        staging.publish(round_id, root)
+        staging.unstage_notebooks(round_id, root)
+        remember_results(manifest, round_id, root)
+        save_manifest(manifest_path, manifest)
     return RunResult(
         round=round_,
         steps=tuple(results),
         processed_dir=config.processed_round_dir(round_id, root),
         outputs_dir=outputs_dir,
-        executed_dir=executed_dir,
+        executed_dir=outputs_dir / "notebooks",
         seconds=time.perf_counter() - started,
     )
+
+
+def _prepare_stage(round_id: str, root: Path) -> Path:
+    try:
+        return staging.prepare(round_id, root)
+    except OSError as exc:
+        raise UserError(f"无法准备本次运行的临时文件夹 {staging.staging_root(round_id, root)}：{exc.strerror}。"
+                        "请检查磁盘空间和写入权限。") from None
+
+
+def _echo_summary(summary: Path, echo: Callable[[str], object], stage: Path | None = None, root: Path | None = None) -> None:
+    """Print a step's summary; paths in it name the real folders the results are published to."""
+    if summary.is_file():
+        text = summary.read_text(encoding="utf-8").rstrip()
+        if stage is not None and root is not None:
+            text = text.replace(str(stage), str(root))
+        echo(textwrap.indent(text, "      "))
+
+
+def _after_step(step: Step, round_id: str, stage: Path, echo: Callable[[str], object]) -> None:
+    """What a step's notebook cannot do for itself: the report is exported from its executed copy."""
+    if step.notebook.name != REPORT_NOTEBOOK:
+        return
+    from pipeline import report
+
+    try:
+        paths = report.export_report(round_id, stage)
+    except report.ReportError as exc:
+        raise RunError(f"{step.label}：{exc}") from None
+    made = "、".join(path.name for path in paths.values())
+    echo(f"      已生成 {made}。")
 
 
 def chain_steps(notebooks_dir: Path) -> list[Step]:

@@ -17,6 +17,7 @@ skip the steps whose inputs have not changed.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -66,6 +67,8 @@ def publish(round_id: str, root: Path) -> None:
         os.replace(staged, real)
         shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(stage, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        stage.parent.rmdir()  # only when no other round is being staged
 
 
 def unstage_notebooks(round_id: str, root: Path) -> None:

@@ -20,10 +20,11 @@ from pipeline.rounds import RoundError
 ROUND = "2021-12"
 ROUND_YML = "title: 测试轮次\nas_of: 2021-11-30\nunits: [银川市, 石嘴山市]\n"
 
-# A notebook cell that records, in <root>/trace.jsonl, that it ran and with which Python.
+# A notebook cell that records, in outputs/<round>/trace.jsonl, that it ran and with which Python.
+# Like every result, the trace is published only when the whole run succeeds.
 TRACE = (
     "import json, sys, pathlib\n"
-    "with open(pathlib.Path(root) / 'trace.jsonl', 'a', encoding='utf-8') as f:\n"
+    "with open(pathlib.Path(root) / 'outputs' / round_id / 'trace.jsonl', 'a', encoding='utf-8') as f:\n"
     "    f.write(json.dumps({{'step': {step!r}, 'round_id': round_id, 'root': root, "
     "'python': sys.executable}}) + '\\n')"
 )
@@ -38,7 +39,7 @@ def write_notebook(path: Path, *code: str) -> None:
 
 
 def traced(root: Path) -> list[dict]:
-    trace = root / "trace.jsonl"
+    trace = root / "outputs" / ROUND / "trace.jsonl"
     if not trace.exists():
         return []
     return [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
@@ -75,10 +76,13 @@ def test_chain_runs_in_order_in_the_project_python_and_keeps_executed_copies(pro
     result = runner.run_round(ROUND, root=project, echo=lines.append, progress=False)
 
     # In order, with the parameters, in the runner's own Python (not the decoy "python3" kernel).
+    # The notebooks ran on the staging copy of the project; the results were then moved into place.
+    stage = str(project / ".staging" / ROUND)
     assert [(t["step"], t["round_id"], t["root"]) for t in traced(project)] == [
-        ("01", ROUND, str(project)),
-        ("02", ROUND, str(project)),
+        ("01", ROUND, stage),
+        ("02", ROUND, stage),
     ]
+    assert not (project / ".staging" / ROUND).exists()
     assert {t["python"] for t in traced(project)} == {sys.executable}
 
     executed_dir = project / "outputs" / ROUND / "notebooks"
@@ -110,11 +114,12 @@ def test_failing_cell_stops_the_chain_with_a_chinese_message(project):
     # Code cells of the executed copy: parameters, injected parameters, x = 1, raise.
     assert message == (
         "第1步「清洗报表」（01_clean.ipynb）的第4个代码单元格（In [4]）出错：ValueError: 报表有误。"
-        f"请在 JupyterLab 中打开 outputs/{ROUND}/notebooks/01_clean.ipynb 查看出错的单元格。"
+        f"请在 JupyterLab 中打开 .staging/{ROUND}/outputs/{ROUND}/notebooks/01_clean.ipynb 查看出错的单元格。"
+        f"本次运行的结果未采用：data/processed/{ROUND}/ 和 outputs/{ROUND}/ 仍是上次成功运行的结果。"
     )
     assert "Traceback" not in message
-    assert (project / "outputs" / ROUND / "notebooks" / "01_clean.ipynb").is_file()
-    assert not (project / "outputs" / ROUND / "notebooks" / "02_indicators.ipynb").exists()
+    assert (project / ".staging" / ROUND / "outputs" / ROUND / "notebooks" / "01_clean.ipynb").is_file()
+    assert not (project / "outputs" / ROUND).exists(), "a failed run publishes nothing"
     assert traced(project) == [], "the next notebook did not run"
 
 

@@ -1,5 +1,6 @@
 """Atomic runs: results are staged, then swapped into place; a failed run changes nothing."""
 import json
+from pathlib import Path
 
 from pipeline import staging
 
@@ -75,3 +76,30 @@ def test_published_notebooks_point_at_the_real_root(tmp_path):
     staging.unstage_notebooks("r", root)
     text = (root / "outputs" / "r" / "notebooks" / "01_clean.ipynb").read_text(encoding="utf-8")
     assert str(stage) not in text and f'root = \\"{root.resolve()}\\"' in text
+
+
+def test_an_interrupted_run_leaves_the_last_good_results(tmp_path, monkeypatch):
+    """Ctrl-C in the middle of the chain: the real folders keep what the last good run left."""
+    import pytest
+
+    from pipeline import runner
+
+    root = project(tmp_path)
+    (root / "data" / "raw" / "r" / "round.yml").write_text("as_of: 2021-11-30\nunits: [银川市]\n", encoding="utf-8")
+    (root / "notebooks").mkdir()
+    for name, _ in runner.CHAIN[:2]:
+        (root / "notebooks" / name).write_text(json.dumps({"cells": [
+            {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": 'round_id = ""\nroot = ""'}]}),
+            encoding="utf-8")
+
+    def fake_notebook(step, executed, parameters, **_):
+        out = Path(parameters["root"]) / "outputs" / "r"
+        (out / "report.html").write_text(f"half-written by step {step.number}", encoding="utf-8")
+        if step.number == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run_notebook", fake_notebook)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_round("r", root=root, echo=lambda _: None, progress=False)
+    assert (root / "outputs" / "r" / "report.html").read_text(encoding="utf-8") == "old report"
+    assert (root / "data" / "processed" / "r" / "ledger.csv").read_text(encoding="utf-8") == "old"
