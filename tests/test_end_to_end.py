@@ -1,5 +1,7 @@
 """The real papermill chain on a small round in a temporary project: ledger, clean totals, feedback."""
 import hashlib
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -30,6 +32,8 @@ def small_round(tmp_path_factory):
     dept, _ = project_sheet([project_row(1, "P3", "丙项目", batch="第二批", total=5000, plan=2000, done=1500)], footer="填报单位：自治区交通运输厅")
     write_xls(raw / "附件2.xls", {"Sheet1": dept}, {"Sheet1": merges})
     write_csv(raw / "交通运输厅" / "招商.csv", [["项目名称", "签约时间", "合同投资额", "本年到位资金"], ["某招商项目", "2021.5.1", "12,000", "3000"]])
+    (raw / "水利厅").mkdir()
+    (raw / "水利厅" / "水利厅项目表.xlsx").write_bytes(b"%PDF-1.7 a scan saved as .xlsx")  # a bad file beside good ones
     before = digest(raw)
     messages = []
     result = runner.run_round("t1", root=root, notebooks_dir=config.NOTEBOOKS_DIR, echo=messages.append, progress=False)
@@ -43,7 +47,7 @@ def test_chain_writes_executed_notebooks_and_clean_outputs(small_round):
         assert (root / "data" / "processed" / "t1" / name).is_file(), name
     assert any("清洗报表" in m for m in messages)
     summary = "\n".join(messages)
-    assert "未报送：水利厅" in summary  # the run's own output names what is missing, not only the workbook
+    assert "水利厅项目表.xlsx" in summary and "PDF" in summary  # the run's own output names the bad file
 
 
 def test_ledger_reconciles_and_clean_totals_are_right(small_round):
@@ -67,8 +71,19 @@ def test_feedback_workbook_lists_mistakes_and_missing_units(small_round):
     book = openpyxl.load_workbook(root / "outputs" / "t1" / "退回修改清单.xlsx")
     problems = [[c.value for c in row] for row in book["问题清单"].iter_rows(min_row=3)]
     assert ["银川市", "银川市/银川市重大项目进展情况表（10月）.xlsx", "第一批", 6, "2021年投资/完成", "约3000"] in [p[:6] for p in problems]
-    assert any(p[0] == "水利厅" and p[6] == "未报送" for p in problems)
-    assert [c.value for c in book["未报送单位"]["A"]][1:] == ["水利厅"]
+    assert any(p[0] == "水利厅" and p[1] == "水利厅/水利厅项目表.xlsx" and "PDF" in p[6] for p in problems)
+    assert [c.value for c in book["未报送单位"]["A"]][1:] == []  # 水利厅 sent something, if unusable
+
+
+def test_the_report_is_made_for_the_good_part_and_accounts_for_the_bad_file(small_round):
+    root, *_ = small_round
+    html = (root / "outputs" / "t1" / "report.html").read_text(encoding="utf-8")
+    values = json.loads((root / "outputs" / "t1" / "indicators.json").read_text(encoding="utf-8"))
+    assert values["batch.projects"] == 2 and values["batch.plan_yi"] == pytest.approx(0.8)  # 甲 and 丙, in 亿元
+    assert "XX" not in re.sub(r"data:[^\"')]+", "", html)  # no redacted number left (embedded images aside)
+    assert "水利厅项目表.xlsx" in html  # the data-quality appendix lists the file that could not be read
+    ledger = pd.read_csv(root / "data" / "processed" / "t1" / "ledger.csv").set_index("file")
+    assert ledger.loc["水利厅/水利厅项目表.xlsx", "status"] == "无法读取"
 
 
 def test_raw_files_are_not_modified(small_round):
