@@ -52,6 +52,7 @@ Table columns
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -143,11 +144,14 @@ def composite_score(start_rate: float | None, completion_rate: float | None) -> 
     return sum(rates) / len(rates) if rates else None
 
 
-def unit_ranking(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """Every unit of the round ranked by 综合得分, with 展示台 (top 3) and 曝光台 (bottom 3); see the module docstring."""
+def unit_ranking(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every unit of the round ranked by 综合得分, with 展示台 (top 3) and 曝光台 (bottom 3); see the module docstring.
+
+    by_unit: ind.breakdown(projects, round_, "unit") when the caller has it already.
+    """
     columns = ["rank", "unit", "unit_kind", "projects", "start_rate_pct", "completion_rate_pct",
                "vs_time_progress_pp", "score", "board", "note"]
-    units = _unit_figures(projects, round_)
+    units = _unit_figures(projects, round_, by_unit)
     rows = []
     for r in units.itertuples():
         completion = None if pd.isna(r.completion_rate_pct) else r.completion_rate_pct
@@ -177,13 +181,16 @@ def unit_ranking(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
     return out[columns].pipe(ind.float_columns).astype({"score": "float64"})
 
 
-def notify_list(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """Units whose 投资完成率 trails 时间进度 by more than behind_margin_pp points (通报 candidates)."""
+def notify_list(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Units whose 投资完成率 trails 时间进度 by more than behind_margin_pp points (通报 candidates).
+
+    by_unit: ind.breakdown(projects, round_, "unit") when the caller has it already.
+    """
     columns = ["unit", "unit_kind", "projects", "plan_yi", "completed_yi", "completion_rate_pct",
                "vs_time_progress_pp", "catch_up_yi", "remaining_yi", "reason"]
     tp = ind.time_progress_pct(round_.as_of)
     margin = round_.behind_margin_pp
-    units = _unit_figures(projects, round_)
+    units = _unit_figures(projects, round_, by_unit)
     behind = units[units["vs_time_progress_pp"].notna() & (units["vs_time_progress_pp"] < -margin)]
     behind = behind.sort_values("vs_time_progress_pp", kind="stable")
     out = behind.assign(
@@ -195,16 +202,18 @@ def notify_list(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
     return out.reindex(columns=columns).reset_index(drop=True).pipe(ind.float_columns)
 
 
-def _unit_figures(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    by_unit = ind.breakdown(projects, round_, "unit")
+def _unit_figures(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | None = None) -> pd.DataFrame:
+    if by_unit is None:
+        by_unit = ind.breakdown(projects, round_, "unit")
     return by_unit[by_unit["scope"] == ind.SCOPE_ALL].drop(columns="scope").reset_index(drop=True)
 
 
 def finding_values(projects: pd.DataFrame, round_: Round) -> dict[str, Any]:
     """indicators.json keys track.*, ranking.*, notify.*."""
     track = track_list(projects, round_)
-    ranking = unit_ranking(projects, round_)
-    notify = notify_list(projects, round_)
+    by_unit = ind.breakdown(projects, round_, "unit")  # once, for the ranking and the 通报 list
+    ranking = unit_ranking(projects, round_, by_unit)
+    notify = notify_list(projects, round_, by_unit)
     out: dict[str, Any] = {
         "track.projects": len(track),
         "track.not_started": int(track["not_started"].sum()),
@@ -264,7 +273,13 @@ def load_previous(round_: Round, root: Path | None = None) -> Previous:
 def _key(text) -> str:
     if text is None or ind.is_missing(text):
         return ""
-    return re.sub(r"[\s()（）\"“”'‘’\[\]【】]", "", unicodedata.normalize("NFKC", str(text)))
+    return _normalised_key(str(text))
+
+
+@functools.lru_cache(maxsize=None)
+def _normalised_key(text: str) -> str:
+    """A code or name as compared between rounds: NFKC, without spaces, brackets and quotes (cached: names repeat)."""
+    return re.sub(r"[\s()（）\"“”'‘’\[\]【】]", "", unicodedata.normalize("NFKC", text))
 
 
 def match_previous(projects: pd.DataFrame, prev_projects: pd.DataFrame) -> pd.DataFrame:
@@ -290,7 +305,11 @@ def match_previous(projects: pd.DataFrame, prev_projects: pd.DataFrame) -> pd.Da
 def _change_list(projects: pd.DataFrame, previous: Previous | None, now_started: bool) -> pd.DataFrame:
     if previous is None or previous.projects is None or projects.empty:
         return pd.DataFrame(columns=CHANGE_LIST_COLUMNS).pipe(ind.float_columns)
-    data = match_previous(projects, previous.projects)
+    return _changes(match_previous(projects, previous.projects), now_started)
+
+
+def _changes(data: pd.DataFrame, now_started: bool) -> pd.DataFrame:
+    """From match_previous: the projects not started at the previous round and (not) started now."""
     was_not = data["prev_started"].eq(False).fillna(False).astype(bool)
     now = ind.flag(data["started"]) if now_started else ~ind.flag(data["started"])
     data = data[was_not & now].assign(annual_plan_wan=lambda d: d["annual_plan"].astype("float64"),
@@ -374,9 +393,12 @@ def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | No
             ind.change_pp(now["completion_rate_pct"], before["completion_rate_pct"]), f"本轮或上一轮{what}投资完成率无法计算")
         if prefix == "batch":
             out["change.batch.completed_yi"] = now["completed_yi"] - before["completed_yi"]
-    matched = match_previous(projects, prev_projects) if not projects.empty else projects.assign(prev_started=pd.NA)
-    out["change.started_since"] = len(started_since(projects, previous))
-    out["change.not_started_both"] = len(not_started_both(projects, previous))
+    if projects.empty:
+        out.update({"change.started_since": 0, "change.not_started_both": 0, "change.new_projects": 0})
+        return out
+    matched = match_previous(projects, prev_projects)  # once: started_since and not_started_both, counted
+    out["change.started_since"] = len(_changes(matched, now_started=True))
+    out["change.not_started_both"] = len(_changes(matched, now_started=False))
     out["change.new_projects"] = int(matched["prev_started"].isna().sum())
     return out
 

@@ -228,6 +228,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipeline import schemas
@@ -398,22 +399,22 @@ def project_city(projects: pd.DataFrame, areas: list[str] | tuple[str, ...]) -> 
     The unit when it is a city; else the city or base its 所在市/县区 starts with (银川市兴庆区 or
     银川兴庆区 -> 银川市, 宁东基地煤化工园区 -> 宁东基地); else the unit when it is a base; else 未注明所在市.
     """
-    by_length = sorted(areas, key=len, reverse=True)
+    by_length = [(area, re.sub(r"(市|基地)$", "", area)) for area in sorted(areas, key=len, reverse=True)]
 
     def city_of(unit, location) -> str:
         if isinstance(unit, str) and unit_kind(unit) == CITY:
             return unit
         text = _norm(location)
-        for area in by_length:
-            core = re.sub(r"(市|基地)$", "", area)
+        for area, core in by_length:
             if text.startswith(area) or (len(core) >= 2 and text.startswith(core)):
                 return area
         if isinstance(unit, str) and unit in areas and unit_kind(unit) == BASE:
             return unit
         return UNKNOWN_CITY
 
-    return pd.Series([city_of(u, loc) for u, loc in zip(projects["unit"], projects["location"])],
-                     index=projects.index, dtype="string")
+    pairs = list(zip(projects["unit"], projects["location"]))
+    cities = {pair: city_of(*pair) for pair in dict.fromkeys(pairs)}  # each (unit, 所在市/县区) once: they repeat
+    return pd.Series([cities[pair] for pair in pairs], index=projects.index, dtype="string")
 
 
 def start_base_mask(projects: pd.DataFrame, base: str) -> pd.Series:
@@ -451,15 +452,20 @@ def project_figures(projects: pd.DataFrame, time_progress: float, base: str = "n
 
     An empty group has zero counts and amounts and None rates.
     """
-    started = flag(projects["started"])
-    in_base = start_base_mask(projects, base)
-    plan = float(projects["annual_plan"].sum())
-    completed = float(projects["completed"].sum())
+    return _figures(flag(projects["started"]), start_base_mask(projects, base), projects["annual_plan"],
+                    projects["completed"], time_progress)
+
+
+def _figures(started: pd.Series, in_base: pd.Series, plan_wan: pd.Series, completed_wan: pd.Series,
+             time_progress: float) -> dict[str, Any]:
+    """project_figures from the group's columns already turned into flags (started, in the 开工率 base)."""
+    plan = float(plan_wan.sum())
+    completed = float(completed_wan.sum())
     rate = completion_rate_pct(completed, plan)
     return {
-        "projects": int(len(projects)),
+        "projects": int(len(started)),
         "started": int(started.sum()),
-        "not_started": int(len(projects) - started.sum()),
+        "not_started": int(len(started) - started.sum()),
         "start_base": int(in_base.sum()),
         "start_base_started": int((started & in_base).sum()),
         "start_rate_pct": start_rate_pct(int((started & in_base).sum()), int(in_base.sum())),
@@ -480,18 +486,26 @@ def breakdown(projects: pd.DataFrame, round_: Round, by: str) -> pd.DataFrame:
         raise ValueError(f"unknown breakdown {by!r}; one of {', '.join(BREAKDOWNS)}")
     labels, fixed = BREAKDOWNS[by](projects, round_)
     tp = time_progress_pct(round_.as_of)
+    columns = (flag(projects["started"]), start_base_mask(projects, round_.start_rate_base),
+               projects["annual_plan"], projects["completed"])
     frames = []
-    for scope, mask in ((SCOPE_ALL, pd.Series(True, index=projects.index)), (SCOPE_KEY, flag(projects["is_key"]))):
-        subset, sub_labels = projects[mask], labels[mask]
-        present = [g for g in pd.unique(sub_labels) if g not in fixed]
-        extra = sorted(present, key=lambda g: -float(subset.loc[sub_labels == g, "annual_plan"].sum()))
-        rows = [{"scope": scope, by: group, **project_figures(subset[sub_labels == group], tp, round_.start_rate_base)}
+    for scope, mask in ((SCOPE_ALL, np.ones(len(projects), dtype=bool)), (SCOPE_KEY, flag(projects["is_key"]).to_numpy())):
+        groups = _group_positions(labels.to_numpy()[mask], np.flatnonzero(mask))
+        extra = sorted((g for g in groups if g not in fixed), key=lambda g: -float(columns[2].iloc[groups[g]].sum()))
+        empty = np.array([], dtype=np.intp)
+        rows = [{"scope": scope, by: group, **_figures(*(c.iloc[groups.get(group, empty)] for c in columns), tp)}
                 for group in [*fixed, *extra]]
         frames.append(pd.DataFrame(rows, columns=["scope", by, *FIGURE_COLUMNS]))
     out = pd.concat(frames, ignore_index=True)
     if by == "unit":
         out.insert(2, "unit_kind", out["unit"].map(unit_kind))
     return float_columns(out)
+
+
+def _group_positions(labels: np.ndarray, positions: np.ndarray) -> dict[Any, np.ndarray]:
+    """Each label (in order of first appearance) with the positions of its rows, in row order."""
+    codes, uniques = pd.factorize(labels, use_na_sentinel=False)
+    return {group: positions[codes == k] for k, group in enumerate(uniques)}
 
 
 def _by_batch(projects, round_):
@@ -621,9 +635,10 @@ def attributed(indicators: pd.DataFrame, indicator: str, prefer: str | None, uni
 
 def attraction_frame(attraction: pd.DataFrame) -> pd.DataFrame:
     """The attraction projects with their 九大重点产业 (or 其他) and plain flags."""
+    industries = [nine_industry(c) for c in attraction["industry"]]
     return attraction.assign(
-        nine_industry=[nine_industry(c) or OTHER_INDUSTRY for c in attraction["industry"]],
-        nine=[nine_industry(c) is not None for c in attraction["industry"]],
+        nine_industry=[i or OTHER_INDUSTRY for i in industries],
+        nine=[i is not None for i in industries],
         concentrated=attraction["sign_mode"].astype("string").eq(CONCENTRATED).fillna(False).astype(bool),
         chain=flag(attraction["is_chain"]),
     )
@@ -1071,8 +1086,8 @@ def report_tables(round_: Round, tables: dict[str, pd.DataFrame], previous=None)
         "major_works_status": major_works_status(tables["major_works"], round_),
         "practices_by_section": practices_by_section(tables["practices"], round_.units),
         "track_list": findings.track_list(projects, round_),
-        "unit_ranking": findings.unit_ranking(projects, round_),
-        "notify_list": findings.notify_list(projects, round_),
+        "unit_ranking": findings.unit_ranking(projects, round_, out["by_unit"]),
+        "notify_list": findings.notify_list(projects, round_, out["by_unit"]),
         "rate_changes": findings.rate_changes(projects, round_, previous),
         "started_since": findings.started_since(projects, previous),
         "not_started_both": findings.not_started_both(projects, previous),

@@ -28,6 +28,7 @@ Export
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 import shutil
@@ -38,6 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
@@ -228,6 +230,19 @@ class ReportData:
                 f"指标 {len(self.values) - 1} 项，其中无法计算 {nulls} 项；表 {len(self.tables)} 张；"
                 f"台账 {len(self.ledger)} 行，隔离行 {len(self.quarantine)} 行")
 
+    @functools.cached_property
+    def summaries(self) -> dict[str, Any]:
+        """The tables and totals the parts share (督办 summary, 报送情况, 隔离行, …): computed once, on first use."""
+        track = self.tables["track_list"]
+        return {
+            "track_summary": track_summary(track, self.round.units), "start_problems": start_problems(track),
+            "quality": quality_totals(self.ledger, self.round.units),
+            "returns": returns_by_unit(self.ledger, self.problems, self.round.units),
+            "quarantined": quarantine_by_reason(self.quarantine, self.problems),
+            "not_read": files_not_read(self.ledger),
+            "batches": batches_with_projects(self.tables["by_batch"]),
+        }
+
 
 def load_report_data(round_id: str, root: Path | None = None) -> ReportData:
     """Read what steps 1–3 left for the round (indicators.json, tables, ledger, problems, quarantine, figures)."""
@@ -273,8 +288,10 @@ def start_problems(track: pd.DataFrame) -> pd.DataFrame:
     rows = track[track["not_started"] | track["zero_investment"] | track["not_in_stats"]].reset_index(drop=True)
     names = (("not_started", "未开工"), ("zero_investment", "已开工零投资"), ("not_in_stats", "已开工未入统"),
              ("behind", "进度滞后"))
-    flags = ["；".join(label for column, label in names if bool(r[column])) for _, r in rows.iterrows()]
-    return rows.assign(flags=flags)
+    flags = pd.Series("", index=rows.index, dtype=object)
+    for column, label in names:
+        flags = flags + np.where(rows[column].astype(bool), label + "；", "").astype(object)
+    return rows.assign(flags=flags.str.removesuffix("；"))
 
 
 REASON_LABELS = {
@@ -672,16 +689,8 @@ def render_part(data: ReportData, name: str) -> str:
     if name not in PARTS:
         raise KeyError(f"unknown report part {name!r}; one of {', '.join(PARTS)}")
     t = Text(data, name)
-    track = data.tables["track_list"]
-    context = {
-        "t": t, "v": data.values, "data": data, "round": data.round, "tables": data.tables, "name": name,
-        "track_summary": track_summary(track, data.round.units), "start_problems": start_problems(track),
-        "quality": quality_totals(data.ledger, data.round.units),
-        "returns": returns_by_unit(data.ledger, data.problems, data.round.units),
-        "quarantined": quarantine_by_reason(data.quarantine, data.problems),
-        "not_read": files_not_read(data.ledger),
-        "batches": batches_with_projects(data.tables["by_batch"]),
-    }
+    context = {"t": t, "v": data.values, "data": data, "round": data.round, "tables": data.tables, "name": name,
+               **data.summaries}
     try:
         return _compact(_environment().get_template(f"{name}.html.j2").render(**context))
     except ReportError:
