@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline import config
+from pipeline.runner import REPORT_NOTEBOOK
 
 DEFAULT_SIZES = (600, 10_000, 100_000)
 BENCH_DIR = config.PROJECT_ROOT / ".bench"
@@ -244,6 +245,8 @@ def run_notebooks_in_process(notebooks: list[Path], parameters: dict) -> dict[st
 
     The parameters are set right after the parameters cell, as papermill's
     injected cell does. A cell's last value is not rendered (there is no Jupyter here).
+    The report is exported (HTML, and PDF with Chromium) from the chain's executed
+    report notebook, as the runner does, so both sides do the same work.
     """
     times = {}
     for path in notebooks:
@@ -253,6 +256,10 @@ def run_notebooks_in_process(notebooks: list[Path], parameters: dict) -> dict[st
             exec(compile(source, str(path), "exec"), namespace)  # noqa: S102 - the project's own notebooks
             if is_parameters:
                 namespace.update(parameters)
+        if path.name == REPORT_NOTEBOOK:  # as the runner does right after the report notebook
+            from pipeline import report
+
+            report.export_report(parameters["round_id"], Path(parameters["root"]))
         times[path.name] = time.perf_counter() - started
     return times
 
