@@ -491,30 +491,46 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
     for path in files.returns:
         rel = path.relative_to(round_.raw_dir).as_posix()
         try:
-            sheets = readers.read_return(path, rel)
+            file_records, file_problems, file_ledger = _clean_file(path, rel, round_, aliases)
         except readers.ReadError as exc:
             unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
             problems.append(Problem(unit, rel, "", None, "", "", exc.problem, exc.fix, ERROR, "unreadable"))
             ledger.append(_file_ledger(rel, unit, "无法读取", exc.problem))
             echo(f"  无法读取 {rel}：{exc}")
             continue
-        unit = match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_path(rel, round_)
-        if unit is None:
-            unit = UNKNOWN_UNIT
-            problems.append(Problem(unit, rel, "", None, "填报单位", "", "无法确定填报单位",
-                                    "请在表尾填写“填报单位：XX”，或把文件放入以单位命名的文件夹", ERROR, "unknown_unit"))
-        results = [clean_sheet(sheet, unit, round_, aliases) for sheet in sheets]
-        recognised = any(r.kind for r in results)
-        for result in results:
-            records.extend(result.records)
-            # A sheet that is not a return matters only beside sheets that are; otherwise the file is the problem.
-            problems.extend(p for p in result.problems if recognised or p.code != "not_a_return")
-            ledger.append(result.ledger)
-        if not recognised:
-            problems.append(Problem(unit, rel, "", None, "", "", "文件中没有可识别的报表（工作表为空或不是报表）",
-                                    "请使用下发的报表模板填写后重新发送", ERROR, "no_return_in_file"))
+        except Exception as exc:  # noqa: BLE001 - one file the cleaner cannot handle must not stop the round
+            unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
+            text = f"处理该文件时程序出错（{type(exc).__name__}），整个文件暂未采用"
+            problems.append(Problem(unit, rel, "", None, "", "", text, "请把该文件发给流水线维护人员；其余文件已正常处理", ERROR,
+                                    "cleaner_failed"))
+            ledger.append(_file_ledger(rel, unit, "处理失败", text))
+            echo(f"  处理失败 {rel}：{text}")
+            continue
+        records.extend(file_records)
+        problems.extend(file_problems)
+        ledger.extend(file_ledger)
     records, problems = _deduplicate(records, problems)
     return _assemble(records, problems, ledger, round_)
+
+
+def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable) -> tuple[list[dict], list[Problem], list[dict]]:
+    """Every sheet of one return file: its records, problems and ledger rows (all or nothing)."""
+    sheets = readers.read_return(path, rel)
+    problems: list[Problem] = []
+    unit = match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_path(rel, round_)
+    if unit is None:
+        unit = UNKNOWN_UNIT
+        problems.append(Problem(unit, rel, "", None, "填报单位", "", "无法确定填报单位",
+                                "请在表尾填写“填报单位：XX”，或把文件放入以单位命名的文件夹", ERROR, "unknown_unit"))
+    results = [clean_sheet(sheet, unit, round_, aliases) for sheet in sheets]
+    recognised = any(r.kind for r in results)
+    records = [record for result in results for record in result.records]
+    # A sheet that is not a return matters only beside sheets that are; otherwise the file is the problem.
+    problems += [p for result in results for p in result.problems if recognised or p.code != "not_a_return"]
+    if not recognised:
+        problems.append(Problem(unit, rel, "", None, "", "", "文件中没有可识别的报表（工作表为空或不是报表）",
+                                "请使用下发的报表模板填写后重新发送", ERROR, "no_return_in_file"))
+    return records, problems, [result.ledger for result in results]
 
 
 def _unit_from_path(rel: str, round_: Round) -> str | None:

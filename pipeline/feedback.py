@@ -69,7 +69,8 @@ def run_summary(result: RoundResult) -> str:
     ]
     if result.missing_units:
         lines.append(f"未报送：{'、'.join(result.missing_units)}。")
-    file_level = problems["code"].isin(["unreadable", "missing_column", "unknown_unit", "no_return_in_file", "not_a_table"])
+    file_level = problems["code"].isin(["unreadable", "missing_column", "unknown_unit", "no_return_in_file", "not_a_table",
+                                         "cleaner_failed"])
     for _, p in problems[file_level & (problems["severity"] == ERROR)].iterrows():
         where = f"{p['file']}" + (f"（{p['sheet']}）" if p["sheet"] else "")
         lines.append(f"  {p['severity']}：{where}：{p['problem']}。{p['fix']}")

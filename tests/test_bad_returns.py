@@ -238,3 +238,21 @@ def test_a_good_round_with_bad_files_keeps_every_row_accounted_for(tmp_path):
     assert ledger["data_rows"].sum() == 3 and ledger["kept"].sum() == 2 and ledger["quarantined"].sum() == 1
     assert {"坏.xlsx", "交通运输厅.csv", "银川市/好表.xlsx"} <= set(ledger["file"])
     assert any(row[1] == "交通运输厅.csv" and row[3] == 2 for row in sent_back)
+
+
+def test_a_file_the_cleaner_trips_on_is_reported_and_the_round_goes_on(tmp_path, monkeypatch):
+    good_return(tmp_path)
+    write_xlsx(raw(tmp_path) / "交通运输厅.xlsx", {"S": project_sheet([project_row(1, "P9", "乙")])[0]})
+    real = cleaning.clean_sheet
+
+    def trips_on_one_file(sheet, *args):
+        if sheet.file == "交通运输厅.xlsx":
+            raise ZeroDivisionError("an unforeseen shape of sheet")
+        return real(sheet, *args)
+
+    monkeypatch.setattr(cleaning, "clean_sheet", trips_on_one_file)
+    result, sent_back = run(tmp_path)
+    assert set(result.tables["projects"]["project_name"]) == {"正常项目"}
+    row = result.ledger.set_index("file").loc["交通运输厅.xlsx"]
+    assert row["status"] == "处理失败" and row["data_rows"] == 0
+    assert any(r[1] == "交通运输厅.xlsx" and "程序出错" in r[6] for r in sent_back)
