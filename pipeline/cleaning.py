@@ -109,12 +109,8 @@ def match_unit(text: str | None, units: tuple[str, ...]) -> str | None:
 # --------------------------------------------------------------------------- values
 
 
-def parse_cell(value: Any, column: schemas.Column, unit: str | None) -> Parsed:
-    return cell_parser(column, unit)(value)
-
-
 def cell_parser(column: schemas.Column, unit: str | None) -> Callable[[Any], Parsed]:
-    """The parser of one column's cells: parse_cell with the column's type looked at once, not per cell."""
+    """The parser of one column's cells, chosen by the column's type once, not per cell."""
     if column.type == schemas.MONEY:
         return functools.partial(parse_money, unit=unit)
     if column.type == schemas.NUMBER:
@@ -378,7 +374,7 @@ def _cell_readers(header: Header, sheet_unit: str) -> list[_CellReader]:
 
 
 def _memo_parser(column: schemas.Column, unit: str | None) -> Callable[[Any], Parsed]:
-    """parse_cell for one column, computed once per distinct value: a column repeats its values
+    """cell_parser for one column, computed once per distinct value: a column repeats its values
     (是/否, 第一批, the same county) row after row, and parsers are pure."""
     memo: dict[tuple[type, Any], Parsed] = {}
     parse_one = cell_parser(column, unit)

@@ -379,10 +379,6 @@ def unit_kind(unit: str) -> str:
     return DEPARTMENT
 
 
-def round_cities(round_: Round) -> list[str]:
-    return [u for u in round_.units if unit_kind(u) == CITY]
-
-
 def round_areas(round_: Round) -> list[str]:
     """The places a project can be in for "by city": the round's cities, then its bases (宁东基地)."""
     return [u for u in round_.units if unit_kind(u) == CITY] + [u for u in round_.units if unit_kind(u) == BASE]

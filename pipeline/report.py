@@ -716,11 +716,6 @@ def part(data: ReportData, name: str) -> ReportPart:
     return ReportPart(name, render_part(data, name))
 
 
-def render_report(data: ReportData) -> str:
-    """All parts, in order: the report body without the page around it (for tests and previews)."""
-    return "".join(render_part(data, name) for name in PARTS)
-
-
 def open_items(data: ReportData) -> pd.DataFrame:
     """The values the report shows as "—", and why: what to fix in the returns or round.yml."""
     labels = ind.KEYS

@@ -82,15 +82,6 @@ def unstage_notebooks(round_id: str, root: Path) -> None:
             notebook.write_text(text.replace(stage, str(root)), encoding="utf-8")
 
 
-def real_path(path: Path, round_id: str, root: Path) -> Path:
-    """Where a file written in staging ends up once published (for messages)."""
-    stage = staging_root(round_id, Path(root).resolve())
-    try:
-        return Path(root).resolve() / Path(path).resolve().relative_to(stage)
-    except ValueError:
-        return Path(path)
-
-
 def _round_dirs(round_id: str, root: Path, stage: Path) -> list[tuple[Path, Path]]:
     return [(config.processed_round_dir(round_id, root), config.processed_round_dir(round_id, stage)),
             (config.outputs_round_dir(round_id, root), config.outputs_round_dir(round_id, stage))]
