@@ -178,7 +178,7 @@ def _check_row(record: dict, kind: ReturnKind, as_of) -> list[tuple[str, str, st
                       "请核对累计完成投资和总投资，注意金额单位是否一致", "completed_over_total"))
     for name in rules.dates:
         day = record.get(name)
-        if day is not None and day > as_of and name != "milestone_date":
+        if day is not None and day > as_of and not kind.column(name).planned:
             found.append((name, f"{kind.column(name).label}（{day:%Y年%m月%d日}）晚于数据截至日期（{as_of:%Y年%m月%d日}）",
                           "请核对日期；尚未发生的请不要填写", "date_after_cutoff"))
     if kind.name == "fai" and record.get("cum_value") is None and record.get("yoy_pct") is None:

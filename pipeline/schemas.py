@@ -30,6 +30,8 @@ class Column:
     label: str
     type: str = TEXT
     required: bool = False
+    # For DATE columns: a planned date, which may lie after the data cut-off.
+    planned: bool = False
     # For CHOICE columns: the accepted spellings (after normalisation) -> canonical value.
     choices: dict[str, str] = field(default_factory=dict)
 
@@ -81,8 +83,17 @@ PROJECTS = ReturnKind(
         Column("annual_plan", "年度计划投资", MONEY, required=True),
         Column("completed", "累计完成投资", MONEY, required=True),
         Column("started", "是否开工", BOOL, required=True),
+        Column("planned_start_date", "计划开工时间", DATE, planned=True),
         Column("start_date", "开工时间", DATE),
         Column("in_stats", "是否入统", BOOL),
+        # Optional columns some offices add: the stated rate beside 完成 (read, never summed),
+        # funds for 资金到位率 and completion for 按期竣工率.
+        Column("stated_completion_pct", "完成率(%)", NUMBER),
+        Column("funds_planned", "计划到位资金", MONEY),
+        Column("funds_in_place", "实际到位资金", MONEY),
+        Column("planned_completion_date", "计划竣工时间", DATE, planned=True),
+        Column("is_completed", "是否竣工", BOOL),
+        Column("completion_date", "竣工时间", DATE),
         Column("responsible_unit", "责任单位"),
         Column("leader", "包抓领导"),
         Column("progress", "形象进度"),
@@ -104,7 +115,7 @@ MAJOR_WORKS = ReturnKind(
         Column("annual_plan", "年度计划投资", MONEY),
         Column("completed", "累计完成投资", MONEY),
         Column("milestone", "计划节点"),
-        Column("milestone_date", "节点时间", DATE),
+        Column("milestone_date", "节点时间", DATE, planned=True),
         Column("milestone_status", "完成情况"),
         Column("progress", "进展情况"),
         Column("problems", "存在问题"),
