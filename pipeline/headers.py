@@ -35,6 +35,8 @@ class HeaderColumn:
     column: str | None  # canonical column, None if unknown
     unit: str | None  # money unit written in the header
     duplicate_of: str | None = None  # header of an earlier column with the same meaning
+    match: schemas.HeaderMatch | None = None  # how the header was matched, for the 表头对照 output
+    levels: tuple[str, ...] = ()  # each header level's text, top first (one for a one-row header)
 
 
 @dataclass
@@ -54,15 +56,18 @@ class Header:
         return [name for name in self.kind.required if name not in present]
 
     @functools.cached_property
-    def _row_checks(self) -> tuple[list[tuple[int, str]], frozenset[str], int, list[int]]:
+    def _row_checks(self) -> tuple[list[tuple[int, frozenset[str]]], frozenset[str], int, list[int]]:
         """What row_role compares every row with, worked out once per header: the known columns'
-        (index, header text), those texts as a set, how many must repeat for a repeated header,
-        and the indices of the known columns other than 序号."""
+        (index, header texts of any level), all those texts as a set, how many must repeat for a
+        repeated header, and the indices of the known columns other than 序号."""
         known = self.known
-        pairs = [(c.index, c.written) for c in known]
+        pairs = [(c.index, frozenset(c.levels or (c.written,))) for c in known]
         meaningful = [c.index for c in known if c.column != "seq"]
-        return pairs, frozenset(w for _, w in pairs), max(2, len(known) // 2), meaningful
+        return pairs, frozenset().union(*(t for _, t in pairs)), max(2, len(known) // 2), meaningful
 
+    def index_of(self, column: str) -> int | None:
+        """The sheet column (0-based) holding a canonical column, if the header has it."""
+        return next((c.index for c in self.columns if c.column == column), None)
 
 
 def cell_text(value: Any) -> str:
@@ -90,114 +95,130 @@ def collapse_lines(text: str) -> str:
 
 
 def find_header(rows: list[list[Any]], aliases: AliasTable) -> Header | None:
-    """The header of a sheet: the row (or pair of rows) whose cells best match one return kind.
+    """The header of a sheet: the one to three rows whose cells best match one return kind.
 
-    Two header rows are read together when a group header is merged over
-    sub-headers ("2021年投资" over "计划" and "完成"); each column is then looked
-    up as "group/sub", then "sub", then "group".
+    Rows read together when a group header is merged over sub-headers ("2021年投资"
+    over "计划" and "完成"); each level is normalised on its own and the levels are
+    joined (`schemas.join_levels`) before they are looked up.
 
     Every (top row, height) is scored against every kind; the header cells of
-    one (top, height) are the same for every kind, so they are built and looked
-    up once (`_candidates`), and only the winner is turned into a Header.
+    one (top, height) are the same for every kind, so they are built once
+    (`_candidates`), and only the winner is turned into a Header.
     """
-    lookup = _memo_lookup(aliases)
-    texts = [row_texts(row) for row in rows[: HEADER_SEARCH_ROWS + 1]]
+    normalise = _memo_normalise()
+    texts = [row_texts(row) for row in rows[: HEADER_SEARCH_ROWS + MAX_HEADER_ROWS]]
     best, best_score = None, (0, 0, 0)
     for top in range(min(len(rows), HEADER_SEARCH_ROWS)):
-        for height in (1, 2):
-            if top + height > len(rows):
+        for height in range(1, MAX_HEADER_ROWS + 1):
+            if top + height > len(rows) or not any(texts[top + height - 1]):
                 continue
-            candidates = _candidates(texts, top, height, lookup)
-            kinds_hit = {k for _, tries, _ in candidates for _, _, hits in tries for k in hits}
+            candidates = _candidates(texts, top, height, normalise)
+            kinds_hit = {k for c in candidates for k in aliases.kinds_of(c.tries)}
             for kind in schemas.RETURN_KINDS.values():
                 if kind.name not in kinds_hit:
-                    continue  # no header cell of this kind: no known column, cannot score
-                known = {column for column, _, _ in _resolve(candidates, kind)[0] if column}
+                    continue  # no header cell names a column of this kind: it cannot win
+                known = {m.column for m in _resolve(candidates, kind, aliases)[0] if m.column}
                 required_hit = sum(1 for r in kind.required if r in known)
-                # On a tie, the single header row wins: a title row is not a group header.
+                # On a tie, fewer header rows win: a title row is not a group header.
                 score = (len(known), required_hit, -height)
                 if required_hit and len(known) >= 2 and score > best_score:
                     best, best_score = (top, height, kind, candidates), score
     if best is None:
         return None
     top, height, kind, candidates = best
-    return _header(candidates, top, height, kind)
+    return _header(candidates, top, height, kind, aliases)
 
 
-def _memo_lookup(aliases: AliasTable):
-    """aliases.lookup and the unit written in a header, each computed once per distinct text."""
-    memo: dict[str, tuple[dict[str, str], str | None]] = {}
+# A header has at most this many rows (a title over a group over sub-headers).
+MAX_HEADER_ROWS = 3
 
-    def lookup(text: str) -> tuple[dict[str, str], str | None]:
+
+def _memo_normalise():
+    """schemas.normalize_header, computed once per distinct text of a sheet."""
+    memo: dict[str, tuple[str, str | None]] = {}
+
+    def normalise(text: str) -> tuple[str, str | None]:
         hit = memo.get(text)
         if hit is None:
-            hit = memo[text] = (aliases.lookup(text), schemas.normalize_header(text)[1])
+            hit = memo[text] = schemas.normalize_header(text)
         return hit
 
-    return lookup
+    return normalise
 
 
-# One header column before its kind is known: its index and the header texts to
-# try, in order, each with its Excel row and its lookup result.
-_Candidate = tuple[int, list[tuple[str, int, dict[str, str]]], str | None]
+@dataclass(frozen=True)
+class _Candidate:
+    """One header column before its kind is known: where it is, what it says, the keys to try."""
+
+    index: int
+    levels: tuple[tuple[str, int], ...]  # (text as written, Excel row) of each level, top first
+    tries: list[str]
+    unit: str | None
 
 
-def _candidates(texts: list[list[str]], top: int, height: int, lookup) -> list[_Candidate]:
-    rows = texts[top: top + height]
-    width = max(len(r) for r in rows)
-    upper = rows[0] + [""] * width
-    lower = rows[1] + [""] * width if height == 2 else [""] * (width * 2)
-    found, group = [], ""
-    for j in range(width):
-        if upper[j]:
-            group = upper[j]
-        elif not lower[j]:
-            group = ""
-        # A blank upper cell with a sub-header below sits under a merged group header.
-        parent = upper[j] or (group if lower[j] else "")
-        tries = []
-        if parent and lower[j]:
-            tries.append((f"{parent}/{lower[j]}", top + 2))
-        if lower[j]:
-            tries.append((lower[j], top + 2))
-        if upper[j]:
-            tries.append((upper[j], top + 1))
-        if not tries:
-            continue
-        looked_up = [(text, row, *lookup(text)) for text, row in tries]
-        unit = next((written_unit for *_, written_unit in looked_up if written_unit), None)  # in either header row
-        found.append((j, [(text, row, hits) for text, row, hits, _ in looked_up], unit))
+def _levels_of(rows: list[list[str]], j: int, groups: list[str]) -> list[tuple[str, int]]:
+    """The header levels over column j; a blank cell under a merged group header takes the group."""
+    found = []
+    for k, row in enumerate(rows):
+        text = row[j] if j < len(row) else ""
+        below = any(r[j] for r in rows[k + 1:] if j < len(r))
+        if text:
+            groups[k] = text
+        elif not below:
+            groups[k] = ""
+        text = text or (groups[k] if below else "")
+        if text and (not found or found[-1][0] != text):
+            found.append((text, k))
     return found
 
 
-def _resolve(candidates: list[_Candidate], kind: ReturnKind) -> tuple[list[tuple[str | None, str, int]], dict[str, str]]:
-    """Per column, (canonical column or None, header text used, its Excel row) for one kind.
+def _candidates(texts: list[list[str]], top: int, height: int, normalise) -> list[_Candidate]:
+    rows = texts[top: top + height]
+    width = max(len(r) for r in rows)
+    groups = [""] * height
+    found = []
+    for j in range(width):
+        levels = _levels_of(rows, j, groups)
+        if not levels:
+            continue
+        normalised = [normalise(text) for text, _ in levels]
+        tries = schemas.join_levels([key for key, _ in normalised])
+        unit = next((u for _, u in reversed(normalised) if u), None)  # the lowest level that states one
+        found.append(_Candidate(j, tuple((text, top + k + 1) for text, k in levels), tries, unit))
+    return found
 
-    A second column with the same meaning is not read twice: its canonical
-    column is None, and `duplicates` maps its index to the earlier header.
-    """
+
+def _resolve(candidates: list[_Candidate], kind: ReturnKind, aliases: AliasTable):
+    """Per column, its HeaderMatch for one kind, and {index: earlier header} for a second column of the same meaning."""
     resolved, seen, duplicates = [], {}, {}
-    for j, tries, _ in candidates:
-        column, written, row = None, tries[0][0], tries[0][1]
-        for text, excel_row, hits in tries:
-            hit = hits.get(kind.name)
-            if hit:
-                column, written, row = hit, text, excel_row
-                break
-        duplicate_of = seen.get(column) if column else None
-        if duplicate_of:
-            duplicates[j] = duplicate_of
-            column = None
-        elif column:
-            seen[column] = collapse_lines(written)
-        resolved.append((column, written, row))
+    for c in candidates:
+        m = aliases.match(c.tries, kind.name)
+        written = _written(c)
+        if m.column and m.column in seen:
+            duplicates[c.index] = seen[m.column]
+            m = schemas.HeaderMatch(None, m.key, m.how, m.alias)
+        elif m.column:
+            seen[m.column] = written
+        resolved.append(m)
     return resolved, duplicates
 
 
-def _header(candidates: list[_Candidate], top: int, height: int, kind: ReturnKind) -> Header:
-    resolved, duplicates = _resolve(candidates, kind)
-    columns = [HeaderColumn(j, collapse_lines(written), row, column, unit, duplicates.get(j))
-               for (j, _, unit), (column, written, row) in zip(candidates, resolved)]
+def _written(c: _Candidate) -> str:
+    """A header as the unit wrote it, levels joined with '/', line breaks collapsed."""
+    return "/".join(collapse_lines(text) for text, _ in c.levels)
+
+
+def _header(candidates: list[_Candidate], top: int, height: int, kind: ReturnKind, aliases: AliasTable) -> Header:
+    resolved, duplicates = _resolve(candidates, kind, aliases)
+    taken = {m.column for m in resolved if m.column}
+    columns = []
+    for c, m in zip(candidates, resolved):
+        if m.column is None and c.index not in duplicates:
+            suggestion = aliases.suggest(m.key, kind.name, taken)
+            if suggestion:
+                m = schemas.HeaderMatch(None, m.key, schemas.MATCH_SUGGEST, suggestion=suggestion)
+        columns.append(HeaderColumn(c.index, _written(c), c.levels[-1][1], m.column, c.unit,
+                                    duplicates.get(c.index), m, tuple(collapse_lines(t) for t, _ in c.levels)))
     return Header(kind=kind, first_row=top, last_row=top + height - 1, columns=columns)
 
 
@@ -249,4 +270,4 @@ def _repeats_header(values: list[str], header: Header) -> bool:
     if "\n" not in joined and "\r" not in joined and texts.isdisjoint(values):
         return False
     width = len(values)
-    return sum(1 for j, text in pairs if j < width and values[j] and collapse_lines(values[j]) == text) >= needed
+    return sum(1 for j, texts_ in pairs if j < width and values[j] and collapse_lines(values[j]) in texts_) >= needed

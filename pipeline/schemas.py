@@ -11,6 +11,9 @@ generator all read these declarations.
 from __future__ import annotations
 
 import csv
+import difflib
+import functools
+import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -179,76 +182,256 @@ RETURN_KINDS: dict[str, ReturnKind] = {
     k.name: k for k in (PROJECTS, MAJOR_WORKS, ATTRACTION, INDICATORS, FAI, PRACTICES)
 }
 
-# Units written inside a header, e.g. 总投资（亿元）. NFKC has already made the
-# brackets half-width when this runs.
-_UNIT_IN_HEADER = re.compile(r"\((万元|亿元|元|亩|个|项|%)\)|单位[:：]?(万元|亿元|元)")
-# A year or a month span at the start of a header means "this year":
-# 2021年计划投资, 1-11月完成投资 -> 本年计划投资, 本年完成投资.
-_THIS_YEAR = re.compile(r"^(\d{4}年|1[-~—至]\d{1,2}月|截至\d{1,2}月底?)")
+# --------------------------------------------------------------------------- header texts
+#
+# A header cell is compared by meaning, not by its exact string. Each level of a
+# multi-row header is normalised on its own (`normalize_header`):
+# - full-width characters become half-width; white space and line breaks go;
+# - a unit in brackets or after 单位 is taken out and kept: 总投资（亿元） -> 总投资, 亿元;
+# - every phrase naming this year's period becomes the one word 本年, wherever it
+#   stands: 2022年, 1-8月, 1—8月, 截至8月底, 今年, 年度, 全年 ... (上年, 去年 stay);
+# The alias table is normalised the same way, so "1-11月完成投资" and "本年完成投资"
+# are one alias. Pattern rows in the table hold placeholders ({期间}, {任意}, {数字}).
+
+MONEY_UNITS = ("亿元", "千元", "万元", "元")
+_UNIT_WORDS = "亿元|千元|万元|元|亩|个|项|%"
+_UNIT_IN_HEADER = re.compile(rf"\((?:单位[:：]?)?({_UNIT_WORDS})\)|单位[:：]?({_UNIT_WORDS})|(%)$")
+_DASHES = "-~—–―至到"
+_PERIOD = re.compile(
+    r"(?<![上去前同])(?:"
+    rf"\d{{4}}年度?(?:1?\d?[{_DASHES}]?\d{{1,2}}月份?(?:底|末)?)?"  # 2022年, 2022年1-8月, 2022年8月底
+    rf"|\d{{1,2}}[{_DASHES}]\d{{1,2}}月份?(?:底|末)?"  # 1-8月, 1—8月份
+    r"|截[至止]\d{1,2}月份?(?:底|末)?"  # 截至8月底
+    r"|第?[一二三四1-4]季度|前[一二三]季度|上半年"
+    r"|本年度?|今年|当年|全年|年度"
+    r")"
+)
 _NOISE = re.compile(r"[\s*★※]")
+THIS_YEAR = "本年"
 
 
 def normalize_header(text: object) -> tuple[str, str | None]:
-    """Return the lookup key of a header cell and the unit written in it, if any.
+    """The lookup key of one header level, and the unit written in it, if any.
 
-    Full-width characters become half-width, white space and line breaks go,
-    a unit in brackets is taken out, and a leading year or month span is read
-    as 本年. '总投资\\n（亿元）' -> ('总投资', '亿元').
+    '总投资\\n（亿元）' -> ('总投资', '亿元'); '1—8月完成' -> ('本年完成', None);
+    '2022年投资完成情况' -> ('本年投资完成情况', None). A multi-level header
+    '2021年投资/完成' is normalised level by level.
     """
     if text is None:
         return "", None
     s = unicodedata.normalize("NFKC", str(text))
     s = _NOISE.sub("", s)
+    if "/" in s:
+        parts = [normalize_header(part) for part in s.split("/")]
+        return "/".join(p for p, _ in parts if p), next((u for _, u in parts if u), None)
     unit = None
     m = _UNIT_IN_HEADER.search(s)
     if m:
-        unit = m.group(1) or m.group(2)
+        unit = next(g for g in m.groups() if g)
         s = _UNIT_IN_HEADER.sub("", s)
-    s = _THIS_YEAR.sub("本年", s)
+    s = _PERIOD.sub(THIS_YEAR, s)
+    s = re.sub(f"(?:{THIS_YEAR})+", THIS_YEAR, s)
     return s.lower(), unit
+
+
+def join_levels(levels: list[str]) -> list[str]:
+    """The keys to try for a column under a multi-row header, most specific first.
+
+    levels are the normalised header levels, top first. 本年 said by a parent
+    holds for its children: ['本年投资', '本年完成'] -> 本年投资/完成, 本年投资完成,
+    then the child with the parent's period (本年完成), then the child alone.
+    """
+    levels = [lv for lv in levels if lv]
+    if len(levels) <= 1:
+        return levels
+    said = False
+    trimmed = []
+    for level in levels:
+        if said and level.startswith(THIS_YEAR) and len(level) > len(THIS_YEAR):
+            level = level[len(THIS_YEAR):]
+        said = said or THIS_YEAR in level
+        trimmed.append(level)
+    trimmed = [lv for lv in trimmed if lv != THIS_YEAR] or [THIS_YEAR]
+    leaf = levels[-1]
+    tries = ["/".join(trimmed), "".join(trimmed)]
+    if said and THIS_YEAR not in leaf:
+        tries.append(THIS_YEAR + leaf)
+    for k in range(1, len(levels)):  # the lower levels alone, then the leaf
+        tries.append("/".join(levels[k:]))
+    return list(dict.fromkeys(t for t in tries if t))
+
+
+# Suffixes that add nothing to a money header's meaning: 合同投资额 = 合同投资 = 合同金额.
+_LOOSE_SUFFIX = re.compile(r"(投资额|投资|金额|资金|额)$")
+
+
+def loose_key(key: str) -> str:
+    return _LOOSE_SUFFIX.sub("", key) or key
+
+
+# Placeholders a pattern row of the alias table may use, and what each matches
+# in a normalised header.
+PLACEHOLDERS = {"{期间}": THIS_YEAR, "{任意}": ".+?", "{数字}": r"\d+"}
+_PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
+
+
+def _pattern(alias: str) -> re.Pattern:
+    """An alias with placeholders as a regex over normalised headers: '{期间}完成投资' -> ^本年完成投资$."""
+    pieces, last = [], 0
+    for m in _PLACEHOLDER.finditer(alias):
+        pieces.append(re.escape(normalize_header(alias[last:m.start()])[0]))
+        pieces.append(PLACEHOLDERS[m.group(0)] if m.group(0) != "{期间}" else f"(?:{THIS_YEAR})?")
+        last = m.end()
+    pieces.append(re.escape(normalize_header(alias[last:])[0]))
+    return re.compile("^" + "".join(pieces) + "$")
+
+
+# How a header was matched, as the 表头对照 output shows it.
+MATCH_ALIAS, MATCH_PATTERN, MATCH_LOOSE, MATCH_SUGGEST, MATCH_UNKNOWN = (
+    "别名", "模式", "别名（忽略“投资/金额”后缀）", "近似（未采用）", "无法识别")
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    column: str | None  # canonical column, None when unknown
+    key: str  # the normalised text that matched (or the first tried)
+    how: str  # one of the MATCH_* labels
+    alias: str = ""  # the alias-table line (or pattern) that matched
+    suggestion: str | None = None  # for an unknown header: the closest known column of the kind
 
 
 @dataclass(frozen=True)
 class AliasTable:
-    """Header lookup: normalised header text -> {kind: canonical column}."""
+    """Header lookup: normalised header text -> {kind: canonical column}, plus pattern rows."""
 
     by_key: dict[str, dict[str, str]]
     source: Path
+    patterns: tuple[tuple[re.Pattern, str, str, str], ...] = ()  # (regex, kind, column, the row as written)
 
     def lookup(self, header: str) -> dict[str, str]:
+        """{kind: column} for one header text (levels separated by '/')."""
         key, _ = normalize_header(header)
+        return self.lookup_key(key)
+
+    def lookup_key(self, key: str) -> dict[str, str]:
         return self.by_key.get(key, {})
+
+    @functools.cached_property
+    def _loose(self) -> dict[str, dict[str, set[str]]]:
+        loose: dict[str, dict[str, set[str]]] = {}
+        for key, hits in self.by_key.items():
+            for kind, column in hits.items():
+                loose.setdefault(loose_key(key), {}).setdefault(kind, set()).add(column)
+        return loose
+
+    @functools.cached_property
+    def _memo(self) -> dict:
+        return {}
+
+    def match(self, tries: list[str], kind: str) -> HeaderMatch:
+        """The first of the keys that names a column of `kind`: exact alias, then pattern, then loose."""
+        memo_key = (tuple(tries), kind)
+        hit = self._memo.get(memo_key)
+        if hit is None:
+            hit = self._memo[memo_key] = self._match(tries, kind)
+        return hit
+
+    def _match(self, tries: list[str], kind: str) -> HeaderMatch:
+        for key in tries:
+            column = self.by_key.get(key, {}).get(kind)
+            if column:
+                return HeaderMatch(column, key, MATCH_ALIAS, key)
+        for key in tries:
+            for regex, k, column, written in self.patterns:
+                if k == kind and regex.match(key):
+                    return HeaderMatch(column, key, MATCH_PATTERN, written)
+        for key in tries:
+            columns = self._loose.get(loose_key(key), {}).get(kind, set())
+            if len(columns) == 1:
+                return HeaderMatch(next(iter(columns)), key, MATCH_LOOSE, key)
+        return HeaderMatch(None, tries[0] if tries else "", MATCH_UNKNOWN)
+
+    def kinds_of(self, tries: list[str]) -> set[str]:
+        """Every kind any of the keys could name a column of: for skipping kinds that cannot win."""
+        memo_key = ("kinds", tuple(tries))
+        hit = self._memo.get(memo_key)
+        if hit is None:
+            hit = self._memo[memo_key] = {k for k in RETURN_KINDS if self.match(tries, k).column}
+        return hit
+
+    def suggest(self, key: str, kind: str, taken: set[str]) -> str | None:
+        """The column of `kind` (not already in the header) whose aliases are closest to an unknown header."""
+        if not key:
+            return None
+        names = {k: hits[kind] for k, hits in self.by_key.items() if kind in hits and hits[kind] not in taken}
+        close = difflib.get_close_matches(key, list(names), n=1, cutoff=SUGGEST_CUTOFF)
+        if not close:
+            # A header that holds an alias whole (所在地区 holds 所在地) is close too.
+            inside = sorted((k for k in names if len(k) >= 2 and (k in key or key in k)), key=len, reverse=True)
+            close = inside[:1]
+        return names[close[0]] if close else None
+
+
+# difflib's similarity ratio above which an unknown header is offered as "是否为…？".
+SUGGEST_CUTOFF = 0.6
 
 
 class AliasTableError(ValueError):
     """The alias table itself is wrong; the message says which line."""
 
 
+ALIAS_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def _alias_rows(path: Path) -> list[dict[str, str]]:
+    """The alias table's rows, decoded as UTF-8 (with or without BOM) or GB18030 (Excel on Chinese Windows)."""
+    data = path.read_bytes()
+    for encoding in ALIAS_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return list(csv.DictReader(io.StringIO(text, newline="")))
+    raise AliasTableError(f"表头别名表 {path.name} 的编码无法识别：请用 Excel“另存为”CSV UTF-8（逗号分隔）后重新保存。")
+
+
 def load_aliases(path: Path | None = None) -> AliasTable:
     """Read the alias table (columns: 报表类型, 标准列名, 表头写法).
 
     报表类型 is a kind name (projects, …) or * for every kind that has that column.
+    A 表头写法 with a placeholder ({期间}, {任意}, {数字}) is a pattern row.
     """
     path = Path(path or config.HEADER_ALIASES_FILE)
+    rows = _alias_rows(path)
+    if rows and not {"报表类型", "标准列名", "表头写法"} <= set(rows[0]):
+        raise AliasTableError(f"表头别名表 {path.name} 第1行应为“报表类型,标准列名,表头写法”三列的表头，请照原表格式修改。")
     by_key: dict[str, dict[str, str]] = {}
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        for line_no, row in enumerate(csv.DictReader(fh), start=2):
-            kind, column, alias = (row.get(k, "").strip() for k in ("报表类型", "标准列名", "表头写法"))
-            if not alias:
-                continue
-            kinds = [k for k in RETURN_KINDS if kind == "*" and _has_column(k, column)] or [kind]
-            for k in kinds:
-                if k not in RETURN_KINDS or not _has_column(k, column):
-                    raise AliasTableError(
-                        f"表头别名表 {path.name} 第{line_no}行：报表类型“{kind}”或标准列名“{column}”不存在，"
-                        f"请改为 {', '.join(RETURN_KINDS)} 之一及其列名。"
-                    )
+    patterns = []
+    for line_no, row in enumerate(rows, start=2):
+        kind, column, alias = ((row.get(k) or "").strip() for k in ("报表类型", "标准列名", "表头写法"))
+        if not alias:
+            continue
+        kinds = [k for k in RETURN_KINDS if kind == "*" and _has_column(k, column)] or [kind]
+        for k in kinds:
+            if k not in RETURN_KINDS or not _has_column(k, column):
+                raise AliasTableError(
+                    f"表头别名表 {path.name} 第{line_no}行：报表类型“{kind}”或标准列名“{column}”不存在，"
+                    f"请改为 {', '.join(RETURN_KINDS)} 之一及其列名。"
+                )
+            if _PLACEHOLDER.search(alias):
+                patterns.append((_pattern(alias), k, column, f"{kind},{column},{alias}"))
+            else:
                 by_key.setdefault(normalize_header(alias)[0], {})[k] = column
     # Every column's own label is always an alias of itself.
     for k in RETURN_KINDS.values():
         for c in k.columns:
             by_key.setdefault(normalize_header(c.label)[0], {}).setdefault(k.name, c.name)
-    return AliasTable(by_key=by_key, source=path)
+    return AliasTable(by_key=by_key, source=path, patterns=tuple(patterns))
+
+
+def alias_line(kind: str, column: str, written: str) -> str:
+    """The line an analyst adds to the alias table for a header as written."""
+    return f"{kind},{column},{written}"
 
 
 def _has_column(kind: str, column: str) -> bool:
