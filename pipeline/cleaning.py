@@ -22,8 +22,10 @@ from typing import Any, Callable, NamedTuple
 
 import pandas as pd
 
-from pipeline import readers, schemas
-from pipeline.headers import Header, cell_text, find_header, row_role, row_texts, sheet_money_unit
+from pipeline import quality, readers, schemas
+from pipeline.context import SheetContext, sheet_context
+from pipeline.headers import Header, cell_text, find_header, row_role, row_texts
+from pipeline.totals import TotalsCheck
 from pipeline.parsing import (
     Parsed, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
 )
@@ -32,10 +34,6 @@ from pipeline.schemas import AliasTable, ReturnKind
 
 ERROR, HINT = "错误", "提示"
 UNKNOWN_UNIT = "未识别单位"
-# A 合计 row may differ from the sum of its rows by rounding: at most 1 万元 or
-# 0.05% of the total, whichever is larger.
-TOTAL_TOLERANCE_WAN = 1.0
-TOTAL_TOLERANCE_SHARE = 0.0005
 
 PROVENANCE = ["unit", "file", "sheet", "row"]
 PROVENANCE_LABELS = {"unit": "填报单位", "file": "文件", "sheet": "工作表", "row": "行号"}
@@ -68,6 +66,12 @@ class SheetResult:
     problems: list[Problem] = field(default_factory=list)
     ledger: dict = field(default_factory=dict)
     kind: str | None = None
+    mapping: list[dict] = field(default_factory=list)  # the 表头对照 rows
+
+
+HEADER_MAP_COLUMNS = ["file", "sheet", "return_kind", "excel_row", "written", "column", "label", "how", "note"]
+HEADER_MAP_LABELS = {"file": "文件", "sheet": "工作表", "return_kind": "报表类型", "excel_row": "表头所在行",
+                     "written": "表头原文", "column": "标准列名", "label": "标准列", "how": "匹配方式", "note": "说明"}
 
 
 @dataclass
@@ -77,6 +81,7 @@ class RoundResult:
     problems: pd.DataFrame
     ledger: pd.DataFrame
     missing_units: list[str]
+    header_map: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HEADER_MAP_COLUMNS))
 
 
 def reporter_in(rows: list[list[Any]]) -> str | None:
@@ -160,30 +165,55 @@ def _rules(kind: ReturnKind) -> _Rules:
     return rules
 
 
-def _check_row(record: dict, kind: ReturnKind, as_of) -> list[tuple[str, str, str, str]]:
-    """The row checks: (column, problem, fix, code) for each thing wrong with a parsed record."""
+# What a row check does to the value it finds wrong. Only a row that cannot be counted at all
+# (no project name) is quarantined; otherwise the row is kept and the value set aside (left out
+# of every sum) or kept as written, and the unit is asked to fix it either way.
+QUARANTINE, SET_ASIDE, KEEP = "quarantine", "set_aside", "keep"
+
+
+def _check_row(record: dict, kind: ReturnKind, as_of, absent: frozenset[str] = frozenset()):
+    """The row checks: (column, problem, fix, code, action) for each thing wrong with a parsed record.
+
+    absent: required columns the sheet does not have (reported once for the sheet, not on every row).
+    """
     found = []
     rules = _rules(kind)
     for name in rules.required:
-        if record.get(name) is None and not record.get(f"_bad_{name}"):
-            label = kind.column(name).label
-            found.append((name, f"{label}未填写", f"请填写{label}" + ("（没有请填0）" if kind.column(name).type == schemas.MONEY else ""),
-                          "required_empty"))
+        if record.get(name) is None and not record.get(f"_bad_{name}") and name not in absent:
+            found.extend(_empty_required(record, kind, name))
     for name in rules.money:
         if (record.get(name) or 0) < 0:
-            found.append((name, "金额为负数", "请填写不小于0的金额", "negative_amount"))
+            found.append((name, "金额为负数，未计入合计", "请填写不小于0的金额", "negative_amount", SET_ASIDE))
     total, completed = record.get("total_investment"), record.get("completed")
     if total is not None and completed is not None and completed > total:
         found.append(("completed", f"累计完成投资（{completed:,.2f}万元）大于总投资（{total:,.2f}万元）",
-                      "请核对累计完成投资和总投资，注意金额单位是否一致", "completed_over_total"))
+                      "请核对累计完成投资和总投资，注意金额单位是否一致", "completed_over_total", KEEP))
     for name in rules.dates:
         day = record.get(name)
         if day is not None and day > as_of and not kind.column(name).planned:
             found.append((name, f"{kind.column(name).label}（{day:%Y年%m月%d日}）晚于数据截至日期（{as_of:%Y年%m月%d日}）",
-                          "请核对日期；尚未发生的请不要填写", "date_after_cutoff"))
+                          "请核对日期；尚未发生的请不要填写", "date_after_cutoff", SET_ASIDE))
     if kind.name == "fai" and record.get("cum_value") is None and record.get("yoy_pct") is None:
-        found.append(("cum_value", "累计完成额和累计增速都未填写", "请至少填写其中一项", "required_empty"))
+        found.append(("cum_value", "累计完成额和累计增速都未填写", "请至少填写其中一项", "required_empty", KEEP))
     return found
+
+
+def _empty_required(record: dict, kind: ReturnKind, name: str):
+    """A required cell left empty: the row goes to the quarantine only when it cannot be counted without it.
+
+    累计完成投资 left empty (or “—”, “无”) in a project marked not started is evidently 0.
+    """
+    column = kind.column(name)
+    if name == "completed" and record.get("started") is False:
+        record[name] = 0.0
+        return []
+    label = column.label
+    if name in kind.identity:
+        return [(name, f"{label}未填写，无法作为一行数据统计", f"请填写{label}", "required_empty", QUARANTINE)]
+    fix = f"请填写{label}" + ("（没有请填0）" if column.type == schemas.MONEY else "")
+    if name == "completed":
+        fix = "该项目已开工或开工情况未填，完成投资不能视为0：请填写累计完成投资"
+    return [(name, f"{label}未填写", fix, "required_empty", KEEP)]
 
 
 # --------------------------------------------------------------------------- one sheet
@@ -194,10 +224,10 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     result = SheetResult()
     texts = [row_texts(row) for row in sheet.rows]  # each cell's text, computed once per sheet
     nonblank = sum(1 for values in texts if any(values))
-    ledger = dict(file=sheet.file, sheet=sheet.name, unit=unit, return_kind="", status="", data_rows=0,
-                  kept=0, quarantined=0, skipped_rows=nonblank, blank_rows=len(sheet.rows) - nonblank,
-                  money_raw_wan=0.0, note="")
-    result.ledger = ledger
+    result.ledger = ledger = dict(
+        file=sheet.file, sheet=sheet.name, unit=unit, return_kind="", status="", data_rows=0, kept=0,
+        kept_with_problems=0, quarantined=0, skipped_rows=nonblank, blank_rows=len(sheet.rows) - nonblank,
+        money_raw_wan=0.0, note="")
 
     def problem(row, column, value, text, fix, severity=ERROR, code=""):
         result.problems.append(Problem(unit, sheet.file, sheet.name, row, column, cell_text(value), text, fix, severity, code))
@@ -211,86 +241,155 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
             problem(None, "", "", "未找到可识别的表头，不是本轮任何一种报表",
                     "请使用下发的报表模板；如是说明页可忽略本条", HINT, "not_a_return")
         return result
-
-    kind = header.kind
-    result.kind = kind.name
-    ledger["return_kind"] = kind.label
-    sheet_unit = sheet_money_unit(sheet.rows, header)
-    _report_header(header, problem)
-    missing = header.missing_required
-    missing_reason = f"缺少必填列：{'、'.join(kind.column(m).label for m in missing)}" if missing else None
-
-    cells = _cell_readers(header, sheet_unit)
-    money_cols = {c.index for c in header.known if kind.column(c.column).type == schemas.MONEY}
-    money_of = {c.index: c.parse for c in cells if c.index in money_cols}
-    uncomputed = _by_row(sheet.formulas_without_value)
+    result.kind = header.kind.name
+    ledger["return_kind"] = header.kind.label
     grid = _fill_merged_down(sheet, header, problem)
     if grid is not sheet.rows:  # a merged text cell was copied down: those rows read differently now
         texts = texts[: header.last_row + 1] + [row_texts(row) for row in grid[header.last_row + 1:]]
-    section: list[dict] = []  # data rows since the last 小计, for checking it
-    all_rows: list[dict] = []
-    skipped = header.last_row + 1 - sum(1 for values in texts[: header.last_row + 1] if not any(values))
-    hidden_data_rows = []
-    leading_totals: list[tuple[list, int]] = []
-    for i in range(header.last_row + 1, len(grid)):
-        raw = grid[i]
-        values = texts[i]
-        role = row_role(values, header)
-        excel_row = i + 1
-        if role == "blank":
-            if any(values):
-                skipped += 1  # a template row holding only its 序号
-            continue
-        if role in ("total", "subtotal"):
-            skipped += 1
-            if not all_rows:  # a 合计 row right under the header totals the rows below it
-                leading_totals.append((raw, excel_row))
-                continue
-            _check_total(raw, header, sheet_unit, section if role == "subtotal" else all_rows, excel_row, problem)
-            if role == "subtotal":
-                section = []
-            continue
-        if role in ("footer", "header"):
-            skipped += 1
-            continue
-        record = _parse_row(raw, header, cells, excel_row, problem, round_, uncomputed.get(i, frozenset()))
-        if i in sheet.hidden_rows:
-            hidden_data_rows.append(excel_row)
-        record.update(unit=unit, file=sheet.file, sheet=sheet.name, row=excel_row, return_kind=kind.name)
-        if missing:
-            record["_reasons"].append(missing_reason)
-        ledger["money_raw_wan"] += sum(v for j in money_cols if j < len(raw)
-                                       for v in [money_of[j](raw[j]).value] if v is not None)
-        result.records.append(record)
-        section.append(record)
-        all_rows.append(record)
-    for raw, excel_row in leading_totals:
-        _check_total(raw, header, sheet_unit, all_rows, excel_row, problem)
-    if hidden_data_rows:
-        problem(hidden_data_rows[0], "", "", f"第{'、'.join(map(str, hidden_data_rows))}行是隐藏行，已按正常数据读入",
-                "请取消隐藏并核对这些行；不应报送的行请删除", HINT, "hidden_rows")
-    if not result.records:
-        problem(header.last_row + 2, "", "", "只有表头，没有数据行", "请填写数据后重新报送；确无数据请注明“无”", HINT, "no_rows")
-    _check_plausible_unit(result.records, header, sheet_unit, problem)
-    ledger.update(status="已读取", data_rows=len(result.records), skipped_rows=skipped,
-                  note="隐藏工作表" if sheet.hidden else "")
+    roles = {i: row_role(texts[i], header) for i in range(header.last_row + 1, len(grid))}
+    below = [t for i, role in roles.items() if role == "footer" for t in texts[i] if t]
+    context = sheet_context(grid, header, sheet.name, sheet.file, below)
+    result.mapping = header_mapping(header, context, sheet.file, sheet.name)
+    _report_header(header, problem, context)
+    walk = _SheetWalk(sheet, header, context, round_, problem, unit)
+    for i, role in roles.items():
+        walk.row(i, grid[i], texts[i], role)
+    result.records = walk.finish()
+    ledger.update(status="已读取", data_rows=len(result.records), skipped_rows=nonblank - len(result.records),
+                  money_raw_wan=walk.money_raw, note=_skipped_note(roles, header, sheet))
     return result
 
 
-def _report_header(header: Header, problem) -> None:
+def _skipped_note(roles: dict[int, str], header: Header, sheet: readers.Sheet) -> str:
+    """What the ledger's skipped rows were: 标题和表头3行、合计1行、分组2行、落款2行."""
+    counts = {"标题和表头": header.last_row + 1}
+    for role in roles.values():
+        label = ROLE_LABELS.get(role)
+        if label:
+            counts[label] = counts.get(label, 0) + 1
+    note = "跳过：" + "、".join(f"{label}{n}行" for label, n in counts.items() if n)
+    return ("隐藏工作表；" if sheet.hidden else "") + note
+
+
+ROLE_LABELS = {"total": "合计", "subtotal": "小计", "breakdown": "“其中”", "group": "分组", "footer": "落款和注释",
+               "header": "重复表头"}
+
+
+class _SheetWalk:
+    """The rows below a header, in order: data rows become records, total rows are checked against them."""
+
+    def __init__(self, sheet: readers.Sheet, header: Header, context: SheetContext, round_: Round, problem, unit: str):
+        self.sheet, self.header, self.round, self.problem, self.unit = sheet, header, round_, problem, unit
+        self.money_unit = context.money_unit.value
+        self.cells = _cell_readers(header, self.money_unit)
+        money = {c.index for c in header.known if header.kind.column(c.column).type == schemas.MONEY}
+        self.money_of = {c.index: c.parse for c in self.cells if c.index in money}
+        self.defaults = _context_defaults(header, context)
+        self.totals = TotalsCheck.for_header(header, self.money_of, problem)
+        self.uncomputed = _by_row(sheet.formulas_without_value)
+        self.records: list[dict] = []
+        self.hidden: list[int] = []
+        self.money_raw = 0.0
+        missing = [m for m in header.missing_required if m not in self.defaults]
+        self.unusable = (f"缺少必填列：{'、'.join(header.kind.column(m).label for m in missing)}"
+                         if any(m in header.kind.identity for m in missing) else None)
+
+    def row(self, i: int, raw: list, values: list[str], role: str) -> None:
+        excel_row = i + 1
+        label = next((v for v in values if v), "")
+        if role == "total":
+            self.totals.total(raw, excel_row, label)
+        elif role == "subtotal":
+            self.totals.subtotal(raw, excel_row, label)
+        elif role == "group":
+            seq_i = self.header.index_of("seq")
+            name_i = self.header.index_of(self.header.kind.identity[0])
+            seq = values[seq_i] if seq_i is not None and seq_i < len(values) else ""
+            name = values[name_i] if name_i is not None and name_i < len(values) and values[name_i] else label
+            self.totals.group(raw, excel_row, name, seq)
+        elif role == "data":
+            self._data(i, raw, excel_row)
+
+    def _data(self, i: int, raw: list, excel_row: int) -> None:
+        record = _parse_row(raw, self.header, self.cells, excel_row, self.problem, self.round,
+                            self.uncomputed.get(i, frozenset()), self.defaults)
+        if i in self.sheet.hidden_rows:
+            self.hidden.append(excel_row)
+        record.update(unit=self.unit, file=self.sheet.file, sheet=self.sheet.name, row=excel_row,
+                      return_kind=self.header.kind.name)
+        if self.unusable:
+            record["_reasons"].append(self.unusable)
+        self.money_raw += sum(v for j, parse in self.money_of.items() if j < len(raw)
+                              for v in [parse(raw[j]).value] if v is not None)
+        self.records.append(record)
+        self.totals.data(record)
+
+    def finish(self) -> list[dict]:
+        self.totals.finish()
+        if self.hidden:
+            self.problem(self.hidden[0], "", "", f"第{'、'.join(map(str, self.hidden))}行是隐藏行，已按正常数据读入",
+                         "请取消隐藏并核对这些行；不应报送的行请删除", HINT, "hidden_rows")
+        if not self.records:
+            self.problem(self.header.last_row + 2, "", "", "只有表头，没有数据行",
+                         "请填写数据后重新报送；确无数据请注明“无”", HINT, "no_rows")
+        _check_plausible_unit(self.records, self.header, self.money_unit, self.problem)
+        return self.records
+
+
+def _context_defaults(header: Header, context: SheetContext) -> dict[str, Any]:
+    """Values found around the table that fill a column left empty (or absent): the batch of a projects sheet."""
+    if header.kind.name == "projects" and context.batch is not None:
+        return {"batch": context.batch.value}
+    return {}
+
+
+def header_mapping(header: Header, context: SheetContext, file: str, sheet: str) -> list[dict]:
+    """The 表头对照 rows of one sheet: every header as written, the standard column, how it matched;
+    then each value read from around the table and where."""
+    kind = header.kind
+    rows = []
+    for col in header.columns:
+        m = col.match
+        label = kind.column(col.column).label if col.column else ""
+        how, note = (m.how if m else schemas.MATCH_UNKNOWN), ""
+        if col.duplicate_of:
+            how, note = "重复列（未读取）", f"与“{col.duplicate_of}”含义相同"
+        elif m and m.how == schemas.MATCH_PATTERN:
+            note = f"别名表中的模式：{m.alias}"
+        elif m and m.suggestion:
+            note = f"是否为“{kind.column(m.suggestion).label}”？可在别名表中加一行：{schemas.alias_line(kind.name, m.suggestion, col.written)}"
+        rows.append(dict(file=file, sheet=sheet, return_kind=kind.label, excel_row=col.row, written=col.written,
+                         column=col.column or "", label=label, how=how, note=note))
+    for label, value, where in context.rows():
+        rows.append(dict(file=file, sheet=sheet, return_kind=kind.label, excel_row=None, written=f"（表外）{value}",
+                         column="", label=label, how="表外信息", note=f"取自{where}"))
+    return rows
+
+
+def _report_header(header: Header, problem, context: SheetContext) -> None:
     """The header's own problems: a column given twice, a header not in the alias table, a required column missing."""
+    kind = header.kind
     for col in header.columns:
         if col.duplicate_of:
             problem(col.row, col.written, col.written, f"列“{col.written}”与前面的“{col.duplicate_of}”含义相同，只读取前一列",
                     "请删除重复的列，或核对两列内容后只保留一列", ERROR, "duplicate_column")
         elif col.column is None:
-            problem(col.row, col.written, col.written, f"表头“{col.written}”无法识别，该列未读入清洗表（原值保留在隔离/其他列中）",
-                    "请按模板表头填写；若确属需要的列，分析人员可在 data/header_aliases.csv 中补充别名", HINT, "unknown_header")
-    missing = header.missing_required
+            suggestion = col.match.suggestion if col.match else None
+            text = f"表头“{col.written}”无法识别，该列未读入清洗表（原值保留在“其他列”中）"
+            fix = "请按模板表头填写；若确属需要的列，分析人员可在 data/header_aliases.csv 中补充别名"
+            if suggestion:
+                text = f"表头“{col.written}”无法识别，是否为“{kind.column(suggestion).label}”？"
+                fix = (f"如是，分析人员在 data/header_aliases.csv 中加一行“{schemas.alias_line(kind.name, suggestion, col.written)}”"
+                       f"后重新运行；否则请单位按模板表头填写")
+            problem(col.row, col.written, col.written, text, fix, HINT, "unknown_header")
+    missing = [m for m in header.missing_required if not (m == "batch" and context.batch)]
     if missing:
-        labels = "、".join(header.kind.column(m).label for m in missing)
-        problem(header.last_row + 1, labels, "", f"缺少必填列：{labels}，本表数据行全部暂不采用",
-                f"请在表中补充“{labels}”列并逐行填写", ERROR, "missing_column")
+        labels = "、".join(kind.column(m).label for m in missing)
+        if any(m in kind.identity for m in missing):
+            text = f"缺少必填列：{labels}，本表数据行全部暂不采用"
+        else:
+            text = f"缺少必填列：{labels}，本表各行的{labels}无法统计，相关指标不含本表的这一项"
+        problem(header.last_row + 1, labels, "", text, f"请在表中补充“{labels}”列并逐行填写", ERROR, "missing_column")
 
 
 def _by_row(cells: set[tuple[int, int]]) -> dict[int, set[int]]:
@@ -325,7 +424,10 @@ def _check_plausible_unit(records: list[dict], header: Header, sheet_unit: str, 
                 f"金额单位存疑：按万元计，{col.written}的中位数只有{median:,.2f}万元，疑似按亿元填写",
                 "请确认金额单位；如为亿元，请在表头写“（亿元）”或在表上方注明“单位：亿元”后重新报送", ERROR, "implausible_unit")
         for record in records:
-            record["_reasons"].append("金额单位存疑（疑似亿元按万元填写），待单位确认")
+            for name in _rules(header.kind).money:
+                if record.get(name) is not None:
+                    set_aside(record, name, header.kind)
+            record["_issues"].append("金额单位存疑（疑似亿元按万元填写），本表金额未计入合计，待单位确认")
 
 
 def _fill_merged_down(sheet: readers.Sheet, header: Header, problem) -> list[list[Any]]:
@@ -393,10 +495,11 @@ def _memo_parser(column: schemas.Column, unit: str | None) -> Callable[[Any], Pa
 
 
 def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, problem, round_: Round,
-               uncomputed: set[int] = frozenset()) -> dict:
+               uncomputed: set[int] = frozenset(), defaults: dict[str, Any] | None = None) -> dict:
+    """One data row as a record. A cell that cannot be read is left empty (and reported); the row is kept."""
     kind = header.kind
     record: dict = dict.fromkeys(_rules(kind).names)
-    reasons = record["_reasons"] = []
+    record.update(_reasons=[], _issues=[], _set_aside_wan=0.0)
     extra = {}
     width = len(raw)
     for index, written, name, type_, parse in cells:
@@ -406,21 +509,19 @@ def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, pr
                 extra[written] = cell_text(value)
             continue
         if index in uncomputed:
-            record[f"_bad_{name}"] = True
-            reasons.append(f"{written}：公式没有计算结果")
+            _bad_cell(record, name, f"{written}：公式没有计算结果")
             problem(excel_row, written, "（公式）", "公式没有保存计算结果，无法读取数值",
                     "请在 Excel 中打开文件，重新计算（F9）并保存后再发送，或改填数值", ERROR, "formula_no_value")
             continue
         parsed = parse(value)
         if parsed.problem:
-            record[f"_bad_{name}"] = True
-            reasons.append(f"{written}：{parsed.problem}")
+            _bad_cell(record, name, f"{written}：{parsed.problem}")
             problem(excel_row, written, value, parsed.problem, parsed.fix, ERROR, f"bad_{type_}")
         record[name] = parsed.value
-    for name, text, fix, code in _check_row(record, kind, round_.as_of):
-        label = next((c.written for c in cells if c.name == name), kind.column(name).label)
-        reasons.append(f"{label}：{text}")
-        problem(excel_row, label, _raw_of(raw, header, name), text, fix, ERROR, code)
+    for name, value in (defaults or {}).items():  # a value found around the table fills an empty cell
+        if record.get(name) is None and not record.get(f"_bad_{name}"):
+            record[name] = value
+    _apply_checks(record, raw, header, cells, excel_row, problem, round_, defaults or {})
     if kind.name == "indicators":
         _normalise_indicator(record)
     if kind.name == "practices":
@@ -428,6 +529,34 @@ def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, pr
     record["extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
     record["_source"] = (raw, header)  # `original` is written only for the rows that end in the quarantine
     return record
+
+
+def _bad_cell(record: dict, name: str, issue: str) -> None:
+    record[f"_bad_{name}"] = True
+    record["_issues"].append(issue)
+
+
+def _apply_checks(record, raw, header: Header, cells, excel_row: int, problem, round_: Round, defaults) -> None:
+    kind = header.kind
+    absent = frozenset(m for m in header.missing_required if m not in defaults)
+    for name, text, fix, code, action in _check_row(record, kind, round_.as_of, absent):
+        label = next((c.written for c in cells if c.name == name), kind.column(name).label)
+        problem(excel_row, label, _raw_of(raw, header, name), text, fix, ERROR, code)
+        if action == QUARANTINE:
+            record["_reasons"].append(f"{label}：{text}")
+            continue
+        record["_issues"].append(f"{label}：{text}")
+        if action == SET_ASIDE:
+            set_aside(record, name, kind)
+
+
+def set_aside(record: dict, name: str, kind: ReturnKind) -> None:
+    """Leave one value of a kept row out of every sum: an amount is counted as set aside in the ledger."""
+    value = record.get(name)
+    if isinstance(value, float) and name in _rules(kind).money:
+        record["_set_aside_wan"] += value
+    record[name] = None
+    record[f"_bad_{name}"] = True
 
 
 def _original(record: dict) -> str:
@@ -454,21 +583,6 @@ def _normalise_indicator(record: dict) -> None:
     record["measure_unit"] = unit or None
 
 
-def _check_total(raw, header: Header, sheet_unit: str, rows: list[dict], excel_row: int, problem) -> None:
-    """A 合计/小计 row must equal the sum of the rows it totals, column by column."""
-    for col in header.known:
-        if header.kind.column(col.column).type != schemas.MONEY or col.index >= len(raw):
-            continue
-        stated = parse_money(raw[col.index], col.unit or sheet_unit).value
-        if stated is None or any(r.get(f"_bad_{col.column}") for r in rows):
-            continue  # an unreadable detail cell is reported on its own row already
-        summed = sum(r.get(col.column) or 0 for r in rows)
-        if abs(stated - summed) > max(TOTAL_TOLERANCE_WAN, TOTAL_TOLERANCE_SHARE * abs(stated)):
-            problem(excel_row, col.written, raw[col.index],
-                    f"合计与明细之和不符：合计为{stated:,.2f}万元，明细之和为{summed:,.2f}万元，相差{stated - summed:,.2f}万元",
-                    "请核对合计行或明细数据", ERROR, "total_mismatch")
-
-
 # --------------------------------------------------------------------------- the round
 
 
@@ -478,6 +592,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
     records: list[dict] = []
     problems: list[Problem] = []
     ledger: list[dict] = []
+    mapping: list[dict] = []
     for path in files.other:
         rel = path.relative_to(round_.raw_dir).as_posix()
         unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
@@ -487,7 +602,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
     for path in files.returns:
         rel = path.relative_to(round_.raw_dir).as_posix()
         try:
-            file_records, file_problems, file_ledger = _clean_file(path, rel, round_, aliases)
+            file_records, file_problems, file_ledger, file_mapping = _clean_file(path, rel, round_, aliases)
         except readers.ReadError as exc:
             unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
             problems.append(Problem(unit, rel, "", None, "", "", exc.problem, exc.fix, ERROR, "unreadable"))
@@ -505,12 +620,15 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
         records.extend(file_records)
         problems.extend(file_problems)
         ledger.extend(file_ledger)
+        mapping.extend(file_mapping)
     records, problems = _deduplicate(records, problems)
-    return _assemble(records, problems, ledger, round_)
+    result = _assemble(records, problems, ledger, round_)
+    result.header_map = pd.DataFrame(mapping, columns=HEADER_MAP_COLUMNS).astype({"excel_row": "Int64"})
+    return result
 
 
-def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable) -> tuple[list[dict], list[Problem], list[dict]]:
-    """Every sheet of one return file: its records, problems and ledger rows (all or nothing)."""
+def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable):
+    """Every sheet of one return file: its records, problems, ledger rows and 表头对照 rows (all or nothing)."""
     sheets = readers.read_return(path, rel)
     problems: list[Problem] = []
     unit = match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_path(rel, round_)
@@ -526,7 +644,7 @@ def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable) -> tup
     if not recognised:
         problems.append(Problem(unit, rel, "", None, "", "", "文件中没有可识别的报表（工作表为空或不是报表）",
                                 "请使用下发的报表模板填写后重新发送", ERROR, "no_return_in_file"))
-    return records, problems, [result.ledger for result in results]
+    return records, problems, [result.ledger for result in results], [m for result in results for m in result.mapping]
 
 
 def _unit_from_path(rel: str, round_: Round) -> str | None:
@@ -540,8 +658,8 @@ def _unit_from_path(rel: str, round_: Round) -> str | None:
 
 
 def _file_ledger(rel: str, unit: str, status: str, note: str) -> dict:
-    return dict(file=rel, sheet="", unit=unit, return_kind="", status=status, data_rows=0, kept=0, quarantined=0,
-                skipped_rows=0, blank_rows=0, money_raw_wan=0.0, note=note)
+    return dict(file=rel, sheet="", unit=unit, return_kind="", status=status, data_rows=0, kept=0, kept_with_problems=0,
+                quarantined=0, skipped_rows=0, blank_rows=0, money_raw_wan=0.0, note=note)
 
 
 def kind_of(record: dict) -> ReturnKind:
@@ -608,16 +726,19 @@ def _assemble(records: list[dict], problems: list[Problem], ledger: list[dict], 
     kept_rows, quarantined_rows = [], []
     for record in records:
         (quarantined_rows if record["_reasons"] else kept_rows).append(record)
+        record["issues"] = "；".join(record["_issues"]) or None
+        record["set_aside_wan"] = record["_set_aside_wan"]
     for name, kind in schemas.RETURN_KINDS.items():
-        columns = PROVENANCE + [c.name for c in kind.columns if c.type != schemas.SEQ] + ["extra"]
+        columns = PROVENANCE + [c.name for c in kind.columns if c.type != schemas.SEQ] + ["extra", *ROW_QUALITY]
         rows = [r for r in kept_rows if r["return_kind"] == name]
         tables[name] = _typed(_records_frame(rows, columns), kind)
     q_columns = PROVENANCE + ["return_kind", "reasons", "original"]
     quarantine = pd.DataFrame(
         [{**{c: r.get(c) for c in PROVENANCE}, "return_kind": schemas.RETURN_KINDS[r["return_kind"]].label,
           "reasons": "；".join(r["_reasons"]), "original": _original(r),
-          "money_wan": _money_total(r)} for r in quarantined_rows],
-        columns=q_columns + ["money_wan"],
+          "money_wan": _money_total(r) + r["_set_aside_wan"], "duplicate": bool(r.get("_duplicate"))}
+         for r in quarantined_rows],
+        columns=q_columns + ["money_wan", "duplicate"],
     )
     ledger_frame = _ledger(ledger, records)
     received = set(ledger_frame.loc[ledger_frame["status"] != "", "unit"])
@@ -627,6 +748,10 @@ def _assemble(records: list[dict], problems: list[Problem], ledger: list[dict], 
     problem_frame = pd.DataFrame([p.__dict__ for p in problems], columns=list(Problem.__dataclass_fields__))
     problem_frame["row"] = problem_frame["row"].astype("Int64")
     return RoundResult(tables=tables, quarantine=quarantine, problems=problem_frame, ledger=ledger_frame, missing_units=missing)
+
+
+# Per kept row: what was wrong with its cells (None when nothing), and the amount of the cells left out of the sums.
+ROW_QUALITY = ["issues", "set_aside_wan"]
 
 
 def _records_frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -640,31 +765,29 @@ def _money_total(record: dict) -> float:
     return float(sum(record.get(n) or 0 for n in _rules(kind_of(record)).money))
 
 
-LEDGER_COLUMNS = ["file", "sheet", "unit", "return_kind", "data_rows", "kept", "quarantined", "skipped_rows",
-                  "blank_rows", "money_raw_wan", "money_kept_wan", "money_quarantined_wan", "status", "note"]
+LEDGER_COLUMNS = ["file", "sheet", "unit", "return_kind", "data_rows", "kept", "kept_with_problems", "quarantined",
+                  "skipped_rows", "blank_rows", "money_raw_wan", "money_kept_wan", "money_set_aside_wan",
+                  "money_quarantined_wan", "status", "note"]
+_LEDGER_COUNTS = ["kept", "kept_with_problems", "quarantined"]
+_LEDGER_MONEY = ["money_kept_wan", "money_set_aside_wan", "money_quarantined_wan"]
 
 
 def _ledger(ledger: list[dict], records: list[dict]) -> pd.DataFrame:
-    """One row per file and sheet: rows read, kept, quarantined, skipped; money in and out."""
-    frame = pd.DataFrame(ledger, columns=[c for c in LEDGER_COLUMNS if c not in ("money_kept_wan", "money_quarantined_wan")])
-    out = _records_frame(
-        [{"file": r["file"], "sheet": r["sheet"], "q": bool(r["_reasons"]), "money": _money_total(r)} for r in records],
-        ["file", "sheet", "q", "money"],
-    )
-    out = out.assign(
-        kept=~out["q"].astype(bool),
-        money_kept_wan=out["money"].where(~out["q"].astype(bool), 0.0),
-        money_quarantined_wan=out["money"].where(out["q"].astype(bool), 0.0),
-    )
-    counts = out.groupby(["file", "sheet"], as_index=False).agg(
-        kept=("kept", "sum"), quarantined=("q", "sum"),
-        money_kept_wan=("money_kept_wan", "sum"), money_quarantined_wan=("money_quarantined_wan", "sum"),
-    )
-    frame = frame.drop(columns=["kept", "quarantined"]).merge(counts, on=["file", "sheet"], how="left")
-    for col in ("kept", "quarantined"):
-        frame[col] = frame[col].fillna(0).astype(int)
-    for col in ("money_kept_wan", "money_quarantined_wan"):
-        frame[col] = frame[col].fillna(0.0)
+    """One row per file and sheet: rows read, kept (and of those with a problem), quarantined, skipped;
+    money as read = money used + money set aside (quarantined rows and cells left out of the sums)."""
+    frame = pd.DataFrame(ledger, columns=[c for c in LEDGER_COLUMNS if c not in _LEDGER_COUNTS + _LEDGER_MONEY])
+    rows = []
+    for r in records:
+        q, money = bool(r["_reasons"]), _money_total(r)
+        rows.append({"file": r["file"], "sheet": r["sheet"], "kept": not q, "kept_with_problems": not q and bool(r["_issues"]),
+                     "quarantined": q, "money_kept_wan": 0.0 if q else money,
+                     "money_set_aside_wan": r["_set_aside_wan"] + (money if q else 0.0),
+                     "money_quarantined_wan": r["_set_aside_wan"] + money if q else 0.0})
+    out = _records_frame(rows, ["file", "sheet", *_LEDGER_COUNTS, *_LEDGER_MONEY])
+    counts = out.groupby(["file", "sheet"], as_index=False)[_LEDGER_COUNTS + _LEDGER_MONEY].sum()
+    frame = frame.merge(counts, on=["file", "sheet"], how="left")
+    frame[_LEDGER_COUNTS] = frame[_LEDGER_COUNTS].fillna(0).astype(int)
+    frame[_LEDGER_MONEY] = frame[_LEDGER_MONEY].astype(float).fillna(0.0)
     return frame[LEDGER_COLUMNS]
 
 
@@ -682,7 +805,9 @@ def _typed(frame: pd.DataFrame, kind: ReturnKind) -> pd.DataFrame:
             types[column.name] = "Int64"
         elif column.type != schemas.DATE:
             types[column.name] = "string"
-    frame = frame.astype(types | {"unit": "string", "file": "string", "sheet": "string", "row": "int64", "extra": "string"})
+    types |= {"unit": "string", "file": "string", "sheet": "string", "row": "int64", "extra": "string",
+              "issues": "string", "set_aside_wan": "float64"}
+    frame = frame.astype({c: t for c, t in types.items() if c in frame})
     for column in kind.names_of(schemas.DATE):
         frame[column] = pd.to_datetime(frame[column])
     return frame
@@ -731,18 +856,15 @@ class LedgerError(AssertionError):
 
 
 def check_ledger(result: RoundResult) -> pd.DataFrame:
-    """Prove nothing was lost: per file and sheet, data rows = kept + quarantined, and money reconciles.
+    """Prove nothing was lost: per file and sheet, data rows = kept + quarantined, and money as read =
+    money used + money set aside; and the clean tables and the quarantine hold the rows the ledger counts.
 
     Returns the ledger; raises LedgerError naming the file and sheet otherwise.
     """
     ledger = result.ledger
-    for _, row in ledger.iterrows():
-        where = f"{row['file']}（{row['sheet']}）"
-        if row["data_rows"] != row["kept"] + row["quarantined"]:
-            raise LedgerError(f"台账不平：{where} 数据行{row['data_rows']}行，采用{row['kept']}行 + 隔离{row['quarantined']}行")
-        out = row["money_kept_wan"] + row["money_quarantined_wan"]
-        if abs(row["money_raw_wan"] - out) > 1e-6 * max(1.0, abs(row["money_raw_wan"])):
-            raise LedgerError(f"金额不平：{where} 原始{row['money_raw_wan']:,.2f}万元，采用+隔离{out:,.2f}万元")
+    found = quality.ledger_discrepancies(ledger)
+    if found:
+        raise LedgerError("；".join(found))
     kept = sum(len(t) for t in result.tables.values())
     if kept != ledger["kept"].sum() or len(result.quarantine) != ledger["quarantined"].sum():
         raise LedgerError(f"台账不平：清洗表{kept}行、隔离表{len(result.quarantine)}行，与台账合计不符")

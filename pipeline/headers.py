@@ -14,17 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline import schemas
-from pipeline.parsing import han_other_than, is_empty
+from pipeline.parsing import is_empty
 from pipeline.schemas import AliasTable, ReturnKind
 
 # How far down a sheet the header may start (title and unit rows come first).
 HEADER_SEARCH_ROWS = 30
 
-_TOTAL = re.compile(r"^(总?合计|总计|小计|全区合计|全市合计|本页合计|合\s*计)[:：]?$")
-_FOOTER = re.compile(r"^(填报单位|填表单位|报送单位|填报人|填表人|联系人|联系电话|审核人|审核|制表人?|单位负责人|负责人|备注|注[:：]|说明|填报日期)")
-_UNIT_ROW = re.compile(r"单位[:：]\s*(万元|亿元|元)")
 # A text holding a Chinese character that no _TOTAL label has is not a 合计 label.
-_NOT_TOTAL = han_other_than("总合计小全区市本页")
 
 
 @dataclass
@@ -64,6 +60,18 @@ class Header:
         pairs = [(c.index, frozenset(c.levels or (c.written,))) for c in known]
         meaningful = [c.index for c in known if c.column != "seq"]
         return pairs, frozenset().union(*(t for _, t in pairs)), max(2, len(known) // 2), meaningful
+
+    @functools.cached_property
+    def _role_columns(self) -> tuple[int | None, int | None, list[int]]:
+        """For row roles: the 序号 column, the name column, and the columns only a data row fills
+        (yes/no, choices, dates, codes)."""
+        status_types = (schemas.BOOL, schemas.CHOICE, schemas.DATE, schemas.MONTH)
+        kind = self.kind
+        status = [c.index for c in self.known
+                  if kind.column(c.column).type in status_types or c.column == "project_code"
+                  or (c.column in kind.required and c.column not in kind.identity
+                      and kind.column(c.column).type == schemas.TEXT)]
+        return self.index_of("seq"), self.index_of(kind.identity[0]), status
 
     def index_of(self, column: str) -> int | None:
         """The sheet column (0-based) holding a canonical column, if the header has it."""
@@ -222,40 +230,79 @@ def _header(candidates: list[_Candidate], top: int, height: int, kind: ReturnKin
     return Header(kind=kind, first_row=top, last_row=top + height - 1, columns=columns)
 
 
-def sheet_money_unit(rows: list[list[Any]], header: Header) -> str:
-    """The money unit a sheet states above its header ("单位：亿元"); 万元 if none."""
-    for row in rows[: header.last_row + 1]:
-        for value in row:
-            m = _UNIT_ROW.search(unicodedata.normalize("NFKC", cell_text(value)))
-            if m:
-                return m.group(1)
-    return "万元"
-
-
 # --------------------------------------------------------------------------- row roles
 
 
-def row_role(values: list[str], header: Header) -> str:
-    """data, blank, total, subtotal, footer or header (a repeated header row).
+# Row roles. A row that is not data is one of:
+#   total      合计, 总计, 汇总, 全县合计, 合计（5个）: checked against all the data rows
+#   subtotal   小计, 兴庆区小计: checked against the rows since the last 小计 or group heading
+#   breakdown  其中：集中签约 — a part of the row above, never counted
+#   group      一、产业项目（12个）, （一）利通区: a group heading, checked like a 小计 where it carries amounts
+#   footer     填报单位：…, 填报人：…, 注：…, 说明：… below the table
+#   header     the header repeated (a table printed over several pages)
+#   blank      nothing, or only a 序号 left over from the template
+_TOTAL = re.compile(r"^(?P<prefix>.{0,12}?)(?P<word>总?合计|总计|小计|汇总)(?:\(.{0,15}\))?[:：]?$")
+_PLAIN_TOTAL = re.compile(r"^(?:总?合计|总计|小计|汇总|全[县市区省州盟]?(?:合计|总计)|本页合计)")
+_BREAKDOWN = re.compile(r"^其中[:：,，]?")
+_NUMERAL = "一二三四五六七八九十"
+_GROUP_MARK = re.compile(rf"^(?:[{_NUMERAL}]+[、.]|\([{_NUMERAL}]+\))")
+_SEQ_GROUP = re.compile(rf"^(?:[{_NUMERAL}]+[、.]?|\([{_NUMERAL}]+\)[、.]?)$")
+_GROUP_COUNT = re.compile(r"\((?:共|计)?\d+(?:个|项)(?:项目)?\)$")
+_FOOTER = re.compile(r"^(填报单位|填表单位|报送单位|填报人|填表人|联系人|联系电话|审核人|审核|制表人?|单位负责人|负责人|"
+                     r"备注|注[:：]|注\d|说明|填表说明|填报说明|填报日期)")
+_COLON_OR_PHONE = re.compile(r"[:：]|\d{3,4}-?\d{7,8}|1[3-9]\d{9}")
+# A footer row fills few cells; a row that fills more is a project whose name starts like a footer word.
+FOOTER_MAX_CELLS = 3
 
-    values: the text of each cell of the row, as cell_text gives it.
-    """
+
+def _label(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).replace(" ", "")
+
+
+def group_level(label: str, seq: str = "") -> int | None:
+    """1 for 一、…, 2 for （一）…, 3 for a heading known only by its count (产业项目（12个）); None if not a group."""
+    for text in (seq, label):
+        if text and (_SEQ_GROUP.match(text) if text is seq else _GROUP_MARK.match(text)):
+            return 2 if text.startswith("(") else 1
+    return 3 if label and _GROUP_COUNT.search(label) else None
+
+
+def total_word(label: str) -> str | None:
+    """total, subtotal or breakdown when a label names one (合计, 兴庆区小计, 其中：…), else None."""
+    if "计" not in label and "汇总" not in label and "其中" not in label:
+        return None  # the common case, settled without a regex
+    if _BREAKDOWN.match(label):
+        return "breakdown"
+    m = _TOTAL.match(label)
+    if m:
+        return "subtotal" if m.group("word") == "小计" else "total"
+    return "total" if _PLAIN_TOTAL.match(label) and len(label) <= 8 else None
+
+
+def row_role(values: list[str], header: Header) -> str:
+    """The role of a row below the header (see the list above). values: each cell's text, as cell_text gives it."""
     filled = [v for v in values if v]
     if not filled:
         return "blank"
-    first = unicodedata.normalize("NFKC", filled[0]).replace(" ", "")
-    if _FOOTER.match(first):
+    seq_i, name_i, status = header._role_columns
+    width = len(values)
+    first = _label(filled[0])
+    if _FOOTER.match(first) and (len(filled) <= FOOTER_MAX_CELLS or any(_COLON_OR_PHONE.search(v) for v in filled)):
         return "footer"
-    for k, text in enumerate(filled[:3]):
-        if _NOT_TOTAL.search(text):
-            continue  # a project name, say: saves normalising it
-        label = first if k == 0 else unicodedata.normalize("NFKC", text).replace(" ", "")
-        if _TOTAL.match(label):
-            return "subtotal" if label.startswith("小计") else "total"
+    has_status = any(j < width and values[j] for j in status)
+    labels = dict.fromkeys(_label(values[j]) for j in (seq_i, name_i) if j is not None and j < width and values[j])
+    for text in (*labels, first):
+        role = total_word(text)
+        # A name that merely ends in 汇总 (数据汇总平台) with its status filled in is a project.
+        if role and not (has_status and not _PLAIN_TOTAL.match(text) and role != "breakdown"):
+            return role
+    seq = _label(values[seq_i]) if seq_i is not None and seq_i < width else ""
+    name = _label(values[name_i]) if name_i is not None and name_i < width else first
+    if not has_status and group_level(name, seq):
+        return "group"
     if _repeats_header(values, header):
         return "header"
     meaningful = header._row_checks[3]
-    width = len(values)
     if not any(j < width and values[j] for j in meaningful):
         return "blank"  # only a 序号 left over from the template
     return "data"

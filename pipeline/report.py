@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
-from pipeline import config, figures, indicators as ind
+from pipeline import config, figures, indicators as ind, quality
 from pipeline.rounds import Round, load_round
 
 TEMPLATES_DIR = config.PACKAGE_DIR / "templates"
@@ -391,16 +391,9 @@ def quality_totals(ledger: pd.DataFrame, units: Iterable[str]) -> dict[str, Any]
     }
 
 
-# Money in the ledger may differ by rounding of the parsed cells.
-LEDGER_TOLERANCE_WAN = 0.01
-
-
 def ledger_reconciles(ledger: pd.DataFrame) -> bool:
-    """Every file and sheet: data rows = kept + quarantined, and money raw = kept + quarantined."""
-    rows = (ledger["data_rows"] == ledger["kept"] + ledger["quarantined"]).all()
-    money = ((ledger["money_raw_wan"] - ledger["money_kept_wan"] - ledger["money_quarantined_wan"]).abs()
-             <= LEDGER_TOLERANCE_WAN).all()
-    return bool(rows and money)
+    """Every file and sheet: data rows = kept + quarantined, and money as read = used + set aside."""
+    return not quality.ledger_discrepancies(ledger)
 
 
 # The tables the report shows, by name: (source, columns).

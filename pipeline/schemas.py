@@ -48,6 +48,9 @@ class ReturnKind:
     # each a tuple of columns that together are the identity. A project is its
     # 项目编号, else its 项目名称; an FAI row is its 地区 and 月份 together.
     key: tuple[tuple[str, ...], ...] = ()
+    # The columns without which a row cannot be counted at all (a project without a name):
+    # only such a row, or a duplicate, is quarantined; any other bad cell keeps its row.
+    identity: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -73,6 +76,7 @@ PROJECTS = ReturnKind(
     name="projects",
     label="重大项目进展情况表",
     key=(("project_code",), ("project_name",)),
+    identity=("project_name",),
     columns=(
         Column("seq", "序号", SEQ),
         Column("project_code", "项目编号"),
@@ -108,6 +112,7 @@ MAJOR_WORKS = ReturnKind(
     name="major_works",
     label="十大工程项目推进情况表",
     key=(("project_name",),),
+    identity=("project_name",),
     columns=(
         Column("seq", "序号", SEQ),
         Column("project_name", "工程名称", required=True),
@@ -129,6 +134,7 @@ ATTRACTION = ReturnKind(
     name="attraction",
     label="招商引资项目情况表",
     key=(("project_name",),),
+    identity=("project_name",),
     columns=(
         Column("seq", "序号", SEQ),
         Column("project_name", "项目名称", required=True),
@@ -146,6 +152,7 @@ INDICATORS = ReturnKind(
     name="indicators",
     label="主要指标情况表",
     key=(("indicator",),),
+    identity=("indicator",),
     columns=(
         Column("seq", "序号", SEQ),
         Column("indicator", "指标名称", required=True),
@@ -159,6 +166,7 @@ FAI = ReturnKind(
     name="fai",
     label="固定资产投资情况",
     key=(("region", "month"),),
+    identity=("region", "month"),
     columns=(
         Column("region", "地区", required=True),
         Column("month", "月份", MONTH, required=True),
@@ -171,6 +179,7 @@ FAI = ReturnKind(
 PRACTICES = ReturnKind(
     name="practices",
     label="工作举措与典型做法",
+    identity=("content",),
     columns=(
         Column("seq", "序号", SEQ),
         Column("section", "板块", required=True),

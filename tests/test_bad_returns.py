@@ -5,6 +5,7 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 import xlsxwriter
 
@@ -196,7 +197,10 @@ def test_formula_without_cached_value_is_flagged(tmp_path):
     result, sent_back = run(tmp_path)
     problem = only(result.problems, "formula_no_value")
     assert (problem["row"], problem["column"]) == (2, "累计完成投资")
-    assert "公式没有计算结果" in result.quarantine.iloc[0]["reasons"]
+    # The project is kept and counted; its completed amount is unknown and left out of the sum.
+    project = result.tables["projects"].iloc[0]
+    assert project["project_name"] == "甲" and pd.isna(project["completed"])
+    assert "公式没有计算结果" in project["issues"] and result.quarantine.empty
     assert path.read_bytes()[:2] == b"PK"
 
 
@@ -217,7 +221,12 @@ def test_yi_written_in_a_wan_sheet_is_asked_about_not_guessed(tmp_path):
     result, _ = run(tmp_path)
     problem = only(result.problems, "implausible_unit")
     assert "疑似按亿元填写" in problem["problem"] and problem["column"] == "总投资"
-    assert result.tables["projects"].empty and len(result.quarantine) == 4  # asked, not rescaled
+    # Asked, not rescaled: the four projects are counted, but none of the sheet's amounts enters a sum.
+    projects = result.tables["projects"]
+    assert len(projects) == 4 and result.quarantine.empty
+    assert projects[["total_investment", "annual_plan", "completed"]].isna().all().all()
+    assert projects["set_aside_wan"].sum() == pytest.approx(12.5 + 3 + 1.2 + 8 + 2 + 0.5 + 20 + 5 + 2.5 + 3.2 + 1 + 0.4)
+    assert result.ledger["money_kept_wan"].sum() == 0.0
 
 
 def test_repeated_header_row_in_the_middle_is_skipped(tmp_path):
@@ -235,7 +244,9 @@ def test_a_good_round_with_bad_files_keeps_every_row_accounted_for(tmp_path):
                                               [1, "乙", "第一批", "约100", 5, "是"], [2, "丙", "第一批", 100, 5, "是"]])
     result, sent_back = run(tmp_path)
     ledger = result.ledger
-    assert ledger["data_rows"].sum() == 3 and ledger["kept"].sum() == 2 and ledger["quarantined"].sum() == 1
+    # 乙's unreadable plan keeps the project (counted, plan left out of the sum), reported to the unit.
+    assert ledger["data_rows"].sum() == 3 and ledger["kept"].sum() == 3 and ledger["quarantined"].sum() == 0
+    assert ledger["kept_with_problems"].sum() == 1
     assert {"坏.xlsx", "交通运输厅.csv", "银川市/好表.xlsx"} <= set(ledger["file"])
     assert any(row[1] == "交通运输厅.csv" and row[3] == 2 for row in sent_back)
 

@@ -27,14 +27,23 @@ def raw_dir(tmp_path):
 
 
 def assert_ledger_reconciles(result):
+    """Every data row kept or quarantined, money as read = used + set aside, on every ledger row; returns the ledger."""
     ledger = result.ledger
     assert (ledger["data_rows"] == ledger["kept"] + ledger["quarantined"]).all()
-    assert ledger["money_raw_wan"].sum() == pytest.approx((ledger["money_kept_wan"] + ledger["money_quarantined_wan"]).sum())
+    assert (ledger["kept_with_problems"] <= ledger["kept"]).all()
+    assert ledger["money_raw_wan"].sum() == pytest.approx((ledger["money_kept_wan"] + ledger["money_set_aside_wan"]).sum())
     for _, row in ledger.iterrows():
-        assert row["money_raw_wan"] == pytest.approx(row["money_kept_wan"] + row["money_quarantined_wan"])
+        assert row["money_raw_wan"] == pytest.approx(row["money_kept_wan"] + row["money_set_aside_wan"])
     kept = sum(len(t) for t in result.tables.values())
     assert kept == ledger["kept"].sum()
     assert len(result.quarantine) == ledger["quarantined"].sum()
+    # The clean tables' own amounts add up to the money the ledger says was used.
+    used = sum(float(t[[c for c in t if c in MONEY_COLUMNS]].sum().sum()) for t in result.tables.values())
+    assert used == pytest.approx(ledger["money_kept_wan"].sum())
+    return ledger
+
+
+MONEY_COLUMNS = {c.name for k in schemas.RETURN_KINDS.values() for c in k.columns if c.type == schemas.MONEY}
 
 
 def test_two_row_merged_header_title_unit_total_and_footer_xlsx(tmp_path, aliases):
@@ -89,9 +98,10 @@ def test_gb18030_csv_in_yi_with_one_row_header_and_full_width_text(tmp_path, ali
     assert projects.loc["丁项目", "started"] == False  # noqa: E712 - a nullable boolean
     assert pd.isna(projects.loc["丁项目", "start_date"])
     assert set(projects["unit"]) == {"交通运输厅"}
-    # 戊项目 left 累计完成投资 empty ("—"): a required figure, so the row waits for the unit to fill it.
-    assert result.quarantine["row"].tolist() == [6]
-    assert "累计完成投资未填写" in result.quarantine.iloc[0]["reasons"]
+    # 戊项目 is not started and left 累计完成投资 as "—": evidently 0, kept, and nothing to fix.
+    assert result.quarantine.empty
+    assert projects.loc["戊项目", "completed"] == 0.0
+    assert not (result.problems["row"] == 6).any()
     assert_ledger_reconciles(result)
 
 
@@ -105,7 +115,7 @@ def test_unit_in_header_line_breaks_and_full_width_brackets(tmp_path, aliases):
     assert (row["total_investment"], row["annual_plan"], row["completed"]) == (20_000.0, 5000.0, 2500.0)
 
 
-def test_bad_values_are_quarantined_with_reasons_and_reported_at_their_cell(tmp_path, aliases):
+def test_bad_values_keep_their_project_and_are_reported_at_their_cell(tmp_path, aliases):
     grid, merges = project_sheet([
         project_row(1, "P1", "好项目"),
         project_row(2, "P2", "文字金额", done="约500"),
@@ -119,20 +129,31 @@ def test_bad_values_are_quarantined_with_reasons_and_reported_at_their_cell(tmp_
     write_xlsx(raw_dir(tmp_path) / "银川市" / "项目.xlsx", {"第一批": grid}, {"第一批": merges})
     result = clean(tmp_path, aliases)
 
-    assert result.tables["projects"]["project_name"].tolist() == ["好项目"]
-    reasons = dict(zip(result.quarantine["row"], result.quarantine["reasons"]))
-    assert "不是有效数字" in reasons[6]
-    assert "大于总投资" in reasons[7]
-    assert "晚于数据截至日期" in reasons[8]
-    assert "应填“是”或“否”" in reasons[9]
-    assert "项目名称未填写" in reasons[10]
-    assert "日期不存在" in reasons[11]
-    assert "金额为负数" in reasons[12]
+    # Only the row without a project name cannot be counted: every other project stays in the counts.
+    projects = result.tables["projects"].set_index("row")
+    assert projects["project_name"].tolist() == ["好项目", "文字金额", "超总投资", "未来开工", "待定开工", "坏日期", "负数"]
+    assert result.quarantine["row"].tolist() == [10]
+    assert "项目名称未填写" in result.quarantine.iloc[0]["reasons"]
+    # The bad value is left out of the sums it would enter; the rest of the row is used.
+    assert pd.isna(projects.loc[6, "completed"]) and projects.loc[6, "annual_plan"] == 500.0
+    assert projects.loc[7, "completed"] == 300.0  # completed > total: both kept, the unit asked
+    assert pd.isna(projects.loc[8, "start_date"]) and projects.loc[8, "started"]
+    assert pd.isna(projects.loc[9, "started"])
+    assert pd.isna(projects.loc[11, "start_date"])
+    assert pd.isna(projects.loc[12, "annual_plan"]) and projects.loc[12, "set_aside_wan"] == -5.0
+    issues = projects["issues"].fillna("")
+    assert "不是有效数字" in issues[6] and "大于总投资" in issues[7] and "晚于数据截至日期" in issues[8]
+    assert "应填“是”或“否”" in issues[9] and "日期不存在" in issues[11] and "金额为负数" in issues[12]
+    assert pd.isna(projects.loc[5, "issues"])
     problems = result.problems.set_index("row")
     assert problems.loc[6, "column"] == "2021年投资/完成" and problems.loc[6, "value"] == "约500"
     assert problems.loc[9, "column"] == "是否开工" and problems.loc[9, "value"] == "待定"
+    assert (result.problems.loc[result.problems["row"].notna(), "severity"] == "错误").all()
     assert (result.problems.loc[result.problems["row"].notna(), "unit"] == "银川市").all()
-    assert_ledger_reconciles(result)
+    ledger = assert_ledger_reconciles(result)
+    assert ledger["kept_with_problems"].sum() == 6
+    # Set aside: the negative plan, and the whole quarantined row (total 1000 + plan 700 + done 300).
+    assert ledger["money_set_aside_wan"].sum() == pytest.approx(-5.0 + 1000 + 700 + 300)
 
 
 def test_a_total_that_disagrees_with_its_rows_is_a_finding(tmp_path, aliases):
@@ -190,14 +211,25 @@ def test_unknown_header_is_reported_and_its_values_kept(tmp_path, aliases):
     assert "13900000000" in result.tables["projects"].iloc[0]["extra"]
 
 
-def test_missing_required_column_quarantines_the_rows_and_says_which(tmp_path, aliases):
+def test_missing_required_column_keeps_the_projects_and_says_which(tmp_path, aliases):
     rows = [["序号", "项目名称", "批次", "年度计划投资", "累计完成投资"], [1, "甲", "第一批", 100, 50], ["填报单位：银川市"]]
     write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": rows})
     result = clean(tmp_path, aliases)
+    assert result.tables["projects"]["project_name"].tolist() == ["甲"]
+    assert pd.isna(result.tables["projects"]["started"].iloc[0])
+    missing = result.problems[result.problems["code"] == "missing_column"]
+    assert len(missing) == 1 and "是否开工" in missing.iloc[0]["problem"]
+    assert "相关指标不含本表" in missing.iloc[0]["problem"]
+    assert not (result.problems["code"] == "required_empty").any()  # said once for the sheet, not per row
+    assert_ledger_reconciles(result)
+
+
+def test_missing_name_column_quarantines_the_rows_they_cannot_be_counted(tmp_path, aliases):
+    rows = [["序号", "批次", "年度计划投资", "累计完成投资", "是否开工"], [1, "第一批", 100, 50, "是"], ["填报单位：银川市"]]
+    write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": rows})
+    result = clean(tmp_path, aliases)
     assert result.tables["projects"].empty
-    missing = result.problems[result.problems["code"] == "missing_column"].iloc[0]
-    assert "是否开工" in missing["problem"]
-    assert "缺少必填列" in result.quarantine.iloc[0]["reasons"]
+    assert "缺少必填列：项目名称" in result.quarantine.iloc[0]["reasons"]
     assert_ledger_reconciles(result)
 
 
@@ -278,15 +310,15 @@ def test_hidden_sheets_are_read_and_noted(tmp_path, aliases):
     write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": grid, "隐藏": project_sheet([project_row(1, "P9", "藏")])[0]}, hidden=("隐藏",))
     result = clean(tmp_path, aliases)
     assert set(result.tables["projects"]["project_name"]) == {"甲", "藏"}
-    assert result.ledger.set_index("sheet").loc["隐藏", "note"] == "隐藏工作表"
+    assert result.ledger.set_index("sheet").loc["隐藏", "note"].startswith("隐藏工作表")
 
 
 def test_a_round_with_no_returns_lists_every_unit_as_missing(tmp_path, aliases):
     raw_dir(tmp_path).mkdir(parents=True)
     result = clean(tmp_path, aliases, units=("银川市", "水利厅"))
     assert result.missing_units == ["银川市", "水利厅"]
-    assert result.ledger.empty and list(result.ledger.columns[:8]) == [
-        "file", "sheet", "unit", "return_kind", "data_rows", "kept", "quarantined", "skipped_rows"]
+    assert result.ledger.empty and list(result.ledger.columns[:9]) == [
+        "file", "sheet", "unit", "return_kind", "data_rows", "kept", "kept_with_problems", "quarantined", "skipped_rows"]
     assert all(table.empty for table in result.tables.values())
     cleaning.check_ledger(result)
 

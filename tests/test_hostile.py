@@ -13,7 +13,8 @@ def written(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile")
     raw = write_round(root / "data" / "raw" / "r", ["银川市"])
     rows = [project_row(i, f"H{i}", name, started="否", start=None) for i, name in enumerate(HOSTILE, start=1)]
-    rows.append(project_row(9, "H9", "坏金额", done=HOSTILE[3]))  # quarantined, and its raw text sent back
+    rows.append(project_row(9, "H9", "坏金额", done=HOSTILE[3]))  # a bad cell, its raw text sent back
+    rows.append(project_row(10, "H1", HOSTILE[3]))  # a duplicate of H1: quarantined with its hostile text
     path = write_xlsx(raw / "银川市.xlsx", {"S": project_sheet(rows)[0]})
     book = openpyxl.load_workbook(path)
     for row in book["S"].iter_rows():
