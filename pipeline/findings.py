@@ -12,6 +12,13 @@ Projects to track one by one (``track_list``, the rows of 督办清单.xlsx)
     Sorted by unit (the order of round.yml, then any other unit), then by the number
     of reasons (most first), then by 投资完成率 (lowest first).
 
+三色预警 (``project_lights``; the rules are in pipeline/early_warning.py)
+    Every project of the two batches has a light (红/黄/绿), the reasons of the rules that
+    fired and the rules that could not be judged and why; the 督办清单 carries them
+    (预警 filled in its colour, 预警原因 beside it, 红/黄/绿 counted per unit on 汇总, every
+    red and yellow project on 预警项目). Against the previous round (matched as below) the
+    projects whose light got better or worse are counted.
+
 Unit ranking (``unit_ranking``: 展示台 and 曝光台)
     Per reporting unit with at least one project and a non-zero annual plan:
     综合得分 = (min(开工率, 100) + min(投资完成率, 100)) / 2, both in %. Each rate is
@@ -20,6 +27,8 @@ Unit ranking (``unit_ranking``: 展示台 and 曝光台)
     is scored on 投资完成率 alone. Ties: higher 投资完成率, then larger annual plan.
     展示台 = the top BOARD_SIZE (3); 曝光台 = the bottom 3 of the units not on the
     展示台. Units without projects or plan are listed unranked, with the reason.
+    With a previous round, each unit's rank there (ranked by the same rule on its
+    data) and the change: 上升N位 / 下降N位 / 持平 (``with_rank_change``).
 
 通报 candidates (``notify_list``)
     Units whose 投资完成率 trails 时间进度 by more than behind_margin_pp points
@@ -38,9 +47,15 @@ Table columns
     track_list: unit, city, project_code, project_name, batch, is_key, industry,
         nature, responsible_unit, leader, annual_plan_wan, completed_wan,
         completion_rate_pct, vs_time_progress_pp, started, start_date, in_stats,
-        not_started, zero_investment, not_in_stats, behind, reasons, file, row
+        not_started, zero_investment, not_in_stats, behind, reasons, warning,
+        warning_reasons, warning_not_judged, file, row
+    project_lights: unit, city, project_code, project_name, batch, is_key,
+        responsible_unit, leader, annual_plan_wan, completed_wan, completion_rate_pct,
+        vs_time_progress_pp, started, planned_start_date, start_date, in_stats, warning,
+        warning_reasons, warning_not_judged, file, row (every project; red first in each unit)
     unit_ranking: rank, unit, unit_kind, projects, start_rate_pct,
-        completion_rate_pct, vs_time_progress_pp, score, board, note
+        completion_rate_pct, vs_time_progress_pp, score, board, note, prev_rank,
+        rank_change (places risen; negative = fallen), rank_trend (上升N位/下降N位/持平)
     notify_list: unit, unit_kind, projects, plan_yi, completed_yi,
         completion_rate_pct, vs_time_progress_pp, catch_up_yi, remaining_yi, reason
     rate_changes: unit, projects, prev_projects, start_rate_pct, prev_start_rate_pct,
@@ -587,5 +602,5 @@ FINDING_LABELS = {
     "prev_completed_yi": "上轮累计完成投资(亿元)", "completed_change_yi": "累计完成投资增加(亿元)",
     "prev_completed_wan": "上轮累计完成投资(万元)", "warning": "预警", "warning_reasons": "预警原因",
     "warning_not_judged": "未判断的预警规则", "planned_start_date": "计划开工时间", "prev_rank": "上轮名次",
-    "rank_change": "名次变化", "rank_trend": "名次升降",
+    "rank_change": "名次变化", "rank_trend": "名次升降", "red": "红色预警", "yellow": "黄色预警", "green": "绿色",
 }

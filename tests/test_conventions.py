@@ -205,3 +205,26 @@ def test_round_yml_text_is_parsed_as_yaml_writes_it():
     assert conventions.CONVENTION_KEYS <= set(data)
     conv = parse_conventions(data)
     assert conv == Conventions()
+
+
+def test_planned_base_without_the_column_stops_the_chain_before_the_report(tmp_path):
+    """Through the papermill chain on real returns that carry no 计划开工时间: step 2 stops with the message,
+    steps 3 and 4 do not run, and no report is written."""
+    import shutil
+
+    from office import project_row, project_sheet, write_xlsx
+    from pipeline import config, runner
+
+    raw = write_round(tmp_path / "data" / "raw" / "2022-06", ["银川市"], as_of="2022-06-30", start_rate_base="planned")
+    grid, merges = project_sheet([project_row(1, "YC1", "银川甲项目"), project_row(2, "YC2", "银川乙项目", started="否", start=None)])
+    write_xlsx(raw / "银川市重大项目.xlsx", {"第一批": grid}, {"第一批": merges})
+    (tmp_path / "data" / "header_aliases.csv").write_bytes(config.HEADER_ALIASES_FILE.read_bytes())
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for path in sorted(config.NOTEBOOKS_DIR.glob("0*.ipynb")):
+        shutil.copy(path, notebooks / path.name)
+    with pytest.raises(runner.RunError) as err:
+        runner.run_round("2022-06", root=tmp_path, notebooks_dir=notebooks, echo=lambda *_: None, progress=False)
+    message = str(err.value)
+    assert "第2步" in message and "计划开工时间" in message and "start_rate_base" in message
+    assert not (config.outputs_round_dir("2022-06", tmp_path) / "report.html").exists()
