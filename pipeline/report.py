@@ -534,10 +534,6 @@ class Text:
         """A percentage to the round's decimals: 92.6% (or 92.63%)."""
         return self._value(key, self.conv.decimals, "%")
 
-    def points(self, value: float) -> str:
-        """A threshold or gap in points as written (the round's decimals, half up)."""
-        return self.conv.number(value)
-
     def count(self, key: str, unit: str = "个") -> Markup:
         """A count as an integer: 593个; a missing count keeps its measure word (组成—个督查组) so the sentence reads."""
         if self.missing(key):
