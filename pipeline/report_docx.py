@@ -318,6 +318,7 @@ def _styles(doc) -> None:
     setup("Heading 1", east=H1_FONT, latin=H1_FONT, keep=True, base="Normal")
     setup("Heading 2", east=H2_FONT, latin=H2_FONT, keep=True, base="Normal")
     setup("Heading 3", east=BODY_FONT, latin=BODY_LATIN, bold=True, keep=True, base="Normal")
+    setup("条目", east=BODY_FONT, latin=BODY_LATIN, bold=True, keep=True, base="Normal")
     setup("公文说明", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_NOTE, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
           pitch=NOTE_PITCH, base="Normal")
     setup("注释", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_NOTE, pitch=NOTE_PITCH, base="Normal")
@@ -336,7 +337,7 @@ def _styles(doc) -> None:
 
 PARA_STYLES = {"title": "公文标题", "h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3", "body": "Normal",
                "doc-kind": "公文说明", "meta": "公文说明", "banner": "注释", "note": "注释", "table-note": "注释",
-               "caption": "图题", "dt": "Heading 3"}
+               "caption": "图题", "dt": "条目"}
 
 
 def _add_para(doc, block: Para) -> None:
