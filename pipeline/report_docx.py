@@ -106,7 +106,7 @@ PARAGRAPH_TAGS = {"p", "li", "dt", "dd", "figcaption", "caption", "blockquote", 
 BLOCK_TAGS = {*HEADING_KINDS, *PARAGRAPH_TAGS, "table", "figure", "div", "section", "header", "footer", "main",
               "article", "aside", "ol", "ul", "dl", "nav", "style", "script", "template", "hr", "form", "details"}
 CLASS_KINDS = {"doc-kind": "doc-kind", "meta": "meta", "sample-banner": "banner", "table-note": "table-note",
-               "table-empty": "table-note", "notes": "note"}
+               "table-empty": "table-note", "notes": "note", "sources": "note"}  # 附录三's entries in the smaller type
 
 
 def html_blocks(html: str) -> list[Block]:

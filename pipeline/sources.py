@@ -14,16 +14,19 @@ object to indicators.json and writes ``outputs/<round>/数字来源.xlsx``:
               "column": "累计完成投资(万元)", "how": "sum_yi"} # or count: null and "origin" (round.yml …)}
 
 ``rows.how`` says how the listed rows give the figure: ``rows`` (the number of rows), ``yes``
-(the rows whose ``column`` — or every column of a list — is 是), ``no`` (is 否), ``sum_yi`` (the sum of ``column`` in 万元 ÷ 10000); a rate
+(the rows whose ``column`` — or every column of a list — is 是), ``no`` (is 否), ``value`` (the
+one row's ``column`` × its 换算系数), ``sum_yi`` (the sum of ``column`` in 万元 ÷ 10000); a rate
 has no ``how``: it is its inputs' quotient (or difference), and its inputs are listed rows.
 
 The headline figures have their rows listed, one sheet of 数字来源.xlsx per set of rows, each row
 with the unit, file, sheet and Excel row of the unit's own return and the values used:
 the two batches (``batch.*``, sheet 两批次项目), key projects (``key.*``, 重点项目), each unit's
-rates (``unit.<单位>.*``, 单位_<单位>) and the track list (``track.*``, 督办项目). The three-colour
-warning lights are not in the pipeline yet and have no source. Every other number of
-indicators.json gets its formula (its meaning, from pipeline/indicators.py) and where it is
-taken from (``rows.origin``), without listed rows.
+rates (``unit.<单位>.*``, 单位_<单位>) and the track list (``track.*``, 督办项目). So do the figures
+read from one row of a return: 固定资产投资 (``fai.*``) and the "XX市…" figures of the 主要指标情况表
+(sheet 主要指标, whose 键 column says which figure each row gives). The three-colour warning lights
+are not in the pipeline yet and have no source. Every other number of indicators.json
+(招商引资, 十大工程, rankings, the previous round) gets its formula (its meaning, from
+pipeline/indicators.py) and where it is taken from (``rows.origin``), without listed rows.
 """
 from __future__ import annotations
 
@@ -191,6 +194,90 @@ def headline_sources(values: dict[str, Any], round_: Round, projects: pd.DataFra
     return sources, sheets
 
 
+# =========================================================================== one row of a return: 主要指标, 固定资产投资
+
+
+def _row_frame(rows: pd.DataFrame, extra: dict[str, pd.Series]) -> pd.DataFrame:
+    return pd.DataFrame({UNIT: rows["unit"].astype("string"), FILE: rows["file"].astype("string"),
+                         SHEET: rows["sheet"].astype("string"), ROW: rows["row"].astype("Int64"), **extra}).reset_index(drop=True)
+
+
+def indicator_row(indicators: pd.DataFrame, indicator: str, unit: Any) -> pd.DataFrame:
+    """The 主要指标情况表 row a "XX市…" figure is read from: that unit's row of the indicator, the largest 本期累计 first
+    (as indicators.attributed chooses)."""
+    if unit is None or indicators.empty:
+        return indicators.iloc[0:0]
+    rows = indicators[indicators["indicator"].astype("string").eq(indicator).fillna(False).astype(bool)
+                      & indicators["unit"].astype("string").eq(str(unit)).fillna(False).astype(bool)
+                      & indicators["current"].notna()]
+    return rows.sort_values("current", ascending=False, kind="stable").head(1)
+
+
+def indicator_sources(values: dict[str, Any], indicators: pd.DataFrame) -> tuple[list[Source], pd.DataFrame]:
+    """（二）（三）（四）: each figure read from one unit's row of the 主要指标情况表 (sheet 主要指标, one row per key)."""
+    wanted = []  # (key, label, indicator, unit, column, factor)
+    for prefix, indicator, _, suffix, factor, with_yoy in ind.UNIT_FIGURES:
+        unit = values[f"{prefix}.unit"]
+        wanted.append((f"{prefix}.{suffix}", indicator, unit, "current", factor))
+        if with_yoy:
+            wanted.append((f"{prefix}.last_year_{suffix}", indicator, unit, "last_year", factor))
+    for prefix, _, group in ind.UNIT_GROUPS:
+        wanted += [(f"{prefix}.{key}", indicator, values[f"{prefix}.unit"], "current", factor) for key, indicator, factor in group]
+    frames, out = [], []
+    for key, indicator, unit, column, factor in wanted:
+        row = indicator_row(indicators, indicator, unit)
+        if row.empty:
+            continue
+        factor *= 0.0001 if ind._norm(row["measure_unit"].iloc[0]) == "元" else 1.0  # 元 -> 万元, as attributed does
+        label = "本期累计" if column == "current" else "上年同期"
+        frames.append(_row_frame(row, {"键": key, "指标名称": row["indicator"].astype("string"),
+                                       "计量单位": row["measure_unit"].astype("string"), "本期累计": row["current"],
+                                       "上年同期": row["last_year"], "换算系数": factor}))
+        words = f"{unit}报送的“{indicator}”{label}" + ("" if factor == 1 else f" × {factor:g}")
+        out.append(Source(key, re.sub(r"X+", "××", ind.KEYS[key][1]), words, values[key], sheet="主要指标", column=label,
+                          how="value", count=1, what="行"))
+    for prefix, indicator, _, suffix, _, with_yoy in ind.UNIT_FIGURES:
+        now, before = f"{prefix}.{suffix}", f"{prefix}.last_year_{suffix}"
+        if with_yoy and any(o.key == now for o in out):
+            kind = suffix if suffix in ("yi", "wan", "mu") else "count"
+            out.append(Source(f"{prefix}.yoy_pct", re.sub(r"X+", "××", ind.KEYS[f"{prefix}.yoy_pct"][1]),
+                              "（本期累计 − 上年同期）÷ 上年同期", values[f"{prefix}.yoy_pct"],
+                              [_input("本期累计", now, values[now], kind), _input("上年同期", before, values[before], kind)],
+                              sheet="主要指标", count=1, what="行"))
+    sheet = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out, sheet
+
+
+def fai_sources(values: dict[str, Any], fai: pd.DataFrame) -> tuple[list[Source], pd.DataFrame]:
+    """一、总体情况: the 固定资产投资 figures read from the region's row at its month (sheet 固定资产投资)."""
+    region, month = values["fai.region"], values["fai.month"]
+    if region is None or month is None or fai.empty:
+        return [], pd.DataFrame()
+    rows = fai[fai["region"].astype("string").str.strip().eq(region).fillna(False).astype(bool)
+               & fai["month"].astype("Int64").eq(int(month)).fillna(False).astype(bool)]
+    filled = rows[["cum_value", "yoy_pct"]].notna().sum(axis=1)
+    row = rows.assign(_f=filled).sort_values("_f", ascending=False, kind="stable").head(1)
+    sheet = _row_frame(row, {"键": "fai.total_yi、fai.yoy_pct、fai.last_yoy_pct、fai.accel_pp",
+                             "地区": row["region"].astype("string"), "月份": row["month"].astype("Int64"),
+                             "累计完成额(万元)": row["cum_value"], "累计增速(%)": row["yoy_pct"],
+                             "上年同期增速(%)": row["last_yoy_pct"], "换算系数": 1.0})
+    listed = dict(sheet="固定资产投资", count=1, what="行", how="value")
+    out = [Source("fai.total_yi", "全区固定资产投资累计完成额（亿元）", f"{region}1—{month}月“累计完成额(万元)” ÷ 10000",
+                  values["fai.total_yi"], column="累计完成额(万元)", **{**listed, "how": "sum_yi"}),
+           Source("fai.yoy_pct", "全区固定资产投资累计同比增长（%）", f"{region}1—{month}月“累计增速(%)”（统计部门报送值）",
+                  values["fai.yoy_pct"], column="累计增速(%)", **listed),
+           Source("fai.last_yoy_pct", "上年同期累计增速（%）", f"{region}1—{month}月“上年同期增速(%)”", values["fai.last_yoy_pct"],
+                  column="上年同期增速(%)", **listed),
+           Source("fai.accel_pp", "比上年同期加快（回落）的百分点", "本年累计增速 − 上年同期累计增速", values["fai.accel_pp"],
+                  [_input("本年累计增速", "fai.yoy_pct", values["fai.yoy_pct"], "pct"),
+                   _input("上年同期累计增速", "fai.last_yoy_pct", values["fai.last_yoy_pct"], "pct")],
+                  sheet="固定资产投资", count=1, what="行")]
+    out[0].inputs = [_input("“累计完成额(万元)”", "", _times(values["fai.total_yi"], ind.YI), "wan")]
+    if values["fai.total_yi"] is None:
+        out = out[1:]
+    return out, sheet
+
+
 # =========================================================================== every other number
 
 
@@ -227,6 +314,11 @@ def compute_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.
     """(sources for indicators.json, the row sheets of 数字来源.xlsx): every number of indicators.json, and each unit's rates."""
     headline, sheets = headline_sources(values, round_, tables["projects"], report["by_unit"])
     by_key = {s.key: s for s in headline}
+    for found, sheet, name in (fai_sources(values, tables["fai"]) + ("固定资产投资",),
+                               indicator_sources(values, tables["indicators"]) + ("主要指标",)):
+        if not sheet.empty:
+            sheets[name] = sheet
+            by_key.update({s.key: s for s in found})
     for key in numeric_keys(ind.KEYS):
         by_key.setdefault(key, other_source(key, values, round_))
     ordered = [k for k in ind.KEYS if k in by_key] + [k for k in by_key if k not in ind.KEYS]

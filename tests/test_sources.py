@@ -38,16 +38,21 @@ def yes(frame: pd.DataFrame, columns) -> pd.Series:
     return frame[columns].eq("是").all(axis=1)
 
 
-def from_rows(source: dict, frame: pd.DataFrame) -> float:
+def from_rows(key: str, source: dict, frame: pd.DataFrame) -> float:
     """The figure as the inspector would get it from the listed rows, by rows.how."""
     rows = source["rows"]
     how = rows["how"]
+    if "键" in frame:  # a sheet shared by several figures: the rows of this one
+        frame = frame[frame["键"].str.split("、").map(lambda keys: key in keys)]
     if how == "rows":
         return len(frame)
     if how == "yes":
         return int(yes(frame, rows["column"]).sum())
     if how == "no":
         return int(frame[rows["column"]].eq("否").sum())
+    if how == "value":
+        assert len(frame) == 1
+        return float(frame[rows["column"]].iloc[0] * frame["换算系数"].iloc[0])
     if how == "sum_yi":
         return float(frame[rows["column"]].sum()) / 10_000
     raise AssertionError(how)
@@ -82,9 +87,9 @@ def test_each_headline_number_is_the_sum_of_its_rows(chain, srcs, workbook):
         rows = source["rows"]
         if not rows.get("how") or not rows["sheet"]:
             continue
-        assert from_rows(source, workbook[rows["sheet"]]) == pytest.approx(source["value"], abs=1e-6), key
+        assert from_rows(key, source, workbook[rows["sheet"]]) == pytest.approx(source["value"], abs=1e-6), key
         checked += 1
-    assert checked >= 2 * 7 + 5  # batch and key: 7 counted or summed figures each; track: 5
+    assert checked >= 2 * 7 + 5 + 3  # batch and key: 7 counted or summed figures each; track: 5; fai: 3 (and 主要指标)
 
 
 def test_each_rate_is_its_inputs_and_its_inputs_are_the_rows(chain, srcs, workbook):
@@ -182,3 +187,16 @@ def test_appendix_lists_every_source_as_indicators_json_has_it(page, srcs):
             assert f"依据{rows['count']}{rows['what']}" in text, key
         if rows["sheet"]:
             assert f"{sources.SOURCES_FILE} 的工作表“{rows['sheet']}”" in text, key
+
+
+def test_growth_and_acceleration_are_their_inputs(srcs, chain):
+    checked = 0
+    for key, source in srcs.items():
+        if not key.endswith(("yoy_pct", "accel_pp")) or not source["inputs"] or source["value"] is None:
+            continue
+        (now, before) = (item["value"] for item in source["inputs"])
+        assert [item["value"] for item in source["inputs"]] == [chain.values[item["key"]] for item in source["inputs"]], key
+        expected = now - before if key.endswith("accel_pp") else (now - before) / before * 100
+        assert source["value"] == pytest.approx(expected, rel=1e-9) and source["value"] == chain.values[key], key
+        checked += 1
+    assert checked >= 3  # fai.accel_pp and the 主要指标 同比 of the sample round
