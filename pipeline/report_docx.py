@@ -170,12 +170,12 @@ def _block(el, out: list[Block], kind: str) -> None:
     elif el.tag == "figure":
         out.extend(_figure(el))
     elif el.tag in HEADING_KINDS or el.tag in PARAGRAPH_TAGS:
-        runs: list[Run] = []
-        _inline_children(el, runs, {})
         if any(child.tag in BLOCK_TAGS for child in el if isinstance(child.tag, str)):
             _container(el, out, kind)  # a list item holding a nested list: walk it as a container
         else:
-            out.append(Para(_kind(el, "body" if kind in ("h1", "h2", "h3", "title") else kind), runs))
+            runs: list[Run] = []
+            _inline_children(el, runs, {})
+            out.append(Para(_kind(el, kind), runs))
     else:
         _container(el, out, kind)
 
