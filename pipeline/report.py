@@ -75,6 +75,7 @@ PARTS: dict[str, str] = {
     "advice_supervision": "（五）督查考核促落实",
     "appendix_quality": "附录一 数据质量",
     "appendix_definitions": "附录二 指标口径",
+    "appendix_sources": "附录三 数字来源",
 }
 
 
@@ -238,8 +239,9 @@ class ReportData:
 
     def __repr__(self) -> str:  # what the notebook shows
         nulls = len(self.values.get("notes", {}))
+        keys = len([k for k in self.values if k not in ("notes", "sources")])
         return (f"轮次 {self.round.id}：{self.round.title}（数据截至 {self.round.as_of:%Y-%m-%d}）；"
-                f"指标 {len(self.values) - 1} 项，其中无法计算 {nulls} 项；表 {len(self.tables)} 张；"
+                f"指标 {keys} 项，其中无法计算 {nulls} 项；表 {len(self.tables)} 张；"
                 f"台账 {len(self.ledger)} 行，隔离行 {len(self.quarantine)} 行")
 
     @functools.cached_property
@@ -495,6 +497,55 @@ TABLES: dict[str, list[Col]] = {
 }
 
 
+# =========================================================================== sources of the numbers (附录三 数字来源)
+# indicators.json's "sources" (written by pipeline/sources.py): each number links to its entry in 附录三.
+
+
+def source_anchor(key: str) -> str:
+    return f"src-{key}"
+
+
+def source_expression(source: dict[str, Any]) -> str:
+    """The formula with each input's value after its name: 累计完成投资486.2亿元 ÷ 年度计划投资554.8亿元."""
+    text, pos = source["formula"], 0
+    for item in source.get("inputs", []):
+        shown = number(item["value"], NUMERIC_KINDS.get(item["kind"], 1)) + (item["unit"] if not is_missing(item["value"]) else "")
+        at = text.find(item["name"], pos)
+        if at < 0:
+            text, pos = f"{text}；{item['name']}{shown}", len(text) + len(item["name"]) + len(shown) + 1
+        else:
+            end = at + len(item["name"])
+            text, pos = text[:end] + shown + text[end:], end + len(shown)
+    return text
+
+
+def source_rows_text(source: dict[str, Any]) -> str:
+    """（593个项目） or （来源：round.yml）."""
+    rows = source["rows"]
+    if rows.get("count") is None:
+        return f"（来源：{rows.get('origin') or '清洗后的报表'}）"
+    return f"（{rows['count']}{rows.get('what', '行')}）"
+
+
+def source_hover(key: str, source: dict[str, Any]) -> str:
+    """batch.completion_rate_pct = 累计完成投资486.2亿元 ÷ 年度计划投资554.8亿元（593个项目）."""
+    return f"{key} = {source_expression(source)}{source_rows_text(source)}"
+
+
+def source_entries(sources: dict[str, dict]) -> list[dict[str, Any]]:
+    """The entries of 附录三, in the order of indicators.json: key, label, formula, inputs, rows and where they are listed."""
+    entries = []
+    for key, source in sources.items():
+        rows = source["rows"]
+        columns = rows.get("column")
+        columns = "、".join(columns) if isinstance(columns, list) else columns
+        entries.append({"key": key, "anchor": source_anchor(key), "label": source["label"], "formula": source["formula"],
+                        "expression": source_expression(source), "hover": source_hover(key, source),
+                        "count": rows.get("count"), "what": rows.get("what", "行"), "sheet": rows.get("sheet"),
+                        "file": rows.get("file"), "column": columns, "origin": rows.get("origin")})
+    return entries
+
+
 # =========================================================================== the text helper the templates call
 
 
@@ -525,11 +576,21 @@ class Text:
     def dash(self, key: str | None = None, reason: str | None = None) -> Markup:
         return Markup('<span class="na">{}</span>{}').format(DASH, self.notes.ref(key, reason))
 
+    def shown(self, key: str, text: str) -> Markup:
+        """A number as shown, linked to its source (附录三) with the formula and inputs on hover; see sources_html."""
+        source = self.values.get("sources", {}).get(key)
+        if not source:
+            return Markup('<span class="v">{}</span>').format(text)
+        return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(key), source_hover(key, source), text)
+
+    def source_entries(self) -> list[dict[str, Any]]:
+        return source_entries(self.values.get("sources", {}))
+
     def _value(self, key: str, digits: int, unit: str) -> Markup:
         value = self.get(key)
         if is_missing(value):
             return self.dash(key)
-        return Markup('<span class="v">{}</span>{}').format(number(value, digits), unit)
+        return Markup("{}{}").format(self.shown(key, number(value, digits)), unit)
 
     # ---- values with their unit
 
@@ -574,7 +635,7 @@ class Text:
         word, size = signed_word(value, up, down, self.conv.decimals)
         if not word:
             return escape(flat)
-        return Markup('{}{}<span class="v">{}</span>{}').format(lead, word, size, unit)
+        return Markup("{}{}{}{}").format(lead, word, self.shown(key, size), unit)
 
     def growth(self, key: str) -> Markup:
         """同比增长15.0% / 同比下降3.2% / 与上年同期持平."""

@@ -2,14 +2,17 @@
 # System packages the project needs beyond Python (Debian/Ubuntu):
 #   chromium        headless browser: the browser test of the report and report.pdf (A4)
 #   fonts-noto-cjk  Noto Sans CJK (SIL Open Font License): Chinese text in the figures
+#   libreoffice-writer-nogui  renders report.docx to PDF in the tests and for the README screenshot
+#   libreoffice-calc-nogui    opens the xlsx deliverables headless (asked for by the lead; no test uses it yet)
 # Installed with apt-get when running as root and missing; otherwise prints, in Chinese,
 # what is missing and how to install it, and exits 0 (the pipeline still runs: without
 # chromium there is no PDF; without a CJK font the figures fall back to the machine's
-# own Chinese fonts such as Microsoft YaHei, SimHei or PingFang).
+# own Chinese fonts such as Microsoft YaHei, SimHei or PingFang; without LibreOffice the
+# test that renders report.docx is skipped).
 # Idempotent and quick when everything is present. Usage: scripts/install-system-deps.sh
 set -euo pipefail
 
-PACKAGES=(chromium fonts-noto-cjk)
+PACKAGES=(chromium fonts-noto-cjk libreoffice-writer-nogui libreoffice-calc-nogui)
 
 installed() {  # a Debian package is installed
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
@@ -31,7 +34,7 @@ done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 if [[ $(id -u) -ne 0 ]]; then
-    echo "提示：缺少系统软件包 ${missing[*]}（Chromium 用于生成报告 PDF 和浏览器测试，fonts-noto-cjk 为图表中文字体）。" \
+    echo "提示：缺少系统软件包 ${missing[*]}（Chromium 用于生成报告 PDF 和浏览器测试，fonts-noto-cjk 为图表中文字体，LibreOffice 用于在测试中把 report.docx 转为 PDF）。" \
          "当前不是 root 用户，未自动安装；请运行：sudo apt-get install -y --no-install-recommends ${missing[*]}"
     exit 0
 fi

@@ -1,8 +1,9 @@
 """The published report in a real browser: headless Chromium (Debian's `chromium`) with the network off.
 
 It opens the report.html of the sample chain (tests/test_report.py runs it once per session), checks
-that the sections render, the figures load, nothing is requested from outside and nothing errors; then
-prints it to an A4 PDF and takes a PNG of the first screen.
+that the sections render, the figures load, nothing is requested from outside and nothing errors, that
+a number's link leads to its entry in 附录三 数字来源; then prints it to an A4 PDF and takes a PNG of the
+first screen.
 
 Without Chromium the tests are skipped on a developer's machine (scripts/install-system-deps.sh installs
 it) but fail in CI (CI=true), where the set-up must have installed it.
@@ -84,6 +85,7 @@ def page_run(tmp_path_factory):
             "banner": page.is_visible(".sample-banner"),
         }
         page.screenshot(path=str(out / "report.png"))
+        result["source_link"] = follow_source_link(page, "batch.completion_rate_pct")
         page.emulate_media(media="print")
         page.set_viewport_size({"width": A4_CONTENT_WIDTH_PX, "height": 1100})
         result["too_wide"] = page.evaluate(
@@ -95,6 +97,21 @@ def page_run(tmp_path_factory):
         context.close()
     external = [u for u in seen["requests"] if not u.startswith(("file:", "data:"))]
     return {**result, **seen, "external": external, "out": out}
+
+
+def follow_source_link(page, key: str) -> dict:
+    """Hover a number, click it, and see where the page went (its 附录三 entry should be at the top of the window)."""
+    link = page.locator(f'a.v[href="#src-{key}"]').first
+    link.hover()
+    before = page.evaluate("window.scrollY")
+    link.click()
+    page.wait_for_function("location.hash.length > 1")
+    target = page.evaluate(
+        """id => { const e = document.getElementById(id); const r = e.getBoundingClientRect();
+                   return {hash: decodeURIComponent(location.hash), top: r.top, height: window.innerHeight,
+                           text: e.innerText, inAppendix: !!e.closest('#appendix_sources'),
+                           matches: e.matches(':target')}; }""", f"src-{key}")
+    return {**target, "before": before, "after": page.evaluate("window.scrollY"), "title": link.get_attribute("title")}
 
 
 def test_sections_render_in_order(page_run):
@@ -109,6 +126,16 @@ def test_sections_render_in_order(page_run):
 def test_no_console_errors_and_no_page_errors(page_run):
     assert not [m for m in page_run["console"] if m[0] in {"error", "warning"}], page_run["console"]
     assert not page_run["errors"]
+
+
+def test_a_number_links_to_its_source_in_the_appendix_offline(page_run):
+    link = page_run["source_link"]
+    assert link["title"].startswith("batch.completion_rate_pct = 累计完成投资")
+    assert link["hash"] == "#src-batch.completion_rate_pct" and link["matches"] and link["inAppendix"]
+    assert link["after"] > link["before"]  # the page scrolled down to the appendix
+    assert -2 <= link["top"] < link["height"] / 2, link  # and the entry is at the top of the window (sub-pixel)
+    assert "batch.completion_rate_pct" in link["text"]
+    assert not page_run["external"], page_run["external"]  # following the link asked nothing of the network
 
 
 def test_no_request_leaves_the_file(page_run):

@@ -398,7 +398,7 @@ def test_an_incomplete_round_says_so_on_the_first_screen_and_in_the_headline(cha
         assert unit in box_text
     assert "受影响的数字" in box_text and "亿元" in box_text
     overall = chain.html[chain.html.find('id="overall"'):]
-    headline = re.search(r"两批次集中开工重大项目<span class=\"v\">\d+</span>个(<span class=\"caveat\">(.*?)</span>)?", overall)
+    headline = re.search(r"两批次集中开工重大项目<(?:span|a) class=\"v\"[^>]*>\d+</(?:span|a)>个(<span class=\"caveat\">(.*?)</span>)?", overall)
     assert headline and headline.group(2) and headline.group(2).startswith("（")
 def test_the_lights_rank_changes_and_conventions_are_in_the_report(chain):
     v, text = chain.values, re.sub(r"<[^>]+>", "", chain.html)

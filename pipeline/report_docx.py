@@ -1,0 +1,570 @@
+"""The report as an editable Word 公文: ``outputs/<round>/report.docx``, made from the same parts as report.html.
+
+Notebook 04 calls ``save_docx(data, root)`` after the parts of the report. It renders every part
+with ``report.render_part`` (the HTML that report.html is made of), reads that HTML back into
+blocks — paragraphs of runs, headings, tables, figures (``html_blocks``) — and writes the blocks
+with python-docx (``build_document``). So the docx has exactly the text, numbers, tables and
+figures of the HTML, in the same order; whatever a template adds (a box, a sentence, a table)
+comes through without a change here.
+
+Why parse the rendered HTML instead of a structured model of each part: the parts are Jinja
+templates that produce HTML directly (numbers, words and escaping are decided there), and other
+work changes them; a second, structured rendering path would have to be kept in step with every
+template by hand. The HTML is our own and well formed (lxml.html reads it).
+
+公文 typography (GB/T 9704, as far as fonts allow)
+    A4; margins 37 mm top, 35 mm bottom, 28 mm left, 26 mm right. Title 方正小标宋简体 二号 (22 pt),
+    centred. Body 仿宋 三号 (16 pt), fixed line spacing 28.95 pt (22 lines a page), first line
+    indented two characters. 一、 headings 黑体, （一） headings 楷体, lower headings 仿宋 bold.
+    Page numbers "— 1 —" in 宋体 四号 at the bottom outside corner (odd pages right, even left).
+    The fonts are named as East Asian fonts (``w:eastAsia``), so Word on a government PC uses its
+    own 仿宋 and 小标宋; Latin letters and digits of the body are Times New Roman. Where those fonts
+    are missing (Linux), ``render_pdf`` maps them to Noto Serif CJK SC / Noto Sans CJK SC with a
+    fontconfig file (``templates/report_docx/fonts.conf``).
+    Tables are Word tables whose header row repeats on every page; figures are PNGs redrawn at
+    300 dpi from the same tables as report.html's, with their captions "图N …". When the round is
+    sample data the page header says so on every page.
+
+python-docx has no API for three things used here: East Asian font names, a repeating table
+header row and a PAGE field. They are set in ``_east_asian_fonts``, ``_repeat_header`` and
+``_page_field`` through python-docx's oxml helpers; nothing else touches the XML.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import config, figures, report
+
+DOCX_FILE = "report.docx"
+PRINT_DPI = 300
+SAMPLE_NOTICE = "示例数据 · 虚构内容，不代表真实情况"
+
+# ---------------------------------------------------------------------------- fonts and sizes (pt)
+
+TITLE_FONT = "方正小标宋简体"
+BODY_FONT, BODY_LATIN = "仿宋", "Times New Roman"
+H1_FONT, H2_FONT = "黑体", "楷体"
+PAGE_NUMBER_FONT = "宋体"
+SIZE_TITLE, SIZE_BODY, SIZE_NOTE, SIZE_TABLE, SIZE_HEADER = 22, 16, 14, 10.5, 10.5
+LINE_PITCH = 28.95  # pt: 22 lines on the A4 text area, as GB/T 9704 asks
+NOTE_PITCH = 22
+TEXT_WIDTH_MM = 210 - 28 - 26
+FIGURE_WIDTH_MM = 150
+
+
+# =========================================================================== HTML -> blocks
+
+
+@dataclass
+class Run:
+    text: str
+    bold: bool = False
+    italic: bool = False
+    superscript: bool = False
+
+
+@dataclass
+class Para:
+    """A paragraph; kind is one of title, h1, h2, h3, body, doc-kind, meta, banner, note, table-note, caption, dt."""
+
+    kind: str
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(r.text for r in self.runs)
+
+
+@dataclass
+class Table:
+    caption: str
+    header: list[str]
+    rows: list[list[str]]
+    numeric: list[bool]
+
+
+@dataclass
+class Picture:
+    key: str  # figures.FIGURES key ("" when the figure is not one of them)
+    png: bytes  # the PNG embedded in the HTML
+    caption: str
+
+
+Block = Para | Table | Picture
+
+SKIP_TAGS = {"nav", "style", "script", "template"}
+HEADING_KINDS = {"h1": "title", "h2": "h1", "h3": "h2", "h4": "h3", "h5": "h3", "h6": "h3"}
+PARAGRAPH_TAGS = {"p", "li", "dt", "dd", "figcaption", "caption", "blockquote", "pre", "address"}
+BLOCK_TAGS = {*HEADING_KINDS, *PARAGRAPH_TAGS, "table", "figure", "div", "section", "header", "footer", "main",
+              "article", "aside", "ol", "ul", "dl", "nav", "style", "script", "template", "hr", "form", "details"}
+CLASS_KINDS = {"doc-kind": "doc-kind", "meta": "meta", "sample-banner": "banner", "table-note": "table-note",
+               "table-empty": "table-note", "notes": "note", "sources": "note"}  # 附录三's entries in the smaller type
+
+
+def html_blocks(html: str) -> list[Block]:
+    """The report's HTML (one part or several) as a flat list of paragraphs, tables and pictures, in order."""
+    import lxml.html
+
+    if not html.strip():
+        return []
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    out: list[Block] = []
+    _container(root, out, "body")
+    return [b for b in out if not (isinstance(b, Para) and not b.text.strip())]
+
+
+def _classes(el) -> list[str]:
+    return (el.get("class") or "").split()
+
+
+def _kind(el, inherited: str) -> str:
+    if el.tag in HEADING_KINDS:
+        return HEADING_KINDS[el.tag]
+    for css in _classes(el):
+        if css in CLASS_KINDS:
+            return CLASS_KINDS[css]
+    if el.tag == "figcaption":
+        return "caption"
+    if el.tag == "dt":
+        return "dt"
+    return inherited
+
+
+def _container(el, out: list[Block], kind: str) -> None:
+    """Block children become blocks; text and inline children between them become paragraphs."""
+    kind = _kind(el, kind)
+    pending: list[Run] = []
+
+    def flush():
+        if pending:
+            out.append(Para(kind, pending.copy()))
+            pending.clear()
+
+    _text(el.text, pending, {})
+    for child in el:
+        if not isinstance(child.tag, str):  # a comment
+            _text(child.tail, pending, {})
+            continue
+        if child.tag in BLOCK_TAGS:
+            flush()
+            _block(child, out, kind)
+        else:
+            _inline(child, pending, {})
+        _text(child.tail, pending, {})
+    flush()
+
+
+def _block(el, out: list[Block], kind: str) -> None:
+    if el.tag in SKIP_TAGS:
+        return
+    if el.tag == "table":
+        out.append(_table(el))
+    elif el.tag == "figure":
+        out.extend(_figure(el))
+    elif el.tag in HEADING_KINDS or el.tag in PARAGRAPH_TAGS:
+        if any(child.tag in BLOCK_TAGS for child in el if isinstance(child.tag, str)):
+            _container(el, out, kind)  # a list item holding a nested list: walk it as a container
+        else:
+            runs: list[Run] = []
+            _inline_children(el, runs, {})
+            out.append(Para(_kind(el, kind), runs))
+    else:
+        _container(el, out, kind)
+
+
+def _inline_children(el, runs: list[Run], style: dict) -> None:
+    _text(el.text, runs, style)
+    for child in el:
+        if isinstance(child.tag, str):
+            _inline(child, runs, style)
+        _text(child.tail, runs, style)
+
+
+def _inline(el, runs: list[Run], style: dict) -> None:
+    tag = el.tag
+    if tag in SKIP_TAGS:
+        return
+    if tag == "br":
+        runs.append(Run("\n", **style))
+        return
+    if tag == "img":
+        return
+    style = dict(style)
+    if tag in ("strong", "b"):
+        style["bold"] = True
+    elif tag in ("em", "i"):
+        style["italic"] = True
+    elif tag == "sup":
+        style["superscript"] = True
+    quoted = tag == "q" and "practice" not in _classes(el)  # the report's CSS shows q.practice without quotes
+    if quoted:
+        runs.append(Run("“", **style))
+    _inline_children(el, runs, style)
+    if quoted:
+        runs.append(Run("”", **style))
+
+
+def _text(text: str | None, runs: list[Run], style: dict) -> None:
+    if text:
+        text = HTML_SPACE.sub(" ", text)
+        if runs and runs[-1] == Run(runs[-1].text, **style) and runs[-1].text != "\n":
+            runs[-1].text += text
+        else:
+            runs.append(Run(text, **style))
+
+
+HTML_SPACE = re.compile(r"[ \t\r\n\f]+")  # what HTML collapses (not the ideographic space of 附录一　数据质量)
+
+
+def _cell_text(el) -> str:
+    return HTML_SPACE.sub(" ", el.text_content()).strip(" ")
+
+
+def _table(el) -> Table:
+    caption = el.find("caption")
+    head = [c for c in el.iter("th")] if el.find(".//thead") is not None else []
+    if not head:  # a table without a head: its first row is the header
+        first = next(el.iter("tr"), None)
+        head = list(first) if first is not None else []
+    header_row = head[0].getparent() if head else None
+    rows = [[_cell_text(c) for c in tr if c.tag in ("td", "th")] for tr in el.iter("tr") if tr is not header_row]
+    return Table(caption=_cell_text(caption) if caption is not None else "", header=[_cell_text(c) for c in head],
+                 rows=rows, numeric=["num" in _classes(c) for c in head])
+
+
+def _figure(el) -> list[Block]:
+    img = next(el.iter("img"), None)
+    caption = el.find("figcaption")
+    src = img.get("src", "") if img is not None else ""
+    png = base64.b64decode(src.split(",", 1)[1]) if src.startswith("data:image/png;base64,") else b""
+    key = (el.get("id") or "").removeprefix("fig-")
+    text = _cell_text(caption) if caption is not None else (img.get("alt", "") if img is not None else "")
+    return [Picture(key if key in figures.FIGURES_BY_KEY else "", png, text)] if png else [Para("caption", [Run(text)])]
+
+
+# =========================================================================== blocks -> docx
+
+
+def build_document(blocks: list[Block], *, title: str, sample: bool, picture=None):
+    """A python-docx Document of the blocks in 公文 layout; picture(Picture) -> PNG bytes to embed (default: its own)."""
+    from docx import Document
+
+    doc = Document()
+    doc.core_properties.title = title
+    doc.core_properties.author = "督查报表处理流水线"
+    doc.core_properties.language = "zh-CN"
+    _page_setup(doc)
+    _styles(doc)
+    _header_footer(doc, sample)
+    for block in blocks:
+        if isinstance(block, Para):
+            _add_para(doc, block)
+        elif isinstance(block, Table):
+            _add_table(doc, block)
+        else:
+            _add_picture(doc, block, (picture or (lambda p: p.png))(block))
+    return doc
+
+
+def _page_setup(doc) -> None:
+    from docx.shared import Mm
+
+    for section in doc.sections:
+        section.page_width, section.page_height = Mm(210), Mm(297)
+        section.top_margin, section.bottom_margin = Mm(37), Mm(35)
+        section.left_margin, section.right_margin = Mm(28), Mm(26)
+        section.header_distance, section.footer_distance = Mm(15), Mm(23)
+
+
+def _styles(doc) -> None:
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+    from docx.shared import Pt, RGBColor
+
+    black = RGBColor(0, 0, 0)
+
+    def setup(name, *, east, latin=None, size=SIZE_BODY, bold=False, align=None, indent=True, pitch=LINE_PITCH,
+              before=0, after=0, keep=False, base=None):
+        styles = doc.styles
+        style = styles[name] if name in [s.name for s in styles] else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        if base:
+            style.base_style = styles[base]
+        font = style.font
+        _east_asian_fonts(style.element, latin or east, east)
+        font.size, font.bold, font.italic, font.color.rgb = Pt(size), bold, False, black
+        fmt = style.paragraph_format
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY if pitch else WD_LINE_SPACING.SINGLE
+        if pitch:
+            fmt.line_spacing = Pt(pitch)
+        fmt.first_line_indent = Pt(2 * size) if indent else Pt(0)
+        fmt.space_before, fmt.space_after = Pt(before), Pt(after)
+        fmt.alignment = align if align is not None else WD_ALIGN_PARAGRAPH.JUSTIFY
+        fmt.keep_with_next = keep
+        fmt.widow_control = True
+        return style
+
+    _east_asian_fonts(doc.styles.element.find(_qn("w:docDefaults")), BODY_LATIN, BODY_FONT)
+    setup("Normal", east=BODY_FONT, latin=BODY_LATIN)
+    setup("公文标题", east=TITLE_FONT, size=SIZE_TITLE, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, pitch=None,
+          after=SIZE_BODY, base="Normal")
+    setup("Heading 1", east=H1_FONT, latin=H1_FONT, keep=True, base="Normal")
+    setup("Heading 2", east=H2_FONT, latin=H2_FONT, keep=True, base="Normal")
+    setup("Heading 3", east=BODY_FONT, latin=BODY_LATIN, bold=True, keep=True, base="Normal")
+    setup("条目", east=BODY_FONT, latin=BODY_LATIN, bold=True, keep=True, base="Normal")
+    setup("公文说明", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_NOTE, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
+          pitch=NOTE_PITCH, base="Normal")
+    setup("注释", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_NOTE, pitch=NOTE_PITCH, base="Normal")
+    setup("表题", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_NOTE, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
+          indent=False, pitch=None, before=6, after=3, keep=True, base="Normal")
+    setup("图题", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_NOTE, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
+          pitch=None, after=6, base="Normal")
+    setup("图", east=BODY_FONT, size=SIZE_NOTE, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, pitch=None, before=6,
+          keep=True, base="Normal")
+    setup("表格文字", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_TABLE, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False,
+          pitch=None, base="Normal")
+    setup("页码", east=PAGE_NUMBER_FONT, latin=PAGE_NUMBER_FONT, size=SIZE_NOTE, indent=False, pitch=None, base="Normal")
+    setup("页眉文字", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_HEADER, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
+          pitch=None, base="Normal")
+
+
+PARA_STYLES = {"title": "公文标题", "h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3", "body": "Normal",
+               "doc-kind": "公文说明", "meta": "公文说明", "banner": "注释", "note": "注释", "table-note": "注释",
+               "caption": "图题", "dt": "条目"}
+
+
+def _add_para(doc, block: Para) -> None:
+    paragraph = doc.add_paragraph(style=PARA_STYLES.get(block.kind, "Normal"))
+    _add_runs(paragraph, block.runs)
+
+
+def _add_runs(paragraph, runs: list[Run]) -> None:
+    for run in runs:
+        if run.text == "\n":
+            paragraph.add_run().add_break()
+            continue
+        r = paragraph.add_run(run.text)
+        r.bold = run.bold or None
+        r.italic = run.italic or None
+        r.font.superscript = run.superscript or None
+
+
+def _add_table(doc, block: Table) -> None:
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm
+
+    if block.caption:
+        doc.add_paragraph(block.caption, style="表题")
+    columns = max([len(block.header), *(len(r) for r in block.rows)], default=0)
+    table = doc.add_table(rows=1 + len(block.rows), cols=columns)
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    widths = _column_widths([block.header, *block.rows], columns)
+    numeric = block.numeric + [False] * (columns - len(block.numeric))
+    for i, cells in enumerate([block.header, *block.rows]):
+        row = table.rows[i]
+        for j in range(columns):
+            cell = row.cells[j]
+            cell.width = Mm(widths[j])
+            paragraph = cell.paragraphs[0]
+            paragraph.style = doc.styles["表格文字"]
+            run = paragraph.add_run(cells[j] if j < len(cells) else "")
+            if i == 0:
+                run.bold = True
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            elif numeric[j]:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _repeat_header(table.rows[0])
+
+
+def _column_widths(rows: list[list[str]], columns: int) -> list[float]:
+    """Column widths in mm over the text width, by the longest cell of each column (CJK counts double), bounded."""
+    def width(text: str) -> int:
+        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+    need = [min(24, max(4, max((width(r[j]) for r in rows if j < len(r)), default=4))) for j in range(columns)]
+    total = sum(need) or 1
+    return [TEXT_WIDTH_MM * n / total for n in need]
+
+
+def _add_picture(doc, block: Picture, png: bytes) -> None:
+    from docx.shared import Mm
+
+    paragraph = doc.add_paragraph(style="图")
+    paragraph.add_run().add_picture(io.BytesIO(png), width=Mm(FIGURE_WIDTH_MM))
+    doc.add_paragraph(block.caption, style="图题")
+
+
+def _header_footer(doc, sample: bool) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
+
+    doc.settings.odd_and_even_pages_header_footer = True  # page numbers at the outside corner
+    section = doc.sections[0]
+    for header in (section.header, section.even_page_header):
+        paragraph = header.paragraphs[0]
+        paragraph.style = doc.styles["页眉文字"]
+        if sample:
+            run = paragraph.add_run(SAMPLE_NOTICE)
+            run.font.color.rgb = RGBColor(0xB4, 0x53, 0x09)
+    for footer, align, side in ((section.footer, WD_ALIGN_PARAGRAPH.RIGHT, "right"),
+                                (section.even_page_footer, WD_ALIGN_PARAGRAPH.LEFT, "left")):
+        paragraph = footer.paragraphs[0]
+        paragraph.style = doc.styles["页码"]
+        paragraph.alignment = align
+        indent = Pt(SIZE_NOTE)  # 空一字 from the edge of the text area
+        if side == "right":
+            paragraph.paragraph_format.right_indent = indent
+        else:
+            paragraph.paragraph_format.left_indent = indent
+        paragraph.add_run("— ")
+        _page_field(paragraph)
+        paragraph.add_run(" —")
+
+
+# ---------------------------------------------------------------------------- what python-docx has no API for
+
+
+def _qn(tag: str) -> str:
+    from docx.oxml.ns import qn
+
+    return qn(tag)
+
+
+def _east_asian_fonts(element, latin: str, east_asia: str) -> None:
+    """Name the fonts of a style (or the document defaults) for Latin and East Asian text, and the language zh-CN.
+
+    Theme font attributes are removed: in Word they win over named fonts.
+    """
+    from docx.oxml import OxmlElement
+
+    if element.tag == _qn("w:docDefaults"):
+        rpr = element.find(f"{_qn('w:rPrDefault')}/{_qn('w:rPr')}")
+    else:
+        rpr = element.get_or_add_rPr()
+    fonts = rpr.find(_qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(_qn(attr), None)
+    for attr, name in (("w:ascii", latin), ("w:hAnsi", latin), ("w:eastAsia", east_asia), ("w:cs", latin)):
+        fonts.set(_qn(attr), name)
+    fonts.set(_qn("w:hint"), "eastAsia")
+    lang = rpr.find(_qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(_qn("w:val"), "en-US")
+    lang.set(_qn("w:eastAsia"), "zh-CN")
+
+
+def _repeat_header(row) -> None:
+    """Mark a table row as a header row that Word repeats at the top of each page (w:tblHeader)."""
+    from docx.oxml import OxmlElement
+
+    tr_pr = row._tr.get_or_add_trPr()
+    header = OxmlElement("w:tblHeader")
+    header.set(_qn("w:val"), "true")
+    tr_pr.append(header)
+
+
+def _page_field(paragraph) -> None:
+    """A PAGE field (the page number) at the end of the paragraph: w:fldSimple with "1" as its shown value."""
+    from docx.oxml import OxmlElement
+
+    fld = OxmlElement("w:fldSimple")
+    fld.set(_qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    fld.append(run)
+    paragraph._p.append(fld)
+
+
+# =========================================================================== the report's docx
+
+
+def report_blocks(data: report.ReportData) -> list[Block]:
+    """Every part of the report (report.PARTS, in order) as blocks, from the same HTML as report.html."""
+    return [block for name in report.PARTS for block in html_blocks(report.render_part(data, name))]
+
+
+def print_pictures(round_id: str, root: Path | None):
+    """picture(Picture) -> PNG bytes: the chart redrawn at PRINT_DPI from step 2's tables, else the HTML's own PNG."""
+    inputs = None
+
+    def picture(block: Picture) -> bytes:
+        nonlocal inputs
+        if not block.key:
+            return block.png
+        if inputs is None:
+            inputs = figures.load_figure_inputs(round_id, root)
+        with figures.theme():
+            fig = figures.FIGURES_BY_KEY[block.key].draw(inputs)
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=PRINT_DPI, facecolor="white", metadata={"Software": None})
+        return buffer.getvalue()
+
+    return picture
+
+
+def save_docx(data: report.ReportData, root: Path | None = None) -> Path:
+    """Write outputs/<round>/report.docx: the report's parts in 公文 layout (see the module docstring)."""
+    root = Path(root) if root else None
+    blocks = report_blocks(data)
+    doc = build_document(blocks, title=report.report_title(data.round), sample=bool(data.values.get("sample")),
+                         picture=print_pictures(data.round.id, root))
+    path = config.outputs_round_dir(data.round.id, root) / DOCX_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        doc.save(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# =========================================================================== rendering with LibreOffice (tests, screenshot)
+
+FONTS_CONF = config.PACKAGE_DIR / "templates" / "report_docx" / "fonts.conf"
+SOFFICE_NAMES = ("soffice", "libreoffice")
+SOFFICE_TIMEOUT_S = 240
+
+
+def find_soffice() -> str | None:
+    """LibreOffice's soffice (Debian libreoffice-writer-nogui), or None. SOFFICE=/path overrides the search."""
+    override = os.environ.get("SOFFICE")
+    if override:
+        return override if Path(override).is_file() else shutil.which(override)
+    return next((path for path in map(shutil.which, SOFFICE_NAMES) if path), None)
+
+
+def render_pdf(docx: Path, out_dir: Path, soffice: str) -> Path:
+    """Convert a docx to PDF with headless LibreOffice, in a throwaway profile, with the 公文 font fallbacks."""
+    docx, out_dir = Path(docx).resolve(), Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="report-soffice-") as profile:
+        env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "HOME": profile}
+        command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
+                   "--convert-to", "pdf", "--outdir", str(out_dir), str(docx)]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT_S, env=env, check=False)
+    pdf = out_dir / f"{docx.stem}.pdf"
+    if result.returncode != 0 or not pdf.is_file():
+        raise report.ReportError(f"LibreOffice 未能把 {docx.name} 转换为 PDF（退出码 {result.returncode}）："
+                                 f"{(result.stderr or result.stdout).strip()[-200:]}")
+    return pdf

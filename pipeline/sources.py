@@ -1,0 +1,366 @@
+"""Where each number of the report comes from: its formula in words, its inputs, and the rows behind it.
+
+Notebook 02 calls ``save_sources`` once, after indicators.json is written. It adds a ``sources``
+object to indicators.json and writes ``outputs/<round>/数字来源.xlsx``:
+
+``sources[key]`` (key: an indicators.json key, or ``unit.<单位>.start_rate_pct`` /
+``unit.<单位>.completion_rate_pct`` for each unit's rates)::
+
+    {"label": "投资完成率（%）", "value": 87.63…,           # unrounded, as in indicators.json
+     "formula": "累计完成投资 ÷ 年度计划投资",               # in words
+     "inputs": [{"name": "累计完成投资", "key": "batch.completed_yi", "value": 486.19…,
+                 "kind": "yi", "unit": "亿元"}, …],          # kind as report.NUMERIC_KINDS
+     "rows": {"count": 593, "what": "个项目", "sheet": "两批次项目", "file": "数字来源.xlsx",
+              "column": "累计完成投资(万元)", "how": "sum_yi"} # or count: null and "origin" (round.yml …)}
+
+``rows.how`` says how the listed rows give the figure: ``rows`` (the number of rows), ``yes``
+(the rows whose ``column`` — or every column of a list — is 是), ``no`` (is 否), ``value`` (the
+one row's ``column`` × its 换算系数), ``sum_yi`` (the sum of ``column`` in 万元 ÷ 10000); a rate
+has no ``how``: it is its inputs' quotient (or difference), and its inputs are listed rows.
+
+The headline figures have their rows listed, one sheet of 数字来源.xlsx per set of rows, each row
+with the unit, file, sheet and Excel row of the unit's own return and the values used:
+the two batches (``batch.*``, sheet 两批次项目), key projects (``key.*``, 重点项目), each unit's
+rates (``unit.<单位>.*``, 单位_<单位>) and the track list (``track.*``, 督办项目). So do the figures
+read from one row of a return: 固定资产投资 (``fai.*``) and the "XX市…" figures of the 主要指标情况表
+(sheet 主要指标, whose 键 column says which figure each row gives). The three-colour warning lights
+are not in the pipeline yet and have no source. Every other number of indicators.json
+(招商引资, 十大工程, rankings, the previous round) gets its formula (its meaning, from
+pipeline/indicators.py) and where it is taken from (``rows.origin``), without listed rows.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import findings, indicators as ind
+from pipeline.excel_out import write_workbook
+from pipeline.rounds import Round
+
+SOURCES_FILE = "数字来源.xlsx"
+SOURCES_KEY = "sources"  # in indicators.json
+
+# Keys whose value is a name, a list, a date or a setting: no number, no source.
+NOT_NUMBERS = ("round", "title", "as_of", "sample", "start_rate_base", "inspection.start", "inspection.end",
+               "inspection.base_names", "fai.region", "ranking.showcase", "ranking.exposure", "notify.units",
+               "previous.round", "previous.as_of")
+NOT_NUMBER_SUFFIXES = (".unit", ".units", ".names")
+
+# Column names of the row sheets (Chinese: the workbook is for inspectors).
+UNIT, FILE, SHEET, ROW = "单位", "文件", "工作表", "Excel行号"
+PLAN, DONE = "年度计划投资(万元)", "累计完成投资(万元)"
+STARTED, IN_BASE, KEY = "已开工", "计入开工率分母", "重点项目"
+TRACK_FLAGS = {"not_started": "未开工", "zero_investment": "已开工零投资", "not_in_stats": "已开工未入统", "behind": "进度滞后"}
+
+
+@dataclass
+class Source:
+    key: str
+    label: str
+    formula: str
+    value: Any
+    inputs: list[dict] = field(default_factory=list)
+    sheet: str | None = None  # the sheet of 数字来源.xlsx listing the rows
+    column: str | list[str] | None = None
+    how: str | None = None
+    count: int | None = None
+    what: str = "个项目"
+    origin: str = ""
+
+    def as_json(self) -> dict:
+        rows = {"count": self.count, "what": self.what, "sheet": self.sheet, "file": SOURCES_FILE if self.sheet else None}
+        if self.column:
+            rows["column"] = self.column
+        if self.how:
+            rows["how"] = self.how
+        if self.origin:
+            rows["origin"] = self.origin
+        return {"label": self.label, "value": self.value, "formula": self.formula, "inputs": self.inputs, "rows": rows}
+
+
+def _input(name: str, key: str, value: Any, kind: str) -> dict:
+    units = {"yi": "亿元", "pct": "%", "pp": "个百分点", "count": "个", "wan": "万元", "mu": "亩"}
+    return {"name": name, "key": key, "value": value, "kind": kind, "unit": units[kind]}
+
+
+# =========================================================================== the rows behind the figures
+
+
+def project_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
+    """The projects as inspectors check them: where each row is in the unit's return, and the values the rates use."""
+    return pd.DataFrame({
+        UNIT: projects["unit"].astype("string"), FILE: projects["file"].astype("string"),
+        SHEET: projects["sheet"].astype("string"), ROW: projects["row"].astype("Int64"),
+        "项目编号": projects["project_code"].astype("string"), "项目名称": projects["project_name"].astype("string"),
+        "批次": projects["batch"].astype("string"), KEY: ind.flag(projects["is_key"]),
+        "建设性质": projects["nature"].astype("string"),
+        IN_BASE: ind.start_base_mask(projects, round_.start_rate_base).astype(bool),
+        STARTED: ind.flag(projects["started"]),
+        PLAN: projects["annual_plan"].astype("float64"), DONE: projects["completed"].astype("float64"),
+    }).reset_index(drop=True)
+
+
+def track_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
+    """The track list (督办清单) with the sheet of each project's row: its flags depend on the row alone, so per sheet."""
+    frames = [findings.track_list(group, round_).assign(sheet=sheet)
+              for (_, sheet), group in projects.groupby(["file", "sheet"], sort=False, dropna=False)]
+    track = pd.concat(frames, ignore_index=True) if frames else findings.track_list(projects, round_).assign(sheet="")
+    out = pd.DataFrame({
+        UNIT: track["unit"].astype("string"), FILE: track["file"].astype("string"), SHEET: track["sheet"].astype("string"),
+        ROW: track["row"].astype("Int64"), "项目名称": track["project_name"].astype("string"),
+        "批次": track["batch"].astype("string"), PLAN: track["annual_plan_wan"], DONE: track["completed_wan"],
+        "投资完成率(%)": track["completion_rate_pct"], "与时间进度差(百分点)": track["vs_time_progress_pp"],
+        **{label: track[flag].astype(bool) for flag, label in TRACK_FLAGS.items()},
+        "督办原因": track["reasons"].astype("string"),
+    })
+    return out.sort_values([UNIT, FILE, SHEET, ROW], kind="stable").reset_index(drop=True)
+
+
+# =========================================================================== sources of the headline figures
+
+
+def group_sources(prefix: str, what: str, sheet: str, rows: pd.DataFrame, figures: dict[str, Any]) -> list[Source]:
+    """batch.* / key.* / unit.<单位>.*: the figures of a group of projects and the rows they are summed from."""
+    def k(name: str) -> str:
+        return f"{prefix}.{name}"
+
+    n = len(rows)
+    listed = dict(sheet=sheet if n else None, count=n)
+    out = [
+        Source(k("projects"), "项目个数", "所列项目的个数（同一项目只计一次）", figures["projects"], how="rows", **listed),
+        Source(k("started"), "已开工个数", f"“{STARTED}”为是的项目个数", figures["started"], column=STARTED, how="yes", **listed),
+        Source(k("not_started"), "未开工个数", f"“{STARTED}”为否的项目个数", figures["not_started"], column=STARTED,
+               how="no", **listed),
+        Source(k("start_base"), "开工率分母：应开工项目个数", f"“{IN_BASE}”为是的项目个数", figures["start_base"],
+               column=IN_BASE, how="yes", **listed),
+        Source(k("start_base_started"), "开工率分子：应开工项目中已开工个数", f"“{IN_BASE}”和“{STARTED}”都为是的项目个数",
+               figures["start_base_started"], column=[IN_BASE, STARTED], how="yes", **listed),
+        Source(k("start_rate_pct"), "开工率（%）", "应开工项目中已开工 ÷ 应开工项目", figures["start_rate_pct"],
+               [_input("应开工项目中已开工", k("start_base_started"), figures["start_base_started"], "count"),
+                _input("应开工项目", k("start_base"), figures["start_base"], "count")], **listed),
+        Source(k("plan_yi"), "年度计划投资（亿元）", f"“{PLAN}”之和 ÷ 10000", figures["plan_yi"],
+               [_input(f"“{PLAN}”之和", "", _times(figures["plan_yi"], ind.YI), "wan")], column=PLAN, how="sum_yi", **listed),
+        Source(k("completed_yi"), "累计完成投资（亿元）", f"“{DONE}”之和 ÷ 10000", figures["completed_yi"],
+               [_input(f"“{DONE}”之和", "", _times(figures["completed_yi"], ind.YI), "wan")], column=DONE, how="sum_yi",
+               **listed),
+        Source(k("completion_rate_pct"), "投资完成率（%）", "累计完成投资 ÷ 年度计划投资", figures["completion_rate_pct"],
+               [_input("累计完成投资", k("completed_yi"), figures["completed_yi"], "yi"),
+                _input("年度计划投资", k("plan_yi"), figures["plan_yi"], "yi")], **listed),
+        Source(k("vs_time_progress_pp"), "投资完成率与时间进度之差（百分点）", "投资完成率 − 时间进度", figures["vs_time_progress_pp"],
+               [_input("投资完成率", k("completion_rate_pct"), figures["completion_rate_pct"], "pct"),
+                _input("时间进度", "time_progress_pct", None, "pct")], **listed),
+    ]
+    for source in out:
+        source.label = f"{what}：{source.label}"
+    return out
+
+
+def headline_sources(values: dict[str, Any], round_: Round, projects: pd.DataFrame,
+                     by_unit: pd.DataFrame) -> tuple[list[Source], dict[str, pd.DataFrame]]:
+    """The sources of the two batches, key projects, each unit's rates and the track list, and their row sheets."""
+    rows = project_rows(projects, round_)
+    key_rows = rows[rows[KEY]].reset_index(drop=True)
+    sheets = {"两批次项目": rows, "重点项目": key_rows}
+    sources = []
+    for prefix, what, sheet, frame in (("batch", "两批次集中开工重大项目", "两批次项目", rows),
+                                       ("key", "重点项目", "重点项目", key_rows)):
+        figures = {name: values[f"{prefix}.{name}"] for name in ind.FIGURE_COLUMNS}
+        sources += group_sources(prefix, what, sheet, frame, figures)
+    units = by_unit[by_unit["scope"] == ind.SCOPE_ALL]
+    for r in units.itertuples():
+        mine = rows[rows[UNIT] == r.unit].reset_index(drop=True)
+        sheet = f"单位_{r.unit}"[:31]
+        if len(mine):
+            sheets[sheet] = mine
+        figures = {name: _plain(getattr(r, name)) for name in ind.FIGURE_COLUMNS}
+        unit_sources = group_sources(f"unit.{r.unit}", f"{r.unit}报送的项目", sheet, mine, figures)
+        sources += [s for s in unit_sources if s.key.endswith(("start_rate_pct", "completion_rate_pct"))]
+    for s in sources:  # the time progress each gap is taken from
+        for item in s.inputs:
+            if item["key"] == "time_progress_pct":
+                item["value"] = values["time_progress_pct"]
+    track = track_rows(projects, round_)
+    sheets["督办项目"] = track
+    listed = dict(sheet="督办项目", count=len(track))
+    sources.append(Source("track.projects", "需逐一跟踪督办的项目个数", "督办清单的项目个数（一个项目只列一次）",
+                          values["track.projects"], how="rows", **listed))
+    for flag, label in TRACK_FLAGS.items():
+        sources.append(Source(f"track.{flag}", f"其中{label}的项目个数", f"“{label}”为是的督办项目个数",
+                              values[f"track.{flag}"], column=label, how="yes", **listed))
+    return sources, sheets
+
+
+# =========================================================================== one row of a return: 主要指标, 固定资产投资
+
+
+def _row_frame(rows: pd.DataFrame, extra: dict[str, pd.Series]) -> pd.DataFrame:
+    return pd.DataFrame({UNIT: rows["unit"].astype("string"), FILE: rows["file"].astype("string"),
+                         SHEET: rows["sheet"].astype("string"), ROW: rows["row"].astype("Int64"), **extra}).reset_index(drop=True)
+
+
+def indicator_row(indicators: pd.DataFrame, indicator: str, unit: Any) -> pd.DataFrame:
+    """The 主要指标情况表 row a "XX市…" figure is read from: that unit's row of the indicator, the largest 本期累计 first
+    (as indicators.attributed chooses)."""
+    if unit is None or indicators.empty:
+        return indicators.iloc[0:0]
+    rows = indicators[indicators["indicator"].astype("string").eq(indicator).fillna(False).astype(bool)
+                      & indicators["unit"].astype("string").eq(str(unit)).fillna(False).astype(bool)
+                      & indicators["current"].notna()]
+    return rows.sort_values("current", ascending=False, kind="stable").head(1)
+
+
+def indicator_sources(values: dict[str, Any], indicators: pd.DataFrame) -> tuple[list[Source], pd.DataFrame]:
+    """（二）（三）（四）: each figure read from one unit's row of the 主要指标情况表 (sheet 主要指标, one row per key)."""
+    wanted = []  # (key, label, indicator, unit, column, factor)
+    for prefix, indicator, _, suffix, factor, with_yoy in ind.UNIT_FIGURES:
+        unit = values[f"{prefix}.unit"]
+        wanted.append((f"{prefix}.{suffix}", indicator, unit, "current", factor))
+        if with_yoy:
+            wanted.append((f"{prefix}.last_year_{suffix}", indicator, unit, "last_year", factor))
+    for prefix, _, group in ind.UNIT_GROUPS:
+        wanted += [(f"{prefix}.{key}", indicator, values[f"{prefix}.unit"], "current", factor) for key, indicator, factor in group]
+    frames, out = [], []
+    for key, indicator, unit, column, factor in wanted:
+        row = indicator_row(indicators, indicator, unit)
+        if row.empty:
+            continue
+        factor *= 0.0001 if ind._norm(row["measure_unit"].iloc[0]) == "元" else 1.0  # 元 -> 万元, as attributed does
+        label = "本期累计" if column == "current" else "上年同期"
+        frames.append(_row_frame(row, {"键": key, "指标名称": row["indicator"].astype("string"),
+                                       "计量单位": row["measure_unit"].astype("string"), "本期累计": row["current"],
+                                       "上年同期": row["last_year"], "换算系数": factor}))
+        words = f"{unit}报送的“{indicator}”{label}" + ("" if factor == 1 else f" × {factor:g}")
+        out.append(Source(key, re.sub(r"X+", "××", ind.KEYS[key][1]), words, values[key], sheet="主要指标", column=label,
+                          how="value", count=1, what="行"))
+    for prefix, indicator, _, suffix, _, with_yoy in ind.UNIT_FIGURES:
+        now, before = f"{prefix}.{suffix}", f"{prefix}.last_year_{suffix}"
+        if with_yoy and any(o.key == now for o in out):
+            kind = suffix if suffix in ("yi", "wan", "mu") else "count"
+            out.append(Source(f"{prefix}.yoy_pct", re.sub(r"X+", "××", ind.KEYS[f"{prefix}.yoy_pct"][1]),
+                              "（本期累计 − 上年同期）÷ 上年同期", values[f"{prefix}.yoy_pct"],
+                              [_input("本期累计", now, values[now], kind), _input("上年同期", before, values[before], kind)],
+                              sheet="主要指标", count=1, what="行"))
+    sheet = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return out, sheet
+
+
+def fai_sources(values: dict[str, Any], fai: pd.DataFrame) -> tuple[list[Source], pd.DataFrame]:
+    """一、总体情况: the 固定资产投资 figures read from the region's row at its month (sheet 固定资产投资)."""
+    region, month = values["fai.region"], values["fai.month"]
+    if region is None or month is None or fai.empty:
+        return [], pd.DataFrame()
+    rows = fai[fai["region"].astype("string").str.strip().eq(region).fillna(False).astype(bool)
+               & fai["month"].astype("Int64").eq(int(month)).fillna(False).astype(bool)]
+    filled = rows[["cum_value", "yoy_pct"]].notna().sum(axis=1)
+    row = rows.assign(_f=filled).sort_values("_f", ascending=False, kind="stable").head(1)
+    sheet = _row_frame(row, {"键": "fai.total_yi、fai.yoy_pct、fai.last_yoy_pct、fai.accel_pp",
+                             "地区": row["region"].astype("string"), "月份": row["month"].astype("Int64"),
+                             "累计完成额(万元)": row["cum_value"], "累计增速(%)": row["yoy_pct"],
+                             "上年同期增速(%)": row["last_yoy_pct"], "换算系数": 1.0})
+    listed = dict(sheet="固定资产投资", count=1, what="行", how="value")
+    out = [Source("fai.total_yi", "全区固定资产投资累计完成额（亿元）", f"{region}1—{month}月“累计完成额(万元)” ÷ 10000",
+                  values["fai.total_yi"], column="累计完成额(万元)", **{**listed, "how": "sum_yi"}),
+           Source("fai.yoy_pct", "全区固定资产投资累计同比增长（%）", f"{region}1—{month}月“累计增速(%)”（统计部门报送值）",
+                  values["fai.yoy_pct"], column="累计增速(%)", **listed),
+           Source("fai.last_yoy_pct", "上年同期累计增速（%）", f"{region}1—{month}月“上年同期增速(%)”", values["fai.last_yoy_pct"],
+                  column="上年同期增速(%)", **listed),
+           Source("fai.accel_pp", "比上年同期加快（回落）的百分点", "本年累计增速 − 上年同期累计增速", values["fai.accel_pp"],
+                  [_input("本年累计增速", "fai.yoy_pct", values["fai.yoy_pct"], "pct"),
+                   _input("上年同期累计增速", "fai.last_yoy_pct", values["fai.last_yoy_pct"], "pct")],
+                  sheet="固定资产投资", count=1, what="行")]
+    out[0].inputs = [_input("“累计完成额(万元)”", "", _times(values["fai.total_yi"], ind.YI), "wan")]
+    if values["fai.total_yi"] is None:
+        out = out[1:]
+    return out, sheet
+
+
+# =========================================================================== every other number
+
+
+ROUND_YML = {"time_progress_pct": "数据截至月份 ÷ 12", "as_of_month": "round.yml 的 as_of（数据截至日期）的月份",
+             "year": "round.yml 的 as_of 的年份", "behind_margin_pp": "round.yml 的 behind_margin_pp（默认 20）",
+             "inspection.groups": "round.yml 的 groups", "inspection.cities": "round.yml 的 units 中名称以“市”结尾的单位个数",
+             "inspection.bases": "round.yml 的 units 中名称以“基地”结尾的单位个数",
+             "inspection.departments": "round.yml 的 units 中其余单位的个数"}
+ORIGINS = (("fai.", "统计部门报送的固定资产投资情况表（全区一行）"), ("measures.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
+           ("support.", "单位报送的主要指标情况表（单位见同名 .unit 键）"), ("land.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
+           ("business_env.", "单位报送的主要指标情况表（单位见同名 .unit 键）"), ("planning.", "单位报送的主要指标情况表"),
+           ("attraction.", "各单位报送的招商引资项目情况表（及主要指标情况表）"), ("major.", "十大工程项目推进情况表"),
+           ("practices.", "工作举措与典型做法表"), ("ranking.", "各单位开工和投资完成情况（见 unit.<单位>.* 的来源）"),
+           ("notify.", "各单位开工和投资完成情况（见 unit.<单位>.* 的来源）"),
+           ("previous.", "上一轮的清洗结果"), ("change.", "本轮和上一轮的重大项目进展情况表"))
+
+
+def other_source(key: str, values: dict[str, Any], round_: Round) -> Source:
+    """A number without listed rows: its meaning as the formula, and where it is taken from."""
+    label = re.sub(r"X+", lambda m: "×" * len(m.group()), ind.KEYS[key][1])  # the docstring's XX placeholders
+    if key in ROUND_YML:
+        inputs = [_input("截至月份", "as_of_month", values["as_of_month"], "count")] if key == "time_progress_pct" else []
+        return Source(key, label, ROUND_YML[key], values[key], inputs, origin="round.yml", what="行")
+    origin = next((text for prefix, text in ORIGINS if key.startswith(prefix)), "清洗后的报表")
+    return Source(key, label, label, values[key], origin=origin, what="行")
+
+
+def numeric_keys(keys) -> list[str]:
+    return [k for k in keys if k not in NOT_NUMBERS and not k.endswith(NOT_NUMBER_SUFFIXES)]
+
+
+def compute_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.DataFrame],
+                    report: dict[str, pd.DataFrame]) -> tuple[dict[str, dict], dict[str, pd.DataFrame]]:
+    """(sources for indicators.json, the row sheets of 数字来源.xlsx): every number of indicators.json, and each unit's rates."""
+    headline, sheets = headline_sources(values, round_, tables["projects"], report["by_unit"])
+    by_key = {s.key: s for s in headline}
+    for found, sheet, name in (fai_sources(values, tables["fai"]) + ("固定资产投资",),
+                               indicator_sources(values, tables["indicators"]) + ("主要指标",)):
+        if not sheet.empty:
+            sheets[name] = sheet
+            by_key.update({s.key: s for s in found})
+    for key in numeric_keys(ind.KEYS):
+        by_key.setdefault(key, other_source(key, values, round_))
+    ordered = [k for k in ind.KEYS if k in by_key] + [k for k in by_key if k not in ind.KEYS]
+    return {k: _json(by_key[k].as_json()) for k in ordered}, sheets
+
+
+def _times(value, factor: float):
+    return None if value is None or ind.is_missing(value) else value * factor
+
+
+def _plain(value):
+    return None if value is None or ind.is_missing(value) else (value.item() if hasattr(value, "item") else value)
+
+
+def _json(obj):
+    if isinstance(obj, dict):
+        return {k: _json(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json(v) for v in obj]
+    return _plain(obj) if not isinstance(obj, str) else obj
+
+
+# =========================================================================== the edge: indicators.json and 数字来源.xlsx
+
+
+def sheet_notes(sources: dict[str, dict]) -> dict[str, str]:
+    """One line above each sheet: which figures its rows give."""
+    notes: dict[str, list[str]] = {}
+    for key, source in sources.items():
+        sheet = source["rows"]["sheet"]
+        if sheet:
+            notes.setdefault(sheet, []).append(key)
+    return {sheet: "本表各行是以下数字的来源：" + "、".join(keys) for sheet, keys in notes.items()}
+
+
+def save_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.DataFrame],
+                 report: dict[str, pd.DataFrame], out_dir: Path) -> pd.DataFrame:
+    """Add ``sources`` to outputs/<round>/indicators.json and write 数字来源.xlsx; returns the list of sources to show."""
+    sources, sheets = compute_sources(values, round_, tables, report)
+    out_dir = Path(out_dir)
+    write_workbook(out_dir / SOURCES_FILE, sheets, notes=sheet_notes(sources))
+    ind.save_indicators({**values, SOURCES_KEY: sources}, out_dir)
+    return pd.DataFrame([{"键": k, "含义": s["label"], "公式": s["formula"], "行数": s["rows"]["count"],
+                          "工作表": s["rows"]["sheet"] or "", "来源": s["rows"].get("origin", "")}
+                         for k, s in sources.items()])

@@ -1,0 +1,215 @@
+"""report.docx: the same content as report.html, as a Word 公文 (pipeline/report_docx.py).
+
+The chain of tests/test_report.py (papermill 01→04 on the sample round, once per session) writes it;
+these tests open it with python-docx and compare it with the report.html of the same run, and render
+it with LibreOffice where that is installed.
+"""
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from pathlib import Path
+
+import lxml.html
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from docx.table import Table as DocxTable
+from PIL import Image
+
+from pipeline import figures, report_docx
+from pipeline.report_docx import Para, Picture, Run, Table, html_blocks
+from test_report import SECTION_HEADINGS, sample_chain
+
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+
+
+@pytest.fixture(scope="module")
+def chain():
+    return sample_chain()
+
+
+@pytest.fixture(scope="module")
+def docx_path(chain) -> Path:
+    return chain.out / report_docx.DOCX_FILE
+
+
+@pytest.fixture(scope="module")
+def doc(docx_path):
+    return Document(str(docx_path))
+
+
+def html_body(html: str):
+    """The report's body in report.html: <main> without the table of contents, styles and the page footer."""
+    main = lxml.html.fromstring(html).find(".//main")
+    for el in main.xpath(".//nav | .//style | .//script | .//footer"):
+        el.drop_tree()
+    return main
+
+
+def docx_body_text(doc) -> str:
+    """Every paragraph and table cell of the document body, in order (not the page header and footer)."""
+    parts = []
+    for item in doc.iter_inner_content():
+        if isinstance(item, DocxTable):
+            parts += [cell.text for row in item.rows for cell in row.cells]
+        else:
+            parts.append(item.text)
+    return "\n".join(parts)
+
+
+# =========================================================================== HTML -> blocks, on small HTML
+
+
+def test_html_becomes_headings_paragraphs_tables_and_pictures():
+    png = (b"\x89PNG\r\n\x1a\n" + b"0" * 20)
+    import base64
+    data = base64.b64encode(png).decode()
+    html = ('<section><h2>一、总体情况</h2><nav><a href="#x">目录</a></nav><style>p{}</style>'
+            '<div class="prose"><p>完成<span class="v">486.2</span>亿元，<strong>完善推进机制。</strong>'
+            '<q class="practice">压实责任</q><sup class="note-ref"><a href="#n">注1</a></sup></p></div>'
+            '<h3>（一）抓项目</h3>'
+            '<div class="table-wrap"><table class="data"><caption>分批次</caption><thead><tr><th>批次</th>'
+            '<th class="num">项目数</th></tr></thead><tbody><tr><td>第一批</td><td class="num">1,325</td></tr></tbody>'
+            '</table><p class="table-note">注：说明</p></div>'
+            f'<figure class="chart" id="fig-fai_growth"><img src="data:image/png;base64,{data}" alt="图1"><figcaption>图1　增速</figcaption></figure>'
+            '<ol class="notes"><li id="n">注1：原因</li></ol></section>')
+    blocks = html_blocks(html)
+    assert blocks[0] == Para("h1", [Run("一、总体情况")])
+    para = blocks[1]
+    assert para.kind == "body" and para.text == "完成486.2亿元，完善推进机制。压实责任注1"
+    assert Run("完善推进机制。", bold=True) in para.runs and Run("注1", superscript=True) in para.runs
+    assert blocks[2] == Para("h2", [Run("（一）抓项目")])
+    assert blocks[3] == Table("分批次", ["批次", "项目数"], [["第一批", "1,325"]], [False, True])
+    assert blocks[4].kind == "table-note"
+    assert blocks[5] == Picture("fai_growth", png, "图1　增速")
+    assert blocks[6] == Para("note", [Run("注1：原因")])
+    assert len(blocks) == 7  # the table of contents and the style are left out
+
+
+def test_not_sample_data_has_no_notice_in_the_header():
+    doc = report_docx.build_document([Para("body", [Run("正文")])], title="t", sample=False)
+    assert all(not p.text for p in doc.sections[0].header.paragraphs)
+    doc = report_docx.build_document([Para("body", [Run("正文")])], title="t", sample=True)
+    assert report_docx.SAMPLE_NOTICE in doc.sections[0].header.paragraphs[0].text
+
+
+# =========================================================================== the sample round's report.docx
+
+
+def test_step_4_writes_report_docx(chain, docx_path):
+    assert docx_path.is_file() and docx_path.read_bytes()[:2] == b"PK"
+
+
+def test_every_section_heading_is_there_in_order(doc):
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    found = [next((i for i, h in enumerate(headings) if h == s), -1) for s in SECTION_HEADINGS]
+    assert -1 not in found, [s for s, i in zip(SECTION_HEADINGS, found) if i < 0]
+    assert found == sorted(found)
+    title = [p.text for p in doc.paragraphs if p.style.name == "公文标题"]
+    assert len(title) == 1 and title[0].startswith("关于") and title[0].endswith("情况的报告")
+
+
+def test_every_number_of_the_html_body_is_in_the_docx_body(chain, doc):
+    # Each text node on its own: table cells sit side by side in the HTML with nothing between them.
+    html_numbers = Counter(NUMBER.findall("\n".join(html_body(chain.html).itertext())))
+    docx_numbers = Counter(NUMBER.findall(docx_body_text(doc)))
+    assert sum(html_numbers.values()) > 300  # the report is full of numbers
+    assert html_numbers - docx_numbers == Counter(), "in report.html but not in report.docx"
+    assert docx_numbers - html_numbers == Counter(), "in report.docx but not in report.html"
+
+
+def test_the_text_of_the_html_is_the_text_of_the_docx(chain, doc):
+    def squash(text: str) -> str:
+        return re.sub(r"\s+", "", text)
+
+    assert squash(docx_body_text(doc)) == squash(html_body(chain.html).text_content())
+
+
+def test_page_is_a4_with_the_gongwen_margins(doc):
+    for section in doc.sections:
+        assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+        margins = (section.top_margin, section.bottom_margin, section.left_margin, section.right_margin)
+        assert [round(m.mm) for m in margins] == [37, 35, 28, 26]
+
+
+def east_asian_font(style) -> str | None:
+    fonts = style.element.rPr.find(qn("w:rFonts"))
+    assert not any(fonts.get(qn(a)) for a in ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme")), style.name
+    return fonts.get(qn("w:eastAsia"))
+
+
+def test_fonts_sizes_and_line_spacing_are_set(doc):
+    styles = doc.styles
+    assert east_asian_font(styles["Normal"]) == "仿宋" and styles["Normal"].font.size.pt == 16
+    assert east_asian_font(styles["公文标题"]) == "方正小标宋简体" and styles["公文标题"].font.size.pt == 22
+    assert east_asian_font(styles["Heading 1"]) == "黑体" and styles["Heading 1"].font.size.pt == 16
+    assert east_asian_font(styles["Heading 2"]) == "楷体" and styles["Heading 2"].font.size.pt == 16
+    body = styles["Normal"].paragraph_format
+    assert body.line_spacing_rule == 4  # WD_LINE_SPACING.EXACTLY
+    assert 28 <= body.line_spacing.pt <= 29
+    defaults = doc.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:rFonts')}")
+    assert defaults.get(qn("w:eastAsia")) == "仿宋" and defaults.get(qn("w:eastAsiaTheme")) is None
+
+
+def test_tables_are_word_tables_with_repeating_header_rows(chain, doc):
+    html_tables = html_body(chain.html).xpath(".//table")
+    assert len(doc.tables) == len(html_tables) >= 8
+    for html_table, table in zip(html_tables, doc.tables):
+        first = table.rows[0]
+        header = first._tr.trPr.find(qn("w:tblHeader"))
+        assert header is not None and header.get(qn("w:val")) == "true"
+        assert [c.text for c in first.cells] == [th.text_content().strip() for th in html_table.xpath(".//thead//th")]
+        assert len(table.rows) == len(html_table.xpath(".//tr"))
+
+
+def test_figures_are_embedded_at_print_resolution_with_captions(doc):
+    shapes = doc.inline_shapes
+    assert len(shapes) == len(figures.FIGURES)
+    for shape in shapes:
+        blip = shape._inline.graphic.graphicData.pic.blipFill.blip
+        image = Image.open(io.BytesIO(doc.part.related_parts[blip.embed].blob))
+        assert image.format == "PNG"
+        assert image.width / shape.width.inches >= 290, "not print resolution"
+    captions = [p.text for p in doc.paragraphs if p.style.name == "图题"]
+    assert captions == [f"图{spec.number}　{spec.title}" for spec in figures.FIGURES]
+
+
+def test_sample_notice_in_the_header_and_page_numbers_at_the_outside_corner(doc):
+    section = doc.sections[0]
+    assert doc.settings.odd_and_even_pages_header_footer
+    for header in (section.header, section.even_page_header):
+        assert report_docx.SAMPLE_NOTICE in header.paragraphs[0].text
+    for footer, align in ((section.footer, 2), (section.even_page_footer, 0)):  # right on odd pages, left on even
+        paragraph = footer.paragraphs[0]
+        assert paragraph.alignment == align
+        assert paragraph.text.startswith("— ") and paragraph.text.endswith(" —")
+        fields = paragraph._p.findall(qn("w:fldSimple"))
+        assert [f.get(qn("w:instr")) for f in fields] == ["PAGE"]
+
+
+# =========================================================================== LibreOffice: the docx as pages
+
+SOFFICE = report_docx.find_soffice()
+
+
+def pdf_pages(path: Path) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", path.read_bytes()))
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="没有安装 LibreOffice（Debian：libreoffice-writer-nogui，scripts/install-system-deps.sh 安装）")
+def test_libreoffice_renders_it_in_about_as_many_pages_as_the_html_pdf(chain, docx_path, tmp_path):
+    if "pdf" not in chain.written:
+        pytest.skip("没有安装 Chromium，没有 report.pdf 可比较")
+    pdf = report_docx.render_pdf(docx_path, tmp_path, SOFFICE)
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-"
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+    assert boxes and all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes)
+    # The 公文 sets 16 pt type on 28.95 pt lines over a 156 mm measure, the HTML's print 10.5 pt on about
+    # 18 pt lines over 182 mm: the same text needs about (16/10.5) × (28.95/18) × (182/156) ≈ 2.9 times the
+    # area of text, less where figures and tables (smaller type in both) fill the page. So 1.3–3.2 times.
+    docx_pages, html_pages = pdf_pages(pdf), pdf_pages(chain.written["pdf"])
+    assert html_pages > 3
+    assert 1.3 * html_pages <= docx_pages <= 3.2 * html_pages, (docx_pages, html_pages)
