@@ -12,6 +12,7 @@ and the ledger counts them per file and sheet.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -22,7 +23,7 @@ from typing import Any, Callable, NamedTuple
 
 import pandas as pd
 
-from pipeline import readers, schemas
+from pipeline import corrections, readers, schemas
 from pipeline.headers import Header, cell_text, find_header, row_role, row_texts, sheet_money_unit
 from pipeline.parsing import (
     Parsed, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
@@ -77,6 +78,7 @@ class RoundResult:
     problems: pd.DataFrame
     ledger: pd.DataFrame
     missing_units: list[str]
+    corrections: pd.DataFrame | None = None  # the corrections applied (corrections.APPLIED_COLUMNS)
 
 
 def reporter_in(rows: list[list[Any]]) -> str | None:
@@ -475,6 +477,7 @@ def _check_total(raw, header: Header, sheet_unit: str, rows: list[dict], excel_r
 def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
     """Read and clean every return of a round. Files that cannot be read are reported, not fatal."""
     files = readers.list_round_files(round_.raw_dir)
+    fixes = corrections.load(round_.raw_dir)
     records: list[dict] = []
     problems: list[Problem] = []
     ledger: list[dict] = []
@@ -487,7 +490,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
     for path in files.returns:
         rel = path.relative_to(round_.raw_dir).as_posix()
         try:
-            file_records, file_problems, file_ledger = _clean_file(path, rel, round_, aliases)
+            file_records, file_problems, file_ledger = _clean_file(path, rel, round_, aliases, fixes)
         except readers.ReadError as exc:
             unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
             problems.append(Problem(unit, rel, "", None, "", "", exc.problem, exc.fix, ERROR, "unreadable"))
@@ -505,13 +508,16 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
         records.extend(file_records)
         problems.extend(file_problems)
         ledger.extend(file_ledger)
+    problems += fixes.unsettled(lambda rel: _unit_from_path(rel, round_) or UNKNOWN_UNIT)
     records, problems = _deduplicate(records, problems)
-    return _assemble(records, problems, ledger, round_)
+    return dataclasses.replace(_assemble(records, problems, ledger, round_), corrections=fixes.applied_frame())
 
 
-def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable) -> tuple[list[dict], list[Problem], list[dict]]:
+def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable,
+                fixes: corrections.RoundCorrections = corrections.NO_CORRECTIONS) -> tuple[list[dict], list[Problem], list[dict]]:
     """Every sheet of one return file: its records, problems and ledger rows (all or nothing)."""
     sheets = readers.read_return(path, rel)
+    sheets, file_fixes = corrections.apply(sheets, fixes.for_file(rel), aliases)
     problems: list[Problem] = []
     unit = match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_path(rel, round_)
     if unit is None:
@@ -526,6 +532,7 @@ def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable) -> tup
     if not recognised:
         problems.append(Problem(unit, rel, "", None, "", "", "文件中没有可识别的报表（工作表为空或不是报表）",
                                 "请使用下发的报表模板填写后重新发送", ERROR, "no_return_in_file"))
+    records, problems = file_fixes.settle(records, problems, [result.ledger for result in results], unit)
     return records, problems, [result.ledger for result in results]
 
 
@@ -641,7 +648,7 @@ def _money_total(record: dict) -> float:
 
 
 LEDGER_COLUMNS = ["file", "sheet", "unit", "return_kind", "data_rows", "kept", "quarantined", "skipped_rows",
-                  "blank_rows", "money_raw_wan", "money_kept_wan", "money_quarantined_wan", "status", "note"]
+                  "blank_rows", "money_raw_wan", "money_kept_wan", "money_quarantined_wan", "status", "note", "corrected"]
 
 
 def _ledger(ledger: list[dict], records: list[dict]) -> pd.DataFrame:
@@ -661,7 +668,7 @@ def _ledger(ledger: list[dict], records: list[dict]) -> pd.DataFrame:
         money_kept_wan=("money_kept_wan", "sum"), money_quarantined_wan=("money_quarantined_wan", "sum"),
     )
     frame = frame.drop(columns=["kept", "quarantined"]).merge(counts, on=["file", "sheet"], how="left")
-    for col in ("kept", "quarantined"):
+    for col in ("kept", "quarantined", "corrected"):
         frame[col] = frame[col].fillna(0).astype(int)
     for col in ("money_kept_wan", "money_quarantined_wan"):
         frame[col] = frame[col].fillna(0.0)
@@ -704,6 +711,7 @@ def save_clean(result: RoundResult, out_dir: Path) -> list[Path]:
     result.quarantine.to_parquet(out_dir / "quarantine.parquet", index=False)
     result.problems.to_parquet(out_dir / "problems.parquet", index=False)
     result.ledger.to_csv(out_dir / "ledger.csv", index=False, encoding="utf-8")
+    corrections.save_applied(result.corrections if result.corrections is not None else corrections.NO_CORRECTIONS.applied_frame(), out_dir)
     sheets = {schemas.RETURN_KINDS[n].label: _labelled(f, schemas.RETURN_KINDS[n]) for n, f in result.tables.items()}
     written.append(write_workbook(out_dir / "清洗数据.xlsx", sheets))
     written.append(write_workbook(out_dir / "隔离行.xlsx", {"隔离行": result.quarantine.rename(columns=QUARANTINE_LABELS)},
