@@ -189,6 +189,9 @@ Keys (section — key — meaning):
 - `change.not_started_both` — 两轮均未开工的项目个数
 - `change.new_projects` — 本轮新出现（上轮没有）的项目个数
 
+数据质量
+- `data_quality.corrections` — 按更正记录（data/raw/<轮次>/corrections.csv）应用的更正条数（含“删除行”“保留”；未应用的不计）
+
 Tables
 ======
 ``report_tables`` returns these DataFrames; ``save_tables`` writes each to
@@ -1008,10 +1011,12 @@ def major_values(major_works: pd.DataFrame, round_: Round) -> dict[str, Any]:
     return out
 
 
-def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=None) -> dict[str, Any]:
+def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=None,
+                       corrections: pd.DataFrame | None = None) -> dict[str, Any]:
     """Every indicators.json key for a round, unrounded; null values carry their reason in ``notes``.
 
-    tables: the clean tables (cleaning.load_clean_tables); previous: findings.Previous (or None).
+    tables: the clean tables (cleaning.load_clean_tables); previous: findings.Previous (or None);
+    corrections: the corrections applied in cleaning (corrections.load_applied), None when not read.
     """
     from pipeline import findings  # findings builds on the functions above
 
@@ -1026,6 +1031,7 @@ def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=
         major_values(tables["major_works"], round_),
         findings.finding_values(projects, round_),
         findings.change_values(projects, round_, previous),
+        quality_values(corrections),
     ]
     values: dict[str, Any] = {}
     notes: dict[str, str] = {}
@@ -1040,6 +1046,13 @@ def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=
     if missing or extra:  # the documented key list and the computation must agree
         raise AssertionError(f"indicators.json keys out of step with KEYS: missing {missing}, undocumented {extra}")
     return {**{k: values[k] for k in KEYS}, "notes": notes}
+
+
+def quality_values(corrections: pd.DataFrame | None) -> dict[str, Any]:
+    """data_quality.corrections: how many corrections of corrections.csv the cleaning applied."""
+    if corrections is None:
+        return {"data_quality.corrections": Missing("未读取更正记录（data/processed/<轮次>/corrections.parquet）")}
+    return {"data_quality.corrections": len(corrections)}
 
 
 def _plain(value):
@@ -1118,7 +1131,7 @@ def load_report_tables(processed_dir: Path) -> dict[str, pd.DataFrame]:
 # =========================================================================== display in the notebook
 
 SECTIONS = ("本轮与督查安排", "一、总体情况", "典型做法", "（二）项目推进措施", "（三）项目要素保障", "（四）项目谋划招引",
-            "（五）十大工程项目", "二、工作建议", "与上轮比较")
+            "（五）十大工程项目", "二、工作建议", "与上轮比较", "数据质量")
 
 
 def _documented_keys() -> dict[str, tuple[str, str]]:
