@@ -711,7 +711,7 @@ def save_clean(result: RoundResult, out_dir: Path) -> list[Path]:
     result.quarantine.to_parquet(out_dir / "quarantine.parquet", index=False)
     result.problems.to_parquet(out_dir / "problems.parquet", index=False)
     result.ledger.to_csv(out_dir / "ledger.csv", index=False, encoding="utf-8")
-    corrections.save_applied(result.corrections if result.corrections is not None else corrections.NO_CORRECTIONS.applied_frame(), out_dir)
+    corrections.save_applied(result.corrections, out_dir)
     sheets = {schemas.RETURN_KINDS[n].label: _labelled(f, schemas.RETURN_KINDS[n]) for n, f in result.tables.items()}
     written.append(write_workbook(out_dir / "清洗数据.xlsx", sheets))
     written.append(write_workbook(out_dir / "隔离行.xlsx", {"隔离行": result.quarantine.rename(columns=QUARANTINE_LABELS)},

@@ -337,10 +337,11 @@ def _with_cell(sheet: readers.Sheet, r: int, j: int, value: str) -> readers.Shee
 # --------------------------------------------------------------------------- saving, loading, the skeleton
 
 
-def save_applied(frame: pd.DataFrame, processed_dir: Path) -> Path:
+def save_applied(frame: pd.DataFrame | None, processed_dir: Path) -> Path:
+    """data/processed/<round>/corrections.parquet: the corrections applied (an empty table when there were none)."""
     path = Path(processed_dir) / APPLIED_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_parquet(path, index=False)
+    (NO_CORRECTIONS.applied_frame() if frame is None else frame).to_parquet(path, index=False)
     return path
 
 
