@@ -278,3 +278,31 @@ def test_a_changed_corrections_csv_reruns_from_the_first_step(chain):
     assert not any("跳过" in m for m in lines)
     values = json.loads((root / "outputs" / "r" / "indicators.json").read_text(encoding="utf-8"))
     assert values["data_quality.corrections"] == 1
+
+
+def test_every_cell_error_of_the_sample_round_can_be_settled_from_the_skeleton(tmp_path):
+    """The analyst's loop on the sample round: skeleton, 修正值 typed in, copied to data/raw: every correction applies."""
+    (tmp_path / "data" / "raw").mkdir(parents=True)
+    shutil.copytree(config.raw_round_dir(config.SAMPLE_ROUND), tmp_path / "data" / "raw" / config.SAMPLE_ROUND)
+    shutil.copy(config.HEADER_ALIASES_FILE, tmp_path / "data" / "header_aliases.csv")
+    aliases = schemas.load_aliases(tmp_path / "data" / "header_aliases.csv")
+    round_ = rounds.load_round(config.SAMPLE_ROUND, tmp_path)
+    before = cleaning.clean_round(round_, aliases, echo=lambda *_: None)
+    cleaning.save_clean(before, config.processed_round_dir(config.SAMPLE_ROUND, tmp_path))
+    path, rows = corrections.write_skeleton(config.SAMPLE_ROUND, tmp_path)
+    skeleton = pd.read_csv(path, encoding="utf-8-sig", dtype=str).fillna("")
+    by_problem = {"晚于数据截至日期": "保留", "日期不存在": "2021-03-15", "项目名称未填写": "补填的项目", "金额为负数": "19332",
+                  "应填“是”或“否”": "是", "大于总投资": "保留", "合计与明细之和不符": "保留", "不是有效数字": "236600",
+                  "重复填报": "删除行"}
+    skeleton["修正值"] = [next((v for k, v in by_problem.items() if k in p), None) for p in skeleton["问题"]]
+    assert skeleton["修正值"].notna().all(), f"a planted mistake this test does not know: {list(skeleton['问题'])}"
+    skeleton["依据"] = "电话核实"
+    skeleton.to_csv(round_.raw_dir / "corrections.csv", index=False, encoding="utf-8-sig")
+
+    after = cleaning.clean_round(round_, aliases, echo=lambda *_: None)
+
+    assert rows == len(skeleton) == len(after.corrections) > 5
+    assert not_applied(after) == []
+    assert list(after.problems.loc[after.problems["severity"] == "错误", "code"]) == ["missing_return"]  # 农业农村厅
+    cleaning.check_ledger(after)
+    assert after.ledger["corrected"].sum() == rows
