@@ -1,7 +1,6 @@
 """Return templates: validation rules, locked header, pre-filled projects, and the round trip through the cleaner."""
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
