@@ -306,14 +306,15 @@ def _locate(sheets, headers, c: Correction, aliases) -> tuple[int, int, int | No
         return f"工作表“{sheet.name}”没有第{row}行（共{len(sheet.rows)}行）"
     if header is None:
         return f"工作表“{sheet.name}”中找不到可识别的表头"
-    if row <= header.last_row + 1:
+    on_header = row == header.last_row + 1 and c.new == KEEP  # 保留 of a sheet-wide doubt (金额单位存疑), told on the header
+    if row <= header.last_row + 1 and not on_header:
         return f"第{row}行在表头或表头之上，不是数据行"
     if not c.column and c.new == DELETE_ROW:
         return i, row - 1, None, ""
     col = _column(header, c.column, aliases)
     if col is None:
         return f"工作表“{sheet.name}”中没有列“{c.column}”"
-    return i, row - 1, col.index, col.written
+    return i, row - 1, None if on_header else col.index, col.written
 
 
 def _column(header: Header, written: str, aliases: schemas.AliasTable):
@@ -352,7 +353,7 @@ def load_applied(processed_dir: Path) -> pd.DataFrame:
 
 
 # Errors that are not about one cell: a correction cannot fix them.
-_NOT_A_CELL = {"missing_column", "duplicate_column", "implausible_unit", "missing_return", "unknown_unit",
+_NOT_A_CELL = {"missing_column", "duplicate_column", "missing_return", "unknown_unit",
                "no_return_in_file", "not_a_table", "unreadable", "cleaner_failed", "no_rows"}
 
 

@@ -306,3 +306,18 @@ def test_every_cell_error_of_the_sample_round_can_be_settled_from_the_skeleton(t
     assert list(after.problems.loc[after.problems["severity"] == "错误", "code"]) == ["missing_return"]  # 农业农村厅
     cleaning.check_ledger(after)
     assert after.ledger["corrected"].sum() == rows
+
+
+def test_keep_accepts_a_doubtful_money_unit_for_the_whole_sheet(tmp_path):
+    """Small amounts in 万元 look like 亿元 typed as 万元: the unit confirms they are 万元 indeed."""
+    raw = write_round(tmp_path / "data" / "raw" / "r", ["银川市"])
+    grid, merges = project_sheet([project_row(i, f"S{i}", f"小项目{i}", total=60, plan=30, done=10) for i in range(1, 4)])
+    write_xlsx(raw / FILE, {"重大项目": grid}, {"重大项目": merges})
+    assert clean(tmp_path).tables["projects"].empty  # all three wait for the unit's answer
+    write_corrections(raw, [[FILE, "重大项目", 4, "总投资", "", "保留", "电话确认确为万元", "李某", ""]])
+
+    result = clean(tmp_path)
+
+    assert len(result.tables["projects"]) == 3 and result.quarantine.empty
+    doubt = result.problems[result.problems["code"] == "implausible_unit"].iloc[0]
+    assert doubt["severity"] == "提示" and "电话确认确为万元" in doubt["problem"]
