@@ -16,7 +16,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 # The project's Jupyter kernel; pipeline/runner.py uses the same name.
 KERNEL := inspection-pipeline
 
-.PHONY: help setup report test lab sample screenshot bench clean
+.PHONY: help setup report test lab sample screenshot bench clean template corrections
 
 help: ## 列出可用的命令（默认）
 	@echo "用法：make <命令> [ROUND=轮次]      （ROUND 默认为 $(ROUND)）"
@@ -36,6 +36,12 @@ setup: $(INSTALLED) ## 创建 .venv 并安装依赖（仅在依赖变化时重�
 
 report: setup ## 运行一轮督查的全部笔记本，例如 make report ROUND=2021-12
 	$(PY) -m pipeline run $(ROUND)
+
+template: setup ## 为各单位生成填报模板（需先 make report），例如 make template ROUND=2021-12 NEXT=2022-06
+	$(PY) -m pipeline template $(ROUND) $(if $(NEXT),--next $(NEXT))
+
+corrections: setup ## 按退回修改清单生成更正记录底稿 outputs/<轮次>/corrections.csv
+	$(PY) -m pipeline corrections $(ROUND)
 
 test: setup ## 运行全部测试
 	$(PY) -m pytest

@@ -1,4 +1,4 @@
-"""The command line: `python -m pipeline run ROUND` and `python -m pipeline sample`.
+"""The command line: `python -m pipeline run ROUND`, `template ROUND`, `corrections ROUND` and `sample`.
 
 Errors the user can fix (RoundError, UserError) print their Chinese message and
 exit 2; a failed step (RunError) exits 1. Neither shows a traceback.
@@ -65,6 +65,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="重新运行全部笔记本（默认跳过报表、设置、笔记本和代码都未变化的步骤）")
 
+    template = commands.add_parser(
+        "template",
+        help="为各单位生成填报模板（outputs/<轮次>/填报模板/）",
+        description="按本轮清洗后的数据，为 round.yml 中的每个单位生成一份填报模板：每类报表一个工作表（表头锁定、"
+        "带下拉列表和数据校验），已预填该单位本轮的项目基本信息，另有填表说明。需先运行该轮（make report）。",
+    )
+    template.add_argument("round_id", metavar="轮次", help="预填数据所取的轮次，例如 2021-12")
+    template.add_argument("--next", metavar="新轮次", dest="next_round",
+                          help="模板用于哪一轮（写在模板标题中），例如 2022-06；默认即本轮")
+
+    fixes = commands.add_parser(
+        "corrections",
+        help="生成更正记录的底稿 outputs/<轮次>/corrections.csv",
+        description="按本轮《退回修改清单》中的每条错误生成一行更正记录（原值已填），分析人员填写修正值和依据后，"
+        "复制到 data/raw/<轮次>/corrections.csv，重新运行即生效。",
+    )
+    fixes.add_argument("round_id", metavar="轮次", help="轮次编号，例如 2021-12")
+
     sample = commands.add_parser(
         "sample",
         help="重新生成示例轮次数据（data/raw/）",
@@ -84,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "template":
+            return _template(args)
+        if args.command == "corrections":
+            return _corrections(args)
         return _sample(args)
     except RunError as exc:
         _fail(exc)
@@ -112,6 +134,42 @@ def _run(args: argparse.Namespace) -> int:
         (result.executed_dir, "执行后的笔记本（用 make lab 打开查看）"),
     ]:
         print(f"  {shown_path(path, root) + '/':<32} {what}")
+    return 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    from pipeline import return_template
+    from pipeline.rounds import check_round_id
+    from pipeline.runner import shown_path
+
+    if args.next_round:
+        check_round_id(args.next_round)
+    from pipeline.runner import UserError
+
+    try:
+        paths = return_template.write_templates(args.round_id, args.next_round, config.PROJECT_ROOT)
+    except return_template.TemplateError as exc:
+        raise UserError(str(exc)) from None
+    folder = paths[0].parent if paths else config.outputs_round_dir(args.round_id, config.PROJECT_ROOT)
+    print(f"已生成填报模板 {len(paths)} 份，在 {shown_path(folder, config.PROJECT_ROOT)}/：")
+    for path in paths:
+        print(f"  {path.name}")
+    return 0
+
+
+def _corrections(args: argparse.Namespace) -> int:
+    from pipeline import corrections
+    from pipeline.runner import shown_path
+
+    from pipeline.runner import UserError
+
+    try:
+        path, rows = corrections.write_skeleton(args.round_id, config.PROJECT_ROOT)
+    except corrections.CorrectionsError as exc:
+        raise UserError(str(exc)) from None
+    print(f"已生成更正记录底稿 {shown_path(path, config.PROJECT_ROOT)}（{rows} 行，每行一条需修改的错误，原值已填）。"
+          f"填写“修正值”（或“删除行”“保留”）、“依据”“修正人”“日期”后，复制到 data/raw/{args.round_id}/corrections.csv，"
+          f"再运行 make report ROUND={args.round_id}。")
     return 0
 
 

@@ -12,6 +12,7 @@ and the ledger counts them per file and sheet.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import re
@@ -22,7 +23,7 @@ from typing import Any, Callable, NamedTuple
 
 import pandas as pd
 
-from pipeline import quality, readers, schemas
+from pipeline import corrections, quality, readers, schemas
 from pipeline.context import SheetContext, sheet_context
 from pipeline.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.totals import TotalsCheck
@@ -82,6 +83,7 @@ class RoundResult:
     ledger: pd.DataFrame
     missing_units: list[str]
     header_map: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HEADER_MAP_COLUMNS))
+    corrections: pd.DataFrame | None = None  # the corrections applied (corrections.APPLIED_COLUMNS)
 
 
 def reporter_in(rows: list[list[Any]]) -> str | None:
@@ -427,7 +429,7 @@ def _check_plausible_unit(records: list[dict], header: Header, sheet_unit: str, 
             for name in _rules(header.kind).money:
                 if record.get(name) is not None:
                     set_aside(record, name, header.kind)
-            record["_issues"].append("金额单位存疑（疑似亿元按万元填写），本表金额未计入合计，待单位确认")
+            record["_issues"].append(corrections.DOUBTFUL_UNIT_ISSUE)
 
 
 def _fill_merged_down(sheet: readers.Sheet, header: Header, problem) -> list[list[Any]]:
@@ -547,14 +549,19 @@ def _apply_checks(record, raw, header: Header, cells, excel_row: int, problem, r
             continue
         record["_issues"].append(f"{label}：{text}")
         if action == SET_ASIDE:
-            set_aside(record, name, kind)
+            set_aside(record, name, kind, label)
 
 
-def set_aside(record: dict, name: str, kind: ReturnKind) -> None:
-    """Leave one value of a kept row out of every sum: an amount is counted as set aside in the ledger."""
+def set_aside(record: dict, name: str, kind: ReturnKind, written: str | None = None) -> None:
+    """Leave one value of a kept row out of every sum: an amount is counted as set aside in the ledger.
+
+    The value is remembered (with the header it was written under), so a 保留 correction can put it back.
+    """
     value = record.get(name)
-    if isinstance(value, float) and name in _rules(kind).money:
+    money = isinstance(value, float) and name in _rules(kind).money
+    if money:
         record["_set_aside_wan"] += value
+    record.setdefault("_aside", {})[name] = (value, money, written or kind.column(name).label)
     record[name] = None
     record[f"_bad_{name}"] = True
 
@@ -589,6 +596,7 @@ def _normalise_indicator(record: dict) -> None:
 def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
     """Read and clean every return of a round. Files that cannot be read are reported, not fatal."""
     files = readers.list_round_files(round_.raw_dir)
+    fixes = corrections.load(round_.raw_dir)
     records: list[dict] = []
     problems: list[Problem] = []
     ledger: list[dict] = []
@@ -602,7 +610,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
     for path in files.returns:
         rel = path.relative_to(round_.raw_dir).as_posix()
         try:
-            file_records, file_problems, file_ledger, file_mapping = _clean_file(path, rel, round_, aliases)
+            file_records, file_problems, file_ledger, file_mapping = _clean_file(path, rel, round_, aliases, fixes)
         except readers.ReadError as exc:
             unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
             problems.append(Problem(unit, rel, "", None, "", "", exc.problem, exc.fix, ERROR, "unreadable"))
@@ -621,15 +629,19 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
         problems.extend(file_problems)
         ledger.extend(file_ledger)
         mapping.extend(file_mapping)
+    problems += fixes.unsettled(lambda rel: _unit_from_path(rel, round_) or UNKNOWN_UNIT)
     records, problems = _deduplicate(records, problems)
     result = _assemble(records, problems, ledger, round_)
     result.header_map = pd.DataFrame(mapping, columns=HEADER_MAP_COLUMNS).astype({"excel_row": "Int64"})
+    result.corrections = fixes.applied_frame()
     return result
 
 
-def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable):
+def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable,
+                fixes: corrections.RoundCorrections = corrections.NO_CORRECTIONS):
     """Every sheet of one return file: its records, problems, ledger rows and 表头对照 rows (all or nothing)."""
     sheets = readers.read_return(path, rel)
+    sheets, file_fixes = corrections.apply(sheets, fixes.for_file(rel), aliases)
     problems: list[Problem] = []
     unit = (match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_folder(rel, round_)
             or _unit_from_titles(sheets, round_) or match_unit(rel.split("/")[-1], round_.units))
@@ -645,6 +657,7 @@ def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable):
     if not recognised:
         problems.append(Problem(unit, rel, "", None, "", "", "文件中没有可识别的报表（工作表为空或不是报表）",
                                 "请使用下发的报表模板填写后重新发送", ERROR, "no_return_in_file"))
+    records, problems = file_fixes.settle(records, problems, [result.ledger for result in results], unit)
     return records, problems, [result.ledger for result in results], [m for result in results for m in result.mapping]
 
 
@@ -783,7 +796,7 @@ def _money_total(record: dict) -> float:
 
 LEDGER_COLUMNS = ["file", "sheet", "unit", "return_kind", "data_rows", "kept", "kept_with_problems", "quarantined",
                   "skipped_rows", "blank_rows", "money_raw_wan", "money_kept_wan", "money_set_aside_wan",
-                  "money_quarantined_wan", "status", "note"]
+                  "money_quarantined_wan", "status", "note", "corrected"]
 _LEDGER_COUNTS = ["kept", "kept_with_problems", "quarantined"]
 _LEDGER_MONEY = ["money_kept_wan", "money_set_aside_wan", "money_quarantined_wan"]
 
@@ -803,6 +816,7 @@ def _ledger(ledger: list[dict], records: list[dict]) -> pd.DataFrame:
     counts = out.groupby(["file", "sheet"], as_index=False)[_LEDGER_COUNTS + _LEDGER_MONEY].sum()
     frame = frame.merge(counts, on=["file", "sheet"], how="left")
     frame[_LEDGER_COUNTS] = frame[_LEDGER_COUNTS].fillna(0).astype(int)
+    frame["corrected"] = frame["corrected"].fillna(0).astype(int)
     frame[_LEDGER_MONEY] = frame[_LEDGER_MONEY].astype(float).fillna(0.0)
     return frame[LEDGER_COLUMNS]
 
@@ -845,6 +859,7 @@ def save_clean(result: RoundResult, out_dir: Path) -> list[Path]:
     result.quarantine.to_parquet(out_dir / "quarantine.parquet", index=False)
     result.problems.to_parquet(out_dir / "problems.parquet", index=False)
     result.ledger.to_csv(out_dir / "ledger.csv", index=False, encoding="utf-8")
+    corrections.save_applied(result.corrections, out_dir)
     sheets = {schemas.RETURN_KINDS[n].label: _labelled(f, schemas.RETURN_KINDS[n]) for n, f in result.tables.items()}
     written.append(write_workbook(out_dir / "清洗数据.xlsx", sheets))
     result.header_map.to_parquet(out_dir / "header_map.parquet", index=False)

@@ -1,16 +1,20 @@
-"""What goes back to the units: 退回修改清单.xlsx, and the run's own summary of the cleaning."""
+"""What goes back to the units: 退回修改清单.xlsx, one list per unit (退回修改/<单位>.xlsx), and the run's own summary."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
 
+import shutil
+
 from pipeline import quality
-from pipeline.cleaning import ERROR, RoundResult
+from pipeline.cleaning import ERROR, UNKNOWN_UNIT, RoundResult
+from pipeline.corrections import NOT_APPLIED
 from pipeline.excel_out import write_workbook
 from pipeline.rounds import Round
 
 FEEDBACK_FILE = "退回修改清单.xlsx"
+UNIT_FEEDBACK_DIR = "退回修改"  # outputs/<round>/退回修改/<单位>.xlsx
 PROBLEM_LABELS = {
     "unit": "单位", "file": "文件", "sheet": "工作表", "row": "行号", "column": "列（表头）",
     "value": "填报值", "problem": "问题", "fix": "修改建议", "severity": "级别",
@@ -19,7 +23,11 @@ PROBLEM_LABELS = {
 
 def problem_list(result: RoundResult) -> pd.DataFrame:
     """Every problem, 错误 before 提示 within a unit, in the order the unit reads its files."""
-    frame = result.problems.copy()
+    return _listed(result.problems)
+
+
+def _listed(problems: pd.DataFrame) -> pd.DataFrame:
+    frame = problems.copy()
     frame["_order"] = (frame["severity"] != ERROR).astype(int)
     frame = frame.sort_values(["unit", "_order", "file", "sheet", "row"], na_position="first", kind="stable")
     return frame[list(PROBLEM_LABELS)].rename(columns=PROBLEM_LABELS).reset_index(drop=True)
@@ -43,18 +51,23 @@ def unit_summary(result: RoundResult, round_: Round) -> pd.DataFrame:
             "需修改（错误）": int((issues["severity"] == ERROR).sum()),
             "提示": int((issues["severity"] != ERROR).sum()),
         })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    sent = set(units_with_list(result))
+    frame["分单位清单"] = [unit_file_name(u) if u in sent else "" for u in frame["单位"]]
+    return frame
 
 
 def write_feedback(result: RoundResult, round_: Round, out_dir: Path) -> Path:
     """outputs/<round>/退回修改清单.xlsx: a summary per unit, every problem, and the units that did not report."""
     summary = unit_summary(result, round_)
     missing = summary.loc[summary["报送情况"] == "未报送", ["单位", "报送情况"]]
+    write_unit_lists(result, round_, out_dir)
     return write_workbook(
         Path(out_dir) / FEEDBACK_FILE,
         {"汇总": summary, "问题清单": problem_list(result), "未报送单位": missing},
         notes={
-            "汇总": f"{round_.title}（数据截至{round_.as_of:%Y年%m月%d日}）：各单位报送与问题情况",
+            "汇总": f"{round_.title}（数据截至{round_.as_of:%Y年%m月%d日}）：各单位报送与问题情况；"
+                    f"“分单位清单”列为发给该单位的清单（在 {UNIT_FEEDBACK_DIR}/ 文件夹中），空白表示无需修改",
             "问题清单": "行号为单位在 Excel 中看到的行号；“错误”需修改后重新报送，“提示”请核实。",
         },
     )
@@ -70,6 +83,17 @@ def run_summary(result: RoundResult) -> str:
     ]
     if result.missing_units:
         lines.append(f"未报送：{'、'.join(result.missing_units)}。")
+    sent = units_with_list(result)
+    if sent:
+        lines.append(f"分单位退回修改清单 {len(sent)} 份：{'、'.join(unit_file_name(u) for u in sent)}。")
+    else:
+        lines.append("各单位都没有需修改的错误，未生成分单位退回修改清单。")
+    applied = 0 if result.corrections is None else len(result.corrections)
+    stale = problems[problems["code"] == NOT_APPLIED]
+    if applied or len(stale):
+        lines.append(f"更正记录（corrections.csv）：应用 {applied} 条，未应用 {len(stale)} 条。")
+    for _, p in stale.iterrows():
+        lines.append(f"  {p['problem']}（{p['file']}）")
     file_level = problems["code"].isin(["unreadable", "missing_column", "unknown_unit", "no_return_in_file", "not_a_table",
                                          "cleaner_failed"])
     for _, p in problems[file_level & (problems["severity"] == ERROR)].iterrows():
@@ -98,3 +122,60 @@ def save_run_summary(result: RoundResult, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(run_summary(result) + "\n", encoding="utf-8")
     return path
+
+
+# --------------------------------------------------------------------------- one list per unit
+
+
+def units_with_list(result: RoundResult) -> list[str]:
+    """The units that get their own list: every named unit with at least one 错误 to fix, in the order of the problems."""
+    problems = result.problems
+    errors = problems[(problems["severity"] == ERROR) & (problems["unit"] != UNKNOWN_UNIT)]
+    return list(dict.fromkeys(errors["unit"]))
+
+
+def unit_file_name(unit: str) -> str:
+    """退回修改/<单位>.xlsx, relative to outputs/<round>/."""
+    safe = "".join("_" if ch in '\\/:*?"<>|' else ch for ch in unit)
+    return f"{UNIT_FEEDBACK_DIR}/{safe}.xlsx"
+
+
+def unit_problems(result: RoundResult, unit: str) -> pd.DataFrame:
+    """One unit's problems, as in 问题清单; the analyst's own notes on corrections.csv are left out."""
+    mine = result.problems[(result.problems["unit"] == unit) & (result.problems["code"] != NOT_APPLIED)]
+    return _listed(mine)
+
+
+def cover_sheet(round_: Round, unit: str, problems: pd.DataFrame) -> pd.DataFrame:
+    """The covering sheet of a unit's list: round, cut-off date, what to fix, by when."""
+    errors = problems[problems["级别"] == ERROR]
+    files = [f for f in dict.fromkeys(problems["文件"]) if f]
+    due = f"{round_.feedback_due:%Y年%m月%d日}前" if round_.feedback_due else "请尽快（具体时间以督查室通知为准）"
+    rows = [
+        ("督查轮次", f"{round_.title}（{round_.id}）"),
+        ("数据截至日期", f"{round_.as_of:%Y年%m月%d日}"),
+        ("单位", unit),
+        ("需修改的错误", f"{len(errors)}条"),
+        ("请核实的提示", f"{len(problems) - len(errors)}条"),
+        ("涉及文件", "、".join(files) or "（本轮未报送）"),
+        ("修改要求", "请按“问题清单”逐条修改原表（行号为 Excel 中看到的行号），改好后把整个文件重新报送；"
+                  "“提示”请核实，无误的可不修改。电话说明的，督查室将记录在更正记录中。"),
+        ("报送期限", due),
+    ]
+    return pd.DataFrame(rows, columns=["项目", "内容"])
+
+
+def write_unit_lists(result: RoundResult, round_: Round, out_dir: Path) -> list[Path]:
+    """outputs/<round>/退回修改/<单位>.xlsx for each unit with an error to fix; lists of an earlier run are removed."""
+    folder = Path(out_dir) / UNIT_FEEDBACK_DIR
+    if folder.is_dir():
+        shutil.rmtree(folder)  # a unit that is clean now must not keep last run's list
+    written = []
+    for unit in units_with_list(result):
+        problems = unit_problems(result, unit)
+        written.append(write_workbook(
+            Path(out_dir) / unit_file_name(unit),
+            {"说明": cover_sheet(round_, unit, problems), "问题清单": problems},
+            notes={"说明": f"{unit}：{round_.title}退回修改清单", "问题清单": "行号为 Excel 中看到的行号；“错误”需修改后重新报送，“提示”请核实。"},
+        ))
+    return written

@@ -215,6 +215,7 @@ Keys (section — key — meaning):
 - `data_quality.missing_units` — 未报送单位
 - `data_quality.rejected_files` — 未能采用的文件和工作表个数
 - `data_quality.affected` — 受影响的数字（按报表类型）
+- `data_quality.corrections` — 按更正记录（data/raw/<轮次>/corrections.csv）应用的更正条数（含“删除行”“保留”；未应用的不计）
 
 Tables
 ======
@@ -1133,11 +1134,13 @@ def major_values(major_works: pd.DataFrame, round_: Round) -> dict[str, Any]:
 
 
 def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=None,
-                       data_quality: quality.Quality | None = None) -> dict[str, Any]:
+                       data_quality: quality.Quality | None = None,
+                       corrections: pd.DataFrame | None = None) -> dict[str, Any]:
     """Every indicators.json key for a round, unrounded; null values carry their reason in ``notes``.
 
     tables: the clean tables (cleaning.load_clean_tables); previous: findings.Previous (or None);
-    data_quality: what the figures leave out (quality.load_quality), for the data_quality.* keys.
+    data_quality: what the figures leave out (quality.load_quality), for the data_quality.* keys;
+    corrections: the corrections applied in cleaning (corrections.load_applied), None when not read.
     """
     from pipeline import findings  # findings builds on the functions above
 
@@ -1153,6 +1156,7 @@ def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=
         findings.finding_values(projects, round_),
         findings.change_values(projects, round_, previous),
         quality_key_values(data_quality),
+        correction_values(corrections),
     ]
     values: dict[str, Any] = {}
     notes: dict[str, str] = {}
@@ -1170,11 +1174,18 @@ def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=
 
 
 def quality_key_values(data_quality: quality.Quality | None) -> dict[str, Any]:
-    """The data_quality.* keys; all Missing when no cleaning record was given."""
+    """The data_quality.* keys from pipeline/quality.py; all Missing when no cleaning record was given."""
     if data_quality is None:
-        keys = [k for k in KEYS if k.startswith("data_quality.")]
+        keys = [k for k in KEYS if k.startswith("data_quality.") and k != "data_quality.corrections"]
         return {k: Missing("未提供第1步的台账和问题清单，无法判断数据是否完整") for k in keys}
     return quality.quality_values(data_quality)
+
+
+def correction_values(corrections: pd.DataFrame | None) -> dict[str, Any]:
+    """data_quality.corrections: how many corrections of corrections.csv the cleaning applied."""
+    if corrections is None:
+        return {"data_quality.corrections": Missing("未读取更正记录（data/processed/<轮次>/corrections.parquet）")}
+    return {"data_quality.corrections": len(corrections)}
 
 
 def _plain(value):

@@ -24,7 +24,7 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv"}
 RETURN_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES
 # Files that belong to the round folder itself, not returns.
-ROUND_FILES = {"round.yml", "readme.txt", "readme.md", "planted_mistakes.json", ".gitkeep"}
+ROUND_FILES = {"round.yml", "readme.txt", "readme.md", "planted_mistakes.json", ".gitkeep", "corrections.csv"}
 # A return is a table of at most a few thousand rows; anything far bigger is
 # refused before it is parsed.
 MAX_FILE_BYTES = 50 * 1024 * 1024

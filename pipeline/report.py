@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
-from pipeline import config, figures, indicators as ind, quality
+from pipeline import config, corrections as fixes, figures, indicators as ind, quality
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.rounds import Round, load_round
 
@@ -236,6 +236,7 @@ class ReportData:
     quarantine: pd.DataFrame
     outputs_dir: Path
     data_quality: quality.Quality | None = None  # what the figures leave out (None: assessed from ledger and problems)
+    corrections: pd.DataFrame | None = None  # applied in cleaning (corrections.APPLIED_COLUMNS); None: none
 
     def __repr__(self) -> str:  # what the notebook shows
         nulls = len(self.values.get("notes", {}))
@@ -254,6 +255,7 @@ class ReportData:
             "returns": returns_by_unit(self.ledger, self.problems, self.round.units),
             "quarantined": quarantine_by_reason(self.quarantine, self.problems),
             "not_read": files_not_read(self.ledger),
+            "corrections": corrections_applied(self.corrections),
             "batches": batches_with_projects(self.tables["by_batch"]),
             "dq": self.quality,
             "dq_findings": quality.findings(self.quality),
@@ -281,10 +283,11 @@ def load_report_data(round_id: str, root: Path | None = None) -> ReportData:
         problems = pd.read_parquet(processed / "problems.parquet")
         quarantine = pd.read_parquet(processed / "quarantine.parquet")
         data_quality = quality.load_quality(processed, round_.units)
+        applied = fixes.load_applied(processed)
     except FileNotFoundError as exc:
         raise ReportError(f"找不到 {exc.filename}：请先运行第1步（清洗报表）和第2步（计算指标），"
                           f"例如 make report ROUND={round_id}。") from None
-    return ReportData(round_, values, tables, ledger, problems, quarantine, outputs, data_quality)
+    return ReportData(round_, values, tables, ledger, problems, quarantine, outputs, data_quality, applied)
 
 
 # =========================================================================== pure tables for the report
@@ -406,6 +409,16 @@ def returns_by_unit(ledger: pd.DataFrame, problems: pd.DataFrame, units: Iterabl
     return pd.DataFrame(rows, columns=columns)
 
 
+def corrections_applied(applied: pd.DataFrame | None) -> pd.DataFrame:
+    """Every correction of corrections.csv applied in cleaning: unit, file, row, column, from, to, basis."""
+    columns = ["unit", "file", "sheet", "row", "column", "old", "new", "basis"]
+    if applied is None or applied.empty:
+        return pd.DataFrame(columns=columns)
+    frame = applied.reindex(columns=columns).copy()
+    frame["row"] = frame["row"].map(lambda r: "" if pd.isna(r) else str(int(r)))
+    return frame.sort_values(["unit", "file", "sheet"], kind="stable").reset_index(drop=True)
+
+
 def files_not_read(ledger: pd.DataFrame) -> pd.DataFrame:
     """Files and sheets that were not read as a return (unreadable, not a return, empty), with the reason."""
     bad = ledger[ledger["status"].fillna("") != "已读取"]
@@ -493,6 +506,8 @@ TABLES: dict[str, list[Col]] = {
                         Col("quarantined", "隔离", "count"), Col("errors", "需修改的问题", "count"), Col("hints", "提示", "count")],
     "quarantine_by_reason": [Col("reason", "隔离原因"), Col("rows", "行数", "count"), Col("units", "涉及单位"),
                              Col("money_wan", "涉及金额(万元)", "wan")],
+    "corrections_applied": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"), Col("row", "行号", "short"),
+                            Col("column", "列"), Col("old", "原值"), Col("new", "修正值"), Col("basis", "依据")],
     "files_not_read": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"), Col("status", "情况", "short"), Col("note", "说明")],
 }
 

@@ -12,6 +12,7 @@ round.yml (in data/raw/<round>/):
     inspection_start: 2021-12-06   # optional: first day of the on-site inspection (督查开始日期)
     inspection_end: 2021-12-10     # optional: last day of the on-site inspection (督查结束日期)
     groups: 5                  # optional: number of inspection groups (督查组数)
+    feedback_due: 2021-12-15   # optional: date by which units return their corrections (退回修改截止日期)
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ _ROUND_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.\-]{0,63}$")
 KNOWN_KEYS = {"title", "as_of", "units", "previous", "start_rate_base", "behind_margin_pp", "sample",
               "inspection_start", "inspection_end", "groups"}
 KNOWN_KEYS = KNOWN_KEYS | CONVENTION_KEYS  # time_progress, decimals, warning, …: pipeline/conventions.py
+KNOWN_KEYS |= {"feedback_due"}
 START_RATE_BASES = {"new", "all", "planned"}
 
 
@@ -48,6 +50,7 @@ class Round:
     inspection_start: dt.date | None = None
     inspection_end: dt.date | None = None
     groups: int | None = None
+    feedback_due: dt.date | None = None
     extra: dict = field(default_factory=dict)
     conventions: Conventions | None = None  # set by load_round; conventions.conventions_of gives the defaults
 
@@ -120,6 +123,7 @@ def parse_round(round_id: str, data: dict, raw_dir: Path) -> Round:
         inspection_start=start,
         inspection_end=end,
         groups=groups,
+        feedback_due=_feedback_due(data.get("feedback_due"), where),
     )
 
 
@@ -142,6 +146,16 @@ def _inspection(data: dict, where: str) -> tuple[dt.date | None, dt.date | None,
     if groups is not None and (not isinstance(groups, int) or isinstance(groups, bool) or groups < 1):
         raise RoundError(f"{where} 中 groups（督查组数）应为正整数，例如 5。")
     return start, end, groups
+
+
+def _feedback_due(value: object, where: str) -> dt.date | None:
+    """The optional date by which units send their corrections back (退回修改截止日期)."""
+    if value is None:
+        return None
+    try:
+        return _as_date(value, where)
+    except RoundError:
+        raise RoundError(f"{where} 中 feedback_due（退回修改截止日期）不是有效日期：请写成 2021-12-15 的形式，或删除该项。") from None
 
 
 def _as_date(value: object, where: str) -> dt.date:

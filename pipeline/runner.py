@@ -449,8 +449,8 @@ def format_seconds(seconds: float) -> str:
 # - the pipeline package's files, all of them: any change under pipeline/ reruns
 #   every step (simple, and sound without knowing which step uses which module),
 #   and the Python and the package versions installed;
-# - step 1 (cleaning): every file under data/raw/<round>/ (the returns and
-#   round.yml) and data/header_aliases.csv;
+# - step 1 (cleaning): every file under data/raw/<round>/ (the returns,
+#   round.yml and corrections.csv) and data/header_aliases.csv;
 # - steps 2 onward: the previous round's data (data/raw/<previous>/ and
 #   data/processed/<previous>/), which the comparison with the previous round reads;
 # - and what the earlier steps wrote: a step that runs makes every later step run.
@@ -462,6 +462,9 @@ def format_seconds(seconds: float) -> str:
 
 MANIFEST_FILE = "run_manifest.json"
 MANIFEST_FORMAT = 1
+# Files under outputs/<round>/ that commands other than `run` write on request (python -m pipeline template,
+# python -m pipeline corrections): not results of the chain, so writing them does not make the next run rerun.
+ON_REQUEST_OUTPUTS = ("填报模板", "corrections.csv")
 
 # The inputs of a step's result, as the user is told about them when one changed.
 INPUT_LABELS = {
@@ -469,7 +472,7 @@ INPUT_LABELS = {
     "parameters": "运行参数",
     "code": "流水线代码（pipeline/）",
     "environment": "Python 或依赖包的版本",
-    "returns": "本轮报表或 round.yml",
+    "returns": "本轮报表、round.yml 或 corrections.csv",
     "aliases": "表头别名表",
     "previous": "上一轮的数据",
 }
@@ -596,6 +599,8 @@ def results_digest(round_id: str, root: Path) -> str:
             continue
         for file in sorted(folder.rglob("*")):
             if file == outputs / MANIFEST_FILE or (outputs / "notebooks") in file.parents or not file.is_file():
+                continue
+            if folder == outputs and file.relative_to(outputs).parts[0] in ON_REQUEST_OUTPUTS:
                 continue
             stat = file.stat()
             entries.append(f"{file.relative_to(root).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}")

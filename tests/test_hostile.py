@@ -3,7 +3,7 @@ import openpyxl
 import pytest
 
 from office import project_row, project_sheet, write_round, write_xlsx
-from pipeline import cleaning, feedback, findings, rounds, schemas
+from pipeline import cleaning, config, feedback, findings, return_template, rounds, schemas
 
 HOSTILE = ["=HYPERLINK(\"http://example.invalid\",\"点我\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]
 
@@ -30,11 +30,16 @@ def written(tmp_path_factory):
     paths = cleaning.save_clean(result, out)
     paths.append(feedback.write_feedback(result, round_, out))
     paths.append(findings.write_supervision_list(findings.track_list(result.tables["projects"], round_), round_, out))
+    paths += sorted((out / feedback.UNIT_FEEDBACK_DIR).glob("*.xlsx"))  # the per-unit lists
+    cleaning.save_clean(result, config.processed_round_dir("r", root))
+    paths += return_template.write_templates("r", root=root)  # pre-filled with the hostile names
     return [p for p in paths if p.suffix == ".xlsx"]
 
 
 def test_every_written_workbook_is_checked(written):
-    assert {p.name for p in written} == {"清洗数据.xlsx", "表头对照.xlsx", "隔离行.xlsx", "退回修改清单.xlsx", "督办清单.xlsx"}
+    assert [p.name for p in written if p.name == "银川市.xlsx"] == ["银川市.xlsx"] * 2  # 退回修改/ and 填报模板/
+    assert {p.name for p in written} == {"清洗数据.xlsx", "表头对照.xlsx", "隔离行.xlsx", "退回修改清单.xlsx", "督办清单.xlsx",
+                                         "银川市.xlsx"}
 
 
 def test_formula_like_text_is_stored_as_text_everywhere(written):

@@ -69,7 +69,7 @@ def test_a_changed_return_reruns_from_the_first_step(project):
     ran, lines = run(project)
 
     assert ran == ["01", "02"]
-    assert "      运行原因：本轮报表或 round.yml有变化。" in lines
+    assert "      运行原因：本轮报表、round.yml 或 corrections.csv有变化。" in lines
     assert "      运行原因：第1步重新运行，其后的步骤都要重新运行。" in lines
 
 
@@ -157,10 +157,12 @@ def test_unchanged_inputs_make_an_all_skipped_plan(project):
 
 @pytest.mark.parametrize("change, reason", [
     (lambda root: (root / "data" / "raw" / ROUND / "round.yml").write_text(ROUND_YML + "sample: true\n", encoding="utf-8"),
-     "本轮报表或 round.yml有变化"),
-    (lambda root: (root / "data" / "raw" / ROUND / "新增单位.xlsx").write_bytes(b"PK"), "本轮报表或 round.yml有变化"),
+     "本轮报表、round.yml 或 corrections.csv有变化"),
+    (lambda root: (root / "data" / "raw" / ROUND / "新增单位.xlsx").write_bytes(b"PK"), "本轮报表、round.yml 或 corrections.csv有变化"),
     (lambda root: (root / "data" / "raw" / ROUND / "银川市.csv").rename(root / "data" / "raw" / ROUND / "石嘴山市.csv"),
-     "本轮报表或 round.yml有变化"),
+     "本轮报表、round.yml 或 corrections.csv有变化"),
+    (lambda root: (root / "data" / "raw" / ROUND / "corrections.csv").write_text("文件,工作表,行号,列,原值,修正值\n", encoding="utf-8"),
+     "本轮报表、round.yml 或 corrections.csv有变化"),
     (lambda root: (root / "data" / "header_aliases.csv").write_text("报表类型,标准列名,表头写法\nprojects,project_name,名称\n",
                                                                     encoding="utf-8"), "表头别名表有变化"),
 ])
@@ -168,6 +170,17 @@ def test_a_change_to_the_round_or_the_alias_table_reruns_from_the_first_step(pro
     plan = recorded(project)
     change(project)
     assert plan() == [reason, "第1步重新运行，其后的步骤都要重新运行"]
+
+
+def test_templates_and_the_corrections_skeleton_written_after_a_run_do_not_make_it_rerun(project):
+    plan = recorded(project)
+    out = config.outputs_round_dir(ROUND, project)
+    (out / "填报模板").mkdir()
+    (out / "填报模板" / "银川市.xlsx").write_bytes(b"PK")
+    (out / "corrections.csv").write_text("文件\n", encoding="utf-8")
+    assert plan() == [None, None]
+    (out / "退回修改.xlsx").write_bytes(b"PK")  # any other file there is a result changed by hand
+    assert plan()[0].startswith("上次运行之后")
 
 
 def test_the_previous_round_is_an_input_of_the_later_steps_only(project):
