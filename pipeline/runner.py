@@ -135,6 +135,8 @@ def run_round(
 
     names = "、".join(step.name for step in steps)
     echo(f"轮次 {round_id}（{round_.title}，数据截至 {round_.as_of:%Y-%m-%d}）：依次运行 {len(steps)} 个步骤：{names}。")
+    for warning in round_.warnings:
+        echo(warning)
     missing = [name for _, name in CHAIN[len(steps):]]
     if missing:
         echo(f"（流水线其余步骤的笔记本尚未加入：{'、'.join(missing)}。）")
