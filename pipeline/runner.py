@@ -129,7 +129,19 @@ def run_round(
     """
     started = time.perf_counter()
     root = Path(root).resolve()
-    round_ = load_round(round_id, root)  # RoundError: before anything runs
+    load_round(round_id, root)  # RoundError: before anything runs, before even the lock
+    try:
+        with staging.round_lock(round_id, root):
+            staging.discard(round_id, root)  # what a killed run left behind: nothing may point into it
+            return _run_locked(round_id, root, notebooks_dir, force, echo, progress, started)
+    except staging.LockedError as exc:
+        raise UserError(str(exc) + "。") from None
+
+
+def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bool,
+                echo: Callable[[str], object], progress: bool, started: float) -> RunResult:
+    """run_round, holding the round's lock."""
+    round_ = load_round(round_id, root)
     steps = chain_steps(Path(notebooks_dir) if notebooks_dir else root / "notebooks")
     outputs_dir = config.outputs_round_dir(round_id, root)
 
