@@ -13,6 +13,7 @@ from pipeline import config
 EXIT_FAILED_STEP = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+INTERRUPTED = "已中断，结果保持上次成功运行的状态"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -92,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         _fail(exc)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("\n已中断。", file=sys.stderr)
+        # One line: a run that is interrupted never publishes (see pipeline/staging.py).
+        print(("\n" if sys.stderr.isatty() else "") + INTERRUPTED, file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

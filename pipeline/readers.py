@@ -276,8 +276,10 @@ def _worker_result(outcome, budget: int) -> list[Sheet]:
 def _child_setup(budget: int) -> None:
     """In the worker: a limited address space, and stderr closed (an allocation failure in the
     Rust reader prints an English line there before it aborts)."""
+    import faulthandler
     import resource
 
+    faulthandler.disable()  # an abort here is the parent's to report (pytest and ipykernel enable it)
     with contextlib.suppress(OSError):
         os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it, the child just stops
@@ -532,7 +534,7 @@ def _read_excel(path: Path, rel: str, facts: dict[str, _SheetFacts]) -> list[She
         raise ReadError("文件设置了打开密码，无法读取", "请取消密码保护后重新发送") from None
     except Exception as exc:  # noqa: BLE001 - any parser failure is the file's problem, reported per file
         if wps:
-            raise ReadError("这是 WPS 表格（.et）文件，无法直接读取", "请在 WPS 中用“另存为”保存为 .xlsx 后重新发送") from None
+            raise ReadError("这是 WPS 表格（.et）文件，无法直接读取", "请另存为 .xlsx（在 WPS 中选“文件→另存为”，文件类型选“Excel 工作簿（*.xlsx）”）后重新发送") from None
         raise ReadError(
             f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）",
             "请用 Excel 打开确认能正常显示后，另存为 .xlsx 重新发送",
