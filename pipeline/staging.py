@@ -140,8 +140,8 @@ def publish(round_id: str, root: Path) -> None:
             os.rename(staged, generation / part)
         else:
             (generation / part).mkdir()
+    _ensure_published_links(round_id, root)  # first publish: links to a `current` that does not exist yet
     _point_current(runs, generation.name)  # the publish: one rename
-    _ensure_published_links(round_id, root)
     _remove_other_generations(runs)
     shutil.rmtree(stage, ignore_errors=True)
     with contextlib.suppress(OSError):
