@@ -375,3 +375,29 @@ def test_error_cells_of_a_legacy_xls_read_as_empty_and_are_not_yet_reported(tmp_
     sheet = readers.read_return(path, "a.xls")[0]
     assert sheet.rows[1][0] in ("", None) and sheet.rows[2][0] == pytest.approx(0.085)
     assert sheet.error_cells == {} and sheet.percent_cells == set()
+
+
+def test_a_large_xlsx_that_fits_is_read_in_process_and_one_with_a_far_cell_in_the_worker(tmp_path, monkeypatch):
+    import xlsxwriter
+
+    def large(path, far=None):
+        book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        ws = book.add_worksheet("S")
+        ws.write_row(0, 0, HEADER)
+        for r in range(1, 5_000):
+            ws.write_row(r, 0, [r, f"大表项目{r}", "第一批", 100 + r, 50, "是"])
+        if far:
+            ws.write(30_000, 16_000, "x")
+        book.close()
+        assert path.stat().st_size > readers.IN_PROCESS_ABOVE_BYTES
+        return path
+
+    monkeypatch.setattr(readers, "IN_PROCESS_ABOVE_BYTES", 64 * 1024)  # "large", without a 10 MB file in the test
+    workers = []
+    real = readers._in_worker
+    monkeypatch.setattr(readers, "_in_worker", lambda *args: workers.append(args[1].name) or real(*args))
+    sheet = readers.read_return(large(tmp_path / "fits.xlsx"), "fits.xlsx")[0]
+    assert len(sheet.rows) == 5_000 and sheet.rows[-1][1] == "大表项目4999" and workers == []
+    with pytest.raises(readers.ReadError, match=f"单元格 {readers.cell_name(30_000, 16_000)} 远离表格"):
+        readers.read_return(large(tmp_path / "far.xlsx", far=True), "far.xlsx")
+    assert workers == ["far.xlsx"]
