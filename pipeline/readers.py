@@ -145,6 +145,8 @@ def list_round_files(raw_dir: Path) -> RoundFiles:
         elif path.is_symlink() and not _points_inside(path, inside):
             files.returns.append(path)
             files.outside_links.append(path)
+        elif path.is_symlink() and path.is_dir():
+            continue  # a folder of the round linked into it again: its files are read where they are
         elif path.is_file() and path.suffix.lower() in RETURN_SUFFIXES:
             files.returns.append(path)
         elif path.is_file():
@@ -164,7 +166,7 @@ def _points_inside(path: Path, inside: Path) -> bool:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError):  # dangling, or a loop
         return False
-    return target.is_file() and target.is_relative_to(inside)
+    return target.is_relative_to(inside)
 
 
 def read_return(path: Path, rel: str, *, isolate: bool = True) -> list[Sheet]:
@@ -174,6 +176,8 @@ def read_return(path: Path, rel: str, *, isolate: bool = True) -> list[Sheet]:
     the platform can fork; otherwise in this process.
     """
     path = Path(path)
+    if path.is_symlink() and not path.exists():
+        raise ReadError(f"这是一个失效的链接（指向的 {os.readlink(path)} 不存在），未读取", "请把报表文件本身复制到轮次文件夹中")
     if path.is_symlink() and not _link_inside_round(path, rel):
         raise ReadError(f"这是指向轮次文件夹之外的链接（→ {os.readlink(path)}），未读取",
                         "请把报表文件本身复制到轮次文件夹中，不要放快捷方式或链接")
@@ -294,11 +298,17 @@ def _in_worker(function, path: Path, rel: str, budget: int) -> list[Sheet]:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-    return _worker_result(outcome, budget)
+    return _worker_result(outcome, status, budget)
 
 
-def _worker_result(outcome, budget: int) -> list[Sheet]:
-    if outcome is None or outcome[0] == "memory":
+_CRASH_SIGNALS = {getattr(signal, name) for name in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE") if hasattr(signal, name)}
+
+
+def _worker_result(outcome, status: int, budget: int) -> list[Sheet]:
+    if outcome is None and os.WIFSIGNALED(status) and os.WTERMSIG(status) in _CRASH_SIGNALS:
+        raise ReadError("读取该文件时读取程序意外退出，文件可能已损坏",
+                        "请用 Excel 打开确认能正常显示后，另存为 .xlsx 重新发送")
+    if outcome is None or outcome[0] == "memory":  # MemoryError, or killed or aborted when an allocation failed
         raise ReadError(
             f"读取该文件所需的内存超过上限（约 {budget / 1024 / 1024:,.0f} MB），已停止读取",
             "文件中可能有远离表格的单元格或大量空白行列：请删除表格之外的行列（全选后右键“删除”）后另存为 .xlsx 重新发送",
@@ -311,8 +321,8 @@ def _worker_result(outcome, budget: int) -> list[Sheet]:
 
 
 def _child_setup(budget: int) -> None:
-    """In the worker: a limited address space, and stderr closed (an allocation failure in the
-    Rust reader prints an English line there before it aborts)."""
+    """In the worker: a limited address space, and stderr sent to /dev/null (an allocation failure
+    in the Rust reader prints an English line there before it aborts)."""
     import faulthandler
     import resource
 

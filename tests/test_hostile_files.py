@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -401,3 +402,20 @@ def test_a_large_xlsx_that_fits_is_read_in_process_and_one_with_a_far_cell_in_th
     with pytest.raises(readers.ReadError, match=f"单元格 {readers.cell_name(30_000, 16_000)} 远离表格"):
         readers.read_return(large(tmp_path / "far.xlsx", far=True), "far.xlsx")
     assert workers == ["far.xlsx"]
+
+
+def test_a_worker_that_crashes_is_a_file_error_not_a_memory_one(tmp_path, monkeypatch):
+    path = write_xlsx(tmp_path / "a.xlsx", {"S": [HEADER]})
+
+    def crashes(*_):
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    with pytest.raises(readers.ReadError, match="读取程序意外退出，文件可能已损坏"):
+        readers._in_worker(crashes, path, "a.xlsx", readers.READ_MEMORY_BUDGET)
+
+
+def test_a_dangling_link_is_named_as_such(tmp_path, untouched):
+    good_return(tmp_path)
+    (raw(tmp_path) / "交通运输厅.xlsx").symlink_to(tmp_path / "已删除.xlsx")
+    untouched()
+    assert_rejected_file(*run(tmp_path), "交通运输厅.xlsx", "失效的链接")
