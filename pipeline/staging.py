@@ -84,7 +84,7 @@ def round_lock(round_id: str, root: Path):
             pid, started = (holder + ["?", "?"])[:2]
             raise LockedError(
                 f"轮次 {round_id} 正在由另一个进程运行（进程号 {pid}，{started.replace('T', ' ')} 开始）："
-                "请等它结束后再运行；确认该进程已不存在时可直接重新运行"
+                "请等它结束后再运行；如果它已卡住，可先结束该进程（kill 进程号）再运行"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()} {dt.datetime.now().isoformat(timespec='seconds')}\n".encode(), 0)

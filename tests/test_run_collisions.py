@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import runner, staging
-from test_runner import ROUND, TRACE, project, write_notebook  # noqa: F401 - project is a fixture
+from test_runner import ROUND, ROUND_YML, TRACE, project, write_notebook  # noqa: F401 - project is a fixture
 
 # Runs `python -m pipeline run` on another project root (the command line always uses the real one).
 CLI = """
@@ -114,6 +114,7 @@ def test_ctrl_c_prints_one_chinese_line_and_keeps_the_last_good_results(project,
 
     assert run.returncode == 130
     assert err.strip() == "已中断，结果保持上次成功运行的状态", err
+    assert (project / "data" / "raw" / ROUND / "round.yml").read_text(encoding="utf-8") == ROUND_YML  # raw untouched
     assert "Traceback" not in out + err and "ZMQError" not in out + err
     assert (project / "outputs" / ROUND / "trace.jsonl").read_text(encoding="utf-8") == before
     assert not (project / "outputs" / ROUND / "half.txt").exists()
