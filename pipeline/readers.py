@@ -86,11 +86,12 @@ class Sheet:
     formulas_without_value: 0-based (row, col) of formulas saved without a computed value (xlsx only).
     percent_cells: 0-based (row, col) of cells whose number format is a percentage (Excel
         shows 0.085 as 8.5%; the grid holds 0.085). From the xlsx styles (built-in formats 9
-        and 10, or a custom format with an unquoted %); empty for xls, ods and csv.
+        and 10, or a custom format with an unquoted %) or, for xls and .et, the cell's format
+        as xlrd reads it (numbers only); empty for xlsb, ods, csv and HTML.
     error_cells: 0-based (row, col) -> the Excel error the cell holds ("#DIV/0!", "#N/A",
         "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"), typed in or a formula's result.
-        The grid value of such a cell is None. From the xlsx sheet XML (calamine reads errors
-        as empty); empty for xls, ods and csv.
+        The grid value of such a cell is None. From the xlsx sheet XML, or xlrd for xls and .et
+        (calamine reads errors as empty); empty for xlsb, ods, csv and HTML.
     """
 
     file: str  # path relative to the round folder, with forward slashes
@@ -249,6 +250,8 @@ def _read_any(path: Path, rel: str, facts: dict[str, _SheetFacts] | None = None)
     if facts is None:
         facts = _xlsx_facts(path) if head.startswith(b"PK") else {}
     sheets = _read_excel(path, rel, facts)
+    if head.startswith(_CFB_MAGIC):  # only once calamine has shown that the grids are of a sane size
+        facts = _xls_facts(path)
     for sheet in sheets:
         fact = facts.get(sheet.name)
         if fact:
@@ -526,6 +529,34 @@ def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:
         if value:
             cells[_cell_position(letters, digits)] = value.group(1).decode("utf-8", "replace")
     return cells
+
+
+def _xls_facts(path: Path) -> dict[str, _SheetFacts]:
+    """Per sheet of a legacy .xls (or WPS .et): percent-formatted cells and error cells, read with xlrd
+    (calamine reports neither for xls). Empty when xlrd cannot read the file: these facts are never
+    worth refusing a file that calamine read."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True, ragged_rows=True,
+                                  logfile=io.StringIO())  # its warnings are English and not the unit's concern
+    except Exception:  # noqa: BLE001 - xlrd's errors are many; calamine has read the file already
+        return {}
+    percent_xfs = {i for i, xf in enumerate(book.xf_list)
+                   if xf.format_key in book.format_map and _is_percent_format(book.format_map[xf.format_key].format_str)}
+    facts = {}
+    for index in range(book.nsheets):
+        sheet = book.sheet_by_index(index)
+        percent, errors = set(), {}
+        for r in range(sheet.nrows):
+            for c, kind in enumerate(sheet.row_types(r)):
+                if kind == xlrd.XL_CELL_NUMBER and sheet.cell_xf_index(r, c) in percent_xfs:
+                    percent.add((r, c))
+                elif kind == xlrd.XL_CELL_ERROR:
+                    errors[(r, c)] = xlrd.error_text_from_code.get(sheet.cell_value(r, c), "#错误")
+        facts[sheet.name] = _SheetFacts(set(), set(), percent, errors, None, 0, 0)
+        book.unload_sheet(index)
+    return facts
 
 
 def _too_far(xml: bytes) -> tuple[str | None, int]:

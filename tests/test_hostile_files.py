@@ -363,19 +363,20 @@ def _cached_error(path: Path, cell: str, error: str) -> None:
 
 
 @pytest.mark.parametrize("code, text", [(0x07, "#DIV/0!"), (0x2A, "#N/A"), (0x0F, "#VALUE!"), (0x17, "#REF!")])
-def test_error_cells_of_a_legacy_xls_read_as_empty_and_are_not_yet_reported(tmp_path, code, text):
-    """calamine reads an xls error as empty and reports no format: Sheet.error_cells and percent_cells are empty
-    for xls (documented); this pins that, so a change in the reader is noticed."""
+def test_percent_formatted_and_error_cells_of_a_legacy_xls(tmp_path, code, text):
     path = tmp_path / "a.xls"
     book = xlwt.Workbook()
     ws = book.add_sheet("S")
     ws.write(0, 0, "增速")
-    ws.row(1).set_cell_error(0, code)
+    ws.row(1).set_cell_error(0, code)  # xlwt's own table of error names is wrong: the BIFF codes are used
     ws.write(2, 0, 0.085, xlwt.easyxf(num_format_str="0.0%"))
+    ws.write(3, 0, 0.085, xlwt.easyxf(num_format_str="0.00"))
+    ws.write(4, 0, "#DIV/0!")  # typed as text: not an error cell
     book.save(str(path))
     sheet = readers.read_return(path, "a.xls")[0]
-    assert sheet.rows[1][0] in ("", None) and sheet.rows[2][0] == pytest.approx(0.085)
-    assert sheet.error_cells == {} and sheet.percent_cells == set()
+    assert sheet.error_cells == {(1, 0): text} and sheet.rows[1][0] is None
+    assert sheet.percent_cells == {(2, 0)} and sheet.rows[2][0] == pytest.approx(0.085)
+    assert sheet.rows[4][0] == "#DIV/0!"
 
 
 def test_a_large_xlsx_that_fits_is_read_in_process_and_one_with_a_far_cell_in_the_worker(tmp_path, monkeypatch):
