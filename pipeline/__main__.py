@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while the runner is still being imported
+        # One line: a run that is interrupted never publishes (see pipeline/staging.py).
+        print(("\n" if sys.stderr.isatty() else "") + INTERRUPTED, file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from pipeline.rounds import RoundError
     from pipeline.runner import RunError, UserError
@@ -92,10 +101,6 @@ def main(argv: list[str] | None = None) -> int:
     except (RoundError, UserError) as exc:
         _fail(exc)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        # One line: a run that is interrupted never publishes (see pipeline/staging.py).
-        print(("\n" if sys.stderr.isatty() else "") + INTERRUPTED, file=sys.stderr)
-        return EXIT_INTERRUPTED
 
 
 def _run(args: argparse.Namespace) -> int:
