@@ -13,6 +13,7 @@ from pipeline import config
 EXIT_FAILED_STEP = 1
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
+INTERRUPTED = "已中断，结果保持上次成功运行的状态"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while the runner is still being imported
+        # One line: a run that is interrupted never publishes (see pipeline/staging.py).
+        print(("\n" if sys.stderr.isatty() else "") + INTERRUPTED, file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from pipeline.rounds import RoundError
     from pipeline.runner import RunError, UserError
@@ -113,9 +123,6 @@ def main(argv: list[str] | None = None) -> int:
     except (RoundError, UserError) as exc:
         _fail(exc)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
-        print("\n已中断。", file=sys.stderr)
-        return EXIT_INTERRUPTED
 
 
 def _run(args: argparse.Namespace) -> int:

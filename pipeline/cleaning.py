@@ -607,6 +607,10 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
         problems.append(Problem(unit, rel, "", None, "", "", "不是 Excel 或 CSV 文件，未读取",
                                 "请另存为 .xlsx 后重新发送；与报表无关的文件请移出轮次文件夹", ERROR, "not_a_table"))
         ledger.append(_file_ledger(rel, unit, "未读取", "不是 Excel 或 CSV 文件"))
+    for path in files.lock_files:  # editor lock files (~$x.xlsx, .~lock.x#): skipped, with a hint
+        rel = path.relative_to(round_.raw_dir).as_posix()
+        problems.append(Problem(_unit_from_path(rel, round_) or UNKNOWN_UNIT, rel, "", None, "", "",
+                                "这是 Excel/WPS 打开文件时留下的临时锁定文件，已跳过", "无需处理；请确认对应的报表已保存、关闭后再发送", HINT, "lock_file"))
     for path in files.returns:
         rel = path.relative_to(round_.raw_dir).as_posix()
         try:

@@ -53,6 +53,7 @@ class Round:
     feedback_due: dt.date | None = None
     extra: dict = field(default_factory=dict)
     conventions: Conventions | None = None  # set by load_round; conventions.conventions_of gives the defaults
+    warnings: tuple[str, ...] = ()  # things worth saying before the run (Chinese), not errors
 
     @property
     def year(self) -> int:
@@ -78,7 +79,9 @@ def load_round(round_id: str, root: Path | None = None) -> Round:
     if not path.is_file():
         raise RoundError(f"轮次文件夹 {raw_dir} 中缺少 {ROUND_FILE}：请按 README 的示例填写标题、数据截至日期和报送单位。")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = _safe_yaml(path.read_text(encoding="utf-8"), path)
+    except RoundError:
+        raise
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RoundError(f"{path} 无法解析（{type(exc).__name__}）：请检查缩进、冒号和引号，并以 UTF-8 保存。") from None
     except ValueError:  # YAML reads 2021-13-45 as a date and fails on it
@@ -86,6 +89,7 @@ def load_round(round_id: str, root: Path | None = None) -> Round:
     if not isinstance(data, dict):
         raise RoundError(f"{path} 的内容应为“键: 值”的形式。")
     round_ = parse_round(round_id, data, raw_dir)
+    _check_previous_chain(round_, raw_dir.parent)
     return dataclasses.replace(round_, conventions=parse_conventions(data, round_.as_of))
 
 
@@ -95,14 +99,12 @@ def parse_round(round_id: str, data: dict, raw_dir: Path) -> Round:
     if unknown:
         raise RoundError(f"{where} 中有无法识别的设置项：{'、'.join(unknown)}。可用的设置项：{'、'.join(sorted(KNOWN_KEYS))}。")
     as_of = _as_date(data.get("as_of"), where)
-    units = data.get("units")
-    if not isinstance(units, list) or not units or not all(isinstance(u, str) and u.strip() for u in units):
-        raise RoundError(f"{where} 中 units（应报送单位）缺失或为空：请列出本轮应报送的单位，如 [银川市, 石嘴山市]。")
-    if len(set(units)) != len(units):
-        raise RoundError(f"{where} 中 units 有重复的单位名称，请删除重复项。")
+    units = _units(data.get("units"), where)
     previous = data.get("previous")
     if previous is not None:
         previous = check_round_id(str(previous))
+        if previous == round_id:
+            raise RoundError(f"{where} 中 previous（上一轮）写的是本轮自己（{round_id}）：请改为上一轮的轮次编号，没有上一轮时删除该项。")
     base = str(data.get("start_rate_base", "new"))
     if base not in START_RATE_BASES:
         raise RoundError(f"{where} 中 start_rate_base 只能是 new（续建项目不计入开工率分母）、all 或 planned（计划开工时间在截至日期之前的项目）。")
@@ -114,16 +116,17 @@ def parse_round(round_id: str, data: dict, raw_dir: Path) -> Round:
         id=round_id,
         title=str(data.get("title") or f"{round_id} 督查"),
         as_of=as_of,
-        units=tuple(u.strip() for u in units),
+        units=units,
         raw_dir=raw_dir,
         previous=previous,
         start_rate_base=base,
         behind_margin_pp=float(margin),
-        sample=bool(data.get("sample", False)),
+        sample=_yes_no(data.get("sample", False), "sample", where),
         inspection_start=start,
         inspection_end=end,
         groups=groups,
         feedback_due=_feedback_due(data.get("feedback_due"), where),
+        warnings=_as_of_warnings(as_of, where),
     )
 
 
@@ -169,3 +172,80 @@ def _as_date(value: object, where: str) -> dt.date:
         except ValueError:
             pass
     raise RoundError(f"{where} 中 as_of（数据截至日期）缺失或不是有效日期：请写成 2021-11-30 的形式。")
+
+
+# --------------------------------------------------------------------------- validation of single values
+#
+# Each returns the checked value or raises RoundError with the Chinese message.
+
+_TRUE_WORDS, _FALSE_WORDS = {"是", "true", "yes"}, {"否", "false", "no"}
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: round.yml never needs them, and they allow an
+    "alias bomb" (a few lines that expand to billions of items) to exhaust memory."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise RoundError(f"round.yml 第{event.start_mark.line + 1}行使用了 YAML 的锚点或别名（& 或 *）："
+                             "round.yml 不支持这种写法，请直接写出每个值。")
+        return super().compose_node(parent, index)
+
+
+def _safe_yaml(text: str, path: Path) -> object:
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader) or {}
+    except RoundError as exc:
+        raise RoundError(f"{path} {str(exc).removeprefix('round.yml ')}") from None
+
+
+def _units(units: object, where: str) -> tuple[str, ...]:
+    """The units, stripped; a unit listed twice (also as "银川市 " beside "银川市") is an error."""
+    if not isinstance(units, list) or not units or not all(isinstance(u, str) and u.strip() for u in units):
+        raise RoundError(f"{where} 中 units（应报送单位）缺失或为空：请列出本轮应报送的单位，如 [银川市, 石嘴山市]。")
+    stripped = [u.strip() for u in units]
+    twice = sorted({u for u in stripped if stripped.count(u) > 1}, key=stripped.index)
+    if twice:
+        raise RoundError(f"{where} 中 units 有重复的单位名称：{'、'.join(twice)}（名称前后的空格不算区别），请删除重复项。")
+    return tuple(stripped)
+
+
+def _yes_no(value: object, key: str, where: str) -> bool:
+    """true/false, or the words 是/否 (also "true"/"false" in quotes); anything else is an error, never a guess."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
+        return value.strip().lower() in _TRUE_WORDS
+    raise RoundError(f"{where} 中 {key} 应为 true 或 false（也可写“是”或“否”），而不是“{value}”。")
+
+
+def _as_of_warnings(as_of: dt.date, where: str, today: dt.date | None = None) -> tuple[str, ...]:
+    today = today or dt.date.today()
+    if as_of > today:
+        return (f"注意：{where} 中 as_of（数据截至日期）{as_of:%Y-%m-%d} 晚于今天（{today:%Y-%m-%d}），"
+                "时间进度将按该日期计算；如是笔误请改正。",)
+    return ()
+
+
+def _check_previous_chain(round_: Round, raw_root: Path) -> None:
+    """Follow previous → previous → …: a chain that comes back to a round already seen is an error."""
+    seen = [round_.id]
+    current = round_.previous
+    while current:
+        if current in seen:
+            chain = " → ".join([*seen, current])
+            raise RoundError(f"{round_.id}/{ROUND_FILE} 中 previous（上一轮）形成了循环：{chain}。"
+                             "每一轮的 previous 应指向更早的一轮，请改正。")
+        seen.append(current)
+        current = _previous_of(raw_root / current / ROUND_FILE)
+
+
+def _previous_of(path: Path) -> str | None:
+    """The `previous` of another round's round.yml; None when it has none or cannot be read (checked when that round runs)."""
+    try:
+        data = _safe_yaml(path.read_text(encoding="utf-8"), path)
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    value = data.get("previous") if isinstance(data, dict) else None
+    return str(value) if value is not None else None

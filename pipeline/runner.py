@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import re
+import subprocess
 import sys
 import sysconfig
 import textwrap
@@ -129,12 +130,26 @@ def run_round(
     """
     started = time.perf_counter()
     root = Path(root).resolve()
-    round_ = load_round(round_id, root)  # RoundError: before anything runs
+    load_round(round_id, root)  # RoundError: before anything runs, before even the lock
+    try:
+        with staging.round_lock(round_id, root):
+            staging.discard(round_id, root)  # what a killed run left behind: nothing may point into it
+            return _run_locked(round_id, root, notebooks_dir, force, echo, progress, started)
+    except staging.LockedError as exc:
+        raise UserError(str(exc) + "。") from None
+
+
+def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bool,
+                echo: Callable[[str], object], progress: bool, started: float) -> RunResult:
+    """run_round, holding the round's lock."""
+    round_ = load_round(round_id, root)
     steps = chain_steps(Path(notebooks_dir) if notebooks_dir else root / "notebooks")
     outputs_dir = config.outputs_round_dir(round_id, root)
 
     names = "、".join(step.name for step in steps)
     echo(f"轮次 {round_id}（{round_.title}，数据截至 {round_.as_of:%Y-%m-%d}）：依次运行 {len(steps)} 个步骤：{names}。")
+    for warning in round_.warnings:
+        echo(warning)
     missing = [name for _, name in CHAIN[len(steps):]]
     if missing:
         echo(f"（流水线其余步骤的笔记本尚未加入：{'、'.join(missing)}。）")
@@ -177,10 +192,11 @@ def run_round(
         results.append(StepResult(step, outputs_dir / "notebooks" / step.notebook.name, seconds))
 
     if stage is not None:  # every step succeeded: only now do the results replace the last good ones
-        staging.publish(round_id, root)
-        staging.unstage_notebooks(round_id, root)
-        remember_results(manifest, round_id, root)
-        save_manifest(manifest_path, manifest)
+        with _sigint_deferred():  # Ctrl-C now would make "结果保持上次成功运行的状态" untrue: finish first
+            staging.publish(round_id, root)
+            staging.unstage_notebooks(round_id, root)
+            remember_results(manifest, round_id, root)
+            save_manifest(manifest_path, manifest)
     return RunResult(
         round=round_,
         steps=tuple(results),
@@ -189,6 +205,21 @@ def run_round(
         executed_dir=outputs_dir / "notebooks",
         seconds=time.perf_counter() - started,
     )
+
+
+@contextlib.contextmanager
+def _sigint_deferred():
+    """Hold back SIGINT (Ctrl-C) until the block is done; it is delivered right after."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _prepare_stage(round_id: str, root: Path) -> Path:
@@ -260,6 +291,11 @@ def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, pr
                 start_timeout=KERNEL_START_TIMEOUT_S,
                 kernel_manager_class=project_kernel_manager_class(),
             )
+    except KeyboardInterrupt:
+        _kill_kernels()
+        # nbclient's pending tasks now fail with "Kernel died"; asyncio would log each in English.
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+        raise
     except papermill.PapermillExecutionError as exc:
         raise RunError(_cell_error_message(step, exc, executed, where)) from None
     except DeadKernelError:
@@ -331,6 +367,19 @@ def parameters_cell_literals(source: str) -> dict[str, object]:
     return values
 
 
+# Kernel processes started by this process: killed when the run is interrupted (Ctrl-C), so that
+# none goes on writing into the staging folder after the runner has stopped.
+_LIVE_KERNELS: set = set()
+
+
+def _kill_kernels() -> None:
+    for process in list(_LIVE_KERNELS):
+        with contextlib.suppress(OSError):
+            process.kill()
+            process.wait(timeout=10)
+        _LIVE_KERNELS.discard(process)
+
+
 @functools.cache
 def project_kernel_manager_class() -> type:
     """A kernel manager whose KERNEL_NAME kernel is this process's Python, served from
@@ -350,6 +399,15 @@ def project_kernel_manager_class() -> type:
         @default("kernel_spec_manager")
         def _kernel_spec_manager_default(self) -> KernelSpecManager:
             return ProjectKernelSpecManager(data_dir=self.data_dir)
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+            # The kernel's own stdout/stderr carry only its English log lines (and, when the
+            # runner is interrupted, ipykernel's ZMQError tracebacks): keep them off the terminal.
+            # Cell outputs reach the executed notebook through the kernel's sockets, not these.
+            kw.setdefault("stdout", subprocess.DEVNULL)
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            _LIVE_KERNELS.add(self.provisioner.process)
 
         @default("transport_encryption")
         def _transport_encryption_default(self) -> str:

@@ -49,3 +49,70 @@ def test_missing_round_folder_and_missing_round_file(tmp_path):
         rounds.load_round("2030-01", tmp_path)
     with pytest.raises(rounds.RoundError, match="缺少 round.yml"):
         load(tmp_path)
+
+
+# --------------------------------------------------------------------------- issue 10: values that need a message
+
+
+@pytest.mark.parametrize("text, message", [
+    ("as_of: 2021-11-30\nunits: [银川市, \"银川市 \", 吴忠市]\n", "有重复的单位名称：银川市"),
+    ("as_of: 2021-11-30\nunits:\n  - 吴忠市\n  - 固原市\n  - 吴忠市\n", "有重复的单位名称：吴忠市"),
+    ("as_of: 2021-11-30\nunits: [银川市]\nsample: 也许\n", "sample 应为 true 或 false（也可写“是”或“否”），而不是“也许”"),
+    ("as_of: 2021-11-30\nunits: [银川市]\nsample: 1\n", "sample 应为 true 或 false"),
+    ("as_of: 2021-11-30\nunits: [银川市]\nprevious: r\n", "previous（上一轮）写的是本轮自己（r）"),
+    ("base: &u [银川市, 吴忠市]\nas_of: 2021-11-30\nunits: *u\n", "第1行使用了 YAML 的锚点或别名"),
+])
+def test_round_values_that_would_mislead_are_refused(tmp_path, text, message):
+    with pytest.raises(rounds.RoundError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load(tmp_path, text)
+
+
+@pytest.mark.parametrize("written, meant", [("是", True), ("否", False), ("\"否\"", False), ("'true'", True),
+                                            ("FALSE", False), ("true", True), ("false", False)])
+def test_sample_accepts_booleans_and_the_words_shi_and_fou(tmp_path, written, meant):
+    assert load(tmp_path, f"as_of: 2021-11-30\nunits: [银川市]\nsample: {written}\n").sample is meant
+
+
+def test_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]" for i in range(8)]
+    text = "\n".join(lines) + "\nas_of: 2021-11-30\nunits: [银川市]\n"  # 9**9 items once expanded
+    with pytest.raises(rounds.RoundError, match="锚点或别名"):
+        load(tmp_path, text)
+
+
+def test_two_rounds_naming_each_other_as_previous_are_refused(tmp_path):
+    write_round(tmp_path / "data" / "raw" / "2021-09", ["银川市"], previous="2021-12")
+    write_round(tmp_path / "data" / "raw" / "2021-12", ["银川市"], previous="2021-09")
+    with pytest.raises(rounds.RoundError, match="形成了循环：2021-12 → 2021-09 → 2021-12"):
+        rounds.load_round("2021-12", tmp_path)
+    write_round(tmp_path / "data" / "raw" / "2021-06", ["银川市"], previous="2021-03")  # a chain that ends is fine
+    write_round(tmp_path / "data" / "raw" / "2021-09", ["银川市"], previous="2021-06")
+    assert rounds.load_round("2021-12", tmp_path).previous == "2021-09"
+
+
+def test_as_of_in_the_future_is_a_warning_not_an_error(tmp_path):
+    import datetime as dt
+
+    future = dt.date.today() + dt.timedelta(days=40)
+    round_ = load(tmp_path, f"as_of: {future:%Y-%m-%d}\nunits: [银川市]\n")
+    assert round_.as_of == future
+    assert len(round_.warnings) == 1 and "晚于今天" in round_.warnings[0] and f"{future:%Y-%m-%d}" in round_.warnings[0]
+    assert load(tmp_path, "as_of: 2021-11-30\nunits: [银川市]\n").warnings == ()
+
+
+def test_the_runner_prints_the_future_as_of_warning_before_running(tmp_path, monkeypatch):
+    import datetime as dt
+    import json
+
+    from pipeline import runner
+
+    future = dt.date.today() + dt.timedelta(days=40)
+    load(tmp_path, f"as_of: {future:%Y-%m-%d}\nunits: [银川市]\n")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / runner.CHAIN[0][0]).write_text(json.dumps({"cells": [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": 'round_id = ""\nroot = ""'}]}), encoding="utf-8")
+    monkeypatch.setattr(runner, "run_notebook", lambda *a, **k: None)
+    lines = []
+    runner.run_round("r", root=tmp_path, echo=lines.append, progress=False)
+    assert any("晚于今天" in line for line in lines[:3]), lines

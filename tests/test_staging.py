@@ -1,5 +1,7 @@
 """Atomic runs: results are staged, then swapped into place; a failed run changes nothing."""
 import json
+
+import pytest
 from pathlib import Path
 
 from pipeline import staging
@@ -103,3 +105,131 @@ def test_an_interrupted_run_leaves_the_last_good_results(tmp_path, monkeypatch):
         runner.run_round("r", root=root, echo=lambda _: None, progress=False)
     assert (root / "outputs" / "r" / "report.html").read_text(encoding="utf-8") == "old report"
     assert (root / "data" / "processed" / "r" / "ledger.csv").read_text(encoding="utf-8") == "old"
+
+
+# --------------------------------------------------------------------------- issue 10: one all-or-nothing publish
+
+
+def published(root):
+    """What a reader of the two published folders sees: (ledger, report), None for a file that is not there."""
+    files = (root / "data" / "processed" / "r" / "ledger.csv", root / "outputs" / "r" / "report.html")
+    return tuple(f.read_text(encoding="utf-8") if f.is_file() else None for f in files)
+
+
+def stage_new_results(root):
+    stage = staging.prepare("r", root)
+    for folder in (stage / "data" / "processed" / "r", stage / "outputs" / "r"):
+        folder.mkdir(parents=True, exist_ok=True)
+    (stage / "data" / "processed" / "r" / "ledger.csv").write_text("new", encoding="utf-8")
+    (stage / "outputs" / "r" / "report.html").write_text("new report", encoding="utf-8")
+    return stage
+
+
+class Crash(OSError):
+    pass
+
+
+def crash_at(monkeypatch, k):
+    """Make the k-th rename, replace or symlink of the file system (1-based) fail, as a crash there would."""
+    import os
+
+    calls = {"n": 0}
+    for name in ("rename", "replace", "symlink"):
+        real = getattr(os, name)
+
+        def failing(*args, _real=real, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == k:
+                raise Crash(f"crash at step {k}")
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(os, name, failing)
+    return calls
+
+
+def count_steps(tmp_path, monkeypatch, make):
+    root = make(tmp_path / "count")
+    stage_new_results(root)
+    with monkeypatch.context() as m:
+        calls = crash_at(m, 0)
+        staging.publish("r", root)
+    return calls["n"]
+
+
+def published_once(tmp_path):
+    """A project whose last good run was published by this version (the two folders are links)."""
+    root = project(tmp_path)
+    stage = staging.prepare("r", root)  # a copy of the old results, published unchanged
+    staging.publish("r", root)
+    assert (root / "outputs" / "r").is_symlink() and published(root) == ("old", "old report")
+    return root
+
+
+@pytest.mark.parametrize("make, old", [(published_once, ("old", "old report")), (project, ("old", "old report"))],
+                         ids=["after-a-published-run", "results-of-an-older-version"])
+def test_a_crash_at_any_step_of_publishing_leaves_all_old_or_all_new(tmp_path, monkeypatch, make, old):
+    steps = count_steps(tmp_path, monkeypatch, make)
+    assert steps >= 3
+    for k in range(1, steps + 1):
+        root = make(tmp_path / f"k{k}")
+        stage_new_results(root)
+        with monkeypatch.context() as m:
+            crash_at(m, k)
+            with pytest.raises(Crash):
+                staging.publish("r", root)
+        seen = published(root)
+        if make is published_once:
+            assert seen in (old, ("new", "new report")), f"crash at step {k} of {steps}: {seen}"
+        else:  # once per round, moving an older version's real folders into place: never a mix of old and new
+            assert None in seen or seen in (old, ("new", "new report")), f"crash at step {k} of {steps}: {seen}"
+            assert "new" not in seen or seen == ("new", "new report"), f"crash at step {k} of {steps}: {seen}"
+        stage_new_results(root)  # the next run publishes normally
+        staging.publish("r", root)
+        assert published(root) == ("new", "new report")
+
+
+def test_a_crash_during_the_first_publish_of_a_round_leaves_nothing_or_everything(tmp_path, monkeypatch):
+    def fresh(path):
+        root = project(path)
+        import shutil
+
+        shutil.rmtree(root / "outputs" / "r")
+        shutil.rmtree(root / "data" / "processed" / "r")
+        return root
+
+    steps = count_steps(tmp_path, monkeypatch, fresh)
+    for k in range(1, steps + 1):
+        root = fresh(tmp_path / f"k{k}")
+        stage_new_results(root)
+        with monkeypatch.context() as m:
+            crash_at(m, k)
+            with pytest.raises(Crash):
+                staging.publish("r", root)
+        assert published(root) in ((None, None), ("new", "new report")), f"crash at step {k} of {steps}"
+
+
+def test_published_folders_are_links_into_one_generation_and_old_ones_are_removed(tmp_path):
+    import os
+
+    root = published_once(tmp_path)
+    stage_new_results(root)
+    staging.publish("r", root)
+    runs = root / "outputs" / ".runs" / "r"
+    current = os.readlink(runs / "current")
+    assert sorted(p.name for p in runs.iterdir()) == sorted(["current", current])  # the older generation is gone
+    assert (root / "data" / "processed" / "r").resolve() == (runs / current / "processed").resolve()
+    assert (root / "outputs" / "r").resolve() == (runs / current / "outputs").resolve()
+    assert not os.path.isabs(os.readlink(root / "outputs" / "r"))  # relative: the project folder can be moved
+
+
+def test_make_clean_removes_every_result_and_no_raw_file(tmp_path):
+    import subprocess
+
+    from pipeline import config
+
+    root = published_once(tmp_path)
+    (root / "data" / "processed" / ".gitkeep").write_text("", encoding="utf-8")
+    subprocess.run(["make", "-s", "-f", str(config.PROJECT_ROOT / "Makefile"), "-C", str(root), "clean"], check=True)
+    assert [p.name for p in (root / "data" / "processed").iterdir()] == [".gitkeep"]
+    assert list((root / "outputs").iterdir()) == []
+    assert (root / "data" / "raw" / "r" / "round.yml").is_file()
