@@ -146,7 +146,7 @@ class Grid:
     data_from: int = 0  # first row the formats apply to
 
 
-def write_book(path: Path, sheets: dict[str, Grid]) -> Path:
+def write_book(path: Path, sheets: dict[str, Grid], hidden_sheets: tuple[str, ...] = ()) -> Path:
     """An .xlsx as Excel users make it (openpyxl): merged header cells, hidden columns, number formats, widths."""
     path.parent.mkdir(parents=True, exist_ok=True)
     book = openpyxl.Workbook()
@@ -171,6 +171,9 @@ def write_book(path: Path, sheets: dict[str, Grid]) -> Path:
             ws.column_dimensions[get_column_letter(c + 1)].hidden = True
         if grid.rows:
             ws.cell(row=1, column=1).font = Font(bold=True, size=16)
+        if name in hidden_sheets:
+            ws.sheet_state = "hidden"
+    book.active = next(i for i, n in enumerate(sheets) if n not in hidden_sheets)
     book.save(path)
     return path
 
@@ -632,6 +635,131 @@ def libreoffice_resaved(folder: Path, fmt: str, projects: list[P] | None = None,
     return replace(truth, files=(out.name,))
 
 
+# --------------------------------------------------------------------------- more layouts seen in real returns
+
+
+def nested_groups_in_seq_column(folder: Path, projects: list[P] | None = None, unit: str = "银川市") -> Truth:
+    """Three levels written in the 序号 column: “一” over “产业项目”, “（一）” over a district name alone
+    (“兴庆区”), both carrying their amounts, then projects numbered 1, 2…; 合计 first and a “其中：续建项目” row."""
+    ps = _default(projects, [replace(p, group=p.location.replace("银川市", "")) for p in YINCHUAN])
+    header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工", "开工时间"]
+    cont = [p for p in ps if p.nature == "续建"]
+    rows = [["银川市2021年重大项目进展情况表"], ["单位：万元"], header,
+            [None, "合计", None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)],
+            [None, "其中：续建项目", None, None, round(sum(p.plan for p in cont), 2), round(sum(p.done for p in cont), 2)],
+            ["一", "产业项目", None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)]]
+    numerals = "一二三四五六七八九十"
+    labels = ["合计", "其中：续建项目", "产业项目"]
+    n = 0
+    for g_i, group in enumerate(dict.fromkeys(p.group for p in ps)):
+        members = [p for p in ps if p.group == group]
+        rows.append([f"（{numerals[g_i]}）", group, None, None, round(sum(p.plan for p in members), 2),
+                     round(sum(p.done for p in members), 2)])
+        labels.append(group)
+        for p in members:
+            n += 1
+            rows.append([n, p.name, p.batch, p.nature, p.plan, p.done, yes(p.started), start_date(p, 2021, n)])
+    rows += [[f"填报单位：{unit}"]]
+    file = f"{unit}_三级分组.xlsx"
+    write_book(folder / file, {"Sheet1": Grid(rows)})
+    return truth_of(unit, "2021-11-30", ps, (file,), not_projects=tuple(labels))
+
+
+def hidden_stale_column(folder: Path, projects: list[P] | None = None, unit: str = "吴忠市") -> Truth:
+    """Last month's “1-10月完成投资” kept in a hidden column right before this month's visible “1-11月完成投资”:
+    the visible column is what the unit reports."""
+    ps = _default(projects, WUZHONG)
+    header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "1-10月完成投资", "1-11月完成投资", "是否开工"]
+    rows = [["吴忠市重大项目进展情况表（11月）"], ["单位：万元"], header]
+    for i, p in enumerate(ps, start=1):
+        rows.append([i, p.name, p.batch, p.nature, p.plan, round(p.done * 0.8, 2), p.done, yes(p.started)])
+    rows += [[f"填报单位：{unit}"]]
+    file = f"{unit}_隐藏上月列.xlsx"
+    write_book(folder / file, {"Sheet1": Grid(rows, hidden_cols=(5,))})
+    return truth_of(unit, "2021-11-30", ps, (file,))
+
+
+def unit_only_in_title(folder: Path, projects: list[P] | None = None, unit: str = "中卫市") -> Truth:
+    """No footer and a file named 附件1: the unit stands only in the title (“中卫市2021年…”); headers with line
+    breaks and a space inside; dates typed as text “2021.3.15”."""
+    ps = _default(projects, ZHONGWEI)
+    header = ["序 号", "项目\n名称", "批次", "建设\n性质", "年度计划\n投资", "累计完成\n投资", "是否\n开工", "开工\n时间"]
+    rows = [["中卫市2021年集中开工重大项目进展情况表"], ["单位：万元"], header]
+    for i, p in enumerate(ps, start=1):
+        d = start_date(p, 2021, i)
+        rows.append([i, p.name, p.batch, p.nature, p.plan, p.done, yes(p.started), f"{d.year}.{d.month}.{d.day}" if d else ""])
+    file = "附件1.xlsx"
+    write_book(folder / file, {"Sheet1": Grid(rows)})
+    return truth_of(unit, "2021-11-30", ps, (file,))
+
+
+def qianyuan_in_title_row(folder: Path, projects: list[P] | None = None, unit: str = "宁东基地") -> Truth:
+    """Money in 千元, stated as “单位：千元” at the far right of the title row itself; footer names the unit."""
+    ps = _default(projects, NINGDONG)
+    header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工"]
+    rows = [["2021年集中开工重大项目进展情况表", None, None, None, None, None, "单位：千元"], header]
+    for i, p in enumerate(ps, start=1):
+        rows.append([i, p.name, p.batch, p.nature, in_unit(p.plan, "千元"), in_unit(p.done, "千元"), yes(p.started)])
+    rows += [[f"填报单位：{unit}管委会"]]
+    file = f"{unit}_千元.xlsx"
+    write_book(folder / file, {"Sheet1": Grid(rows)})
+    return truth_of(unit, "2021-11-30", ps, (file,))
+
+
+def placeholder_codes(folder: Path, projects: list[P] | None = None, unit: str = "固原市") -> Truth:
+    """A 项目编号 column where projects not yet coded say “待赋码”: they are different projects, not duplicates."""
+    ps = _default(projects, GUYUAN)
+    header = ["序号", "项目编号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工"]
+    rows = [["固原市重大项目进展情况表"], ["单位：万元"], header]
+    for i, p in enumerate(ps, start=1):
+        code = "待赋码" if i % 2 else f"2021-640400-{i:02d}-01-0{i}5{i}8{i}"
+        rows.append([i, code, p.name, p.batch, p.nature, p.plan, p.done, yes(p.started)])
+    rows += [[f"填报单位：{unit}"]]
+    file = f"{unit}_待赋码.xlsx"
+    write_book(folder / file, {"Sheet1": Grid(rows)})
+    return truth_of(unit, "2021-11-30", ps, (file,))
+
+
+def _simple_rows(ps: list[P], title: str, unit: str, scale: float = 1.0) -> list[list]:
+    header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工"]
+    rows = [[title], ["单位：万元"], header]
+    for i, p in enumerate(ps, start=1):
+        rows.append([i, p.name, p.batch, p.nature, p.plan, round(p.done * scale, 2), yes(p.started)])
+    return rows + [[f"填报单位：{unit}"]]
+
+
+def hidden_stale_sheet(folder: Path, projects: list[P] | None = None, unit: str = "石嘴山市") -> Truth:
+    """Last month's sheet “10月” kept hidden before the live sheet “11月”, same projects with older amounts."""
+    ps = _default(projects, SHIZUISHAN)
+    file = f"{unit}重大项目进展（11月）.xlsx"
+    write_book(folder / file, {"10月": Grid(_simple_rows(ps, "重大项目进展情况表（10月）", unit, 0.7)),
+                               "11月": Grid(_simple_rows(ps, "重大项目进展情况表（11月）", unit))}, hidden_sheets=("10月",))
+    return truth_of(unit, "2021-11-30", ps, (file,))
+
+
+def corrected_resend(folder: Path, projects: list[P] | None = None, unit: str = "吴忠市") -> Truth:
+    """The unit sent its return, then a corrected one “（修改版）” beside it: the corrected figures are the return."""
+    ps = _default(projects, WUZHONG)
+    first = f"{unit}重大项目进展情况表.xlsx"
+    write_book(folder / first, {"Sheet1": Grid(_simple_rows(ps, "重大项目进展情况表", unit, 0.5))})
+    corrected = f"{unit}重大项目进展情况表（修改版）.xlsx"
+    write_book(folder / corrected, {"Sheet1": Grid(_simple_rows(ps, "重大项目进展情况表", unit))})
+    return truth_of(unit, "2021-11-30", ps, (first, corrected))
+
+
+def started_with_dash(folder: Path, unit: str = "银川市") -> tuple[Truth, str]:
+    """A project marked started whose 累计完成投资 is “—”: its amount is unknown (an error to fix), yet it is a project.
+    Returns the truth without that unknown amount, and the project's name."""
+    ps = YINCHUAN
+    rows = _simple_rows(ps, "重大项目进展情况表", unit)
+    bad = ps[1]
+    rows[3 + 1][5] = "—"
+    file = f"{unit}_已开工未填.xlsx"
+    write_book(folder / file, {"Sheet1": Grid(rows)})
+    truth = truth_of(unit, "2021-11-30", ps, (file,))
+    return replace(truth, completed_wan=round(truth.completed_wan - bad.done, 4)), bad.name
+
+
 # The indicators return: 本期 beside 上年同期 (and a 同比 column) in a 主要指标情况表.
 INDICATOR_ROWS = [("中央预算内资金", "万元", 52000, 41800.5), ("新增供地", "亩", 3260, 2980), ("谋划储备项目", "个", 318, 276)]
 
@@ -665,6 +793,11 @@ PROJECT_LAYOUTS = {
     "not_started_placeholders": not_started_placeholders,
     "wps_inline_strings": wps_inline_strings,
     "gb18030_csv": gb18030_csv,
+    "nested_groups_in_seq_column": nested_groups_in_seq_column,
+    "hidden_stale_column": hidden_stale_column,
+    "unit_only_in_title": unit_only_in_title,
+    "qianyuan_in_title_row": qianyuan_in_title_row,
+    "placeholder_codes": placeholder_codes,
 }
 
 ROUND_UNITS = ["银川市", "石嘴山市", "吴忠市", "固原市", "中卫市", "宁东基地", "发展改革委"]

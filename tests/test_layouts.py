@@ -218,3 +218,40 @@ def test_hand_truth_of_a_small_list():
     assert (t.projects, t.started, t.start_base_new, t.started_new, t.start_base_all) == (3, 2, 2, 1, 3)
     assert (t.annual_plan_wan, t.completed_wan) == (160, 45)
     assert t.start_rate("new") == 50.0 and t.start_rate("all") == pytest.approx(200 / 3)
+
+
+def test_a_hidden_stale_sheet_before_the_live_one_is_not_counted(tmp_path):
+    """The live sheet 11月 is the return; the hidden 10月 copy must neither replace it nor double it."""
+    truth = layouts.hidden_stale_sheet(raw_dir(tmp_path))
+    result = clean(tmp_path, truth.as_of)
+    projects = result.tables["projects"]
+    assert sorted(projects["project_name"]) == sorted(truth.names)
+    assert float(projects["completed"].sum()) == pytest.approx(truth.completed_wan, abs=MONEY_TOLERANCE_WAN)
+    assert float(projects["annual_plan"].sum()) == pytest.approx(truth.annual_plan_wan, abs=MONEY_TOLERANCE_WAN)
+    assert set(projects["sheet"]) == {"11月"}
+
+
+def test_a_corrected_resend_replaces_the_original(tmp_path):
+    """“（修改版）” beside the original: each project once, with the corrected figures."""
+    truth = layouts.corrected_resend(raw_dir(tmp_path))
+    result = clean(tmp_path, truth.as_of)
+    projects = result.tables["projects"]
+    assert sorted(projects["project_name"]) == sorted(truth.names)
+    assert float(projects["completed"].sum()) == pytest.approx(truth.completed_wan, abs=MONEY_TOLERANCE_WAN)
+    assert set(projects["file"]) == {truth.files[1]}
+
+
+def test_a_started_project_with_dash_stays_a_project_and_its_amount_is_an_error(tmp_path):
+    truth, name = layouts.started_with_dash(raw_dir(tmp_path))
+    result = clean(tmp_path, truth.as_of)
+    projects = result.tables["projects"].set_index("project_name")
+    assert len(projects) == truth.projects
+    assert pd.isna(projects.loc[name, "completed"])
+    assert float(projects["completed"].sum()) == pytest.approx(truth.completed_wan, abs=MONEY_TOLERANCE_WAN)
+    assert float(projects["annual_plan"].sum()) == pytest.approx(truth.annual_plan_wan, abs=MONEY_TOLERANCE_WAN)
+    errors = errors_for(result, truth)
+    row = int(projects.loc[name, "row"])
+    assert errors["row"].tolist() == [row]
+    ledger = result.ledger[result.ledger["file"].isin(truth.files)]
+    assert ledger["kept_with_problems"].sum() == 1
+    assert ledger["data_rows"].sum() == ledger["kept"].sum() == truth.projects
