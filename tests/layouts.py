@@ -124,7 +124,7 @@ def in_unit(wan: float, unit: str):
 
 
 def start_date(p: P, year: int, i: int):
-    return dt.date(year, 1 + i % 6, 1 + (i * 7) % 27) if p.started else None
+    return dt.date(year, 1 + i % 3, 1 + (i * 7) % 27) if p.started else None
 
 
 def yes(flag: bool, style: str = "是否") -> str:
@@ -372,7 +372,7 @@ def unit_row_far_right_yi(folder: Path, projects: list[P] | None = None, unit: s
     """The unit row “单位：亿元” in the far-right cell of the row above the header; all money in 亿元."""
     ps = _default(projects, NINGDONG)
     header = ["序号", "项目名称", "批次", "建设性质", "总投资", "年度计划投资", "累计完成投资", "是否开工", "开工时间", "包抓领导"]
-    rows = [["宁东基地2021年集中开工重大项目进展情况"], [None] * 9 + ["单位：亿元"], header]
+    rows = [[f"{unit}2021年集中开工重大项目进展情况"], [None] * 9 + ["单位：亿元"], header]
     for i, p in enumerate(ps, start=1):
         rows.append([i, p.name, p.batch, p.nature, in_unit(p.total_wan, "亿元"), in_unit(p.plan, "亿元"),
                      in_unit(p.done, "亿元"), yes(p.started), start_date(p, 2021, i), "张某"])
@@ -418,7 +418,7 @@ def total_first(folder: Path, projects: list[P] | None = None, unit: str = "吴�
     ps = _default(projects, WUZHONG)
     header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工", "开工时间"]
     label = f"合计（{len(ps)}个）"
-    rows = [["吴忠市重大项目进展情况表"], ["单位：万元"], header,
+    rows = [[f"{unit}重大项目进展情况表"], ["单位：万元"], header,
             [None, label, None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)]]
     for i, p in enumerate(ps, start=1):
         rows.append([i, p.name, p.batch, p.nature, p.plan, p.done, yes(p.started), start_date(p, 2021, i)])
@@ -432,7 +432,7 @@ def total_last_yuan(folder: Path, projects: list[P] | None = None, unit: str = "
     """Money in 元 for the whole sheet (单位：元), 总计 last, then a blank row and the footer."""
     ps = _default(projects, SHIZUISHAN)
     header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工", "开工时间"]
-    rows = [["石嘴山市重大项目进展情况表"], ["单位：元"], header]
+    rows = [[f"{unit}重大项目进展情况表"], ["单位：元"], header]
     for i, p in enumerate(ps, start=1):
         rows.append([i, p.name, p.batch, p.nature, in_unit(p.plan, "元"), in_unit(p.done, "元"), yes(p.started),
                      start_date(p, 2021, i)])
@@ -448,7 +448,7 @@ def district_subtotals(folder: Path, projects: list[P] | None = None, unit: str 
     then “利通区小计” in the name column with the group's amounts; 合计 last."""
     ps = _default(projects, WUZHONG)
     header = ["序号", "项目名称", "批次", "建设性质", "所在县区", "年度计划投资", "累计完成投资", "是否开工", "开工时间"]
-    rows = [["吴忠市2021年重大项目进展情况表"], ["单位：万元"], header]
+    rows = [[f"{unit}2021年重大项目进展情况表"], ["单位：万元"], header]
     numerals = "一二三四五六七八九十"
     groups = list(dict.fromkeys(p.group or "其他" for p in ps))
     labels = []
@@ -473,7 +473,7 @@ def group_headings_with_amounts(folder: Path, projects: list[P] | None = None, u
     a second heading “二、基础设施项目” written in the name cell with 序号 empty and no amounts; 合计 first."""
     ps = _default(projects, GUYUAN)
     header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工", "开工时间"]
-    rows = [["固原市重大项目进展情况表"], ["单位：万元"], header,
+    rows = [[f"{unit}重大项目进展情况表"], ["单位：万元"], header,
             ["合计", None, None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)]]
     numerals = "一二三四五六七八九十"
     groups = list(dict.fromkeys(p.group or "其他项目" for p in ps))
@@ -519,7 +519,7 @@ def money_per_column(folder: Path, projects: list[P] | None = None, unit: str = 
     """Each money column states its own unit: 总投资（亿元）, 年度计划投资（万元）, 累计完成投资（元）."""
     ps = _default(projects, YINCHUAN)
     header = ["序号", "项目名称", "批次", "建设性质", "总投资（亿元）", "年度计划投资（万元）", "累计完成投资\n（元）", "是否开工"]
-    rows = [["银川市重大项目进展情况表"], header]
+    rows = [[f"{unit}重大项目进展情况表"], header]
     for i, p in enumerate(ps, start=1):
         rows.append([i, p.name, p.batch, p.nature, in_unit(p.total_wan, "亿元"), p.plan, in_unit(p.done, "元"), yes(p.started)])
     rows += [[f"填报单位：{unit}"]]
@@ -612,7 +612,7 @@ def wps_inline_strings(folder: Path, projects: list[P] | None = None, unit: str 
 def gb18030_csv(folder: Path, projects: list[P] | None = None, unit: str = "固原市") -> Truth:
     """A .csv saved by Excel on Chinese Windows (GB18030): title row, unit row, thousands separators, 合计, footer."""
     ps = _default(projects, GUYUAN)
-    rows = [["固原市重大项目进展情况表（11月）"], ["单位：万元"],
+    rows = [[f"{unit}重大项目进展情况表（11月）"], ["单位：万元"],
             ["序号", "项目名称", "批次", "建设性质", "总投资", "年度计划投资", "1-11月完成投资", "是否开工", "开工时间"]]
     for i, p in enumerate(ps, start=1):
         d = start_date(p, 2021, i)
@@ -644,7 +644,7 @@ def nested_groups_in_seq_column(folder: Path, projects: list[P] | None = None, u
     ps = _default(projects, [replace(p, group=p.location.replace("银川市", "")) for p in YINCHUAN])
     header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工", "开工时间"]
     cont = [p for p in ps if p.nature == "续建"]
-    rows = [["银川市2021年重大项目进展情况表"], ["单位：万元"], header,
+    rows = [[f"{unit}2021年重大项目进展情况表"], ["单位：万元"], header,
             [None, "合计", None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)],
             [None, "其中：续建项目", None, None, round(sum(p.plan for p in cont), 2), round(sum(p.done for p in cont), 2)],
             ["一", "产业项目", None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)]]
@@ -670,7 +670,7 @@ def hidden_stale_column(folder: Path, projects: list[P] | None = None, unit: str
     the visible column is what the unit reports."""
     ps = _default(projects, WUZHONG)
     header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "1-10月完成投资", "1-11月完成投资", "是否开工"]
-    rows = [["吴忠市重大项目进展情况表（11月）"], ["单位：万元"], header]
+    rows = [[f"{unit}重大项目进展情况表（11月）"], ["单位：万元"], header]
     for i, p in enumerate(ps, start=1):
         rows.append([i, p.name, p.batch, p.nature, p.plan, round(p.done * 0.8, 2), p.done, yes(p.started)])
     rows += [[f"填报单位：{unit}"]]
@@ -684,7 +684,7 @@ def unit_only_in_title(folder: Path, projects: list[P] | None = None, unit: str 
     breaks and a space inside; dates typed as text “2021.3.15”."""
     ps = _default(projects, ZHONGWEI)
     header = ["序 号", "项目\n名称", "批次", "建设\n性质", "年度计划\n投资", "累计完成\n投资", "是否\n开工", "开工\n时间"]
-    rows = [["中卫市2021年集中开工重大项目进展情况表"], ["单位：万元"], header]
+    rows = [[f"{unit}2021年集中开工重大项目进展情况表"], ["单位：万元"], header]
     for i, p in enumerate(ps, start=1):
         d = start_date(p, 2021, i)
         rows.append([i, p.name, p.batch, p.nature, p.plan, p.done, yes(p.started), f"{d.year}.{d.month}.{d.day}" if d else ""])
@@ -710,7 +710,7 @@ def placeholder_codes(folder: Path, projects: list[P] | None = None, unit: str =
     """A 项目编号 column where projects not yet coded say “待赋码”: they are different projects, not duplicates."""
     ps = _default(projects, GUYUAN)
     header = ["序号", "项目编号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工"]
-    rows = [["固原市重大项目进展情况表"], ["单位：万元"], header]
+    rows = [[f"{unit}重大项目进展情况表"], ["单位：万元"], header]
     for i, p in enumerate(ps, start=1):
         code = "待赋码" if i % 2 else f"2021-640400-{i:02d}-01-0{i}5{i}8{i}"
         rows.append([i, code, p.name, p.batch, p.nature, p.plan, p.done, yes(p.started)])
@@ -801,3 +801,24 @@ PROJECT_LAYOUTS = {
 }
 
 ROUND_UNITS = ["银川市", "石嘴山市", "吴忠市", "固原市", "中卫市", "宁东基地", "发展改革委"]
+
+
+# --------------------------------------------------------------------------- printed totals split across projects
+
+
+def split(total: float, n: int, seed: int = 0) -> list[float]:
+    """total (万元, to 0.01) split into n unequal positive parts that add up to it exactly (to the cent)."""
+    weights = [1 + ((i + seed) * 7919) % 13 for i in range(n)]
+    cents = round(total * 100)
+    parts = [cents * w // sum(weights) for w in weights]
+    parts[-1] += cents - sum(parts)
+    return [c / 100 for c in parts]
+
+
+def projects_for(prefix: str, n: int, started: int, plan_wan: float, done_wan: float, *, nature: str = "新建",
+                 groups: tuple[str, ...] = ("产业项目", "基础设施项目"), seed: int = 0) -> list[P]:
+    """n projects of which the first `started` are started; Σplan = plan_wan and Σdone = done_wan (the started ones)."""
+    plans = split(plan_wan, n, seed)
+    dones = split(done_wan, started, seed + 5) + [0.0] * (n - started) if started else [0.0] * n
+    return [P(f"{prefix}{nature}项目{i + 1:03d}", plans[i], dones[i], started=i < started, nature=nature,
+              location=prefix, group=groups[i % len(groups)]) for i in range(n)]
