@@ -760,6 +760,119 @@ def started_with_dash(folder: Path, unit: str = "银川市") -> tuple[Truth, str
     return replace(truth, completed_wan=round(truth.completed_wan - bad.done, 4)), bad.name
 
 
+def unit_in_parent_header(folder: Path, projects: list[P] | None = None, unit: str = "银川市") -> Truth:
+    """No unit row: the money unit stands in the parent header “2021年投资（亿元）” over “计划” and “完成”,
+    and in “总投资（亿元）”."""
+    ps = _default(projects, YINCHUAN)
+    top = ["序号", "项目名称", "批次", "建设性质", "总投资（亿元）", "2021年投资（亿元）", None, "是否开工"]
+    sub = [None] * 5 + ["计划", "完成", None]
+    rows = [[f"{unit}重大项目进展情况表"], top, sub]
+    for i, p in enumerate(ps, start=1):
+        rows.append([i, p.name, p.batch, p.nature, in_unit(p.total_wan, "亿元"), in_unit(p.plan, "亿元"),
+                     in_unit(p.done, "亿元"), yes(p.started)])
+    rows += [[f"填报单位：{unit}"]]
+    merges = [(1, 5, 1, 6)] + [(1, j, 2, j) for j in (0, 1, 2, 3, 4, 7)]
+    file = f"{unit}_表头亿元.xlsx"
+    write_book(folder / file, {"Sheet1": Grid(rows, merges)})
+    return truth_of(unit, "2021-11-30", ps, (file,))
+
+
+def period_variants(folder: Path, projects: list[P] | None = None, unit: str = "石嘴山市") -> Truth:
+    """Period words as offices write them: “今年计划投资” and “截至8月底累计完成”, with “完成率（%）” beside it."""
+    ps = _default(projects, SHIZUISHAN)
+    header = ["序号", "项目名称", "批次", "建设性质", "今年计划投资", "截至8月底累计完成", "完成率（%）", "是否开工"]
+    rows = [[f"{unit}重大项目进展情况表（8月）"], ["单位：万元"], header]
+    for i, p in enumerate(ps, start=1):
+        rows.append([i, p.name, p.batch, p.nature, p.plan, p.done, round(p.done / p.plan * 100, 2), yes(p.started)])
+    rows += [[f"填报单位：{unit}"]]
+    file = f"{unit}_截至8月底.xlsx"
+    write_book(folder / file, {"Sheet1": Grid(rows)})
+    return truth_of(unit, "2022-08-31", ps, (file,))
+
+
+def em_dash_months_xls(folder: Path, projects: list[P] | None = None, unit: str = "吴忠市") -> Truth:
+    """An .xls whose two-row header says “2022年投资” over “年度计划” and “1—8月完成” (an em dash)."""
+    ps = _default(projects, WUZHONG)
+    top = ["序号", "项目名称", "批次", "建设性质", "2022年投资", None, "是否开工"]
+    sub = [None] * 4 + ["年度计划", "1—8月完成", None]
+    rows = [["重大项目进展情况表"], ["单位：万元"], top, sub]
+    for i, p in enumerate(ps, start=1):
+        rows.append([i, p.name, p.batch, p.nature, p.plan, p.done, yes(p.started)])
+    rows += [[f"填报单位：{unit}"]]
+    merges = [(2, 4, 2, 5)] + [(2, j, 3, j) for j in (0, 1, 2, 3, 6)]
+    file = f"{unit}_8月.xls"
+    write_xls(folder / file, {"Sheet1": rows}, {"Sheet1": merges})
+    return truth_of(unit, "2022-08-31", ps, (file,))
+
+
+PACKAGED = P("高标准农田建设项目（打包12个）", 2400, 1500, location="红寺堡区")
+
+
+def total_words_in_name_column(folder: Path, projects: list[P] | None = None, unit: str = "吴忠市") -> Truth:
+    """“全县合计” first in the name column, “其中：省重点项目” under it, blank rows between projects, 序号 left empty,
+    a packaged project “高标准农田建设项目（打包12个）” (a project, not a group), and “汇总” at the end."""
+    ps = _default(projects, [*WUZHONG, PACKAGED])
+    header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工"]
+    key = [p for p in ps if p.key]
+    rows = [[f"{unit}重大项目进展情况表"], ["单位：万元"], header,
+            [None, "全县合计", None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)],
+            [None, "其中：省重点项目", None, None, round(sum(p.plan for p in key), 2), round(sum(p.done for p in key), 2)]]
+    for i, p in enumerate(ps):
+        rows.append([None, p.name, p.batch, p.nature, p.plan, p.done, yes(p.started)])
+        if i % 2:
+            rows.append([])
+    rows.append(["汇总", None, None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)])
+    rows += [[f"填报单位：{unit}"]]
+    file = f"{unit}_全县合计.xlsx"
+    write_book(folder / file, {"Sheet1": Grid(rows)})
+    return truth_of(unit, "2021-11-30", ps, (file,), not_projects=("全县合计", "其中：省重点项目", "汇总"))
+
+
+def formulas(folder: Path, projects: list[P] | None = None, unit: str = "固原市") -> Path:
+    """A return whose 合计 row and each 完成率 are Excel formulas (as offices build them); written by openpyxl,
+    so the formulas carry no cached value until a spreadsheet program re-saves the file. Returns the path."""
+    ps = _default(projects, GUYUAN)
+    header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "完成率（%）", "是否开工"]
+    rows = [[f"{unit}重大项目进展情况表"], ["单位：万元"], header]
+    for i, p in enumerate(ps, start=1):
+        r = 3 + i
+        rows.append([i, p.name, p.batch, p.nature, p.plan, p.done, f"=ROUND(F{r}/E{r}*100,2)", yes(p.started)])
+    last = 3 + len(ps)
+    rows.append(["合计", None, None, None, f"=SUM(E4:E{last})", f"=SUM(F4:F{last})", f"=ROUND(F{last + 1}/E{last + 1}*100,2)"])
+    rows += [[f"填报单位：{unit}"]]
+    return write_book(folder / f"{unit}_公式.xlsx", {"Sheet1": Grid(rows)})
+
+
+def formulas_resaved_by_libreoffice(folder: Path, fmt: str = "xlsx", projects: list[P] | None = None,
+                                    unit: str = "固原市") -> Truth:
+    """The formula return opened and saved again in LibreOffice, which stores every formula's value."""
+    ps = _default(projects, GUYUAN)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = libreoffice_convert(formulas(Path(tmp), ps, unit), folder, fmt)
+    return truth_of(unit, "2021-11-30", ps, (out.name,), not_projects=("合计",))
+
+
+def group_full_text_headings(folder: Path, projects: list[P] | None = None, unit: str = "吴忠市") -> Truth:
+    """Group headings as one text in the name column, “一、利通区项目（2个）”, 序号 left empty, each carrying its
+    group's amounts; the projects numbered 1.1, 1.2, 2.1…; no 合计."""
+    ps = _default(projects, WUZHONG)
+    header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工"]
+    rows = [[f"{unit}重大项目进展情况表"], ["单位：万元"], header]
+    numerals = "一二三四五六七八九十"
+    labels = []
+    for g_i, group in enumerate(dict.fromkeys(p.group or "其他" for p in ps), start=1):
+        members = [p for p in ps if (p.group or "其他") == group]
+        label = f"{numerals[g_i - 1]}、{group}项目（{len(members)}个）"
+        labels.append(label)
+        rows.append([None, label, None, None, round(sum(p.plan for p in members), 2), round(sum(p.done for p in members), 2)])
+        for i, p in enumerate(members, start=1):
+            rows.append([f"{g_i}.{i}", p.name, p.batch, p.nature, p.plan, p.done, yes(p.started)])
+    rows += [[f"填报单位：{unit}"]]
+    file = f"{unit}_分组全称.xlsx"
+    write_book(folder / file, {"Sheet1": Grid(rows)})
+    return truth_of(unit, "2021-11-30", ps, (file,), not_projects=tuple(labels))
+
+
 # The indicators return: 本期 beside 上年同期 (and a 同比 column) in a 主要指标情况表.
 INDICATOR_ROWS = [("中央预算内资金", "万元", 52000, 41800.5), ("新增供地", "亩", 3260, 2980), ("谋划储备项目", "个", 318, 276)]
 
@@ -798,6 +911,11 @@ PROJECT_LAYOUTS = {
     "unit_only_in_title": unit_only_in_title,
     "qianyuan_in_title_row": qianyuan_in_title_row,
     "placeholder_codes": placeholder_codes,
+    "unit_in_parent_header": unit_in_parent_header,
+    "period_variants": period_variants,
+    "em_dash_months_xls": em_dash_months_xls,
+    "total_words_in_name_column": total_words_in_name_column,
+    "group_full_text_headings": group_full_text_headings,
 }
 
 ROUND_UNITS = ["银川市", "石嘴山市", "吴忠市", "固原市", "中卫市", "宁东基地", "发展改革委"]

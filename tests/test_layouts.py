@@ -255,3 +255,24 @@ def test_a_started_project_with_dash_stays_a_project_and_its_amount_is_an_error(
     ledger = result.ledger[result.ledger["file"].isin(truth.files)]
     assert ledger["kept_with_problems"].sum() == 1
     assert ledger["data_rows"].sum() == ledger["kept"].sum() == truth.projects
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls"])
+def test_formulas_saved_with_their_values_by_libreoffice(tmp_path, fmt):
+    """合计 and 完成率 as formulas, values cached by LibreOffice: read like typed values, the 合计 checked, not counted."""
+    if layouts.soffice() is None:
+        pytest.skip("LibreOffice (soffice) 未安装：apt-get install libreoffice-calc-nogui 后可运行此测试")
+    truth = layouts.formulas_resaved_by_libreoffice(raw_dir(tmp_path), fmt)
+    result = clean(tmp_path, truth.as_of)
+    check_layout(tmp_path, truth, result)
+    assert not (result.problems["code"] == "total_mismatch").any()
+
+
+def test_formulas_without_cached_values_leave_the_typed_project_amounts(tmp_path):
+    """Written by a program (openpyxl), the 合计 and 完成率 formulas have no stored value: the projects' typed
+    amounts are still the return, and the 合计 row is still no project."""
+    layouts.formulas(raw_dir(tmp_path))
+    truth = layouts.truth_of("固原市", "2021-11-30", layouts.GUYUAN, ("固原市_公式.xlsx",), not_projects=("合计",))
+    result = clean(tmp_path, truth.as_of)
+    assert_matches_truth(result, truth)
+    assert_ledger_reconciles(result, truth)
