@@ -306,7 +306,7 @@ class _SheetWalk:
             name_i = self.header.index_of(self.header.kind.identity[0])
             seq = values[seq_i] if seq_i is not None and seq_i < len(values) else ""
             name = values[name_i] if name_i is not None and name_i < len(values) and values[name_i] else label
-            self.totals.group(raw, excel_row, name, seq)
+            self.totals.group(raw, excel_row, name if name != seq else label, seq)
         elif role == "data":
             self._data(i, raw, excel_row)
 
@@ -631,7 +631,8 @@ def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable):
     """Every sheet of one return file: its records, problems, ledger rows and 表头对照 rows (all or nothing)."""
     sheets = readers.read_return(path, rel)
     problems: list[Problem] = []
-    unit = match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_path(rel, round_)
+    unit = (match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_folder(rel, round_)
+            or _unit_from_titles(sheets, round_) or match_unit(rel.split("/")[-1], round_.units))
     if unit is None:
         unit = UNKNOWN_UNIT
         problems.append(Problem(unit, rel, "", None, "填报单位", "", "无法确定填报单位",
@@ -649,12 +650,27 @@ def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable):
 
 def _unit_from_path(rel: str, round_: Round) -> str | None:
     """The unit from the folder a file sits in, else from the file name."""
-    parts = rel.split("/")
-    for folder in reversed(parts[:-1]):
+    return _unit_from_folder(rel, round_) or match_unit(rel.split("/")[-1], round_.units)
+
+
+def _unit_from_folder(rel: str, round_: Round) -> str | None:
+    for folder in reversed(rel.split("/")[:-1]):
         unit = match_unit(folder, round_.units)
         if unit:
             return unit
-    return match_unit(parts[-1], round_.units)
+    return None
+
+
+# How many rows at the top of a sheet may hold its title (“吴忠市2022年重大项目进展情况表”).
+TITLE_ROWS = 3
+
+
+def _unit_from_titles(sheets: list[readers.Sheet], round_: Round) -> str | None:
+    """The one round unit the sheets' title rows name; None when they name none or several."""
+    found = {match_unit(cell_text(v), round_.units) for s in sheets for row in s.rows[:TITLE_ROWS] for v in row
+             if v.__class__ is str}
+    found.discard(None)
+    return found.pop() if len(found) == 1 else None
 
 
 def _file_ledger(rel: str, unit: str, status: str, note: str) -> dict:
@@ -831,9 +847,18 @@ def save_clean(result: RoundResult, out_dir: Path) -> list[Path]:
     result.ledger.to_csv(out_dir / "ledger.csv", index=False, encoding="utf-8")
     sheets = {schemas.RETURN_KINDS[n].label: _labelled(f, schemas.RETURN_KINDS[n]) for n, f in result.tables.items()}
     written.append(write_workbook(out_dir / "清洗数据.xlsx", sheets))
+    result.header_map.to_parquet(out_dir / "header_map.parquet", index=False)
+    written.append(write_workbook(out_dir / "表头对照.xlsx", {"表头对照": header_map_table(result)},
+                                  notes={"表头对照": "每个文件、每个工作表的每个表头如何对应到标准列；“表外信息”为从标题、单位行、工作表名或文件名读到的内容。"}))
     written.append(write_workbook(out_dir / "隔离行.xlsx", {"隔离行": result.quarantine.rename(columns=QUARANTINE_LABELS)},
                                   notes={"隔离行": "以下数据行未进入清洗表，原因见“隔离原因”；原始内容原样保留。"}))
-    return written + [out_dir / "quarantine.parquet", out_dir / "problems.parquet", out_dir / "ledger.csv"]
+    return written + [out_dir / "quarantine.parquet", out_dir / "problems.parquet", out_dir / "ledger.csv",
+                      out_dir / "header_map.parquet"]
+
+
+def header_map_table(result: RoundResult) -> pd.DataFrame:
+    """The 表头对照 with Chinese column names, as notebook 1 and 表头对照.xlsx show it."""
+    return result.header_map.rename(columns=HEADER_MAP_LABELS)
 
 
 QUARANTINE_LABELS = {**PROVENANCE_LABELS, "return_kind": "报表类型", "reasons": "隔离原因", "original": "原始内容",

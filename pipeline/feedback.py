@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline import quality
 from pipeline.cleaning import ERROR, RoundResult
 from pipeline.excel_out import write_workbook
 from pipeline.rounds import Round
@@ -74,7 +75,21 @@ def run_summary(result: RoundResult) -> str:
     for _, p in problems[file_level & (problems["severity"] == ERROR)].iterrows():
         where = f"{p['file']}" + (f"（{p['sheet']}）" if p["sheet"] else "")
         lines.append(f"  {p['severity']}：{where}：{p['problem']}。{p['fix']}")
+    lines += header_suggestions(problems)
+    units = list(dict.fromkeys([*ledger["unit"].astype(str), *result.missing_units]))
+    lines += quality.warning_lines(quality.assess(ledger, problems, result.quarantine, result.tables, units))
     return "\n".join(lines)
+
+
+def header_suggestions(problems: pd.DataFrame) -> list[str]:
+    """Unknown headers that are close to a known one, once per header text, with the alias line to add."""
+    close = problems[(problems["code"] == "unknown_header") & problems["problem"].str.contains("是否为", regex=False)]
+    if close.empty:
+        return []
+    lines = ["表头近似但未识别（确认后在 data/header_aliases.csv 中加一行即可）："]
+    for _, p in close.drop_duplicates("problem").iterrows():
+        lines.append(f"  {p['problem']}（{p['file']}）{p['fix']}")
+    return lines
 
 
 def save_run_summary(result: RoundResult, path: Path) -> Path:

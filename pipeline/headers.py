@@ -249,7 +249,7 @@ _GROUP_MARK = re.compile(rf"^(?:[{_NUMERAL}]+[、.]|\([{_NUMERAL}]+\))")
 _SEQ_GROUP = re.compile(rf"^(?:[{_NUMERAL}]+[、.]?|\([{_NUMERAL}]+\)[、.]?)$")
 _GROUP_COUNT = re.compile(r"\((?:共|计)?\d+(?:个|项)(?:项目)?\)$")
 _FOOTER = re.compile(r"^(填报单位|填表单位|报送单位|填报人|填表人|联系人|联系电话|审核人|审核|制表人?|单位负责人|负责人|"
-                     r"备注|注[:：]|注\d|说明|填表说明|填报说明|填报日期)")
+                     r"备注|注[:：]|注\d|说明|填表说明|填报说明|填报日期|(?:金额|计量)?单位[:：])")
 _COLON_OR_PHONE = re.compile(r"[:：]|\d{3,4}-?\d{7,8}|1[3-9]\d{9}")
 # A footer row fills few cells; a row that fills more is a project whose name starts like a footer word.
 FOOTER_MAX_CELLS = 3
@@ -261,9 +261,11 @@ def _label(text: str) -> str:
 
 def group_level(label: str, seq: str = "") -> int | None:
     """1 for 一、…, 2 for （一）…, 3 for a heading known only by its count (产业项目（12个）); None if not a group."""
-    for text in (seq, label):
-        if text and (_SEQ_GROUP.match(text) if text is seq else _GROUP_MARK.match(text)):
-            return 2 if text.startswith("(") else 1
+    seq, label = _label(seq or ""), _label(label or "")
+    if seq and _SEQ_GROUP.match(seq):
+        return 2 if seq.startswith("(") else 1
+    if label and _GROUP_MARK.match(label):
+        return 2 if label.startswith("(") else 1
     return 3 if label and _GROUP_COUNT.search(label) else None
 
 
@@ -297,8 +299,8 @@ def row_role(values: list[str], header: Header) -> str:
         if role and not (has_status and not _PLAIN_TOTAL.match(text) and role != "breakdown"):
             return role
     seq = _label(values[seq_i]) if seq_i is not None and seq_i < width else ""
-    name = _label(values[name_i]) if name_i is not None and name_i < width else first
-    if not has_status and group_level(name, seq):
+    name = _label(values[name_i]) if name_i is not None and name_i < width and values[name_i] else first
+    if not has_status and (group_level(name, seq) or group_level(first)):
         return "group"
     if _repeats_header(values, header):
         return "header"

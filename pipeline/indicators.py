@@ -189,6 +189,15 @@ Keys (section — key — meaning):
 - `change.not_started_both` — 两轮均未开工的项目个数
 - `change.new_projects` — 本轮新出现（上轮没有）的项目个数
 
+数据质量（规则见 pipeline/quality.py）
+- `data_quality.complete` — 本轮数据是否完整：没有未报送单位、未采用的文件、缺少的必填列、隔离行或未计入的金额时为 true
+- `data_quality.excluded_units` — 数据全部或部分未计入的单位（含未报送单位）
+- `data_quality.excluded_rows` — 未计入的数据行数（隔离行，不含已按一次统计的重复行）
+- `data_quality.excluded_wan` — 未计入的金额（万元）：隔离行的金额和采用行中无法识别或存疑的金额
+- `data_quality.missing_units` — 未报送单位
+- `data_quality.rejected_files` — 未能采用的文件和工作表个数
+- `data_quality.affected` — 受影响的数字（按报表类型）
+
 Tables
 ======
 ``report_tables`` returns these DataFrames; ``save_tables`` writes each to
@@ -231,7 +240,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline import schemas
+from pipeline import quality, schemas
 from pipeline.rounds import Round
 
 INDICATORS_FILE = "indicators.json"
@@ -1008,10 +1017,12 @@ def major_values(major_works: pd.DataFrame, round_: Round) -> dict[str, Any]:
     return out
 
 
-def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=None) -> dict[str, Any]:
+def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=None,
+                       data_quality: quality.Quality | None = None) -> dict[str, Any]:
     """Every indicators.json key for a round, unrounded; null values carry their reason in ``notes``.
 
-    tables: the clean tables (cleaning.load_clean_tables); previous: findings.Previous (or None).
+    tables: the clean tables (cleaning.load_clean_tables); previous: findings.Previous (or None);
+    data_quality: what the figures leave out (quality.load_quality), for the data_quality.* keys.
     """
     from pipeline import findings  # findings builds on the functions above
 
@@ -1026,6 +1037,7 @@ def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=
         major_values(tables["major_works"], round_),
         findings.finding_values(projects, round_),
         findings.change_values(projects, round_, previous),
+        quality_key_values(data_quality),
     ]
     values: dict[str, Any] = {}
     notes: dict[str, str] = {}
@@ -1040,6 +1052,14 @@ def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=
     if missing or extra:  # the documented key list and the computation must agree
         raise AssertionError(f"indicators.json keys out of step with KEYS: missing {missing}, undocumented {extra}")
     return {**{k: values[k] for k in KEYS}, "notes": notes}
+
+
+def quality_key_values(data_quality: quality.Quality | None) -> dict[str, Any]:
+    """The data_quality.* keys; all Missing when no cleaning record was given."""
+    if data_quality is None:
+        keys = [k for k in KEYS if k.startswith("data_quality.")]
+        return {k: Missing("未提供第1步的台账和问题清单，无法判断数据是否完整") for k in keys}
+    return quality.quality_values(data_quality)
 
 
 def _plain(value):
@@ -1118,7 +1138,7 @@ def load_report_tables(processed_dir: Path) -> dict[str, pd.DataFrame]:
 # =========================================================================== display in the notebook
 
 SECTIONS = ("本轮与督查安排", "一、总体情况", "典型做法", "（二）项目推进措施", "（三）项目要素保障", "（四）项目谋划招引",
-            "（五）十大工程项目", "二、工作建议", "与上轮比较")
+            "（五）十大工程项目", "二、工作建议", "与上轮比较", "数据质量")
 
 
 def _documented_keys() -> dict[str, tuple[str, str]]:

@@ -12,6 +12,7 @@ From the ledger, the problems, the quarantine and the clean tables of step 1:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -106,6 +107,15 @@ def assess(ledger: pd.DataFrame, problems: pd.DataFrame, quarantine: pd.DataFram
     )
 
 
+def load_quality(processed_dir: Path, units) -> Quality:
+    """assess() on what step 1 left in data/processed/<round>/ (ledger, problems, quarantine, clean tables)."""
+    processed_dir = Path(processed_dir)
+    tables = {name: pd.read_parquet(processed_dir / f"{name}.parquet") for name in schemas.RETURN_KINDS}
+    return assess(pd.read_csv(processed_dir / "ledger.csv", keep_default_na=False, na_values=[""]),
+                  pd.read_parquet(processed_dir / "problems.parquet"),
+                  pd.read_parquet(processed_dir / "quarantine.parquet"), tables, units)
+
+
 def _rejected(ledger: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
     """Files and sheets that were not read, and files none of whose sheets is a return."""
     columns = ["unit", "file", "sheet", "status", "note"]
@@ -196,3 +206,40 @@ def caveat(q: Quality, kind: str, units) -> str:
     if part:
         pieces.append(f"{'、'.join(part)}部分数据未计入")
     return f"（{'；'.join(pieces)}）" if pieces else ""
+
+
+def _yi(wan: float) -> str:
+    return f"{wan / 10_000:.2f}亿元"
+
+
+def findings(q: Quality) -> list[str]:
+    """One Chinese sentence per thing the figures leave out, naming the units, rows and amounts."""
+    lines = []
+    if q.missing_units:
+        lines.append(f"未报送：{'、'.join(q.missing_units)}（其数据全部未计入）")
+    for r in q.rejected.itertuples(index=False):
+        where = f"{r.file}" + (f"（{r.sheet}）" if r.sheet else "")
+        lines.append(f"{r.unit}：{where}未能采用（{r.status}：{r.note}）")
+    for r in q.missing_columns.itertuples(index=False):
+        label = schemas.RETURN_KINDS[r.return_kind].label if r.return_kind in schemas.RETURN_KINDS else "报表"
+        lines.append(f"{r.unit}：{r.file}（{r.sheet}）{label}缺少必填列“{r.columns}”，该列数据未计入")
+    for r in q.quarantined.itertuples(index=False):
+        lines.append(f"{r.unit}：{r.rows}行{_kind_label(r.return_kind)}数据无法统计，已隔离（涉及金额{_yi(r.money_wan)}）")
+    for r in q.set_aside.itertuples(index=False):
+        amount = f"，可读金额{_yi(r.money_wan)}" if r.money_wan else ""
+        lines.append(f"{r.unit}：{r.rows}行{_kind_label(r.return_kind)}的部分金额无法识别或存疑，未计入合计{amount}")
+    return lines
+
+
+def _kind_label(kind: str) -> str:
+    return schemas.RETURN_KINDS[kind].label if kind in schemas.RETURN_KINDS else ""
+
+
+def warning_lines(q: Quality) -> list[str]:
+    """The warning a run's console output ends with when the figures leave something out; [] when complete."""
+    if q.complete:
+        return []
+    lines = ["注意：本轮数据不完整，报告中的相关数字未包含以下数据（详见报告首页提示框和附录一）："]
+    lines += [f"  {line}" for line in findings(q)]
+    lines.append(f"  受影响的数字：{'；'.join(KIND_FIGURES[k] for k in q.affected_kinds())}。")
+    return lines

@@ -223,6 +223,7 @@ class ReportData:
     problems: pd.DataFrame
     quarantine: pd.DataFrame
     outputs_dir: Path
+    data_quality: quality.Quality | None = None  # what the figures leave out (None: assessed from ledger and problems)
 
     def __repr__(self) -> str:  # what the notebook shows
         nulls = len(self.values.get("notes", {}))
@@ -241,7 +242,15 @@ class ReportData:
             "quarantined": quarantine_by_reason(self.quarantine, self.problems),
             "not_read": files_not_read(self.ledger),
             "batches": batches_with_projects(self.tables["by_batch"]),
+            "dq": self.quality,
+            "dq_findings": quality.findings(self.quality),
         }
+
+    @functools.cached_property
+    def quality(self) -> quality.Quality:
+        if self.data_quality is not None:
+            return self.data_quality
+        return quality.assess(self.ledger, self.problems, self.quarantine, {}, self.round.units)
 
 
 def load_report_data(round_id: str, root: Path | None = None) -> ReportData:
@@ -256,10 +265,11 @@ def load_report_data(round_id: str, root: Path | None = None) -> ReportData:
         ledger = pd.read_csv(processed / "ledger.csv")
         problems = pd.read_parquet(processed / "problems.parquet")
         quarantine = pd.read_parquet(processed / "quarantine.parquet")
+        data_quality = quality.load_quality(processed, round_.units)
     except FileNotFoundError as exc:
         raise ReportError(f"找不到 {exc.filename}：请先运行第1步（清洗报表）和第2步（计算指标），"
                           f"例如 make report ROUND={round_id}。") from None
-    return ReportData(round_, values, tables, ledger, problems, quarantine, outputs)
+    return ReportData(round_, values, tables, ledger, problems, quarantine, outputs, data_quality)
 
 
 # =========================================================================== pure tables for the report
@@ -391,6 +401,17 @@ def quality_totals(ledger: pd.DataFrame, units: Iterable[str]) -> dict[str, Any]
     }
 
 
+def units_with_status(by_unit: pd.DataFrame, q: quality.Quality, kind: str = "projects") -> pd.DataFrame:
+    """The by-unit table with each unit's data status: a unit whose return was not used (or that sent nothing)
+    shows as 报表未采用 (未报送), its figures as “—”, not as zero projects."""
+    status = by_unit["unit"].astype(str).map(lambda u: quality.unit_status(q, u, kind))
+    blank = status.isin(["报表未采用", "未报送"]) & (by_unit["projects"] == 0)
+    figures_ = [c for c in ind.FIGURE_COLUMNS if c in by_unit]
+    out = by_unit.assign(data_status=status)
+    out[figures_] = out[figures_].astype(float).mask(blank)
+    return out
+
+
 def ledger_reconciles(ledger: pd.DataFrame) -> bool:
     """Every file and sheet: data rows = kept + quarantined, and money as read = used + set aside."""
     return not quality.ledger_discrepancies(ledger)
@@ -398,7 +419,7 @@ def ledger_reconciles(ledger: pd.DataFrame) -> bool:
 
 # The tables the report shows, by name: (source, columns).
 TABLES: dict[str, list[Col]] = {
-    "by_unit": [Col("unit", "单位", "short"), Col("projects", "项目数", "count"), Col("started", "已开工", "count"),
+    "by_unit": [Col("unit", "单位", "short"), Col("data_status", "数据情况", "short"), Col("projects", "项目数", "count"), Col("started", "已开工", "count"),
                 Col("start_rate_pct", "开工率(%)", "pct"), Col("plan_yi", "年度计划投资(亿元)", "yi"),
                 Col("completed_yi", "累计完成投资(亿元)", "yi"), Col("completion_rate_pct", "投资完成率(%)", "pct"),
                 Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp")],
@@ -635,6 +656,11 @@ class Text:
     def notes_html(self) -> Markup:
         return self.notes.html()
 
+    def caveat(self, kind: str = "projects") -> Markup:
+        """What a headline figure leaves out, in brackets after it: “（不含石嘴山市报表）”; nothing when complete."""
+        text = quality.caveat(self.data.quality, kind, self.data.round.units)
+        return Markup('<span class="caveat">{}</span>').format(text) if text else Markup("")
+
 
 # =========================================================================== rendering a part
 
@@ -667,6 +693,7 @@ def _environment():
         lstrip_blocks=True,
     )
     env.globals.update(DASH=DASH, PARTS=PARTS, is_missing=is_missing, number=number, join_names=join_names,
+                       units_with_status=units_with_status,
                        chinese_date=chinese_date, unit_kind=ind.unit_kind, CITY=ind.CITY, BASE=ind.BASE,
                        DEPARTMENT=ind.DEPARTMENT)
     return env
@@ -717,16 +744,32 @@ def open_items(data: ReportData) -> pd.DataFrame:
 
 
 def save_summary(data: ReportData, path: Path) -> Path:
-    """The lines the runner prints after this step."""
+    """The lines the runner prints after this step: what could not be computed, one line per reason,
+    then the data-quality warning when the figures leave something out."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     items = open_items(data)
     lines = [f"报告共 {len(PARTS)} 部分，图 {len(figures.FIGURES)} 张；导出为 {HTML_FILE}（有 Chromium 时另存 {PDF_FILE}）。"]
     if len(items):
         lines.append(f"有 {len(items)} 个数值无法计算，报告中显示为“—”并注明原因：")
-        lines += [f"  {r['指标']}：{r['原因']}" for _, r in items.iterrows()]
+        lines += open_items_by_reason(items)
+    lines += quality.warning_lines(data.quality)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+# How many names of uncomputable items one console line lists before “等”.
+SUMMARY_NAMES = 6
+
+
+def open_items_by_reason(items: pd.DataFrame) -> list[str]:
+    """One line per reason with the count and the items' names: “本轮未收到…：11项无法计算（甲、乙……等）”."""
+    lines = []
+    for reason, group in items.groupby("原因", sort=False):
+        names = list(dict.fromkeys(group["指标"]))
+        shown = "、".join(names[:SUMMARY_NAMES]) + ("等" if len(names) > SUMMARY_NAMES else "")
+        lines.append(f"  {str(reason).rstrip('。')}：{len(group)}项无法计算（{shown}）")
+    return lines
 
 
 # =========================================================================== export: HTML and PDF

@@ -13,6 +13,7 @@ finding for the unit (合计与明细之和不符), not something to ignore:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -104,7 +105,7 @@ class TotalsCheck:
                          f"相差{stated - summed:,.2f}万元", "请核对该行或明细数据", "错误", "total_mismatch")
 
     def _check_count(self, group: _Group) -> None:
-        m = _COUNT.search(group.label)
+        m = _COUNT.search(unicodedata.normalize("NFKC", group.label))
         if m and int(m.group(1)) != len(group.rows):
             self.problem(group.excel_row, "", group.label,
                          f"分组行“{group.label}”写明{m.group(1)}个，其下实际有{len(group.rows)}行数据",

@@ -15,7 +15,9 @@ def written(tmp_path_factory):
     rows = [project_row(i, f"H{i}", name, started="否", start=None) for i, name in enumerate(HOSTILE, start=1)]
     rows.append(project_row(9, "H9", "坏金额", done=HOSTILE[3]))  # a bad cell, its raw text sent back
     rows.append(project_row(10, "H1", HOSTILE[3]))  # a duplicate of H1: quarantined with its hostile text
-    path = write_xlsx(raw / "银川市.xlsx", {"S": project_sheet(rows)[0]})
+    hostile_header = [["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工", HOSTILE[1]],
+                      [1, "表头项目", "第一批", 10, 5, "是", "x"]]  # an unknown header, shown in 表头对照
+    path = write_xlsx(raw / "银川市.xlsx", {"S": project_sheet(rows)[0], "T": hostile_header})
     book = openpyxl.load_workbook(path)
     for row in book["S"].iter_rows():
         for cell in row:
@@ -32,7 +34,7 @@ def written(tmp_path_factory):
 
 
 def test_every_written_workbook_is_checked(written):
-    assert {p.name for p in written} == {"清洗数据.xlsx", "隔离行.xlsx", "退回修改清单.xlsx", "督办清单.xlsx"}
+    assert {p.name for p in written} == {"清洗数据.xlsx", "表头对照.xlsx", "隔离行.xlsx", "退回修改清单.xlsx", "督办清单.xlsx"}
 
 
 def test_formula_like_text_is_stored_as_text_everywhere(written):

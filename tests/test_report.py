@@ -307,7 +307,8 @@ def test_html_follows_the_seed_structure(chain):
 
 
 def test_every_number_comes_from_indicators_json(chain):
-    v, text = chain.values, re.sub(r"<[^>]+>", "", chain.html)
+    # The headline's caveat (what the figure leaves out) sits between a number and its words: read around it.
+    v, text = chain.values, re.sub(r"<[^>]+>", "", re.sub(r'<span class="caveat">.*?</span>', "", chain.html))
     expected = [
         f"两批次集中开工重大项目{v['batch.projects']}个，开工率{number(v['batch.start_rate_pct'])}%",
         f"完成投资{number(v['batch.completed_yi'])}亿元，投资完成率{number(v['batch.completion_rate_pct'])}%",
@@ -383,3 +384,19 @@ def test_readme_shows_a_screenshot_of_the_report():
     assert "](docs/report-screenshot.png)" in readme
     png = (config.PROJECT_ROOT / "docs" / "report-screenshot.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+
+
+def test_an_incomplete_round_says_so_on_the_first_screen_and_in_the_headline(chain):
+    """The sample round carries planted mistakes: its report must not pass the counted part off as the whole."""
+    v = chain.values
+    assert v["data_quality.complete"] is False and v["data_quality.excluded_units"]
+    head = chain.html[: chain.html.find('id="overall"')]
+    box = re.search(r'<aside class="dq-box".*?</aside>', head, flags=re.S)
+    assert box, "the data-quality box must stand above 一、总体情况"
+    box_text = re.sub(r"<[^>]+>", "", box.group(0))
+    for unit in v["data_quality.missing_units"]:
+        assert unit in box_text
+    assert "受影响的数字" in box_text and "亿元" in box_text
+    overall = chain.html[chain.html.find('id="overall"'):]
+    headline = re.search(r"两批次集中开工重大项目<span class=\"v\">\d+</span>个(<span class=\"caveat\">(.*?)</span>)?", overall)
+    assert headline and headline.group(2) and headline.group(2).startswith("（")
