@@ -887,6 +887,19 @@ def indicators_this_and_last_year(folder: Path, unit: str = "发展改革委") -
     return {name: (now, last) for name, _, now, last in INDICATOR_ROWS}
 
 
+# The FAI return from the statistics bureau, growth rates typed as percent-formatted cells (0.085 shown 8.5%).
+FAI_ROWS = [("全区", 10, 0.085, 0.042), ("银川市", 10, 0.112, 0.061), ("石嘴山市", 10, -0.023, 0.015)]
+
+
+def fai_percent_cells(folder: Path, unit: str = "发展改革委") -> dict[str, tuple[float, float]]:
+    """固定资产投资情况 with 累计增速(%) and 上年同期增速(%) as percent-formatted cells: returns {地区: (8.5, 4.2)}."""
+    rows = [["1-10月固定资产投资情况"], ["地区", "月份", "累计增速(%)", "上年同期增速(%)"]]
+    rows += [[region, month, now, last] for region, month, now, last in FAI_ROWS]
+    rows += [[f"填报单位：自治区{unit}"]]
+    write_book(folder / "固定资产投资.xlsx", {"Sheet1": Grid(rows, formats={2: "0.0%", 3: "0.0%"}, data_from=2)})
+    return {region: (round(now * 100, 6), round(last * 100, 6)) for region, _, now, last in FAI_ROWS}
+
+
 # Every project layout with its round units, for the parametrised tests.
 PROJECT_LAYOUTS = {
     "merged_2019": merged_2019,

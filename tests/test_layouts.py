@@ -276,3 +276,13 @@ def test_formulas_without_cached_values_leave_the_typed_project_amounts(tmp_path
     result = clean(tmp_path, truth.as_of)
     assert_matches_truth(result, truth)
     assert_ledger_reconciles(result, truth)
+
+
+def test_growth_rates_typed_as_percent_cells_read_as_percent(tmp_path):
+    """Excel stores 0.085 and shows 8.5%: the growth is 8.5 (%), not 0.085."""
+    expected = layouts.fai_percent_cells(raw_dir(tmp_path))
+    result = clean(tmp_path, "2021-10-31")
+    fai = result.tables["fai"].set_index("region")
+    for region, (now, last) in expected.items():
+        assert fai.loc[region, "yoy_pct"] == pytest.approx(now), region
+        assert fai.loc[region, "last_yoy_pct"] == pytest.approx(last), region
