@@ -873,6 +873,21 @@ def group_full_text_headings(folder: Path, projects: list[P] | None = None, unit
     return truth_of(unit, "2021-11-30", ps, (file,), not_projects=tuple(labels))
 
 
+def period_headers(folder: Path, plan_header: str, done_header: str, month: int, projects: list[P] | None = None,
+                   unit: str = "银川市") -> Truth:
+    """A one-row header whose plan and completion columns are written with a period: “1-{m}月完成投资” etc."""
+    ps = _default(projects, YINCHUAN)
+    header = ["序号", "项目名称", "批次", "建设性质", "总投资", plan_header, done_header, "是否开工"]
+    rows = [[f"{unit}重大项目进展情况表"], ["单位：万元"], header]
+    for i, p in enumerate(ps, start=1):
+        rows.append([i, p.name, p.batch, p.nature, p.total_wan, p.plan, p.done, yes(p.started)])
+    rows += [[f"填报单位：{unit}"]]
+    file = f"{unit}_{month}月.xlsx"
+    write_book(folder / file, {"Sheet1": Grid(rows)})
+    return truth_of(unit, f"2021-{month:02d}-{[31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]}", ps, (file,),
+                    headers={plan_header: "annual_plan", done_header: "completed", "总投资": "total_investment"})
+
+
 # The indicators return: 本期 beside 上年同期 (and a 同比 column) in a 主要指标情况表.
 INDICATOR_ROWS = [("中央预算内资金", "万元", 52000, 41800.5), ("新增供地", "亩", 3260, 2980), ("谋划储备项目", "个", 318, 276)]
 

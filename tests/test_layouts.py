@@ -286,3 +286,21 @@ def test_growth_rates_typed_as_percent_cells_read_as_percent(tmp_path):
     for region, (now, last) in expected.items():
         assert fai.loc[region, "yoy_pct"] == pytest.approx(now), region
         assert fai.loc[region, "last_yoy_pct"] == pytest.approx(last), region
+
+
+DONE_HEADERS = ["1-{m}月完成投资", "1—{m}月完成", "1～{m}月累计完成投资", "1至{m}月完成投资", "截至{m}月底完成投资", "{m}月底累计完成"]
+PLAN_HEADERS = ["2021年计划投资", "年度投资计划", "今年计划", "本年度计划投资", "2021年度计划投资"]
+
+
+@pytest.mark.parametrize("month", range(1, 13))
+@pytest.mark.parametrize("done", DONE_HEADERS, ids=["1-m", "1em-dash-m", "1tilde-m", "1zhi-m", "jiezhi-m-yuedi", "m-yuedi"])
+def test_every_month_span_header_is_the_completion_column(tmp_path, month, done):
+    """One pattern covers “1-N月完成投资” for every N, however the span is written."""
+    header = done.format(m=month)
+    plan = PLAN_HEADERS[month % len(PLAN_HEADERS)]
+    truth = layouts.period_headers(raw_dir(tmp_path), plan, header, month)
+    result = clean(tmp_path, truth.as_of)
+    check_layout(tmp_path, truth, result)
+    mapped = result.header_map[result.header_map["file"].isin(truth.files)]
+    for written, column in truth.headers.items():
+        assert mapped.loc[mapped["written"] == written, "column"].tolist() == [column], written
