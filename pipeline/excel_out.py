@@ -15,10 +15,12 @@ import pandas as pd
 _MAX_WIDTH = 60
 
 
-def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], *, notes: dict[str, str] | None = None) -> Path:
+def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], *, notes: dict[str, str] | None = None,
+                   fills: dict[str, dict[str, dict[str, str]]] | None = None) -> Path:
     """Write each DataFrame to its own sheet, with a bold header, frozen first row and fitted widths.
 
-    `notes` optionally puts one line of explanation above a sheet's table.
+    `notes` optionally puts one line of explanation above a sheet's table. `fills` optionally colours
+    cells by their text: {sheet: {column header: {cell text: "#RRGGBB"}}} (e.g. 预警 红/黄/绿).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,10 +42,25 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], *, notes: dict[s
             for col, label in enumerate(frame.columns):
                 ws.write_string(start, col, str(label), header_fmt)
                 ws.set_column(col, col, _width(label, frame.iloc[:, col]))
+            _fill_cells(ws, book, frame, start, (fills or {}).get(name, {}))
             ws.freeze_panes(start + 1, 0)
             if len(frame.columns):
                 ws.autofilter(start, 0, start + len(frame), len(frame.columns) - 1)
     return path
+
+
+def _fill_cells(ws, book, frame: pd.DataFrame, start: int, by_column: dict[str, dict[str, str]]) -> None:
+    """Rewrite the cells of the given columns whose text has a colour, as text with that background."""
+    formats: dict[str, object] = {}
+    for label, colours in by_column.items():
+        if label not in frame.columns:
+            continue
+        col = list(frame.columns).index(label)
+        for i, value in enumerate(frame[label]):
+            colour = colours.get(value) if isinstance(value, str) else None
+            if colour:
+                fmt = formats.setdefault(colour, book.add_format({"bg_color": colour, "border": 1, "align": "center"}))
+                ws.write_string(start + 1 + i, col, value, fmt)
 
 
 def _for_excel(frame: pd.DataFrame) -> pd.DataFrame:

@@ -40,7 +40,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from pipeline import config, indicators as ind
+from pipeline import config, early_warning as ew, indicators as ind
+from pipeline.conventions import Conventions, conventions_of
 from pipeline.rounds import Round, load_round
 
 FIGURES_DIR = "figures"  # under outputs/<round>/
@@ -172,7 +173,11 @@ class FigureInputs:
 
     @property
     def time_progress(self) -> float:
-        return ind.time_progress_pct(self.round.as_of)
+        return ind.round_time_progress(self.round)
+
+    @property
+    def conventions(self) -> Conventions:
+        return conventions_of(self.round)
 
     @property
     def colors(self) -> dict[str, tuple]:
@@ -247,9 +252,11 @@ def _legend_below(fig, handles=None, labels=None, ncols: int = 3) -> None:
         fig.legend(handles, labels, loc="outside lower center", ncols=ncols, frameon=False, fontsize=8)
 
 
-def _time_progress_line(ax, tp: float, vertical: bool = True) -> None:
+def _time_progress_line(ax, inputs: FigureInputs, vertical: bool = True) -> None:
+    """The time-progress line, named and rounded as the round's conventions say (时间进度 66.7% / 序时进度 80.00%)."""
     line = ax.axvline if vertical else ax.axhline
-    line(tp, color=TIME_PROGRESS_COLOR, linestyle="--", linewidth=1.2, label=f"时间进度 {tp:.1f}%")
+    tp, conv = inputs.time_progress, inputs.conventions
+    line(tp, color=TIME_PROGRESS_COLOR, linestyle="--", linewidth=1.2, label=f"{conv.time_progress_name} {conv.number(tp)}%")
 
 
 def _all_projects(table: pd.DataFrame) -> pd.DataFrame:
@@ -318,7 +325,7 @@ def unit_rates(inputs: FigureInputs) -> Figure:
         left.set_xlim(0, 118)
         bars = right.barh(names, [0 if _nan(v) else v for v in done], color=colors, height=0.65)
         _bar_labels(right, bars, [_label(v) for v in done])
-        _time_progress_line(right, inputs.time_progress)
+        _time_progress_line(right, inputs)
         right.set_title("投资完成率（%）")
         right.set_xlim(0, max(118, max((v for v in done if not _nan(v)), default=0) * 1.15))
         _categories_on_y(left, right)
@@ -357,7 +364,7 @@ def projects_by_batch(inputs: FigureInputs) -> Figure:
             for bar, v in zip(bars, values):
                 right.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), _label(v), ha="center", va="bottom", fontsize=8)
         right.set_xticks(range(len(batches)), batches)
-        _time_progress_line(right, inputs.time_progress, vertical=False)
+        _time_progress_line(right, inputs, vertical=False)
         right.set_ylim(0, max(110, float(rates.max().max()) * 1.15 if rates.notna().any().any() else 110))
         right.set_title("投资完成率（%）")
         _legend_below(fig, ncols=5)
@@ -378,14 +385,15 @@ def industry_completion(inputs: FigureInputs) -> Figure:
         colors = [AHEAD_COLOR if r >= tp else BEHIND_COLOR for r in rates]
         bars = ax.barh(data["industry"].astype(str), rates, color=colors, height=0.65)
         _bar_labels(ax, bars, [f"{r:.1f}（计划{p:,.1f}亿元）" for r, p in zip(rates, data["plan_yi"])])
-        _time_progress_line(ax, tp)
+        _time_progress_line(ax, inputs)
         ax.set_xlim(0, max(rates) * 1.35)
         ax.set_xlabel("投资完成率（%）")
         ax.set_title("分行业投资完成率")
         _categories_on_y(ax)
         handles = [Rectangle((0, 0), 1, 1, color=AHEAD_COLOR), Rectangle((0, 0), 1, 1, color=BEHIND_COLOR),
                    *ax.get_legend_handles_labels()[0]]
-        _legend_below(fig, handles, ["不低于时间进度", "低于时间进度", *ax.get_legend_handles_labels()[1]])
+        name = inputs.conventions.time_progress_name
+        _legend_below(fig, handles, [f"不低于{name}", f"低于{name}", *ax.get_legend_handles_labels()[1]])
         return fig
 
 
@@ -496,12 +504,42 @@ def change_since_previous(inputs: FigureInputs) -> Figure:
                        s=36, zorder=3)
             ax.set_title(title)
         left.set_yticks(range(len(names)), names)
-        _time_progress_line(right, inputs.time_progress)
+        _time_progress_line(right, inputs)
         _categories_on_y(left, right)
         dot = dict(marker="o", linestyle="", markersize=6)
         handles = [Line2D([], [], color=LAST_YEAR, **dot), Line2D([], [], color=THIS_YEAR, **dot),
                    *right.get_legend_handles_labels()[0]]
         _legend_below(fig, handles, [prev_label, "本轮（各单位颜色同其他图）", *right.get_legend_handles_labels()[1]])
+        return fig
+
+
+def warning_lights(inputs: FigureInputs) -> Figure:
+    """三色预警 per unit: projects with a red, yellow and green light, stacked, units in rank order."""
+    data = inputs.tables["warning_by_unit"]
+    data = data[data[["red", "yellow", "green"]].sum(axis=1) > 0]
+    with theme():
+        fig, ax = _subplots(figsize=(6.8, max(2.6, 0.36 * len(data) + 1.3)))
+        if data.empty:
+            _empty(ax, "本轮没有重大项目数据，未作三色预警")
+            return fig
+        rank = {u: i for i, u in enumerate(inputs.order)}
+        data = data.assign(_o=data["unit"].map(lambda u: rank.get(u, len(rank)))).sort_values(["_o", "unit"]).iloc[::-1]
+        names = data["unit"].astype(str).tolist()
+        left = [0] * len(names)
+        for column, light, label in (("red", ew.RED, "红色预警"), ("yellow", ew.YELLOW, "黄色预警"), ("green", ew.GREEN, "绿色")):
+            counts = data[column].astype(int).tolist()
+            bars = ax.barh(names, counts, left=left, color=ew.LIGHT_COLORS[light], height=0.65, label=label,
+                           edgecolor="white", linewidth=0.6)
+            for bar, n in zip(bars, counts):
+                if n:
+                    ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2, str(n),
+                            ha="center", va="center", fontsize=8, color="0.15")
+            left = [a + b for a, b in zip(left, counts)]
+        ax.set_xlabel("项目数（个）")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title("各单位项目三色预警")
+        _categories_on_y(ax)
+        _legend_below(fig)
         return fig
 
 
@@ -529,6 +567,7 @@ FIGURES: tuple[FigureSpec, ...] = tuple(FigureSpec(key, n, title, section, draw)
     ("attraction_industries", "招商引资项目产业分布", "（四）项目谋划招引有序开展", attraction_industries),
     ("attraction_units", "各地招商引资项目和到位资金", "（四）项目谋划招引有序开展", attraction_units),
     ("major_works_progress", "十大工程项目推进情况", "（五）“十大工程项目”稳步推进", major_works_progress),
+    ("warning_lights", "各单位项目三色预警", "二、工作建议", warning_lights),
     ("change_since_previous", "开工率和投资完成率与上轮比较", "二、工作建议", change_since_previous),
 ), start=1))
 FIGURES_BY_KEY = {spec.key: spec for spec in FIGURES}

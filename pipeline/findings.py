@@ -12,6 +12,13 @@ Projects to track one by one (``track_list``, the rows of 督办清单.xlsx)
     Sorted by unit (the order of round.yml, then any other unit), then by the number
     of reasons (most first), then by 投资完成率 (lowest first).
 
+三色预警 (``project_lights``; the rules are in pipeline/early_warning.py)
+    Every project of the two batches has a light (红/黄/绿), the reasons of the rules that
+    fired and the rules that could not be judged and why; the 督办清单 carries them
+    (预警 filled in its colour, 预警原因 beside it, 红/黄/绿 counted per unit on 汇总, every
+    red and yellow project on 预警项目). Against the previous round (matched as below) the
+    projects whose light got better or worse are counted.
+
 Unit ranking (``unit_ranking``: 展示台 and 曝光台)
     Per reporting unit with at least one project and a non-zero annual plan:
     综合得分 = (min(开工率, 100) + min(投资完成率, 100)) / 2, both in %. Each rate is
@@ -20,6 +27,8 @@ Unit ranking (``unit_ranking``: 展示台 and 曝光台)
     is scored on 投资完成率 alone. Ties: higher 投资完成率, then larger annual plan.
     展示台 = the top BOARD_SIZE (3); 曝光台 = the bottom 3 of the units not on the
     展示台. Units without projects or plan are listed unranked, with the reason.
+    With a previous round, each unit's rank there (ranked by the same rule on its
+    data) and the change: 上升N位 / 下降N位 / 持平 (``with_rank_change``).
 
 通报 candidates (``notify_list``)
     Units whose 投资完成率 trails 时间进度 by more than behind_margin_pp points
@@ -38,9 +47,15 @@ Table columns
     track_list: unit, city, project_code, project_name, batch, is_key, industry,
         nature, responsible_unit, leader, annual_plan_wan, completed_wan,
         completion_rate_pct, vs_time_progress_pp, started, start_date, in_stats,
-        not_started, zero_investment, not_in_stats, behind, reasons, file, row
+        not_started, zero_investment, not_in_stats, behind, reasons, warning,
+        warning_reasons, warning_not_judged, file, row
+    project_lights: unit, city, project_code, project_name, batch, is_key,
+        responsible_unit, leader, annual_plan_wan, completed_wan, completion_rate_pct,
+        vs_time_progress_pp, started, planned_start_date, start_date, in_stats, warning,
+        warning_reasons, warning_not_judged, file, row (every project; red first in each unit)
     unit_ranking: rank, unit, unit_kind, projects, start_rate_pct,
-        completion_rate_pct, vs_time_progress_pp, score, board, note
+        completion_rate_pct, vs_time_progress_pp, score, board, note, prev_rank,
+        rank_change (places risen; negative = fallen), rank_trend (上升N位/下降N位/持平)
     notify_list: unit, unit_kind, projects, plan_yi, completed_yi,
         completion_rate_pct, vs_time_progress_pp, catch_up_yi, remaining_yi, reason
     rate_changes: unit, projects, prev_projects, start_rate_pct, prev_start_rate_pct,
@@ -61,7 +76,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import cleaning, indicators as ind
+from pipeline import cleaning, early_warning as ew, indicators as ind
+from pipeline.conventions import conventions_of
 from pipeline.excel_out import write_workbook
 from pipeline.rounds import Round, RoundError, load_round
 
@@ -77,7 +93,11 @@ REASON_NOT_IN_STATS = "已开工未入统，请及时入统"
 TRACK_COLUMNS = ["unit", "city", "project_code", "project_name", "batch", "is_key", "industry", "nature",
                  "responsible_unit", "leader", "annual_plan_wan", "completed_wan", "completion_rate_pct",
                  "vs_time_progress_pp", "started", "start_date", "in_stats", "not_started", "zero_investment",
-                 "not_in_stats", "behind", "reasons", "file", "row"]
+                 "not_in_stats", "behind", "reasons", "warning", "warning_reasons", "warning_not_judged", "file", "row"]
+LIGHT_TABLE_COLUMNS = ["unit", "city", "project_code", "project_name", "batch", "is_key", "responsible_unit", "leader",
+                       "annual_plan_wan", "completed_wan", "completion_rate_pct", "vs_time_progress_pp", "started",
+                       "planned_start_date", "start_date", "in_stats", "warning", "warning_reasons",
+                       "warning_not_judged", "file", "row"]
 CHANGE_LIST_COLUMNS = ["unit", "project_code", "project_name", "batch", "is_key", "start_date", "prev_completed_wan",
                        "annual_plan_wan", "completed_wan", "responsible_unit", "leader"]
 
@@ -85,12 +105,9 @@ CHANGE_LIST_COLUMNS = ["unit", "project_code", "project_name", "batch", "is_key"
 # =========================================================================== projects to track
 
 
-def track_list(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """The projects to track one by one, each once with all its reasons (rules in the module docstring)."""
-    tp = ind.time_progress_pct(round_.as_of)
-    margin = round_.behind_margin_pp
-    started = ind.flag(projects["started"])
-    in_stats_no = projects["in_stats"].astype("boolean").eq(False).fillna(False).astype(bool)
+def project_progress(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
+    """Every project with its city, amounts in 万元, 投资完成率, gap to time progress (unrounded) and 三色预警 light."""
+    tp = ind.round_time_progress(round_)
     completed = projects["completed"].astype("float64")
     rates = [ind.completion_rate_pct(c, p) for c, p in zip(completed, projects["annual_plan"].astype("float64"))]
     gaps = [ind.vs_time_progress_pp(r, tp) for r in rates]
@@ -100,14 +117,39 @@ def track_list(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
         completed_wan=completed,
         completion_rate_pct=pd.Series(rates, index=projects.index, dtype="float64"),
         vs_time_progress_pp=pd.Series(gaps, index=projects.index, dtype="float64"),
+    )
+    lights = ew.project_lights(data.assign(started=ind.flag(projects["started"])), round_.as_of, conventions_of(round_))
+    return data.join(lights)
+
+
+def project_lights(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | None = None) -> pd.DataFrame:
+    """三色预警 of every project (rules in pipeline/early_warning.py), in the order of the track list."""
+    data = project_progress(projects, round_) if progress is None else progress
+    order = {u: i for i, u in enumerate(round_.units)}
+    data = data.assign(_unit=data["unit"].map(lambda u: order.get(u, len(order))),
+                       _light=data["warning"].map(lambda l: -ew.SEVERITY.get(l, 0)))
+    data = data.sort_values(["_unit", "unit", "_light", "completion_rate_pct", "project_name"], kind="stable",
+                            na_position="last")
+    return data.reindex(columns=LIGHT_TABLE_COLUMNS).reset_index(drop=True)
+
+
+def track_list(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The projects to track one by one, each once with all its reasons (rules in the module docstring)."""
+    margin = round_.behind_margin_pp
+    data = project_progress(projects, round_) if progress is None else progress
+    started = ind.flag(data["started"])
+    in_stats_no = data["in_stats"].astype("boolean").eq(False).fillna(False).astype(bool)
+    gaps = data["vs_time_progress_pp"]
+    data = data.assign(
         not_started=~started,
-        zero_investment=started & completed.fillna(0).eq(0),
+        zero_investment=started & data["completed_wan"].fillna(0).eq(0),
         not_in_stats=started & in_stats_no,
-        behind=pd.Series([g is not None and g < -margin for g in gaps], index=projects.index, dtype=bool),
+        behind=gaps.notna() & (gaps < -margin),
     )
     flags = ["not_started", "zero_investment", "not_in_stats", "behind"]
     data = data[data[flags].any(axis=1)]
-    data = data.assign(reasons=[_reasons(r, margin) for r in data.itertuples()])
+    conv = conventions_of(round_)
+    data = data.assign(reasons=[_reasons(r, margin, conv) for r in data.itertuples()])
     order = {u: i for i, u in enumerate(round_.units)}
     data = data.assign(
         _unit=data["unit"].map(lambda u: order.get(u, len(order))),
@@ -117,7 +159,7 @@ def track_list(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
     return out.astype({f: bool for f in flags})
 
 
-def _reasons(row, margin: float) -> str:
+def _reasons(row, margin: float, conv) -> str:
     reasons = []
     if row.not_started:
         reasons.append(REASON_NOT_STARTED)
@@ -126,7 +168,7 @@ def _reasons(row, margin: float) -> str:
     if row.not_in_stats:
         reasons.append(REASON_NOT_IN_STATS)
     if row.behind:
-        reasons.append(f"投资完成率{row.completion_rate_pct:.1f}%，低于时间进度{-row.vs_time_progress_pp:.1f}个百分点"
+        reasons.append(f"投资完成率{conv.number(row.completion_rate_pct)}%，{conv.gap_text(row.vs_time_progress_pp)}"
                        f"（滞后超过{margin:g}个百分点）")
     return "；".join(reasons)
 
@@ -181,6 +223,28 @@ def unit_ranking(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | 
     return out[columns].pipe(ind.float_columns).astype({"score": "float64"})
 
 
+RISEN, FALLEN, STEADY = "上升", "下降", "持平"
+
+
+def rank_trend(rank, previous_rank) -> str:
+    """上升N位 / 下降N位 / 持平 from this round's and the previous round's rank; "" when either is missing."""
+    if rank is None or previous_rank is None or pd.isna(rank) or pd.isna(previous_rank):
+        return ""
+    change = int(previous_rank) - int(rank)
+    return STEADY if change == 0 else f"{RISEN if change > 0 else FALLEN}{abs(change)}位"
+
+
+def with_rank_change(ranking: pd.DataFrame, previous_ranking: pd.DataFrame | None) -> pd.DataFrame:
+    """The ranking with prev_rank, rank_change (places risen, negative = fallen) and rank_trend (上升/下降/持平)."""
+    if previous_ranking is None or previous_ranking.empty:
+        prev = pd.Series(pd.NA, index=ranking.index, dtype="Int64")
+    else:
+        prev = ranking["unit"].map(dict(zip(previous_ranking["unit"], previous_ranking["rank"]))).astype("Int64")
+    change = (prev - ranking["rank"]).astype("Int64")
+    trend = [rank_trend(r, p) for r, p in zip(ranking["rank"], prev)]
+    return ranking.assign(prev_rank=prev, rank_change=change, rank_trend=trend)
+
+
 def notify_list(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | None = None) -> pd.DataFrame:
     """Units whose 投资完成率 trails 时间进度 by more than behind_margin_pp points (通报 candidates).
 
@@ -188,7 +252,8 @@ def notify_list(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | N
     """
     columns = ["unit", "unit_kind", "projects", "plan_yi", "completed_yi", "completion_rate_pct",
                "vs_time_progress_pp", "catch_up_yi", "remaining_yi", "reason"]
-    tp = ind.time_progress_pct(round_.as_of)
+    tp = ind.round_time_progress(round_)
+    conv = conventions_of(round_)
     margin = round_.behind_margin_pp
     units = _unit_figures(projects, round_, by_unit)
     behind = units[units["vs_time_progress_pp"].notna() & (units["vs_time_progress_pp"] < -margin)]
@@ -196,7 +261,7 @@ def notify_list(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | N
     out = behind.assign(
         catch_up_yi=behind["plan_yi"] * tp / 100 - behind["completed_yi"],
         remaining_yi=behind["plan_yi"] - behind["completed_yi"],
-        reason=[f"投资完成率{r:.1f}%，低于时间进度{-g:.1f}个百分点（超过{margin:g}个百分点），有完不成年度目标任务的风险"
+        reason=[f"投资完成率{conv.number(r)}%，{conv.gap_text(g)}（超过{margin:g}个百分点），有完不成年度目标任务的风险"
                 for r, g in zip(behind["completion_rate_pct"], behind["vs_time_progress_pp"])],
     )
     return out.reindex(columns=columns).reset_index(drop=True).pipe(ind.float_columns)
@@ -209,8 +274,9 @@ def _unit_figures(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame |
 
 
 def finding_values(projects: pd.DataFrame, round_: Round) -> dict[str, Any]:
-    """indicators.json keys track.*, ranking.*, notify.*."""
-    track = track_list(projects, round_)
+    """indicators.json keys track.*, ranking.*, notify.*, warning.*."""
+    progress = project_progress(projects, round_)  # once, for the track list and the lights
+    track = track_list(projects, round_, progress)
     by_unit = ind.breakdown(projects, round_, "unit")  # once, for the ranking and the 通报 list
     ranking = unit_ranking(projects, round_, by_unit)
     notify = notify_list(projects, round_, by_unit)
@@ -225,11 +291,25 @@ def finding_values(projects: pd.DataFrame, round_: Round) -> dict[str, Any]:
         "ranking.exposure": ranking.loc[ranking["board"] == EXPOSURE, "unit"].astype(str).tolist(),
         "notify.count": len(notify),
         "notify.units": notify["unit"].astype(str).tolist(),
+        **warning_values(progress, round_),
     }
     if projects.empty:
         why = ind.Missing("本轮未收到重大项目进展情况表")
         out.update({k: why for k in out})
     return out
+
+
+def warning_values(progress: pd.DataFrame, round_: Round) -> dict[str, Any]:
+    """warning.red / yellow / green (projects per light) and warning.by_unit ([{unit, red, yellow, green}])."""
+    lights = progress["warning"]
+    by_unit = ew.lights_by_unit(progress, round_.units)
+    return {
+        "warning.red": int((lights == ew.RED).sum()),
+        "warning.yellow": int((lights == ew.YELLOW).sum()),
+        "warning.green": int((lights == ew.GREEN).sum()),
+        "warning.by_unit": [{k: (int(v) if k != "unit" else str(v)) for k, v in row.items()}
+                            for row in by_unit.to_dict("records")],
+    }
 
 
 # =========================================================================== the previous round
@@ -282,21 +362,24 @@ def _normalised_key(text: str) -> str:
     return re.sub(r"[\s()（）\"“”'‘’\[\]【】]", "", unicodedata.normalize("NFKC", text))
 
 
-def match_previous(projects: pd.DataFrame, prev_projects: pd.DataFrame) -> pd.DataFrame:
-    """This round's projects with the previous round's 是否开工 and 累计完成投资 (prev_started, prev_completed_wan).
+def match_previous(projects: pd.DataFrame, prev_projects: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """This round's projects with the previous round's 是否开工 and 累计完成投资 (prev_started, prev_completed_wan),
+    and any `extra` columns of prev_projects as prev_<name>.
 
     Matched by 项目编号 where both have one, else by 项目名称; unmatched projects have prev_started NA.
     """
     cur = projects.assign(_code=projects["project_code"].map(_key), _name=projects["project_name"].map(_key),
                           _i=range(len(projects)))
     prev = prev_projects.assign(_code=prev_projects["project_code"].map(_key), _name=prev_projects["project_name"].map(_key))
-    prev = prev[["_code", "_name", "started", "completed"]].rename(columns={"started": "prev_started", "completed": "prev_completed_wan"})
+    prev = prev[["_code", "_name", "started", "completed", *extra]].rename(
+        columns={"started": "prev_started", "completed": "prev_completed_wan", **{c: f"prev_{c}" for c in extra}})
     by_code = cur[cur["_code"] != ""].merge(prev[prev["_code"] != ""].drop_duplicates("_code").drop(columns="_name"),
                                             on="_code", how="inner")
     rest = cur[~cur["_i"].isin(by_code["_i"])]
     by_name = rest.merge(prev[~prev["_code"].isin(by_code["_code"]) | (prev["_code"] == "")]
                          .drop_duplicates("_name").drop(columns="_code"), on="_name", how="inner")
-    found = pd.concat([by_code, by_name], ignore_index=True)[["_i", "prev_started", "prev_completed_wan"]]
+    found = pd.concat([by_code, by_name], ignore_index=True)[["_i", "prev_started", "prev_completed_wan",
+                                                              *(f"prev_{c}" for c in extra)]]
     out = cur.merge(found, on="_i", how="left").sort_values("_i").drop(columns=["_code", "_name", "_i"])
     out.index = projects.index
     return out.astype({"prev_started": "boolean", "prev_completed_wan": "float64"})
@@ -348,8 +431,8 @@ def rate_changes(projects: pd.DataFrame, round_: Round, previous: Previous | Non
 
 
 def _with_region(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    tp = ind.time_progress_pct(round_.as_of)
-    region = {"unit": REGION, **ind.project_figures(projects, tp, round_.start_rate_base)}
+    tp = ind.round_time_progress(round_)
+    region = {"unit": REGION, **ind.project_figures(projects, tp, round_.start_rate_base, round_.as_of)}
     units = _unit_figures(projects, round_)
     keep = ["unit", "projects", "start_rate_pct", "completion_rate_pct", "completed_yi"]
     return pd.concat([pd.DataFrame([region])[keep], units[keep]], ignore_index=True)
@@ -365,7 +448,8 @@ def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | No
     keys = ["previous.round", "previous.as_of", "previous.batch.start_rate_pct", "previous.batch.completion_rate_pct",
             "previous.key.start_rate_pct", "previous.key.completion_rate_pct", "change.batch.start_rate_pp",
             "change.batch.completion_rate_pp", "change.batch.completed_yi", "change.key.start_rate_pp",
-            "change.key.completion_rate_pp", "change.started_since", "change.not_started_both", "change.new_projects"]
+            "change.key.completion_rate_pp", "change.started_since", "change.not_started_both", "change.new_projects",
+            "change.warning.improving", "change.warning.worsening", "change.ranking"]
     if previous is None or previous.projects is None:
         why = (previous.note if previous is not None and previous.note else "本轮未设置上一轮，不作与上轮比较")
         out = {k: ind.Missing(why) for k in keys}
@@ -378,12 +462,12 @@ def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | No
         "previous.round": previous.id,
         "previous.as_of": ind.value_or_missing(previous.round and previous.round.as_of.isoformat(), f"上一轮 {previous.id} 的 round.yml 无法读取"),
     }
-    tp_now, tp_prev = ind.time_progress_pct(round_.as_of), ind.time_progress_pct(prev_round.as_of)
+    tp_now, tp_prev = ind.round_time_progress(round_), ind.round_time_progress(prev_round)
     for prefix in ("batch", "key"):
         now_p = projects if prefix == "batch" else projects[ind.flag(projects["is_key"])]
         prev_p = prev_projects if prefix == "batch" else prev_projects[ind.flag(prev_projects["is_key"])]
-        now = ind.project_figures(now_p, tp_now, round_.start_rate_base)
-        before = ind.project_figures(prev_p, tp_prev, prev_round.start_rate_base)
+        now = ind.project_figures(now_p, tp_now, round_.start_rate_base, round_.as_of)
+        before = ind.project_figures(prev_p, tp_prev, prev_round.start_rate_base, prev_round.as_of)
         what = "重点项目" if prefix == "key" else "项目"
         out[f"previous.{prefix}.start_rate_pct"] = ind.value_or_missing(before["start_rate_pct"], f"上一轮没有应开工的{what}")
         out[f"previous.{prefix}.completion_rate_pct"] = ind.value_or_missing(before["completion_rate_pct"], f"上一轮{what}年度计划投资为0")
@@ -393,37 +477,89 @@ def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | No
             ind.change_pp(now["completion_rate_pct"], before["completion_rate_pct"]), f"本轮或上一轮{what}投资完成率无法计算")
         if prefix == "batch":
             out["change.batch.completed_yi"] = now["completed_yi"] - before["completed_yi"]
+    ranking = with_rank_change(unit_ranking(projects, round_), previous_ranking(previous, round_))
+    out["change.ranking"] = rank_change_records(ranking)
     if projects.empty:
-        out.update({"change.started_since": 0, "change.not_started_both": 0, "change.new_projects": 0})
+        out.update({"change.started_since": 0, "change.not_started_both": 0, "change.new_projects": 0,
+                    "change.warning.improving": 0, "change.warning.worsening": 0})
         return out
-    matched = match_previous(projects, prev_projects)  # once: started_since and not_started_both, counted
+    now_lights = project_progress(projects, round_)["warning"]
+    prev_lights = project_progress(prev_projects, prev_round)["warning"]
+    matched = match_previous(projects, prev_projects.assign(warning=prev_lights), extra=("warning",))  # once
     out["change.started_since"] = len(_changes(matched, now_started=True))
     out["change.not_started_both"] = len(_changes(matched, now_started=False))
     out["change.new_projects"] = int(matched["prev_started"].isna().sum())
+    improving, worsening = ew.light_changes(now_lights, matched["prev_warning"])
+    out["change.warning.improving"], out["change.warning.worsening"] = improving, worsening
     return out
+
+
+def previous_ranking(previous: Previous | None, round_: Round) -> pd.DataFrame | None:
+    """The previous round's unit ranking (for 上升/下降/持平), or None without a previous round."""
+    if previous is None or previous.projects is None:
+        return None
+    return unit_ranking(previous.projects, _previous_round_like(round_, previous))
+
+
+def rank_change_records(ranking: pd.DataFrame) -> list[dict[str, Any]]:
+    """change.ranking: [{unit, rank, previous_rank, change, trend}] for the ranked units of this round."""
+    rows = ranking[ranking["rank"].notna()]
+    return [{"unit": str(r.unit), "rank": int(r.rank),
+             "previous_rank": None if pd.isna(r.prev_rank) else int(r.prev_rank),
+             "change": None if pd.isna(r.rank_change) else int(r.rank_change), "trend": r.rank_trend or None}
+            for r in rows.itertuples()]
 
 
 # =========================================================================== 督办清单.xlsx
 
 SUPERVISION_COLUMNS = {
     "unit": "填报单位", "city": "所在市(基地)", "project_code": "项目编号", "project_name": "项目名称", "batch": "批次",
-    "is_key": "是否重点项目", "responsible_unit": "责任单位", "leader": "包抓领导", "reasons": "督办原因",
+    "is_key": "是否重点项目", "responsible_unit": "责任单位", "leader": "包抓领导", "warning": "预警",
+    "warning_text": "预警原因", "reasons": "督办原因",
     "annual_plan_wan": "年度计划投资(万元)", "completed_wan": "累计完成投资(万元)", "completion_rate_pct": "投资完成率(%)",
     "vs_time_progress_pp": "与时间进度差(百分点)", "started": "是否开工", "start_date": "开工时间", "in_stats": "是否入统",
     "file": "来源文件", "row": "行号",
 }
-SUMMARY_COLUMNS = ["单位", "督办项目数", "未开工", "已开工零投资", "已开工未入统", "投资进度滞后"]
+SUMMARY_COLUMNS = ["单位", "督办项目数", "未开工", "已开工零投资", "已开工未入统", "投资进度滞后", "红色预警", "黄色预警", "绿色"]
+WARNED_SHEET = "预警项目"
+LIGHT_FILLS = {ew.RED: ew.LIGHT_COLORS[ew.RED], ew.YELLOW: ew.LIGHT_COLORS[ew.YELLOW], ew.GREEN: ew.LIGHT_COLORS[ew.GREEN]}
 
 
-def supervision_sheets(track: pd.DataFrame, round_: Round) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """The 督办清单 as sheets: 汇总 (one row per unit), then one sheet per unit, units in round.yml order.
+def warning_text(frame: pd.DataFrame) -> pd.Series:
+    """预警原因 as the workbook shows it: the rules that fired, then the rules not judged and why."""
+    parts = frame[["warning_reasons", "warning_not_judged"]].astype("string").fillna("")
+    return pd.Series(["；".join(p for p in pair if p) for pair in zip(parts.iloc[:, 0], parts.iloc[:, 1])],
+                     index=frame.index, dtype=object)
 
-    Figures are rounded for reading (万元 to 2 decimals, rates to 1); the unrounded values are in track_list.parquet.
+
+def _readable(rows: pd.DataFrame, columns: dict[str, str], decimals: int) -> pd.DataFrame:
+    """Rows for a sheet: rounded for reading (万元 to 2 decimals, rates to the round's decimals), Chinese headers, 序号."""
+    sheet = (rows.assign(warning_text=warning_text(rows))[list(columns)]
+             .assign(annual_plan_wan=lambda d: d["annual_plan_wan"].round(2),
+                     completed_wan=lambda d: d["completed_wan"].round(2),
+                     completion_rate_pct=lambda d: d["completion_rate_pct"].round(decimals),
+                     vs_time_progress_pp=lambda d: d["vs_time_progress_pp"].round(decimals))
+             .rename(columns=columns))
+    sheet.insert(0, "序号", range(1, len(sheet) + 1))
+    return sheet.reset_index(drop=True)
+
+
+def supervision_sheets(track: pd.DataFrame, round_: Round, lights: pd.DataFrame | None = None
+                       ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The 督办清单 as sheets: 汇总 (one row per unit), 预警项目 (every red and yellow project), then one sheet per
+    unit with its projects to track, units in round.yml order.
+
+    lights: project_lights of every project (the 汇总 counts 红/黄/绿 over them); without it, over the track list.
+    Figures are rounded for reading; the unrounded values are in track_list.parquet and project_lights.parquet.
     """
-    tp = ind.time_progress_pct(round_.as_of)
-    head = (f"{round_.title}督办清单（数据截至{round_.as_of:%Y年%m月%d日}，时间进度{tp:.1f}%，"
-            f"投资完成率低于时间进度超过{round_.behind_margin_pp:g}个百分点列为进度滞后）")
-    units = list(dict.fromkeys(track["unit"].astype(str)))
+    conv = conventions_of(round_)
+    name = conv.time_progress_name
+    lights = track if lights is None else lights
+    head = (f"{round_.title}督办清单（数据截至{round_.as_of:%Y年%m月%d日}，{name}{conv.number(ind.round_time_progress(round_))}%，"
+            f"投资完成率{conv.progress_words[1]}{name}超过{round_.behind_margin_pp:g}个百分点列为进度滞后；"
+            f"预警：红、黄、绿，规则见“预警原因”）")
+    units = list(dict.fromkeys([*(u for u in round_.units if u in set(lights["unit"].astype(str))),
+                                *track["unit"].astype(str), *lights["unit"].astype(str)]))
     summary = pd.DataFrame([{
         "单位": unit,
         "督办项目数": int((track["unit"] == unit).sum()),
@@ -431,27 +567,28 @@ def supervision_sheets(track: pd.DataFrame, round_: Round) -> tuple[dict[str, pd
         "已开工零投资": int(track.loc[track["unit"] == unit, "zero_investment"].sum()),
         "已开工未入统": int(track.loc[track["unit"] == unit, "not_in_stats"].sum()),
         "投资进度滞后": int(track.loc[track["unit"] == unit, "behind"].sum()),
+        **{label: int(((lights["unit"] == unit) & (lights["warning"] == light)).sum())
+           for label, light in (("红色预警", ew.RED), ("黄色预警", ew.YELLOW), ("绿色", ew.GREEN))},
     } for unit in units], columns=SUMMARY_COLUMNS)
+    columns = {k: v.replace("时间进度", name) for k, v in SUPERVISION_COLUMNS.items()}
     sheets = {"汇总": summary}
-    notes = {"汇总": head if units else head + "：本轮没有需要督办的项目"}
-    for unit in units:
-        mine = track[track["unit"] == unit]
-        sheet = (mine[list(SUPERVISION_COLUMNS)]
-                 .assign(annual_plan_wan=lambda d: d["annual_plan_wan"].round(2),
-                         completed_wan=lambda d: d["completed_wan"].round(2),
-                         completion_rate_pct=lambda d: d["completion_rate_pct"].round(1),
-                         vs_time_progress_pp=lambda d: d["vs_time_progress_pp"].round(1))
-                 .rename(columns=SUPERVISION_COLUMNS))
-        sheet.insert(0, "序号", range(1, len(sheet) + 1))
-        sheets[unit] = sheet.reset_index(drop=True)
-        notes[unit] = f"{unit}：需逐一跟踪督办的项目{len(sheet)}个。{head}"
+    notes = {"汇总": head if len(track) else head + "：本轮没有需要督办的项目"}
+    warned = lights[lights["warning"].isin([ew.RED, ew.YELLOW]).fillna(False).astype(bool)]
+    warned_columns = {k: v for k, v in columns.items() if k != "reasons"}
+    sheets[WARNED_SHEET] = _readable(warned, warned_columns, conv.decimals)
+    notes[WARNED_SHEET] = f"红色预警项目{int((warned['warning'] == ew.RED).sum())}个、黄色预警项目{int((warned['warning'] == ew.YELLOW).sum())}个。{head}"
+    for unit in dict.fromkeys(track["unit"].astype(str)):
+        sheets[unit] = _readable(track[track["unit"] == unit], columns, conv.decimals)
+        notes[unit] = f"{unit}：需逐一跟踪督办的项目{len(sheets[unit])}个。{head}"
     return sheets, notes
 
 
-def write_supervision_list(track: pd.DataFrame, round_: Round, out_dir: Path) -> Path:
-    """outputs/<round>/督办清单.xlsx: 汇总 and one sheet per unit, through excel_out.write_workbook."""
-    sheets, notes = supervision_sheets(track, round_)
-    return write_workbook(Path(out_dir) / SUPERVISION_FILE, sheets, notes=notes)
+def write_supervision_list(track: pd.DataFrame, round_: Round, out_dir: Path, lights: pd.DataFrame | None = None) -> Path:
+    """outputs/<round>/督办清单.xlsx: 汇总, 预警项目 and one sheet per unit, through excel_out.write_workbook;
+    the 预警 cells filled red, yellow or green."""
+    sheets, notes = supervision_sheets(track, round_, lights)
+    fills = {name: {"预警": LIGHT_FILLS} for name in sheets if name != "汇总"}
+    return write_workbook(Path(out_dir) / SUPERVISION_FILE, sheets, notes=notes, fills=fills)
 
 
 FINDING_LABELS = {
@@ -463,5 +600,7 @@ FINDING_LABELS = {
     "prev_projects": "上轮项目数", "prev_start_rate_pct": "上轮开工率(%)", "start_rate_change_pp": "开工率变化(百分点)",
     "prev_completion_rate_pct": "上轮投资完成率(%)", "completion_rate_change_pp": "投资完成率变化(百分点)",
     "prev_completed_yi": "上轮累计完成投资(亿元)", "completed_change_yi": "累计完成投资增加(亿元)",
-    "prev_completed_wan": "上轮累计完成投资(万元)",
+    "prev_completed_wan": "上轮累计完成投资(万元)", "warning": "预警", "warning_reasons": "预警原因",
+    "warning_not_judged": "未判断的预警规则", "planned_start_date": "计划开工时间", "prev_rank": "上轮名次",
+    "rank_change": "名次变化", "rank_trend": "名次升降", "red": "红色预警", "yellow": "黄色预警", "green": "绿色",
 }

@@ -42,7 +42,12 @@ Keys (section — key — meaning):
 - `year` — 年度
 - `sample` — 是否示例数据（true 时报告须注明）
 - `time_progress_pct` — 时间进度（%）= 截至月份 / 12 × 100
-- `start_rate_base` — 开工率口径：new（续建项目不计入分母）或 all
+- `start_rate_base` — 开工率口径：new（续建项目不计入分母）、all 或 planned（计划开工时间在截至日期之前的项目）
+- `conventions.time_progress` — 时间进度算法：months（截至月份÷12）、days（已过天数÷全年天数）或12个逐月累计目标（序时进度）
+- `conventions.time_progress_name` — 报告中时间进度的称谓（时间进度、序时进度、时序进度、均衡进度）
+- `conventions.progress_words` — 高于/低于时间进度的用词，如 [超过, 低于]、[快于, 慢于]
+- `conventions.decimals` — 报告中百分比和百分点保留的小数位数（1 或 2；本文件中的数值不取舍）
+- `conventions.start_rate_base` — 开工率口径（同 start_rate_base）
 - `behind_margin_pp` — 滞后标准：低于时间进度超过该百分点数即列入督办/通报
 - `inspection.start` — 督查开始日期（round.yml 的 inspection_start）
 - `inspection.end` — 督查结束日期（round.yml 的 inspection_end）
@@ -79,6 +84,12 @@ Keys (section — key — meaning):
 - `key.completed_yi` — 重点项目累计完成投资（亿元）
 - `key.completion_rate_pct` — 重点项目投资完成率（%）
 - `key.vs_time_progress_pp` — 重点项目投资完成率与时间进度之差
+- `batch.funds_planned_yi` — 资金到位率分母：计划到位资金（亿元；重大项目进展情况表“计划到位资金”列，可选）
+- `batch.funds_in_place_yi` — 资金到位率分子：实际到位资金（亿元；“实际到位资金”列，填报了计划到位资金的项目）
+- `batch.funds_rate_pct` — 资金到位率（%）= 实际到位资金 ÷ 计划到位资金；无该两列时为 null
+- `batch.due_completion` — 按期竣工率分母：计划竣工时间在数据截至日期之前的项目个数（“计划竣工时间”列，可选）
+- `batch.completed_on_time` — 按期竣工率分子：其中竣工时间不晚于计划竣工时间的项目个数（无竣工时间时按“是否竣工”）
+- `batch.on_time_completion_rate_pct` — 按期竣工率（%）；无计划竣工时间或是否竣工/竣工时间列时为 null
 
 典型做法（各节"XX市…"的做法由工作举措与典型做法表引用）
 - `practices.count` — 收到的典型做法条数
@@ -172,6 +183,10 @@ Keys (section — key — meaning):
 - `ranking.exposure` — 曝光台：综合得分后3名单位
 - `notify.count` — 拟通报单位数
 - `notify.units` — 拟通报单位：投资完成率低于时间进度超过滞后标准
+- `warning.red` — 三色预警：红色预警项目个数（两批次全部项目，规则见 pipeline/early_warning.py）
+- `warning.yellow` — 黄色预警项目个数
+- `warning.green` — 绿色（无预警）项目个数
+- `warning.by_unit` — 各单位预警项目个数：[{unit, red, yellow, green}, …]，按 round.yml 的单位顺序
 
 与上轮比较
 - `previous.round` — 上一轮编号
@@ -188,6 +203,9 @@ Keys (section — key — meaning):
 - `change.started_since` — 上轮未开工、本轮已开工的项目个数
 - `change.not_started_both` — 两轮均未开工的项目个数
 - `change.new_projects` — 本轮新出现（上轮没有）的项目个数
+- `change.warning.improving` — 预警好转的项目个数（与上轮匹配的项目中，红→黄、红→绿、黄→绿）
+- `change.warning.worsening` — 预警变差的项目个数（绿→黄、绿→红、黄→红）
+- `change.ranking` — 各单位排名变化：[{unit, rank, previous_rank, change, trend}, …]，change 为上升的名次数（正=上升），trend 为上升/下降/持平
 
 数据质量（规则见 pipeline/quality.py）
 - `data_quality.complete` — 本轮数据是否完整：没有未报送单位、未采用的文件、缺少的必填列、隔离行或未计入的金额时为 true
@@ -224,8 +242,10 @@ gives the Chinese headers). NaN in a rate column means "cannot be computed".
 - ``major_works_status`` — see ``major_works_status``.
 - ``practices_by_section`` — ``section, section_key, unit, content`` in the
   order the report quotes them.
-- ``track_list``, ``unit_ranking``, ``notify_list``, ``rate_changes``,
+- ``track_list``, ``project_lights``, ``unit_ranking``, ``notify_list``, ``rate_changes``,
   ``started_since``, ``not_started_both`` — see pipeline/findings.py.
+- ``warning_by_unit`` — ``unit, red, yellow, green``: projects per 三色预警 light
+  (pipeline/early_warning.py), every unit of round.yml.
 """
 from __future__ import annotations
 
@@ -240,7 +260,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline import quality, schemas
+from pipeline import conventions as conv_, quality, schemas
 from pipeline.rounds import Round
 
 INDICATORS_FILE = "indicators.json"
@@ -292,13 +312,20 @@ _DONE = re.compile(r"已|完成|获批|批复|取得|通过|开工|建成")
 # =========================================================================== indicator functions
 
 
-def time_progress_pct(as_of) -> float:
-    """时间进度（%）at the data cut-off month m: m / 12 × 100.
+def time_progress_pct(as_of, conventions: conv_.Conventions | None = None) -> float:
+    """时间进度（%）at the data cut-off, by round.yml's ``time_progress`` (pipeline/conventions.py).
 
-    The cut-off month is the month of 数据截至日期 (2021-10-31 -> 10 -> 83.33…%).
-    Unrounded; the report shows one decimal.
+    months (default): the cut-off month m: m / 12 × 100 (2021-10-31 -> 10 -> 83.33…%);
+    days: the cut-off's day of the year ÷ days in the year (2024-02-29 -> 60 / 366);
+    a schedule of 12 cumulative targets (序时进度): the cut-off month's target (80 at the end of August).
+    Unrounded; the report shows ``decimals`` places.
     """
-    return as_of.month / 12 * 100
+    return conv_.time_progress_pct(as_of, conventions)
+
+
+def round_time_progress(round_: Round) -> float:
+    """The round's 时间进度 (%) with its own conventions."""
+    return time_progress_pct(round_.as_of, conv_.conventions_of(round_))
 
 
 def start_rate_pct(started: int, planned: int) -> float | None:
@@ -422,11 +449,28 @@ def project_city(projects: pd.DataFrame, areas: list[str] | tuple[str, ...]) -> 
     return pd.Series([cities[pair] for pair in pairs], index=projects.index, dtype="string")
 
 
-def start_base_mask(projects: pd.DataFrame, base: str) -> pd.Series:
-    """Projects in the 开工率 denominator: all of them (all), or all but 续建 (new; unknown 建设性质 counts)."""
+def start_base_mask(projects: pd.DataFrame, base: str, as_of=None) -> pd.Series:
+    """Projects in the 开工率 denominator: all of them (all), all but 续建 (new; unknown 建设性质 counts),
+    or those whose 计划开工时间 is on or before the cut-off as_of (planned; no planned date: not counted)."""
     if base == "all":
         return pd.Series(True, index=projects.index)
+    if base == "planned":
+        if as_of is None:
+            raise ValueError("start_rate_base planned needs the cut-off date")
+        planned = pd.to_datetime(projects["planned_start_date"])
+        return planned.le(pd.Timestamp(as_of)).fillna(False).astype(bool)
     return ~projects["nature"].astype("string").eq(CONTINUING).fillna(False).astype(bool)
+
+
+def require_planned_start(projects: pd.DataFrame, round_: Round) -> None:
+    """Stop with a Chinese message when start_rate_base is planned and no return gives 计划开工时间."""
+    if round_.start_rate_base != "planned" or projects.empty:
+        return
+    if "planned_start_date" not in projects or projects["planned_start_date"].isna().all():
+        raise conv_.ConventionsError(
+            "round.yml 中 start_rate_base: planned 以计划开工时间在数据截至日期之前的项目为开工率分母，"
+            "但本轮重大项目进展情况表中没有“计划开工时间”列（或该列全部为空）：请在报表中填报计划开工时间，"
+            "或把 start_rate_base 改为 new 或 all 后重新运行。")
 
 
 def nine_industry(category) -> str | None:
@@ -452,12 +496,12 @@ FIGURE_COLUMNS = ["projects", "started", "not_started", "start_base", "start_bas
                   "plan_yi", "completed_yi", "completion_rate_pct", "vs_time_progress_pp"]
 
 
-def project_figures(projects: pd.DataFrame, time_progress: float, base: str = "new") -> dict[str, Any]:
+def project_figures(projects: pd.DataFrame, time_progress: float, base: str = "new", as_of=None) -> dict[str, Any]:
     """The figures of a group of projects: counts, 开工率, 年度计划, 完成投资, 投资完成率, gap to 时间进度.
 
-    An empty group has zero counts and amounts and None rates.
+    An empty group has zero counts and amounts and None rates. as_of: the cut-off, for base planned.
     """
-    return _figures(flag(projects["started"]), start_base_mask(projects, base), projects["annual_plan"],
+    return _figures(flag(projects["started"]), start_base_mask(projects, base, as_of), projects["annual_plan"],
                     projects["completed"], time_progress)
 
 
@@ -490,8 +534,8 @@ def breakdown(projects: pd.DataFrame, round_: Round, by: str) -> pd.DataFrame:
     if by not in BREAKDOWNS:
         raise ValueError(f"unknown breakdown {by!r}; one of {', '.join(BREAKDOWNS)}")
     labels, fixed = BREAKDOWNS[by](projects, round_)
-    tp = time_progress_pct(round_.as_of)
-    columns = (flag(projects["started"]), start_base_mask(projects, round_.start_rate_base),
+    tp = round_time_progress(round_)
+    columns = (flag(projects["started"]), start_base_mask(projects, round_.start_rate_base, round_.as_of),
                projects["annual_plan"], projects["completed"])
     frames = []
     for scope, mask in ((SCOPE_ALL, np.ones(len(projects), dtype=bool)), (SCOPE_KEY, flag(projects["is_key"]).to_numpy())):
@@ -720,7 +764,7 @@ def major_works_status(major_works: pd.DataFrame, round_: Round) -> pd.DataFrame
     columns = ["project_name", "lead_unit", "leader", "stage", "category", "milestone", "milestone_date",
                "milestone_status", "milestone_done", "milestone_overdue", "total_investment_yi", "plan_yi",
                "completed_yi", "completion_rate_pct", "vs_time_progress_pp", "progress", "problems"]
-    tp = time_progress_pct(round_.as_of)
+    tp = round_time_progress(round_)
     cut_off = pd.Timestamp(round_.as_of)
     rows = []
     for r in major_works.itertuples():
@@ -791,9 +835,10 @@ def meta_values(round_: Round) -> dict[str, Any]:
         "as_of_month": round_.as_of.month,
         "year": round_.year,
         "sample": round_.sample,
-        "time_progress_pct": time_progress_pct(round_.as_of),
+        "time_progress_pct": round_time_progress(round_),
         "start_rate_base": round_.start_rate_base,
         "behind_margin_pp": round_.behind_margin_pp,
+        **convention_values(round_),
         "inspection.start": value_or_missing(round_.inspection_start and round_.inspection_start.isoformat(),
                                 not_set.format("inspection_start（督查开始日期）")),
         "inspection.end": value_or_missing(round_.inspection_end and round_.inspection_end.isoformat(),
@@ -803,6 +848,18 @@ def meta_values(round_: Round) -> dict[str, Any]:
         "inspection.bases": sum(unit_kind(u) == BASE for u in round_.units),
         "inspection.base_names": [u for u in round_.units if unit_kind(u) == BASE],
         "inspection.departments": sum(unit_kind(u) == DEPARTMENT for u in round_.units),
+    }
+
+
+def convention_values(round_: Round) -> dict[str, Any]:
+    """conventions.*: how this round counts and words its figures (round.yml, pipeline/conventions.py)."""
+    conv = conv_.conventions_of(round_)
+    return {
+        "conventions.time_progress": conv.time_progress_setting,
+        "conventions.time_progress_name": conv.time_progress_name,
+        "conventions.progress_words": list(conv.progress_words),
+        "conventions.decimals": conv.decimals,
+        "conventions.start_rate_base": round_.start_rate_base,
     }
 
 
@@ -826,11 +883,12 @@ def fai_values(fai: pd.DataFrame, round_: Round) -> dict[str, Any]:
 
 
 def project_values(projects: pd.DataFrame, round_: Round) -> dict[str, Any]:
-    """一、总体情况: batch.* for both batches together and key.* for 重点项目."""
-    tp = time_progress_pct(round_.as_of)
+    """一、总体情况: batch.* for both batches together and key.* for 重点项目, and the other two of the 四率."""
+    require_planned_start(projects, round_)
+    tp = round_time_progress(round_)
     out: dict[str, Any] = {}
     for prefix, subset in (("batch", projects), ("key", projects[flag(projects["is_key"])])):
-        figures = project_figures(subset, tp, round_.start_rate_base)
+        figures = project_figures(subset, tp, round_.start_rate_base, round_.as_of)
         what = "重点项目" if prefix == "key" else "集中开工重大项目"
         reasons = {
             "start_rate_pct": f"没有应开工的{what}（开工率分母为0）",
@@ -841,7 +899,64 @@ def project_values(projects: pd.DataFrame, round_: Round) -> dict[str, Any]:
             reasons = dict.fromkeys(reasons, "本轮未收到重大项目进展情况表")
         for name, value in figures.items():
             out[f"{prefix}.{name}"] = value_or_missing(value, reasons.get(name, "无法计算"))
+    out.update(funds_values(projects))
+    out.update(on_time_completion_values(projects, round_.as_of))
     return out
+
+
+def funds_rate_pct(in_place_wan: float | None, planned_wan: float | None) -> float | None:
+    """资金到位率（%）= 实际到位资金 / 计划到位资金 × 100; None when the planned funds are zero or missing."""
+    return completion_rate_pct(in_place_wan, planned_wan)
+
+
+def funds_values(projects: pd.DataFrame) -> dict[str, Any]:
+    """资金到位率 over the projects that give 计划到位资金 (实际到位资金 left blank counts as 0)."""
+    keys = ("batch.funds_planned_yi", "batch.funds_in_place_yi", "batch.funds_rate_pct")
+    given = projects[projects["funds_planned"].notna()] if "funds_planned" in projects else projects.iloc[:0]
+    if given.empty:
+        why = ("本轮未收到重大项目进展情况表" if projects.empty else
+               "重大项目进展情况表中没有“计划到位资金”列（或该列全部为空），不计算资金到位率")
+        return {k: Missing(why) for k in keys}
+    planned = float(given["funds_planned"].sum())
+    in_place = float(given["funds_in_place"].fillna(0).sum())
+    return {
+        "batch.funds_planned_yi": wan_to_yi(planned),
+        "batch.funds_in_place_yi": wan_to_yi(in_place),
+        "batch.funds_rate_pct": value_or_missing(funds_rate_pct(in_place, planned), "计划到位资金合计为0，不计算资金到位率"),
+    }
+
+
+def completed_on_time(projects: pd.DataFrame) -> pd.Series:
+    """按期竣工: 竣工时间 on or before 计划竣工时间; with no 竣工时间, 是否竣工 = 是 counts (the return does not say when)."""
+    planned = pd.to_datetime(projects["planned_completion_date"])
+    done_at = pd.to_datetime(projects["completion_date"])
+    dated = done_at.notna() & done_at.le(planned).fillna(False).astype(bool)
+    undated = done_at.isna() & flag(projects["is_completed"])
+    return (dated | undated).astype(bool)
+
+
+def on_time_completion_rate_pct(on_time: int, due: int) -> float | None:
+    """按期竣工率（%）= 按期竣工项目数 / 计划竣工时间在数据截至日期之前的项目数 × 100; None when none is due."""
+    return on_time / due * 100 if due else None
+
+
+def on_time_completion_values(projects: pd.DataFrame, as_of) -> dict[str, Any]:
+    """按期竣工率 of the projects planned to complete by the cut-off (计划竣工时间, 是否竣工 / 竣工时间)."""
+    keys = ("batch.due_completion", "batch.completed_on_time", "batch.on_time_completion_rate_pct")
+    if projects.empty:
+        return {k: Missing("本轮未收到重大项目进展情况表") for k in keys}
+    if projects["planned_completion_date"].isna().all():
+        return {k: Missing("重大项目进展情况表中没有“计划竣工时间”列（或该列全部为空），不计算按期竣工率") for k in keys}
+    if projects["is_completed"].isna().all() and projects["completion_date"].isna().all():
+        return {k: Missing("重大项目进展情况表中没有“是否竣工”或“竣工时间”列，不计算按期竣工率") for k in keys}
+    due = pd.to_datetime(projects["planned_completion_date"]).le(pd.Timestamp(as_of)).fillna(False).astype(bool)
+    on_time = int((due & completed_on_time(projects)).sum())
+    return {
+        "batch.due_completion": int(due.sum()),
+        "batch.completed_on_time": on_time,
+        "batch.on_time_completion_rate_pct": value_or_missing(on_time_completion_rate_pct(on_time, int(due.sum())),
+                                                              "没有计划竣工时间在数据截至日期之前的项目，不计算按期竣工率"),
+    }
 
 
 def practice_values(practices: pd.DataFrame, round_: Round) -> dict[str, Any]:
@@ -1090,9 +1205,11 @@ def load_indicators(out_dir: Path) -> dict[str, Any]:
 
 def report_tables(round_: Round, tables: dict[str, pd.DataFrame], previous=None) -> dict[str, pd.DataFrame]:
     """Every table notebook 2 shows and the report stage reads, by file name (see the module docstring)."""
-    from pipeline import findings
+    from pipeline import early_warning, findings
 
     projects = tables["projects"]
+    require_planned_start(projects, round_)
+    progress = findings.project_progress(projects, round_)  # once: the track list and the lights
     out = {f"by_{by}": breakdown(projects, round_, by) for by in BREAKDOWNS}
     out.update({
         "fai_by_region": fai_by_region(tables["fai"], round_),
@@ -1101,8 +1218,11 @@ def report_tables(round_: Round, tables: dict[str, pd.DataFrame], previous=None)
         "attraction_by_industry": attraction_by_industry(tables["attraction"]),
         "major_works_status": major_works_status(tables["major_works"], round_),
         "practices_by_section": practices_by_section(tables["practices"], round_.units),
-        "track_list": findings.track_list(projects, round_),
-        "unit_ranking": findings.unit_ranking(projects, round_, out["by_unit"]),
+        "track_list": findings.track_list(projects, round_, progress),
+        "project_lights": findings.project_lights(projects, round_, progress),
+        "warning_by_unit": early_warning.lights_by_unit(progress, round_.units),
+        "unit_ranking": findings.with_rank_change(findings.unit_ranking(projects, round_, out["by_unit"]),
+                                                  findings.previous_ranking(previous, round_)),
         "notify_list": findings.notify_list(projects, round_, out["by_unit"]),
         "rate_changes": findings.rate_changes(projects, round_, previous),
         "started_since": findings.started_since(projects, previous),
@@ -1113,7 +1233,8 @@ def report_tables(round_: Round, tables: dict[str, pd.DataFrame], previous=None)
 
 TABLE_NAMES = ("by_batch", "by_unit", "by_city", "by_industry", "by_nature", "fai_by_region", "indicator_by_unit",
                "attraction_by_unit", "attraction_by_industry", "major_works_status", "practices_by_section",
-               "track_list", "unit_ranking", "notify_list", "rate_changes", "started_since", "not_started_both")
+               "track_list", "project_lights", "warning_by_unit", "unit_ranking", "notify_list", "rate_changes",
+               "started_since", "not_started_both")
 
 
 def save_tables(report: dict[str, pd.DataFrame], processed_dir: Path) -> list[Path]:
@@ -1169,21 +1290,29 @@ def key_table(values: dict[str, Any], section: str | None = None) -> pd.DataFram
     return pd.DataFrame(rows, columns=["板块", "指标", "键", "数值", "说明"])
 
 
-def gap_text(pp: float | None, against: str = "时间进度") -> str:
-    """超过/低于/持平 in words, rounded for display only: 13.82… -> "超过时间进度13.8个百分点"."""
-    if pp is None or is_missing(pp):
-        return "—"
-    shown = f"{abs(pp):.1f}"
-    if shown == "0.0":
-        return f"与{against}持平"
-    return f"{'超过' if pp > 0 else '低于'}{against}{shown}个百分点"
+def gap_text(pp: float | None, against: str = "时间进度", conventions: conv_.Conventions | None = None) -> str:
+    """超过/低于/持平 in words, rounded half up for display only: 13.82… -> "超过时间进度13.8个百分点".
+
+    With conventions, their word for time progress, their progress words and decimals:
+    12.505 -> "快于序时进度12.51个百分点".
+    """
+    conv = conventions or conv_.Conventions(time_progress_name=against)
+    return conv.gap_text(None if pp is None or is_missing(pp) else float(pp))
 
 
 def _show(value) -> str:
     if value is None:
         return "—"
     if isinstance(value, list):
-        return "、".join(map(str, value)) or "（无）"
+        return "、".join(_show_item(v) for v in value) or "（无）"
+    return str(value)
+
+
+def _show_item(value) -> str:
+    """A list item as text: a {unit, red, …} record as 银川市（red 1，yellow 2）."""
+    if isinstance(value, dict):
+        head = next(iter(value.values()), "")
+        return f"{head}（{'，'.join(f'{k} {v}' for k, v in list(value.items())[1:])}）"
     return str(value)
 
 

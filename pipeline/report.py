@@ -9,7 +9,9 @@ words that depend on them come from ``Text`` (here), so the templates read like 
 seed with its ``XX`` replaced by calls.
 
 How numbers are written (one way throughout)
-    亿元 and percentages to one decimal, 四舍五入 (half up) on the unrounded value;
+    亿元 to one decimal, percentages and points to round.yml's ``decimals`` (1 by default, or 2),
+    四舍五入 (half up) on the unrounded value; the word for time progress (时间进度/序时进度/…) and
+    the words above/below it (超过/低于, 快于/慢于, 高于/低于) are round.yml's conventions too;
     万元 and 亩 as whole numbers; counts as integers. In prose no thousands separators
     (as official texts write them); in tables with thousands separators, right-aligned.
     A value that cannot be computed (null in indicators.json) shows as "—" with a
@@ -28,6 +30,8 @@ Export
 from __future__ import annotations
 
 import base64
+import calendar
+import datetime as dt
 import functools
 import os
 import re
@@ -44,6 +48,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from pipeline import config, figures, indicators as ind, quality
+from pipeline.conventions import Conventions, conventions_of
 from pipeline.rounds import Round, load_round
 
 TEMPLATES_DIR = config.PACKAGE_DIR / "templates"
@@ -176,9 +181,13 @@ NUMERIC_KINDS = {"count": 0, "yi": 1, "wan": 0, "pct": 1, "pp": 1, "mu": 0}
 NOWRAP_KINDS = {"short", "date"}  # short words (单位, 批次) and dates stay on one line
 
 
-def cell_text(value: Any, kind: str) -> str:
+PERCENT_KINDS = {"pct", "pp"}  # shown to the round's ``decimals``
+
+
+def cell_text(value: Any, kind: str, decimals: int | None = None) -> str:
     if kind in NUMERIC_KINDS:
-        return number(value, NUMERIC_KINDS[kind], thousands=True)
+        digits = decimals if decimals is not None and kind in PERCENT_KINDS else NUMERIC_KINDS[kind]
+        return number(value, digits, thousands=True)
     if is_missing(value):
         return DASH if kind != "text" else ""
     if kind == "date":
@@ -189,8 +198,10 @@ def cell_text(value: Any, kind: str) -> str:
 
 
 def html_table(frame: pd.DataFrame, columns: list[Col], caption: str = "", note: str = "",
-               empty: str = "（无）", css: str = "") -> Markup:
-    """A DataFrame as an HTML table: escaped text, right-aligned numbers with thousands separators."""
+               empty: str = "（无）", css: str = "", decimals: int | None = None) -> Markup:
+    """A DataFrame as an HTML table: escaped text, right-aligned numbers with thousands separators.
+
+    decimals: places for percentages and points (the round's convention; default one)."""
     if frame.empty:
         return Markup('<p class="table-empty"><strong>{}</strong>{}</p>').format(caption + "：" if caption else "", empty)
     def css_class(col: Col) -> Markup:
@@ -201,7 +212,7 @@ def html_table(frame: pd.DataFrame, columns: list[Col], caption: str = "", note:
     head = Markup("").join(Markup('<th scope="col"{}>{}</th>').format(css_class(c), c.label) for c in columns)
     body = Markup("").join(
         Markup("<tr>{}</tr>").format(Markup("").join(
-            Markup('<td{}>{}</td>').format(css_class(c), cell_text(row[c.name], c.kind)) for c in columns))
+            Markup('<td{}>{}</td>').format(css_class(c), cell_text(row[c.name], c.kind, decimals)) for c in columns))
         for _, row in frame.iterrows())
     cap = Markup("<caption>{}</caption>").format(caption) if caption else ""
     foot = Markup('<p class="table-note">{}</p>').format(note) if note else ""
@@ -244,6 +255,8 @@ class ReportData:
             "batches": batches_with_projects(self.tables["by_batch"]),
             "dq": self.quality,
             "dq_findings": quality.findings(self.quality),
+            "warnings": warning_summary(self.tables["warning_by_unit"]),
+            "most_red": most_red(self.tables["warning_by_unit"]),
         }
 
     @functools.cached_property
@@ -288,6 +301,23 @@ def track_summary(track: pd.DataFrame, units: Iterable[str]) -> pd.DataFrame:
     out = out.assign(_o=out["unit"].map(lambda u: order.get(u, len(order)))).sort_values(["_o", "unit"]).drop(columns="_o")
     total = pd.DataFrame([{"unit": "合计", **{c: int(out[c].sum()) for c in columns[1:]}}])
     return pd.concat([out, total], ignore_index=True)[columns]
+
+
+def warning_summary(by_unit: pd.DataFrame) -> pd.DataFrame:
+    """三色预警 per unit with projects (warning_by_unit), with the number of projects and a 合计 row."""
+    columns = ["unit", "red", "yellow", "green", "projects"]
+    rows = by_unit.assign(projects=by_unit[["red", "yellow", "green"]].sum(axis=1))
+    rows = rows[rows["projects"] > 0]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    total = pd.DataFrame([{"unit": "合计", **{c: int(rows[c].sum()) for c in columns[1:]}}])
+    return pd.concat([rows[columns], total], ignore_index=True)
+
+
+def most_red(by_unit: pd.DataFrame, top: int = 3) -> list[tuple[str, int]]:
+    """The units with the most red lights (at most `top`, ties by round.yml order): [(unit, red), …]."""
+    rows = by_unit[by_unit["red"] > 0].sort_values("red", ascending=False, kind="stable").head(top)
+    return [(str(u), int(n)) for u, n in zip(rows["unit"], rows["red"])]
 
 
 def start_problems(track: pd.DataFrame) -> pd.DataFrame:
@@ -450,7 +480,9 @@ TABLES: dict[str, list[Col]] = {
                      Col("completed_change_yi", "完成投资增加(亿元)", "yi")],
     "unit_ranking": [Col("rank", "名次", "count"), Col("unit", "单位", "short"), Col("start_rate_pct", "开工率(%)", "pct"),
                      Col("completion_rate_pct", "投资完成率(%)", "pct"), Col("score", "综合得分", "pct"),
-                     Col("board", "展示台/曝光台", "short"), Col("note", "说明")],
+                     Col("board", "展示台/曝光台", "short"), Col("rank_trend", "名次较上轮", "short"), Col("note", "说明")],
+    "warning_summary": [Col("unit", "单位", "short"), Col("red", "红色预警", "count"), Col("yellow", "黄色预警", "count"),
+                        Col("green", "绿色", "count"), Col("projects", "项目数", "count")],
     "notify_list": [Col("unit", "单位", "short"), Col("completion_rate_pct", "投资完成率(%)", "pct"),
                     Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp"), Col("catch_up_yi", "赶上时间进度尚需(亿元)", "yi"),
                     Col("remaining_yi", "完成年度计划尚需(亿元)", "yi")],
@@ -478,6 +510,7 @@ class Text:
         self.values = data.values
         self.notes = Notes(dict(data.values.get("notes", {})), prefix=part)
         self._clauses: dict[str, dict[str, list[Markup]]] = {}
+        self.conv: Conventions = conventions_of(data.round)
 
     # ---- raw access
 
@@ -512,8 +545,8 @@ class Text:
         return self._value(key, 0, "亩")
 
     def pct(self, key: str) -> Markup:
-        """A percentage to one decimal: 92.6%."""
-        return self._value(key, 1, "%")
+        """A percentage to the round's decimals: 92.6% (or 92.63%)."""
+        return self._value(key, self.conv.decimals, "%")
 
     def count(self, key: str, unit: str = "个") -> Markup:
         """A count as an integer: 593个; a missing count keeps its measure word (组成—个督查组) so the sentence reads."""
@@ -538,7 +571,7 @@ class Text:
         value = self.get(key)
         if is_missing(value):
             return Markup("{}{}").format(lead, self.dash(key))
-        word, size = signed_word(value, up, down)
+        word, size = signed_word(value, up, down, self.conv.decimals)
         if not word:
             return escape(flat)
         return Markup('{}{}<span class="v">{}</span>{}').format(lead, word, size, unit)
@@ -552,11 +585,37 @@ class Text:
         return self._signed(key, "加快", "回落", "增速与上年同期持平", "个百分点", "比上年同期")
 
     def vs_time(self, key: str) -> Markup:
-        """超过时间进度13.8个百分点 / 低于… / 与时间进度持平."""
+        """超过时间进度13.8个百分点 / 低于… / 与时间进度持平 — or 快于序时进度12.51个百分点, by the round's conventions."""
         value = self.get(key)
+        name = self.tp_name
         if is_missing(value):
-            return Markup("与时间进度相比{}").format(self.dash(key))
-        return self._signed(key, "超过时间进度", "低于时间进度", "与时间进度持平", "个百分点")
+            return Markup("与{}相比{}").format(name, self.dash(key))
+        up, down = self.conv.progress_words
+        return self._signed(key, up + name, down + name, f"与{name}持平", "个百分点")
+
+    # ---- the round's conventions
+
+    @property
+    def tp_name(self) -> str:
+        """The word for time progress: 时间进度, 序时进度, 时序进度 or 均衡进度."""
+        return self.conv.time_progress_name
+
+    @property
+    def below(self) -> str:
+        """The word for below time progress: 低于 or 慢于."""
+        return self.conv.progress_words[1]
+
+    def time_progress_basis(self) -> Markup:
+        """How this round's time progress is worked out: 8÷12＝66.7% / 第244天÷366天＝66.7% / 年度计划截至8月底的目标80.0%."""
+        tp = self.pct("time_progress_pct")
+        as_of = dt.date.fromisoformat(str(self.get("as_of")))
+        mode = self.conv.time_progress_mode
+        if mode == "days":
+            return Markup("{}÷{}＝{}").format(f"截至日已过天数{as_of.timetuple().tm_yday}天",
+                                              f"全年天数{366 if calendar.isleap(as_of.year) else 365}天", tp)
+        if mode == "targets":
+            return Markup("年度计划逐月累计目标中截至{}月底的目标{}").format(as_of.month, tp)
+        return Markup("{}÷12＝{}").format(self.month, tp)
 
     def change(self, key: str) -> Markup:
         """提高20.0个百分点 / 降低… / 持平 (for a change in points since the previous round)."""
@@ -639,8 +698,10 @@ class Text:
 
     def table(self, name: str, caption: str = "", note: str = "", frame: pd.DataFrame | None = None,
               empty: str = "（无）", css: str = "") -> Markup:
+        """A table of TABLES, percentages to the round's decimals and 时间进度 in its headers named as the round names it."""
         source = frame if frame is not None else self.data.tables[name]
-        return html_table(source, TABLES[name], caption, note, empty, css)
+        columns = [Col(c.name, c.label.replace("时间进度", self.tp_name), c.kind) for c in TABLES[name]]
+        return html_table(source, columns, caption, note, empty, css, decimals=self.conv.decimals)
 
     def figure(self, key: str) -> Markup:
         """A chart of step 3, embedded as a PNG data URI, with its number and title."""

@@ -15,6 +15,7 @@ round.yml (in data/raw/<round>/):
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -23,16 +24,14 @@ from pathlib import Path
 import yaml
 
 from pipeline import config
+from pipeline.conventions import CONVENTION_KEYS, Conventions, RoundError, parse_conventions  # RoundError: see conventions
 
 ROUND_FILE = "round.yml"
 _ROUND_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.\-]{0,63}$")
 KNOWN_KEYS = {"title", "as_of", "units", "previous", "start_rate_base", "behind_margin_pp", "sample",
               "inspection_start", "inspection_end", "groups"}
-START_RATE_BASES = {"new", "all"}
-
-
-class RoundError(ValueError):
-    """A round that cannot run; the message (Chinese) says what to fix."""
+KNOWN_KEYS = KNOWN_KEYS | CONVENTION_KEYS  # time_progress, decimals, warning, …: pipeline/conventions.py
+START_RATE_BASES = {"new", "all", "planned"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,7 @@ class Round:
     inspection_end: dt.date | None = None
     groups: int | None = None
     extra: dict = field(default_factory=dict)
+    conventions: Conventions | None = None  # set by load_round; conventions.conventions_of gives the defaults
 
     @property
     def year(self) -> int:
@@ -82,7 +82,8 @@ def load_round(round_id: str, root: Path | None = None) -> Round:
         raise RoundError(f"{path} 中有不存在的日期：请检查 as_of 等日期，写成 2021-11-30 的形式。") from None
     if not isinstance(data, dict):
         raise RoundError(f"{path} 的内容应为“键: 值”的形式。")
-    return parse_round(round_id, data, raw_dir)
+    round_ = parse_round(round_id, data, raw_dir)
+    return dataclasses.replace(round_, conventions=parse_conventions(data, round_.as_of))
 
 
 def parse_round(round_id: str, data: dict, raw_dir: Path) -> Round:
@@ -101,7 +102,7 @@ def parse_round(round_id: str, data: dict, raw_dir: Path) -> Round:
         previous = check_round_id(str(previous))
     base = str(data.get("start_rate_base", "new"))
     if base not in START_RATE_BASES:
-        raise RoundError(f"{where} 中 start_rate_base 只能是 new（续建项目不计入开工率分母）或 all。")
+        raise RoundError(f"{where} 中 start_rate_base 只能是 new（续建项目不计入开工率分母）、all 或 planned（计划开工时间在截至日期之前的项目）。")
     margin = data.get("behind_margin_pp", 20)
     if not isinstance(margin, (int, float)) or isinstance(margin, bool) or not 0 <= margin <= 100:
         raise RoundError(f"{where} 中 behind_margin_pp 应为 0 到 100 之间的数字（百分点）。")

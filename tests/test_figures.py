@@ -5,6 +5,7 @@ The inputs are computed in-process from a small sample round (no notebooks), so 
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 
@@ -17,6 +18,8 @@ from matplotlib.colors import to_hex
 from matplotlib.text import Text
 
 from pipeline import cleaning, config, figures, findings, indicators, rounds, sample, schemas
+from pipeline import early_warning as ew
+from pipeline.conventions import parse_conventions
 
 # Any "Glyph … missing from font(s) …" warning while drawing is a failure.
 pytestmark = pytest.mark.filterwarnings("error:Glyph")
@@ -168,3 +171,26 @@ def test_summary_names_the_folder(inputs, tmp_path):
     table = pd.DataFrame({"图": ["图1"], "标题": ["x"], "PNG": ["a.png"], "SVG": ["a.svg"]})
     path = figures.save_summary(table, tmp_path, tmp_path / "summaries" / "03_figures.txt")
     assert "已绘制图表 1 张" in path.read_text(encoding="utf-8")
+
+
+def test_warning_lights_stack_each_units_red_yellow_and_green_counts(inputs, drawn):
+    fig = drawn["warning_lights"]
+    render(fig)
+    ax = fig.axes[0]
+    table = inputs.tables["warning_by_unit"].set_index("unit")
+    units = [t.get_text() for t in ax.get_yticklabels()]
+    assert units and set(units) <= set(table.index)
+    assert units[::-1] == [u for u in inputs.order if u in units]  # ranked order, best at the top
+    by_colour: dict[str, list[float]] = {}
+    for bar in ax.patches:
+        by_colour.setdefault(to_hex(bar.get_facecolor()), []).append(bar.get_width())
+    for column, light in (("red", ew.RED), ("yellow", ew.YELLOW), ("green", ew.GREEN)):
+        widths = by_colour[ew.LIGHT_COLORS[light].lower()]
+        assert widths == [float(table.loc[u, column]) for u in units]
+
+
+def test_the_time_progress_line_is_named_and_rounded_as_the_round_says(inputs):
+    conv = parse_conventions({"time_progress_name": "序时进度", "decimals": 2})
+    named = figures.FigureInputs(dataclasses.replace(inputs.round, conventions=conv), inputs.values, inputs.tables)
+    labels = [t.get_text() for t in figures.unit_rates(named).legends[0].get_texts()]
+    assert f"序时进度 {conv.number(named.time_progress)}%" in labels

@@ -169,10 +169,11 @@ def test_supervision_workbook_summary_and_one_sheet_per_unit(tmp_path):
     path = findings.write_supervision_list(findings.track_list(projects, round_), round_, tmp_path)
     assert path.name == "督办清单.xlsx"
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["汇总", "银川市", "交通运输厅"]
+    assert book.sheetnames == ["汇总", "预警项目", "银川市", "交通运输厅"]
     summary = list(book["汇总"].iter_rows(min_row=2, values_only=True))
     assert summary[0] == tuple(findings.SUMMARY_COLUMNS)
-    assert summary[1] == ("银川市", 2, 0, 1, 1, 1)
+    # 甲 (0% done, 83.3 points behind) is red; 乙 (started, not 入统, no 开工时间) is green with its rule not judged.
+    assert summary[1] == ("银川市", 2, 0, 1, 1, 1, 1, 0, 1)
     yc = list(book["银川市"].iter_rows(min_row=2, values_only=True))
     header = yc[0]
     for label in ("序号", "填报单位", "责任单位", "包抓领导", "督办原因", "年度计划投资(万元)", "投资完成率(%)"):
@@ -188,5 +189,5 @@ def test_supervision_workbook_with_nothing_to_track(tmp_path):
     round_ = make_round()
     path = findings.write_supervision_list(findings.track_list(projects_frame([]), round_), round_, tmp_path)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["汇总"] and "没有需要督办的项目" in book["汇总"]["A1"].value
+    assert book.sheetnames == ["汇总", "预警项目"] and "没有需要督办的项目" in book["汇总"]["A1"].value
 

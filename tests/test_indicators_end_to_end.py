@@ -43,8 +43,12 @@ def test_report_tables_are_saved_for_the_report_stage(ran):
 
 def test_supervision_workbook_is_written(ran):
     book = openpyxl.load_workbook(config.outputs_round_dir("2021-12", ran) / "督办清单.xlsx")
-    assert book.sheetnames == ["汇总", "银川市", "交通运输厅"]
+    assert book.sheetnames == ["汇总", "预警项目", "银川市", "交通运输厅"]
     assert book["汇总"].cell(row=3, column=1).value == "银川市"
+    # the 汇总 counts every project's light (from project_lights), not only the projects to track
+    header = [c.value for c in book["汇总"][2]]
+    rows = [dict(zip(header, (c.value for c in r))) for r in book["汇总"].iter_rows(min_row=3)]
+    assert sum(r["红色预警"] + r["黄色预警"] + r["绿色"] for r in rows) == 6
 
 
 def test_executed_notebook_shows_each_section(ran):

@@ -400,3 +400,18 @@ def test_an_incomplete_round_says_so_on_the_first_screen_and_in_the_headline(cha
     overall = chain.html[chain.html.find('id="overall"'):]
     headline = re.search(r"两批次集中开工重大项目<span class=\"v\">\d+</span>个(<span class=\"caveat\">(.*?)</span>)?", overall)
     assert headline and headline.group(2) and headline.group(2).startswith("（")
+def test_the_lights_rank_changes_and_conventions_are_in_the_report(chain):
+    v, text = chain.values, re.sub(r"<[^>]+>", "", chain.html)
+    assert f"红色预警项目{v['warning.red']}个、黄色预警项目{v['warning.yellow']}个、绿色（无预警）项目{v['warning.green']}个" in text
+    assert f"好转（如红转黄、黄转绿）的项目{v['change.warning.improving']}个" in text
+    assert f"变差（如绿转黄、红）的项目{v['change.warning.worsening']}个" in text
+    assert "各单位三色预警项目" in text and "图8　各单位项目三色预警" in text
+    ranked = [r for r in v["change.ranking"] if r["trend"]]
+    assert ranked and "名次较上轮" in text
+    risen = [r["unit"] for r in ranked if r["change"] > 0]
+    if risen:
+        assert f"名次上升的有{'、'.join(risen)}" in text
+    appendix = text.split("附录二　指标口径", 2)[-1]
+    assert "数据截至月份÷12（round.yml 中 time_progress: months）" in appendix
+    assert "三色预警" in appendix and "投资完成率低于时间进度10至30个百分点为黄" in appendix
+    assert "资金到位率" in appendix and "按期竣工率" in appendix
