@@ -49,6 +49,7 @@ class P:
     key: bool = False
     group: str = ""
     code: str = ""
+    planned_start: dt.date | None = None  # 计划开工时间, where the layout has that column
 
     @property
     def total_wan(self) -> float:
@@ -544,8 +545,8 @@ def synonyms(folder: Path, projects: list[P] | None = None, unit: str = "银川�
     rows = [["2021年第一批集中开工重大项目进展情况表"], ["单位：万元"], header]
     for i, p in enumerate(ps, start=1):
         rate = round(p.done / p.plan * 100, 1) if p.plan else 0
-        rows.append([i, p.name, p.batch, "银川市", p.nature, yes(p.key, "√×"), p.total_wan, p.plan, p.done, rate,
-                     yes(p.started, "已开工"), dt.date(2021, 3, 1), start_date(p, 2021, i), yes(p.started),
+        rows.append([i, p.name, p.batch, unit, p.nature, yes(p.key, "√×"), p.total_wan, p.plan, p.done, rate,
+                     yes(p.started, "已开工"), p.planned_start or dt.date(2021, 3, 1), start_date(p, 2021, i), yes(p.started),
                      "宁夏某建设有限公司"])
     rows += [[f"填报单位：{unit}"]]
     file = f"{unit}_同义表头.xlsx"
@@ -558,11 +559,12 @@ def location_synonym_xls(folder: Path, projects: list[P] | None = None, unit: st
     ps = _default(projects, SHIZUISHAN)
     headers = {"序号": "seq", "项目名称": "project_name", "批次": "batch", "所在地区": "location", "建设性质": "nature",
                "年度计划投资": "annual_plan", "累计完成投资": "completed", "开工情况": "started", "是否纳统": "in_stats",
-               "项目建设单位": "responsible_unit"}
+               "项目建设单位": "responsible_unit", "计划开工时间": "planned_start_date"}
     rows = [["重大项目进展情况表"], ["单位：万元"], list(headers)]
     for i, p in enumerate(ps, start=1):
+        planned = p.planned_start or dt.date(2021, 4, 1)
         rows.append([i, p.name, p.batch, p.location, p.nature, p.plan, p.done, yes(p.started, "已开工"), yes(p.started),
-                     "某集团"])
+                     "某集团", planned])
     rows += [[f"填报单位：{unit}"]]
     file = f"{unit}_所在地区.xls"
     write_xls(folder / file, {"Sheet1": rows})

@@ -187,3 +187,29 @@ def test_jiangmen_2021_1_to_3_two_decimal_rate_and_gap(tmp_path):
     assert round(f["vs_time_progress_pp"], 2) == 5.90
     assert (f["start_base"], f["start_base_started"]) == (270, 129)
     assert int(f["start_rate_pct"]) == 47
+
+
+def test_zigong_2018_start_rate_over_projects_planned_to_start_by_the_cut_off(tmp_path):
+    """自贡市, 2018年1–5月: 完成41.06亿元; 12个计划开工 (planned to start by the cut-off), 已开工7个 → 开工率58.3%,
+    over the projects planned to start, not all of them. (The printed 43% and 1.3 points need the annual plan,
+    which the page does not print, so they are not reproduced here.)"""
+    as_of = "2021-05-31"
+    early = [dt.date(2021, m, 10) for m in (1, 2, 3, 4, 5)]
+    a = [dataclasses.replace(p, planned_start=early[i % 5]) for i, p in
+         enumerate(projects_for("自流井区", 7, 4, 120_000, 180_000, seed=23))]
+    a += [dataclasses.replace(p, planned_start=dt.date(2021, 9, 1)) for p in
+          projects_for("自流井区续", 3, 0, 40_000, 0, seed=24)]
+    b = [dataclasses.replace(p, planned_start=early[(i + 2) % 5]) for i, p in
+         enumerate(projects_for("贡井区", 5, 3, 100_000, 410_600 - 180_000, seed=25))]
+    b += [dataclasses.replace(p, planned_start=dt.date(2021, 10, 15)) for p in
+          projects_for("贡井区续", 4, 0, 30_000, 0, seed=26)]
+    _, _, projects = run_round(tmp_path, ["自流井区", "贡井区"], as_of, [
+        (layouts.synonyms, "自流井区", a),               # 计划开工时间 beside 开工时间, 开工情况 已开工/未开工
+        (layouts.location_synonym_xls, "贡井区", b),     # .xls, 所在地区, 是否纳统, 计划开工时间
+    ], start_rate_base="planned")
+    f = indicators.project_figures(projects, indicators.time_progress_pct(dt.date.fromisoformat(as_of)), "planned",
+                                   as_of=dt.date.fromisoformat(as_of))
+    assert f["completed_yi"] == pytest.approx(41.06, abs=1e-6)
+    assert (f["start_base"], f["start_base_started"]) == (12, 7)
+    assert round(f["start_rate_pct"], 1) == 58.3
+    assert f["projects"] == 19  # the 7 planned for later are projects, outside the 开工率 base
