@@ -28,7 +28,7 @@ from pipeline.context import SheetContext, sheet_context
 from pipeline.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.totals import TotalsCheck
 from pipeline.parsing import (
-    Parsed, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
+    INVISIBLE, Parsed, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
 )
 from pipeline.rounds import Round
 from pipeline.schemas import AliasTable, ReturnKind
@@ -167,6 +167,10 @@ def _rules(kind: ReturnKind) -> _Rules:
     return rules
 
 
+# 项目编号 written where the project has no code yet: no code, so never the identity of a project.
+PLACEHOLDER_CODE = re.compile(r"^\s*(?:待赋码|未赋码|暂未赋码|待赋|待申请|申请中|待定|暂无|未取得|无编号|无代码|[-—－/\\]+)\s*$")
+
+
 # What a row check does to the value it finds wrong. Only a row that cannot be counted at all
 # (no project name) is quarantined; otherwise the row is kept and the value set aside (left out
 # of every sum) or kept as written, and the unit is asked to fix it either way.
@@ -234,7 +238,7 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     def problem(row, column, value, text, fix, severity=ERROR, code=""):
         result.problems.append(Problem(unit, sheet.file, sheet.name, row, column, cell_text(value), text, fix, severity, code))
 
-    header = find_header(sheet.rows, aliases)
+    header = find_header(sheet.rows, aliases, frozenset(sheet.hidden_cols))
     if header is None:
         if nonblank == 0:
             ledger.update(status="空工作表", note="工作表没有内容")
@@ -252,7 +256,7 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     below = [t for i, role in roles.items() if role == "footer" for t in texts[i] if t]
     context = sheet_context(grid, header, sheet.name, sheet.file, below)
     result.mapping = header_mapping(header, context, sheet.file, sheet.name)
-    _report_header(header, problem, context)
+    _report_header(header, problem, context, sheet.hidden_cols)
     walk = _SheetWalk(sheet, header, context, round_, problem, unit)
     for i, role in roles.items():
         walk.row(i, grid[i], texts[i], role)
@@ -288,9 +292,10 @@ class _SheetWalk:
         self.money_of = {c.index: c.parse for c in self.cells if c.index in money}
         self.defaults = _context_defaults(header, context)
         self.totals = TotalsCheck.for_header(header, self.money_of, problem)
-        self.uncomputed = _by_row(sheet.formulas_without_value)
+        self.facts = _CellFacts.of(sheet)
         self.records: list[dict] = []
         self.hidden: list[int] = []
+        self.invisible: list[int] = []  # rows with zero-width characters, removed before parsing
         self.money_raw = 0.0
         missing = [m for m in header.missing_required if m not in self.defaults]
         self.unusable = (f"缺少必填列：{'、'.join(header.kind.column(m).label for m in missing)}"
@@ -314,15 +319,17 @@ class _SheetWalk:
 
     def _data(self, i: int, raw: list, excel_row: int) -> None:
         record = _parse_row(raw, self.header, self.cells, excel_row, self.problem, self.round,
-                            self.uncomputed.get(i, frozenset()), self.defaults)
+                            self.facts.row(i), self.defaults)
         if i in self.sheet.hidden_rows:
             self.hidden.append(excel_row)
         record.update(unit=self.unit, file=self.sheet.file, sheet=self.sheet.name, row=excel_row,
-                      return_kind=self.header.kind.name)
+                      return_kind=self.header.kind.name, _hidden_sheet=self.sheet.hidden)
         if self.unusable:
             record["_reasons"].append(self.unusable)
         self.money_raw += sum(v for j, parse in self.money_of.items() if j < len(raw)
                               for v in [parse(raw[j]).value] if v is not None)
+        if INVISIBLE.search("".join(v for v in raw if v.__class__ is str)):
+            self.invisible.append(excel_row)
         self.records.append(record)
         self.totals.data(record)
 
@@ -331,6 +338,10 @@ class _SheetWalk:
         if self.hidden:
             self.problem(self.hidden[0], "", "", f"第{'、'.join(map(str, self.hidden))}行是隐藏行，已按正常数据读入",
                          "请取消隐藏并核对这些行；不应报送的行请删除", HINT, "hidden_rows")
+        if self.invisible:
+            self.problem(self.invisible[0], "", "", f"第{'、'.join(map(str, self.invisible[:10]))}行"
+                         f"{'等' if len(self.invisible) > 10 else ''}含有看不见的字符（零宽空格等），已去除后读取",
+                         "这类字符多由网页或聊天软件复制带入，请在原表中删除", HINT, "invisible_characters")
         if not self.records:
             self.problem(self.header.last_row + 2, "", "", "只有表头，没有数据行",
                          "请填写数据后重新报送；确无数据请注明“无”", HINT, "no_rows")
@@ -368,11 +379,14 @@ def header_mapping(header: Header, context: SheetContext, file: str, sheet: str)
     return rows
 
 
-def _report_header(header: Header, problem, context: SheetContext) -> None:
+def _report_header(header: Header, problem, context: SheetContext, hidden_cols=frozenset()) -> None:
     """The header's own problems: a column given twice, a header not in the alias table, a required column missing."""
     kind = header.kind
     for col in header.columns:
-        if col.duplicate_of:
+        if col.duplicate_of and col.index in hidden_cols:
+            problem(col.row, col.written, col.written, f"隐藏列“{col.written}”与“{col.duplicate_of}”含义相同，已读取未隐藏的列",
+                    "请删除不再使用的隐藏列", HINT, "hidden_duplicate_column")
+        elif col.duplicate_of:
             problem(col.row, col.written, col.written, f"列“{col.written}”与前面的“{col.duplicate_of}”含义相同，只读取前一列",
                     "请删除重复的列，或核对两列内容后只保留一列", ERROR, "duplicate_column")
         elif col.column is None:
@@ -406,8 +420,13 @@ def _by_row(cells: set[tuple[int, int]]) -> dict[int, set[int]]:
 # 万元 (一百万) is not plausible: a sheet whose typical amount is that small was
 # almost certainly filled in 亿元 while saying (or defaulting to) 万元. The unit is
 # asked; nothing is rescaled silently.
-PLAUSIBLE_MEDIAN_WAN = {"projects": ("total_investment", 100.0), "major_works": ("total_investment", 100.0),
-                        "attraction": ("contract_investment", 100.0)}
+# The typical (median) amount of a sheet, in 万元, outside which its money unit is not plausible:
+# a major project, a signed investment or one of the ten projects under 100 万元 was almost
+# certainly filled in 亿元; over 1,000,000 万元 (100亿元) for a typical one, in 元 or 千元. The unit
+# is asked, the sheet's amounts are left out of the sums; nothing is rescaled silently.
+PLAUSIBLE_MEDIAN_WAN = {"projects": ("total_investment", 100.0, 1_000_000.0),
+                        "major_works": ("total_investment", 100.0, 10_000_000.0),
+                        "attraction": ("contract_investment", 100.0, 1_000_000.0)}
 PLAUSIBLE_MIN_ROWS = 3
 
 
@@ -415,21 +434,26 @@ def _check_plausible_unit(records: list[dict], header: Header, sheet_unit: str, 
     rule = PLAUSIBLE_MEDIAN_WAN.get(header.kind.name)
     if not rule:
         return
-    column, floor = rule
+    column, floor, ceiling = rule
     col = next((c for c in header.known if c.column == column), None)
     values = sorted(r[column] for r in records if r.get(column))
-    if col is None or (col.unit or sheet_unit) != "万元" or len(values) < PLAUSIBLE_MIN_ROWS:
+    if col is None or len(values) < PLAUSIBLE_MIN_ROWS:
         return
     median = values[len(values) // 2]
-    if median < floor:
-        problem(header.last_row + 1, col.written, "",
-                f"金额单位存疑：按万元计，{col.written}的中位数只有{median:,.2f}万元，疑似按亿元填写",
-                "请确认金额单位；如为亿元，请在表头写“（亿元）”或在表上方注明“单位：亿元”后重新报送", ERROR, "implausible_unit")
-        for record in records:
-            for name in _rules(header.kind).money:
-                if record.get(name) is not None:
-                    set_aside(record, name, header.kind)
-            record["_issues"].append(corrections.DOUBTFUL_UNIT_ISSUE)
+    unit = col.unit or sheet_unit
+    if median < floor and unit == "万元":
+        guess, fix = "疑似按亿元填写", "如为亿元，请在表头写“（亿元）”或在表上方注明“单位：亿元”"
+    elif median > ceiling:
+        guess, fix = f"按{unit}计已超过{ceiling / 10_000:,.0f}亿元，疑似按元或千元填写", "如为元或千元，请在表上方注明“单位：元”（或千元）"
+    else:
+        return
+    problem(header.last_row + 1, col.written, "", f"金额单位存疑：{col.written}的中位数为{median:,.2f}万元，{guess}",
+            f"请确认金额单位；{fix}后重新报送", ERROR, "implausible_unit")
+    for record in records:
+        for name in _rules(header.kind).money:
+            if record.get(name) is not None:
+                set_aside(record, name, header.kind)
+        record["_issues"].append(corrections.DOUBTFUL_UNIT_ISSUE)
 
 
 def _fill_merged_down(sheet: readers.Sheet, header: Header, problem) -> list[list[Any]]:
@@ -496,8 +520,33 @@ def _memo_parser(column: schemas.Column, unit: str | None) -> Callable[[Any], Pa
     return parse
 
 
+@dataclass(frozen=True)
+class _CellFacts:
+    """What the reader knows about a sheet's cells beyond their values, by row (0-based)."""
+
+    uncomputed: dict[int, set[int]]  # formulas saved without a value
+    errors: dict[int, dict[int, str]]  # Excel error values (#DIV/0!)
+    percent: dict[int, set[int]]  # cells formatted as a percentage (Excel stores 0.085, shows 8.5%)
+
+    @classmethod
+    def of(cls, sheet: readers.Sheet) -> "_CellFacts":
+        errors: dict[int, dict[int, str]] = {}
+        for (r, j), text in sheet.error_cells.items():
+            errors.setdefault(r, {})[j] = text
+        return cls(_by_row(sheet.formulas_without_value), errors, _by_row(sheet.percent_cells))
+
+    def row(self, i: int) -> "_RowFacts":
+        return _RowFacts(self.uncomputed.get(i, frozenset()), self.errors.get(i, {}), self.percent.get(i, frozenset()))
+
+
+class _RowFacts(NamedTuple):
+    uncomputed: set[int] = frozenset()
+    errors: dict[int, str] = {}
+    percent: set[int] = frozenset()
+
+
 def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, problem, round_: Round,
-               uncomputed: set[int] = frozenset(), defaults: dict[str, Any] | None = None) -> dict:
+               facts: _RowFacts = _RowFacts(), defaults: dict[str, Any] | None = None) -> dict:
     """One data row as a record. A cell that cannot be read is left empty (and reported); the row is kept."""
     kind = header.kind
     record: dict = dict.fromkeys(_rules(kind).names)
@@ -510,16 +559,18 @@ def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, pr
             if cell_text(value):
                 extra[written] = cell_text(value)
             continue
-        if index in uncomputed:
-            _bad_cell(record, name, f"{written}：公式没有计算结果")
-            problem(excel_row, written, "（公式）", "公式没有保存计算结果，无法读取数值",
-                    "请在 Excel 中打开文件，重新计算（F9）并保存后再发送，或改填数值", ERROR, "formula_no_value")
+        if index in facts.uncomputed or index in facts.errors:
+            _unreadable_cell(record, name, written, facts.errors.get(index), excel_row, problem)
             continue
+        if index in facts.percent and isinstance(value, float):
+            value = _percent_cell(record, name, written, value, type_, excel_row, problem)
         parsed = parse(value)
         if parsed.problem:
             _bad_cell(record, name, f"{written}：{parsed.problem}")
             problem(excel_row, written, value, parsed.problem, parsed.fix, ERROR, f"bad_{type_}")
         record[name] = parsed.value
+    if record.get("project_code") and PLACEHOLDER_CODE.match(record["project_code"]):
+        record["project_code"] = None  # 待赋码 is no code: the project is known by its name
     for name, value in (defaults or {}).items():  # a value found around the table fills an empty cell
         if record.get(name) is None and not record.get(f"_bad_{name}"):
             record[name] = value
@@ -531,6 +582,30 @@ def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, pr
     record["extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
     record["_source"] = (raw, header)  # `original` is written only for the rows that end in the quarantine
     return record
+
+
+def _unreadable_cell(record: dict, name: str, written: str, error: str | None, excel_row: int, problem) -> None:
+    """A formula saved without its value, or an Excel error value: the cell is left out and the unit told what it holds."""
+    if error:
+        _bad_cell(record, name, f"{written}：单元格是公式错误 {error}")
+        problem(excel_row, written, error, f"单元格是公式错误 {error}，无法读取数值",
+                "请改正公式或直接填写数值后重新报送", ERROR, "excel_error")
+        return
+    _bad_cell(record, name, f"{written}：公式没有计算结果")
+    problem(excel_row, written, "（公式）", "公式没有保存计算结果，无法读取数值",
+            "请在 Excel 中打开文件，重新计算（F9）并保存后再发送，或改填数值", ERROR, "formula_no_value")
+
+
+def _percent_cell(record: dict, name: str, written: str, value: float, type_: str, excel_row: int, problem):
+    """A percent-formatted cell: a rate column reads it as the percentage it shows; a money column must not hold one."""
+    if type_ == schemas.NUMBER:
+        return value * 100  # 0.085 shown as 8.5% is 8.5 (%), as if the unit had typed 8.5
+    if type_ == schemas.MONEY:
+        problem(excel_row, written, f"{value:.2%}", "金额栏的单元格是百分比格式", "请填写金额并把单元格格式改为“数值”",
+                ERROR, "bad_money")
+        _bad_cell(record, name, f"{written}：金额栏的单元格是百分比格式")
+        return None
+    return value
 
 
 def _bad_cell(record: dict, name: str, issue: str) -> None:
@@ -634,6 +709,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
         ledger.extend(file_ledger)
         mapping.extend(file_mapping)
     problems += fixes.unsettled(lambda rel: _unit_from_path(rel, round_) or UNKNOWN_UNIT)
+    problems = _supersede_originals(records, problems, ledger)
     records, problems = _deduplicate(records, problems)
     result = _assemble(records, problems, ledger, round_)
     result.header_map = pd.DataFrame(mapping, columns=HEADER_MAP_COLUMNS).astype({"excel_row": "Int64"})
@@ -647,8 +723,8 @@ def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable,
     sheets = readers.read_return(path, rel)
     sheets, file_fixes = corrections.apply(sheets, fixes.for_file(rel), aliases)
     problems: list[Problem] = []
-    unit = (match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_folder(rel, round_)
-            or _unit_from_titles(sheets, round_) or match_unit(rel.split("/")[-1], round_.units))
+    unit = (match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_path(rel, round_)
+            or _unit_from_titles(sheets, round_))
     if unit is None:
         unit = UNKNOWN_UNIT
         problems.append(Problem(unit, rel, "", None, "填报单位", "", "无法确定填报单位",
@@ -663,6 +739,55 @@ def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable,
                                 "请使用下发的报表模板填写后重新发送", ERROR, "no_return_in_file"))
     records, problems = file_fixes.settle(records, problems, [result.ledger for result in results], unit)
     return records, problems, [result.ledger for result in results], [m for result in results for m in result.mapping]
+
+
+# ----------------------------------------------------------------------------- which copy wins
+#
+# A unit's return can arrive in more than one copy. The rules a person would use:
+# - a revised file (修改版, 更正, 修订, v2 …) wins over the original beside it, which is then not used;
+# - then, project by project (_deduplicate below): a copy on a visible sheet wins over one on a hidden
+#   sheet (a hidden stale sheet, last month's, often sits before the live one), then the copy from
+#   the unit whose city the project is in, then the first one read.
+# The copy that loses is quarantined with the reason; it is counted elsewhere, so it is no loss.
+
+
+def _set_aside_copies(records: list[dict], reason: str) -> None:
+    for record in records:
+        record["_reasons"].append(reason)
+        record["_duplicate"] = True
+
+
+_REVISED = re.compile(r"修改版?|修订版?|更正版?|修正版?|调整版|最新版?|终版|定稿|(?<![a-zA-Z])[vV]\d+")
+
+
+def revision_base(rel: str) -> tuple[str, bool]:
+    """A file's name without its revision mark, and whether it has one: “甲（修改版）.xlsx” -> (“甲.xlsx”, True)."""
+    folder, _, name = unicodedata.normalize("NFKC", rel).rpartition("/")
+    stem, dot, suffix = name.rpartition(".")
+    base = _REVISED.sub("", stem)
+    base = re.sub(r"\(\s*\)|[_\-\s]+$", "", base).strip()
+    return f"{folder}/{base}.{suffix.lower()}" if dot else f"{folder}/{base}", base != stem.strip()
+
+
+def _supersede_originals(records: list[dict], problems: list[Problem], ledger: list[dict]) -> list[Problem]:
+    """An original file beside its revised copy (“（修改版）”) is not used: its rows are quarantined as
+    superseded, its problems withdrawn, and the unit told which file was used."""
+    files = dict.fromkeys(entry["file"] for entry in ledger if entry["status"] == "已读取")
+    revised = {revision_base(f)[0]: f for f in files if revision_base(f)[1]}
+    superseded = {f: revised[base] for f in files for base, is_revised in [revision_base(f)]
+                  if not is_revised and base in revised}
+    if not superseded:
+        return problems
+    for f, newer in superseded.items():
+        _set_aside_copies([r for r in records if r["file"] == f], f"已采用修改版“{newer}”，原文件的数据未采用")
+    for entry in ledger:
+        if entry["file"] in superseded:
+            entry["note"] = f"已被修改版“{superseded[entry['file']]}”取代，未采用"
+    kept = [p for p in problems if p.file not in superseded]
+    units = {r["file"]: r["unit"] for r in records}
+    return kept + [Problem(units.get(f, UNKNOWN_UNIT), f, "", None, "", "", f"已采用修改版“{newer}”，本文件未采用",
+                           "无需处理；如修改版并非最终版本，请重新报送", HINT, "superseded_by_revision")
+                   for f, newer in superseded.items()]
 
 
 def _unit_from_path(rel: str, round_: Round) -> str | None:
@@ -683,9 +808,11 @@ TITLE_ROWS = 3
 
 
 def _unit_from_titles(sheets: list[readers.Sheet], round_: Round) -> str | None:
-    """The one round unit the sheets' title rows name; None when they name none or several."""
-    found = {match_unit(cell_text(v), round_.units) for s in sheets for row in s.rows[:TITLE_ROWS] for v in row
-             if v.__class__ is str}
+    """The one round unit the sheets' title rows name (a row of one text cell at the top, like
+    “吴忠市2022年重大项目进展情况表”); None when they name none or several."""
+    titles = [texts[0] for s in sheets for row in s.rows[:TITLE_ROWS]
+              for texts in [[v for v in row if v.__class__ is str and v.strip()]] if len(texts) == 1]
+    found = {match_unit(cell_text(t), round_.units) for t in titles}
     found.discard(None)
     return found.pop() if len(found) == 1 else None
 
@@ -722,7 +849,7 @@ def _deduplicate(records: list[dict], problems: list[Problem]) -> tuple[list[dic
     city the project is in is kept, else the first one read, and both units are told (提示).
     """
     first_seen: dict[tuple, dict] = {}
-    order = sorted(range(len(records)), key=lambda i: (not _is_home(records[i]), i))
+    order = sorted(range(len(records)), key=lambda i: (records[i].get("_hidden_sheet", False), not _is_home(records[i]), i))
     for i in order:
         record = records[i]
         if record["_reasons"]:
@@ -734,9 +861,15 @@ def _deduplicate(records: list[dict], problems: list[Problem]) -> tuple[list[dic
         kept = first_seen.setdefault(scope, record)
         if kept is record:
             continue
+        if kept["unit"] != record["unit"] and key.startswith("project_name:") and not _same_project(kept, record):
+            problems += _same_name_problems(kept, record)  # a name alone does not make two units' projects one
+            continue
         where = f"{kept['file']}（{kept['sheet']}）第{kept['row']}行"
         name = record.get("project_name") or record.get("indicator") or record.get("region") or ""
-        if kept["unit"] == record["unit"]:
+        if record.get("_hidden_sheet") and not kept.get("_hidden_sheet"):
+            text = f"隐藏工作表中的旧数据：项目“{name}”已按未隐藏的 {where} 统计"
+            fix, severity = "请删除不再使用的隐藏工作表", HINT
+        elif kept["unit"] == record["unit"]:
             text, fix, severity = f"与本单位 {where} 重复填报同一项目“{name}”", "请删除重复行或修改项目编号", ERROR
         else:
             text = f"与{kept['unit']}重复填报同一项目“{name}”，已按一次统计（采用{kept['unit']}的数据）"
@@ -747,6 +880,33 @@ def _deduplicate(records: list[dict], problems: list[Problem]) -> tuple[list[dic
         problems.append(Problem(record["unit"], record["file"], record["sheet"], record["row"], column,
                                 key.split(":", 1)[1], text, fix, severity, "duplicate"))
     return records, problems
+
+
+# Two units' projects known only by name are one project when more than the name agrees: the same
+# place, or total investments within 1% of each other.
+SAME_PROJECT_TOLERANCE = 0.01
+
+
+def _same_project(a: dict, b: dict) -> bool:
+    place_a, place_b = (re.sub(r"\s", "", unicodedata.normalize("NFKC", str(r.get("location") or ""))) for r in (a, b))
+    if place_a and place_b and (place_a in place_b or place_b in place_a):
+        return True
+    total_a, total_b = a.get("total_investment"), b.get("total_investment")
+    if total_a and total_b:
+        return abs(total_a - total_b) <= SAME_PROJECT_TOLERANCE * max(total_a, total_b)
+    return False
+
+
+def _same_name_problems(a: dict, b: dict) -> list[Problem]:
+    """Both units are asked to confirm two same-named projects; both stay counted until they do."""
+    name = a.get("project_name") or ""
+    found = []
+    for mine, other in ((a, b), (b, a)):
+        text = (f"与{other['unit']}填报的项目同名“{name}”，但所在地和总投资不一致，无法确认是否同一项目，两条均已计入")
+        found.append(Problem(mine["unit"], mine["file"], mine["sheet"], mine["row"], "项目名称", name, text,
+                             "请两单位核实：如为同一项目，由项目所在地单位填报；如不是，请在项目名称中注明区别（如地点）",
+                             ERROR, "same_name_unconfirmed"))
+    return found
 
 
 def _is_home(record: dict) -> bool:

@@ -51,7 +51,7 @@ NOT_APPLIED = "correction_not_applied"
 # Problems a 保留 can accept: the value was read, but judged implausible.
 KEEPABLE = frozenset({"negative_amount", "completed_over_total", "date_after_cutoff", "total_mismatch", "implausible_unit"})
 # The issue cleaning writes on every row of a sheet whose amounts look like 亿元 written as 万元.
-DOUBTFUL_UNIT_ISSUE = "金额单位存疑（疑似亿元按万元填写），本表金额未计入合计，待单位确认"
+DOUBTFUL_UNIT_ISSUE = "金额单位存疑，本表金额未计入合计，待单位确认"
 APPLIED_COLUMNS = ["unit", "file", "sheet", "row", "column", "old", "new", "basis", "by", "date"]
 APPLIED_LABELS = {"unit": "单位", "file": "文件", "sheet": "工作表", "row": "行号", "column": "列", "old": "原值",
                   "new": "修正值", "basis": "依据", "by": "修正人", "date": "日期"}

@@ -102,7 +102,7 @@ def collapse_lines(text: str) -> str:
     return re.sub(r"\s*[\r\n]+\s*", "", text).strip()
 
 
-def find_header(rows: list[list[Any]], aliases: AliasTable) -> Header | None:
+def find_header(rows: list[list[Any]], aliases: AliasTable, hidden_cols: frozenset[int] = frozenset()) -> Header | None:
     """The header of a sheet: the one to three rows whose cells best match one return kind.
 
     Rows read together when a group header is merged over sub-headers ("2021年投资"
@@ -134,7 +134,7 @@ def find_header(rows: list[list[Any]], aliases: AliasTable) -> Header | None:
     if best is None:
         return None
     top, height, kind, candidates = best
-    return _header(candidates, top, height, kind, aliases)
+    return _header(candidates, top, height, kind, aliases, frozenset(hidden_cols))
 
 
 # A header has at most this many rows (a title over a group over sub-headers).
@@ -196,19 +196,22 @@ def _candidates(texts: list[list[str]], top: int, height: int, normalise) -> lis
     return found
 
 
-def _resolve(candidates: list[_Candidate], kind: ReturnKind, aliases: AliasTable):
-    """Per column, its HeaderMatch for one kind, and {index: earlier header} for a second column of the same meaning."""
-    resolved, seen, duplicates = [], {}, {}
-    for c in candidates:
-        m = aliases.match(c.tries, kind.name)
-        written = _written(c)
+def _resolve(candidates: list[_Candidate], kind: ReturnKind, aliases: AliasTable, hidden: frozenset[int] = frozenset()):
+    """Per column, its HeaderMatch for one kind, and {index: earlier header} for a second column of the same meaning.
+
+    Of two columns with the same meaning the first is read, except that a visible column wins over a
+    hidden one (a hidden stale column, last month's figures, placed before the live one).
+    """
+    matches = {c.index: aliases.match(c.tries, kind.name) for c in candidates}
+    seen, duplicates = {}, {}
+    for c in sorted(candidates, key=lambda c: c.index in hidden):  # visible columns claim their meaning first
+        m = matches[c.index]
         if m.column and m.column in seen:
             duplicates[c.index] = seen[m.column]
-            m = schemas.HeaderMatch(None, m.key, m.how, m.alias)
+            matches[c.index] = schemas.HeaderMatch(None, m.key, m.how, m.alias)
         elif m.column:
-            seen[m.column] = written
-        resolved.append(m)
-    return resolved, duplicates
+            seen[m.column] = _written(c)
+    return [matches[c.index] for c in candidates], duplicates
 
 
 def _written(c: _Candidate) -> str:
@@ -216,8 +219,9 @@ def _written(c: _Candidate) -> str:
     return "/".join(collapse_lines(text) for text, _ in c.levels)
 
 
-def _header(candidates: list[_Candidate], top: int, height: int, kind: ReturnKind, aliases: AliasTable) -> Header:
-    resolved, duplicates = _resolve(candidates, kind, aliases)
+def _header(candidates: list[_Candidate], top: int, height: int, kind: ReturnKind, aliases: AliasTable,
+            hidden: frozenset[int] = frozenset()) -> Header:
+    resolved, duplicates = _resolve(candidates, kind, aliases, hidden)
     taken = {m.column for m in resolved if m.column}
     columns = []
     for c, m in zip(candidates, resolved):

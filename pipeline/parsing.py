@@ -26,7 +26,7 @@ _EMPTY_MARKERS = {"", "-", "--", "—", "——", "－", "/", "\\", "无", "暂�
                   "nan", "n/a", "na", "#n/a", "—/—"}
 
 # Money units and their factor to 万元.
-MONEY_FACTORS = {"万元": 1.0, "亿元": 10_000.0, "元": 0.0001}
+MONEY_FACTORS = {"万元": 1.0, "亿元": 10_000.0, "千元": 0.1, "元": 0.0001}
 
 _TRUE = {"是", "√", "✓", "✔", "y", "yes", "true", "1", "已开工", "开工", "已入统", "入统", "已纳入",
          "重点", "重点项目", "对", "有"}
@@ -58,8 +58,12 @@ def han_other_than(chars: str) -> re.Pattern:
 _NOT_EMPTY = han_other_than("".join(_EMPTY_MARKERS))
 
 
+# Zero-width and other invisible characters that copy-and-paste leaves around numbers and names.
+INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f]")
+
+
 def _text(raw: Any) -> str:
-    return unicodedata.normalize("NFKC", str(raw)).strip()
+    return INVISIBLE.sub("", unicodedata.normalize("NFKC", str(raw))).strip()
 
 
 def is_empty(raw: Any) -> bool:
@@ -112,9 +116,14 @@ def parse_number(raw: Any) -> Parsed:
 
 
 def parse_money(raw: Any, unit: str | None) -> Parsed:
-    """A money amount converted to 万元 from the unit the sheet or header states (default 万元)."""
+    """A money amount converted to 万元 from the unit the sheet or header states (default 万元).
+
+    A percentage ("85%") in a money column is not 85万元: it is a problem for the unit to fix.
+    """
     if raw.__class__ is float and math.isfinite(raw):  # what Excel gives for most amounts
         return Parsed(raw * MONEY_FACTORS.get(unit or "万元", 1.0))
+    if isinstance(raw, str) and _text(raw).endswith("%"):
+        return Parsed(None, "金额栏填写了百分比", "请填写金额（阿拉伯数字），不要填写百分比")
     parsed = parse_number(raw)
     if parsed.value is None:
         return parsed
@@ -211,7 +220,7 @@ def parse_text(raw: Any) -> Parsed:
             return Parsed(str(int(raw)))
         if isinstance(raw, dt.datetime):
             return Parsed(raw.date().isoformat())
-        return Parsed(str(raw).strip().replace("\r\n", "\n"))
+        return Parsed(INVISIBLE.sub("", str(raw)).strip().replace("\r\n", "\n"))
     except Exception:  # noqa: BLE001
         return Parsed(None, "无法识别的内容", "请重新填写该单元格")
 

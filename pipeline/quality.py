@@ -25,7 +25,7 @@ LEDGER_TOLERANCE_WAN = 0.01
 REJECTED_STATUSES = ("无法读取", "处理失败", "未读取")
 
 # Problems on a kept row whose value was left out of the sums (the value is unknown or set aside).
-SET_ASIDE_CODES = ("bad_money", "bad_number", "formula_no_value", "negative_amount", "implausible_unit")
+SET_ASIDE_CODES = ("bad_money", "bad_number", "formula_no_value", "excel_error", "negative_amount", "implausible_unit")
 
 # The headline figures each return kind feeds.
 KIND_FIGURES = {

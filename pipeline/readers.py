@@ -92,6 +92,7 @@ class Sheet:
         "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"), typed in or a formula's result.
         The grid value of such a cell is None. From the xlsx sheet XML, or xlrd for xls and .et
         (calamine reads errors as empty); empty for xlsb, ods, csv and HTML.
+    hidden_cols: 0-based columns hidden in Excel (the xlsx's <cols>, or xlrd's column info for xls).
     """
 
     file: str  # path relative to the round folder, with forward slashes
@@ -103,6 +104,7 @@ class Sheet:
     formulas_without_value: set[tuple[int, int]] = field(default_factory=set)  # 0-based (row, col)
     percent_cells: set[tuple[int, int]] = field(default_factory=set)  # 0-based (row, col)
     error_cells: dict[tuple[int, int], str] = field(default_factory=dict)  # 0-based (row, col) -> "#DIV/0!"
+    hidden_cols: set[int] = field(default_factory=set)  # 0-based columns hidden in Excel (xlsx, xls)
 
 
 @dataclass
@@ -257,6 +259,7 @@ def _read_any(path: Path, rel: str, facts: dict[str, _SheetFacts] | None = None)
         if fact:
             sheet.hidden_rows, sheet.formulas_without_value = fact.hidden_rows, fact.formulas_without_value
             sheet.percent_cells, sheet.error_cells = fact.percent_cells, fact.error_cells
+            sheet.hidden_cols = fact.hidden_cols
             for r, c in fact.error_cells:
                 if r < len(sheet.rows) and c < len(sheet.rows[r]):
                     sheet.rows[r][c] = None
@@ -415,6 +418,7 @@ class _SheetFacts:
     formulas_without_value: set[tuple[int, int]]
     percent_cells: set[tuple[int, int]]
     error_cells: dict[tuple[int, int], str]
+    hidden_cols: set[int]
     too_far: str | None  # the far cell that makes the grid too big, as "XFD5000"; None when it fits
     grid_cells: int  # rows x columns of the filled cells, when too_far is set
     span: int  # an upper bound of the grid's cells from every cell reference (see _cells_span)
@@ -443,7 +447,7 @@ def _xlsx_facts(path: Path) -> dict[str, _SheetFacts]:
                 too_far, grid_cells = _too_far(xml)
                 facts[unescape(name.decode("utf-8"), {"&quot;": '"', "&apos;": "'"})] = _SheetFacts(
                     _hidden_rows(xml), _formulas_without_value(xml), _percent_cells(xml, percent_styles),
-                    _error_cells(xml), too_far, grid_cells, _cells_span(xml))
+                    _error_cells(xml), _hidden_cols(xml), too_far, grid_cells, _cells_span(xml))
             return facts
     except (KeyError, zipfile.BadZipFile, UnicodeDecodeError):
         return {}
@@ -474,6 +478,21 @@ def _hidden_rows(xml: bytes) -> set[int]:
             if number:
                 rows.add(int(number.group(1)) - 1)
     return rows
+
+
+_COL_TAG = re.compile(rb"<col\b[^>]*>")
+
+
+def _hidden_cols(xml: bytes) -> set[int]:
+    """0-based columns of <col min="…" max="…" hidden="1"/> (1-based, inclusive) in the sheet's <cols>."""
+    cols = set()
+    head = xml[: xml.find(b"<sheetData")] if b"<sheetData" in xml else xml
+    for tag in _COL_TAG.findall(head):
+        if re.search(rb'hidden="(1|true)"', tag):
+            low, high = re.search(rb'\bmin="(\d+)"', tag), re.search(rb'\bmax="(\d+)"', tag)
+            if low and high:
+                cols.update(range(int(low.group(1)) - 1, min(int(high.group(1)), MAX_TABLE_COLUMNS)))
+    return cols
 
 
 def _formulas_without_value(xml: bytes) -> set[tuple[int, int]]:
@@ -554,7 +573,8 @@ def _xls_facts(path: Path) -> dict[str, _SheetFacts]:
                     percent.add((r, c))
                 elif kind == xlrd.XL_CELL_ERROR:
                     errors[(r, c)] = xlrd.error_text_from_code.get(sheet.cell_value(r, c), "#错误")
-        facts[sheet.name] = _SheetFacts(set(), set(), percent, errors, None, 0, 0)
+        hidden = {c for c, info in sheet.colinfo_map.items() if info.hidden}
+        facts[sheet.name] = _SheetFacts(set(), set(), percent, errors, hidden, None, 0, 0)
         book.unload_sheet(index)
     return facts
 
