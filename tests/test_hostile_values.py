@@ -18,8 +18,12 @@ def raw(root):
 
 
 def clean(root, units=UNITS):
+    """Clean the round, and prove the raw files were only read."""
     write_round(raw(root), list(units), as_of="2021-11-30")
-    return cleaning.clean_round(rounds.load_round("r", root), schemas.load_aliases(), echo=lambda *_: None)
+    before = {p: p.read_bytes() for p in raw(root).rglob("*") if p.is_file()}
+    result = cleaning.clean_round(rounds.load_round("r", root), schemas.load_aliases(), echo=lambda *_: None)
+    assert {p: p.read_bytes() for p in raw(root).rglob("*") if p.is_file()} == before
+    return result
 
 
 def codes(result, row=None):
