@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
-# The project's Jupyter kernel; pipeline/runner.py uses the same name.
+# The project's Jupyter kernel; pipeline/run/runner.py uses the same name.
 KERNEL := inspection-pipeline
 
 .PHONY: help setup report test lab sample screenshot bench clean template corrections

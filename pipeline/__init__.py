@@ -1,7 +1,15 @@
 """督查报表处理流水线: an inspection round's Excel returns in; clean data, indicators, figures and the report out.
 
-Modules, in the order a return travels through them:
-config (paths) · rounds (round.yml) · schemas (return kinds, header aliases) · parsing (cell values) ·
-readers (files to grids) · headers (header and row roles) · cleaning (grids to clean tables, quarantine, ledger) · feedback (退回修改清单) ·
-runner (the papermill chain) · indicators and findings (notebook 2) · figures and report (notebooks 3 and 4).
+One package per stage, in the order a return travels through them; each stage imports only the stages before it
+and the shared modules (tests/test_package_layout.py checks this):
+
+- shared: ``paths`` (every path of a round: ``RoundPaths``) · ``rounds``, ``conventions`` (round.yml) ·
+  ``schemas`` (return kinds, header aliases) · ``excel`` (every workbook the pipeline writes);
+- ``ingest`` (notebook 1): files to grids, headers, cell values, cleaning, quarantine, ledger, 退回修改清单;
+- ``indicators`` (notebook 2): formulas, breakdowns, 三色预警, findings, indicators.json, 数字来源;
+- ``figures`` (notebook 3): the charts;
+- ``report`` (notebook 4): report.html/pdf, report.docx, templates/;
+- ``run``: the papermill chain, the rerun manifest, staging and publishing;
+- on top: ``__main__`` (the command line) and the developer tools ``sample`` and ``bench``, which are not part of the
+  code whose digest decides reruns.
 """

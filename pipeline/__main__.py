@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline import config
+from pipeline import paths
 
 EXIT_FAILED_STEP = 1
 EXIT_USER_ERROR = 2
@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         "执行后的笔记本保存在 outputs/<轮次>/notebooks/。输入、参数和代码都未变化的步骤会跳过（记录在 "
         "outputs/<轮次>/run_manifest.json），--force 全部重新运行。",
     )
-    run.add_argument("round_id", metavar="轮次", help=f"轮次编号，即 data/raw/ 下的文件夹名，例如 {config.SAMPLE_ROUND}")
+    run.add_argument("round_id", metavar="轮次", help=f"轮次编号，即 data/raw/ 下的文件夹名，例如 {paths.SAMPLE_ROUND}")
     run.add_argument("--force", action="store_true",
                      help="重新运行全部笔记本（默认跳过报表、设置、笔记本和代码都未变化的步骤）")
 
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     except KeyboardInterrupt:  # also while the runner is still being imported
-        # One line: a run that is interrupted never publishes (see pipeline/staging.py).
+        # One line: a run that is interrupted never publishes (see pipeline/run/staging.py).
         print(("\n" if sys.stderr.isatty() else "") + INTERRUPTED, file=sys.stderr)
         return EXIT_INTERRUPTED
 
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     from pipeline.rounds import RoundError
-    from pipeline.runner import RunError, UserError
+    from pipeline.run.runner import RunError, UserError
 
     try:
         if args.command == "run":
@@ -126,10 +126,10 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipeline.runner import format_seconds, run_round, shown_path
+    from pipeline.run.runner import format_seconds, run_round, shown_path
 
     result = run_round(args.round_id, force=args.force)
-    root = config.PROJECT_ROOT
+    root = paths.PROJECT_ROOT
     if result.all_skipped:
         print(f"\n轮次 {args.round_id} 的报表、设置、笔记本和代码都没有变化，{len(result.steps)} 个步骤全部跳过"
               f"（用时 {format_seconds(result.seconds)}；要全部重新运行，请加 --force）。结果仍在：")
@@ -145,36 +145,36 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from pipeline import return_template
+    from pipeline.ingest import return_template
     from pipeline.rounds import check_round_id
-    from pipeline.runner import shown_path
+    from pipeline.run.runner import shown_path
 
     if args.next_round:
         check_round_id(args.next_round)
-    from pipeline.runner import UserError
+    from pipeline.run.runner import UserError
 
     try:
-        paths = return_template.write_templates(args.round_id, args.next_round, config.PROJECT_ROOT)
+        written = return_template.write_templates(args.round_id, args.next_round, paths.PROJECT_ROOT)
     except return_template.TemplateError as exc:
         raise UserError(str(exc)) from None
-    folder = paths[0].parent if paths else config.outputs_round_dir(args.round_id, config.PROJECT_ROOT)
-    print(f"已生成填报模板 {len(paths)} 份，在 {shown_path(folder, config.PROJECT_ROOT)}/：")
-    for path in paths:
+    folder = written[0].parent if written else paths.outputs_round_dir(args.round_id, paths.PROJECT_ROOT)
+    print(f"已生成填报模板 {len(written)} 份，在 {shown_path(folder, paths.PROJECT_ROOT)}/：")
+    for path in written:
         print(f"  {path.name}")
     return 0
 
 
 def _corrections(args: argparse.Namespace) -> int:
-    from pipeline import corrections
-    from pipeline.runner import shown_path
+    from pipeline.ingest import corrections
+    from pipeline.run.runner import shown_path
 
-    from pipeline.runner import UserError
+    from pipeline.run.runner import UserError
 
     try:
-        path, rows = corrections.write_skeleton(args.round_id, config.PROJECT_ROOT)
+        path, rows = corrections.write_skeleton(args.round_id, paths.PROJECT_ROOT)
     except corrections.CorrectionsError as exc:
         raise UserError(str(exc)) from None
-    print(f"已生成更正记录底稿 {shown_path(path, config.PROJECT_ROOT)}（{rows} 行，每行一条需修改的错误，原值已填）。"
+    print(f"已生成更正记录底稿 {shown_path(path, paths.PROJECT_ROOT)}（{rows} 行，每行一条需修改的错误，原值已填）。"
           f"填写“修正值”（或“删除行”“保留”）、“依据”“修正人”“日期”后，复制到 data/raw/{args.round_id}/corrections.csv，"
           f"再运行 make report ROUND={args.round_id}。")
     return 0
@@ -188,7 +188,7 @@ def _sample(args: argparse.Namespace) -> int:
         argv += ["--projects", str(args.projects)]
     if args.seed is not None:
         argv += ["--seed", str(args.seed)]
-    from pipeline.runner import UserError
+    from pipeline.run.runner import UserError
 
     try:
         import pipeline.sample as sample  # lazily: only this subcommand needs it

@@ -41,8 +41,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pipeline import config
-from pipeline.runner import REPORT_NOTEBOOK
+from pipeline import paths as config
+from pipeline.run.runner import REPORT_NOTEBOOK
 
 DEFAULT_SIZES = (600, 10_000, 100_000)
 BENCH_DIR = config.PROJECT_ROOT / ".bench"
@@ -257,7 +257,7 @@ def run_notebooks_in_process(notebooks: list[Path], parameters: dict) -> dict[st
             if is_parameters:
                 namespace.update(parameters)
         if path.name == REPORT_NOTEBOOK:  # as the runner does right after the report notebook
-            from pipeline import report
+            from pipeline.report import render as report
 
             report.export_report(parameters["round_id"], Path(parameters["root"]))
         times[path.name] = time.perf_counter() - started
@@ -299,7 +299,8 @@ def openpyxl_read(files: list[Path]) -> None:
 
 def measure_ingest(root: Path, round_id: str) -> dict[str, float | int]:
     """Read and clean the round in process, and read the same files bare and with openpyxl: seconds of each."""
-    from pipeline import cleaning, readers, schemas
+    from pipeline.ingest import cleaning, readers
+    from pipeline import schemas
     from pipeline.rounds import load_round
 
     round_ = load_round(round_id, root)
@@ -445,7 +446,7 @@ def _child(argv: list[str]) -> int:
     if args.mode == "ingest":
         figures = measure_ingest(root, args.round_id)
     else:
-        from pipeline.runner import chain_steps
+        from pipeline.run.runner import chain_steps
 
         steps = [s.notebook for s in chain_steps(root / "notebooks") if not args.notebooks or s.notebook.name in args.notebooks]
         os.chdir(root / "notebooks")  # where papermill runs them

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import config
+from pipeline import paths
 from pipeline.conventions import CONVENTION_KEYS, Conventions, RoundError, parse_conventions  # RoundError: see conventions
 
 ROUND_FILE = "round.yml"
@@ -72,7 +72,7 @@ def check_round_id(round_id: str) -> str:
 def load_round(round_id: str, root: Path | None = None) -> Round:
     """Read and check data/raw/<round_id>/round.yml; raise RoundError with a Chinese message."""
     check_round_id(round_id)
-    raw_dir = config.raw_round_dir(round_id, root)
+    raw_dir = paths.raw_round_dir(round_id, root)
     if not raw_dir.is_dir():
         raise RoundError(f"找不到轮次文件夹 {raw_dir}：请把本轮报表放在 data/raw/{round_id}/ 下。")
     path = raw_dir / ROUND_FILE

@@ -46,7 +46,7 @@ import xlsxwriter
 import xlwt
 import yaml
 
-from pipeline import config, schemas
+from pipeline import paths as config, schemas
 from pipeline.schemas import BOOL, DATE, MONEY, NUMBER, SEQ, TEXT
 
 # --------------------------------------------------------------------------- constants

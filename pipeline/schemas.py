@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import config
+from pipeline import paths
 
 # Value types a column can have. Money is always stored in 万元.
 TEXT, MONEY, NUMBER, BOOL, DATE, MONTH, CHOICE, SEQ = (
@@ -411,7 +411,7 @@ def load_aliases(path: Path | None = None) -> AliasTable:
     报表类型 is a kind name (projects, …) or * for every kind that has that column.
     A 表头写法 with a placeholder ({期间}, {任意}, {数字}) is a pattern row.
     """
-    path = Path(path or config.HEADER_ALIASES_FILE)
+    path = Path(path or paths.HEADER_ALIASES_FILE)
     rows = _alias_rows(path)
     if rows and not {"报表类型", "标准列名", "表头写法"} <= set(rows[0]):
         raise AliasTableError(f"表头别名表 {path.name} 第1行应为“报表类型,标准列名,表头写法”三列的表头，请照原表格式修改。")

@@ -11,14 +11,15 @@ import sys
 
 from PIL import Image
 
-from pipeline import config, report
+from pipeline import paths
+from pipeline.report import render as report
 
-ROUND = sys.argv[1] if len(sys.argv) > 1 else config.SAMPLE_ROUND
-TARGET = config.PROJECT_ROOT / "docs" / "report-screenshot.png"
+ROUND = sys.argv[1] if len(sys.argv) > 1 else paths.SAMPLE_ROUND
+TARGET = paths.PROJECT_ROOT / "docs" / "report-screenshot.png"
 
 
 def main() -> int:
-    html = config.outputs_round_dir(ROUND) / report.HTML_FILE
+    html = paths.outputs_round_dir(ROUND) / report.HTML_FILE
     if not html.is_file():
         print(f"找不到 {html}：请先运行 make report ROUND={ROUND}。", file=sys.stderr)
         return 2
@@ -30,7 +31,7 @@ def main() -> int:
     report.screenshot(html, TARGET, chromium)
     # 256 colours are plenty for a page of text and charts: a third of the size in the repository.
     Image.open(TARGET).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(TARGET, optimize=True)
-    print(f"已更新 {TARGET.relative_to(config.PROJECT_ROOT)}（{html.relative_to(config.PROJECT_ROOT)} 的第一屏）。")
+    print(f"已更新 {TARGET.relative_to(paths.PROJECT_ROOT)}（{html.relative_to(paths.PROJECT_ROOT)} 的第一屏）。")
     return 0
 
 

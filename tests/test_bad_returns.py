@@ -10,7 +10,8 @@ import pytest
 import xlsxwriter
 
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline import cleaning, feedback, rounds, schemas
+from pipeline.ingest import cleaning, feedback
+from pipeline import rounds, schemas
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UNITS = ["银川市", "交通运输厅"]

@@ -68,7 +68,7 @@ def test_the_scratch_project_imports_its_own_copy_of_the_package(tmp_path):
     (raw / "2021-12").mkdir(parents=True)
     root = bench.scratch_project(tmp_path / "run", raw)
 
-    done = subprocess.run([sys.executable, "-c", "from pipeline import config; print(config.PROJECT_ROOT)"],
+    done = subprocess.run([sys.executable, "-c", "from pipeline import paths as config; print(config.PROJECT_ROOT)"],
                           cwd=tmp_path, env=bench.child_env(root), capture_output=True, text=True)
 
     assert Path(done.stdout.strip()) == root, "paths of the measured run point into the scratch project"

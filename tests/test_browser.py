@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import figures, report
+from pipeline.figures import charts as figures
+from pipeline.report import render as report
 from test_report import HOSTILE_PROJECT, SECTION_HEADINGS, sample_chain
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -11,7 +11,7 @@ from office import write_round
 from pipeline import conventions, rounds
 from pipeline import indicators as ind
 from pipeline.conventions import Conventions, ConventionsError, parse_conventions
-from pipeline.report import Text
+from pipeline.report.render import Text
 from test_indicators import empty_tables, make_round, projects_frame
 from test_report import data_with, plain
 
@@ -197,7 +197,7 @@ def test_a_bad_convention_is_a_chinese_message_naming_the_key_and_the_allowed_va
 
 def test_round_yml_text_is_parsed_as_yaml_writes_it():
     """The README's example block parses to the defaults it documents."""
-    from pipeline import config
+    from pipeline import paths as config
 
     readme = (config.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     block = readme.split("## 准备一轮数据", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
@@ -213,7 +213,8 @@ def test_planned_base_without_the_column_stops_the_chain_before_the_report(tmp_p
     import shutil
 
     from office import project_row, project_sheet, write_xlsx
-    from pipeline import config, runner
+    from pipeline import paths as config
+    from pipeline.run import runner
 
     raw = write_round(tmp_path / "data" / "raw" / "2022-06", ["银川市"], as_of="2022-06-30", start_rate_base="planned")
     grid, merges = project_sheet([project_row(1, "YC1", "银川甲项目"), project_row(2, "YC2", "银川乙项目", started="否", start=None)])

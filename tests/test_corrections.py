@@ -18,7 +18,9 @@ import pandas as pd
 import pytest
 
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline import cleaning, config, corrections, rounds, runner, schemas
+from pipeline.ingest import cleaning, corrections
+from pipeline import paths as config, rounds, schemas
+from pipeline.run import runner
 
 FILE = "银川市/银川市重大项目进展情况表（11月）.xlsx"
 HEADER = ["文件", "工作表", "行号", "列", "原值", "修正值", "依据", "修正人", "日期"]

@@ -8,8 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import early_warning as ew
-from pipeline import findings
+from pipeline.indicators import early_warning as ew
+from pipeline.indicators import findings
 from pipeline import indicators as ind
 from pipeline.conventions import Conventions, WarningThresholds, parse_conventions
 from test_indicators import empty_tables, make_round, projects_frame

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from office import project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx
-from pipeline import config, runner
+from pipeline import paths as config
+from pipeline.run import runner
 
 
 def digest(folder: Path) -> dict[str, str]:

@@ -6,7 +6,7 @@ import tomllib
 
 import yaml
 
-from pipeline import config
+from pipeline import paths as config
 
 ROOT = config.PROJECT_ROOT
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9A-Za-z.+!-]+)$")

@@ -7,7 +7,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import cleaning, findings, rounds, schemas
+from pipeline.ingest import cleaning
+from pipeline.indicators import findings
+from pipeline import rounds, schemas
 from pipeline import indicators as ind
 from test_indicators import build_full_round, empty_tables, make_round, projects_frame
 

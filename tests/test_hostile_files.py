@@ -18,7 +18,7 @@ import xlwt
 
 from office import (project_row, project_sheet, write_csv, write_round, write_xls,
                     write_xlsx)
-from pipeline import readers
+from pipeline.ingest import readers
 from test_bad_returns import UNITS, assert_rejected_file, good_return, raw, run
 
 HEADER = ["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"]
@@ -123,7 +123,7 @@ def test_a_legacy_xls_with_a_cell_at_iv65536_is_bounded_too(tmp_path, untouched)
 PEAK = """
 import resource, sys
 from pathlib import Path
-from pipeline import readers
+from pipeline.ingest import readers
 try:
     readers.read_return(Path(sys.argv[1]), "f")
 except readers.ReadError as exc:

@@ -6,7 +6,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import config, runner
+from pipeline import paths as config
+from pipeline.run import runner
 from pipeline import indicators as ind
 from test_indicators import SEED_SLOTS, QUOTED, build_full_round
 

@@ -16,7 +16,8 @@ import pytest
 import layouts
 from layouts import P, Truth
 from office import write_round
-from pipeline import cleaning, indicators, rounds, schemas
+from pipeline.ingest import cleaning
+from pipeline import indicators, rounds, schemas
 
 MONEY_TOLERANCE_WAN = 0.01
 

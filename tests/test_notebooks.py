@@ -4,8 +4,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from pipeline import config
-from pipeline.runner import PARAMETERS_TAG, parameters_cell_literals
+from pipeline import paths as config
+from pipeline.run.runner import PARAMETERS_TAG, parameters_cell_literals
 
 NOTEBOOKS = sorted(config.NOTEBOOKS_DIR.glob("*.ipynb"))
 

@@ -5,7 +5,7 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from pipeline.parsing import is_empty, parse_bool, parse_date, parse_money, parse_month, parse_number
+from pipeline.ingest.parsing import is_empty, parse_bool, parse_date, parse_money, parse_month, parse_number
 
 
 @pytest.mark.parametrize("raw, expected", [

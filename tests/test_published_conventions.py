@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 from office import write_round, write_xlsx
-from pipeline import cleaning, rounds, schemas
+from pipeline.ingest import cleaning
+from pipeline import rounds, schemas
 from pipeline import indicators as ind
-from pipeline.report import ReportData, Text, render_part
+from pipeline.report.render import ReportData, Text, render_part
 
 TOLERANCE = 0.05  # points: published results were computed from inputs rounded before printing
 HEADER = ["序号", "项目名称", "批次", "是否重点项目", "建设性质", "年度计划投资", "{period}完成投资", "是否开工", "开工时间"]

@@ -19,8 +19,11 @@ import pandas as pd
 import pytest
 
 from office import project_row, project_sheet, write_csv, write_xlsx
-from pipeline import config, figures, report, runner, sample
-from pipeline.report import Col, ReportData, Text, html_table, number, signed_word
+from pipeline import paths as config, sample
+from pipeline.figures import charts as figures
+from pipeline.report import render as report
+from pipeline.run import runner
+from pipeline.report.render import Col, ReportData, Text, html_table, number, signed_word
 
 ROUND = config.SAMPLE_ROUND
 HOSTILE_PROJECT = "<script>alert(1)</script>"

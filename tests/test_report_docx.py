@@ -1,4 +1,4 @@
-"""report.docx: the same content as report.html, as a Word 公文 (pipeline/report_docx.py).
+"""report.docx: the same content as report.html, as a Word 公文 (pipeline/report/word.py).
 
 The chain of tests/test_report.py (papermill 01→04 on the sample round, once per session) writes it;
 these tests open it with python-docx and compare it with the report.html of the same run, and render
@@ -18,8 +18,9 @@ from docx.oxml.ns import qn
 from docx.table import Table as DocxTable
 from PIL import Image
 
-from pipeline import figures, report_docx
-from pipeline.report_docx import Para, Picture, Run, Table, html_blocks
+from pipeline.figures import charts as figures
+from pipeline.report import word as report_docx
+from pipeline.report.word import Para, Picture, Run, Table, html_blocks
 from test_report import SECTION_HEADINGS, sample_chain
 
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import config, runner
+from pipeline import paths as config
+from pipeline.run import runner
 from test_runner import ROUND, ROUND_YML, TRACE, traced, write_notebook
 
 # A cell that writes one result file, as a real step writes its tables.
@@ -198,12 +199,28 @@ def test_the_previous_round_is_an_input_of_the_later_steps_only(project):
 def test_a_change_to_the_pipeline_code_reruns_every_step(project, tmp_path, monkeypatch):
     package = tmp_path / "package"
     shutil.copytree(config.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(runner.config, "PACKAGE_DIR", package)
+    monkeypatch.setattr(runner.paths, "PACKAGE_DIR", package)
     plan = recorded(project)
 
-    with open(package / "indicators.py", "a", encoding="utf-8") as fh:
+    with open(package / "indicators" / "formulas.py", "a", encoding="utf-8") as fh:
         fh.write("\n# a change\n")
 
+    assert plan() == ["流水线代码（pipeline/）有变化", "第1步重新运行，其后的步骤都要重新运行"]
+
+
+def test_editing_the_sample_generator_or_the_benchmark_reruns_nothing(project, tmp_path, monkeypatch):
+    package = tmp_path / "package"
+    shutil.copytree(config.PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(runner.paths, "PACKAGE_DIR", package)
+    plan = recorded(project)
+
+    for tool in ("sample.py", "bench.py"):  # developer tooling, not pipeline code
+        with open(package / tool, "a", encoding="utf-8") as fh:
+            fh.write("\n# a change\n")
+
+    assert plan() == [None, None]
+    with open(package / "schemas.py", "a", encoding="utf-8") as fh:  # the same edit to pipeline code does rerun
+        fh.write("\n# a change\n")
     assert plan() == ["流水线代码（pipeline/）有变化", "第1步重新运行，其后的步骤都要重新运行"]
 
 

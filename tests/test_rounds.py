@@ -105,7 +105,7 @@ def test_the_runner_prints_the_future_as_of_warning_before_running(tmp_path, mon
     import datetime as dt
     import json
 
-    from pipeline import runner
+    from pipeline.run import runner
 
     future = dt.date.today() + dt.timedelta(days=40)
     load(tmp_path, f"as_of: {future:%Y-%m-%d}\nunits: [银川市]\n")

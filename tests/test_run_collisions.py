@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import runner, staging
+from pipeline.run import runner, staging
 from test_runner import ROUND, ROUND_YML, TRACE, project, write_notebook  # noqa: F401 - project is a fixture
 
 # Runs `python -m pipeline run` on another project root (the command line always uses the real one).
 CLI = """
 import sys
 from pathlib import Path
-from pipeline import __main__ as cli, config, runner
+from pipeline import __main__ as cli, paths as config
+from pipeline.run import runner
 root = Path(sys.argv[1])
 runner.run_round.__kwdefaults__["root"] = root
 config.PROJECT_ROOT = root
@@ -32,7 +33,7 @@ sys.exit(cli.main(["run", sys.argv[2]]))
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from pipeline import staging
+from pipeline.run import staging
 with staging.round_lock(sys.argv[2], Path(sys.argv[1])):
     print("locked", flush=True)
     time.sleep(120)

@@ -14,7 +14,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from pipeline import __main__ as cli
-from pipeline import runner
+from pipeline.run import runner
 from pipeline.rounds import RoundError
 
 ROUND = "2021-12"

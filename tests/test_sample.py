@@ -19,8 +19,8 @@ import pytest
 import python_calamine
 import yaml
 
-from pipeline import config, rounds, sample, schemas
-from pipeline.parsing import is_empty, parse_bool, parse_date, parse_number
+from pipeline import paths as config, rounds, sample, schemas
+from pipeline.ingest.parsing import is_empty, parse_bool, parse_date, parse_number
 
 SMALL = 60
 SEED = 11

@@ -1,4 +1,4 @@
-"""Every number traceable (pipeline/sources.py): indicators.json "sources", 数字来源.xlsx, and the links of report.html.
+"""Every number traceable (pipeline/indicators/sources.py): indicators.json "sources", 数字来源.xlsx, and the links of report.html.
 
 On the sample chain of tests/test_report.py (notebooks 01–04 once per session): the listed rows of each
 headline figure add up to it, every row points at the unit's own return, every number of the report
@@ -12,7 +12,10 @@ import lxml.html
 import pandas as pd
 import pytest
 
-from pipeline import config, indicators as ind, readers, report, sources
+from pipeline import paths as config, indicators as ind
+from pipeline.ingest import readers
+from pipeline.report import render as report
+from pipeline.indicators import sources
 from test_report import ROUND, sample_chain
 
 

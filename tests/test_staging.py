@@ -4,7 +4,7 @@ import json
 import pytest
 from pathlib import Path
 
-from pipeline import staging
+from pipeline.run import staging
 
 
 def project(tmp_path):
@@ -84,7 +84,7 @@ def test_an_interrupted_run_leaves_the_last_good_results(tmp_path, monkeypatch):
     """Ctrl-C in the middle of the chain: the real folders keep what the last good run left."""
     import pytest
 
-    from pipeline import runner
+    from pipeline.run import runner
 
     root = project(tmp_path)
     (root / "data" / "raw" / "r" / "round.yml").write_text("as_of: 2021-11-30\nunits: [银川市]\n", encoding="utf-8")
@@ -225,7 +225,7 @@ def test_published_folders_are_links_into_one_generation_and_old_ones_are_remove
 def test_make_clean_removes_every_result_and_no_raw_file(tmp_path):
     import subprocess
 
-    from pipeline import config
+    from pipeline import paths as config
 
     root = published_once(tmp_path)
     (root / "data" / "processed" / ".gitkeep").write_text("", encoding="utf-8")

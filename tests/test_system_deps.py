@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 
-from pipeline import config
+from pipeline import paths as config
 
 SCRIPT = config.PROJECT_ROOT / "scripts" / "install-system-deps.sh"
 

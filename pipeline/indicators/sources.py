@@ -26,7 +26,7 @@ read from one row of a return: 固定资产投资 (``fai.*``) and the "XX市…"
 (sheet 主要指标, whose 键 column says which figure each row gives). The three-colour warning lights
 are not in the pipeline yet and have no source. Every other number of indicators.json
 (招商引资, 十大工程, rankings, the previous round) gets its formula (its meaning, from
-pipeline/indicators.py) and where it is taken from (``rows.origin``), without listed rows.
+pipeline/indicators/assembly.py) and where it is taken from (``rows.origin``), without listed rows.
 """
 from __future__ import annotations
 
@@ -37,8 +37,9 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import findings, indicators as ind
-from pipeline.excel_out import write_workbook
+from pipeline.indicators import findings
+from pipeline import indicators as ind
+from pipeline.excel import write_workbook
 from pipeline.rounds import Round
 
 SOURCES_FILE = "数字来源.xlsx"

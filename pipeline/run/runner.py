@@ -42,7 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from pipeline import config, staging
+from pipeline import paths
+from pipeline.run import staging
 from pipeline.rounds import Round, load_round
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class RunResult:
 def run_round(
     round_id: str,
     *,
-    root: Path = config.PROJECT_ROOT,
+    root: Path = paths.PROJECT_ROOT,
     notebooks_dir: Path | None = None,
     force: bool = False,
     echo: Callable[[str], object] = print,
@@ -143,8 +144,9 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
                 echo: Callable[[str], object], progress: bool, started: float) -> RunResult:
     """run_round, holding the round's lock."""
     round_ = load_round(round_id, root)
-    steps = chain_steps(Path(notebooks_dir) if notebooks_dir else root / "notebooks")
-    outputs_dir = config.outputs_round_dir(round_id, root)
+    where = paths.RoundPaths(root, round_id)
+    steps = chain_steps(Path(notebooks_dir) if notebooks_dir else where.notebooks)
+    outputs_dir = where.outputs
 
     names = "、".join(step.name for step in steps)
     echo(f"轮次 {round_id}（{round_.title}，数据截至 {round_.as_of:%Y-%m-%d}）：依次运行 {len(steps)} 个步骤：{names}。")
@@ -158,7 +160,7 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
         check_notebook(step)
     # The fingerprint names the real root; the notebooks run on the staging copy of it.
     parameters = {"round_id": round_id, "root": str(root)}
-    manifest_path = outputs_dir / MANIFEST_FILE
+    manifest_path = where.manifest
     manifest = load_manifest(manifest_path) | {"round": round_id}
     plans = plan_steps(steps, parameters, round_, root, manifest, force=force)
     stage = None
@@ -169,16 +171,16 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
         step = plan.step
         if plan.reason is None:
             echo(skip_message(step, len(steps), manifest))
-            _echo_summary(config.step_summary_path(round_id, step.notebook.stem, root), echo)
-            results.append(StepResult(step, outputs_dir / "notebooks" / step.notebook.name, 0.0, skipped=True))
+            _echo_summary(paths.step_summary_path(round_id, step.notebook.stem, root), echo)
+            results.append(StepResult(step, where.executed / step.notebook.name, 0.0, skipped=True))
             continue
         echo(f"[{step.number}/{len(steps)}] {step.name}（{step.notebook.name}）…")
         echo(f"      运行原因：{plan.reason}。")
         t0 = time.perf_counter()
-        summary = config.step_summary_path(round_id, step.notebook.stem, stage)
+        summary = paths.step_summary_path(round_id, step.notebook.stem, stage)
         summary.unlink(missing_ok=True)  # a summary left by an earlier run must not be shown as this one's
         forget_steps(manifest, steps[step.number - 1:])  # until they succeed again
-        executed = config.outputs_round_dir(round_id, stage) / "notebooks" / step.notebook.name
+        executed = paths.RoundPaths(stage, round_id).executed / step.notebook.name
         executed.parent.mkdir(parents=True, exist_ok=True)
         try:
             run_notebook(step, executed, {"round_id": round_id, "root": str(stage)}, root=root, progress=progress)
@@ -189,7 +191,7 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
         remember_step(manifest, step, plan.inputs, seconds)
         echo(f"      完成，用时 {format_seconds(seconds)}。")
         _echo_summary(summary, echo, stage, root)
-        results.append(StepResult(step, outputs_dir / "notebooks" / step.notebook.name, seconds))
+        results.append(StepResult(step, where.executed / step.notebook.name, seconds))
 
     if stage is not None:  # every step succeeded: only now do the results replace the last good ones
         with _sigint_deferred():  # Ctrl-C now would make "结果保持上次成功运行的状态" untrue: finish first
@@ -200,9 +202,9 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
     return RunResult(
         round=round_,
         steps=tuple(results),
-        processed_dir=config.processed_round_dir(round_id, root),
+        processed_dir=paths.processed_round_dir(round_id, root),
         outputs_dir=outputs_dir,
-        executed_dir=outputs_dir / "notebooks",
+        executed_dir=where.executed,
         seconds=time.perf_counter() - started,
     )
 
@@ -243,13 +245,13 @@ def _after_step(step: Step, round_id: str, stage: Path, echo: Callable[[str], ob
     """What a step's notebook cannot do for itself: the report is exported from its executed copy."""
     if step.notebook.name != REPORT_NOTEBOOK:
         return
-    from pipeline import report
+    from pipeline.report import render as report
 
     try:
-        paths = report.export_report(round_id, stage)
+        exported = report.export_report(round_id, stage)
     except report.ReportError as exc:
         raise RunError(f"{step.label}：{exc}") from None
-    made = "、".join(path.name for path in paths.values())
+    made = "、".join(path.name for path in exported.values())
     echo(f"      已生成 {made}。")
 
 
@@ -518,7 +520,7 @@ def format_seconds(seconds: float) -> str:
 # changed or deleted since the runner last wrote them (make clean, a file
 # removed by hand), or with --force.
 
-MANIFEST_FILE = "run_manifest.json"
+MANIFEST_FILE = paths.MANIFEST
 MANIFEST_FORMAT = 1
 # Files under outputs/<round>/ that commands other than `run` write on request (python -m pipeline template,
 # python -m pipeline corrections): not results of the chain, so writing them does not make the next run rerun.
@@ -549,7 +551,7 @@ def plan_steps(steps: list[Step], parameters: dict, round_: Round, root: Path, m
                force: bool = False) -> list[StepPlan]:
     """Which steps run and why: each unchanged step is skipped, until the first that runs; every later one runs too."""
     shared = round_inputs(round_, root, later_steps=len(steps) > 1)
-    executed_dir = config.outputs_round_dir(round_.id, root) / "notebooks"
+    executed_dir = paths.RoundPaths(root, round_.id).executed
     reason_for_all = None
     if force:
         reason_for_all = "使用了 --force，全部重新运行"
@@ -595,17 +597,17 @@ def step_inputs(step: Step, parameters: dict, shared: dict[str, str]) -> dict[st
 def round_inputs(round_: Round, root: Path, *, later_steps: bool = True) -> dict[str, str]:
     """The digests of the inputs steps share: the package, the environment, the round's data, the previous round's."""
     digests = {
-        "code": tree_digest(config.PACKAGE_DIR, skip=("__pycache__",)),
+        "code": code_digest(),
         "environment": environment_digest(),
-        "returns": tree_digest(config.raw_round_dir(round_.id, root)),
-        "aliases": tree_digest(root / "data" / "header_aliases.csv"),
+        "returns": tree_digest(paths.raw_round_dir(round_.id, root)),
+        "aliases": tree_digest(paths.RoundPaths(root, round_.id).aliases),
     }
     if later_steps:
         previous = round_.previous or ""
         digests["previous"] = _digest_text("\n".join([
             previous,
-            tree_digest(config.raw_round_dir(previous, root)) if previous else "",
-            tree_digest(config.processed_round_dir(previous, root)) if previous else "",
+            tree_digest(paths.raw_round_dir(previous, root)) if previous else "",
+            tree_digest(paths.processed_round_dir(previous, root)) if previous else "",
         ]))
     return digests
 
@@ -615,6 +617,12 @@ def notebook_digest(path: Path) -> str:
     cells = [(cell.get("cell_type"), _source(cell), cell.get("metadata", {}).get("tags", []))
              for cell in _notebook_json(path)["cells"]]
     return _digest_text(json.dumps(cells, ensure_ascii=False))
+
+
+def code_digest() -> str:
+    """The pipeline code: every file of the package except the developer tools (paths.DEVTOOLS: the sample
+    generator and the benchmark), so editing them does not rerun a round."""
+    return tree_digest(paths.PACKAGE_DIR, skip=("__pycache__", *paths.DEVTOOLS))
 
 
 def tree_digest(path: Path, *, skip: tuple[str, ...] = ()) -> str:
@@ -650,13 +658,13 @@ def results_digest(round_id: str, root: Path) -> str:
     them. The manifest and the executed notebooks (which JupyterLab may save
     when they are opened) are left out.
     """
-    outputs = config.outputs_round_dir(round_id, root)
+    outputs = paths.outputs_round_dir(round_id, root)
     entries = []
-    for folder in (config.processed_round_dir(round_id, root), outputs):
+    for folder in (paths.processed_round_dir(round_id, root), outputs):
         if not folder.is_dir():
             continue
         for file in sorted(folder.rglob("*")):
-            if file == outputs / MANIFEST_FILE or (outputs / "notebooks") in file.parents or not file.is_file():
+            if file == outputs / MANIFEST_FILE or (outputs / paths.EXECUTED_NOTEBOOKS) in file.parents or not file.is_file():
                 continue
             if folder == outputs and file.relative_to(outputs).parts[0] in ON_REQUEST_OUTPUTS:
                 continue

@@ -172,7 +172,7 @@ Keys (section — key — meaning):
 - `major.construction.completed_yi` — 其累计完成投资（亿元）
 - `major.construction.completion_rate_pct` — 其投资完成率（%）
 
-二、工作建议（规则见 pipeline/findings.py）
+二、工作建议（规则见 pipeline/indicators/findings.py）
 - `track.projects` — 需逐一跟踪督办的项目个数（督办清单行数）
 - `track.not_started` — 其中未开工
 - `track.zero_investment` — 其中已开工但累计完成投资为0
@@ -183,7 +183,7 @@ Keys (section — key — meaning):
 - `ranking.exposure` — 曝光台：综合得分后3名单位
 - `notify.count` — 拟通报单位数
 - `notify.units` — 拟通报单位：投资完成率低于时间进度超过滞后标准
-- `warning.red` — 三色预警：红色预警项目个数（两批次全部项目，规则见 pipeline/early_warning.py）
+- `warning.red` — 三色预警：红色预警项目个数（两批次全部项目，规则见 pipeline/indicators/early_warning.py）
 - `warning.yellow` — 黄色预警项目个数
 - `warning.green` — 绿色（无预警）项目个数
 - `warning.by_unit` — 各单位预警项目个数：[{unit, red, yellow, green}, …]，按 round.yml 的单位顺序
@@ -207,7 +207,7 @@ Keys (section — key — meaning):
 - `change.warning.worsening` — 预警变差的项目个数（绿→黄、绿→红、黄→红）
 - `change.ranking` — 各单位排名变化：[{unit, rank, previous_rank, change, trend}, …]，change 为上升的名次数（正=上升），trend 为上升/下降/持平
 
-数据质量（规则见 pipeline/quality.py）
+数据质量（规则见 pipeline/ingest/quality.py）
 - `data_quality.complete` — 本轮数据是否完整：没有未报送单位、未采用的文件、缺少的必填列、隔离行或未计入的金额时为 true
 - `data_quality.excluded_units` — 数据全部或部分未计入的单位（含未报送单位）
 - `data_quality.excluded_rows` — 未计入的数据行数（隔离行，不含已按一次统计的重复行）
@@ -244,587 +244,34 @@ gives the Chinese headers). NaN in a rate column means "cannot be computed".
 - ``practices_by_section`` — ``section, section_key, unit, content`` in the
   order the report quotes them.
 - ``track_list``, ``project_lights``, ``unit_ranking``, ``notify_list``, ``rate_changes``,
-  ``started_since``, ``not_started_both`` — see pipeline/findings.py.
+  ``started_since``, ``not_started_both`` — see pipeline/indicators/findings.py.
 - ``warning_by_unit`` — ``unit, red, yellow, green``: projects per 三色预警 light
-  (pipeline/early_warning.py), every unit of round.yml.
+  (pipeline/indicators/early_warning.py), every unit of round.yml.
 """
 from __future__ import annotations
 
 import json
 import math
 import re
-import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from pipeline import conventions as conv_, quality, schemas
+from pipeline import conventions as conv_, schemas
+from pipeline.ingest import quality
 from pipeline.rounds import Round
-
-INDICATORS_FILE = "indicators.json"
-YI = 10_000.0  # 万元 per 亿元
-
-SCOPE_ALL, SCOPE_KEY = "全部项目", "重点项目"
-UNKNOWN = "未注明"
-UNKNOWN_CITY = "未注明所在市"
-CITY, BASE, DEPARTMENT = "市", "基地", "部门"
-BATCH_ORDER = ("第一批", "第二批")
-NATURE_ORDER = ("新建", "续建", "改扩建")
-CONTINUING = "续建"
-CONCENTRATED = "集中签约"
-
-# The row of the 固定资产投资 return that is the whole region.
-REGION_TOTAL_NAMES = ("全区", "全自治区", "自治区", "全区合计", "宁夏", "全省")
-
-# 九大重点产业: how units write each industry in 产业类别. A category matches the
-# first industry one of whose words it contains; anything else is 其他.
-NINE_INDUSTRY_WORDS: dict[str, tuple[str, ...]] = {
-    "枸杞": ("枸杞",),
-    "葡萄酒": ("葡萄酒", "葡萄"),
-    "奶产业": ("奶产业", "奶业", "奶牛", "乳"),
-    "肉牛和滩羊": ("肉牛", "滩羊"),
-    "电子信息": ("电子信息", "电子", "信息产业", "数字经济"),
-    "新型材料": ("新型材料", "新材料"),
-    "绿色食品": ("绿色食品", "食品"),
-    "清洁能源": ("清洁能源", "新能源", "光伏", "风电", "氢能", "储能"),
-    "文化旅游": ("文化旅游", "文旅", "旅游"),
-}
-OTHER_INDUSTRY = "其他"
-
-# PRACTICE_SECTIONS key -> the short key used in indicators.json.
-PRACTICE_KEYS = {
-    "抓项目的意识": "awareness",
-    "项目推进措施": "measures",
-    "项目要素保障": "support",
-    "项目谋划招引": "planning",
-    "十大工程项目": "major_works",
-}
-
-# 十大工程项目: stages and milestone words.
-UNDER_CONSTRUCTION = ("在建", "建成")
-ACCELERATING, SUBSTANTIVE, PUSHING = "加快推进", "前期工作取得实质性进展", "前期工作加紧推进"
-_NOT_DONE = re.compile(r"未|尚未|没有|滞后|推进中|正在|进行中|待")
-_DONE = re.compile(r"已|完成|获批|批复|取得|通过|开工|建成")
-
-
-# =========================================================================== indicator functions
-
-
-def time_progress_pct(as_of, conventions: conv_.Conventions | None = None) -> float:
-    """时间进度（%）at the data cut-off, by round.yml's ``time_progress`` (pipeline/conventions.py).
-
-    months (default): the cut-off month m: m / 12 × 100 (2021-10-31 -> 10 -> 83.33…%);
-    days: the cut-off's day of the year ÷ days in the year (2024-02-29 -> 60 / 366);
-    a schedule of 12 cumulative targets (序时进度): the cut-off month's target (80 at the end of August).
-    Unrounded; the report shows ``decimals`` places.
-    """
-    return conv_.time_progress_pct(as_of, conventions)
-
-
-def round_time_progress(round_: Round) -> float:
-    """The round's 时间进度 (%) with its own conventions."""
-    return time_progress_pct(round_.as_of, conv_.conventions_of(round_))
-
-
-def start_rate_pct(started: int, planned: int) -> float | None:
-    """开工率（%）= 已开工项目数 / 计划开工项目数 × 100.
-
-    For a concentrated-start batch the planned projects are the whole batch
-    (start_rate_base all) or the batch without 续建 projects (new, the default).
-    None when no project was planned to start.
-    """
-    return started / planned * 100 if planned else None
-
-
-def completion_rate_pct(completed_wan: float | None, plan_wan: float | None) -> float | None:
-    """投资完成率（%）= 本年累计完成投资 / 年度计划投资 × 100 (both in the same money unit).
-
-    None when the annual plan is zero or missing. Unrounded.
-    """
-    if completed_wan is None or plan_wan is None or is_missing(completed_wan) or is_missing(plan_wan) or plan_wan == 0:
-        return None
-    return completed_wan / plan_wan * 100
-
-
-def vs_time_progress_pp(completion_pct: float | None, time_progress: float | None) -> float | None:
-    """超过（正）/低于（负）时间进度的百分点 = 投资完成率 − 时间进度, from unrounded values.
-
-    647.4亿元 plan, 629.0亿元 done to October: 97.157…% − 83.333…% = 13.82… -> "超过时间进度13.8个百分点".
-    """
-    if completion_pct is None or time_progress is None:
-        return None
-    return completion_pct - time_progress
-
-
-def yoy_pct(current: float | None, last_year: float | None) -> float | None:
-    """同比增长（%）= (本期 − 上年同期) / 上年同期 × 100.
-
-    None when the same-period figure of last year is missing or zero (the 同比
-    is then omitted and the reason given).
-    """
-    if current is None or last_year is None or is_missing(current) or is_missing(last_year) or last_year == 0:
-        return None
-    return (current - last_year) / last_year * 100
-
-
-def accel_pp(growth_pct: float | None, last_growth_pct: float | None) -> float | None:
-    """比上年同期加快（正）/回落（负）的百分点 = 本年累计增速 − 上年同期累计增速."""
-    if growth_pct is None or last_growth_pct is None or is_missing(growth_pct) or is_missing(last_growth_pct):
-        return None
-    return growth_pct - last_growth_pct
-
-
-def share_pct(part: float | None, whole: float | None) -> float | None:
-    """占比（%）= 部分 / 总体 × 100; None when the whole is zero or missing."""
-    if part is None or whole is None or is_missing(part) or is_missing(whole) or whole == 0:
-        return None
-    return part / whole * 100
-
-
-def wan_to_yi(wan: float | None) -> float | None:
-    """万元 -> 亿元 (1 亿元 = 10,000 万元)."""
-    return None if wan is None or is_missing(wan) else wan / YI
-
-
-def change_pp(now: float | None, before: float | None) -> float | None:
-    """较上轮变化（百分点）= 本轮比率 − 上轮比率."""
-    if now is None or before is None or is_missing(now) or is_missing(before):
-        return None
-    return now - before
-
-
-def is_missing(value) -> bool:
-    try:
-        return value is pd.NA or math.isnan(value)
-    except TypeError:
-        return False
-
-
-# =========================================================================== units, cities, flags
-
-
-def unit_kind(unit: str) -> str:
-    """市 for a prefecture city, 基地 for an industrial base, 部门 for a provincial department."""
-    unit = str(unit)
-    if unit.endswith("市"):
-        return CITY
-    if unit.endswith("基地"):
-        return BASE
-    return DEPARTMENT
-
-
-def round_areas(round_: Round) -> list[str]:
-    """The places a project can be in for "by city": the round's cities, then its bases (宁东基地)."""
-    return [u for u in round_.units if unit_kind(u) == CITY] + [u for u in round_.units if unit_kind(u) == BASE]
-
-
-def flag(series: pd.Series) -> pd.Series:
-    """A nullable yes/no column as plain bools: missing counts as no."""
-    return series.astype("boolean").fillna(False).astype(bool)
-
-
-def project_city(projects: pd.DataFrame, areas: list[str] | tuple[str, ...]) -> pd.Series:
-    """The city (or base) of each project, for "by city" breakdowns.
-
-    The unit when it is a city; else the city or base its 所在市/县区 starts with (银川市兴庆区 or
-    银川兴庆区 -> 银川市, 宁东基地煤化工园区 -> 宁东基地); else the unit when it is a base; else 未注明所在市.
-    """
-    by_length = [(area, re.sub(r"(市|基地)$", "", area)) for area in sorted(areas, key=len, reverse=True)]
-
-    def city_of(unit, location) -> str:
-        if isinstance(unit, str) and unit_kind(unit) == CITY:
-            return unit
-        text = _norm(location)
-        for area, core in by_length:
-            if text.startswith(area) or (len(core) >= 2 and text.startswith(core)):
-                return area
-        if isinstance(unit, str) and unit in areas and unit_kind(unit) == BASE:
-            return unit
-        return UNKNOWN_CITY
-
-    pairs = list(zip(projects["unit"], projects["location"]))
-    cities = {pair: city_of(*pair) for pair in dict.fromkeys(pairs)}  # each (unit, 所在市/县区) once: they repeat
-    return pd.Series([cities[pair] for pair in pairs], index=projects.index, dtype="string")
-
-
-def start_base_mask(projects: pd.DataFrame, base: str, as_of=None) -> pd.Series:
-    """Projects in the 开工率 denominator: all of them (all), all but 续建 (new; unknown 建设性质 counts),
-    or those whose 计划开工时间 is on or before the cut-off as_of (planned; no planned date: not counted)."""
-    if base == "all":
-        return pd.Series(True, index=projects.index)
-    if base == "planned":
-        if as_of is None:
-            raise ValueError("start_rate_base planned needs the cut-off date")
-        planned = pd.to_datetime(projects["planned_start_date"])
-        return planned.le(pd.Timestamp(as_of)).fillna(False).astype(bool)
-    return ~projects["nature"].astype("string").eq(CONTINUING).fillna(False).astype(bool)
-
-
-def require_planned_start(projects: pd.DataFrame, round_: Round) -> None:
-    """Stop with a Chinese message when start_rate_base is planned and no return gives 计划开工时间."""
-    if round_.start_rate_base != "planned" or projects.empty:
-        return
-    if "planned_start_date" not in projects or projects["planned_start_date"].isna().all():
-        raise conv_.ConventionsError(
-            "round.yml 中 start_rate_base: planned 以计划开工时间在数据截至日期之前的项目为开工率分母，"
-            "但本轮重大项目进展情况表中没有“计划开工时间”列（或该列全部为空）：请在报表中填报计划开工时间，"
-            "或把 start_rate_base 改为 new 或 all 后重新运行。")
-
-
-def nine_industry(category) -> str | None:
-    """The 九大重点产业 a 产业类别 belongs to, or None (其他)."""
-    text = _norm(category)
-    if not text:
-        return None
-    for industry, words in NINE_INDUSTRY_WORDS.items():
-        if any(w in text for w in words):
-            return industry
-    return None
-
-
-def _norm(text) -> str:
-    if text is None or is_missing(text):
-        return ""
-    return re.sub(r"\s", "", unicodedata.normalize("NFKC", str(text)))
-
-
-# =========================================================================== projects: totals and breakdowns
-
-FIGURE_COLUMNS = ["projects", "started", "not_started", "start_base", "start_base_started", "start_rate_pct",
-                  "plan_yi", "completed_yi", "completion_rate_pct", "vs_time_progress_pp"]
-
-
-def project_figures(projects: pd.DataFrame, time_progress: float, base: str = "new", as_of=None) -> dict[str, Any]:
-    """The figures of a group of projects: counts, 开工率, 年度计划, 完成投资, 投资完成率, gap to 时间进度.
-
-    An empty group has zero counts and amounts and None rates. as_of: the cut-off, for base planned.
-    """
-    return _figures(flag(projects["started"]), start_base_mask(projects, base, as_of), projects["annual_plan"],
-                    projects["completed"], time_progress)
-
-
-def _figures(started: pd.Series, in_base: pd.Series, plan_wan: pd.Series, completed_wan: pd.Series,
-             time_progress: float) -> dict[str, Any]:
-    """project_figures from the group's columns already turned into flags (started, in the 开工率 base)."""
-    plan = float(plan_wan.sum())
-    completed = float(completed_wan.sum())
-    rate = completion_rate_pct(completed, plan)
-    return {
-        "projects": int(len(started)),
-        "started": int(started.sum()),
-        "not_started": int(len(started) - started.sum()),
-        "start_base": int(in_base.sum()),
-        "start_base_started": int((started & in_base).sum()),
-        "start_rate_pct": start_rate_pct(int((started & in_base).sum()), int(in_base.sum())),
-        "plan_yi": wan_to_yi(plan),
-        "completed_yi": wan_to_yi(completed),
-        "completion_rate_pct": rate,
-        "vs_time_progress_pp": vs_time_progress_pp(rate, time_progress),
-    }
-
-
-def breakdown(projects: pd.DataFrame, round_: Round, by: str) -> pd.DataFrame:
-    """The project figures by batch, unit, city, industry or nature (建设性质), for all and for key projects.
-
-    One row per (scope, group). The fixed groups (both batches, every unit of
-    round.yml, every city, the three natures) are always listed, empty or not.
-    """
-    if by not in BREAKDOWNS:
-        raise ValueError(f"unknown breakdown {by!r}; one of {', '.join(BREAKDOWNS)}")
-    labels, fixed = BREAKDOWNS[by](projects, round_)
-    tp = round_time_progress(round_)
-    columns = (flag(projects["started"]), start_base_mask(projects, round_.start_rate_base, round_.as_of),
-               projects["annual_plan"], projects["completed"])
-    frames = []
-    for scope, mask in ((SCOPE_ALL, np.ones(len(projects), dtype=bool)), (SCOPE_KEY, flag(projects["is_key"]).to_numpy())):
-        groups = _group_positions(labels.to_numpy()[mask], np.flatnonzero(mask))
-        extra = sorted((g for g in groups if g not in fixed), key=lambda g: -float(columns[2].iloc[groups[g]].sum()))
-        empty = np.array([], dtype=np.intp)
-        rows = [{"scope": scope, by: group, **_figures(*(c.iloc[groups.get(group, empty)] for c in columns), tp)}
-                for group in [*fixed, *extra]]
-        frames.append(pd.DataFrame(rows, columns=["scope", by, *FIGURE_COLUMNS]))
-    out = pd.concat(frames, ignore_index=True)
-    if by == "unit":
-        out.insert(2, "unit_kind", out["unit"].map(unit_kind))
-    return float_columns(out)
-
-
-def _group_positions(labels: np.ndarray, positions: np.ndarray) -> dict[Any, np.ndarray]:
-    """Each label (in order of first appearance) with the positions of its rows, in row order."""
-    codes, uniques = pd.factorize(labels, use_na_sentinel=False)
-    return {group: positions[codes == k] for k, group in enumerate(uniques)}
-
-
-def _by_batch(projects, round_):
-    return projects["batch"].astype("string").fillna(UNKNOWN), list(BATCH_ORDER)
-
-
-def _by_unit(projects, round_):
-    return projects["unit"].astype("string").fillna(UNKNOWN), list(round_.units)
-
-
-def _by_city(projects, round_):
-    areas = round_areas(round_)
-    return project_city(projects, areas), areas
-
-
-def _by_industry(projects, round_):
-    return projects["industry"].astype("string").fillna(UNKNOWN), []
-
-
-def _by_nature(projects, round_):
-    return projects["nature"].astype("string").fillna(UNKNOWN), list(NATURE_ORDER)
-
-
-BREAKDOWNS = {"batch": _by_batch, "unit": _by_unit, "city": _by_city, "industry": _by_industry, "nature": _by_nature}
-
-
-def float_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rate and amount columns as float64 (None -> NaN) so the tables plot and save alike."""
-    floats = [c for c in frame.columns if c.endswith(("_pct", "_pp", "_yi", "_wan"))]
-    return frame.astype({c: "float64" for c in floats})
-
-
-# =========================================================================== fixed-asset investment
-
-
-def fai_by_region(fai: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """Each region's FAI at its latest month up to the cut-off month: 累计完成额, 增速, 加快/回落.
-
-    The region total (全区) comes first, then the cities of the round, then any other region.
-    """
-    columns = ["region", "month", "total_yi", "yoy_pct", "last_yoy_pct", "accel_pp"]
-    if fai.empty:
-        return pd.DataFrame(columns=columns).pipe(float_columns)
-    data = fai.assign(region=fai["region"].astype("string").str.strip(), month=fai["month"].astype("Int64"))
-    upto = data[data["month"] <= round_.as_of.month]
-    data = upto if not upto.empty else data
-    latest = (data.sort_values(["region", "month"], kind="stable")
-              .assign(_filled=lambda d: d[["cum_value", "yoy_pct"]].notna().sum(axis=1))
-              .sort_values(["region", "month", "_filled"], ascending=[True, False, False], kind="stable")
-              .drop_duplicates("region"))
-    rows = [{
-        "region": r.region, "month": int(r.month), "total_yi": wan_to_yi(_num(r.cum_value)),
-        "yoy_pct": _num(r.yoy_pct), "last_yoy_pct": _num(r.last_yoy_pct),
-        "accel_pp": accel_pp(_num(r.yoy_pct), _num(r.last_yoy_pct)),
-    } for r in latest.itertuples()]
-    out = pd.DataFrame(rows, columns=columns)
-    order = {name: i for i, name in enumerate([*REGION_TOTAL_NAMES, *round_areas(round_)])}
-    out = out.assign(_order=out["region"].map(lambda r: order.get(r, len(order)))).sort_values(["_order", "region"], kind="stable")
-    return out.drop(columns="_order").reset_index(drop=True).pipe(float_columns)
-
-
-def _num(value) -> float | None:
-    return None if value is None or is_missing(value) else float(value)
-
-
-# =========================================================================== 主要指标情况表
-
-
-def indicator_by_unit(indicators: pd.DataFrame, unit_order: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The 主要指标情况表 of every unit with its 同比 (NaN when last year is missing or zero),
-    units in round.yml order, indicators in the order of schemas.KNOWN_INDICATORS."""
-    columns = ["unit", "indicator", "measure_unit", "current", "last_year", "yoy_pct"]
-    if indicators.empty:
-        return pd.DataFrame(columns=columns).pipe(float_columns)
-    out = indicators[["unit", "indicator", "measure_unit", "current", "last_year"]].copy()
-    out["yoy_pct"] = [yoy_pct(_num(c), _num(l)) for c, l in zip(out["current"], out["last_year"])]
-    units = {u: i for i, u in enumerate(unit_order)}
-    names = {n: i for i, n in enumerate(schemas.KNOWN_INDICATORS)}
-    out = out.assign(_u=out["unit"].map(lambda u: units.get(u, len(units))),
-                     _n=out["indicator"].map(lambda n: names.get(n, len(names))))
-    out = out.sort_values(["_u", "unit", "_n"], kind="stable").drop(columns=["_u", "_n"])
-    return out.reset_index(drop=True).astype({"current": "float64", "last_year": "float64"}).pipe(float_columns)
-
-
-@dataclass(frozen=True)
-class UnitFigure:
-    """One unit's row of an indicator, chosen by the attribution rule (see the module docstring)."""
-
-    unit: str | None
-    current: float | None
-    last_year: float | None
-    measure_unit: str | None
-    reason: str | None = None  # why there is no figure
-
-
-def attributed(indicators: pd.DataFrame, indicator: str, prefer: str | None, unit: str | None = None) -> UnitFigure:
-    """The figure of `indicator` for the report: from `unit` if given, else by the attribution rule.
-
-    prefer: a unit name (or part of it, e.g. 发展改革委), "市" (cities) or "基地" (bases).
-    Among preferred reporters, else among all, the largest 本期累计 is taken.
-    """
-    label = f"“{indicator}”"
-    rows = indicators[indicators["indicator"].astype("string").eq(indicator).fillna(False).astype(bool)]
-    rows = rows[rows["current"].notna()]
-    if unit is not None:
-        rows = rows[rows["unit"].astype("string").eq(unit).fillna(False).astype(bool)]
-        if rows.empty:
-            return UnitFigure(unit, None, None, None, f"{unit}未报送{label}")
-    if rows.empty:
-        return UnitFigure(None, None, None, None, f"本轮没有单位报送{label}（主要指标情况表）")
-    if prefer in (CITY, BASE, DEPARTMENT):
-        preferred = rows[rows["unit"].map(unit_kind) == prefer]
-    elif prefer:
-        preferred = rows[rows["unit"].astype("string").str.contains(prefer, regex=False).fillna(False).astype(bool)]
-    else:
-        preferred = rows
-    pool = preferred if not preferred.empty else rows
-    chosen = pool.sort_values("current", ascending=False, kind="stable").iloc[0]
-    factor = 0.0001 if _norm(chosen["measure_unit"]) == "元" else 1.0  # 元 -> 万元
-    last = _num(chosen["last_year"])
-    return UnitFigure(str(chosen["unit"]), float(chosen["current"]) * factor,
-                      None if last is None else last * factor, _norm(chosen["measure_unit"]) or None)
-
-
-# =========================================================================== 招商引资
-
-
-def attraction_frame(attraction: pd.DataFrame) -> pd.DataFrame:
-    """The attraction projects with their 九大重点产业 (or 其他) and plain flags."""
-    industries = [nine_industry(c) for c in attraction["industry"]]
-    return attraction.assign(
-        nine_industry=[i or OTHER_INDUSTRY for i in industries],
-        nine=[i is not None for i in industries],
-        concentrated=attraction["sign_mode"].astype("string").eq(CONCENTRATED).fillna(False).astype(bool),
-        chain=flag(attraction["is_chain"]),
-    )
-
-
-def attraction_by_unit(attraction: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """Per reporting unit: attraction projects, 集中签约, contract and funds in 亿元, 九大产业 share (by count), 延链补链强链."""
-    columns = ["unit", "projects", "concentrated_projects", "contract_yi", "funds_in_place_yi",
-               "nine_projects", "nine_share_pct", "chain_projects"]
-    data = attraction_frame(attraction)
-    units = [u for u in round_.units if u in set(data["unit"])] + sorted(set(data["unit"]) - set(round_.units))
-    rows = []
-    for unit in units:
-        mine = data[data["unit"] == unit]
-        rows.append({
-            "unit": unit, "projects": len(mine), "concentrated_projects": int(mine["concentrated"].sum()),
-            "contract_yi": wan_to_yi(float(mine["contract_investment"].sum())),
-            "funds_in_place_yi": wan_to_yi(_num(mine["funds_in_place"].sum(min_count=1))),
-            "nine_projects": int(mine["nine"].sum()), "nine_share_pct": share_pct(int(mine["nine"].sum()), len(mine)),
-            "chain_projects": int(mine["chain"].sum()),
-        })
-    return pd.DataFrame(rows, columns=columns).pipe(float_columns)
-
-
-def attraction_by_industry(attraction: pd.DataFrame) -> pd.DataFrame:
-    """Per 九大重点产业 (in the official order) and 其他: projects, contract and funds in 亿元, share of projects."""
-    columns = ["industry", "nine", "projects", "contract_yi", "funds_in_place_yi", "share_pct"]
-    data = attraction_frame(attraction)
-    rows = []
-    for industry in [*schemas.NINE_INDUSTRIES, OTHER_INDUSTRY]:
-        mine = data[data["nine_industry"] == industry]
-        rows.append({
-            "industry": industry, "nine": industry != OTHER_INDUSTRY, "projects": len(mine),
-            "contract_yi": wan_to_yi(float(mine["contract_investment"].sum())),
-            "funds_in_place_yi": wan_to_yi(_num(mine["funds_in_place"].sum(min_count=1))),
-            "share_pct": share_pct(len(mine), len(data)),
-        })
-    return pd.DataFrame(rows, columns=columns).pipe(float_columns)
-
-
-# =========================================================================== 十大工程项目
-
-
-def milestone_done(status) -> bool | None:
-    """Whether a milestone's 完成情况 says it is done (已完成, 已批复, 获批…); None when left blank.
-
-    Words of not yet (未, 尚未, 推进中, 滞后…) win over words of done.
-    """
-    text = _norm(status)
-    if not text:
-        return None
-    if _NOT_DONE.search(text):
-        return False
-    return bool(_DONE.search(text))
-
-
-def major_work_category(stage, done: bool | None) -> str:
-    """The report's status category of a major engineering project.
-
-    在建 or 建成 -> 加快推进; 前期 with its milestone done -> 前期工作取得实质性进展;
-    前期 otherwise (milestone not done, or none given) -> 前期工作加紧推进.
-    """
-    if stage in UNDER_CONSTRUCTION:
-        return ACCELERATING
-    return SUBSTANTIVE if done else PUSHING
-
-
-def major_works_status(major_works: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """One row per major engineering project: stage, status category, milestone (done, overdue), investment progress.
-
-    A milestone is overdue when its 节点时间 is before 数据截至日期 and it is not done.
-    Investment progress (投资完成率 and gap to 时间进度) is given for projects under construction.
-    """
-    columns = ["project_name", "lead_unit", "leader", "stage", "category", "milestone", "milestone_date",
-               "milestone_status", "milestone_done", "milestone_overdue", "total_investment_yi", "plan_yi",
-               "completed_yi", "completion_rate_pct", "vs_time_progress_pp", "progress", "problems"]
-    tp = round_time_progress(round_)
-    cut_off = pd.Timestamp(round_.as_of)
-    rows = []
-    for r in major_works.itertuples():
-        done = milestone_done(r.milestone_status)
-        date = r.milestone_date if not pd.isna(r.milestone_date) else None
-        building = r.stage in UNDER_CONSTRUCTION
-        rate = completion_rate_pct(_num(r.completed), _num(r.annual_plan)) if building else None
-        rows.append({
-            "project_name": r.project_name, "lead_unit": r.lead_unit, "leader": r.leader, "stage": r.stage,
-            "category": major_work_category(r.stage, done), "milestone": r.milestone, "milestone_date": date,
-            "milestone_status": r.milestone_status, "milestone_done": done,
-            "milestone_overdue": bool(date is not None and date < cut_off and done is not True),
-            "total_investment_yi": wan_to_yi(_num(r.total_investment)), "plan_yi": wan_to_yi(_num(r.annual_plan)),
-            "completed_yi": wan_to_yi(_num(r.completed)), "completion_rate_pct": rate,
-            "vs_time_progress_pp": vs_time_progress_pp(rate, tp), "progress": r.progress, "problems": r.problems,
-        })
-    out = pd.DataFrame(rows, columns=columns)
-    out["milestone_date"] = pd.to_datetime(out["milestone_date"])
-    out["milestone_done"] = out["milestone_done"].astype("boolean")
-    out["milestone_overdue"] = out["milestone_overdue"].astype(bool)
-    order = {c: i for i, c in enumerate((ACCELERATING, SUBSTANTIVE, PUSHING))}
-    out = out.assign(_o=out["category"].map(order)).sort_values("_o", kind="stable").drop(columns="_o")
-    return out.reset_index(drop=True).pipe(float_columns)
-
-
-# =========================================================================== 典型做法
-
-
-def practices_by_section(practices: pd.DataFrame, units: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The units' 典型做法 in the report's section order; within a section, units in round.yml order,
-    each unit's items in the order it wrote them."""
-    columns = ["section", "section_key", "unit", "content"]
-    if practices.empty:
-        return pd.DataFrame(columns=columns)
-    sections = {s: i for i, s in enumerate(PRACTICE_KEYS)}
-    unit_order = {u: i for i, u in enumerate(units)}
-    out = practices.assign(
-        section_key=practices["section"].map(lambda s: PRACTICE_KEYS.get(s, "other")),
-        _s=practices["section"].map(lambda s: sections.get(s, len(sections))),
-        _u=practices["unit"].map(lambda u: unit_order.get(u, len(unit_order))),
-        _i=range(len(practices)),
-    ).sort_values(["_s", "_u", "_i"], kind="stable")
-    return out[columns].reset_index(drop=True)
-
-
-# =========================================================================== indicators.json: the assembly
-
-
-@dataclass(frozen=True)
-class Missing:
-    """A value that cannot be computed, and why (Chinese, for the report)."""
-
-    reason: str
-
-
-def value_or_missing(value, reason: str):
-    """The value, or Missing(reason) when it is None."""
-    return Missing(reason) if value is None or (isinstance(value, float) and math.isnan(value)) else value
-
+from pipeline.indicators.formulas import (
+    ACCELERATING, BASE, CITY, DEPARTMENT, INDICATORS_FILE, Missing, PRACTICE_KEYS, PUSHING, REGION_TOTAL_NAMES,
+    SUBSTANTIVE, UNDER_CONSTRUCTION, YI, completion_rate_pct, flag, is_missing, require_planned_start,
+    round_time_progress, share_pct, unit_kind, value_or_missing, wan_to_yi, yoy_pct,
+)
+from pipeline.indicators import early_warning, findings
+from pipeline.indicators.findings import FINDING_LABELS
+from pipeline.indicators.breakdowns import (
+    BREAKDOWNS, UnitFigure, _num, attraction_by_industry, attraction_by_unit, attraction_frame, attributed,
+    breakdown, fai_by_region, indicator_by_unit, major_works_status, practices_by_section, project_figures,
+)
 
 def meta_values(round_: Round) -> dict[str, Any]:
     """Round metadata and the opening paragraph's 督查安排."""
@@ -1142,8 +589,6 @@ def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=
     data_quality: what the figures leave out (quality.load_quality), for the data_quality.* keys;
     corrections: the corrections applied in cleaning (corrections.load_applied), None when not read.
     """
-    from pipeline import findings  # findings builds on the functions above
-
     projects = tables["projects"]
     parts = [
         meta_values(round_),
@@ -1174,7 +619,7 @@ def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=
 
 
 def quality_key_values(data_quality: quality.Quality | None) -> dict[str, Any]:
-    """The data_quality.* keys from pipeline/quality.py; all Missing when no cleaning record was given."""
+    """The data_quality.* keys from pipeline/ingest/quality.py; all Missing when no cleaning record was given."""
     if data_quality is None:
         keys = [k for k in KEYS if k.startswith("data_quality.") and k != "data_quality.corrections"]
         return {k: Missing("未提供第1步的台账和问题清单，无法判断数据是否完整") for k in keys}
@@ -1216,8 +661,6 @@ def load_indicators(out_dir: Path) -> dict[str, Any]:
 
 def report_tables(round_: Round, tables: dict[str, pd.DataFrame], previous=None) -> dict[str, pd.DataFrame]:
     """Every table notebook 2 shows and the report stage reads, by file name (see the module docstring)."""
-    from pipeline import early_warning, findings
-
     projects = tables["projects"]
     require_planned_start(projects, round_)
     progress = findings.project_progress(projects, round_)  # once: the track list and the lights
@@ -1353,6 +796,4 @@ COLUMN_LABELS = {
 
 def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     """The same table with Chinese column headers, for reading in the notebook."""
-    from pipeline.findings import FINDING_LABELS
-
     return frame.rename(columns={**COLUMN_LABELS, **FINDING_LABELS})

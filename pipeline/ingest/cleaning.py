@@ -23,11 +23,12 @@ from typing import Any, Callable, NamedTuple
 
 import pandas as pd
 
-from pipeline import corrections, quality, readers, schemas
-from pipeline.context import SheetContext, sheet_context
-from pipeline.headers import Header, cell_text, find_header, row_role, row_texts
-from pipeline.totals import TotalsCheck
-from pipeline.parsing import (
+from pipeline.ingest import corrections, quality, readers
+from pipeline import schemas
+from pipeline.ingest.context import SheetContext, sheet_context
+from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
+from pipeline.ingest.totals import TotalsCheck
+from pipeline.ingest.parsing import (
     INVISIBLE, Parsed, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
 )
 from pipeline.rounds import Round
@@ -1012,7 +1013,7 @@ def _typed(frame: pd.DataFrame, kind: ReturnKind) -> pd.DataFrame:
 
 def save_clean(result: RoundResult, out_dir: Path) -> list[Path]:
     """Write the clean tables (parquet for the chain, xlsx for people), the quarantine, the problems and ledger.csv."""
-    from pipeline.excel_out import write_workbook
+    from pipeline.excel import write_workbook
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1080,13 +1081,13 @@ def clean_tables_for(round_id: str, root: Path | None = None) -> dict[str, pd.Da
 
     Used for the previous round in comparisons; None when that round has no folder at all.
     """
-    from pipeline import config
+    from pipeline import paths
     from pipeline.rounds import load_round
 
-    processed = config.processed_round_dir(round_id, root)
+    processed = paths.processed_round_dir(round_id, root)
     if all((processed / f"{name}.parquet").is_file() for name in schemas.RETURN_KINDS):
         return load_clean_tables(processed)
-    if not config.raw_round_dir(round_id, root).is_dir():
+    if not paths.raw_round_dir(round_id, root).is_dir():
         return None
-    aliases = schemas.load_aliases((root / "data" / "header_aliases.csv") if root else None)
+    aliases = schemas.load_aliases(paths.RoundPaths(root, round_id).aliases if root else None)
     return clean_round(load_round(round_id, root), aliases, echo=lambda *_: None).tables

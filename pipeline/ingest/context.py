@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.headers import Header, cell_text
+from pipeline.ingest.headers import Header, cell_text
 
 # Where a value was found, as the 表头对照 output names it.
 FROM_SHEET, FROM_TITLE, FROM_FILE, FROM_UNIT_ROW, FROM_NOTE, FROM_DEFAULT = (

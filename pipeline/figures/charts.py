@@ -40,11 +40,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from pipeline import config, early_warning as ew, indicators as ind
+from pipeline import paths, indicators as ind
+from pipeline.indicators import early_warning as ew
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.rounds import Round, load_round
 
-FIGURES_DIR = "figures"  # under outputs/<round>/
+FIGURES_DIR = paths.FIGURES  # under outputs/<round>/
 
 # --------------------------------------------------------------------------- the Chinese font
 
@@ -194,12 +195,12 @@ class FigureInputs:
 def load_figure_inputs(round_id: str, root: Path | None = None) -> FigureInputs:
     """Read the round, indicators.json and the saved tables of step 2 (notebook 02_indicators)."""
     root = Path(root) if root else None
-    processed = config.processed_round_dir(round_id, root)
+    processed = paths.processed_round_dir(round_id, root)
     tables = ind.load_report_tables(processed)
     fai = processed / "fai.parquet"
     tables["fai"] = pd.read_parquet(fai) if fai.is_file() else pd.DataFrame(
         columns=["region", "month", "cum_value", "yoy_pct", "last_yoy_pct"])
-    values = ind.load_indicators(config.outputs_round_dir(round_id, root))
+    values = ind.load_indicators(paths.outputs_round_dir(round_id, root))
     return FigureInputs(load_round(round_id, root), values, tables)
 
 
@@ -591,12 +592,12 @@ def save_figures(figures: dict[str, Figure], out_dir: Path) -> pd.DataFrame:
     folder = Path(out_dir) / FIGURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for key, fig in figures.items():
-        paths = figure_paths(out_dir, key)
+        files = figure_paths(out_dir, key)
         with theme():
-            for kind, path in paths.items():
+            for kind, path in files.items():
                 fig.savefig(path, format=kind, facecolor="white", metadata=_metadata(kind))
         spec = FIGURES_BY_KEY[key]
-        rows.append({"图": f"图{spec.number}", "标题": spec.title, "PNG": paths["png"].name, "SVG": paths["svg"].name})
+        rows.append({"图": f"图{spec.number}", "标题": spec.title, "PNG": files["png"].name, "SVG": files["svg"].name})
     return pd.DataFrame(rows, columns=["图", "标题", "PNG", "SVG"])
 
 

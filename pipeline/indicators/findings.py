@@ -12,7 +12,7 @@ Projects to track one by one (``track_list``, the rows of 督办清单.xlsx)
     Sorted by unit (the order of round.yml, then any other unit), then by the number
     of reasons (most first), then by 投资完成率 (lowest first).
 
-三色预警 (``project_lights``; the rules are in pipeline/early_warning.py)
+三色预警 (``project_lights``; the rules are in pipeline/indicators/early_warning.py)
     Every project of the two batches has a light (红/黄/绿), the reasons of the rules that
     fired and the rules that could not be judged and why; the 督办清单 carries them
     (预警 filled in its colour, 预警原因 beside it, 红/黄/绿 counted per unit on 汇总, every
@@ -76,9 +76,10 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import cleaning, early_warning as ew, indicators as ind
+from pipeline.ingest import cleaning
+from pipeline.indicators import breakdowns as bd, early_warning as ew, formulas as fm
 from pipeline.conventions import conventions_of
-from pipeline.excel_out import write_workbook
+from pipeline.excel import write_workbook
 from pipeline.rounds import Round, RoundError, load_round
 
 SUPERVISION_FILE = "督办清单.xlsx"
@@ -107,23 +108,23 @@ CHANGE_LIST_COLUMNS = ["unit", "project_code", "project_name", "batch", "is_key"
 
 def project_progress(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
     """Every project with its city, amounts in 万元, 投资完成率, gap to time progress (unrounded) and 三色预警 light."""
-    tp = ind.round_time_progress(round_)
+    tp = fm.round_time_progress(round_)
     completed = projects["completed"].astype("float64")
-    rates = [ind.completion_rate_pct(c, p) for c, p in zip(completed, projects["annual_plan"].astype("float64"))]
-    gaps = [ind.vs_time_progress_pp(r, tp) for r in rates]
+    rates = [fm.completion_rate_pct(c, p) for c, p in zip(completed, projects["annual_plan"].astype("float64"))]
+    gaps = [fm.vs_time_progress_pp(r, tp) for r in rates]
     data = projects.assign(
-        city=ind.project_city(projects, ind.round_areas(round_)),
+        city=fm.project_city(projects, fm.round_areas(round_)),
         annual_plan_wan=projects["annual_plan"].astype("float64"),
         completed_wan=completed,
         completion_rate_pct=pd.Series(rates, index=projects.index, dtype="float64"),
         vs_time_progress_pp=pd.Series(gaps, index=projects.index, dtype="float64"),
     )
-    lights = ew.project_lights(data.assign(started=ind.flag(projects["started"])), round_.as_of, conventions_of(round_))
+    lights = ew.project_lights(data.assign(started=fm.flag(projects["started"])), round_.as_of, conventions_of(round_))
     return data.join(lights)
 
 
 def project_lights(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | None = None) -> pd.DataFrame:
-    """三色预警 of every project (rules in pipeline/early_warning.py), in the order of the track list."""
+    """三色预警 of every project (rules in pipeline/indicators/early_warning.py), in the order of the track list."""
     data = project_progress(projects, round_) if progress is None else progress
     order = {u: i for i, u in enumerate(round_.units)}
     data = data.assign(_unit=data["unit"].map(lambda u: order.get(u, len(order))),
@@ -137,7 +138,7 @@ def track_list(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | N
     """The projects to track one by one, each once with all its reasons (rules in the module docstring)."""
     margin = round_.behind_margin_pp
     data = project_progress(projects, round_) if progress is None else progress
-    started = ind.flag(data["started"])
+    started = fm.flag(data["started"])
     in_stats_no = data["in_stats"].astype("boolean").eq(False).fillna(False).astype(bool)
     gaps = data["vs_time_progress_pp"]
     data = data.assign(
@@ -182,14 +183,14 @@ def composite_score(start_rate: float | None, completion_rate: float | None) -> 
     With only one of the two rates (no project to start, say), the score is that
     rate (capped at 100); with neither, None: the unit is not ranked.
     """
-    rates = [min(r, 100.0) for r in (start_rate, completion_rate) if r is not None and not ind.is_missing(r)]
+    rates = [min(r, 100.0) for r in (start_rate, completion_rate) if r is not None and not fm.is_missing(r)]
     return sum(rates) / len(rates) if rates else None
 
 
 def unit_ranking(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every unit of the round ranked by 综合得分, with 展示台 (top 3) and 曝光台 (bottom 3); see the module docstring.
 
-    by_unit: ind.breakdown(projects, round_, "unit") when the caller has it already.
+    by_unit: bd.breakdown(projects, round_, "unit") when the caller has it already.
     """
     columns = ["rank", "unit", "unit_kind", "projects", "start_rate_pct", "completion_rate_pct",
                "vs_time_progress_pp", "score", "board", "note"]
@@ -220,7 +221,7 @@ def unit_ranking(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | 
     ranked = ranked.assign(board=board)
     out = pd.concat([ranked, unranked.assign(board="")], ignore_index=True)
     out["rank"] = out["rank"].astype("Int64")
-    return out[columns].pipe(ind.float_columns).astype({"score": "float64"})
+    return out[columns].pipe(bd.float_columns).astype({"score": "float64"})
 
 
 RISEN, FALLEN, STEADY = "上升", "下降", "持平"
@@ -248,11 +249,11 @@ def with_rank_change(ranking: pd.DataFrame, previous_ranking: pd.DataFrame | Non
 def notify_list(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | None = None) -> pd.DataFrame:
     """Units whose 投资完成率 trails 时间进度 by more than behind_margin_pp points (通报 candidates).
 
-    by_unit: ind.breakdown(projects, round_, "unit") when the caller has it already.
+    by_unit: bd.breakdown(projects, round_, "unit") when the caller has it already.
     """
     columns = ["unit", "unit_kind", "projects", "plan_yi", "completed_yi", "completion_rate_pct",
                "vs_time_progress_pp", "catch_up_yi", "remaining_yi", "reason"]
-    tp = ind.round_time_progress(round_)
+    tp = fm.round_time_progress(round_)
     conv = conventions_of(round_)
     margin = round_.behind_margin_pp
     units = _unit_figures(projects, round_, by_unit)
@@ -264,20 +265,20 @@ def notify_list(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | N
         reason=[f"投资完成率{conv.number(r)}%，{conv.gap_text(g)}（超过{margin:g}个百分点），有完不成年度目标任务的风险"
                 for r, g in zip(behind["completion_rate_pct"], behind["vs_time_progress_pp"])],
     )
-    return out.reindex(columns=columns).reset_index(drop=True).pipe(ind.float_columns)
+    return out.reindex(columns=columns).reset_index(drop=True).pipe(bd.float_columns)
 
 
 def _unit_figures(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | None = None) -> pd.DataFrame:
     if by_unit is None:
-        by_unit = ind.breakdown(projects, round_, "unit")
-    return by_unit[by_unit["scope"] == ind.SCOPE_ALL].drop(columns="scope").reset_index(drop=True)
+        by_unit = bd.breakdown(projects, round_, "unit")
+    return by_unit[by_unit["scope"] == fm.SCOPE_ALL].drop(columns="scope").reset_index(drop=True)
 
 
 def finding_values(projects: pd.DataFrame, round_: Round) -> dict[str, Any]:
     """indicators.json keys track.*, ranking.*, notify.*, warning.*."""
     progress = project_progress(projects, round_)  # once, for the track list and the lights
     track = track_list(projects, round_, progress)
-    by_unit = ind.breakdown(projects, round_, "unit")  # once, for the ranking and the 通报 list
+    by_unit = bd.breakdown(projects, round_, "unit")  # once, for the ranking and the 通报 list
     ranking = unit_ranking(projects, round_, by_unit)
     notify = notify_list(projects, round_, by_unit)
     out: dict[str, Any] = {
@@ -294,7 +295,7 @@ def finding_values(projects: pd.DataFrame, round_: Round) -> dict[str, Any]:
         **warning_values(progress, round_),
     }
     if projects.empty:
-        why = ind.Missing("本轮未收到重大项目进展情况表")
+        why = fm.Missing("本轮未收到重大项目进展情况表")
         out.update({k: why for k in out})
     return out
 
@@ -351,7 +352,7 @@ def load_previous(round_: Round, root: Path | None = None) -> Previous:
 
 
 def _key(text) -> str:
-    if text is None or ind.is_missing(text):
+    if text is None or fm.is_missing(text):
         return ""
     return _normalised_key(str(text))
 
@@ -387,14 +388,14 @@ def match_previous(projects: pd.DataFrame, prev_projects: pd.DataFrame, extra: t
 
 def _change_list(projects: pd.DataFrame, previous: Previous | None, now_started: bool) -> pd.DataFrame:
     if previous is None or previous.projects is None or projects.empty:
-        return pd.DataFrame(columns=CHANGE_LIST_COLUMNS).pipe(ind.float_columns)
+        return pd.DataFrame(columns=CHANGE_LIST_COLUMNS).pipe(bd.float_columns)
     return _changes(match_previous(projects, previous.projects), now_started)
 
 
 def _changes(data: pd.DataFrame, now_started: bool) -> pd.DataFrame:
     """From match_previous: the projects not started at the previous round and (not) started now."""
     was_not = data["prev_started"].eq(False).fillna(False).astype(bool)
-    now = ind.flag(data["started"]) if now_started else ~ind.flag(data["started"])
+    now = fm.flag(data["started"]) if now_started else ~fm.flag(data["started"])
     data = data[was_not & now].assign(annual_plan_wan=lambda d: d["annual_plan"].astype("float64"),
                                       completed_wan=lambda d: d["completed"].astype("float64"))
     return data.reindex(columns=CHANGE_LIST_COLUMNS).sort_values(["unit", "project_name"], kind="stable").reset_index(drop=True)
@@ -416,23 +417,23 @@ def rate_changes(projects: pd.DataFrame, round_: Round, previous: Previous | Non
                "completion_rate_pct", "prev_completion_rate_pct", "completion_rate_change_pp", "completed_yi",
                "prev_completed_yi", "completed_change_yi"]
     if previous is None or previous.projects is None:
-        return pd.DataFrame(columns=columns).pipe(ind.float_columns)
+        return pd.DataFrame(columns=columns).pipe(bd.float_columns)
     prev_round = _previous_round_like(round_, previous)
     now = _with_region(projects, round_)
     before = _with_region(previous.projects, prev_round).add_prefix("prev_").rename(columns={"prev_unit": "unit"})
     merged = now.merge(before, on="unit", how="outer")
     order = {u: i for i, u in enumerate([REGION, *round_.units])}
     merged = merged.assign(_o=merged["unit"].map(lambda u: order.get(u, len(order)))).sort_values(["_o", "unit"], kind="stable")
-    merged["start_rate_change_pp"] = [ind.change_pp(a, b) for a, b in zip(merged["start_rate_pct"], merged["prev_start_rate_pct"])]
-    merged["completion_rate_change_pp"] = [ind.change_pp(a, b) for a, b in
+    merged["start_rate_change_pp"] = [fm.change_pp(a, b) for a, b in zip(merged["start_rate_pct"], merged["prev_start_rate_pct"])]
+    merged["completion_rate_change_pp"] = [fm.change_pp(a, b) for a, b in
                                            zip(merged["completion_rate_pct"], merged["prev_completion_rate_pct"])]
     merged["completed_change_yi"] = merged["completed_yi"] - merged["prev_completed_yi"]
-    return merged.reindex(columns=columns).reset_index(drop=True).pipe(ind.float_columns)
+    return merged.reindex(columns=columns).reset_index(drop=True).pipe(bd.float_columns)
 
 
 def _with_region(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    tp = ind.round_time_progress(round_)
-    region = {"unit": REGION, **ind.project_figures(projects, tp, round_.start_rate_base, round_.as_of)}
+    tp = fm.round_time_progress(round_)
+    region = {"unit": REGION, **bd.project_figures(projects, tp, round_.start_rate_base, round_.as_of)}
     units = _unit_figures(projects, round_)
     keep = ["unit", "projects", "start_rate_pct", "completion_rate_pct", "completed_yi"]
     return pd.concat([pd.DataFrame([region])[keep], units[keep]], ignore_index=True)
@@ -452,7 +453,7 @@ def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | No
             "change.warning.improving", "change.warning.worsening", "change.ranking"]
     if previous is None or previous.projects is None:
         why = (previous.note if previous is not None and previous.note else "本轮未设置上一轮，不作与上轮比较")
-        out = {k: ind.Missing(why) for k in keys}
+        out = {k: fm.Missing(why) for k in keys}
         if previous is not None and previous.id:
             out["previous.round"] = previous.id
         return out
@@ -460,21 +461,21 @@ def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | No
     prev_projects = previous.projects
     out: dict[str, Any] = {
         "previous.round": previous.id,
-        "previous.as_of": ind.value_or_missing(previous.round and previous.round.as_of.isoformat(), f"上一轮 {previous.id} 的 round.yml 无法读取"),
+        "previous.as_of": fm.value_or_missing(previous.round and previous.round.as_of.isoformat(), f"上一轮 {previous.id} 的 round.yml 无法读取"),
     }
-    tp_now, tp_prev = ind.round_time_progress(round_), ind.round_time_progress(prev_round)
+    tp_now, tp_prev = fm.round_time_progress(round_), fm.round_time_progress(prev_round)
     for prefix in ("batch", "key"):
-        now_p = projects if prefix == "batch" else projects[ind.flag(projects["is_key"])]
-        prev_p = prev_projects if prefix == "batch" else prev_projects[ind.flag(prev_projects["is_key"])]
-        now = ind.project_figures(now_p, tp_now, round_.start_rate_base, round_.as_of)
-        before = ind.project_figures(prev_p, tp_prev, prev_round.start_rate_base, prev_round.as_of)
+        now_p = projects if prefix == "batch" else projects[fm.flag(projects["is_key"])]
+        prev_p = prev_projects if prefix == "batch" else prev_projects[fm.flag(prev_projects["is_key"])]
+        now = bd.project_figures(now_p, tp_now, round_.start_rate_base, round_.as_of)
+        before = bd.project_figures(prev_p, tp_prev, prev_round.start_rate_base, prev_round.as_of)
         what = "重点项目" if prefix == "key" else "项目"
-        out[f"previous.{prefix}.start_rate_pct"] = ind.value_or_missing(before["start_rate_pct"], f"上一轮没有应开工的{what}")
-        out[f"previous.{prefix}.completion_rate_pct"] = ind.value_or_missing(before["completion_rate_pct"], f"上一轮{what}年度计划投资为0")
-        out[f"change.{prefix}.start_rate_pp"] = ind.value_or_missing(ind.change_pp(now["start_rate_pct"], before["start_rate_pct"]),
+        out[f"previous.{prefix}.start_rate_pct"] = fm.value_or_missing(before["start_rate_pct"], f"上一轮没有应开工的{what}")
+        out[f"previous.{prefix}.completion_rate_pct"] = fm.value_or_missing(before["completion_rate_pct"], f"上一轮{what}年度计划投资为0")
+        out[f"change.{prefix}.start_rate_pp"] = fm.value_or_missing(fm.change_pp(now["start_rate_pct"], before["start_rate_pct"]),
                                                         f"本轮或上一轮{what}开工率无法计算")
-        out[f"change.{prefix}.completion_rate_pp"] = ind.value_or_missing(
-            ind.change_pp(now["completion_rate_pct"], before["completion_rate_pct"]), f"本轮或上一轮{what}投资完成率无法计算")
+        out[f"change.{prefix}.completion_rate_pp"] = fm.value_or_missing(
+            fm.change_pp(now["completion_rate_pct"], before["completion_rate_pct"]), f"本轮或上一轮{what}投资完成率无法计算")
         if prefix == "batch":
             out["change.batch.completed_yi"] = now["completed_yi"] - before["completed_yi"]
     ranking = with_rank_change(unit_ranking(projects, round_), previous_ranking(previous, round_))
@@ -555,7 +556,7 @@ def supervision_sheets(track: pd.DataFrame, round_: Round, lights: pd.DataFrame 
     conv = conventions_of(round_)
     name = conv.time_progress_name
     lights = track if lights is None else lights
-    head = (f"{round_.title}督办清单（数据截至{round_.as_of:%Y年%m月%d日}，{name}{conv.number(ind.round_time_progress(round_))}%，"
+    head = (f"{round_.title}督办清单（数据截至{round_.as_of:%Y年%m月%d日}，{name}{conv.number(fm.round_time_progress(round_))}%，"
             f"投资完成率{conv.progress_words[1]}{name}超过{round_.behind_margin_pp:g}个百分点列为进度滞后；"
             f"预警：红、黄、绿，规则见“预警原因”）")
     units = list(dict.fromkeys([*(u for u in round_.units if u in set(lights["unit"].astype(str))),

@@ -2,7 +2,7 @@
 
 Notebook 04 calls ``load_report_data`` once, then ``part(data, name)`` for each part of
 the report, in the order of ``PARTS``; each returns that part as HTML, which Jupyter
-shows. The wording lives in ``pipeline/templates/report/<name>.html.j2`` (Jinja2 with
+shows. The wording lives in ``pipeline/report/templates/report/<name>.html.j2`` (Jinja2 with
 autoescape on: text that came from returns — unit and project names, 典型做法 — is
 always escaped, so a project called ``<script>…`` shows as text). The numbers and the
 words that depend on them come from ``Text`` (here), so the templates read like the
@@ -22,7 +22,7 @@ How numbers are written (one way throughout)
 Export
     ``export_report(round_id, root)`` turns the executed notebook
     ``outputs/<round>/notebooks/04_report.ipynb`` into ``outputs/<round>/report.html``
-    with nbconvert and the template ``pipeline/templates/report_html`` (only cells
+    with nbconvert and the template ``pipeline/report/templates/report_html`` (only cells
     tagged ``report``; no code, prompts, parameters or scripts; CSS inline; figures
     embedded as data URIs; no network request), and, when Chromium is installed, prints
     it to ``outputs/<round>/report.pdf`` (A4).
@@ -47,11 +47,13 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
-from pipeline import config, corrections as fixes, figures, indicators as ind, quality
+from pipeline import paths, indicators as ind
+from pipeline.ingest import corrections as fixes, quality
+from pipeline.figures import charts as figures
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.rounds import Round, load_round
 
-TEMPLATES_DIR = config.PACKAGE_DIR / "templates"
+TEMPLATES_DIR = paths.TEMPLATES_DIR
 REPORT_TEMPLATES = TEMPLATES_DIR / "report"
 HTML_TEMPLATE = "report_html"  # nbconvert template folder under TEMPLATES_DIR
 REPORT_NOTEBOOK = "04_report.ipynb"
@@ -274,8 +276,8 @@ def load_report_data(round_id: str, root: Path | None = None) -> ReportData:
     """Read what steps 1–3 left for the round (indicators.json, tables, ledger, problems, quarantine, figures)."""
     root = Path(root) if root else None
     round_ = load_round(round_id, root)
-    processed = config.processed_round_dir(round_id, root)
-    outputs = config.outputs_round_dir(round_id, root)
+    processed = paths.processed_round_dir(round_id, root)
+    outputs = paths.outputs_round_dir(round_id, root)
     try:
         values = ind.load_indicators(outputs)
         tables = ind.load_report_tables(processed)
@@ -513,7 +515,7 @@ TABLES: dict[str, list[Col]] = {
 
 
 # =========================================================================== sources of the numbers (附录三 数字来源)
-# indicators.json's "sources" (written by pipeline/sources.py): each number links to its entry in 附录三.
+# indicators.json's "sources" (written by pipeline/indicators/sources.py): each number links to its entry in 附录三.
 
 
 def source_anchor(key: str) -> str:
@@ -865,7 +867,7 @@ def _template_line(exc: BaseException, name: str) -> str:
         if tb.tb_frame.f_code.co_filename.endswith(".j2"):
             line = tb.tb_lineno
         tb = tb.tb_next
-    return f"pipeline/templates/report/{name}.html.j2" + (f" 第{line}行" if line else "")
+    return f"pipeline/report/templates/report/{name}.html.j2" + (f" 第{line}行" if line else "")
 
 
 def part(data: ReportData, name: str) -> ReportPart:
@@ -1012,8 +1014,8 @@ def export_report(round_id: str, root: Path, *, pdf: bool = True) -> dict[str, P
     Returns {"html": path} or {"html": path, "pdf": path}. Raises ReportError (Chinese message).
     """
     root = Path(root)
-    out_dir = config.outputs_round_dir(round_id, root)
-    executed = out_dir / "notebooks" / REPORT_NOTEBOOK
+    out_dir = paths.outputs_round_dir(round_id, root)
+    executed = paths.RoundPaths(root, round_id).executed / REPORT_NOTEBOOK
     if not executed.is_file():
         raise ReportError(f"找不到执行后的报告笔记本 {executed}：请先运行第4步（生成报告）。")
     round_ = load_round(round_id, root)

@@ -22,7 +22,8 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from pipeline import cleaning, config, schemas
+from pipeline.ingest import cleaning
+from pipeline import paths, schemas
 from pipeline.rounds import Round, load_round
 from pipeline.schemas import ReturnKind
 
@@ -237,13 +238,13 @@ def write_templates(round_id: str, next_round: str | None = None, root: Path | N
     """Every expected unit's template from ROUND's clean tables, into outputs/<ROUND>/填报模板/."""
     round_ = load_round(round_id, root)
     target = f"{next_round}轮" if next_round else f"{round_.id}轮"
-    processed = config.processed_round_dir(round_id, root)
+    processed = paths.processed_round_dir(round_id, root)
     try:
         tables = cleaning.load_clean_tables(processed)
         ledger = pd.read_csv(processed / "ledger.csv")
     except (FileNotFoundError, OSError):
         raise TemplateError(f"找不到轮次 {round_id} 的清洗结果（{processed}）：请先运行 make report ROUND={round_id}。") from None
-    out_dir = config.outputs_round_dir(round_id, root)
+    out_dir = paths.outputs_round_dir(round_id, root)
     written = []
     for unit in round_.units:
         kinds = kinds_for(unit, ledger)

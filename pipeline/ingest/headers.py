@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline import schemas
-from pipeline.parsing import is_empty
+from pipeline.ingest.parsing import is_empty
 from pipeline.schemas import AliasTable, ReturnKind
 
 # How far down a sheet the header may start (title and unit rows come first).

@@ -41,7 +41,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline import config, figures, report
+from pipeline import paths
+from pipeline.figures import charts as figures
+from pipeline.report import render as report
 
 DOCX_FILE = "report.docx"
 PRINT_DPI = 300
@@ -525,7 +527,7 @@ def save_docx(data: report.ReportData, root: Path | None = None) -> Path:
     blocks = report_blocks(data)
     doc = build_document(blocks, title=report.report_title(data.round), sample=bool(data.values.get("sample")),
                          picture=print_pictures(data.round.id, root))
-    path = config.outputs_round_dir(data.round.id, root) / DOCX_FILE
+    path = paths.outputs_round_dir(data.round.id, root) / DOCX_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -541,7 +543,7 @@ def save_docx(data: report.ReportData, root: Path | None = None) -> Path:
 
 # =========================================================================== rendering with LibreOffice (tests, screenshot)
 
-FONTS_CONF = config.PACKAGE_DIR / "templates" / "report_docx" / "fonts.conf"
+FONTS_CONF = paths.TEMPLATES_DIR / "report_docx" / "fonts.conf"
 SOFFICE_NAMES = ("soffice", "libreoffice")
 SOFFICE_TIMEOUT_S = 240
 

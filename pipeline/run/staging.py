@@ -42,7 +42,7 @@ import os
 import shutil
 from pathlib import Path
 
-from pipeline import config
+from pipeline import paths
 
 STAGING_DIR = ".staging"
 RUNS_DIR = ".runs"  # under outputs/: the generations of each round
@@ -112,7 +112,7 @@ def prepare(round_id: str, root: Path) -> Path:
     (stage / "data" / "processed").mkdir(parents=True)
     (stage / "outputs").mkdir()
     _link(root / "data" / "raw", stage / "data" / "raw")
-    _link(root / "data" / "header_aliases.csv", stage / "data" / "header_aliases.csv")
+    _link(paths.RoundPaths(root, round_id).aliases, paths.RoundPaths(stage, round_id).aliases)
     processed = root / "data" / "processed"
     for other in sorted(processed.iterdir()) if processed.is_dir() else []:
         if other.is_dir() and other.name != round_id and not other.name.startswith("."):
@@ -159,8 +159,8 @@ def _point_current(runs: Path, generation: str) -> None:
 
 def _published_links(round_id: str, root: Path) -> list[tuple[Path, str]]:
     """The two published paths and the relative targets their symlinks have."""
-    return [(config.processed_round_dir(round_id, root), f"../../outputs/{RUNS_DIR}/{round_id}/{CURRENT}/processed"),
-            (config.outputs_round_dir(round_id, root), f"{RUNS_DIR}/{round_id}/{CURRENT}/outputs")]
+    return [(paths.processed_round_dir(round_id, root), f"../../outputs/{RUNS_DIR}/{round_id}/{CURRENT}/processed"),
+            (paths.outputs_round_dir(round_id, root), f"{RUNS_DIR}/{round_id}/{CURRENT}/outputs")]
 
 
 def _ensure_published_links(round_id: str, root: Path) -> None:
@@ -215,15 +215,15 @@ def unstage_notebooks(round_id: str, root: Path) -> None:
     one in JupyterLab reads and writes the round's real folders, not the staging ones."""
     root = Path(root).resolve()
     stage = str(staging_root(round_id, root))
-    for notebook in (config.outputs_round_dir(round_id, root) / "notebooks").glob("*.ipynb"):
+    for notebook in paths.RoundPaths(root, round_id).executed.glob("*.ipynb"):
         text = notebook.read_text(encoding="utf-8")
         if stage in text:
             notebook.write_text(text.replace(stage, str(root)), encoding="utf-8")
 
 
 def _round_dirs(round_id: str, root: Path, stage: Path) -> list[tuple[Path, Path]]:
-    return [(config.processed_round_dir(round_id, root), config.processed_round_dir(round_id, stage)),
-            (config.outputs_round_dir(round_id, root), config.outputs_round_dir(round_id, stage))]
+    return [(paths.processed_round_dir(round_id, root), paths.processed_round_dir(round_id, stage)),
+            (paths.outputs_round_dir(round_id, root), paths.outputs_round_dir(round_id, stage))]
 
 
 def _link(target: Path, link: Path) -> None:

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from pipeline.headers import Header, group_level
+from pipeline.ingest.headers import Header, group_level
 
 # A stated total may differ from the sum of its rows by rounding: at most 1 万元
 # or 0.05% of the total, whichever is larger.

@@ -38,8 +38,9 @@ from typing import Callable
 
 import pandas as pd
 
-from pipeline import readers, schemas
-from pipeline.headers import Header, cell_text, find_header
+from pipeline.ingest import readers
+from pipeline import schemas
+from pipeline.ingest.headers import Header, cell_text, find_header
 
 CORRECTIONS_FILE = "corrections.csv"
 APPLIED_FILE = "corrections.parquet"  # in data/processed/<round>/: the corrections applied
@@ -390,13 +391,13 @@ def skeleton(problems: pd.DataFrame) -> pd.DataFrame:
 
 def write_skeleton(round_id: str, root: Path | None = None) -> tuple[Path, int]:
     """outputs/<round>/corrections.csv from the round's problems (data/processed/<round>/problems.parquet)."""
-    from pipeline import config
+    from pipeline import paths
 
-    source = config.processed_round_dir(round_id, root) / "problems.parquet"
+    source = paths.processed_round_dir(round_id, root) / "problems.parquet"
     if not source.is_file():
         raise CorrectionsError(f"找不到 {source}：请先运行 make report ROUND={round_id}（至少第1步清洗报表）。")
     frame = skeleton(pd.read_parquet(source))
-    path = config.outputs_round_dir(round_id, root) / CORRECTIONS_FILE
+    path = paths.outputs_round_dir(round_id, root) / CORRECTIONS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, encoding="utf-8-sig")  # with a BOM, so that Excel shows the Chinese
     return path, len(frame)
