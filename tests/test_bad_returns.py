@@ -10,8 +10,8 @@ import pytest
 import xlsxwriter
 
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline.ingest import cleaning, feedback
 from pipeline import rounds, schemas
+from pipeline.ingest import cleaning, feedback
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UNITS = ["银川市", "交通运输厅"]

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from office import (project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx)
-from pipeline.ingest import cleaning
 from pipeline import rounds, schemas
+from pipeline.ingest import cleaning
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline.ingest import cleaning, corrections
 from pipeline import paths as config, rounds, schemas
+from pipeline.ingest import cleaning, corrections
 from pipeline.run import runner
 
 FILE = "银川市/银川市重大项目进展情况表（11月）.xlsx"

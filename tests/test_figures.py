@@ -17,12 +17,12 @@ from matplotlib import font_manager
 from matplotlib.colors import to_hex
 from matplotlib.text import Text
 
-from pipeline.ingest import cleaning
 from pipeline import paths as config, indicators, rounds, sample, schemas
+from pipeline.conventions import parse_conventions
 from pipeline.figures import charts as figures
 from pipeline.indicators import findings
 from pipeline.indicators import early_warning as ew
-from pipeline.conventions import parse_conventions
+from pipeline.ingest import cleaning
 
 # Any "Glyph … missing from font(s) …" warning while drawing is a failure.
 pytestmark = pytest.mark.filterwarnings("error:Glyph")

@@ -7,10 +7,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline.ingest import cleaning
-from pipeline.indicators import findings
 from pipeline import rounds, schemas
 from pipeline import indicators as ind
+from pipeline.indicators import findings
+from pipeline.ingest import cleaning
 from test_indicators import build_full_round, empty_tables, make_round, projects_frame
 
 OCT = dt.date(2021, 10, 31)  # 时间进度 83.33%

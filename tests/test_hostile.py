@@ -3,9 +3,9 @@ import openpyxl
 import pytest
 
 from office import project_row, project_sheet, write_round, write_xlsx
-from pipeline.ingest import cleaning, feedback, return_template
 from pipeline import paths as config, rounds, schemas
 from pipeline.indicators import findings
+from pipeline.ingest import cleaning, feedback, return_template
 
 HOSTILE = ["=HYPERLINK(\"http://example.invalid\",\"点我\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]
 

@@ -6,8 +6,8 @@ import pytest
 import xlwt
 
 from office import write_csv, write_round, write_xlsx
-from pipeline.ingest import cleaning, quality
 from pipeline import rounds, schemas
+from pipeline.ingest import cleaning, quality
 from test_cleaning import assert_ledger_reconciles
 
 HEADER = ["序号", "项目名称", "批次", "总投资", "年度计划投资", "累计完成投资", "是否开工"]

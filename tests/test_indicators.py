@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline.ingest import cleaning
 from pipeline import paths as config, rounds, schemas
-from pipeline.indicators import findings
 from pipeline import indicators as ind
+from pipeline.indicators import findings
+from pipeline.ingest import cleaning
 
 UNITS = ("银川市", "石嘴山市", "宁东基地", "发展改革委", "交通运输厅", "水利厅", "自然资源厅")
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from pipeline import paths as config
-from pipeline.run import runner
 from pipeline import indicators as ind
+from pipeline.run import runner
 from test_indicators import SEED_SLOTS, QUOTED, build_full_round
 
 

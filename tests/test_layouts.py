@@ -16,8 +16,8 @@ import pytest
 import layouts
 from layouts import P, Truth
 from office import write_round
-from pipeline.ingest import cleaning
 from pipeline import indicators, rounds, schemas
+from pipeline.ingest import cleaning
 
 MONEY_TOLERANCE_WAN = 0.01
 

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from office import write_round, write_xlsx
-from pipeline.ingest import cleaning
 from pipeline import rounds, schemas
 from pipeline import indicators as ind
+from pipeline.ingest import cleaning
 from pipeline.report.render import ReportData, Text, render_part
 
 TOLERANCE = 0.05  # points: published results were computed from inputs rounded before printing

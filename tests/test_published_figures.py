@@ -21,8 +21,8 @@ import pytest
 import layouts
 from layouts import projects_for
 from office import write_round
-from pipeline.ingest import cleaning
 from pipeline import indicators, rounds, schemas
+from pipeline.ingest import cleaning
 
 
 def run_round(tmp_path, units: list[str], as_of: str, returns, start_rate_base: str = "new"):

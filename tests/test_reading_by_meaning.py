@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from office import write_csv, write_round, write_xls, write_xlsx
-from pipeline.ingest import cleaning, feedback
 from pipeline import paths as config, rounds, schemas
+from pipeline.ingest import cleaning, feedback
 from test_cleaning import assert_ledger_reconciles
 
 

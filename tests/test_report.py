@@ -22,8 +22,8 @@ from office import project_row, project_sheet, write_csv, write_xlsx
 from pipeline import paths as config, sample
 from pipeline.figures import charts as figures
 from pipeline.report import render as report
-from pipeline.run import runner
 from pipeline.report.render import Col, ReportData, Text, html_table, number, signed_word
+from pipeline.run import runner
 
 ROUND = config.SAMPLE_ROUND
 HOSTILE_PROJECT = "<script>alert(1)</script>"

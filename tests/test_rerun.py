@@ -267,7 +267,7 @@ def test_cli_rerun_with_nothing_changed_imports_no_heavy_library(project):
     run(project)
     code = (
         "import functools, sys\n"
-        "from pipeline import runner\n"
+        "from pipeline.run import runner\n"
         f"runner.run_round = functools.partial(runner.run_round, root={str(project)!r})\n"
         "from pipeline.__main__ import main\n"
         f"sys.exit(main(['run', {ROUND!r}]))\n"

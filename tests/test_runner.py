@@ -14,8 +14,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from pipeline import __main__ as cli
-from pipeline.run import runner
 from pipeline.rounds import RoundError
+from pipeline.run import runner
 
 ROUND = "2021-12"
 ROUND_YML = "title: 测试轮次\nas_of: 2021-11-30\nunits: [银川市, 石嘴山市]\n"
@@ -189,9 +189,9 @@ def test_cli_failed_step_exits_1_with_the_message(monkeypatch, capsys):
 
 def test_cli_success_says_where_the_outputs_are(monkeypatch, capsys):
     def done(round_id, **kwargs):
-        outputs = cli.config.PROJECT_ROOT / "outputs" / round_id
+        outputs = cli.paths.PROJECT_ROOT / "outputs" / round_id
         return runner.RunResult(
-            round=None, steps=(), processed_dir=cli.config.PROJECT_ROOT / "data" / "processed" / round_id,
+            round=None, steps=(), processed_dir=cli.paths.PROJECT_ROOT / "data" / "processed" / round_id,
             outputs_dir=outputs, executed_dir=outputs / "notebooks", seconds=1.5,
         )
 

@@ -4,8 +4,8 @@ import json
 import openpyxl
 import pytest
 
-from pipeline.ingest import cleaning, feedback
 from pipeline import paths as config, rounds, schemas
+from pipeline.ingest import cleaning, feedback
 
 SAMPLE = config.raw_round_dir(config.SAMPLE_ROUND)
 

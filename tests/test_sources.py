@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from pipeline import paths as config, indicators as ind
+from pipeline.indicators import sources
 from pipeline.ingest import readers
 from pipeline.report import render as report
-from pipeline.indicators import sources
 from test_report import ROUND, sample_chain
 
 

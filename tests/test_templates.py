@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from pipeline import __main__ as cli
-from pipeline.ingest import cleaning, return_template
 from pipeline import paths as config, rounds, schemas
+from pipeline.ingest import cleaning, return_template
 
 ROUND = config.SAMPLE_ROUND
 HEADER_ROW = return_template.FIRST_DATA_ROW  # 1-based Excel row of the header

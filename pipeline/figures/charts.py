@@ -41,8 +41,8 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from pipeline import paths, indicators as ind
-from pipeline.indicators import early_warning as ew
 from pipeline.conventions import Conventions, conventions_of
+from pipeline.indicators import early_warning as ew
 from pipeline.rounds import Round, load_round
 
 FIGURES_DIR = paths.FIGURES  # under outputs/<round>/

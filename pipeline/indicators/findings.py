@@ -76,10 +76,10 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.ingest import cleaning
-from pipeline.indicators import breakdowns as bd, early_warning as ew, formulas as fm
 from pipeline.conventions import conventions_of
 from pipeline.excel import write_workbook
+from pipeline.indicators import breakdowns as bd, early_warning as ew, formulas as fm
+from pipeline.ingest import cleaning
 from pipeline.rounds import Round, RoundError, load_round
 
 SUPERVISION_FILE = "督办清单.xlsx"

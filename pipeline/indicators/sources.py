@@ -37,9 +37,9 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline.indicators import findings
 from pipeline import indicators as ind
 from pipeline.excel import write_workbook
+from pipeline.indicators import findings
 from pipeline.rounds import Round
 
 SOURCES_FILE = "数字来源.xlsx"

@@ -23,8 +23,8 @@ from typing import Any, Callable, NamedTuple
 
 import pandas as pd
 
-from pipeline.ingest import corrections, quality, readers
 from pipeline import schemas
+from pipeline.ingest import corrections, quality, readers
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.ingest.totals import TotalsCheck

@@ -38,8 +38,8 @@ from typing import Callable
 
 import pandas as pd
 
-from pipeline.ingest import readers
 from pipeline import schemas
+from pipeline.ingest import readers
 from pipeline.ingest.headers import Header, cell_text, find_header
 
 CORRECTIONS_FILE = "corrections.csv"

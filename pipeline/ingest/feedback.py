@@ -7,10 +7,10 @@ import pandas as pd
 
 import shutil
 
+from pipeline.excel import write_workbook
 from pipeline.ingest import quality
 from pipeline.ingest.cleaning import ERROR, UNKNOWN_UNIT, RoundResult
 from pipeline.ingest.corrections import NOT_APPLIED
-from pipeline.excel import write_workbook
 from pipeline.rounds import Round
 
 FEEDBACK_FILE = "退回修改清单.xlsx"

@@ -22,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from pipeline.ingest import cleaning
 from pipeline import paths, schemas
+from pipeline.ingest import cleaning
 from pipeline.rounds import Round, load_round
 from pipeline.schemas import ReturnKind
 

@@ -48,9 +48,9 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from pipeline import paths, indicators as ind
-from pipeline.ingest import corrections as fixes, quality
-from pipeline.figures import charts as figures
 from pipeline.conventions import Conventions, conventions_of
+from pipeline.figures import charts as figures
+from pipeline.ingest import corrections as fixes, quality
 from pipeline.rounds import Round, load_round
 
 TEMPLATES_DIR = paths.TEMPLATES_DIR

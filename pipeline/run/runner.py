@@ -43,8 +43,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from pipeline import paths
-from pipeline.run import staging
 from pipeline.rounds import Round, load_round
+from pipeline.run import staging
 
 if TYPE_CHECKING:
     from jupyter_client.kernelspec import KernelSpec
