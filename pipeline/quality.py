@@ -84,10 +84,13 @@ class Quality:
         return float(self.quarantined["money_wan"].sum() + self.set_aside["money_wan"].sum())
 
     def affected_kinds(self) -> list[str]:
-        """The return kinds whose figures miss something (missing units concern every kind)."""
+        """The return kinds whose figures miss something: a missing unit concerns the kinds a unit of its
+        type sends, a rejected file every kind (its kind is unknown)."""
         kinds = set(self.missing_columns["return_kind"]) | set(self.quarantined["return_kind"]) | set(
             self.set_aside["return_kind"])
-        if self.missing_units or len(self.rejected):
+        for unit in self.missing_units:
+            kinds |= set(schemas.EXPECTED_KINDS[schemas.unit_kind(unit)])
+        if len(self.rejected):
             kinds |= set(KIND_FIGURES)
         return [k for k in KIND_FIGURES if k in kinds]
 
@@ -184,7 +187,7 @@ def quality_values(q: Quality) -> dict:
 def unit_status(q: Quality, unit: str, kind: str) -> str:
     """How a unit's data of one kind stands: 未报送, 报表未采用 (nothing of it used), 部分数据未计入, or ''."""
     if unit in q.missing_units:
-        return "未报送"
+        return "未报送" if kind in schemas.EXPECTED_KINDS[schemas.unit_kind(unit)] else ""
     has_rows = kind in q.kinds_by_unit.get(unit, set())
     troubled = (unit in set(q.rejected["unit"].astype(str))
                 or ((q.missing_columns["unit"] == unit) & (q.missing_columns["return_kind"] == kind)).any()
@@ -226,7 +229,7 @@ def findings(q: Quality) -> list[str]:
     for r in q.quarantined.itertuples(index=False):
         lines.append(f"{r.unit}：{r.rows}行{_kind_label(r.return_kind)}数据无法统计，已隔离（涉及金额{_yi(r.money_wan)}）")
     for r in q.set_aside.itertuples(index=False):
-        amount = f"，可读金额{_yi(r.money_wan)}" if r.money_wan else ""
+        amount = f"，未计入的可读金额{_yi(r.money_wan)}" if r.money_wan else ""
         lines.append(f"{r.unit}：{r.rows}行{_kind_label(r.return_kind)}的部分金额无法识别或存疑，未计入合计{amount}")
     return lines
 
