@@ -26,14 +26,14 @@ import pandas as pd
 from pipeline import corrections, quality, readers, schemas
 from pipeline.context import SheetContext, sheet_context
 from pipeline.headers import Header, cell_text, find_header, row_role, row_texts
-from pipeline.totals import TotalsCheck
 from pipeline.parsing import (
     INVISIBLE, Parsed, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
 )
+from pipeline.problems import ERROR, HINT, Problem
 from pipeline.rounds import Round
 from pipeline.schemas import AliasTable, ReturnKind
+from pipeline.totals import TotalsCheck
 
-ERROR, HINT = "错误", "提示"
 UNKNOWN_UNIT = "未识别单位"
 
 PROVENANCE = ["unit", "file", "sheet", "row"]
@@ -43,22 +43,6 @@ _REPORTER = re.compile(r"(?:填报单位|填表单位|报送单位)(?:\(盖章\)
 
 
 # --------------------------------------------------------------------------- results
-
-
-@dataclass
-class Problem:
-    """One thing for a unit (or the analyst) to fix. Row is the Excel row number the unit sees."""
-
-    unit: str
-    file: str
-    sheet: str
-    row: int | None
-    column: str
-    value: str
-    problem: str
-    fix: str
-    severity: str = ERROR
-    code: str = ""
 
 
 @dataclass
