@@ -174,10 +174,13 @@ def _check_row(record: dict, kind: ReturnKind, as_of, absent: frozenset[str] = f
     for name in rules.money:
         if (record.get(name) or 0) < 0:
             found.append((name, "金额为负数，未计入合计", "请填写不小于0的金额", "negative_amount", SET_ASIDE))
-    total, completed = record.get("total_investment"), record.get("completed")
+    total, completed, plan = record.get("total_investment"), record.get("completed"), record.get("annual_plan")
     if total is not None and completed is not None and completed > total:
         found.append(("completed", f"累计完成投资（{completed:,.2f}万元）大于总投资（{total:,.2f}万元）",
                       "请核对累计完成投资和总投资，注意金额单位是否一致", "completed_over_total", KEEP))
+    if total is not None and plan is not None and plan > total:
+        found.append(("annual_plan", f"年度计划投资（{plan:,.2f}万元）大于总投资（{total:,.2f}万元）",
+                      "请核对年度计划投资和总投资，注意金额单位是否一致", "plan_over_total", KEEP))
     for name in rules.dates:
         day = record.get(name)
         if day is not None and day > as_of and not kind.column(name).planned:
@@ -241,6 +244,9 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     context = sheet_context(grid, header, sheet.name, sheet.file, below)
     result.mapping = header_mapping(header, context, sheet.file, sheet.name)
     _report_header(header, problem, context, sheet.hidden_cols)
+    if context.year and context.year.value != round_.as_of.year:
+        problem(None, "", context.year.text, f"表格标题中的年份为{context.year.value}年，与本轮数据截至日期的年份（{round_.as_of.year}年）不符",
+                "请确认报送的是本年度的报表", HINT, "other_year")
     walk = _SheetWalk(sheet, header, context, round_, problem, unit)
     for i, role in roles.items():
         walk.row(i, grid[i], texts[i], role)

@@ -49,7 +49,7 @@ REQUIRED_COLUMNS = ("文件", "工作表", "行号", "列", "原值", "修正值
 DELETE_ROW, KEEP = "删除行", "保留"
 NOT_APPLIED = "correction_not_applied"
 # Problems a 保留 can accept: the value was read, but judged implausible.
-KEEPABLE = frozenset({"negative_amount", "completed_over_total", "date_after_cutoff", "total_mismatch", "implausible_unit"})
+KEEPABLE = frozenset({"negative_amount", "completed_over_total", "plan_over_total", "date_after_cutoff", "total_mismatch", "implausible_unit"})
 # The issue cleaning writes on every row of a sheet whose amounts look like 亿元 written as 万元.
 DOUBTFUL_UNIT_ISSUE = "金额单位存疑，本表金额未计入合计，待单位确认"
 APPLIED_COLUMNS = ["unit", "file", "sheet", "row", "column", "old", "new", "basis", "by", "date"]
