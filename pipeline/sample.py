@@ -3,11 +3,14 @@
 `write_sample_rounds(raw_root, n_projects, seed)` writes two rounds under raw_root:
 
 * 2021-12, the current round (data to 2021-11-30, previous round 2021-09), with the
-  mess real returns have (title and unit rows, one- and two-row merged headers,
-  header synonyms, 亿元 and 万元, numbers as text, 小计/合计 rows, footers, .xlsx,
-  legacy .xls and GB18030/UTF-8 csv files, arbitrary file names and folders), about
-  ten planted mistakes listed in planted_mistakes.json, and one unit (农业农村厅)
-  that sends nothing;
+  mess real returns have (title and unit rows, one-, two- and three-row merged headers,
+  header synonyms, 亿元 and 万元, the money unit at the far right above the header or
+  only in a note below the table, one sheet per batch with the batch only in the sheet
+  name and title, group headings 一、产业项目（N个） with their sums and 某某区小计 rows,
+  numbers as text, “—” or nothing for a not-started project's 累计完成投资, 小计/合计
+  rows, footers, .xlsx, legacy .xls and GB18030/UTF-8 csv files, arbitrary file names
+  and folders), a dozen planted mistakes listed in planted_mistakes.json, and one unit
+  (农业农村厅) that sends nothing;
 * 2021-09, the previous round (data to 2021-08-31): the same projects, fewer started
   and less invested, the same formats, no planted mistakes.
 
@@ -25,7 +28,10 @@ mistake is known), then written with xlsxwriter, xlwt or csv.
 planted_mistakes.json items: file (relative to the round folder, forward slashes),
 sheet (the file stem for csv), row (Excel row number, 1-based, 0 for a missing
 return), column (the header as written, line breaks removed; "" for a row- or
-file-level mistake), kind (one of MISTAKE_KINDS) and description (Chinese).
+file-level mistake), kind (one of MISTAKE_KINDS) and description (Chinese): what is
+wrong and what the pipeline does with it under its value policy (only a row without a
+project name, or a duplicate, is quarantined; a bad cell keeps its project and is left
+out of the sums).
 """
 from __future__ import annotations
 
@@ -1660,16 +1666,36 @@ def _readme(spec: RoundSpec, books: list[Book], mistakes: list[dict], n_projects
         f"报表文件：{len(books)} 个（{formats}）",
         f"生成方式：python -m pipeline sample --projects {n_projects}（随机种子 {seed}），相同参数生成相同内容。",
         "",
+        "各单位报表的版式模仿实际收到的报表，例如：",
+        *(f"  · {unit}：{text.format(m=spec.as_of.month)}" for unit, text in LAYOUT_NOTES),
+        "",
     ]
     if mistakes:
         lines += [
             f"本轮故意设置了 {len(mistakes)} 处填报问题（含一个应报送而未报送的单位），",
             f"逐条列在 {MISTAKES_FILE} 中（文件、工作表、Excel 行号、列、问题类型、说明），",
-            "用于检验清洗、隔离和退回修改清单是否能发现它们。",
+            "用于检验清洗、隔离和退回修改清单是否能发现它们。按清洗规则，只有项目名称为空的行和重复填报的行被隔离；",
+            "其余有问题的项目仍计入项目个数，无法识别或明显有误的数值不计入合计，并列入退回修改清单。",
         ]
     else:
         lines += ["本轮为上一轮（用于环比），未故意设置填报错误。"]
     return "\n".join(lines) + "\n"
+
+
+# What the README.txt of a round says about the units' layouts (kept beside PROJECT_LAYOUTS).
+LAYOUT_NOTES = (
+    ("银川市", "每个批次一张工作表（“第一批”“第二批”），批次只写在工作表名和标题中，没有“批次”列；两行合并表头"),
+    ("石嘴山市", "旧版 .xls；分组行“一、产业项目（N个）”“二、基础设施项目（N个）”带分组合计，"
+               "各县区后有“某某区小计”行（写在项目名称列），表尾有合计行；单位行在表头上方最右侧"),
+    ("吴忠市", "GB18030 编码的 csv；“1-{m}月完成投资（万元）”等表头；未开工项目的完成投资填“—”"),
+    ("固原市", "文件名只是“附件2.xls”，报送单位只写在表尾的“填报单位”中；金额为亿元（写在表头中）；未开工项目的完成投资留空"),
+    ("中卫市", "金额为亿元，只在表格下方注明“注：本表金额单位为亿元。”；部分数字为全角"),
+    ("宁东基地", "是否类栏目用“√/×”；多出一列别名表中没有的“联系人电话”"),
+    ("交通运输厅", "“本年投资”下分“计划”“累计完成”；单位行在表头上方最右侧；与银川市重复填报一个项目"),
+    ("水利厅", "UTF-8 csv；表头写作“所在地区”“是否纳统”“开工情况”（已开工/未开工）“项目建设单位”"),
+    ("住房城乡建设厅", "三行表头：“投资情况（万元）”下分“项目总投资”和“2021年投资”，后者再分“年度计划”"
+                    "“1-{m}月完成”，另有“完成率(%)”列"),
+)
 
 
 def _format_counts(books: list[Book]) -> str:
