@@ -169,6 +169,8 @@ def test_round_files_load_and_say_sample(small):
         assert parsed.units == sample.UNITS and "样例数据" in parsed.title
         readme = (folder / "README.txt").read_text(encoding="utf-8")
         assert "虚构" in readme and "样例数据" in readme
+        assert {u for u, _ in sample.LAYOUT_NOTES} == set(sample.PROJECT_LAYOUTS)
+        assert all(f"  · {u}：" in readme for u in sample.PROJECT_LAYOUTS) and f"1-{spec.as_of.month}月完成" in readme
 
 
 def test_headers_are_read_as_the_generator_meant_and_every_kind_is_present(small):
