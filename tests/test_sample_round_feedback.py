@@ -92,3 +92,13 @@ def test_every_layout_reaches_the_clean_table_as_drawn(cleaned):
     notes = dict(zip(context["file"] + "|" + context["sheet"] + "|" + context["label"], context["note"]))
     assert notes["银川市/银川市重大项目进展情况表（11月）.xlsx|第一批|批次"].startswith("取自工作表名")
     assert "注：本表金额单位为亿元" in notes["中卫市/中卫市重大项目进展情况表.xlsx|中卫市|金额单位"]
+
+
+def test_the_previous_round_reads_without_errors_and_keeps_every_project():
+    """The same layouts without planted mistakes: nothing to send back, all 600 projects counted once."""
+    round_ = rounds.load_round(sample.PREVIOUS.id)
+    result = cleaning.clean_round(round_, schemas.load_aliases(), echo=lambda *_: None)
+    errors = result.problems[result.problems["severity"] == cleaning.ERROR]
+    assert errors.empty, errors[["file", "sheet", "row", "problem"]].to_string()
+    assert len(result.tables["projects"]) == result.tables["projects"]["project_code"].nunique() == 600
+    cleaning.check_ledger(result)
