@@ -755,6 +755,20 @@ def _render(rec: dict, cols: list[Col], types: dict[str, str], style: Style, rs:
     return out
 
 
+def _sheet_top(grid: Grid, title: str, unit_line: str | None, unit_at_right: bool, gap_after_title: bool) -> None:
+    """The title row (merged across), a blank row or a unit row if any, and the header rows."""
+    width = len(grid.cols)
+    row = grid.add(_line(title, width), "title")
+    grid.merges.append((row - 1, 0, row - 1, width - 1))
+    if gap_after_title:
+        grid.add([None] * width, "blank")
+    if unit_line:
+        cells = [None] * width
+        cells[width - 1 if unit_at_right else 0] = unit_line
+        grid.add(cells, "unit")
+    _header_rows(grid, grid.cols)
+
+
 def _header_rows(grid: Grid, cols: list[Col]) -> None:
     """One header row per level: a level shared by neighbouring columns is merged across them,
     and a column with fewer levels is merged down to the last header row."""
@@ -814,16 +828,7 @@ def _table(name: str, kind: str, *, title: str, cols: list[Col], groups: list[li
     types = {c.name: c.type for c in schemas.RETURN_KINDS[kind].columns}
     width = len(cols)
     grid = Grid(name, kind, cols=cols, date_format=style.date_format)
-    row = grid.add(_line(title, width), "title")
-    grid.merges.append((row - 1, 0, row - 1, width - 1))
-    if gap_after_title:
-        grid.add([None] * width, "blank")
-    if unit_line:
-        cells = [None] * width
-        cells[width - 1 if unit_at_right else 0] = unit_line
-        grid.add(cells, "unit")
-    _header_rows(grid, cols)
-
+    _sheet_top(grid, title, unit_line, unit_at_right, gap_after_title)
     records = [rec for group in groups for rec in group]
     planted = any("_mk" in rec for rec in records)
     totals, subtotals = totals and not planted, subtotals and not planted
