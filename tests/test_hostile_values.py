@@ -48,7 +48,7 @@ def test_amounts_typed_in_yuan_in_a_wan_sheet_are_asked_about_and_left_out(tmp_p
     assert_ledger_reconciles(result)
     q = quality.assess(result.ledger, result.problems, result.quarantine, result.tables, UNITS)
     assert not q.complete and "银川市" in q.excluded_units and q.excluded_wan > 0
-    assert any("未计入合计" in line for line in quality.findings(q))
+    assert any("未计入相应的合计" in line and "未计入的金额" in line for line in quality.findings(q))
 
 
 @pytest.mark.parametrize("where", ["unit_row", "header"])

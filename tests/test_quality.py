@@ -49,7 +49,7 @@ def test_a_rejected_file_a_missing_column_and_a_bad_cell_are_each_named_with_row
     text = "\n".join(quality.findings(q))
     assert "交通运输厅：交通运输厅.xlsx未能采用" in text and "缺少必填列“是否开工”" in text
     assert "银川市：1行重大项目进展情况表数据无法统计，已隔离（涉及金额0.04亿元）" in text
-    assert "银川市：1行重大项目进展情况表的部分金额无法识别或存疑" in text
+    assert "银川市：1行重大项目进展情况表有无法识别或存疑的取值" in text
     assert quality.unit_status(q, "交通运输厅", "projects") == "报表未采用"
     assert quality.unit_status(q, "吴忠市", "projects") == "部分数据未计入"
 
