@@ -3,11 +3,14 @@
 `write_sample_rounds(raw_root, n_projects, seed)` writes two rounds under raw_root:
 
 * 2021-12, the current round (data to 2021-11-30, previous round 2021-09), with the
-  mess real returns have (title and unit rows, one- and two-row merged headers,
-  header synonyms, 亿元 and 万元, numbers as text, 小计/合计 rows, footers, .xlsx,
-  legacy .xls and GB18030/UTF-8 csv files, arbitrary file names and folders), about
-  ten planted mistakes listed in planted_mistakes.json, and one unit (农业农村厅)
-  that sends nothing;
+  mess real returns have (title and unit rows, one-, two- and three-row merged headers,
+  header synonyms, 亿元 and 万元, the money unit at the far right above the header or
+  only in a note below the table, one sheet per batch with the batch only in the sheet
+  name and title, group headings 一、产业项目（N个） with their sums and 某某区小计 rows,
+  numbers as text, “—” or nothing for a not-started project's 累计完成投资, 小计/合计
+  rows, footers, .xlsx, legacy .xls and GB18030/UTF-8 csv files, arbitrary file names
+  and folders), a dozen planted mistakes listed in planted_mistakes.json, and one unit
+  (农业农村厅) that sends nothing;
 * 2021-09, the previous round (data to 2021-08-31): the same projects, fewer started
   and less invested, the same formats, no planted mistakes.
 
@@ -25,7 +28,10 @@ mistake is known), then written with xlsxwriter, xlwt or csv.
 planted_mistakes.json items: file (relative to the round folder, forward slashes),
 sheet (the file stem for csv), row (Excel row number, 1-based, 0 for a missing
 return), column (the header as written, line breaks removed; "" for a row- or
-file-level mistake), kind (one of MISTAKE_KINDS) and description (Chinese).
+file-level mistake), kind (one of MISTAKE_KINDS) and description (Chinese): what is
+wrong and what the pipeline does with it under its value policy (only a row without a
+project name, or a duplicate, is quarantined; a bad cell keeps its project and is left
+out of the sums).
 """
 from __future__ import annotations
 
@@ -68,6 +74,7 @@ MISTAKE_KINDS = {
     "missing_name": "项目名称为空",
     "negative_amount": "金额为负数",
     "total_mismatch": "合计与明细之和不符",
+    "group_total_mismatch": "分组行金额与其下项目之和不符",
     "duplicate_code": "同一单位项目编号重复",
     "unknown_header": "无法识别的表头",
     "missing_return": "未报送",
@@ -592,7 +599,12 @@ def _make_major_works(seed: int) -> list[dict]:
 class Col:
     field: str  # canonical column name, or a name starting with _ for a column no schema knows
     label: str  # header text as written (may hold a line break)
-    group: str | None = None  # the merged header above it, in a two-row header
+    parents: tuple[str, ...] = ()  # the merged header levels above it, top first
+
+    @property
+    def group(self) -> str | None:
+        """The merged header right above it, if any."""
+        return self.parents[-1] if self.parents else None
 
     @property
     def written(self) -> str:
@@ -605,12 +617,12 @@ def written_header(text: str) -> str:
 
 
 def _cols(spec: str) -> list[Col]:
-    """'seq=序号|annual_plan=2021年投资>计划' -> columns; '>' separates a group header from its sub-header."""
+    """'seq=序号|annual_plan=2021年投资>计划' -> columns; '>' separates the header levels, top first."""
     out = []
     for part in spec.split("|"):
         name, label = part.split("=", 1)
-        group, _, sub = label.rpartition(">")
-        out.append(Col(name, sub, group or None))
+        *parents, sub = label.split(">")
+        out.append(Col(name, sub, tuple(parents)))
     return out
 
 
@@ -621,7 +633,7 @@ class Grid:
     name: str
     kind: str | None
     rows: list[list[Any]] = field(default_factory=list)
-    roles: list[str] = field(default_factory=list)  # title unit header data total blank footer note
+    roles: list[str] = field(default_factory=list)  # title unit header data group total blank footer note
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # 0-based, inclusive
     cols: list[Col] = field(default_factory=list)
     date_format: str = "yyyy-mm-dd"
@@ -660,6 +672,7 @@ class Style:
     empty: tuple[str, ...] = ("—",)  # "" writes an empty cell
     shown: dict[str, str] = field(default_factory=dict)  # canonical value -> as written (一批, 集中 …)
     date_format: str = "yyyy-mm-dd"
+    idle_done: str | None = None  # how a not-started project's 0 累计完成投资 is written ("—", "" = empty)
 
 
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -717,6 +730,9 @@ def _render(rec: dict, cols: list[Col], types: dict[str, str], style: Style, rs:
         if name in overrides:
             out.append(overrides[name])
             continue
+        if name == "completed" and style.idle_done is not None and rec.get("started") is False and "_mk" not in rec:
+            out.append(style.idle_done or None)  # not started: “—” or nothing, which means 0
+            continue
         kind = types.get(name, TEXT)
         value = rec.get(name)
         r = float(rs[j])
@@ -739,22 +755,9 @@ def _render(rec: dict, cols: list[Col], types: dict[str, str], style: Style, rs:
     return out
 
 
-def _line(text: str, width: int) -> list[Any]:
-    return [text] + [None] * (width - 1)
-
-
-def _table(name: str, kind: str, *, title: str, cols: list[Col], groups: list[list[dict]], style: Style,
-           rng: np.random.Generator, footer: list[str], unit_line: str | None = None, unit_at_right: bool = False,
-           totals: bool = False, subtotals: bool = False, total_delta: dict[str, float] | None = None,
-           gap_after_title: bool = False, gap_between: bool = False) -> tuple[Grid, list[tuple[dict, int]], dict]:
-    """Lay out one return sheet; returns the grid, (record, Excel row) pairs and the 合计 row facts.
-
-    A sheet holding a planted mistake gets no 小计/合计 rows unless the mistake is the
-    合计 itself, so every planted mistake is the only thing wrong where it sits.
-    """
-    types = {c.name: c.type for c in schemas.RETURN_KINDS[kind].columns}
-    width = len(cols)
-    grid = Grid(name, kind, cols=cols, date_format=style.date_format)
+def _sheet_top(grid: Grid, title: str, unit_line: str | None, unit_at_right: bool, gap_after_title: bool) -> None:
+    """The title row (merged across), a blank row or a unit row if any, and the header rows."""
+    width = len(grid.cols)
     row = grid.add(_line(title, width), "title")
     grid.merges.append((row - 1, 0, row - 1, width - 1))
     if gap_after_title:
@@ -763,29 +766,69 @@ def _table(name: str, kind: str, *, title: str, cols: list[Col], groups: list[li
         cells = [None] * width
         cells[width - 1 if unit_at_right else 0] = unit_line
         grid.add(cells, "unit")
-    top = len(grid.rows)
-    if any(c.group for c in cols):
-        upper, lower, j = [], [], 0
-        while j < width:
-            if cols[j].group:
-                k = j
-                while k + 1 < width and cols[k + 1].group == cols[j].group:
-                    k += 1
-                upper += [cols[j].group] + [None] * (k - j)
-                lower += [c.label for c in cols[j:k + 1]]
-                if k > j:
-                    grid.merges.append((top, j, top, k))
-                j = k + 1
-            else:
-                upper.append(cols[j].label)
-                lower.append(None)
-                grid.merges.append((top, j, top + 1, j))
-                j += 1
-        grid.add(upper, "header")
-        grid.add(lower, "header")
-    else:
-        grid.add([c.label for c in cols], "header")
+    _header_rows(grid, grid.cols)
 
+
+def _header_rows(grid: Grid, cols: list[Col]) -> None:
+    """One header row per level: a level shared by neighbouring columns is merged across them,
+    and a column with fewer levels is merged down to the last header row."""
+    top, height, width = len(grid.rows), 1 + max(len(c.parents) for c in cols), len(cols)
+    levels = [c.parents + (c.label,) for c in cols]
+    for k in range(height):
+        cells: list[Any] = [None] * width
+        j = 0
+        while j < width:
+            path = levels[j]
+            if k >= len(path):
+                j += 1
+                continue
+            if k == len(path) - 1:  # the column's own label: down to the last header row
+                cells[j] = path[k]
+                if k < height - 1:
+                    grid.merges.append((top + k, j, top + height - 1, j))
+                j += 1
+                continue
+            end = j
+            while end + 1 < width and len(levels[end + 1]) > k + 1 and levels[end + 1][:k + 1] == path[:k + 1]:
+                end += 1
+            cells[j] = path[k]
+            if end > j:
+                grid.merges.append((top + k, j, top + k, end))
+            j = end + 1
+        grid.add(cells, "header")
+
+
+def _line(text: str, width: int) -> list[Any]:
+    return [text] + [None] * (width - 1)
+
+
+@dataclass
+class Outline:
+    """Group headings and named 小计 rows of one sheet (see _table)."""
+
+    headings: dict[int, tuple[str, int]]  # index of the first group -> (heading, how many groups it covers)
+    subtotals: list[str] | None = None  # per group, the 小计 label written after it (None: no 小计 rows)
+    delta: dict[int, dict[str, float]] = field(default_factory=dict)  # heading -> column -> amount added (planted)
+
+
+def _table(name: str, kind: str, *, title: str, cols: list[Col], groups: list[list[dict]], style: Style,
+           rng: np.random.Generator, footer: list[str], unit_line: str | None = None, unit_at_right: bool = False,
+           totals: bool = False, subtotals: bool = False, total_delta: dict[str, float] | None = None,
+           gap_after_title: bool = False, gap_between: bool = False, outline: "Outline | None" = None,
+           notes_below: tuple[str, ...] = ()) -> tuple[Grid, list[tuple[dict, int]], dict]:
+    """Lay out one return sheet; returns the grid, (record, Excel row) pairs and the facts of its
+    合计 row ("row", "columns") and of a group heading given a wrong amount ("heading").
+
+    A sheet holding a planted mistake gets no 小计/合计 rows unless the mistake is the
+    合计 itself, so every planted mistake is the only thing wrong where it sits.
+    outline: group headings (一、产业项目（12个）) over the groups and 小计 labels written in the
+    name column (兴庆区小计), each carrying the sums of its rows.
+    notes_below: rows between the table and the footer (注：本表金额单位为亿元).
+    """
+    types = {c.name: c.type for c in schemas.RETURN_KINDS[kind].columns}
+    width = len(cols)
+    grid = Grid(name, kind, cols=cols, date_format=style.date_format)
+    _sheet_top(grid, title, unit_line, unit_at_right, gap_after_title)
     records = [rec for group in groups for rec in group]
     planted = any("_mk" in rec for rec in records)
     totals, subtotals = totals and not planted, subtotals and not planted
@@ -802,14 +845,30 @@ def _table(name: str, kind: str, *, title: str, cols: list[Col], groups: list[li
             facts[cols[j].field] = (written, true)
         return cells, facts
 
+    name_at = next((j for j, c in enumerate(cols) if c.field in ("project_name", "indicator", "region")), 1)
+
+    def labelled_row(label: str, recs: list[dict], delta: dict[str, float] | None = None) -> tuple[list[Any], dict]:
+        cells, facts = total_row(label, recs, delta)
+        cells[0], cells[name_at] = None, label  # the label in the name column, 序号 left empty
+        return cells, facts
+
     placed: list[tuple[dict, int]] = []
     seq, total_facts = 0, {}
     for g, group in enumerate(groups):
+        if outline and g in outline.headings:
+            label, covers = outline.headings[g]
+            delta = outline.delta.get(g)
+            cells, facts = labelled_row(label, [r for grp in groups[g:g + covers] for r in grp], delta)
+            row = grid.add(cells, "group")
+            if delta:
+                total_facts["heading"] = {"row": row, "label": label, "columns": facts}
         for rec in group:
             cells = _render(rec, cols, types, style, draws[seq], seq + 1)
             seq += 1
             placed.append((rec, grid.add(cells, "data")))
-        if subtotals and group:
+        if outline and outline.subtotals and group:
+            grid.add(labelled_row(outline.subtotals[g], group)[0], "total")
+        elif subtotals and group:
             row = grid.add(total_row("小计", group)[0], "total")
             grid.merges.append((row - 1, 0, row - 1, 1))
         if gap_between and g < len(groups) - 1:
@@ -818,8 +877,10 @@ def _table(name: str, kind: str, *, title: str, cols: list[Col], groups: list[li
         cells, facts = total_row("合计", records, total_delta)
         row = grid.add(cells, "total")
         grid.merges.append((row - 1, 0, row - 1, 1))
-        total_facts = {"row": row, "columns": facts}
+        total_facts.update({"row": row, "columns": facts})
     grid.add([None] * width, "blank")
+    for text in notes_below:
+        grid.add(_line(text, width), "note")
     for text in footer:
         row = grid.add(_line(text, width), "footer")
         grid.merges.append((row - 1, 0, row - 1, width - 1))
@@ -841,7 +902,7 @@ def _notes_sheet(money: str) -> Grid:
 # --------------------------------------------------------------------------- layouts
 
 PROJECT_HEADERS = {
-    "银川市": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否重点项目|location=所在市/县区"
+    "银川市": "seq=序号|project_code=项目编号|project_name=项目名称|is_key=是否重点项目|location=所在市/县区"
              "|industry=行业领域|nature=建设性质|total_investment=总投资|annual_plan=2021年投资>计划|completed=2021年投资>完成"
              "|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=责任单位|leader=包抓领导"
              "|progress=形象进度|problems=存在问题",
@@ -869,13 +930,15 @@ PROJECT_HEADERS = {
              "|industry=行业领域|nature=建设性质|total_investment=计划总投资|annual_plan=本年投资>计划"
              "|completed=本年投资>累计完成|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=责任单位"
              "|leader=包抓领导|progress=形象进度|problems=存在问题",
-    "水利厅": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否重点项目|location=所在市县区"
+    "水利厅": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否重点项目|location=所在地区"
              "|industry=所属行业|nature=建设性质|total_investment=总投资|annual_plan=年度计划|completed=累计完成投资"
-             "|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=责任单位|leader=包抓领导"
+             "|started=开工情况|start_date=开工时间|in_stats=是否纳统|responsible_unit=项目建设单位|leader=包抓领导"
              "|progress=形象进度|problems=存在问题",
+    # Three header rows: 投资情况（万元） over 项目总投资 and 2021年投资, which is over 年度计划 and 1-N月完成.
     "住房城乡建设厅": "seq=序号|project_code=项目编号|project_name=项目名|batch=批次|is_key=是否重点项目|location=所在市/县区"
-             "|industry=行业领域|nature=建设性质|total_investment=项目总投资|annual_plan=本年计划完成投资"
-             "|completed=本年完成投资|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=项目责任单位"
+             "|industry=行业领域|nature=建设性质|total_investment=投资情况（万元）>项目总投资"
+             "|annual_plan=投资情况（万元）>2021年投资>年度计划|completed=投资情况（万元）>2021年投资>1-{m}月完成"
+             "|stated_completion_pct=完成率(%)|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=项目责任单位"
              "|leader=包抓领导|progress=进展情况|problems=存在问题",
 }
 
@@ -897,6 +960,8 @@ class Layout:
     gap_after_title: bool = False
     gap_between: bool = False
     notes: bool = False  # a 填表说明 sheet first
+    outline: bool = False  # 一、产业项目（N个） headings with their sums, and a 某某区小计 row per county
+    unit_note: str | None = None  # a note below the table stating the money unit (and no unit row)
 
 
 _TITLE = "{u}2021年集中开工重大项目进展情况表（截至{m}月底）" + SAMPLE_NOTE
@@ -907,28 +972,28 @@ PROJECT_LAYOUTS = {
                   unit_line="单位：万元", by_batch=True, totals=True, notes=True),
     "石嘴山市": Layout("石嘴山市2021年重大项目进展情况（{m}月）.xls", "xls", "file_name",
                    Style(dates="dot", bools={"started": ("已开工", "未开工")}, empty=("—", "/")), _TITLE,
-                   unit_line="单位：万元", unit_at_right=True, sheet="重大项目", totals=True, subtotals=True,
-                   gap_between=True),
+                   unit_line="单位：万元", unit_at_right=True, sheet="重大项目", totals=True, outline=True),
     "吴忠市": Layout("吴忠市/附件1.csv", "csv", "folder",
                   Style(numbers="thousands", dates="slash", bools={"in_stats": ("已入统", "未入统")},
-                        empty=("—", "-", "无"), shown={"第一批": "一批", "第二批": "二批"}),
+                        empty=("—", "-", "无"), shown={"第一批": "一批", "第二批": "二批"}, idle_done="—"),
                   _TITLE, encoding="gb18030"),
-    "固原市": Layout("附件2.xls", "xls", "footer", Style(money="亿元", dates="excel", date_format="yyyy/m/d"),
+    "固原市": Layout("附件2.xls", "xls", "footer",
+                  Style(money="亿元", dates="excel", date_format="yyyy/m/d", idle_done=""),
                   "2021年集中开工重大项目进展情况表" + SAMPLE_NOTE, sheet="项目进展", totals=True, gap_after_title=True),
     "中卫市": Layout("中卫市/中卫市重大项目进展情况表.xlsx", "xlsx", "folder",
                   Style(money="亿元", numbers="some_fullwidth", dates="cn", empty=("", "—")), _TITLE,
-                  unit_line="单位：亿元", unit_at_right=True, sheet="中卫市"),
+                  sheet="中卫市", unit_note="注：本表金额单位为亿元。"),
     "宁东基地": Layout("宁东基地重大项目进展情况表（{m}月）.xlsx", "xlsx", "file_name",
                    Style(dates="excel", yes_no=("√", "×"), date_format='yyyy"年"m"月"d"日"'), _TITLE,
                    unit_line="单位：万元", sheet="重大项目"),
     "交通运输厅": Layout("交通运输厅/附件1.xlsx", "xlsx", "folder",
                     Style(numbers="some_text", dates="dot", bools={"started": ("已开工", "未开工")}), _TITLE,
                     unit_line="单位：万元", unit_at_right=True, sheet="重大项目", notes=True),
-    "水利厅": Layout("水利厅重大项目进展情况表.csv", "csv", "file_name", Style(dates="iso", empty=("", "无")), _TITLE,
+    "水利厅": Layout("水利厅重大项目进展情况表.csv", "csv", "file_name",
+                  Style(dates="iso", empty=("", "无"), bools={"started": ("已开工", "未开工")}), _TITLE,
                   encoding="utf-8-sig"),
     "住房城乡建设厅": Layout("住房城乡建设厅/重大项目进展情况表.xlsx", "xlsx", "folder",
-                      Style(dates="month", empty=("—", "/")), _TITLE, unit_line="单位：万元", sheet="重大项目",
-                      totals=True),
+                      Style(dates="month", empty=("—", "/")), _TITLE, sheet="重大项目", totals=True),
 }
 
 ATTRACTION_LAYOUTS = {
@@ -1067,7 +1132,8 @@ class _Round:
                     groups=groups, style=layout.style, rng=self.rng(path, name), footer=self.footer(unit, extra.get("org")),
                     unit_line=layout.unit_line, unit_at_right=layout.unit_at_right, totals=layout.totals,
                     subtotals=layout.subtotals, total_delta=extra.get("total_delta"),
-                    gap_after_title=layout.gap_after_title, gap_between=layout.gap_between)
+                    gap_after_title=layout.gap_after_title, gap_between=layout.gap_between,
+                    outline=extra.get("outline"), notes_below=(layout.unit_note,) if layout.unit_note else ())
                 book.sheets.append(grid)
                 self.record_planted(book, grid, placed)
                 if extra.get("total_delta") and facts:
@@ -1076,13 +1142,28 @@ class _Round:
                         label = next(c.written for c in grid.cols if c.field == col_name)
                         self.mistake(book, grid, facts["row"], label, "total_mismatch",
                                      f"合计行“{label}”填写为{written:,}{layout.style.money}，而各项目之和为{true:,}"
-                                     f"{layout.style.money}，两者不符，请核对合计或明细。")
+                                     f"{layout.style.money}，两者不符；合计行不计入汇总（汇总按各项目计算），"
+                                     "请核对合计或明细。")
+                if "heading" in facts:
+                    self.heading_mistake(book, grid, facts["heading"], layout.style.money)
                 for col in grid.cols:
                     if col.field.startswith("_"):
                         self.mistake(book, grid, grid.rows_of("header")[0], col.written, "unknown_header",
-                                     f"表头“{col.written}”不是本表的栏目，表头别名表中没有这一写法，该列无法识别。")
+                                     f"表头“{col.written}”不是本表的栏目，表头别名表中没有这一写法，该列未读入"
+                                     "（其余各列照常读取，这只是提示）。")
             books.append(book)
         return books
+
+    def heading_mistake(self, book: Book, grid: Grid, facts: dict, money: str) -> None:
+        """A group heading whose stated amount is not the sum of the rows under it."""
+        for col_name, (written, true) in facts["columns"].items():
+            if written == true:
+                continue
+            col = next(c for c in grid.cols if c.field == col_name)
+            header = "/".join((*col.parents, col.written))
+            self.mistake(book, grid, facts["row"], col.written, "group_total_mismatch",
+                         f"分组行“{facts['label']}”的“{header}”填写为{written:,}{money}，而其下各项目之和为{true:,}"
+                         f"{money}，两者不符；分组行不计入项目个数和合计，请核对后改正。")
 
     # -- 重大项目进展情况表
 
@@ -1099,6 +1180,7 @@ class _Round:
                 location=P["location"][i], industry=P["industry"][i], nature=P["nature"][i],
                 total_investment=P["total"][i], annual_plan=P["plan"][i],
                 completed=P["done"][i] if cur else P["done_prev"][i], started=started,
+                stated_completion_pct=round(100 * (P["done"][i] if cur else P["done_prev"][i]) / P["plan"][i], 1),
                 start_date=P["start"][i] if started else None,
                 in_stats=(P["in_stats"][i] if cur else P["in_stats_prev"][i]) if started else None,
                 responsible_unit=P["owner"][i], leader=P["leader"][i],
@@ -1122,6 +1204,10 @@ class _Round:
             for k in range(0, max(1, len(part)), ROWS_PER_SHEET):
                 chunk = part[k:k + ROWS_PER_SHEET]
                 name = base if k == 0 else f"{base}（{k // ROWS_PER_SHEET + 1}）"
+                if layout.outline:
+                    groups, outline = _outline(chunk, unit)
+                    plans.append((name, groups, {"outline": outline}))
+                    continue
                 groups = ([[r for r in chunk if r["batch"] == b] for b in ("第一批", "第二批")]
                           if layout.subtotals else [chunk])
                 plans.append((name, [g for g in groups if g], {}))
@@ -1222,6 +1308,33 @@ class _Round:
         return list(self.books.values()), self.mistakes
 
 
+# Industries a unit groups under 二、基础设施项目; every other one is an 产业项目.
+INFRASTRUCTURE = frozenset({"交通基础设施", "水利", "城市建设", "社会民生", "生态环保"})
+_NUMERALS = "一二三四五六七八九十"
+
+
+def _outline(recs: list[dict], unit: str) -> tuple[list[list[dict]], Outline]:
+    """A sheet laid out as 一、产业项目（N个）/ 二、基础设施项目（N个）, county by county within each,
+    each county closed by its 某某区小计 row."""
+    groups, headings, labels = [], {}, []
+    categories = (("产业项目", lambda r: r["industry"] not in INFRASTRUCTURE),
+                  ("基础设施项目", lambda r: r["industry"] in INFRASTRUCTURE))
+    for name, member in categories:
+        part = [r for r in recs if member(r)]
+        if not part:
+            continue
+        counties = list(dict.fromkeys(_county(r["location"], unit) for r in part))
+        headings[len(groups)] = (f"{_NUMERALS[len(headings)]}、{name}（{len(part)}个）", len(counties))
+        for county in counties:
+            groups.append([r for r in part if _county(r["location"], unit) == county])
+            labels.append(f"{county}小计")
+    return groups, Outline(headings, labels)
+
+
+def _county(location: str, unit: str) -> str:
+    return location[len(unit):] if location.startswith(unit) and len(location) > len(unit) else location
+
+
 def _numbered(path: str, k: int) -> str:
     p = Path(path)
     return (p.parent / f"{p.stem}（{k}）{p.suffix}").as_posix()
@@ -1246,25 +1359,34 @@ def _plant_yinchuan(rnd: _Round, plans, cols, layout) -> None:
     text = f"约{int(round(rec['total_investment'], -2))}"
     rec["_ov"] = {"total_investment": text}
     rec["_mk"] = ("total_investment", "text_amount",
-                  f"“{rec['project_name']}”的总投资填写为“{text}”，带有文字，无法作为数字汇总；应只填写阿拉伯数字（单位：万元）。")
+                  f"“{rec['project_name']}”的总投资填写为“{text}”，带有文字，无法识别为金额：该项目仍计入项目个数和开工情况，"
+                  "这一金额未计入总投资合计；请只填写阿拉伯数字（单位：万元）。")
 
 
 def _plant_shizuishan(rnd: _Round, plans, cols, layout) -> None:
     name, groups, extra = plans[0]
     shown = sum(int(round(r["total_investment"])) for g in groups for r in g)
     extra["total_delta"] = {"total_investment": max(1000, int(round(shown * 0.04, -2)))}
+    # The last group heading (二、基础设施项目) states an annual plan its rows do not add up to.
+    outline = extra["outline"]
+    last = max(outline.headings)
+    start, covers = last, outline.headings[last][1]
+    planned = sum(int(round(r["annual_plan"])) for g in groups[start:start + covers] for r in g)
+    outline.delta[last] = {"annual_plan": -max(500, int(round(planned * 0.1, -2)))}
 
 
 def _plant_wuzhong(rnd: _Round, plans, cols, layout) -> None:
     recs = plans[0][1][0]
     rec = _pick(recs, lambda r: not r["started"])
     rec["_ov"] = {"started": "待定"}
-    rec["_mk"] = ("started", "invalid_bool", f"“{rec['project_name']}”的是否已开工填写为“待定”，应填写“是”或“否”。")
+    rec["_mk"] = ("started", "invalid_bool", f"“{rec['project_name']}”的是否已开工填写为“待定”，无法判断是否开工：该项目仍计入项目个数"
+                  "和开工率分母，但不计为已开工；请填写“是”或“否”。")
     rec = _pick(recs, _invested)
     value = -max(_money_shown(rec["completed"], layout.style.money), _money_shown(rec["annual_plan"], "万元") // 3, 1)
     rec["_ov"] = {"completed": _number_cell(value, layout.style, 0.5)}
     rec["_mk"] = ("completed", "negative_amount",
-                  f"“{rec['project_name']}”的1-{rnd.m}月完成投资填写为负数（{_num_text(value, True)}万元），应为不小于0的金额。")
+                  f"“{rec['project_name']}”的1-{rnd.m}月完成投资填写为负数（{_num_text(value, True)}万元）：该项目仍计入"
+                  "项目个数，这一金额未计入完成投资合计；应填写不小于0的金额。")
 
 
 def _plant_zhongwei(rnd: _Round, plans, cols, layout) -> None:
@@ -1275,10 +1397,11 @@ def _plant_zhongwei(rnd: _Round, plans, cols, layout) -> None:
     rec["_ov"] = {"start_date": text}
     rec["_mk"] = ("start_date", "start_after_cutoff",
                   f"“{rec['project_name']}”的开工时间填写为“{text}”，晚于本轮数据截至日期"
-                  f"{_date_text(rnd.spec.as_of, 'cn')}。")
+                  f"{_date_text(rnd.spec.as_of, 'cn')}：该项目仍计入项目个数和已开工项目，这一日期未采用；请核对开工时间。")
     rec = _pick(recs, _invested)
     rec["_ov"] = {"start_date": "2021.13.45"}
-    rec["_mk"] = ("start_date", "invalid_date", f"“{rec['project_name']}”的开工时间填写为“2021.13.45”，不是有效日期（没有13月45日）。")
+    rec["_mk"] = ("start_date", "invalid_date", f"“{rec['project_name']}”的开工时间填写为“2021.13.45”，不是有效日期（没有13月45日）：该项目仍计入"
+                  "项目个数和已开工项目，开工时间暂缺；请填写实际开工日期。")
 
 
 def _plant_ningdong(rnd: _Round, plans, cols, layout) -> None:
@@ -1295,7 +1418,8 @@ def _plant_ningdong(rnd: _Round, plans, cols, layout) -> None:
     copy = {k: v for k, v in rec.items() if k not in ("_ov", "_mk")}
     copy["_dup_of"] = rec
     copy["_mk"] = ("project_code", "duplicate_code",
-                   f"项目编号{rec['project_code']}（{rec['project_name']}）在本表中填报了两次（第{{first}}行和第{{second}}行），应删除重复行。")
+                   f"项目编号{rec['project_code']}（{rec['project_name']}）在本表中填报了两次（第{{first}}行和第{{second}}行）："
+                   f"该项目只统计一次，第{{second}}行已隔离、未计入；请删除重复行。")
     recs.insert(min(recs.index(rec) + 3, len(recs)), copy)
 
 
@@ -1304,7 +1428,8 @@ def _plant_transport(rnd: _Round, plans, cols, layout) -> None:
     rec = _pick(recs, _invested)
     rec["_ov"] = {"project_name": None}
     rec["_mk"] = ("project_name", "missing_name",
-                  f"项目编号{rec['project_code']}这一行填写了投资等数据，但项目名称为空。")
+                  f"项目编号{rec['project_code']}这一行填写了投资等数据，但项目名称为空，无法作为一个项目统计："
+                  "这一行已隔离，未计入项目个数和金额；请补填项目名称。")
 
 
 def _plant_water(rnd: _Round, plans, cols, layout) -> None:
@@ -1314,7 +1439,8 @@ def _plant_water(rnd: _Round, plans, cols, layout) -> None:
     wrong = int(round(total * 1.25))
     rec["_ov"] = {"completed": wrong}
     rec["_mk"] = ("completed", "completed_exceeds_total",
-                  f"“{rec['project_name']}”的累计完成投资{wrong:,}万元大于总投资{total:,}万元（本年完成不可能超过项目总投资）。")
+                  f"“{rec['project_name']}”的累计完成投资{wrong:,}万元大于总投资{total:,}万元（本年完成不可能超过项目总投资）："
+                  "该项目和这一金额暂按所填计入，请核对两项金额（注意金额单位）后改正。")
 
 
 PLANTERS = {"银川市": _plant_yinchuan, "石嘴山市": _plant_shizuishan, "吴忠市": _plant_wuzhong, "中卫市": _plant_zhongwei,
@@ -1337,6 +1463,7 @@ def _write_xlsx(path: Path, book: Book, created: dt.datetime) -> None:
         "header": wb.add_format({**border, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#D9E1F2"}),
         "data": wb.add_format(border),
         "total": wb.add_format({**border, "bold": True}),
+        "group": wb.add_format({**border, "bold": True}),
         "footer": wb.add_format({}),
         "note": wb.add_format({}),
         "blank": None,
@@ -1382,6 +1509,7 @@ def _write_xls(path: Path, book: Book) -> None:
                               "pattern: pattern solid, fore_colour pale_blue"),
         "data": xlwt.easyxf(_XLS_BORDERS),
         "total": xlwt.easyxf(f"font: bold on; {_XLS_BORDERS}"),
+        "group": xlwt.easyxf(f"font: bold on; {_XLS_BORDERS}"),
         "footer": xlwt.easyxf(""),
         "note": xlwt.easyxf(""),
         "blank": xlwt.easyxf(""),
@@ -1543,16 +1671,36 @@ def _readme(spec: RoundSpec, books: list[Book], mistakes: list[dict], n_projects
         f"报表文件：{len(books)} 个（{formats}）",
         f"生成方式：python -m pipeline sample --projects {n_projects}（随机种子 {seed}），相同参数生成相同内容。",
         "",
+        "各单位报表的版式模仿实际收到的报表，例如：",
+        *(f"  · {unit}：{text.format(m=spec.as_of.month)}" for unit, text in LAYOUT_NOTES),
+        "",
     ]
     if mistakes:
         lines += [
             f"本轮故意设置了 {len(mistakes)} 处填报问题（含一个应报送而未报送的单位），",
             f"逐条列在 {MISTAKES_FILE} 中（文件、工作表、Excel 行号、列、问题类型、说明），",
-            "用于检验清洗、隔离和退回修改清单是否能发现它们。",
+            "用于检验清洗、隔离和退回修改清单是否能发现它们。按清洗规则，只有项目名称为空的行和重复填报的行被隔离；",
+            "其余有问题的项目仍计入项目个数，无法识别或明显有误的数值不计入合计，并列入退回修改清单。",
         ]
     else:
         lines += ["本轮为上一轮（用于环比），未故意设置填报错误。"]
     return "\n".join(lines) + "\n"
+
+
+# What the README.txt of a round says about the units' layouts (kept beside PROJECT_LAYOUTS).
+LAYOUT_NOTES = (
+    ("银川市", "每个批次一张工作表（“第一批”“第二批”），批次只写在工作表名和标题中，没有“批次”列；两行合并表头"),
+    ("石嘴山市", "旧版 .xls；分组行“一、产业项目（N个）”“二、基础设施项目（N个）”带分组合计，"
+               "各县区后有“某某区小计”行（写在项目名称列），表尾有合计行；单位行在表头上方最右侧"),
+    ("吴忠市", "GB18030 编码的 csv；“1-{m}月完成投资（万元）”等表头；未开工项目的完成投资填“—”"),
+    ("固原市", "文件名只是“附件2.xls”，报送单位只写在表尾的“填报单位”中；金额为亿元（写在表头中）；未开工项目的完成投资留空"),
+    ("中卫市", "金额为亿元，只在表格下方注明“注：本表金额单位为亿元。”；部分数字为全角"),
+    ("宁东基地", "是否类栏目用“√/×”，开工时间为“2021年3月18日”格式的 Excel 日期"),
+    ("交通运输厅", "“本年投资”下分“计划”“累计完成”；单位行在表头上方最右侧；与银川市重复填报一个项目"),
+    ("水利厅", "UTF-8 csv；表头写作“所在地区”“是否纳统”“开工情况”（已开工/未开工）“项目建设单位”"),
+    ("住房城乡建设厅", "三行表头：“投资情况（万元）”下分“项目总投资”和“2021年投资”，后者再分“年度计划”"
+                    "“1-{m}月完成”，另有“完成率(%)”列"),
+)
 
 
 def _format_counts(books: list[Book]) -> str:

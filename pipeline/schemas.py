@@ -478,6 +478,27 @@ PRACTICE_SECTIONS: dict[str, tuple[str, ...]] = {
     "十大工程项目": ("十大工程", "（五）“十大工程项目”稳步推进"),
 }
 
+# The kinds of reporting unit, told apart by their names, and the returns each kind is expected to send
+# (the FAI comes from the statistics side and the ten major works from their lead departments, so
+# no unit is expected to send them as such).
+CITY, BASE, DEPARTMENT = "市", "基地", "部门"
+EXPECTED_KINDS: dict[str, tuple[str, ...]] = {
+    CITY: ("projects", "attraction", "indicators", "practices"),
+    BASE: ("projects", "attraction", "indicators", "practices"),
+    DEPARTMENT: ("projects", "indicators", "practices"),
+}
+
+
+def unit_kind(unit: str) -> str:
+    """市 for a prefecture city, 基地 for an industrial base, 部门 for a provincial department."""
+    unit = str(unit)
+    if unit.endswith("市"):
+        return CITY
+    if unit.endswith("基地"):
+        return BASE
+    return DEPARTMENT
+
+
 # 九大重点产业 (Ningxia's; a public fact).
 NINE_INDUSTRIES: tuple[str, ...] = (
     "枸杞", "葡萄酒", "奶产业", "肉牛和滩羊", "电子信息", "新型材料", "绿色食品", "清洁能源", "文化旅游",

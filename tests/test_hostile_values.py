@@ -49,7 +49,7 @@ def test_amounts_typed_in_yuan_in_a_wan_sheet_are_asked_about_and_left_out(tmp_p
     assert_ledger_reconciles(result)
     q = quality.assess(result.ledger, result.problems, result.quarantine, result.tables, UNITS)
     assert not q.complete and "银川市" in q.excluded_units and q.excluded_wan > 0
-    assert any("未计入合计" in line for line in quality.findings(q))
+    assert any("未计入相应的合计" in line and "未计入的金额" in line for line in quality.findings(q))
 
 
 @pytest.mark.parametrize("where", ["unit_row", "header"])
@@ -206,3 +206,14 @@ def test_a_project_on_a_hidden_sheet_that_the_live_sheet_lacks_is_still_counted(
     assert "旧项目" in projects.index  # nothing silently dropped: only the copy the live sheet has loses
     stale_copy = result.problems[(result.problems["code"] == "duplicate") & (result.problems["sheet"] == "10月")].iloc[0]
     assert stale_copy["severity"] == "提示" and "隐藏工作表中的旧数据" in stale_copy["problem"]
+
+
+def test_a_plan_over_the_total_investment_and_a_title_of_another_year_are_pointed_out(tmp_path):
+    rows = [["2020年重大项目进展情况表"], HEADER, [1, "甲", "第一批", 1000, 50_000, 300, "是"], [2, "乙", "第一批", 800, 400, 100, "是"]]
+    write_xlsx(raw(tmp_path) / "银川市.xlsx", {"S": rows})
+    result = clean(tmp_path)
+    over = result.problems[result.problems["code"] == "plan_over_total"].iloc[0]
+    assert over["row"] == 3 and "年度计划投资（50,000.00万元）大于总投资（1,000.00万元）" in over["problem"]
+    assert result.tables["projects"]["annual_plan"].sum() == 50_400  # asked, not changed
+    year = result.problems[result.problems["code"] == "other_year"].iloc[0]
+    assert year["severity"] == "提示" and "2020年" in year["problem"] and "2021年" in year["problem"]

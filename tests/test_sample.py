@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,15 @@ import python_calamine
 import yaml
 
 from pipeline import paths as config, rounds, sample, schemas
+from pipeline.ingest import context, headers
 from pipeline.ingest.parsing import is_empty, parse_bool, parse_date, parse_number
 
 SMALL = 60
 SEED = 11
 CURRENT, PREVIOUS = sample.CURRENT.id, sample.PREVIOUS.id
 REQUIRED_MISTAKES = {"text_amount", "completed_exceeds_total", "start_after_cutoff", "invalid_bool", "invalid_date",
-                     "missing_name", "negative_amount", "total_mismatch", "duplicate_code", "unknown_header",
-                     "missing_return"}
+                     "missing_name", "negative_amount", "total_mismatch", "group_total_mismatch", "duplicate_code",
+                     "unknown_header", "missing_return"}
 ALIASES = schemas.load_aliases()
 
 
@@ -105,7 +107,9 @@ def money_factor(rows: list[list[Any]], grid: sample.Grid, field: str) -> float:
     first_header = grid.rows_of("header")[0]
     header_texts = [text(cell(rows, r, j)) for r in grid.rows_of("header")] + [text(grid.cols[j].group or "")]
     unit_rows = " ".join(text(v) for line in rows[: first_header - 1] for v in line)
-    return 10_000.0 if any("亿元" in t for t in header_texts) or "单位：亿元" in unit_rows else 1.0
+    notes = " ".join(text(rows[r - 1][0]) for r in grid.rows_of("note"))  # 注：本表金额单位为亿元
+    return 10_000.0 if (any("亿元" in t for t in header_texts) or "单位：亿元" in unit_rows
+                        or "单位为亿元" in notes) else 1.0
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -166,10 +170,13 @@ def test_round_files_load_and_say_sample(small):
         assert parsed.units == sample.UNITS and "样例数据" in parsed.title
         readme = (folder / "README.txt").read_text(encoding="utf-8")
         assert "虚构" in readme and "样例数据" in readme
+        assert {u for u, _ in sample.LAYOUT_NOTES} == set(sample.PROJECT_LAYOUTS)
+        assert all(f"  · {u}：" in readme for u in sample.PROJECT_LAYOUTS) and f"1-{spec.as_of.month}月完成" in readme
 
 
-def test_headers_are_alias_spellings_and_every_kind_is_present(small):
-    """Every header cell on disk maps, through the alias table, to the column the generator meant."""
+def test_headers_are_read_as_the_generator_meant_and_every_kind_is_present(small):
+    """Every header on disk is found by the pipeline's own header reader at the rows the generator wrote it,
+    and every column maps to the column the generator meant; the planted unknown header maps to none."""
     root, planned = small
     kinds = set()
     for rid, (books, _) in planned.items():
@@ -179,25 +186,22 @@ def test_headers_are_alias_spellings_and_every_kind_is_present(small):
                 assert "（样例数据）" in text(rows[0][0]), (book.path, grid.name)
                 if grid.kind is None:
                     continue
-                kind = schemas.RETURN_KINDS[grid.kind]
-                header = grid.rows_of("header")
-                upper = [text(v) for v in rows[header[0] - 1]]
-                lower = [text(v) for v in rows[header[1] - 1]] if len(header) == 2 else [""] * len(upper)
-                group, found = "", set()
+                header = headers.find_header(rows, ALIASES)
+                assert header is not None and header.kind.name == grid.kind, (book.path, grid.name)
+                written_rows = grid.rows_of("header")
+                assert (header.first_row + 1, header.last_row + 1) == (written_rows[0], written_rows[-1])
+                mapped = {c.index: c.column for c in header.columns}
                 for j, col in enumerate(grid.cols):
-                    up, low = upper[j], lower[j]
-                    group = up or group
-                    parent = up or (group if low else "")
-                    candidates = ([f"{parent}/{low}"] if parent and low else []) + [t for t in (low, up) if t]
-                    hit = next((h for h in (ALIASES.lookup(c).get(kind.name) for c in candidates) if h), None)
-                    if col.field.startswith("_"):
-                        assert hit is None, (book.path, candidates)  # the planted unknown header
-                    else:
-                        assert hit == col.field, (book.path, grid.name, candidates, hit)
-                        found.add(hit)
-                assert set(kind.required) <= found, (book.path, grid.name)
+                    expected = None if col.field.startswith("_") else col.field
+                    assert mapped.get(j) == expected, (book.path, grid.name, col.label, mapped.get(j))
+                found = {c.column for c in header.known}
+                if grid.kind == "projects" and "batch" not in found:  # one sheet per batch: in its name and title
+                    ctx = context.sheet_context(rows, header, sheet_of(book, grid), book.path)
+                    assert ctx.batch is not None and grid.name.startswith(ctx.batch.value), (book.path, grid.name)
+                    found.add("batch")
+                assert set(header.kind.required) <= found, (book.path, grid.name)
                 assert grid.rows_of("data"), (book.path, grid.name)
-                kinds.add(kind.name)
+                kinds.add(grid.kind)
     assert kinds == set(schemas.RETURN_KINDS)
 
 
@@ -227,8 +231,8 @@ def test_formats_encodings_and_merges(small):
     yinchuan = next(b for b in books if b.unit == "银川市" and b.sheets[-1].kind == "projects")
     ws = openpyxl.load_workbook(folder / yinchuan.path)["第一批"]
     ranges = {str(r) for r in ws.merged_cells.ranges}
-    assert "A3:A4" in ranges and "J3:K3" in ranges  # 序号 down both header rows; 2021年投资 over 计划/完成
-    assert ws["J3"].value == "2021年投资" and ws["J4"].value == "计划" and ws["K4"].value == "完成"
+    assert "A3:A4" in ranges and "I3:J3" in ranges  # 序号 down both header rows; 2021年投资 over 计划/完成
+    assert ws["I3"].value == "2021年投资" and ws["I4"].value == "计划" and ws["J4"].value == "完成"
     xls = next(b for b in books if b.format == "xls" and b.unit == "石嘴山市")
     merged = python_calamine.CalamineWorkbook.from_path(str(folder / xls.path)).get_sheet_by_name("重大项目").merged_cell_ranges
     assert ((2, 9), (2, 10)) in merged and ((2, 0), (3, 0)) in merged
@@ -328,9 +332,31 @@ def check_planted(folder: Path) -> list[dict]:
                        if parse_number(cell(rows, r, 0)).value is not None]  # rows with a 序号, not 小计
             assert details
             assert abs(parse_number(value).value - sum(parse_number(v).value for v in details)) >= 1
+        elif kind == "group_total_mismatch":
+            label = text(rows[row - 1][header_cell(rows, "项目名称", row)[1]])
+            m_count = re.match(r"^[一二三四五六七八九十]、(.+)（(\d+)个）$", label)
+            assert m_count, label
+            below = _rows_under_heading(rows, row)
+            assert len(below) == int(m_count.group(2))  # the count is right; the amount is not
+            summed = sum(parse_number(cell(rows, r, col)).value for r in below)
+            assert abs(parse_number(value).value - summed) >= 1
+            assert "分组行" in m["description"] and "不计入项目个数" in m["description"]
         else:  # pragma: no cover - every kind above is checked
             pytest.fail(f"unchecked kind {kind}")
     return mistakes
+
+
+def _rows_under_heading(rows: list[list[Any]], heading: int) -> list[int]:
+    """The data rows (those with a 序号) from a group heading to the next heading or 合计."""
+    out = []
+    for r in range(heading + 1, len(rows) + 1):
+        first, = [text(v) for v in rows[r - 1][:1]] or [""]
+        name = " ".join(text(v) for v in rows[r - 1][1:4])
+        if re.match(r"^[一二三四五六七八九十]、", name) or first == "合计":
+            break
+        if parse_number(first).value is not None:
+            out.append(r)
+    return out
 
 
 def test_missing_unit_sends_nothing_this_round_only(small):
@@ -381,14 +407,18 @@ def test_default_round_contents(default):
             f_plan, f_done = money_factor(rows, grid, "annual_plan"), money_factor(rows, grid, "completed")
             code = text(rec["project_code"])
             p = parse_number(rec["annual_plan"]).value * f_plan
-            d = parse_number(rec["completed"]).value * f_done
             started = parse_bool(rec["started"]).value
+            done_cell = parse_number(rec["completed"]).value
+            if done_cell is None:  # “—” or blank is written only for a project not started: it means 0
+                assert started is False and (is_empty(rec["completed"]) or text(rec["completed"]) == "—"), (book.path, r)
+            d = (done_cell or 0.0) * f_done
             if code not in projects:
                 plan, done = plan + p, done + d
                 totals = by_unit.setdefault(book.unit, [0.0, 0.0])
                 totals[0] += p
                 totals[1] += d
-            projects[code] = dict(batch=schemas.BATCHES[text(rec["batch"])], key=parse_bool(rec["is_key"]).value, started=started,
+            batch = text(rec["batch"]) if "batch" in rec else grid.name  # one sheet per batch, no 批次 column
+            projects[code] = dict(batch=schemas.BATCHES[batch], key=parse_bool(rec["is_key"]).value, started=started,
                                   done=d, in_stats=parse_bool(rec["in_stats"]).value, name=text(rec["project_name"]),
                                   unit=book.unit)
         facts[rid] = dict(projects=projects, plan=plan, done=done, by_unit=by_unit)
@@ -423,7 +453,7 @@ def test_default_round_contents(default):
 
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
     assert size < 5 * 1024 * 1024
-    assert len(check_planted(root / CURRENT)) == 11
+    assert len(check_planted(root / CURRENT)) == 12
 
 
 def _codes_by_unit(folder: Path, books: list[sample.Book], unit: str) -> dict[str, str]:
@@ -476,3 +506,109 @@ def test_help_is_chinese(capsys):
         sample.main(["--help"])
     out = capsys.readouterr().out
     assert "样例" in out and "默认600" in out and "data/raw" in out
+
+
+# --------------------------------------------------------------------------- layouts other offices use
+
+
+def _grid(books: list[sample.Book], unit: str, kind: str = "projects") -> tuple[sample.Book, sample.Grid]:
+    return next((b, g) for b in books if b.unit == unit for g in b.sheets if g.kind == kind)
+
+
+def test_one_sheet_per_batch_with_the_batch_only_in_sheet_name_and_title(default):
+    root, planned = default
+    books, _ = planned[CURRENT]
+    book = next(b for b in books if b.path.startswith("银川市/银川市重大项目进展情况表"))
+    for batch in ("第一批", "第二批"):
+        rows = read_grid(root / CURRENT / book.path, batch)
+        assert f"2021年{batch}集中开工重大项目进展情况表" in text(rows[0][0])
+        header = headers.find_header(rows, ALIASES)
+        assert header.index_of("batch") is None and "batch" in header.kind.required
+        assert context.sheet_context(rows, header, batch, book.path).batch.value == batch
+
+
+def test_group_headings_and_county_subtotals_carry_the_sums_of_their_rows(default):
+    root, planned = default
+    books, mistakes = planned[CURRENT]
+    book, grid = _grid(books, "石嘴山市")
+    rows = read_grid(root / CURRENT / book.path, grid.name)
+    name_j = next(j for j, c in enumerate(grid.cols) if c.field == "project_name")
+    money = [j for j, c in enumerate(grid.cols) if c.field in ("total_investment", "annual_plan", "completed")]
+    planted = {(m["row"], m["column"]) for m in mistakes if m["file"] == book.path}
+    headings, subtotals, since = [], [], []
+    order = sorted((r, role) for role in ("group", "total", "data") for r in grid.rows_of(role))
+    for r, role in order:
+        label = text(cell(rows, r, name_j)) or text(cell(rows, r, 0))
+        if role == "data":
+            since.append(r)
+            headings[-1][1].append(r)  # a heading covers the rows up to the next one (both are level 1)
+            continue
+        if role == "group":
+            assert re.match(r"^[一二]、(产业项目|基础设施项目)（\d+个）$", label) and not text(cell(rows, r, 0))
+            headings.append((r, []))
+            since = []
+            continue
+        if label == "合计":
+            continue
+        assert re.match(r"^.+[区县市]小计$", label) and not text(cell(rows, r, 0)), label  # in the name column
+        subtotals.append(r)
+        for j in money:
+            assert parse_number(cell(rows, r, j)).value == sum(parse_number(cell(rows, d, j)).value for d in since)
+        since = []
+    assert len(headings) == 2 and len(subtotals) >= 4
+    for r, under in headings:
+        label = text(cell(rows, r, name_j))
+        assert int(re.search(r"（(\d+)个）", label).group(1)) == len(under)
+        for j in money:
+            stated = parse_number(cell(rows, r, j)).value
+            summed = sum(parse_number(cell(rows, d, j)).value for d in under)
+            written = grid.cols[j].written
+            assert (stated != summed) == ((r, written) in planted), (label, written)
+    assert sum(len(under) for _, under in headings) == len(grid.rows_of("data"))
+
+
+def test_a_three_row_header_with_a_completion_rate_column(default):
+    root, planned = default
+    books, _ = planned[CURRENT]
+    book, grid = _grid(books, "住房城乡建设厅")
+    assert grid.rows_of("header") == [2, 3, 4]
+    ws = openpyxl.load_workbook(root / CURRENT / book.path)[grid.name]
+    ranges = {str(r) for r in ws.merged_cells.ranges}
+    assert ws["I2"].value == "投资情况（万元）" and "I2:K2" in ranges
+    assert ws["I3"].value == "项目总投资" and "I3:I4" in ranges
+    assert ws["J3"].value == "2021年投资" and "J3:K3" in ranges
+    assert (ws["J4"].value, ws["K4"].value) == ("年度计划", f"1-{sample.CURRENT.as_of.month}月完成")
+    assert ws["L2"].value == "完成率(%)" and "L2:L4" in ranges and "A2:A4" in ranges
+    header = headers.find_header(read_grid(root / CURRENT / book.path, grid.name), ALIASES)
+    assert [header.columns[j].column for j in range(8, 12)] == ["total_investment", "annual_plan", "completed",
+                                                                 "stated_completion_pct"]
+    for r in grid.rows_of("data")[:20]:
+        plan, done, rate = (ws.cell(r, c).value for c in (10, 11, 12))
+        assert rate == pytest.approx(round(100 * done / plan, 1))
+
+
+def test_the_money_unit_stated_only_in_a_note_below_the_table(default):
+    root, planned = default
+    books, _ = planned[CURRENT]
+    book, grid = _grid(books, "中卫市")
+    rows = read_grid(root / CURRENT / book.path, grid.name)
+    header = headers.find_header(rows, ALIASES)
+    above = " ".join(text(v) for line in rows[: header.first_row] for v in line)
+    assert "单位" not in above and not any(c.unit for c in header.columns)
+    notes = [text(rows[r - 1][0]) for r in grid.rows_of("note")]
+    assert notes == ["注：本表金额单位为亿元。"] and max(grid.rows_of("data")) < grid.rows_of("note")[0]
+    found = context.sheet_context(rows, header, grid.name, book.path, below=notes).money_unit
+    assert (found.value, found.source) == ("亿元", context.FROM_NOTE)
+
+
+def test_header_synonyms_and_not_started_projects_without_an_amount(default):
+    root, planned = default
+    books, _ = planned[CURRENT]
+    _, water = _grid(books, "水利厅")
+    assert {"所在地区", "是否纳统", "开工情况", "项目建设单位"} <= {c.written for c in water.cols}
+    seen = {}
+    for unit, marker in (("吴忠市", "—"), ("固原市", "")):
+        for book, grid, r, rec in records(root / CURRENT, [b for b in books if b.unit == unit], "projects"):
+            if parse_bool(rec["started"]).value is False:
+                seen.setdefault(unit, set()).add(text(rec["completed"]))
+    assert seen == {"吴忠市": {"—"}, "固原市": {""}}

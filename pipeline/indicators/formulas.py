@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline import conventions as conv_
+from pipeline import conventions as conv_, schemas
 from pipeline.rounds import Round
 
 INDICATORS_FILE = "indicators.json"
@@ -20,7 +20,7 @@ YI = 10_000.0  # 万元 per 亿元
 SCOPE_ALL, SCOPE_KEY = "全部项目", "重点项目"
 UNKNOWN = "未注明"
 UNKNOWN_CITY = "未注明所在市"
-CITY, BASE, DEPARTMENT = "市", "基地", "部门"
+CITY, BASE, DEPARTMENT = schemas.CITY, schemas.BASE, schemas.DEPARTMENT
 BATCH_ORDER = ("第一批", "第二批")
 NATURE_ORDER = ("新建", "续建", "改扩建")
 CONTINUING = "续建"
@@ -156,14 +156,7 @@ def is_missing(value) -> bool:
 # =========================================================================== units, cities, flags
 
 
-def unit_kind(unit: str) -> str:
-    """市 for a prefecture city, 基地 for an industrial base, 部门 for a provincial department."""
-    unit = str(unit)
-    if unit.endswith("市"):
-        return CITY
-    if unit.endswith("基地"):
-        return BASE
-    return DEPARTMENT
+unit_kind = schemas.unit_kind
 
 
 def round_areas(round_: Round) -> list[str]:

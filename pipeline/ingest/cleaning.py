@@ -27,14 +27,14 @@ from pipeline import schemas
 from pipeline.ingest import corrections, quality, readers
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
-from pipeline.ingest.totals import TotalsCheck
 from pipeline.ingest.parsing import (
     INVISIBLE, Parsed, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
 )
+from pipeline.ingest.problems import ERROR, HINT, Problem
+from pipeline.ingest.totals import TotalsCheck
 from pipeline.rounds import Round
 from pipeline.schemas import AliasTable, ReturnKind
 
-ERROR, HINT = "错误", "提示"
 UNKNOWN_UNIT = "未识别单位"
 
 PROVENANCE = ["unit", "file", "sheet", "row"]
@@ -44,22 +44,6 @@ _REPORTER = re.compile(r"(?:填报单位|填表单位|报送单位)(?:\(盖章\)
 
 
 # --------------------------------------------------------------------------- results
-
-
-@dataclass
-class Problem:
-    """One thing for a unit (or the analyst) to fix. Row is the Excel row number the unit sees."""
-
-    unit: str
-    file: str
-    sheet: str
-    row: int | None
-    column: str
-    value: str
-    problem: str
-    fix: str
-    severity: str = ERROR
-    code: str = ""
 
 
 @dataclass
@@ -191,10 +175,13 @@ def _check_row(record: dict, kind: ReturnKind, as_of, absent: frozenset[str] = f
     for name in rules.money:
         if (record.get(name) or 0) < 0:
             found.append((name, "金额为负数，未计入合计", "请填写不小于0的金额", "negative_amount", SET_ASIDE))
-    total, completed = record.get("total_investment"), record.get("completed")
+    total, completed, plan = record.get("total_investment"), record.get("completed"), record.get("annual_plan")
     if total is not None and completed is not None and completed > total:
         found.append(("completed", f"累计完成投资（{completed:,.2f}万元）大于总投资（{total:,.2f}万元）",
                       "请核对累计完成投资和总投资，注意金额单位是否一致", "completed_over_total", KEEP))
+    if total is not None and plan is not None and plan > total:
+        found.append(("annual_plan", f"年度计划投资（{plan:,.2f}万元）大于总投资（{total:,.2f}万元）",
+                      "请核对年度计划投资和总投资，注意金额单位是否一致", "plan_over_total", KEEP))
     for name in rules.dates:
         day = record.get(name)
         if day is not None and day > as_of and not kind.column(name).planned:
@@ -258,6 +245,9 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     context = sheet_context(grid, header, sheet.name, sheet.file, below)
     result.mapping = header_mapping(header, context, sheet.file, sheet.name)
     _report_header(header, problem, context, sheet.hidden_cols)
+    if context.year and context.year.value != round_.as_of.year:
+        problem(None, "", context.year.text, f"表格标题中的年份为{context.year.value}年，与本轮数据截至日期的年份（{round_.as_of.year}年）不符",
+                "请确认报送的是本年度的报表", HINT, "other_year")
     walk = _SheetWalk(sheet, header, context, round_, problem, unit)
     for i, role in roles.items():
         walk.row(i, grid[i], texts[i], role)

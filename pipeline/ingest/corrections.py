@@ -41,16 +41,16 @@ import pandas as pd
 from pipeline import schemas
 from pipeline.ingest import readers
 from pipeline.ingest.headers import Header, cell_text, find_header
+from pipeline.ingest.problems import ERROR, HINT, Problem
 
 CORRECTIONS_FILE = "corrections.csv"
 APPLIED_FILE = "corrections.parquet"  # in data/processed/<round>/: the corrections applied
 COLUMNS = ("文件", "工作表", "行号", "列", "原值", "修正值", "依据", "修正人", "日期")
 REQUIRED_COLUMNS = ("文件", "工作表", "行号", "列", "原值", "修正值")
 DELETE_ROW, KEEP = "删除行", "保留"
-ERROR, HINT = "错误", "提示"
 NOT_APPLIED = "correction_not_applied"
 # Problems a 保留 can accept: the value was read, but judged implausible.
-KEEPABLE = frozenset({"negative_amount", "completed_over_total", "date_after_cutoff", "total_mismatch", "implausible_unit"})
+KEEPABLE = frozenset({"negative_amount", "completed_over_total", "plan_over_total", "date_after_cutoff", "total_mismatch", "implausible_unit"})
 # The issue cleaning writes on every row of a sheet whose amounts look like 亿元 written as 万元.
 DOUBTFUL_UNIT_ISSUE = "金额单位存疑，本表金额未计入合计，待单位确认"
 APPLIED_COLUMNS = ["unit", "file", "sheet", "row", "column", "old", "new", "basis", "by", "date"]
@@ -74,22 +74,6 @@ class Correction:
     basis: str = ""
     by: str = ""
     date: str = ""
-
-
-@dataclass
-class Notice:
-    """A problem about a correction; the same fields as cleaning.Problem, so it joins the problem list as one."""
-
-    unit: str
-    file: str
-    sheet: str
-    row: int | None
-    column: str
-    value: str
-    problem: str
-    fix: str
-    severity: str = HINT
-    code: str = NOT_APPLIED
 
 
 def norm(text: object) -> str:
@@ -166,7 +150,7 @@ class RoundCorrections:
                     fixes.reject(c, f"同一单元格有{len(group)}条更正（第{lines}行），均未应用", "请只保留其中一条")
         return fixes
 
-    def unsettled(self, unit_of: Callable[[str], str]) -> list[Notice]:
+    def unsettled(self, unit_of: Callable[[str], str]) -> list[Problem]:
         """Corrections of files that were never read: not in the round folder, or unreadable."""
         notices = []
         for c in self.items:
@@ -265,10 +249,11 @@ def restore(record: dict, column: str | None, issue: str) -> None:
     record["_issues"][:] = [x for x in record["_issues"] if x != issue]
 
 
-def _notice(unit: str, c: Correction, why: str, fix: str = "") -> Notice:
+def _notice(unit: str, c: Correction, why: str, fix: str = "") -> Problem:
     row = int(c.row) if c.row.isdigit() else None
-    return Notice(unit, c.file, c.sheet, row, c.column, c.old, f"更正未应用（corrections.csv 第{c.line}行）：{why}",
-                  fix or "请核对 corrections.csv 中该行；单位已重新报送的，请按新文件重新核实后改写或删除该行")
+    return Problem(unit, c.file, c.sheet, row, c.column, c.old, f"更正未应用（corrections.csv 第{c.line}行）：{why}",
+                   fix or "请核对 corrections.csv 中该行；单位已重新报送的，请按新文件重新核实后改写或删除该行",
+                   HINT, NOT_APPLIED)
 
 
 # --------------------------------------------------------------------------- applying to the grids

@@ -24,8 +24,10 @@ LEDGER_TOLERANCE_WAN = 0.01
 # Ledger statuses of a file or sheet that was not used at all.
 REJECTED_STATUSES = ("无法读取", "处理失败", "未读取")
 
-# Problems on a kept row whose value was left out of the sums (the value is unknown or set aside).
-SET_ASIDE_CODES = ("bad_money", "bad_number", "formula_no_value", "excel_error", "negative_amount", "implausible_unit")
+# Problems on a kept row whose value was left out (unknown, unreadable or set aside): an amount not in
+# its sum, a yes/no or a date not in its count. A doubtful value kept as written (completed > total) is not.
+SET_ASIDE_CODES = ("bad_money", "bad_number", "bad_bool", "bad_date", "bad_choice", "bad_month", "formula_no_value",
+                   "excel_error", "negative_amount", "implausible_unit", "date_after_cutoff", "required_empty")
 
 # The headline figures each return kind feeds.
 KIND_FIGURES = {
@@ -60,7 +62,7 @@ class Quality:
     rejected: pd.DataFrame  # unit, file, sheet, status, note
     missing_columns: pd.DataFrame  # unit, file, sheet, return_kind, columns
     quarantined: pd.DataFrame  # unit, return_kind, rows, money_wan (duplicates excluded)
-    set_aside: pd.DataFrame  # unit, return_kind, rows, money_wan (cells of kept rows)
+    set_aside: pd.DataFrame  # unit, return_kind, rows, money_wan: kept rows with a value left out (SET_ASIDE_CODES)
     kinds_by_unit: dict[str, set[str]] = field(default_factory=dict)  # kinds with kept rows, per unit
 
     @property
@@ -81,13 +83,17 @@ class Quality:
 
     @property
     def excluded_wan(self) -> float:
-        return float(self.quarantined["money_wan"].sum() + self.set_aside["money_wan"].sum())
+        """The money left out: quarantined rows and set-aside amounts (a negative amount is no money left out)."""
+        return float(self.quarantined["money_wan"].clip(lower=0).sum() + self.set_aside["money_wan"].clip(lower=0).sum())
 
     def affected_kinds(self) -> list[str]:
-        """The return kinds whose figures miss something (missing units concern every kind)."""
+        """The return kinds whose figures miss something: a missing unit concerns the kinds a unit of its
+        type sends, a rejected file every kind (its kind is unknown)."""
         kinds = set(self.missing_columns["return_kind"]) | set(self.quarantined["return_kind"]) | set(
             self.set_aside["return_kind"])
-        if self.missing_units or len(self.rejected):
+        for unit in self.missing_units:
+            kinds |= set(schemas.EXPECTED_KINDS[schemas.unit_kind(unit)])
+        if len(self.rejected):
             kinds |= set(KIND_FIGURES)
         return [k for k in KIND_FIGURES if k in kinds]
 
@@ -184,7 +190,7 @@ def quality_values(q: Quality) -> dict:
 def unit_status(q: Quality, unit: str, kind: str) -> str:
     """How a unit's data of one kind stands: 未报送, 报表未采用 (nothing of it used), 部分数据未计入, or ''."""
     if unit in q.missing_units:
-        return "未报送"
+        return "未报送" if kind in schemas.EXPECTED_KINDS[schemas.unit_kind(unit)] else ""
     has_rows = kind in q.kinds_by_unit.get(unit, set())
     troubled = (unit in set(q.rejected["unit"].astype(str))
                 or ((q.missing_columns["unit"] == unit) & (q.missing_columns["return_kind"] == kind)).any()
@@ -226,8 +232,9 @@ def findings(q: Quality) -> list[str]:
     for r in q.quarantined.itertuples(index=False):
         lines.append(f"{r.unit}：{r.rows}行{_kind_label(r.return_kind)}数据无法统计，已隔离（涉及金额{_yi(r.money_wan)}）")
     for r in q.set_aside.itertuples(index=False):
-        amount = f"，可读金额{_yi(r.money_wan)}" if r.money_wan else ""
-        lines.append(f"{r.unit}：{r.rows}行{_kind_label(r.return_kind)}的部分金额无法识别或存疑，未计入合计{amount}")
+        amount = f"，未计入的金额{_yi(r.money_wan)}" if r.money_wan > 0 else ""
+        lines.append(f"{r.unit}：{r.rows}行{_kind_label(r.return_kind)}有无法识别或存疑的取值（金额、开工情况、日期等），"
+                     f"这些值未计入相应的合计和比率{amount}")
     return lines
 
 

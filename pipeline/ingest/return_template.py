@@ -45,8 +45,6 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "practices": (),
 }
 # What a unit that sent nothing in ROUND is asked for.
-CITY_KINDS = ("projects", "attraction", "indicators", "practices")  # cities and bases
-DEPARTMENT_KINDS = ("projects", "indicators", "practices")
 
 
 class TemplateError(ValueError):
@@ -61,7 +59,7 @@ def kinds_for(unit: str, ledger: pd.DataFrame) -> list[str]:
     labels = {k.label: k.name for k in schemas.RETURN_KINDS.values()}
     sent = {labels[label] for label in ledger.loc[ledger["unit"] == unit, "return_kind"].dropna() if label in labels}
     if not sent:
-        sent = set(CITY_KINDS if unit.endswith(("市", "基地")) else DEPARTMENT_KINDS)
+        sent = set(schemas.EXPECTED_KINDS[schemas.unit_kind(unit)])
     return [name for name in schemas.RETURN_KINDS if name in sent]
 
 

@@ -968,12 +968,17 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run
 PDF_TIMEOUT_S = 180
 
 
-def find_chromium() -> str | None:
-    """The Chromium (or Chrome) executable, or None. CHROMIUM=/path overrides the search."""
-    override = os.environ.get("CHROMIUM")
+def find_executable(names: Iterable[str], override_variable: str) -> str | None:
+    """The first of `names` on PATH, or None; the environment variable `override_variable` (a path or a name) wins."""
+    override = os.environ.get(override_variable)
     if override:
         return override if Path(override).is_file() else shutil.which(override)
-    return next((path for path in map(shutil.which, CHROMIUM_NAMES) if path), None)
+    return next((path for path in map(shutil.which, names) if path), None)
+
+
+def find_chromium() -> str | None:
+    """The Chromium (or Chrome) executable, or None. CHROMIUM=/path overrides the search."""
+    return find_executable(CHROMIUM_NAMES, "CHROMIUM")
 
 
 def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> Path:

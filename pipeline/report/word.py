@@ -35,7 +35,6 @@ import base64
 import io
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -550,10 +549,7 @@ SOFFICE_TIMEOUT_S = 240
 
 def find_soffice() -> str | None:
     """LibreOffice's soffice (Debian libreoffice-writer-nogui), or None. SOFFICE=/path overrides the search."""
-    override = os.environ.get("SOFFICE")
-    if override:
-        return override if Path(override).is_file() else shutil.which(override)
-    return next((path for path in map(shutil.which, SOFFICE_NAMES) if path), None)
+    return report.find_executable(SOFFICE_NAMES, "SOFFICE")
 
 
 def render_pdf(docx: Path, out_dir: Path, soffice: str) -> Path:

@@ -1,0 +1,26 @@
+"""One thing for a unit (or the analyst) to fix: the record every check of the cleaning stage writes.
+
+Shared by the cleaning and the corrections it applies, so that both join one problem list,
+the one 退回修改清单.xlsx is made from.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ERROR, HINT = "错误", "提示"
+
+
+@dataclass
+class Problem:
+    """One thing to fix. Row is the Excel row number the unit sees (None for a file- or sheet-level problem)."""
+
+    unit: str
+    file: str
+    sheet: str
+    row: int | None
+    column: str
+    value: str
+    problem: str
+    fix: str
+    severity: str = ERROR
+    code: str = ""
