@@ -506,7 +506,8 @@ def format_seconds(seconds: float) -> str:
 # last successful run, as recorded in outputs/<round>/run_manifest.json:
 #
 # - its notebook's cells and the parameters it runs with;
-# - the pipeline package's files, all of them: any change under pipeline/ reruns
+# - the pipeline package's files, all of them but the developer tools (paths.DEVTOOLS:
+#   the sample generator and the benchmark): any other change under pipeline/ reruns
 #   every step (simple, and sound without knowing which step uses which module),
 #   and the Python and the package versions installed;
 # - step 1 (cleaning): every file under data/raw/<round>/ (the returns,
