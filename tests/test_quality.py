@@ -1,9 +1,10 @@
-"""What a round's figures leave out, and the words that say so (pipeline/quality.py), from real returns."""
+"""What a round's figures leave out, and the words that say so (pipeline/ingest/quality.py), from real returns."""
 import pandas as pd
 
 from office import write_round, write_xlsx
-from pipeline import report, rounds, schemas
+from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, quality
+from pipeline.report import render as report
 
 HEADER = ["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"]
 
