@@ -98,11 +98,16 @@ def start_late_rule(started: bool, planned_start, as_of: dt.date, conv: Conventi
     late = max(whole_months(planned, as_of), 0)
     th = conv.warning
     head = f"计划{_chinese(planned)}开工，截至{_chinese(as_of)}仍未开工，已滞后{_months_text(late)}"
-    if late >= th.start_late_red_months:
-        return RuleResult(RED, f"{head}（达到{th.start_late_red_months:g}个月，红）")
-    if late >= th.start_late_yellow_months:
-        why = "计划开工时间已过" if th.start_late_yellow_months == 0 else f"达到{th.start_late_yellow_months:g}个月"
-        return RuleResult(YELLOW, f"{head}（{why}，黄）")
+    why = "计划开工时间已过" if th.start_late_yellow_months == 0 else None
+    return _by_months(head, late, th.start_late_yellow_months, th.start_late_red_months, why)
+
+
+def _by_months(head: str, months: int, yellow: float, red: float, yellow_why: str | None = None) -> RuleResult:
+    """红 from `red` months on, 黄 from `yellow`; the reason says which threshold was reached."""
+    if months >= red:
+        return RuleResult(RED, f"{head}（达到{red:g}个月，红）")
+    if months >= yellow:
+        return RuleResult(YELLOW, f"{head}（{yellow_why or f'达到{yellow:g}个月'}，黄）")
     return NOT_FIRED
 
 
@@ -132,11 +137,7 @@ def stats_rule(started: bool, in_stats, start_date, as_of: dt.date, conv: Conven
     months = max(whole_months(start, as_of), 0)
     th = conv.warning
     head = f"{_chinese(start)}开工，{_months_text(months)}仍未入统"
-    if months >= th.stats_red_months:
-        return RuleResult(RED, f"{head}（达到{th.stats_red_months:g}个月，红）")
-    if months >= th.stats_yellow_months:
-        return RuleResult(YELLOW, f"{head}（达到{th.stats_yellow_months:g}个月，黄）")
-    return NOT_FIRED
+    return _by_months(head, months, th.stats_yellow_months, th.stats_red_months)
 
 
 def worst(lights: Iterable[str | None]) -> str:
