@@ -202,8 +202,12 @@ RETURN_KINDS: dict[str, ReturnKind] = {
 # The alias table is normalised the same way, so "1-11月完成投资" and "本年完成投资"
 # are one alias. Pattern rows in the table hold placeholders ({期间}, {任意}, {数字}).
 
-MONEY_UNITS = ("亿元", "千元", "万元", "元")
-_UNIT_WORDS = "亿元|千元|万元|元|亩|个|项|%"
+# The money units a return may state, and each one's factor to 万元 (the clean tables hold 万元).
+# Longest first: a pattern over these must try 亿元, 千元 and 万元 before 元.
+MONEY_FACTORS = {"亿元": 10_000.0, "千元": 0.1, "万元": 1.0, "元": 0.0001}
+MONEY_UNIT_PATTERN = "|".join(MONEY_FACTORS)
+DEFAULT_MONEY_UNIT = "万元"
+_UNIT_WORDS = f"{MONEY_UNIT_PATTERN}|亩|个|项|%"
 _UNIT_IN_HEADER = re.compile(rf"\((?:单位[:：]?)?({_UNIT_WORDS})\)|单位[:：]?({_UNIT_WORDS})|(%)$")
 _DASHES = "-~—–―至到"
 _PERIOD = re.compile(

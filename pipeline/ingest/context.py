@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline import schemas
 from pipeline.ingest.headers import Header, cell_text
 
 # Where a value was found, as the 表头对照 output names it.
@@ -22,10 +23,11 @@ FROM_SHEET, FROM_TITLE, FROM_FILE, FROM_UNIT_ROW, FROM_NOTE, FROM_DEFAULT = (
 _BATCH = re.compile(r"第([一二三四五六七八九十\d]+)批")
 _BATCH_NUMBERS = {"一": "第一批", "1": "第一批", "二": "第二批", "2": "第二批", "三": "第三批", "3": "第三批"}
 _YEAR = re.compile(r"(20\d{2})年")
-_MONEY_UNIT = re.compile(r"(?:金额)?单位[:：]\s*(亿元|千元|万元|元)|[(（]\s*(亿元|千元|万元|元)\s*[)）]")
+_UNITS = schemas.MONEY_UNIT_PATTERN
+_MONEY_UNIT = re.compile(rf"(?:金额)?单位[:：]\s*({_UNITS})|[(（]\s*({_UNITS})\s*[)）]")
 # Rows of notes below a table that may state the money unit: 注：单位为亿元, 说明：金额单位亿元.
-_NOTE_UNIT = re.compile(r"(?:单位(?:为|是|:|：)?\s*|以)(亿元|千元|万元|元)(?:计|为单位)?")
-DEFAULT_MONEY_UNIT = "万元"
+_NOTE_UNIT = re.compile(rf"(?:单位(?:为|是|:|：)?\s*|以)({_UNITS})(?:计|为单位)?")
+DEFAULT_MONEY_UNIT = schemas.DEFAULT_MONEY_UNIT
 
 
 @dataclass(frozen=True)

@@ -247,6 +247,8 @@ def _header(candidates: list[_Candidate], top: int, height: int, kind: ReturnKin
 #   blank      nothing, or only a 序号 left over from the template
 _TOTAL = re.compile(r"^(?P<prefix>.{0,12}?)(?P<word>总?合计|总计|小计|汇总)(?:\(.{0,15}\))?[:：]?$")
 _PLAIN_TOTAL = re.compile(r"^(?:总?合计|总计|小计|汇总|全[县市区省州盟]?(?:合计|总计)|本页合计)")
+# A label starting with 合计/全县合计 is a total only while short: “合计（不含续建）” is, a project name is not.
+PLAIN_TOTAL_MAX_CHARS = 8
 _BREAKDOWN = re.compile(r"^其中[:：,，]?")
 _NUMERAL = "一二三四五六七八九十"
 _GROUP_MARK = re.compile(rf"^(?:[{_NUMERAL}]+[、.]|\([{_NUMERAL}]+\))")
@@ -282,7 +284,7 @@ def total_word(label: str) -> str | None:
     m = _TOTAL.match(label)
     if m:
         return "subtotal" if m.group("word") == "小计" else "total"
-    return "total" if _PLAIN_TOTAL.match(label) and len(label) <= 8 else None
+    return "total" if _PLAIN_TOTAL.match(label) and len(label) <= PLAIN_TOTAL_MAX_CHARS else None
 
 
 def row_role(values: list[str], header: Header) -> str:

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from typing import Any, NamedTuple
 
+from pipeline import schemas
+
 
 class Parsed(NamedTuple):
     value: Any
@@ -26,7 +28,7 @@ _EMPTY_MARKERS = {"", "-", "--", "—", "——", "－", "/", "\\", "无", "暂�
                   "nan", "n/a", "na", "#n/a", "—/—"}
 
 # Money units and their factor to 万元.
-MONEY_FACTORS = {"万元": 1.0, "亿元": 10_000.0, "千元": 0.1, "元": 0.0001}
+MONEY_FACTORS = schemas.MONEY_FACTORS
 
 _TRUE = {"是", "√", "✓", "✔", "y", "yes", "true", "1", "已开工", "开工", "已入统", "入统", "已纳入",
          "重点", "重点项目", "对", "有"}
