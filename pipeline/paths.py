@@ -89,6 +89,10 @@ class RoundPaths:
         """Where a notebook leaves the few Chinese lines the runner prints after its step."""
         return self.summaries / f"{notebook_stem}.txt"
 
+    def clean_table(self, kind: str) -> Path:
+        """The clean table of one return kind (schemas.RETURN_KINDS), as step 1 writes it and later steps read it."""
+        return self.processed / f"{kind}.parquet"
+
 
 def round_paths(round_id: str, root: Path | None = None) -> RoundPaths:
     """A round's paths; under the project itself unless root is given."""

@@ -24,7 +24,12 @@ def small_round(tmp_path_factory):
     root = tmp_path_factory.mktemp("project")
     (root / "data").mkdir()
     shutil.copy(config.HEADER_ALIASES_FILE, root / "data" / "header_aliases.csv")
-    raw = write_round(root / "data" / "raw" / "t1", ["银川市", "交通运输厅", "水利厅"], as_of="2021-10-31")
+    # The previous round: its returns only, never cleaned; the run cleans it first (its step 1 only).
+    before_raw = write_round(root / "data" / "raw" / "t0", ["银川市"], as_of="2021-08-31")
+    grid, merges = project_sheet([project_row(1, "P1", "甲项目", total=20000, plan=6000, done=2000)])
+    write_xlsx(before_raw / "银川市" / "项目进展.xlsx", {"第一批": grid}, {"第一批": merges})
+    raw = write_round(root / "data" / "raw" / "t1", ["银川市", "交通运输厅", "水利厅"], as_of="2021-10-31",
+                      previous="t0")
     grid, merges = project_sheet(
         [project_row(1, "P1", "甲项目", total=20000, plan=6000, done=5000),
          project_row(2, "P2", "乙项目", total=9000, plan="4,000", done="约3000")],
@@ -49,6 +54,16 @@ def test_chain_writes_executed_notebooks_and_clean_outputs(small_round):
     assert any("清洗报表" in m for m in messages)
     summary = "\n".join(messages)
     assert "水利厅项目表.xlsx" in summary and "PDF" in summary  # the run's own output names the bad file
+
+
+def test_the_previous_round_is_cleaned_first_and_said_so(small_round):
+    root, _, _, result, messages = small_round
+    assert messages[0] == "上一轮 t0 还没有清洗结果（data/processed/t0/），先清洗上一轮："
+    assert any(m.startswith("  [1/1] 清洗报表") for m in messages)  # its step 1, indented under the notice
+    assert (root / "data" / "processed" / "t0" / "projects.parquet").is_file()
+    assert sorted(p.name for p in (root / "outputs" / "t0" / "notebooks").iterdir()) == ["01_clean.ipynb"]
+    indicators = json.loads((root / "outputs" / "t1" / "indicators.json").read_text(encoding="utf-8"))
+    assert indicators["previous.round"] == "t0"
 
 
 def test_ledger_reconciles_and_clean_totals_are_right(small_round):

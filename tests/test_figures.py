@@ -23,6 +23,7 @@ from pipeline.figures import charts as figures
 from pipeline.indicators import findings
 from pipeline.indicators import early_warning as ew
 from pipeline.ingest import cleaning
+from conftest import clean_and_save
 
 # Any "Glyph … missing from font(s) …" warning while drawing is a failure.
 pytestmark = pytest.mark.filterwarnings("error:Glyph")
@@ -36,6 +37,7 @@ def inputs(tmp_path_factory) -> figures.FigureInputs:
     (root / "data").mkdir()
     shutil.copy(config.HEADER_ALIASES_FILE, root / "data" / "header_aliases.csv")
     sample.write_sample_rounds(root / "data" / "raw", n_projects=120)
+    clean_and_save("2021-09", root)  # the previous round, which the comparisons read
     round_ = rounds.load_round(ROUND, root)
     result = cleaning.clean_round(round_, schemas.load_aliases(root / "data" / "header_aliases.csv"), echo=lambda *_: None)
     previous = findings.load_previous(round_, root)

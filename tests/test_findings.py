@@ -11,6 +11,7 @@ from pipeline import rounds, schemas
 from pipeline import indicators as ind
 from pipeline.indicators import findings
 from pipeline.ingest import cleaning
+from conftest import clean_and_save
 from test_indicators import build_full_round, empty_tables, make_round, projects_frame
 
 OCT = dt.date(2021, 10, 31)  # 时间进度 83.33%
@@ -141,8 +142,9 @@ def test_previous_round_folder_missing(tmp_path):
     assert "找不到上一轮" in values["notes"]["change.batch.start_rate_pp"]
 
 
-def test_previous_round_cleaned_from_raw_and_compared(tmp_path):
+def test_previous_round_read_from_its_clean_tables_and_compared(tmp_path):
     build_full_round(tmp_path)
+    clean_and_save("2021-09", tmp_path)
     round_ = rounds.load_round("2021-12", tmp_path)
     tables = cleaning.clean_round(round_, schemas.load_aliases(), echo=lambda *_: None).tables
     previous = findings.load_previous(round_, tmp_path)

@@ -16,6 +16,7 @@ from pipeline import paths as config, rounds, schemas
 from pipeline import indicators as ind
 from pipeline.indicators import findings
 from pipeline.ingest import cleaning
+from conftest import clean_and_save
 
 UNITS = ("银川市", "石嘴山市", "宁东基地", "发展改革委", "交通运输厅", "水利厅", "自然资源厅")
 
@@ -432,6 +433,7 @@ def build_full_round(root: Path, round_id: str = "2021-12", previous: str | None
 @pytest.fixture
 def full_round(tmp_path):
     build_full_round(tmp_path)
+    clean_and_save("2021-09", tmp_path)
     round_ = rounds.load_round("2021-12", tmp_path)
     result = cleaning.clean_round(round_, schemas.load_aliases(), echo=lambda *_: None)
     assert result.quarantine.empty, result.quarantine[["file", "row", "reasons"]].to_string()

@@ -184,16 +184,21 @@ def test_templates_and_the_corrections_skeleton_written_after_a_run_do_not_make_
     assert plan()[0].startswith("上次运行之后")
 
 
-def test_the_previous_round_is_an_input_of_the_later_steps_only(project):
+def test_the_previous_rounds_clean_tables_are_an_input_of_every_step(project):
+    # Step 1 checks amounts against the previous round's (issue 10), steps 2 on compare with it.
     (project / "data" / "raw" / ROUND / "round.yml").write_text(ROUND_YML + "previous: 2021-09\n", encoding="utf-8")
     previous = project / "data" / "processed" / "2021-09"
     previous.mkdir(parents=True)
     (previous / "projects.parquet").write_bytes(b"v1")
     plan = recorded(project)
 
+    (project / "data" / "raw" / "2021-09").mkdir(parents=True)
+    (project / "data" / "raw" / "2021-09" / "new.xlsx").write_bytes(b"PK")  # its returns: read by its own step 1 only
+    assert plan() == [None, None]
+
     (previous / "projects.parquet").write_bytes(b"v2")  # the previous round was cleaned again
 
-    assert plan() == [None, "上一轮的数据有变化"]
+    assert plan() == ["上一轮的数据有变化", "第1步重新运行，其后的步骤都要重新运行"]
 
 
 def test_a_change_to_the_pipeline_code_reruns_every_step(project, tmp_path, monkeypatch):

@@ -153,6 +153,33 @@ def test_a_bad_round_fails_before_any_notebook_runs(project, round_id, round_yml
     assert not (project / "outputs").exists()
 
 
+def test_a_previous_round_that_cannot_be_cleaned_stops_the_round_before_it_runs(project):
+    (project / "data" / "raw" / ROUND / "round.yml").write_text(ROUND_YML + "previous: 2021-09\n", encoding="utf-8")
+    before = project / "data" / "raw" / "2021-09"
+    before.mkdir()
+    (before / "round.yml").write_text("title: 上一轮\nunits: [银川市]\n", encoding="utf-8")  # no as_of
+    write_notebook(project / "notebooks" / "01_clean.ipynb", TRACE.format(step="01"))
+    lines: list[str] = []
+
+    with pytest.raises(runner.UserError) as raised:
+        runner.run_round(ROUND, root=project, echo=lines.append, progress=False)
+
+    message = str(raised.value)
+    assert message.startswith("上一轮 2021-09 未能清洗，本轮没有运行：") and "as_of（数据截至日期）缺失" in message
+    assert "round.yml 中删去 previous" in message
+    assert lines == ["上一轮 2021-09 还没有清洗结果（data/processed/2021-09/），先清洗上一轮："]
+    assert traced(project) == [] and not (project / "outputs" / ROUND).exists()
+
+
+def test_a_previous_round_that_is_nowhere_is_said_and_the_round_runs(project):
+    (project / "data" / "raw" / ROUND / "round.yml").write_text(ROUND_YML + "previous: 2021-09\n", encoding="utf-8")
+    lines: list[str] = []
+    with pytest.raises(runner.UserError, match="找不到流水线的笔记本"):  # it went on: as far as the notebooks
+        runner.run_round(ROUND, root=project, echo=lines.append, progress=False)
+    assert lines == ["提示：找不到上一轮 2021-09 的数据（data/raw/2021-09/ 和 data/processed/2021-09/ 都不存在），"
+                     "本轮不作与上一轮的比较。"]
+
+
 def test_missing_notebooks_are_named(project):
     with pytest.raises(runner.UserError, match="找不到流水线的笔记本"):
         runner.run_round(ROUND, root=project, echo=lambda line: None)

@@ -76,6 +76,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipeline import paths
 from pipeline.conventions import conventions_of
 from pipeline.excel import write_workbook
 from pipeline.indicators import breakdowns as bd, early_warning as ew, formulas as fm
@@ -334,21 +335,26 @@ class Previous:
 
 
 def load_previous(round_: Round, root: Path | None = None) -> Previous:
-    """The previous round named in round.yml: its processed tables, or its raw folder cleaned in memory."""
+    """The previous round named in round.yml, from the clean tables its step 1 wrote (never cleaned here)."""
     prev_id = round_.previous
     if not prev_id:
         return Previous(None, note="round.yml 未设置上一轮（previous），本轮不作与上轮比较")
-    try:
-        tables = cleaning.clean_tables_for(prev_id, Path(root) if root else None)
-    except RoundError as exc:
-        return Previous(prev_id, note=f"上一轮 {prev_id} 的数据无法读取：{exc}")
+    tables = cleaning.cleaned_tables(prev_id, Path(root) if root else None)
     if tables is None:
-        return Previous(prev_id, note=f"找不到上一轮 {prev_id} 的数据（data/raw/{prev_id}/ 和 data/processed/{prev_id}/ 都不存在），本轮不作与上轮比较")
+        return Previous(prev_id, note=previous_missing_note(prev_id, root))
     try:
         prev_round = load_round(prev_id, Path(root) if root else None)
     except RoundError:
         prev_round = None  # only processed tables are left: compare without its metadata
     return Previous(prev_id, prev_round, tables)
+
+
+def previous_missing_note(prev_id: str, root: Path | None = None) -> str:
+    """Why there is nothing to compare with: the previous round is not there, or was not cleaned (Chinese)."""
+    if paths.round_paths(prev_id, root).raw.is_dir():
+        return (f"上一轮 {prev_id} 尚未清洗（data/processed/{prev_id}/ 中没有清洗表），本轮不作与上轮比较："
+                f"请用 make report 运行本轮（会先清洗上一轮），或先运行 make report ROUND={prev_id}")
+    return f"找不到上一轮 {prev_id} 的数据（data/raw/{prev_id}/ 和 data/processed/{prev_id}/ 都不存在），本轮不作与上轮比较"
 
 
 def _key(text) -> str:

@@ -24,7 +24,7 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from pipeline import schemas
-from pipeline.ingest import corrections, quality, readers
+from pipeline.ingest import corrections, plausibility, quality, readers
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.ingest.parsing import (
@@ -441,10 +441,17 @@ def _check_plausible_unit(records: list[dict], header: Header, sheet_unit: str, 
     problem(header.last_row + 1, col.written, "", f"金额单位存疑：{col.written}的中位数为{median:,.2f}万元，{guess}",
             f"请确认金额单位；{fix}后重新报送", ERROR, "implausible_unit")
     for record in records:
-        for name in _rules(header.kind).money:
-            if record.get(name) is not None:
-                set_aside(record, name, header.kind)
+        _leave_out_money(record)
         record["_issues"].append(corrections.DOUBTFUL_UNIT_ISSUE)
+
+
+def _leave_out_money(record: dict) -> None:
+    """Set aside every amount of a row whose money unit is in doubt; the round-level checks then pass it by."""
+    kind = kind_of(record)
+    for name in _rules(kind).money:
+        if record.get(name) is not None:
+            set_aside(record, name, kind)
+    record["_unit_doubted"] = True
 
 
 def _fill_merged_down(sheet: readers.Sheet, header: Header, problem) -> list[list[Any]]:
@@ -659,8 +666,12 @@ def _normalise_indicator(record: dict) -> None:
 # --------------------------------------------------------------------------- the round
 
 
-def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
-    """Read and clean every return of a round. Files that cannot be read are reported, not fatal."""
+def clean_round(round_: Round, aliases: AliasTable, echo=print,
+                previous: dict[str, pd.DataFrame] | None = None) -> RoundResult:
+    """Read and clean every return of a round. Files that cannot be read are reported, not fatal.
+
+    previous: the previous round's clean tables (cleaned_tables), which amounts are checked against.
+    """
     files = readers.list_round_files(round_.raw_dir)
     fixes = corrections.load(round_.raw_dir)
     records: list[dict] = []
@@ -702,10 +713,24 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
     problems += fixes.unsettled(lambda rel: _unit_from_path(rel, round_) or UNKNOWN_UNIT)
     problems = _supersede_originals(records, problems, ledger)
     records, problems = _deduplicate(records, problems)
+    _apply_doubts(plausibility.check_round(records, previous, round_.previous), fixes, problems)
     result = _assemble(records, problems, ledger, round_)
     result.header_map = pd.DataFrame(mapping, columns=HEADER_MAP_COLUMNS).astype({"excel_row": "Int64"})
     result.corrections = fixes.applied_frame()
     return result
+
+
+def _apply_doubts(doubts: list[plausibility.Doubt], fixes: corrections.RoundCorrections, problems: list[Problem]):
+    """Ask about amounts in doubt across the round; leave them out of the sums unless a 保留 line accepts them."""
+    for doubt in doubts:
+        kept = fixes.keep_for(doubt.problem, problems) if doubt.records else None
+        if kept:
+            doubt.problem.severity = HINT
+            doubt.problem.problem = f"{doubt.problem.problem}（已按更正记录保留原值，依据：{kept.basis or '未注明'}）"
+        for record in [] if kept else doubt.records:
+            _leave_out_money(record)
+            record["_issues"].append(doubt.issue)
+        problems.append(doubt.problem)
 
 
 def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable,
@@ -1066,18 +1091,14 @@ def check_ledger(result: RoundResult) -> pd.DataFrame:
     return ledger
 
 
-def clean_tables_for(round_id: str, root: Path | None = None) -> dict[str, pd.DataFrame] | None:
-    """A round's clean tables: from data/processed/<round>/ if cleaned already, else cleaned now in memory.
+def cleaned_tables(round_id: str, root: Path | None = None) -> dict[str, pd.DataFrame] | None:
+    """A round's clean tables as its step 1 wrote them (data/processed/<round>/); None when it was not cleaned.
 
-    Used for the previous round in comparisons; None when that round has no folder at all.
+    The previous round is read this way, never cleaned again in memory: the runner cleans it first.
     """
     from pipeline import paths
-    from pipeline.rounds import load_round
 
-    processed = paths.processed_round_dir(round_id, root)
-    if all((processed / f"{name}.parquet").is_file() for name in schemas.RETURN_KINDS):
-        return load_clean_tables(processed)
-    if not paths.raw_round_dir(round_id, root).is_dir():
+    where = paths.round_paths(round_id, root)
+    if not all(where.clean_table(kind).is_file() for kind in schemas.RETURN_KINDS):
         return None
-    aliases = schemas.load_aliases(paths.RoundPaths(root, round_id).aliases if root else None)
-    return clean_round(load_round(round_id, root), aliases, echo=lambda *_: None).tables
+    return load_clean_tables(where.processed)

@@ -162,6 +162,22 @@ class RoundCorrections:
             notices.append(_notice(unit_of(rel), c, why, "请核对“文件”一列：应为相对于轮次文件夹的路径，可从退回修改清单复制"))
         return notices
 
+    def keep_for(self, problem: Problem, problems: list[Problem]) -> Correction | None:
+        """The 保留 line answering a doubt found across files, after every file was settled (plausibility).
+
+        It is applied: recorded, and the notice each file's settling gave it (nothing to keep there) withdrawn.
+        """
+        for c in self.items:
+            if (c.new == KEEP and norm_file(c.file) == norm_file(problem.file) and norm(c.sheet) == norm(problem.sheet)
+                    and c.row.strip() == str(problem.row) and norm(c.column) == norm(problem.column)):
+                problems[:] = [p for p in problems
+                               if not (p.code == NOT_APPLIED and p.file == c.file and f"第{c.line}行" in p.problem)]
+                self.applied.append(dict(unit=problem.unit, file=problem.file, sheet=problem.sheet, row=problem.row,
+                                         column=problem.column, old=c.old, new=c.new, basis=c.basis, by=c.by,
+                                         date=c.date))
+                return c
+        return None
+
     def applied_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(self.applied, columns=APPLIED_COLUMNS)
         frame["row"] = frame["row"].astype("Int64")

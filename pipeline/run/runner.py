@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from pipeline import paths
-from pipeline.rounds import Round, load_round
+from pipeline import paths, schemas
+from pipeline.rounds import Round, RoundError, load_round
 from pipeline.run import staging
 
 if TYPE_CHECKING:
@@ -122,91 +122,117 @@ def run_round(
     force: bool = False,
     echo: Callable[[str], object] = print,
     progress: bool = True,
+    through: int | None = None,
 ) -> RunResult:
     """Run the chain for one round; raise RoundError, UserError or RunError with a Chinese message.
 
     force: rerun every notebook, even those whose inputs, parameters and code
     are unchanged since their last successful run (which are skipped otherwise).
     progress: show papermill's per-cell progress bar (on a terminal only).
+    through: run only the steps up to this one (1: cleaning only).
+
+    The previous round named in round.yml is an input of every step (its clean
+    tables): when they are missing and its returns are there, its cleaning runs
+    first, and the user is told so; when that fails, this round does not run.
     """
     started = time.perf_counter()
     root = Path(root).resolve()
-    load_round(round_id, root)  # RoundError: before anything runs, before even the lock
+    round_ = load_round(round_id, root)  # RoundError: before anything runs, before even the lock
+    prepare_previous(round_, root, echo, notebooks_dir=notebooks_dir, progress=progress)
     try:
         with staging.round_lock(round_id, root):
             staging.discard(round_id, root)  # what a killed run left behind: nothing may point into it
-            return _run_locked(round_id, root, notebooks_dir, force, echo, progress, started)
+            return _run_locked(round_id, root, notebooks_dir, force, echo, progress, started, through)
     except staging.LockedError as exc:
         raise UserError(str(exc) + "。") from None
 
 
+def prepare_previous(round_: Round, root: Path, echo: Callable[[str], object], *,
+                     notebooks_dir: Path | None = None, progress: bool = False) -> None:
+    """Clean the previous round first when its clean tables are missing (cycles are refused by load_round)."""
+    previous = round_.previous
+    if not previous:
+        return
+    where = paths.RoundPaths(root, previous)
+    if all(where.clean_table(kind).is_file() for kind in schemas.RETURN_KINDS):
+        return
+    if not where.raw.is_dir():
+        echo(f"提示：找不到上一轮 {previous} 的数据（data/raw/{previous}/ 和 data/processed/{previous}/ 都不存在），"
+             "本轮不作与上一轮的比较。")
+        return
+    echo(f"上一轮 {previous} 还没有清洗结果（data/processed/{previous}/），先清洗上一轮：")
+    try:
+        run_round(previous, root=root, notebooks_dir=notebooks_dir, echo=lambda line: echo(f"  {line}"),
+                  progress=progress, through=1)
+    except (RoundError, UserError) as exc:
+        raise UserError(f"上一轮 {previous} 未能清洗，本轮没有运行：{exc} "
+                        f"请先修正上一轮的问题（make report ROUND={previous}），"
+                        f"或在 data/raw/{round_.id}/round.yml 中删去 previous 后重新运行。") from None
+
+
 def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bool,
-                echo: Callable[[str], object], progress: bool, started: float) -> RunResult:
+                echo: Callable[[str], object], progress: bool, started: float, through: int | None) -> RunResult:
     """run_round, holding the round's lock."""
     round_ = load_round(round_id, root)
     where = paths.RoundPaths(root, round_id)
-    steps = chain_steps(Path(notebooks_dir) if notebooks_dir else where.notebooks)
-    outputs_dir = where.outputs
-
-    names = "、".join(step.name for step in steps)
-    echo(f"轮次 {round_id}（{round_.title}，数据截至 {round_.as_of:%Y-%m-%d}）：依次运行 {len(steps)} 个步骤：{names}。")
-    for warning in round_.warnings:
-        echo(warning)
-    missing = [name for _, name in CHAIN[len(steps):]]
-    if missing:
-        echo(f"（流水线其余步骤的笔记本尚未加入：{'、'.join(missing)}。）")
-
+    steps = chain_steps(Path(notebooks_dir) if notebooks_dir else where.notebooks)[:through]
+    _announce(round_, steps, echo, partial=through is not None)
     for step in steps:  # every notebook is checked before the first one runs
         check_notebook(step)
     # The fingerprint names the real root; the notebooks run on the staging copy of it.
     parameters = {"round_id": round_id, "root": str(root)}
-    manifest_path = where.manifest
-    manifest = load_manifest(manifest_path) | {"round": round_id}
+    manifest = load_manifest(where.manifest) | {"round": round_id}
     plans = plan_steps(steps, parameters, round_, root, manifest, force=force)
-    stage = None
-    if any(plan.reason for plan in plans):
-        stage = _prepare_stage(round_id, root)
-    results = []
-    for plan in plans:
-        step = plan.step
-        if plan.reason is None:
-            echo(skip_message(step, len(steps), manifest))
-            _echo_summary(paths.step_summary_path(round_id, step.notebook.stem, root), echo)
-            results.append(StepResult(step, where.executed / step.notebook.name, 0.0, skipped=True))
-            continue
-        echo(f"[{step.number}/{len(steps)}] {step.name}（{step.notebook.name}）…")
-        echo(f"      运行原因：{plan.reason}。")
-        t0 = time.perf_counter()
-        summary = paths.step_summary_path(round_id, step.notebook.stem, stage)
-        summary.unlink(missing_ok=True)  # a summary left by an earlier run must not be shown as this one's
-        forget_steps(manifest, steps[step.number - 1:])  # until they succeed again
-        executed = paths.RoundPaths(stage, round_id).executed / step.notebook.name
-        executed.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            run_notebook(step, executed, {"round_id": round_id, "root": str(stage)}, root=root, progress=progress)
-            _after_step(step, round_id, stage, echo)
-        except RunError as exc:
-            raise RunError(f"{exc}本次运行的结果未采用：data/processed/{round_id}/ 和 outputs/{round_id}/ 仍是上次成功运行的结果。") from None
-        seconds = time.perf_counter() - t0
-        remember_step(manifest, step, plan.inputs, seconds)
-        echo(f"      完成，用时 {format_seconds(seconds)}。")
-        _echo_summary(summary, echo, stage, root)
-        results.append(StepResult(step, where.executed / step.notebook.name, seconds))
-
+    stage = _prepare_stage(round_id, root) if any(plan.reason for plan in plans) else None
+    results = [_run_step(plan, len(steps), round_id, root, stage, manifest, echo, progress) for plan in plans]
     if stage is not None:  # every step succeeded: only now do the results replace the last good ones
         with _sigint_deferred():  # Ctrl-C now would make "结果保持上次成功运行的状态" untrue: finish first
             staging.publish(round_id, root)
             staging.unstage_notebooks(round_id, root)
             remember_results(manifest, round_id, root)
-            save_manifest(manifest_path, manifest)
-    return RunResult(
-        round=round_,
-        steps=tuple(results),
-        processed_dir=paths.processed_round_dir(round_id, root),
-        outputs_dir=outputs_dir,
-        executed_dir=where.executed,
-        seconds=time.perf_counter() - started,
-    )
+            save_manifest(where.manifest, manifest)
+    return RunResult(round=round_, steps=tuple(results), processed_dir=where.processed, outputs_dir=where.outputs,
+                     executed_dir=where.executed, seconds=time.perf_counter() - started)
+
+
+def _announce(round_: Round, steps: list[Step], echo: Callable[[str], object], *, partial: bool) -> None:
+    names = "、".join(step.name for step in steps)
+    echo(f"轮次 {round_.id}（{round_.title}，数据截至 {round_.as_of:%Y-%m-%d}）：依次运行 {len(steps)} 个步骤：{names}。")
+    for warning in round_.warnings:
+        echo(warning)
+    missing = [name for _, name in CHAIN[len(steps):]]
+    if missing and not partial:
+        echo(f"（流水线其余步骤的笔记本尚未加入：{'、'.join(missing)}。）")
+
+
+def _run_step(plan: StepPlan, total: int, round_id: str, root: Path, stage: Path | None, manifest: dict,
+              echo: Callable[[str], object], progress: bool) -> StepResult:
+    """Run one planned step in the staging copy, or say why it is skipped."""
+    step = plan.step
+    executed = paths.RoundPaths(root, round_id).executed / step.notebook.name
+    if plan.reason is None:
+        echo(skip_message(step, total, manifest))
+        _echo_summary(paths.step_summary_path(round_id, step.notebook.stem, root), echo)
+        return StepResult(step, executed, 0.0, skipped=True)
+    echo(f"[{step.number}/{total}] {step.name}（{step.notebook.name}）…")
+    echo(f"      运行原因：{plan.reason}。")
+    t0 = time.perf_counter()
+    summary = paths.step_summary_path(round_id, step.notebook.stem, stage)
+    summary.unlink(missing_ok=True)  # a summary left by an earlier run must not be shown as this one's
+    forget_steps(manifest, step.number)  # this step and every later one, until they succeed again
+    staged = paths.RoundPaths(stage, round_id).executed / step.notebook.name
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        run_notebook(step, staged, {"round_id": round_id, "root": str(stage)}, root=root, progress=progress)
+        _after_step(step, round_id, stage, echo)
+    except RunError as exc:
+        raise RunError(f"{exc}本次运行的结果未采用：data/processed/{round_id}/ 和 outputs/{round_id}/ "
+                       "仍是上次成功运行的结果。") from None
+    seconds = time.perf_counter() - t0
+    remember_step(manifest, step, plan.inputs, seconds)
+    echo(f"      完成，用时 {format_seconds(seconds)}。")
+    _echo_summary(summary, echo, stage, root)
+    return StepResult(step, executed, seconds)
 
 
 @contextlib.contextmanager
@@ -512,8 +538,9 @@ def format_seconds(seconds: float) -> str:
 #   and the Python and the package versions installed;
 # - step 1 (cleaning): every file under data/raw/<round>/ (the returns,
 #   round.yml and corrections.csv) and data/header_aliases.csv;
-# - steps 2 onward: the previous round's data (data/raw/<previous>/ and
-#   data/processed/<previous>/), which the comparison with the previous round reads;
+# - every step: the previous round's clean tables (data/processed/<previous>/), which
+#   cleaning checks amounts against and the comparison with the previous round reads
+#   (never its raw returns: run_round cleans the previous round first when they are missing);
 # - and what the earlier steps wrote: a step that runs makes every later step run.
 #
 # A step runs all the same when its executed copy is gone, and every step runs
@@ -537,7 +564,7 @@ INPUT_LABELS = {
     "aliases": "表头别名表",
     "previous": "上一轮的数据",
 }
-CLEANING_INPUTS = ("returns", "aliases")  # step 1 reads these
+CLEANING_INPUTS = ("returns", "aliases", "previous")  # step 1 reads these
 LATER_INPUTS = ("previous",)  # steps 2 onward read these (and what step 1 wrote)
 
 
@@ -551,7 +578,7 @@ class StepPlan:
 def plan_steps(steps: list[Step], parameters: dict, round_: Round, root: Path, manifest: dict, *,
                force: bool = False) -> list[StepPlan]:
     """Which steps run and why: each unchanged step is skipped, until the first that runs; every later one runs too."""
-    shared = round_inputs(round_, root, later_steps=len(steps) > 1)
+    shared = round_inputs(round_, root)
     executed_dir = paths.RoundPaths(root, round_.id).executed
     reason_for_all = None
     if force:
@@ -595,7 +622,7 @@ def step_inputs(step: Step, parameters: dict, shared: dict[str, str]) -> dict[st
     }
 
 
-def round_inputs(round_: Round, root: Path, *, later_steps: bool = True) -> dict[str, str]:
+def round_inputs(round_: Round, root: Path) -> dict[str, str]:
     """The digests of the inputs steps share: the package, the environment, the round's data, the previous round's."""
     digests = {
         "code": code_digest(),
@@ -603,13 +630,12 @@ def round_inputs(round_: Round, root: Path, *, later_steps: bool = True) -> dict
         "returns": tree_digest(paths.raw_round_dir(round_.id, root)),
         "aliases": tree_digest(paths.RoundPaths(root, round_.id).aliases),
     }
-    if later_steps:
-        previous = round_.previous or ""
-        digests["previous"] = _digest_text("\n".join([
-            previous,
-            tree_digest(paths.raw_round_dir(previous, root)) if previous else "",
-            tree_digest(paths.processed_round_dir(previous, root)) if previous else "",
-        ]))
+    previous = round_.previous or ""
+    digests["previous"] = _digest_text("\n".join([
+        previous,
+        "".join(tree_digest(paths.RoundPaths(root, previous).clean_table(kind)) for kind in schemas.RETURN_KINDS)
+        if previous else "",
+    ]))
     return digests
 
 
@@ -698,9 +724,10 @@ def save_manifest(path: Path, manifest: dict) -> None:
     os.replace(partial, path)
 
 
-def forget_steps(manifest: dict, steps: list[Step]) -> None:
-    for step in steps:
-        manifest["steps"].pop(step.notebook.name, None)
+def forget_steps(manifest: dict, first: int) -> None:
+    """Forget the records of step `first` and of every later step of CHAIN (run or not in this run)."""
+    for notebook, _ in CHAIN[first - 1:]:
+        manifest["steps"].pop(notebook, None)
 
 
 def remember_step(manifest: dict, step: Step, inputs: dict[str, str], seconds: float) -> None:
