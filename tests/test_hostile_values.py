@@ -5,10 +5,12 @@ import pandas as pd
 import pytest
 import xlwt
 
+from layouts import libreoffice_convert, soffice
 from office import write_csv, write_round, write_xlsx
 from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, quality
 from test_cleaning import assert_ledger_reconciles
+from test_hostile_files import write_xlsb
 
 HEADER = ["序号", "项目名称", "批次", "总投资", "年度计划投资", "累计完成投资", "是否开工"]
 UNITS = ("银川市", "吴忠市", "交通运输厅")
@@ -97,6 +99,48 @@ def test_percent_cells_in_rate_columns_read_as_shown_and_a_percent_cell_in_money
     assert fai.loc["全区", "yoy_pct"] == pytest.approx(8.5) and fai.loc["全区", "last_yoy_pct"] == pytest.approx(-2.1)
     assert pd.isna(fai.loc["银川市", "cum_value"])
     assert "百分比格式" in result.problems.loc[(result.problems["row"] == 3), "problem"].iloc[0]
+
+
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.parametrize("fmt", ["ods", "xls"])
+def test_percent_and_error_cells_of_a_libreoffice_file_read_as_shown(tmp_path, fmt):
+    """The same FAI return saved by LibreOffice (as .ods, or as .xls): 8.5% still 8.5, a #DIV/0! still an error."""
+    source = tmp_path / "src" / "固投.xlsx"
+    source.parent.mkdir()
+    percent_book(source, [("全区", 1200.5, 0.085, -0.021), ("银川市", 600, 0.1, 0.05)])
+    book = openpyxl.load_workbook(source)
+    book.active["D3"] = "=1/0"  # 银川市's growth: a formula LibreOffice computes to #DIV/0!
+    book.save(source)
+    (raw(tmp_path) / "交通运输厅").mkdir(parents=True)
+    libreoffice_convert(source, raw(tmp_path) / "交通运输厅", fmt)
+    result = clean(tmp_path)
+    fai = result.tables["fai"].set_index("region")
+    assert fai.loc["全区", "yoy_pct"] == pytest.approx(8.5) and fai.loc["全区", "last_yoy_pct"] == pytest.approx(-2.1)
+    assert pd.isna(fai.loc["银川市", "yoy_pct"]) and fai.loc["银川市", "last_yoy_pct"] == pytest.approx(5)
+    problem = result.problems[result.problems["code"] == "excel_error"].iloc[0]
+    assert problem["problem"] == "单元格是公式错误 #DIV/0!，无法读取数值" and problem["row"] == 3
+    assert_ledger_reconciles(result)
+
+
+def test_fractions_in_the_rate_column_of_an_xlsb_are_asked_about(tmp_path):
+    """An .xlsb does not say which cells are formatted as percentages: 0.085 is read as typed, and the unit asked."""
+    rows = [["地区", "月份", "累计完成额", "累计增速(%)"], ["全区", "1-11月", 1200.5, 0.085], ["银川市", "1-11月", 600, -0.021]]
+    (raw(tmp_path) / "交通运输厅").mkdir(parents=True)
+    write_xlsb(raw(tmp_path) / "交通运输厅" / "固投.xlsb", "固投", rows)
+    result = clean(tmp_path)
+    assert result.tables["fai"]["yoy_pct"].tolist() == [0.085, -0.021]
+    hint = result.problems[result.problems["code"] == "percent_unknown_xlsb"].iloc[0]
+    assert hint["severity"] == "提示" and hint["column"] == "累计增速(%)"
+    assert "已按0.085%读取；如表中显示为8.5%，请另存为 .xlsx" in hint["problem"]
+
+
+def test_percentages_typed_as_numbers_in_an_xlsb_are_not_asked_about(tmp_path):
+    rows = [["地区", "月份", "累计完成额", "累计增速(%)"], ["全区", "1-11月", 1200.5, 8.5], ["银川市", "1-11月", 600, 0.4]]
+    (raw(tmp_path) / "交通运输厅").mkdir(parents=True)
+    write_xlsb(raw(tmp_path) / "交通运输厅" / "固投.xlsb", "固投", rows)
+    result = clean(tmp_path)
+    assert result.tables["fai"]["yoy_pct"].tolist() == [8.5, 0.4]
+    assert "percent_unknown_xlsb" not in codes(result)
 
 
 @pytest.mark.parametrize("error", ["#DIV/0!", "#N/A", "#VALUE!"])

@@ -13,6 +13,10 @@ and still looks plausible on its own. Three comparisons catch what it cannot:
 - within a project: an annual plan a ten-thousandth of the project's total investment
   (asked, and kept as written, like a plan over the total investment).
 
+And one about percentages: an .xlsb file does not tell which cells are formatted as a
+percentage (Excel stores 8.5% as 0.085), so a rate column of an .xlsb whose every value
+is a fraction is asked about (提示) rather than silently read as 0.085%.
+
 A doubtful sheet or row is never rescaled and never summed silently: the unit is asked
 (错误 in 退回修改清单), its amounts are set aside (left out of the sums, counted in the
 ledger as set aside, so the report's data-quality box names them), and a 保留 line in
@@ -30,7 +34,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipeline.ingest.problems import ERROR, Problem
+from pipeline.ingest.problems import ERROR, HINT, Problem
 
 # The return kinds whose rows are projects with a total investment to compare, and the amount
 # each sheet's typical size is judged by.
@@ -70,6 +74,7 @@ def check_round(records: list[dict], previous: dict[str, pd.DataFrame] | None, p
     doubted = {id(r) for d in doubts for r in d.records}
     doubts += _against_units({key: rows for key, rows in sheets.items() if not doubted & {id(r) for r in rows}})
     doubts += _plan_against_total(live)
+    doubts += _fractions_in_xlsb(sheets_of_all_kinds(live))
     return doubts
 
 
@@ -221,4 +226,34 @@ def _plan_against_total(records: list[dict]) -> list[Doubt]:
                               "请核对年度计划投资和总投资的金额单位后重新报送；如数据无误，请书面说明", ERROR,
                               "plan_far_below_total")
             doubts.append(Doubt(problem))
+    return doubts
+
+
+# --------------------------------------------------------------------------- percentages in .xlsb
+
+# The rate columns of each kind, as cleaning reads them: percentages (8.5 means 8.5%).
+RATE_COLUMNS = {"fai": ("yoy_pct", "last_yoy_pct"), "projects": ("stated_completion_pct",)}
+RATE_LABELS = {"yoy_pct": "累计增速(%)", "last_yoy_pct": "上年同期增速(%)", "stated_completion_pct": "完成率(%)"}
+
+
+def sheets_of_all_kinds(records: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    sheets: dict[tuple[str, str], list[dict]] = {}
+    for record in records:
+        sheets.setdefault((record["file"], record["sheet"]), []).append(record)
+    return sheets
+
+
+def _fractions_in_xlsb(sheets: dict) -> list[Doubt]:
+    doubts = []
+    for (file, sheet), rows in sheets.items():
+        if not file.lower().endswith(".xlsb"):
+            continue
+        for name in RATE_COLUMNS.get(rows[0]["return_kind"], ()):
+            values = [r[name] for r in rows if isinstance(r.get(name), float) and r[name] != 0]
+            if len(values) >= 2 and all(abs(v) < 1 for v in values):
+                text = (f"{RATE_LABELS[name]}的数值都小于1（如{values[0]:g}），.xlsb 文件无法判断是否设置了百分比格式："
+                        f"已按{values[0]:g}%读取；如表中显示为{values[0] * 100:g}%，请另存为 .xlsx 后重新报送")
+                doubts.append(Doubt(Problem(rows[0]["unit"], file, sheet, min(r["row"] for r in rows),
+                                            RATE_LABELS[name], "", text, "请另存为 .xlsx 后重新报送，或直接填写百分数（如8.5）",
+                                            HINT, "percent_unknown_xlsb")))
     return doubts

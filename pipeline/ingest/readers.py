@@ -86,12 +86,13 @@ class Sheet:
     formulas_without_value: 0-based (row, col) of formulas saved without a computed value (xlsx only).
     percent_cells: 0-based (row, col) of cells whose number format is a percentage (Excel
         shows 0.085 as 8.5%; the grid holds 0.085). From the xlsx styles (built-in formats 9
-        and 10, or a custom format with an unquoted %) or, for xls and .et, the cell's format
-        as xlrd reads it (numbers only); empty for xlsb, ods, csv and HTML.
+        and 10, or a custom format with an unquoted %), for xls and .et the cell's format
+        as xlrd reads it (numbers only), for ods the cell's value type (content.xml); empty for
+        csv and HTML (their cells hold the text as shown, “8.5%” included) and for xlsb (see feedback).
     error_cells: 0-based (row, col) -> the Excel error the cell holds ("#DIV/0!", "#N/A",
         "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"), typed in or a formula's result.
         The grid value of such a cell is None. From the xlsx sheet XML, or xlrd for xls and .et
-        (calamine reads errors as empty); empty for xlsb, ods, csv and HTML.
+        (calamine reads errors as empty), or ods's content.xml; empty for xlsb, csv and HTML.
     hidden_cols: 0-based columns hidden in Excel (the xlsx's <cols>, or xlrd's column info for xls).
     """
 
@@ -251,6 +252,8 @@ def _read_any(path: Path, rel: str, facts: dict[str, _SheetFacts] | None = None)
             return sheets
     if facts is None:
         facts = _xlsx_facts(path) if head.startswith(b"PK") else {}
+    if not facts and head.startswith(b"PK") and path.suffix.lower() == ".ods":
+        facts = _ods_facts(path)
     sheets = _read_excel(path, rel, facts)
     if head.startswith(_CFB_MAGIC):  # only once calamine has shown that the grids are of a sane size
         facts = _xls_facts(path)
@@ -451,6 +454,78 @@ def _xlsx_facts(path: Path) -> dict[str, _SheetFacts]:
             return facts
     except (KeyError, zipfile.BadZipFile, UnicodeDecodeError):
         return {}
+
+
+# A run of hidden rows longer than this is the empty rest of the sheet, not rows of a table.
+ODS_MAX_HIDDEN_RUN = 10_000
+_ODS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+        "calcext": "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"}
+
+
+def _ods_facts(path: Path) -> dict[str, _SheetFacts]:
+    """Per sheet of an OpenDocument spreadsheet (LibreOffice, WPS): hidden rows and columns, percent-valued cells
+    and error cells, from content.xml (calamine reports none of these). Empty when it cannot be read."""
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("content.xml") as content:
+            facts, walk = {}, None
+            for event, element in etree.iterparse(content, events=("start", "end"), resolve_entities=False,
+                                                  no_network=True, huge_tree=False):
+                walk = _ods_event(event, element, walk, facts)
+            return facts
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, ValueError):
+        return {}
+
+
+def _ods_attr(element, prefix: str, name: str, default=None):
+    return element.get(f"{{{_ODS[prefix]}}}{name}", default)
+
+
+def _ods_event(event: str, element, walk: dict | None, facts: dict[str, _SheetFacts]) -> dict | None:
+    """One step of the streaming walk over content.xml: walk holds the current sheet's position and findings."""
+    tag = etree_local(element.tag)
+    repeat = int(_ods_attr(element, "table", "number-rows-repeated" if tag == "table-row" else "number-columns-repeated", 1))
+    if tag == "table" and event == "start":
+        return {"name": _ods_attr(element, "table", "name", ""), "row": -1, "col": 0, "cols": 0,
+                "hidden_rows": set(), "hidden_cols": set(), "percent": set(), "errors": {}}
+    if walk is None:
+        return None
+    if tag == "table" and event == "end":
+        facts[walk["name"]] = _SheetFacts(walk["hidden_rows"], set(), walk["percent"], walk["errors"],
+                                          walk["hidden_cols"], None, 0, 0)
+        element.clear()
+        return None
+    if tag == "table-column" and event == "start":
+        if _ods_attr(element, "table", "visibility") == "collapse":
+            walk["hidden_cols"].update(range(walk["cols"], walk["cols"] + min(repeat, MAX_TABLE_COLUMNS)))
+        walk["cols"] += repeat
+    elif tag == "table-row" and event == "start":
+        walk["row"], walk["col"], walk["row_repeat"] = walk["row"] + 1, 0, repeat
+        if _ods_attr(element, "table", "visibility") in ("collapse", "filter") and repeat <= ODS_MAX_HIDDEN_RUN:
+            walk["hidden_rows"].update(range(walk["row"], walk["row"] + repeat))
+    elif tag == "table-row" and event == "end":
+        walk["row"] += walk.pop("row_repeat", 1) - 1
+        element.clear()
+    elif tag in ("table-cell", "covered-table-cell") and event == "end":
+        _ods_cell(element, walk, repeat)
+    return walk
+
+
+def _ods_cell(element, walk: dict, repeat: int) -> None:
+    cell = (walk["row"], walk["col"])
+    if _ods_attr(element, "office", "value-type") == "percentage":
+        walk["percent"].update((walk["row"], walk["col"] + i) for i in range(min(repeat, MAX_TABLE_COLUMNS)))
+    elif _ods_attr(element, "calcext", "value-type") == "error":
+        text = "".join(element.itertext()).strip()
+        walk["errors"][cell] = text if text.startswith("#") else "#错误"
+    walk["col"] += repeat
+
+
+def etree_local(tag) -> str:
+    """An XML tag without its namespace ({urn:…}table-cell → table-cell)."""
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def _workbook_targets(rels: bytes) -> dict[bytes, str]:
