@@ -16,7 +16,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 # The project's Jupyter kernel; pipeline/run/runner.py uses the same name.
 KERNEL := inspection-pipeline
 
-.PHONY: help setup report test lab sample screenshot bench clean template corrections
+.PHONY: help setup report test lab sample screenshot bench clean template corrections docs
 
 help: ## 列出可用的命令（默认）
 	@echo "用法：make <命令> [ROUND=轮次]      （ROUND 默认为 $(ROUND)）"
@@ -52,6 +52,9 @@ lab: setup ## 在项目环境中打开 JupyterLab（可查看 notebooks/ 和 out
 
 sample: setup ## 重新生成 data/raw/ 下的示例轮次数据
 	$(PY) -m pipeline sample
+
+docs: setup ## 按 pipeline/indicators/keys.csv 重新生成 docs/indicators.md 中的键表
+	$(PY) -c "from pipeline.indicators import keys; keys.main()"
 
 screenshot: setup ## 用最近一次生成的示例报告重新截取 README 中的截图（docs/report-screenshot.png）
 	$(PY) scripts/report-screenshot.py

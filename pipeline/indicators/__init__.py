@@ -3,11 +3,10 @@
 Modules, in the order they build on each other: ``formulas`` (rates, time progress, flags, ``Missing``) ·
 ``breakdowns`` (the tables by batch, unit, city, industry, nature and the other returns) · ``early_warning``
 (三色预警) · ``findings`` (track list, ranking, notify list, the previous round) · ``assembly`` (indicators.json,
-its declared keys, the report tables) · ``sources`` (数字来源.xlsx).
+the report tables) · ``keys`` (the indicators.json keys, declared in keys.csv) · ``sources`` (数字来源.xlsx).
 
 ``pipeline.indicators`` itself offers the names of formulas, breakdowns and assembly, so notebooks and tests write
-``indicators.compute_indicators`` or ``ind.breakdown`` without knowing which module holds them. Its docstring is
-the declaration of the indicators.json keys (assembly.py's docstring), which ``KEYS`` is read from.
+``indicators.compute_indicators`` or ``ind.breakdown`` without knowing which module holds them.
 """
 from pipeline.indicators import assembly, breakdowns, formulas
 from pipeline.indicators.assembly import *  # noqa: F401,F403
@@ -15,4 +14,3 @@ from pipeline.indicators.breakdowns import *  # noqa: F401,F403
 from pipeline.indicators.formulas import *  # noqa: F401,F403
 from pipeline.indicators.formulas import _norm  # noqa: F401  (tests check the normalisation directly)
 
-__doc__ = assembly.__doc__

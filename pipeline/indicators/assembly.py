@@ -32,190 +32,8 @@ cities, or the bases — given per figure below) are tried first and the one
 with the largest 本期累计 is taken; when no preferred unit reported it, the
 largest of all reporters is taken. ``.unit`` always names the unit used.
 
-Keys (section — key — meaning):
-
-本轮与督查安排
-- `round` — 轮次编号
-- `title` — 轮次标题
-- `as_of` — 数据截至日期（YYYY-MM-DD）
-- `as_of_month` — 数据截至月份（"截至X月底"）
-- `year` — 年度
-- `sample` — 是否示例数据（true 时报告须注明）
-- `time_progress_pct` — 时间进度（%）= 截至月份 / 12 × 100
-- `start_rate_base` — 开工率口径：new（续建项目不计入分母）、all 或 planned（计划开工时间在截至日期之前的项目）
-- `conventions.time_progress` — 时间进度算法：months（截至月份÷12）、days（已过天数÷全年天数）或12个逐月累计目标（序时进度）
-- `conventions.time_progress_name` — 报告中时间进度的称谓（时间进度、序时进度、时序进度、均衡进度）
-- `conventions.progress_words` — 高于/低于时间进度的用词，如 [超过, 低于]、[快于, 慢于]
-- `conventions.decimals` — 报告中百分比和百分点保留的小数位数（1 或 2；本文件中的数值不取舍）
-- `conventions.start_rate_base` — 开工率口径（同 start_rate_base）
-- `behind_margin_pp` — 滞后标准：低于时间进度超过该百分点数即列入督办/通报
-- `inspection.start` — 督查开始日期（round.yml 的 inspection_start）
-- `inspection.end` — 督查结束日期（round.yml 的 inspection_end）
-- `inspection.groups` — 督查组数（round.yml 的 groups）
-- `inspection.cities` — 督查涉及的地级市数（应报送单位中名称以“市”结尾的）
-- `inspection.bases` — 督查涉及的基地数（名称以“基地”结尾的）
-- `inspection.base_names` — 基地名称列表（"XX基地"）
-- `inspection.departments` — 督查涉及的区直部门数（其余单位）
-
-一、总体情况
-- `fai.region` — 固定资产投资所用的全区行名称（如“全区”）
-- `fai.month` — 固定资产投资数据的月份（1—该月累计）
-- `fai.total_yi` — 全区固定资产投资累计完成额（亿元）
-- `fai.yoy_pct` — 全区固定资产投资累计同比增长（%），统计部门报送值
-- `fai.last_yoy_pct` — 上年同期累计增速（%）
-- `fai.accel_pp` — 比上年同期加快（正）/回落（负）的百分点
-- `batch.projects` — 两批次集中开工重大项目个数
-- `batch.started` — 其中已开工个数（含续建）
-- `batch.not_started` — 其中未开工个数
-- `batch.start_base` — 开工率分母：应开工项目个数（口径见 start_rate_base）
-- `batch.start_base_started` — 开工率分子：应开工项目中已开工个数
-- `batch.start_rate_pct` — 开工率（%）
-- `batch.plan_yi` — 年度计划投资（亿元）
-- `batch.completed_yi` — 累计完成投资（亿元）
-- `batch.completion_rate_pct` — 投资完成率（%）
-- `batch.vs_time_progress_pp` — 投资完成率与时间进度之差（正=超过，负=低于）
-- `key.projects` — 重点项目个数
-- `key.started` — 重点项目已开工个数
-- `key.not_started` — 重点项目未开工个数
-- `key.start_base` — 重点项目开工率分母
-- `key.start_base_started` — 重点项目开工率分子
-- `key.start_rate_pct` — 重点项目开工率（%）
-- `key.plan_yi` — 重点项目年度计划投资（亿元）
-- `key.completed_yi` — 重点项目累计完成投资（亿元）
-- `key.completion_rate_pct` — 重点项目投资完成率（%）
-- `key.vs_time_progress_pp` — 重点项目投资完成率与时间进度之差
-- `batch.funds_planned_yi` — 资金到位率分母：计划到位资金（亿元；重大项目进展情况表“计划到位资金”列，可选）
-- `batch.funds_in_place_yi` — 资金到位率分子：实际到位资金（亿元；“实际到位资金”列，填报了计划到位资金的项目）
-- `batch.funds_rate_pct` — 资金到位率（%）= 实际到位资金 ÷ 计划到位资金；无该两列时为 null
-- `batch.due_completion` — 按期竣工率分母：计划竣工时间在数据截至日期之前的项目个数（“计划竣工时间”列，可选）
-- `batch.completed_on_time` — 按期竣工率分子：其中竣工时间不晚于计划竣工时间的项目个数（无竣工时间时按“是否竣工”）
-- `batch.on_time_completion_rate_pct` — 按期竣工率（%）；无计划竣工时间或是否竣工/竣工时间列时为 null
-
-典型做法（各节"XX市…"的做法由工作举措与典型做法表引用）
-- `practices.count` — 收到的典型做法条数
-- `practices.awareness.units` — （一）抓项目的意识：报送做法的单位（按 round.yml 的单位顺序）
-- `practices.measures.units` — （二）项目推进措施：报送做法的单位
-- `practices.support.units` — （三）项目要素保障：报送做法的单位
-- `practices.planning.units` — （四）项目谋划招引：报送做法的单位
-- `practices.major_works.units` — （五）十大工程项目：报送做法的单位
-
-（二）项目推进措施
-- `measures.reward_paid.unit` — 兑现奖励资金最多的市（优先：市）
-- `measures.reward_paid.wan` — 该市兑现奖励资金（万元）
-- `measures.renovation.unit` — 企业更新改造投资的单位（优先：基地）
-- `measures.renovation.yi` — 企业更新改造投资（亿元）
-- `measures.renovation.last_year_yi` — 上年同期（亿元）
-- `measures.renovation.yoy_pct` — 企业更新改造投资同比增长（%）
-
-（三）项目要素保障
-- `support.industry_reward.unit` — 九大重点产业奖励资金的报送单位（优先：发展改革委）
-- `support.industry_reward.yi` — 设立的重点产业奖励资金（亿元）
-- `support.central_budget.unit` — 中央预算内资金的报送单位（优先：发展改革委）
-- `support.central_budget.yi` — 争取中央预算内资金（亿元）
-- `support.central_budget.last_year_yi` — 上年同期（亿元）
-- `support.central_budget.yoy_pct` — 中央预算内资金同比增长（%）
-- `support.budget_coordination.unit` — 预算内统筹资金的报送单位（优先：发展改革委）
-- `support.budget_coordination.yi` — 安排预算内统筹资金（亿元）
-- `land.approved.unit` — 已批准用地项目的报送单位（优先：自然资源厅）
-- `land.approved.count` — 已批准用地项目（个）
-- `land.prereview.unit` — 通过用地预审项目的报送单位（优先：自然资源厅）
-- `land.prereview.count` — 通过用地预审项目（个）
-- `land.new_supply.unit` — 新增供地的单位（优先：基地）
-- `land.new_supply.mu` — 新增供地（亩）
-- `business_env.unit` — 营商环境改革措施条数最多的市（优先：市）
-- `business_env.aspects` — 该市营商环境改革措施涉及的方面数（个）
-- `business_env.measures` — 该市营商环境改革措施条数（条）
-
-（四）项目谋划招引
-- `planning.water.unit` — 谋划水利项目的单位（优先：水利厅）
-- `planning.water.categories` — 谋划项目大类数（X大类）
-- `planning.water.projects` — 谋划项目数（XX项）
-- `planning.transport.unit` — 交通储备项目的单位（优先：交通运输厅）
-- `planning.transport.projects` — 储备项目个数
-- `planning.transport.investment_yi` — 储备项目总投资（亿元）
-- `planning.city.unit` — 谋划储备项目最多的市
-- `planning.city.projects` — 该市谋划储备项目个数
-- `planning.projects_total` — 各单位报送的谋划储备项目个数之和（各单位口径，可能有重叠）
-- `attraction.projects` — 全区实施招商引资合同项目个数（招商引资项目情况表的行数，跨单位已去重）
-- `attraction.contract_yi` — 合同投资额合计（亿元）
-- `attraction.funds_in_place_yi` — 本年到位资金合计（亿元）
-- `attraction.concentrated.projects` — 集中签约项目个数
-- `attraction.concentrated.contract_yi` — 集中签约项目合同投资额（亿元）
-- `attraction.nine.projects` — 九大重点产业项目个数
-- `attraction.nine_share_pct` — 九大重点产业项目占比（%），按项目个数计（报告应注明“按个数”）
-- `attraction.nine_share_by_investment_pct` — 九大重点产业项目占比（%），按合同投资额计（参考）
-- `attraction.chain_projects` — 延链补链强链项目个数
-- `attraction.signing_city.unit` — 集中签约项目最多的市（并列时取合同投资额大的）
-- `attraction.signing_city.projects` — 该市集中签约项目个数
-- `attraction.signing_city.contract_yi` — 该市集中签约项目合同投资额（亿元）
-- `attraction.signing_city.nine_share_pct` — 该市集中签约项目中九大重点产业项目占比（%，按个数）
-- `attraction.busiest_city.unit` — 除上一市外，招商引资项目最多的市（只有一个市有项目时即为该市）
-- `attraction.busiest_city.projects` — 该市招商引资项目个数
-- `attraction.base.unit` — 招商引资到位资金的基地（优先：基地）
-- `attraction.base.chain_projects` — 该基地延链补链强链项目个数
-- `attraction.base.funds_in_place_yi` — 该基地招商引资到位资金（亿元；主要指标表，缺时为招商项目表本年到位资金之和）
-- `attraction.base.funds_last_year_yi` — 上年同期（亿元）
-- `attraction.base.funds_yoy_pct` — 招商引资到位资金同比增长（%）
-
-（五）十大工程项目
-- `major.projects` — 十大工程项目个数
-- `major.accelerating.names` — 加快推进的工程（在建、建成）
-- `major.accelerating.count` — 加快推进的个数
-- `major.substantive.names` — 前期工作取得实质性进展的工程（前期，节点已完成）
-- `major.substantive.count` — 个数
-- `major.pushing.names` — 前期工作加紧推进的工程（前期，节点未完成或未填）
-- `major.pushing.count` — 个数
-- `major.overdue.names` — 计划节点已逾期未完成的工程
-- `major.overdue.count` — 个数
-- `major.construction.projects` — 在建（含建成）工程个数
-- `major.construction.plan_yi` — 其年度计划投资（亿元）
-- `major.construction.completed_yi` — 其累计完成投资（亿元）
-- `major.construction.completion_rate_pct` — 其投资完成率（%）
-
-二、工作建议（规则见 pipeline/indicators/findings.py）
-- `track.projects` — 需逐一跟踪督办的项目个数（督办清单行数）
-- `track.not_started` — 其中未开工
-- `track.zero_investment` — 其中已开工但累计完成投资为0
-- `track.not_in_stats` — 其中已开工未入统
-- `track.behind` — 其中投资完成率低于时间进度超过滞后标准
-- `ranking.ranked_units` — 参与排名的单位数
-- `ranking.showcase` — 展示台：综合得分前3名单位
-- `ranking.exposure` — 曝光台：综合得分后3名单位
-- `notify.count` — 拟通报单位数
-- `notify.units` — 拟通报单位：投资完成率低于时间进度超过滞后标准
-- `warning.red` — 三色预警：红色预警项目个数（两批次全部项目，规则见 pipeline/indicators/early_warning.py）
-- `warning.yellow` — 黄色预警项目个数
-- `warning.green` — 绿色（无预警）项目个数
-- `warning.by_unit` — 各单位预警项目个数：[{unit, red, yellow, green}, …]，按 round.yml 的单位顺序
-
-与上轮比较
-- `previous.round` — 上一轮编号
-- `previous.as_of` — 上一轮数据截至日期
-- `previous.batch.start_rate_pct` — 上一轮开工率（%）
-- `previous.batch.completion_rate_pct` — 上一轮投资完成率（%）
-- `previous.key.start_rate_pct` — 上一轮重点项目开工率（%）
-- `previous.key.completion_rate_pct` — 上一轮重点项目投资完成率（%）
-- `change.batch.start_rate_pp` — 开工率较上轮变化（百分点）
-- `change.batch.completion_rate_pp` — 投资完成率较上轮变化（百分点）
-- `change.batch.completed_yi` — 累计完成投资较上轮增加（亿元）
-- `change.key.start_rate_pp` — 重点项目开工率较上轮变化（百分点）
-- `change.key.completion_rate_pp` — 重点项目投资完成率较上轮变化（百分点）
-- `change.started_since` — 上轮未开工、本轮已开工的项目个数
-- `change.not_started_both` — 两轮均未开工的项目个数
-- `change.new_projects` — 本轮新出现（上轮没有）的项目个数
-- `change.warning.improving` — 预警好转的项目个数（与上轮匹配的项目中，红→黄、红→绿、黄→绿）
-- `change.warning.worsening` — 预警变差的项目个数（绿→黄、绿→红、黄→红）
-- `change.ranking` — 各单位排名变化：[{unit, rank, previous_rank, change, trend}, …]，change 为上升的名次数（正=上升），trend 为上升/下降/持平
-
-数据质量（规则见 pipeline/ingest/quality.py）
-- `data_quality.complete` — 本轮数据是否完整：没有未报送单位、未采用的文件、缺少的必填列、隔离行或未计入的金额时为 true
-- `data_quality.excluded_units` — 数据全部或部分未计入的单位（含未报送单位）
-- `data_quality.excluded_rows` — 未计入的数据行数（隔离行，不含已按一次统计的重复行）
-- `data_quality.excluded_wan` — 未计入的金额（万元）：隔离行的金额和采用行中无法识别或存疑的金额
-- `data_quality.missing_units` — 未报送单位
-- `data_quality.rejected_files` — 未能采用的文件和工作表个数
-- `data_quality.affected` — 受影响的数字（按报表类型）
-- `data_quality.corrections` — 按更正记录（data/raw/<轮次>/corrections.csv）应用的更正条数（含“删除行”“保留”；未应用的不计）
+Keys: declared once, as data, in ``keys.csv`` (section, key, meaning, unit; see keys.py), which
+docs/indicators.md's tables are generated from.
 
 Tables
 ======
@@ -252,7 +70,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -266,12 +83,14 @@ from pipeline.indicators.formulas import (
     SUBSTANTIVE, UNDER_CONSTRUCTION, YI, completion_rate_pct, flag, is_missing, require_planned_start,
     round_time_progress, share_pct, unit_kind, value_or_missing, wan_to_yi, yoy_pct,
 )
+from pipeline.indicators.keys import KEYS, SECTIONS  # noqa: F401  (re-exported)
 from pipeline.indicators import early_warning, findings
 from pipeline.indicators.findings import FINDING_LABELS
 from pipeline.indicators.breakdowns import (
     BREAKDOWNS, UnitFigure, _num, attraction_by_industry, attraction_by_unit, attraction_frame, attributed,
     breakdown, fai_by_region, indicator_by_unit, major_works_status, practices_by_section, project_figures,
 )
+
 
 def meta_values(round_: Round) -> dict[str, Any]:
     """Round metadata and the opening paragraph's 督查安排."""
@@ -711,30 +530,6 @@ def load_report_tables(processed_dir: Path) -> dict[str, pd.DataFrame]:
 
 
 # =========================================================================== display in the notebook
-
-SECTIONS = ("本轮与督查安排", "一、总体情况", "典型做法", "（二）项目推进措施", "（三）项目要素保障", "（四）项目谋划招引",
-            "（五）十大工程项目", "二、工作建议", "与上轮比较", "数据质量")
-
-
-def _documented_keys() -> dict[str, tuple[str, str]]:
-    """key -> (section, meaning), read from this module's docstring: the one place keys are documented."""
-    keys: dict[str, tuple[str, str]] = {}
-    section = ""
-    for line in (__doc__ or "").splitlines():
-        heading = next((s for s in SECTIONS if line.startswith(s)), None)
-        if heading:
-            section = heading
-            continue
-        m = re.match(r"^- `([a-z0-9_.]+)` — (.+)$", line)
-        if m and section:
-            keys[m.group(1)] = (section, m.group(2))
-    return keys
-
-
-KEYS: dict[str, tuple[str, str]] = _documented_keys()
-if not KEYS:
-    raise ImportError("pipeline.indicators reads its key list from its docstring: do not run Python with -OO")
-
 
 def key_table(values: dict[str, Any], section: str | None = None) -> pd.DataFrame:
     """indicators.json as a table to read: 指标, 键, 数值 (unrounded), 说明 (why a value is missing)."""
