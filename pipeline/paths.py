@@ -38,6 +38,52 @@ EXECUTED_NOTEBOOKS = "notebooks"
 FIGURES = "figures"
 SUMMARIES = "summaries"
 MANIFEST = "run_manifest.json"
+FEEDBACK = "退回修改清单.xlsx"  # step 1: every problem, for the units
+UNIT_FEEDBACK = "退回修改"  # step 1: one list per unit, 退回修改/<单位>.xlsx
+INDICATORS = "indicators.json"  # step 2
+SUPERVISION = "督办清单.xlsx"  # step 2
+SOURCES = "数字来源.xlsx"  # step 2
+REPORT_HTML, REPORT_PDF, REPORT_DOCX = "report.html", "report.pdf", "report.docx"  # step 4
+
+# Names inside data/processed/<round>/ (besides one <kind>.parquet per return kind, RoundPaths.clean_table).
+LEDGER = "ledger.csv"
+PROBLEMS = "problems.parquet"
+QUARANTINE = "quarantine.parquet"
+HEADER_MAP = "header_map.parquet"
+CLEAN_WORKBOOK, QUARANTINE_WORKBOOK, HEADER_MAP_WORKBOOK = "清洗数据.xlsx", "隔离行.xlsx", "表头对照.xlsx"
+
+# The data flow of the chain: what each step reads and writes, as (读取/写入, RoundPaths attribute, names, what).
+# Each notebook shows its own rows at the top (RoundPaths.flow); a test checks a run writes what is declared.
+STEP_FLOW: dict[str, tuple[tuple[str, str, str, str], ...]] = {
+    "01_clean": (
+        ("读取", "raw", "", "本轮报表、round.yml、corrections.csv（只读）"),
+        ("读取", "aliases", "", "表头别名表"),
+        ("读取", "previous_processed", "<报表类型>.parquet", "上一轮的清洗表：金额与上一轮同一项目比较"),
+        ("写入", "processed", "<报表类型>.parquet、" + "、".join((LEDGER, PROBLEMS, QUARANTINE, HEADER_MAP)),
+         "清洗表、台账、问题、隔离行、表头对照"),
+        ("写入", "processed", "、".join((CLEAN_WORKBOOK, QUARANTINE_WORKBOOK, HEADER_MAP_WORKBOOK)), "供查看的工作簿"),
+        ("写入", "outputs", f"{FEEDBACK}、{UNIT_FEEDBACK}/<单位>.xlsx", "发回各单位的退回修改清单"),
+        ("写入", "summaries", "01_clean.txt", "运行摘要（命令行在该步骤后显示）"),
+    ),
+    "02_indicators": (
+        ("读取", "processed", f"<报表类型>.parquet、{LEDGER}、{PROBLEMS}、{QUARANTINE}", "本轮清洗表和台账"),
+        ("读取", "previous_processed", "<报表类型>.parquet", "上一轮的清洗表：与上轮比较"),
+        ("写入", "outputs", f"{INDICATORS}、{SUPERVISION}、{SOURCES}", "指标、督办清单、数字来源"),
+        ("写入", "processed", "<统计表>.parquet", "分组统计表和名单（供绘图和报告）"),
+    ),
+    "03_figures": (
+        ("读取", "outputs", INDICATORS, "指标"),
+        ("读取", "processed", "<统计表>.parquet、fai.parquet", "分组统计表"),
+        ("写入", "figures", "<图>.png、<图>.svg", "图表"),
+        ("写入", "summaries", "03_figures.txt", "运行摘要（命令行在该步骤后显示）"),
+    ),
+    "04_report": (
+        ("读取", "outputs", f"{INDICATORS}、{FIGURES}/", "指标和图表"),
+        ("读取", "processed", f"<统计表>.parquet、{LEDGER}、{PROBLEMS}、{QUARANTINE}", "统计表和数据质量"),
+        ("写入", "outputs", f"{REPORT_DOCX}（笔记本）；{REPORT_HTML}、{REPORT_PDF}（运行后由执行过的笔记本导出）", "报告"),
+        ("写入", "summaries", "04_report.txt", "运行摘要（命令行在该步骤后显示）"),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -88,6 +134,23 @@ class RoundPaths:
     def summary(self, notebook_stem: str) -> Path:
         """Where a notebook leaves the few Chinese lines the runner prints after its step."""
         return self.summaries / f"{notebook_stem}.txt"
+
+    def flow(self, step: str, previous: str | None = None) -> list[dict[str, str]]:
+        """What one step of the chain reads and writes (STEP_FLOW), with this round's paths, relative to the root.
+
+        previous: the previous round's id (round.yml's previous); its rows are left out when there is none.
+        """
+        rows = []
+        for action, attribute, names, what in STEP_FLOW[step]:
+            if attribute == "previous_processed":
+                if not previous:
+                    continue
+                folder = RoundPaths(self.root, previous).processed
+            else:
+                folder = getattr(self, attribute)
+            shown = folder.relative_to(self.root).as_posix() if folder.is_relative_to(self.root) else str(folder)
+            rows.append({"读/写": action, "位置": shown + "/" * (attribute != "aliases"), "文件": names, "内容": what})
+        return rows
 
     def clean_table(self, kind: str) -> Path:
         """The clean table of one return kind (schemas.RETURN_KINDS), as step 1 writes it and later steps read it."""

@@ -66,6 +66,23 @@ def test_the_previous_round_is_cleaned_first_and_said_so(small_round):
     assert indicators["previous.round"] == "t0"
 
 
+def test_every_step_writes_what_its_data_flow_declares_and_shows_it(small_round):
+    root, *_ = small_round
+    where = config.RoundPaths(root, "t1")
+    for step in config.STEP_FLOW:
+        rows = where.flow(step, "t0")
+        for row in rows:
+            if row["读/写"] != "写入":
+                continue
+            named = re.findall(r"[\w\u4e00-\u9fff]+\.(?:xlsx|json|parquet|csv|html|pdf|docx|txt)", row["文件"])
+            targets = [root / row["位置"] / name for name in named] or [root / row["位置"]]
+            assert all(t.exists() for t in targets), (step, [str(t) for t in targets if not t.exists()])
+        executed = json.loads((where.executed / f"{step}.ipynb").read_text(encoding="utf-8"))
+        shown = json.dumps([c.get("outputs") for c in executed["cells"] if "where.flow(" in "".join(c["source"])],
+                           ensure_ascii=False)
+        assert "data/processed/t0/" in shown if step in ("01_clean", "02_indicators") else "outputs/t1/" in shown, step
+
+
 def test_ledger_reconciles_and_clean_totals_are_right(small_round):
     root, *_ = small_round
     ledger = pd.read_csv(root / "data" / "processed" / "t1" / "ledger.csv")

@@ -83,7 +83,7 @@ from pipeline.indicators import breakdowns as bd, early_warning as ew, formulas 
 from pipeline.ingest import cleaning
 from pipeline.rounds import Round, RoundError, load_round
 
-SUPERVISION_FILE = "督办清单.xlsx"
+SUPERVISION_FILE = paths.SUPERVISION
 BOARD_SIZE = 3
 SHOWCASE, EXPOSURE = "展示台", "曝光台"
 REGION = "全区"

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline import conventions as conv_, schemas
+from pipeline import conventions as conv_, paths, schemas
 from pipeline.rounds import Round
 
-INDICATORS_FILE = "indicators.json"
+INDICATORS_FILE = paths.INDICATORS
 YI = 10_000.0  # 万元 per 亿元
 
 SCOPE_ALL, SCOPE_KEY = "全部项目", "重点项目"

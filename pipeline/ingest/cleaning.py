@@ -23,7 +23,7 @@ from typing import Any, Callable, NamedTuple
 
 import pandas as pd
 
-from pipeline import schemas
+from pipeline import paths, schemas
 from pipeline.ingest import corrections, plausibility, quality, readers
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
@@ -1036,19 +1036,18 @@ def save_clean(result: RoundResult, out_dir: Path) -> list[Path]:
     for name, frame in result.tables.items():
         frame.to_parquet(out_dir / f"{name}.parquet", index=False)
         written.append(out_dir / f"{name}.parquet")
-    result.quarantine.to_parquet(out_dir / "quarantine.parquet", index=False)
-    result.problems.to_parquet(out_dir / "problems.parquet", index=False)
-    result.ledger.to_csv(out_dir / "ledger.csv", index=False, encoding="utf-8")
+    result.quarantine.to_parquet(out_dir / paths.QUARANTINE, index=False)
+    result.problems.to_parquet(out_dir / paths.PROBLEMS, index=False)
+    result.ledger.to_csv(out_dir / paths.LEDGER, index=False, encoding="utf-8")
     corrections.save_applied(result.corrections, out_dir)
     sheets = {schemas.RETURN_KINDS[n].label: _labelled(f, schemas.RETURN_KINDS[n]) for n, f in result.tables.items()}
-    written.append(write_workbook(out_dir / "清洗数据.xlsx", sheets))
-    result.header_map.to_parquet(out_dir / "header_map.parquet", index=False)
-    written.append(write_workbook(out_dir / "表头对照.xlsx", {"表头对照": header_map_table(result)},
+    written.append(write_workbook(out_dir / paths.CLEAN_WORKBOOK, sheets))
+    result.header_map.to_parquet(out_dir / paths.HEADER_MAP, index=False)
+    written.append(write_workbook(out_dir / paths.HEADER_MAP_WORKBOOK, {"表头对照": header_map_table(result)},
                                   notes={"表头对照": "每个文件、每个工作表的每个表头如何对应到标准列；“表外信息”为从标题、单位行、工作表名或文件名读到的内容。"}))
-    written.append(write_workbook(out_dir / "隔离行.xlsx", {"隔离行": result.quarantine.rename(columns=QUARANTINE_LABELS)},
+    written.append(write_workbook(out_dir / paths.QUARANTINE_WORKBOOK, {"隔离行": result.quarantine.rename(columns=QUARANTINE_LABELS)},
                                   notes={"隔离行": "以下数据行未进入清洗表，原因见“隔离原因”；原始内容原样保留。"}))
-    return written + [out_dir / "quarantine.parquet", out_dir / "problems.parquet", out_dir / "ledger.csv",
-                      out_dir / "header_map.parquet"]
+    return written + [out_dir / name for name in (paths.QUARANTINE, paths.PROBLEMS, paths.LEDGER, paths.HEADER_MAP)]
 
 
 def header_map_table(result: RoundResult) -> pd.DataFrame:
@@ -1096,7 +1095,6 @@ def cleaned_tables(round_id: str, root: Path | None = None) -> dict[str, pd.Data
 
     The previous round is read this way, never cleaned again in memory: the runner cleans it first.
     """
-    from pipeline import paths
 
     where = paths.round_paths(round_id, root)
     if not all(where.clean_table(kind).is_file() for kind in schemas.RETURN_KINDS):

@@ -1,20 +1,20 @@
 """What goes back to the units: 退回修改清单.xlsx, one list per unit (退回修改/<单位>.xlsx), and the run's own summary."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
 
-import shutil
-
+from pipeline import paths
 from pipeline.excel import write_workbook
 from pipeline.ingest import quality
 from pipeline.ingest.cleaning import ERROR, UNKNOWN_UNIT, RoundResult
 from pipeline.ingest.corrections import NOT_APPLIED
 from pipeline.rounds import Round
 
-FEEDBACK_FILE = "退回修改清单.xlsx"
-UNIT_FEEDBACK_DIR = "退回修改"  # outputs/<round>/退回修改/<单位>.xlsx
+FEEDBACK_FILE = paths.FEEDBACK
+UNIT_FEEDBACK_DIR = paths.UNIT_FEEDBACK  # outputs/<round>/退回修改/<单位>.xlsx
 PROBLEM_LABELS = {
     "unit": "单位", "file": "文件", "sheet": "工作表", "row": "行号", "column": "列（表头）",
     "value": "填报值", "problem": "问题", "fix": "修改建议", "severity": "级别",
