@@ -76,6 +76,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline import conventions as conv_, schemas
+from pipeline.frames import equals, is_true
 from pipeline.ingest import quality
 from pipeline.rounds import Round
 from pipeline.indicators.formulas import (
@@ -197,7 +198,7 @@ def completed_on_time(projects: pd.DataFrame) -> pd.Series:
     """按期竣工: 竣工时间 on or before 计划竣工时间; with no 竣工时间, 是否竣工 = 是 counts (the return does not say when)."""
     planned = pd.to_datetime(projects["planned_completion_date"])
     done_at = pd.to_datetime(projects["completion_date"])
-    dated = done_at.notna() & done_at.le(planned).fillna(False).astype(bool)
+    dated = done_at.notna() & is_true(done_at.le(planned))
     undated = done_at.isna() & flag(projects["is_completed"])
     return (dated | undated).astype(bool)
 
@@ -216,7 +217,7 @@ def on_time_completion_values(projects: pd.DataFrame, as_of) -> dict[str, Any]:
         return {k: Missing("重大项目进展情况表中没有“计划竣工时间”列（或该列全部为空），不计算按期竣工率") for k in keys}
     if projects["is_completed"].isna().all() and projects["completion_date"].isna().all():
         return {k: Missing("重大项目进展情况表中没有“是否竣工”或“竣工时间”列，不计算按期竣工率") for k in keys}
-    due = pd.to_datetime(projects["planned_completion_date"]).le(pd.Timestamp(as_of)).fillna(False).astype(bool)
+    due = is_true(pd.to_datetime(projects["planned_completion_date"]).le(pd.Timestamp(as_of)))
     on_time = int((due & completed_on_time(projects)).sum())
     return {
         "batch.due_completion": int(due.sum()),
@@ -274,7 +275,7 @@ def unit_indicator_values(indicators: pd.DataFrame) -> dict[str, Any]:
         for key, indicator, factor in figures:
             fig = lead if lead.unit is None else attributed(indicators, indicator, None, unit=lead.unit)
             out[f"{prefix}.{key}"] = value_or_missing(None if fig.current is None else fig.current * factor, fig.reason or "")
-    total = indicators.loc[indicators["indicator"].astype("string").eq("谋划储备项目").fillna(False).astype(bool), "current"]
+    total = indicators.loc[equals(indicators["indicator"], "谋划储备项目"), "current"]
     out["planning.projects_total"] = value_or_missing(_num(total.sum(min_count=1)), "本轮没有单位报送“谋划储备项目”")
     return out
 
@@ -546,7 +547,7 @@ def gap_text(pp: float | None, against: str = "时间进度", conventions: conv_
     12.505 -> "快于序时进度12.51个百分点".
     """
     conv = conventions or conv_.Conventions(time_progress_name=against)
-    return conv.gap_text(None if pp is None or is_missing(pp) else float(pp))
+    return conv.gap_text(None if is_missing(pp) else float(pp))
 
 
 def _show(value) -> str:

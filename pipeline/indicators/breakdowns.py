@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import schemas
+from pipeline.frames import equals, in_order, is_true, positions
 from pipeline.rounds import Round
 from pipeline.indicators.formulas import (
     ACCELERATING, BASE, BATCH_ORDER, CITY, CONCENTRATED, DEPARTMENT, NATURE_ORDER, OTHER_INDUSTRY,
@@ -140,13 +141,12 @@ def fai_by_region(fai: pd.DataFrame, round_: Round) -> pd.DataFrame:
         "accel_pp": accel_pp(_num(r.yoy_pct), _num(r.last_yoy_pct)),
     } for r in latest.itertuples()]
     out = pd.DataFrame(rows, columns=columns)
-    order = {name: i for i, name in enumerate([*REGION_TOTAL_NAMES, *round_areas(round_)])}
-    out = out.assign(_order=out["region"].map(lambda r: order.get(r, len(order)))).sort_values(["_order", "region"], kind="stable")
-    return out.drop(columns="_order").reset_index(drop=True).pipe(float_columns)
+    out = in_order(out, "region", [*REGION_TOTAL_NAMES, *round_areas(round_)])
+    return out.reset_index(drop=True).pipe(float_columns)
 
 
 def _num(value) -> float | None:
-    return None if value is None or is_missing(value) else float(value)
+    return None if is_missing(value) else float(value)
 
 
 # =========================================================================== 主要指标情况表
@@ -186,10 +186,10 @@ def attributed(indicators: pd.DataFrame, indicator: str, prefer: str | None, uni
     Among preferred reporters, else among all, the largest 本期累计 is taken.
     """
     label = f"“{indicator}”"
-    rows = indicators[indicators["indicator"].astype("string").eq(indicator).fillna(False).astype(bool)]
+    rows = indicators[equals(indicators["indicator"], indicator)]
     rows = rows[rows["current"].notna()]
     if unit is not None:
-        rows = rows[rows["unit"].astype("string").eq(unit).fillna(False).astype(bool)]
+        rows = rows[equals(rows["unit"], unit)]
         if rows.empty:
             return UnitFigure(unit, None, None, None, f"{unit}未报送{label}")
     if rows.empty:
@@ -197,7 +197,7 @@ def attributed(indicators: pd.DataFrame, indicator: str, prefer: str | None, uni
     if prefer in (CITY, BASE, DEPARTMENT):
         preferred = rows[rows["unit"].map(unit_kind) == prefer]
     elif prefer:
-        preferred = rows[rows["unit"].astype("string").str.contains(prefer, regex=False).fillna(False).astype(bool)]
+        preferred = rows[is_true(rows["unit"].astype("string").str.contains(prefer, regex=False))]
     else:
         preferred = rows
     pool = preferred if not preferred.empty else rows
@@ -217,7 +217,7 @@ def attraction_frame(attraction: pd.DataFrame) -> pd.DataFrame:
     return attraction.assign(
         nine_industry=[i or OTHER_INDUSTRY for i in industries],
         nine=[i is not None for i in industries],
-        concentrated=attraction["sign_mode"].astype("string").eq(CONCENTRATED).fillna(False).astype(bool),
+        concentrated=equals(attraction["sign_mode"], CONCENTRATED),
         chain=flag(attraction["is_chain"]),
     )
 
@@ -328,12 +328,10 @@ def practices_by_section(practices: pd.DataFrame, units: tuple[str, ...] = ()) -
     columns = ["section", "section_key", "unit", "content"]
     if practices.empty:
         return pd.DataFrame(columns=columns)
-    sections = {s: i for i, s in enumerate(PRACTICE_KEYS)}
-    unit_order = {u: i for i, u in enumerate(units)}
     out = practices.assign(
         section_key=practices["section"].map(lambda s: PRACTICE_KEYS.get(s, "other")),
-        _s=practices["section"].map(lambda s: sections.get(s, len(sections))),
-        _u=practices["unit"].map(lambda u: unit_order.get(u, len(unit_order))),
+        _s=positions(practices["section"], list(PRACTICE_KEYS)),
+        _u=positions(practices["unit"], units),
         _i=range(len(practices)),
     ).sort_values(["_s", "_u", "_i"], kind="stable")
     return out[columns].reset_index(drop=True)

@@ -77,6 +77,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline import paths
+from pipeline.frames import in_order, is_true, positions
 from pipeline.conventions import conventions_of
 from pipeline.excel import write_workbook
 from pipeline.indicators import breakdowns as bd, early_warning as ew, formulas as fm
@@ -127,8 +128,7 @@ def project_progress(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
 def project_lights(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | None = None) -> pd.DataFrame:
     """三色预警 of every project (rules in pipeline/indicators/early_warning.py), in the order of the track list."""
     data = project_progress(projects, round_) if progress is None else progress
-    order = {u: i for i, u in enumerate(round_.units)}
-    data = data.assign(_unit=data["unit"].map(lambda u: order.get(u, len(order))),
+    data = data.assign(_unit=positions(data["unit"], round_.units),
                        _light=data["warning"].map(lambda l: -ew.SEVERITY.get(l, 0)))
     data = data.sort_values(["_unit", "unit", "_light", "completion_rate_pct", "project_name"], kind="stable",
                             na_position="last")
@@ -140,7 +140,7 @@ def track_list(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | N
     margin = round_.behind_margin_pp
     data = project_progress(projects, round_) if progress is None else progress
     started = fm.flag(data["started"])
-    in_stats_no = data["in_stats"].astype("boolean").eq(False).fillna(False).astype(bool)
+    in_stats_no = is_true(data["in_stats"].astype("boolean").eq(False))
     gaps = data["vs_time_progress_pp"]
     data = data.assign(
         not_started=~started,
@@ -152,9 +152,8 @@ def track_list(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | N
     data = data[data[flags].any(axis=1)]
     conv = conventions_of(round_)
     data = data.assign(reasons=[_reasons(r, margin, conv) for r in data.itertuples()])
-    order = {u: i for i, u in enumerate(round_.units)}
     data = data.assign(
-        _unit=data["unit"].map(lambda u: order.get(u, len(order))),
+        _unit=positions(data["unit"], round_.units),
         _n=-data[flags].sum(axis=1),
     ).sort_values(["_unit", "unit", "_n", "completion_rate_pct", "project_name"], kind="stable", na_position="last")
     out = data.reindex(columns=TRACK_COLUMNS).reset_index(drop=True)
@@ -184,7 +183,7 @@ def composite_score(start_rate: float | None, completion_rate: float | None) -> 
     With only one of the two rates (no project to start, say), the score is that
     rate (capped at 100); with neither, None: the unit is not ranked.
     """
-    rates = [min(r, 100.0) for r in (start_rate, completion_rate) if r is not None and not fm.is_missing(r)]
+    rates = [min(r, 100.0) for r in (start_rate, completion_rate) if not fm.is_missing(r)]
     return sum(rates) / len(rates) if rates else None
 
 
@@ -358,7 +357,7 @@ def previous_missing_note(prev_id: str, root: Path | None = None) -> str:
 
 
 def _key(text) -> str:
-    if text is None or fm.is_missing(text):
+    if fm.is_missing(text):
         return ""
     return _normalised_key(str(text))
 
@@ -400,7 +399,7 @@ def _change_list(projects: pd.DataFrame, previous: Previous | None, now_started:
 
 def _changes(data: pd.DataFrame, now_started: bool) -> pd.DataFrame:
     """From match_previous: the projects not started at the previous round and (not) started now."""
-    was_not = data["prev_started"].eq(False).fillna(False).astype(bool)
+    was_not = is_true(data["prev_started"].eq(False))
     now = fm.flag(data["started"]) if now_started else ~fm.flag(data["started"])
     data = data[was_not & now].assign(annual_plan_wan=lambda d: d["annual_plan"].astype("float64"),
                                       completed_wan=lambda d: d["completed"].astype("float64"))
@@ -428,8 +427,7 @@ def rate_changes(projects: pd.DataFrame, round_: Round, previous: Previous | Non
     now = _with_region(projects, round_)
     before = _with_region(previous.projects, prev_round).add_prefix("prev_").rename(columns={"prev_unit": "unit"})
     merged = now.merge(before, on="unit", how="outer")
-    order = {u: i for i, u in enumerate([REGION, *round_.units])}
-    merged = merged.assign(_o=merged["unit"].map(lambda u: order.get(u, len(order)))).sort_values(["_o", "unit"], kind="stable")
+    merged = in_order(merged, "unit", [REGION, *round_.units])
     merged["start_rate_change_pp"] = [fm.change_pp(a, b) for a, b in zip(merged["start_rate_pct"], merged["prev_start_rate_pct"])]
     merged["completion_rate_change_pp"] = [fm.change_pp(a, b) for a, b in
                                            zip(merged["completion_rate_pct"], merged["prev_completion_rate_pct"])]
@@ -580,7 +578,7 @@ def supervision_sheets(track: pd.DataFrame, round_: Round, lights: pd.DataFrame 
     columns = {k: v.replace("时间进度", name) for k, v in SUPERVISION_COLUMNS.items()}
     sheets = {"汇总": summary}
     notes = {"汇总": head if len(track) else head + "：本轮没有需要督办的项目"}
-    warned = lights[lights["warning"].isin([ew.RED, ew.YELLOW]).fillna(False).astype(bool)]
+    warned = lights[is_true(lights["warning"].isin([ew.RED, ew.YELLOW]))]
     warned_columns = {k: v for k, v in columns.items() if k != "reasons"}
     sheets[WARNED_SHEET] = _readable(warned, warned_columns, conv.decimals)
     notes[WARNED_SHEET] = f"红色预警项目{int((warned['warning'] == ew.RED).sum())}个、黄色预警项目{int((warned['warning'] == ew.YELLOW).sum())}个。{head}"

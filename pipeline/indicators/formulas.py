@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline import conventions as conv_, paths, schemas
+from pipeline.frames import equals, is_missing, is_true  # noqa: F401  (is_missing re-exported: fm.is_missing)
 from pipeline.rounds import Round
 
 INDICATORS_FILE = paths.INDICATORS
@@ -94,7 +95,7 @@ def completion_rate_pct(completed_wan: float | None, plan_wan: float | None) -> 
 
     None when the annual plan is zero or missing. Unrounded.
     """
-    if completed_wan is None or plan_wan is None or is_missing(completed_wan) or is_missing(plan_wan) or plan_wan == 0:
+    if is_missing(completed_wan) or is_missing(plan_wan) or plan_wan == 0:
         return None
     return completed_wan / plan_wan * 100
 
@@ -115,42 +116,35 @@ def yoy_pct(current: float | None, last_year: float | None) -> float | None:
     None when the same-period figure of last year is missing or zero (the 同比
     is then omitted and the reason given).
     """
-    if current is None or last_year is None or is_missing(current) or is_missing(last_year) or last_year == 0:
+    if is_missing(current) or is_missing(last_year) or last_year == 0:
         return None
     return (current - last_year) / last_year * 100
 
 
 def accel_pp(growth_pct: float | None, last_growth_pct: float | None) -> float | None:
     """比上年同期加快（正）/回落（负）的百分点 = 本年累计增速 − 上年同期累计增速."""
-    if growth_pct is None or last_growth_pct is None or is_missing(growth_pct) or is_missing(last_growth_pct):
+    if is_missing(growth_pct) or is_missing(last_growth_pct):
         return None
     return growth_pct - last_growth_pct
 
 
 def share_pct(part: float | None, whole: float | None) -> float | None:
     """占比（%）= 部分 / 总体 × 100; None when the whole is zero or missing."""
-    if part is None or whole is None or is_missing(part) or is_missing(whole) or whole == 0:
+    if is_missing(part) or is_missing(whole) or whole == 0:
         return None
     return part / whole * 100
 
 
 def wan_to_yi(wan: float | None) -> float | None:
     """万元 -> 亿元 (1 亿元 = 10,000 万元)."""
-    return None if wan is None or is_missing(wan) else wan / YI
+    return None if is_missing(wan) else wan / YI
 
 
 def change_pp(now: float | None, before: float | None) -> float | None:
     """较上轮变化（百分点）= 本轮比率 − 上轮比率."""
-    if now is None or before is None or is_missing(now) or is_missing(before):
+    if is_missing(now) or is_missing(before):
         return None
     return now - before
-
-
-def is_missing(value) -> bool:
-    try:
-        return value is pd.NA or math.isnan(value)
-    except TypeError:
-        return False
 
 
 # =========================================================================== units, cities, flags
@@ -166,7 +160,7 @@ def round_areas(round_: Round) -> list[str]:
 
 def flag(series: pd.Series) -> pd.Series:
     """A nullable yes/no column as plain bools: missing counts as no."""
-    return series.astype("boolean").fillna(False).astype(bool)
+    return is_true(series)
 
 
 def project_city(projects: pd.DataFrame, areas: list[str] | tuple[str, ...]) -> pd.Series:
@@ -202,8 +196,8 @@ def start_base_mask(projects: pd.DataFrame, base: str, as_of=None) -> pd.Series:
         if as_of is None:
             raise ValueError("start_rate_base planned needs the cut-off date")
         planned = pd.to_datetime(projects["planned_start_date"])
-        return planned.le(pd.Timestamp(as_of)).fillna(False).astype(bool)
-    return ~projects["nature"].astype("string").eq(CONTINUING).fillna(False).astype(bool)
+        return is_true(planned.le(pd.Timestamp(as_of)))
+    return ~equals(projects["nature"], CONTINUING)
 
 
 def require_planned_start(projects: pd.DataFrame, round_: Round) -> None:
@@ -229,7 +223,7 @@ def nine_industry(category) -> str | None:
 
 
 def _norm(text) -> str:
-    if text is None or is_missing(text):
+    if is_missing(text):
         return ""
     return re.sub(r"\s", "", unicodedata.normalize("NFKC", str(text)))
 
@@ -247,6 +241,6 @@ class Missing:
 
 def value_or_missing(value, reason: str):
     """The value, or Missing(reason) when it is None."""
-    return Missing(reason) if value is None or (isinstance(value, float) and math.isnan(value)) else value
+    return Missing(reason) if is_missing(value) else value
 
 
