@@ -101,7 +101,7 @@ class Conventions:
 
     def gap_text(self, pp: float | None, subject: str = "") -> str:
         """“快于序时进度12.51个百分点” / “低于时间进度5.0个百分点” / “与时间进度持平”; "—" when missing."""
-        if pp is None or (isinstance(pp, float) and math.isnan(pp)):
+        if pp is None or (isinstance(pp, float) and math.isnan(pp)):  # no pandas here: rounds stays light
             return "—"
         shown = self.number(abs(pp))
         if Decimal(shown) == 0:

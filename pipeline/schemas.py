@@ -507,3 +507,17 @@ def unit_kind(unit: str) -> str:
 NINE_INDUSTRIES: tuple[str, ...] = (
     "枸杞", "葡萄酒", "奶产业", "肉牛和滩羊", "电子信息", "新型材料", "绿色食品", "清洁能源", "文化旅游",
 )
+
+
+def round_key(text) -> str:
+    """A project code or name as compared between rounds: NFKC, without spaces, brackets and quotes; "" when missing."""
+    if isinstance(text, str):
+        return _round_key(text)
+    from pipeline.frames import is_missing  # pandas' NA and NaT; imported here so that schemas stays light (no pandas)
+
+    return "" if is_missing(text) else _round_key(str(text))
+
+
+@functools.lru_cache(maxsize=None)
+def _round_key(text: str) -> str:  # cached: names repeat across rows and rounds
+    return re.sub(r"[\s()（）\"“”'‘’\[\]【】]", "", unicodedata.normalize("NFKC", text))

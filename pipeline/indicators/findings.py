@@ -67,18 +67,15 @@ Table columns
 """
 from __future__ import annotations
 
-import functools
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from pipeline import paths
-from pipeline.frames import in_order, is_true, positions
+from pipeline import paths, schemas
 from pipeline.conventions import conventions_of
+from pipeline.frames import in_order, is_true, positions
 from pipeline.excel import write_workbook
 from pipeline.indicators import breakdowns as bd, early_warning as ew, formulas as fm
 from pipeline.ingest import cleaning
@@ -356,16 +353,7 @@ def previous_missing_note(prev_id: str, root: Path | None = None) -> str:
     return f"找不到上一轮 {prev_id} 的数据（data/raw/{prev_id}/ 和 data/processed/{prev_id}/ 都不存在），本轮不作与上轮比较"
 
 
-def _key(text) -> str:
-    if fm.is_missing(text):
-        return ""
-    return _normalised_key(str(text))
-
-
-@functools.lru_cache(maxsize=None)
-def _normalised_key(text: str) -> str:
-    """A code or name as compared between rounds: NFKC, without spaces, brackets and quotes (cached: names repeat)."""
-    return re.sub(r"[\s()（）\"“”'‘’\[\]【】]", "", unicodedata.normalize("NFKC", text))
+_key = schemas.round_key
 
 
 def match_previous(projects: pd.DataFrame, prev_projects: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:

@@ -27,13 +27,12 @@ The checks are pure: they return Doubts, and cleaning applies them.
 from __future__ import annotations
 
 import math
-import re
 import statistics
-import unicodedata
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from pipeline import schemas
 from pipeline.ingest.problems import ERROR, HINT, Problem
 
 # The return kinds whose rows are projects with a total investment to compare, and the amount
@@ -116,10 +115,7 @@ def _against_previous(sheets: dict, previous: dict[str, pd.DataFrame], previous_
     return doubts
 
 
-def _key(text) -> str:
-    if text is None or (isinstance(text, float) and math.isnan(text)) or pd.isna(text):
-        return ""
-    return re.sub(r"[\s()（）\"“”'‘’\[\]【】]", "", unicodedata.normalize("NFKC", str(text)))
+_key = schemas.round_key
 
 
 def _previous_totals(frame: pd.DataFrame | None) -> dict[str, float]:
