@@ -6,6 +6,8 @@ so the test sees what the code says, not what one run happened to import.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ import pytest
 from pipeline import paths
 
 # The shared modules every stage may import; they import only each other.
-SHARED = ("paths", "rounds", "conventions", "schemas", "excel")
+SHARED = ("paths", "rounds", "conventions", "schemas", "excel", "frames")
 # The stages, in the order data flows; each may import only the shared modules and stages before it.
 STAGES = ("ingest", "indicators", "figures", "report", "run")
 # The entry points and developer tools on top, which may import anything.
@@ -116,6 +118,13 @@ def test_findings_builds_on_the_formulas_not_on_the_assembly():
     graph = import_graph(PACKAGE)
     assert "pipeline.indicators.assembly" not in graph["pipeline.indicators.findings"]
     assert "pipeline.indicators.findings" in graph["pipeline.indicators.assembly"]
+
+
+def test_the_runner_and_the_round_checks_import_without_pandas():
+    """A mistyped round id is reported at once, and a rerun that skips every step only hashes: no pandas, no Jupyter."""
+    code = "import sys, pipeline.run.runner, pipeline.rounds; print(sorted({'pandas', 'papermill'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "[]"
 
 
 def write_package(root: Path, files: dict[str, str]) -> Path:
