@@ -196,11 +196,11 @@ def test_a_bad_convention_is_a_chinese_message_naming_the_key_and_the_allowed_va
 
 
 def test_round_yml_text_is_parsed_as_yaml_writes_it():
-    """The README's example block parses to the defaults it documents."""
+    """The documented round.yml example (docs/rounds.md, every option) parses to the defaults it documents."""
     from pipeline import paths as config
 
-    readme = (config.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    block = readme.split("## 准备一轮数据", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    doc = (config.PROJECT_ROOT / "docs" / "rounds.md").read_text(encoding="utf-8")
+    block = doc.split("```yaml", 1)[1].split("```", 1)[0]
     data = yaml.safe_load(block)
     assert conventions.CONVENTION_KEYS <= set(data)
     conv = parse_conventions(data)
