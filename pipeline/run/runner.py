@@ -162,7 +162,7 @@ def prepare_previous(round_: Round, root: Path, echo: Callable[[str], object], *
         return
     echo(f"上一轮 {previous} 还没有清洗结果（data/processed/{previous}/），先清洗上一轮：")
     try:
-        run_round(previous, root=root, notebooks_dir=notebooks_dir, echo=lambda line: echo(f"  {line}"),
+        run_round(previous, root=root, notebooks_dir=notebooks_dir, echo=lambda text: echo(textwrap.indent(text, "  ")),
                   progress=progress, through=1)
     except (RoundError, UserError) as exc:
         raise UserError(f"上一轮 {previous} 未能清洗，本轮没有运行：{exc} "
