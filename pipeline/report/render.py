@@ -200,27 +200,35 @@ def cell_text(value: Any, kind: str, decimals: int | None = None) -> str:
     return str(value)
 
 
+def _css_class(col: Col) -> Markup:
+    if col.kind in NUMERIC_KINDS:
+        return Markup(' class="num"')
+    return Markup(' class="nowrap"') if col.kind in NOWRAP_KINDS else Markup("")
+
+
 def html_table(frame: pd.DataFrame, columns: list[Col], caption: str = "", note: str = "",
-               empty: str = "（无）", css: str = "", decimals: int | None = None) -> Markup:
+               empty: str = "（无）", css: str = "", decimals: int | None = None, link=None, name: str = "") -> Markup:
     """A DataFrame as an HTML table: escaped text, right-aligned numbers with thousands separators.
 
-    decimals: places for percentages and points (the round's convention; default one)."""
+    decimals: places for percentages and points (the round's convention; default one).
+    link(row, col, text) -> Markup or None: a numeric cell's content, linked to its source (see ``cell_link``);
+    name: the table's name, as data-table (for readers and tests that find a table by what it is)."""
     if frame.empty:
         return Markup('<p class="table-empty"><strong>{}</strong>{}</p>').format(caption + "：" if caption else "", empty)
-    def css_class(col: Col) -> Markup:
-        if col.kind in NUMERIC_KINDS:
-            return Markup(' class="num"')
-        return Markup(' class="nowrap"') if col.kind in NOWRAP_KINDS else Markup("")
 
-    head = Markup("").join(Markup('<th scope="col"{}>{}</th>').format(css_class(c), c.label) for c in columns)
-    body = Markup("").join(
-        Markup("<tr>{}</tr>").format(Markup("").join(
-            Markup('<td{}>{}</td>').format(css_class(c), cell_text(row[c.name], c.kind, decimals)) for c in columns))
-        for _, row in frame.iterrows())
+    def cell(row, col: Col) -> Markup:
+        text = cell_text(row[col.name], col.kind, decimals)
+        linked = link(row, col, text) if link is not None and col.kind in NUMERIC_KINDS else None
+        return Markup('<td{}>{}</td>').format(_css_class(col), text if linked is None else linked)
+
+    head = Markup("").join(Markup('<th scope="col"{}>{}</th>').format(_css_class(c), c.label) for c in columns)
+    body = Markup("").join(Markup("<tr>{}</tr>").format(Markup("").join(cell(row, c) for c in columns))
+                           for _, row in frame.iterrows())
     cap = Markup("<caption>{}</caption>").format(caption) if caption else ""
     foot = Markup('<p class="table-note">{}</p>').format(note) if note else ""
-    return Markup('<div class="table-wrap"><table class="data {}">{}<thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}</div>'
-                  ).format(css, cap, head, body, foot)
+    data = Markup(' data-table="{}"').format(name) if name else ""
+    return Markup('<div class="table-wrap"><table class="data {}"{}>{}<thead><tr>{}</tr></thead><tbody>{}</tbody>'
+                  '</table>{}</div>').format(css, data, cap, head, body, foot)
 
 
 # =========================================================================== the data a report is made from
@@ -514,6 +522,46 @@ TABLES: dict[str, list[Col]] = {
 }
 
 
+# =========================================================================== listings: a report, not a list
+
+# The tables that list projects or files one by one: at most LISTING_LIMIT rows in the report, the worst
+# first by the rule stated under the table, then where the full list is. name -> (rule, sort, where).
+LISTING_LIMIT = 20
+SOURCES_BOOK = "《数字来源》（数字来源.xlsx）"
+
+
+@dataclass(frozen=True)
+class Listing:
+    rule: str  # how the rows shown are chosen, in words
+    by: tuple[str, ...] = ()  # sort columns, worst first ((): keep the table's order)
+    ascending: tuple[bool, ...] = ()
+    where: str = ""  # where the full list is; {round} is the round
+
+
+LISTINGS: dict[str, Listing] = {
+    "start_problems": Listing("按未开工、已开工零投资、已开工未入统的顺序，同类按年度计划投资从大到小",
+                              ("not_started", "zero_investment", "not_in_stats", "annual_plan_wan"), (False,) * 4,
+                              f"《督办清单》（督办清单.xlsx）各单位的工作表和{SOURCES_BOOK}的“督办项目”表"),
+    "not_started_both": Listing("按年度计划投资从大到小", ("annual_plan_wan",), (False,), f"{SOURCES_BOOK}的“两轮均未开工”表"),
+    "corrections_applied": Listing("按单位和文件的顺序", where="更正记录 data/raw/{round}/corrections.csv 和第1步笔记本"),
+    "files_not_read": Listing("按单位和文件的顺序", where="台账 data/processed/{round}/ledger.csv 和《退回修改清单》（退回修改清单.xlsx）"),
+}
+
+
+def capped(name: str, frame: pd.DataFrame, round_id: str = "", limit: int = LISTING_LIMIT) -> tuple[pd.DataFrame, str]:
+    """(the rows to show, the note saying how many more there are and where they are); a short list is kept as it is."""
+    listing = LISTINGS.get(name)
+    if listing is None or len(frame) <= limit:
+        return frame, ""
+    ordered = frame
+    if listing.by:
+        ordered = frame.sort_values(list(listing.by), ascending=list(listing.ascending), kind="stable", na_position="last")
+    more = len(frame) - limit
+    note = (f"共{len(frame)}项，此处{listing.rule}列出前{limit}项，还有{more}项未列出；"
+            f"完整名单见{listing.where.format(round=round_id or '<轮次>')}。")
+    return ordered.head(limit), note
+
+
 # =========================================================================== sources of the numbers (附录三 数字来源)
 # indicators.json's "sources" (written by pipeline/indicators/sources.py): each number links to its entry in 附录三.
 
@@ -559,8 +607,76 @@ def source_entries(sources: dict[str, dict]) -> list[dict[str, Any]]:
         entries.append({"key": key, "anchor": source_anchor(key), "label": source["label"], "formula": source["formula"],
                         "expression": source_expression(source), "hover": source_hover(key, source),
                         "count": rows.get("count"), "what": rows.get("what", "行"), "sheet": rows.get("sheet"),
-                        "file": rows.get("file"), "column": columns, "origin": rows.get("origin")})
+                        "file": rows.get("file"), "column": columns, "origin": rows.get("origin"),
+                        "by": rows.get("by"), "columns": column_formulas(key, source)})
     return entries
+
+
+def column_formulas(key: str, source: dict[str, Any]) -> str:
+    """A table entry's columns in words: 项目数＝所列项目的个数；已开工＝“已开工”为是的项目个数 ("" for a figure)."""
+    labels = {c.name: c.label for c in TABLES.get(key.removeprefix(TABLE_SOURCE_PREFIX), [])}
+    return "；".join(f"{labels.get(name, name)}＝{spec['formula']}" for name, spec in source.get("columns", {}).items())
+
+
+# ---- the report's tables: one source entry per table (sources["table.<name>"]), each numeric cell linked to it
+
+TABLE_SOURCE_PREFIX = "table."
+TOTAL_ROW = "合计"
+
+
+def table_key(name: str) -> str:
+    return TABLE_SOURCE_PREFIX + name
+
+
+def row_label(row: pd.Series, columns: list[Col]) -> str:
+    """A table row as a cell's hover names it: its leading text cells, “全部项目·第一批” or “银川市”."""
+    lead = []
+    for col in columns:
+        if col.kind in NUMERIC_KINDS or len(lead) == 2:
+            break
+        text = cell_text(row[col.name], col.kind)
+        if text:
+            lead.append(text)
+    return "·".join(lead)
+
+
+def cell_rows_text(source: dict[str, Any], group: str | None) -> str:
+    """（数字来源.xlsx 工作表“督办项目”中“单位”为“银川市”的行） or （来源：…）."""
+    rows = source["rows"]
+    if not rows.get("sheet"):
+        return f"（来源：{rows.get('origin') or '清洗后的报表'}）"
+    where = f"{rows['file']} 工作表“{rows['sheet']}”"
+    if rows.get("by") and group is not None:
+        where += "的全部行" if group == TOTAL_ROW else f"中“{rows['by']}”为“{group}”的行"
+    return f"（{where}）"
+
+
+def cell_hover(key: str, source: dict[str, Any], label: str, column: Col, group: str | None = None) -> str:
+    """table.by_unit：银川市·项目数 = 所列项目的个数（数字来源.xlsx 工作表“两批次项目”中“单位”为“银川市”的行）."""
+    formula = source.get("columns", {}).get(column.name, {}).get("formula") or column.label
+    return f"{key}：{label}·{column.label} = {formula}{cell_rows_text(source, group)}"
+
+
+def cell_link(name: str, columns: list[Col], sources: dict[str, dict]):
+    """link(row, col, text) for html_table: a number links to its own entry when it has one (cell_key), else to its
+    table's entry, with the hover saying which row and column it is; None when the table has no entry."""
+    source = sources.get(table_key(name))
+    if source is None:
+        return None
+    by_field = source["rows"].get("by_field")
+
+    def link(row: pd.Series, col: Col, text: str) -> Markup | None:
+        if text == DASH:
+            return None
+        group = str(row[by_field]) if by_field and by_field in row and not is_missing(row[by_field]) else None
+        own = source.get("cell_key", "").format(row=row.get("unit", ""), column=col.name) if "unit" in row else ""
+        if own in sources:
+            return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(own), source_hover(own, sources[own]),
+                                                                          text)
+        hover = cell_hover(table_key(name), source, row_label(row, columns), col, group)
+        return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(table_key(name)), hover, text)
+
+    return link
 
 
 # =========================================================================== the text helper the templates call
@@ -776,10 +892,14 @@ class Text:
 
     def table(self, name: str, caption: str = "", note: str = "", frame: pd.DataFrame | None = None,
               empty: str = "（无）", css: str = "") -> Markup:
-        """A table of TABLES, percentages to the round's decimals and 时间进度 in its headers named as the round names it."""
+        """A table of TABLES, percentages to the round's decimals and 时间进度 in its headers named as the round names it;
+        each number linked to its source; a listing (LISTINGS) cut to its first LISTING_LIMIT rows, saying so."""
         source = frame if frame is not None else self.data.tables[name]
+        source, cut = capped(name, source, self.data.round.id if self.data.round else "")
         columns = [Col(c.name, c.label.replace("时间进度", self.tp_name), c.kind) for c in TABLES[name]]
-        return html_table(source, columns, caption, note, empty, css, decimals=self.conv.decimals)
+        link = cell_link(name, columns, self.values.get("sources", {}))
+        return html_table(source, columns, caption, cut + note, empty, css, decimals=self.conv.decimals, link=link,
+                          name=name)
 
     def figure(self, key: str) -> Markup:
         """A chart of step 3, embedded as a PNG data URI, with its number and title."""
