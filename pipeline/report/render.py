@@ -629,15 +629,9 @@ def table_key(name: str) -> str:
 
 
 def row_label(row: pd.Series, columns: list[Col]) -> str:
-    """A table row as a cell's hover names it: its leading text cells, “全部项目·第一批” or “银川市”."""
-    lead = []
-    for col in columns:
-        if col.kind in NUMERIC_KINDS or len(lead) == 2:
-            break
-        text = cell_text(row[col.name], col.kind)
-        if text:
-            lead.append(text)
-    return "·".join(lead)
+    """A table row as a cell's hover names it: its first two text cells, “全部项目·第一批” or “银川市·项目名称”."""
+    texts = (cell_text(row[c.name], c.kind) for c in columns if c.kind not in NUMERIC_KINDS)
+    return "·".join([t for t in texts if t][:2])
 
 
 def cell_rows_text(source: dict[str, Any], group: str | None) -> str:
