@@ -676,21 +676,19 @@ def cell_link(name: str, columns: list[Col], sources: dict[str, dict]):
 # =========================================================================== the text helper the templates call
 
 
-class Text:
-    """Numbers, words and pieces of HTML for one part of the report; every value is escaped.
+class _Part:
+    """What every piece of the text helper shares: the report data, its values, the part's notes, the round's conventions.
 
-    Templates call it as ``t``: ``{{ t.yi("batch.completed_yi") }}`` -> 486.2亿元, or
-    "—" with a note when the value is null.
-    """
+    Raw access lives here: ``get`` (a KeyError for an unknown key, never a silent blank), ``dash`` (“—” with a note
+    giving the reason) and ``shown`` (a number linked to its entry in 附录三, the formula and inputs on hover)."""
 
     def __init__(self, data: ReportData, part: str = "report"):
         self.data = data
         self.values = data.values
         self.notes = Notes(dict(data.values.get("notes", {})), prefix=part)
-        self._clauses: dict[str, dict[str, list[Markup]]] = {}
         self.conv: Conventions = conventions_of(data.round)
-
-    # ---- raw access
+        self._clauses: dict[str, dict[str, list[Markup]]] = {}  # see Practices
+        self._placed: set[str] = set()  # the clause groups whose practices are already rendered
 
     def get(self, key: str) -> Any:
         if key not in self.values:
@@ -704,22 +702,26 @@ class Text:
         return Markup('<span class="na">{}</span>{}').format(DASH, self.notes.ref(key, reason))
 
     def shown(self, key: str, text: str) -> Markup:
-        """A number as shown, linked to its source (附录三) with the formula and inputs on hover; see sources_html."""
+        """A number as shown, linked to its source (附录三) with the formula and inputs on hover."""
         source = self.values.get("sources", {}).get(key)
         if not source:
             return Markup('<span class="v">{}</span>').format(text)
         return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(key), source_hover(key, source), text)
 
-    def source_entries(self) -> list[dict[str, Any]]:
-        return source_entries(self.values.get("sources", {}))
+    @property
+    def tp_name(self) -> str:
+        """The word for time progress: 时间进度, 序时进度, 时序进度 or 均衡进度."""
+        return self.conv.time_progress_name
+
+
+class Numbers(_Part):
+    """Values with their unit, as the module docstring says numbers are written: ``t.yi("batch.completed_yi")``."""
 
     def _value(self, key: str, digits: int, unit: str) -> Markup:
         value = self.get(key)
         if is_missing(value):
             return self.dash(key)
         return Markup("{}{}").format(self.shown(key, number(value, digits)), unit)
-
-    # ---- values with their unit
 
     def yi(self, key: str) -> Markup:
         """亿元 to one decimal: 486.2亿元."""
@@ -753,7 +755,8 @@ class Text:
         value = self.get(key)
         return [str(v) for v in value] if isinstance(value, list) else []
 
-    # ---- words chosen by the data
+class Words(Numbers):
+    """Words chosen by the data (增长/下降, 超过/低于 …), the round's conventions and its dates."""
 
     def _signed(self, key: str, up: str, down: str, flat: str, unit: str, lead: str = "") -> Markup:
         value = self.get(key)
@@ -781,13 +784,6 @@ class Text:
         up, down = self.conv.progress_words
         return self._signed(key, up + name, down + name, f"与{name}持平", "个百分点")
 
-    # ---- the round's conventions
-
-    @property
-    def tp_name(self) -> str:
-        """The word for time progress: 时间进度, 序时进度, 时序进度 or 均衡进度."""
-        return self.conv.time_progress_name
-
     @property
     def below(self) -> str:
         """The word for below time progress: 低于 or 慢于."""
@@ -813,8 +809,6 @@ class Text:
         """增加153.7亿元 / 减少…."""
         return self._signed(key, "增加", "减少", "持平", unit)
 
-    # ---- dates, the round
-
     @property
     def month(self) -> int:
         return int(self.get("as_of_month"))
@@ -828,7 +822,13 @@ class Text:
             return escape(span)
         return self.dash("inspection.start" if self.missing("inspection.start") else "inspection.end")
 
-    # ---- 典型做法 and the figures that go with them
+class Practices(_Part):
+    """The units' 典型做法 as sentences, with the figures that belong to a unit joined to its sentence.
+
+    The order is a rule, not a habit of the templates: every ``clause`` of a group is registered
+    before the group's first ``practices``, which places them (a template sets its clauses at its
+    top). A clause registered after its group was placed would be lost, so it is an error.
+    """
 
     def clause(self, unit_key: str, html: Markup, group: str = "") -> Markup:
         """Join a figure ("兑现奖励资金715万元") to the 典型做法 sentence of the unit named by unit_key.
@@ -836,6 +836,9 @@ class Text:
         Returns nothing to show: ``practices`` places it. A figure whose unit is
         missing (nobody reported it) follows the group's sentences on its own, with its "—".
         """
+        if group in self._placed:
+            raise ReportError(f"模板中“{unit_key}”的数字在其所属的典型做法（组“{group}”）之后才加入，"
+                              "须先调用 t.clause 再调用 t.practices。")
         unit = self.get(unit_key)
         if is_missing(unit):
             self._clauses.setdefault(group, {}).setdefault("", []).append(Markup(html))
@@ -850,39 +853,54 @@ class Text:
         group: which figures (``clause``) go with these practices; match / exclude: keep the
         practices whose content matches / does not match a regular expression (e.g. 招商|签约);
         kinds: only units of these kinds (市/基地/部门).
-        A unit with figures but no practice gets a sentence of its figures alone.
+        A unit with figures but no practice gets a sentence of its figures alone; figures nobody
+        reported follow the sentences once per group, with the departments (kinds None or 部门).
         """
-        table = self.data.tables["practices_by_section"]
-        rows = table[table["section_key"] == section_key]
-        if match:
-            rows = rows[rows["content"].astype(str).str.contains(match, regex=True)]
-        if exclude:
-            rows = rows[~rows["content"].astype(str).str.contains(exclude, regex=True)]
+        self._placed.add(group)
         clauses = self._clauses.get(group, {})
-        by_unit: dict[str, list[str]] = {}
-        for unit, content in zip(rows["unit"].astype(str), rows["content"].astype(str)):
-            by_unit.setdefault(unit, []).append(content)
+        by_unit = practice_contents(self.data.tables["practices_by_section"], section_key, match, exclude)
         for unit in clauses:
             if unit:
                 by_unit.setdefault(unit, [])
         units = [u for u in by_unit if kinds is None or ind.unit_kind(u) in kinds]
         units.sort(key=lambda u: 0 if ind.unit_kind(u) == ind.DEPARTMENT else 1)  # stable sort: 部门 first
-        sentences = [self._practice_sentence(u, by_unit[u], clauses.get(u, [])) for u in units]
-        if kinds is None or ind.DEPARTMENT in kinds:  # figures nobody reported: once per group
+        sentences = [practice_sentence(u, by_unit[u], clauses.get(u, [])) for u in units]
+        if kinds is None or ind.DEPARTMENT in kinds:
             sentences += [Markup("{}。").format(c) for c in clauses.get("", [])]
         return Markup("").join(sentences)
 
-    def _practice_sentence(self, unit: str, contents: list[str], clauses: list[Markup]) -> Markup:
-        parts: list[Markup] = []
-        for i, content in enumerate(contents):
-            content = content.strip().rstrip("。；;，,. ")
-            if i == 0 and content.startswith(unit):
-                content = content[len(unit):].lstrip("：:，, ")
-            parts.append(Markup('<q class="practice" title="{}报送的典型做法">{}</q>').format(unit, content))
-        parts.extend(clauses)
-        return Markup('<span class="unit">{}</span>{}。').format(unit, Markup("，").join(parts))
 
-    # ---- tables and figures
+def practice_contents(table: pd.DataFrame, section_key: str, match: str | None = None,
+                      exclude: str | None = None) -> dict[str, list[str]]:
+    """unit -> its 典型做法 of a section, in order, kept by match / exclude (regular expressions on the content)."""
+    rows = table[table["section_key"] == section_key]
+    if match:
+        rows = rows[rows["content"].astype(str).str.contains(match, regex=True)]
+    if exclude:
+        rows = rows[~rows["content"].astype(str).str.contains(exclude, regex=True)]
+    by_unit: dict[str, list[str]] = {}
+    for unit, content in zip(rows["unit"].astype(str), rows["content"].astype(str)):
+        by_unit.setdefault(unit, []).append(content)
+    return by_unit
+
+
+def practice_sentence(unit: str, contents: list[str], clauses: list[Markup]) -> Markup:
+    """“<unit>做法一，做法二，figure。”: the unit's name once, its practices quoted (escaped), then its figures."""
+    parts: list[Markup] = []
+    for i, content in enumerate(contents):
+        content = content.strip().rstrip("。；;，,. ")
+        if i == 0 and content.startswith(unit):
+            content = content[len(unit):].lstrip("：:，, ")
+        parts.append(Markup('<q class="practice" title="{}报送的典型做法">{}</q>').format(unit, content))
+    parts.extend(clauses)
+    return Markup('<span class="unit">{}</span>{}。').format(unit, Markup("，").join(parts))
+
+
+class Embeds(_Part):
+    """Tables, figures, notes, caveats and the source entries of 附录三, as pieces of HTML."""
+
+    def source_entries(self) -> list[dict[str, Any]]:
+        return source_entries(self.values.get("sources", {}))
 
     def table(self, name: str, caption: str = "", note: str = "", frame: pd.DataFrame | None = None,
               empty: str = "（无）", css: str = "") -> Markup:
@@ -901,10 +919,7 @@ class Text:
         png = figures.figure_paths(self.data.outputs_dir, key)["png"]
         if not png.is_file():
             raise ReportError(f"找不到图表 {png}：请先运行第3步（绘制图表，03_figures.ipynb）。")
-        data = base64.b64encode(png.read_bytes()).decode("ascii")
-        caption = f"图{spec.number}　{spec.title}"
-        return Markup('<figure class="chart" id="fig-{}"><img src="data:image/png;base64,{}" alt="{}">'
-                      '<figcaption>{}</figcaption></figure>').format(key, data, caption, caption)
+        return figure_html(key, f"图{spec.number}　{spec.title}", png.read_bytes())
 
     def notes_html(self) -> Markup:
         return self.notes.html()
@@ -913,6 +928,24 @@ class Text:
         """What a headline figure leaves out, in brackets after it: “（不含石嘴山市报表）”; nothing when complete."""
         text = quality.caveat(self.data.quality, kind, self.data.round.units)
         return Markup('<span class="caveat">{}</span>').format(text) if text else Markup("")
+
+
+def figure_html(key: str, caption: str, png: bytes) -> Markup:
+    """A figure as HTML: the PNG embedded as a data URI (no request), the caption as alt text and figcaption."""
+    data = base64.b64encode(png).decode("ascii")
+    return Markup('<figure class="chart" id="fig-{}"><img src="data:image/png;base64,{}" alt="{}">'
+                  '<figcaption>{}</figcaption></figure>').format(key, data, caption, caption)
+
+
+class Text(Words, Practices, Embeds):
+    """Numbers, words and pieces of HTML for one part of the report; every value is escaped.
+
+    Templates call it as ``t``: ``{{ t.yi("batch.completed_yi") }}`` -> 486.2亿元, or
+    "—" with a note when the value is null. It is made of four pieces on one shared state
+    (``_Part``: the data, the part's notes and the round's conventions): ``Numbers`` (values with
+    their unit and source), ``Words`` (words chosen by the data), ``Practices`` (典型做法 with their
+    figures; the order clause-then-practices is enforced there) and ``Embeds`` (tables, figures, notes).
+    """
 
 
 # =========================================================================== rendering a part
@@ -1095,35 +1128,37 @@ def find_chromium() -> str | None:
     return find_executable(CHROMIUM_NAMES, "CHROMIUM")
 
 
-def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> Path:
-    """Print the report to an A4 PDF with headless Chromium (the page size comes from the report's @page rule)."""
+def run_chromium(chromium: str, html_path: Path, out_name: str, args, what: str, hint: str = "") -> bytes:
+    """Open the report in headless Chromium, in a throwaway profile with nothing that phones home, and return the
+    bytes of the file it writes. args(out_path) -> the flags that make it write out_path (--print-to-pdf=…, …);
+    what: what it does, in Chinese (打印 PDF, 截图), for the error; hint: what the user can do instead."""
     with tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
-        tmp_pdf = Path(profile) / "report.pdf"
-        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                   f"--print-to-pdf={tmp_pdf}", Path(html_path).resolve().as_uri()]
+        out = Path(profile) / out_name
+        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args(out), Path(html_path).resolve().as_uri()]
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
-            raise ReportError(f"Chromium 在 {PDF_TIMEOUT_S} 秒内没有完成 PDF 打印；{HTML_FILE} 已生成，可用浏览器打开后打印。") from None
-        if result.returncode != 0 or not tmp_pdf.is_file() or tmp_pdf.stat().st_size == 0:
+            raise ReportError(f"Chromium 在 {PDF_TIMEOUT_S} 秒内没有完成{what}；{hint}") from None
+        if result.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
             detail = (result.stderr or "").strip().splitlines()[-1:] or [""]
-            raise ReportError(f"Chromium 打印 PDF 失败（退出码 {result.returncode}）：{detail[0]}。"
-                              f"{HTML_FILE} 已生成，可用浏览器打开后打印。")
-        _write_atomic(Path(pdf_path), tmp_pdf.read_bytes())
+            raise ReportError(f"Chromium {what}失败（退出码 {result.returncode}）：{detail[0]}。{hint}")
+        return out.read_bytes()
+
+
+def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> Path:
+    """Print the report to an A4 PDF with headless Chromium (the page size comes from the report's @page rule)."""
+    pdf = run_chromium(chromium, html_path, "report.pdf", lambda out: ["--no-pdf-header-footer", f"--print-to-pdf={out}"],
+                       "打印 PDF", f"{HTML_FILE} 已生成，可用浏览器打开后打印。")
+    _write_atomic(Path(pdf_path), pdf)
     return Path(pdf_path)
 
 
 def screenshot(html_path: Path, png_path: Path, chromium: str, width: int = 1280, height: int = 1500) -> Path:
     """A PNG of the report's first screen (for the README), taken by headless Chromium."""
-    with tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
-        tmp_png = Path(profile) / "report.png"
-        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--hide-scrollbars",
-                   "--force-device-scale-factor=1", f"--window-size={width},{height}", f"--screenshot={tmp_png}",
-                   Path(html_path).resolve().as_uri()]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False)
-        if result.returncode != 0 or not tmp_png.is_file():
-            raise ReportError(f"Chromium 截图失败（退出码 {result.returncode}）。")
-        _write_atomic(Path(png_path), tmp_png.read_bytes())
+    png = run_chromium(chromium, html_path, "report.png",
+                       lambda out: ["--hide-scrollbars", "--force-device-scale-factor=1", f"--window-size={width},{height}",
+                                    f"--screenshot={out}"], "截图")
+    _write_atomic(Path(png_path), png)
     return Path(png_path)
 
 
