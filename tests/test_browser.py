@@ -87,6 +87,11 @@ def page_run(tmp_path_factory):
         }
         page.screenshot(path=str(out / "report.png"))
         result["source_link"] = follow_source_link(page, "batch.completion_rate_pct")
+        result["table_link"] = follow_source_link(page, "table.warning_summary")
+        result["dangling"] = page.evaluate(
+            """() => Array.from(document.querySelectorAll('a[href^="#"]'))
+                   .map(a => decodeURIComponent(a.getAttribute('href').slice(1)))
+                   .filter(id => !document.getElementById(id))""")
         page.emulate_media(media="print")
         page.set_viewport_size({"width": A4_CONTENT_WIDTH_PX, "height": 1100})
         result["too_wide"] = page.evaluate(
@@ -137,6 +142,19 @@ def test_a_number_links_to_its_source_in_the_appendix_offline(page_run):
     assert -2 <= link["top"] < link["height"] / 2, link  # and the entry is at the top of the window (sub-pixel)
     assert "batch.completion_rate_pct" in link["text"]
     assert not page_run["external"], page_run["external"]  # following the link asked nothing of the network
+
+
+def test_a_table_cell_links_to_its_tables_source_offline(page_run):
+    link = page_run["table_link"]
+    assert link["title"].startswith("table.warning_summary：") and "三色预警" in link["title"]
+    assert link["hash"] == "#src-table.warning_summary" and link["matches"] and link["inAppendix"]
+    assert -2 <= link["top"] < link["height"] / 2, link
+    assert "表：各单位三色预警项目" in link["text"]
+    assert not page_run["external"], page_run["external"]
+
+
+def test_every_link_in_the_report_has_its_target(page_run):
+    assert not page_run["dangling"], page_run["dangling"][:10]
 
 
 def test_no_request_leaves_the_file(page_run):

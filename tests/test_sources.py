@@ -165,6 +165,8 @@ def test_every_number_in_the_report_body_has_a_source(page, srcs):
 
 def test_hover_text_agrees_with_indicators_json(page, srcs, chain):
     for el in body_numbers(page):
+        if el.xpath("ancestor::table"):  # a table cell names its row and column: test_a_table_cells_hover_…
+            continue
         key = el.get("href").removeprefix("#src-")
         assert el.get("title") == report.source_hover(key, srcs[key]), key
         assert el.get("title").startswith(f"{key} = ")
@@ -203,3 +205,125 @@ def test_growth_and_acceleration_are_their_inputs(srcs, chain):
         assert source["value"] == pytest.approx(expected, rel=1e-9) and source["value"] == chain.values[key], key
         checked += 1
     assert checked >= 3  # fai.accel_pp and the 主要指标 同比 of the sample round
+
+
+# =========================================================================== the tables of the report and the lights
+
+
+def tables_of(page) -> dict:
+    """The report's tables that have a source entry, by name (data-table)."""
+    return {t.get("data-table"): t for t in page.xpath("//table[@data-table]")}
+
+
+def shown_number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def test_every_table_of_the_report_has_its_entry_and_every_number_in_a_table_links(page, srcs):
+    found = tables_of(page)
+    assert {"by_unit", "by_batch", "track_summary", "start_problems", "warning_summary", "unit_ranking"} <= set(found)
+    assert set(found) <= set(report.TABLES)
+    cells = 0
+    for name, table in found.items():
+        assert f"table.{name}" in srcs, name
+        for td in table.xpath(".//td[contains(concat(' ', @class, ' '), ' num ')]"):
+            if td.text_content() == report.DASH:
+                continue
+            links = td.xpath("./a")
+            assert len(links) == 1 and "v" in links[0].get("class").split(), (name, lxml.html.tostring(td, encoding="unicode"))
+            assert links[0].get("href").removeprefix("#src-") in srcs
+            cells += 1
+    assert cells > 100
+    every_source_table = set(sources.TABLE_SOURCES)
+    assert set(report.TABLES) <= every_source_table, set(report.TABLES) - every_source_table
+
+
+def test_a_table_cells_hover_is_its_row_column_and_entry(page, srcs):
+    checked = 0
+    for name, table in tables_of(page).items():
+        columns = report.TABLES[name]
+        key, source = f"table.{name}", srcs[f"table.{name}"]
+        by_field = source["rows"].get("by_field")
+        for tr in table.xpath("./tbody/tr"):
+            tds = tr.xpath("./td")
+            texts = [td.text_content() for td in tds]
+            lead = "·".join([t for c, t in zip(columns, texts) if c.kind not in report.NUMERIC_KINDS and t][:2])
+            names = [c.name for c in columns]
+            group = texts[names.index(by_field)] if by_field else None
+            for col, td in zip(columns, tds):
+                link = td.xpath("./a")
+                if not link:
+                    continue
+                target = link[0].get("href").removeprefix("#src-")
+                if target != key:  # the number's own entry (a unit's rate)
+                    assert target == source["cell_key"].format(row=texts[names.index("unit")], column=col.name), target
+                    assert link[0].get("title") == report.source_hover(target, srcs[target])
+                    continue
+                shown = report.Col(col.name, col.label.replace("时间进度", "时间进度"), col.kind)
+                assert link[0].get("title") == report.cell_hover(key, source, lead, shown, group), (name, col.name)
+                if col.name in source["columns"]:
+                    assert source["columns"][col.name]["formula"] in link[0].get("title")
+                checked += 1
+    assert checked > 100
+
+
+def cell_from_rows(spec: dict, rows: pd.DataFrame) -> float:
+    how = spec["how"]
+    if how == "rows":
+        return len(rows)
+    if how == "yes":
+        return int(yes(rows, spec["column"]).sum())
+    if how == "sum_yi":
+        return float(rows[spec["column"]].sum()) / 10_000
+    raise AssertionError(how)
+
+
+def test_each_number_of_a_grouped_table_is_its_rows_in_the_sources_workbook(page, srcs, workbook):
+    """by_unit, track_summary, warning_summary, attraction_by_unit: each count or sum, per unit and 合计, from the listed rows."""
+    checked, tables = 0, set()
+    for name, table in tables_of(page).items():
+        source = srcs[f"table.{name}"]
+        rows = source["rows"]
+        if not rows.get("by"):
+            continue
+        frame = workbook[rows["sheet"]]
+        columns = [c.name for c in report.TABLES[name]]
+        for tr in table.xpath("./tbody/tr"):
+            texts = [td.text_content() for td in tr.xpath("./td")]
+            group = texts[columns.index(rows["by_field"])]
+            mine = frame if group == "合计" else frame[frame[rows["by"]] == group]
+            for column, spec in source["columns"].items():
+                text = texts[columns.index(column)]
+                if "how" not in spec or text == report.DASH:
+                    continue
+                value = cell_from_rows(spec, mine)
+                kind = report.TABLES[name][columns.index(column)].kind
+                assert report.number(value, report.NUMERIC_KINDS[kind], thousands=True) == text, (name, group, column)
+                checked += 1
+                tables.add(name)
+    assert {"by_unit", "track_summary", "warning_summary", "attraction_by_unit"} <= tables
+    assert checked > 100
+
+
+def test_the_lights_have_their_rows_listed(chain, srcs, workbook):
+    lights = workbook[sources.LIGHTS_SHEET]
+    projects = pd.read_parquet(chain.root / "data" / "processed" / ROUND / "projects.parquet")
+    assert len(lights) == len(projects)
+    assert lights[["单位", "文件", "工作表", "Excel行号", "灯色"]].notna().all().all()
+    for name, label in sources.LIGHT_FLAGS.items():
+        key = f"warning.{name}"
+        assert srcs[key]["rows"]["sheet"] == sources.LIGHTS_SHEET and srcs[key]["rows"]["column"] == label
+        assert int(yes(lights, label).sum()) == chain.values[key], key
+    assert (yes(lights, list(sources.LIGHT_FLAGS.values())[0]) == lights["灯色"].eq("红")).all()
+    by_unit = {r["unit"]: r for r in chain.values["warning.by_unit"]}
+    for unit, mine in lights.groupby("单位"):
+        assert int(yes(mine, "红色预警").sum()) == by_unit[unit]["red"], unit
+    reds = lights[lights["灯色"] == "红"]
+    assert reds["预警原因"].str.contains("红").all()
+
+
+def test_the_appendix_gives_each_tables_columns(page, srcs):
+    section = page.get_element_by_id("appendix_sources")
+    entry = section.get_element_by_id("src-table.by_unit").getnext().text_content()
+    assert "各列：项目数＝所列项目的个数" in entry and "“单位”相同的行" in entry
+    assert f"依据{srcs['table.by_unit']['rows']['count']}行" in entry

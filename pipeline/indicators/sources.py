@@ -23,10 +23,20 @@ with the unit, file, sheet and Excel row of the unit's own return and the values
 the two batches (``batch.*``, sheet 两批次项目), key projects (``key.*``, 重点项目), each unit's
 rates (``unit.<单位>.*``, 单位_<单位>) and the track list (``track.*``, 督办项目). So do the figures
 read from one row of a return: 固定资产投资 (``fai.*``) and the "XX市…" figures of the 主要指标情况表
-(sheet 主要指标, whose 键 column says which figure each row gives). The three-colour warning lights
-are not in the pipeline yet and have no source. Every other number of indicators.json
+(sheet 主要指标, whose 键 column says which figure each row gives), and the three-colour warning
+lights (``warning.red`` / ``yellow`` / ``green``, sheet 三色预警: every project with its light, the
+rules that fired and those not judged). Every other number of indicators.json
 (招商引资, 十大工程, rankings, the previous round) gets its formula (its meaning, from
 pipeline/indicators/assembly.py) and where it is taken from (``rows.origin``), without listed rows.
+
+The report's tables have one entry each, ``sources["table.<name>"]`` (``TABLE_SOURCES``): a
+per-table entry rather than one per cell, because a cell's formula is its column's and its rows
+are its row's group, so one entry says it for every cell without multiplying indicators.json by
+the size of the tables. The entry gives the table's formula, its listed rows (a sheet of
+数字来源.xlsx; ``rows.by`` names the column whose value is the table row's label, e.g. 单位) or
+its origin, and per numeric column its formula and, where the listed rows give it directly, its
+``how`` and sheet ``column`` (as for a figure, within the row's group). ``cell_key`` names the
+figure-level entry a cell has when there is one (``unit.{row}.{column}``: each unit's rates).
 """
 from __future__ import annotations
 
@@ -39,7 +49,7 @@ import pandas as pd
 
 from pipeline import indicators as ind
 from pipeline.excel import write_workbook
-from pipeline.indicators import findings
+from pipeline.indicators import early_warning as ew, findings
 from pipeline.rounds import Round
 
 SOURCES_FILE = "数字来源.xlsx"
@@ -320,10 +330,18 @@ def compute_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.
         if not sheet.empty:
             sheets[name] = sheet
             by_key.update({s.key: s for s in found})
+    lights = light_rows(tables["projects"], round_)
+    sheets[LIGHTS_SHEET] = lights
+    by_key.update({s.key: s for s in light_sources(values, lights)})
+    sheets.update(listed_tables(tables, report))
+    if "两轮均未开工" in sheets:
+        by_key["change.not_started_both"] = Source(
+            "change.not_started_both", "两轮督查均未开工的项目个数", "上轮未开工、本轮仍未开工的项目个数",
+            values["change.not_started_both"], sheet="两轮均未开工", count=len(sheets["两轮均未开工"]), how="rows")
     for key in numeric_keys(ind.KEYS):
         by_key.setdefault(key, other_source(key, values, round_))
     ordered = [k for k in ind.KEYS if k in by_key] + [k for k in by_key if k not in ind.KEYS]
-    return {k: _json(by_key[k].as_json()) for k in ordered}, sheets
+    return {**{k: _json(by_key[k].as_json()) for k in ordered}, **table_sources(sheets)}, sheets
 
 
 def _times(value, factor: float):
@@ -340,6 +358,153 @@ def _json(obj):
     if isinstance(obj, list):
         return [_json(v) for v in obj]
     return _plain(obj) if not isinstance(obj, str) else obj
+
+
+# =========================================================================== 三色预警: the lights and the rows behind them
+
+LIGHTS_SHEET = "三色预警"
+LIGHT_FLAGS = {"red": "红色预警", "yellow": "黄色预警", "green": "绿色（无预警）"}
+
+
+def light_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
+    """Every project of the two batches with its light (pipeline/indicators/early_warning.py) and the rules behind it."""
+    progress = findings.project_progress(projects, round_)
+    light = progress["warning"].astype("string")
+    out = pd.DataFrame({
+        UNIT: progress["unit"].astype("string"), FILE: progress["file"].astype("string"),
+        SHEET: progress["sheet"].astype("string"), ROW: progress["row"].astype("Int64"),
+        "项目名称": progress["project_name"].astype("string"), "批次": progress["batch"].astype("string"),
+        "投资完成率(%)": progress["completion_rate_pct"], "与时间进度差(百分点)": progress["vs_time_progress_pp"],
+        "灯色": light,
+        **{label: light.eq(ew.LIGHTS[i]).fillna(False).astype(bool) for i, label in enumerate(LIGHT_FLAGS.values())},
+        "预警原因": progress["warning_reasons"].astype("string"), "未判断的规则": progress["warning_not_judged"].astype("string"),
+    })
+    return out.reset_index(drop=True)
+
+
+def light_sources(values: dict[str, Any], rows: pd.DataFrame) -> list[Source]:
+    """warning.red / yellow / green: the projects of sheet 三色预警 whose light is that colour."""
+    listed = dict(sheet=LIGHTS_SHEET, count=len(rows))
+    return [Source(f"warning.{name}", f"三色预警：{label}项目个数", f"“{label}”为是的项目个数（每个项目取最严重的一条规则）",
+                   values[f"warning.{name}"], column=label, how="yes", **listed)
+            for name, label in LIGHT_FLAGS.items()]
+
+
+# =========================================================================== the report's tables
+
+TABLE_PREFIX = "table."
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Where a table of the report comes from: the rows behind it (a sheet of 数字来源.xlsx, grouped by a column) or
+    where it is taken from, and what each numeric column is. columns: column -> (formula, how, sheet column)."""
+
+    label: str
+    formula: str
+    sheet: str | None = None
+    by: tuple[str, str] | None = None  # (the sheet's column, the table's column) whose value labels a row
+    origin: str = ""
+    columns: dict[str, tuple[str, str | None, str | None]] = field(default_factory=dict)
+    cell_key: str | None = None  # a per-cell source that exists for some cells, e.g. unit.{row}.{column}
+
+
+GROUP_COLUMNS = {
+    "projects": ("所列项目的个数", "rows", None),
+    "started": (f"“{STARTED}”为是的项目个数", "yes", STARTED),
+    "start_rate_pct": ("应开工项目中已开工 ÷ 应开工项目", None, None),
+    "plan_yi": (f"“{PLAN}”之和 ÷ 10000", "sum_yi", PLAN),
+    "completed_yi": (f"“{DONE}”之和 ÷ 10000", "sum_yi", DONE),
+    "completion_rate_pct": ("累计完成投资 ÷ 年度计划投资", None, None),
+    "vs_time_progress_pp": ("投资完成率 − 时间进度", None, None),
+}
+BY = (UNIT, "unit")
+BY_UNIT = "按“单位”分组，每组的行是该单位报送的项目"
+FROM_UNITS = "各单位开工和投资完成情况（table.by_unit；各单位的开工率、投资完成率另见 unit.<单位>.* 的来源）"
+LEDGER = "第1步的台账 data/processed/<轮次>/ledger.csv 和问题清单 problems.parquet；逐条问题见《退回修改清单》（退回修改清单.xlsx）"
+TABLE_SOURCES: dict[str, TableSource] = {
+    "by_batch": TableSource("分批次开工和投资完成情况", "两批次项目按“批次”分组；范围为“重点项目”的行只计“重点项目”为是的项目",
+                            "两批次项目", columns=GROUP_COLUMNS),
+    "by_unit": TableSource("各单位开工和投资完成情况", f"两批次项目{BY_UNIT}（也逐单位列在工作表“单位_<单位>”）", "两批次项目",
+                           BY, columns=GROUP_COLUMNS, cell_key="unit.{row}.{column}"),
+    "major_works_status": TableSource("十大工程项目推进情况", "十大工程项目推进情况表逐项列出；亿元＝万元 ÷ 10000，"
+                                      "年度投资完成率＝累计完成 ÷ 年度计划", "十大工程"),
+    "attraction_by_unit": TableSource("各地招商引资情况", "招商引资项目按“单位”分组", "招商引资项目", BY, columns={
+        "projects": ("所列项目的个数", "rows", None),
+        "contract_yi": ("“合同投资额(万元)”之和 ÷ 10000", "sum_yi", "合同投资额(万元)"),
+        "concentrated_projects": ("签约方式为集中签约的项目个数", None, None),
+        "funds_in_place_yi": ("“本年到位资金(万元)”之和 ÷ 10000", None, None),
+        "nine_share_pct": ("九大重点产业项目个数 ÷ 项目个数", None, None),
+        "chain_projects": ("延链补链强链项目个数", None, None)}),
+    "track_summary": TableSource("需跟踪督办的项目（按单位）", f"督办项目{BY_UNIT}；一个项目可有几种原因", "督办项目", BY, columns={
+        "projects": ("所列督办项目的个数", "rows", None),
+        **{flag: (f"“{label}”为是的项目个数", "yes", label) for flag, label in TRACK_FLAGS.items()}}),
+    "start_problems": TableSource("未开工、已开工零投资、已开工未入统的项目",
+                                  "督办项目中“未开工”“已开工零投资”或“已开工未入统”为是的行，逐行列出", "督办项目", columns={
+                                      "annual_plan_wan": (f"该项目的“{PLAN}”", None, PLAN),
+                                      "completed_wan": (f"该项目的“{DONE}”", None, DONE)}),
+    "warning_summary": TableSource("各单位三色预警项目", f"三色预警{BY_UNIT}（每个项目取最严重的一条规则）", LIGHTS_SHEET, BY,
+                                   columns={"projects": ("所列项目的个数", "rows", None),
+                                            **{n: (f"“{label}”为是的项目个数", "yes", label) for n, label in LIGHT_FLAGS.items()}}),
+    "rate_changes": TableSource("开工率和投资完成率与上轮比较", "本轮与上轮同一单位的开工率、投资完成率之差（百分点）和累计完成投资之差",
+                                origin="本轮的各单位开工和投资完成情况和上一轮的清洗结果"),
+    "not_started_both": TableSource("两轮督查均未开工的项目", "上轮未开工、本轮仍未开工的项目，逐行列出", "两轮均未开工"),
+    "unit_ranking": TableSource("单位排名（展示台、曝光台）", "综合得分＝（开工率＋投资完成率）÷2，两项各以100%封顶",
+                                origin=FROM_UNITS, cell_key="unit.{row}.{column}"),
+    "notify_list": TableSource("拟通报单位", "投资完成率低于时间进度超过规定百分点的单位；赶上时间进度尚需＝年度计划×时间进度−累计完成",
+                               origin=FROM_UNITS, cell_key="unit.{row}.{column}"),
+    "returns_by_unit": TableSource("各单位报送情况", "逐单位汇总台账的文件、工作表、数据行、采用行和隔离行", origin=LEDGER),
+    "quarantine_by_reason": TableSource("隔离行（按原因）", "隔离行按原因分类计数，金额为所涉行的金额之和",
+                                        origin="第1步的隔离行 data/processed/<轮次>/quarantine.parquet；逐行见《退回修改清单》"),
+    "corrections_applied": TableSource("按更正记录应用的更正", "data/raw/<轮次>/corrections.csv 中清洗时应用的更正，逐条列出",
+                                       origin="data/raw/<轮次>/corrections.csv"),
+    "files_not_read": TableSource("未作为报表读取的文件和工作表", "台账中状态不是“已读取”的文件和工作表", origin=LEDGER),
+}
+
+
+def table_sources(sheets: dict[str, pd.DataFrame]) -> dict[str, dict]:
+    """sources["table.<name>"] for every table of the report: a per-table entry (see the module docstring)."""
+    out = {}
+    for name, spec in TABLE_SOURCES.items():
+        listed = spec.sheet in sheets
+        rows = {"count": len(sheets[spec.sheet]) if listed else None, "what": "行",
+                "sheet": spec.sheet if listed else None, "file": SOURCES_FILE if listed else None}
+        if listed and spec.by:
+            rows["by"], rows["by_field"] = spec.by
+        if not listed:
+            rows["origin"] = spec.origin or "本轮没有可逐行列出的数据"
+        grouped = listed and spec.by is not None
+        columns = {c: {"formula": f, **({"how": how} if how and grouped else {}), **({"column": col} if col else {})}
+                   for c, (f, how, col) in spec.columns.items()}
+        out[TABLE_PREFIX + name] = {"label": f"表：{spec.label}", "value": None, "formula": spec.formula, "inputs": [],
+                                    "rows": rows, "columns": columns, **({"cell_key": spec.cell_key} if spec.cell_key else {})}
+    return out
+
+
+def listed_tables(tables: dict[str, pd.DataFrame], report: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The sheets of the tables whose rows are not listed elsewhere: 十大工程, 招商引资项目, 两轮均未开工."""
+    sheets = {}
+    works = tables.get("major_works")
+    if works is not None and len(works):
+        sheets["十大工程"] = _row_frame(works, {"工程名称": works["project_name"].astype("string"),
+                                            "牵头单位": works["lead_unit"].astype("string"),
+                                            "总投资(万元)": works["total_investment"], PLAN: works["annual_plan"],
+                                            DONE: works["completed"]})
+    attraction = tables.get("attraction")
+    if attraction is not None and len(attraction):
+        sheets["招商引资项目"] = _row_frame(attraction, {"项目名称": attraction["project_name"].astype("string"),
+                                                  "签约方式": attraction["sign_mode"].astype("string"),
+                                                  "产业": attraction["industry"].astype("string"),
+                                                  "合同投资额(万元)": attraction["contract_investment"],
+                                                  "本年到位资金(万元)": attraction["funds_in_place"]})
+    both = report.get("not_started_both")
+    if both is not None and len(both):
+        sheets["两轮均未开工"] = pd.DataFrame({
+            UNIT: both["unit"].astype("string"), "项目编号": both["project_code"].astype("string"),
+            "项目名称": both["project_name"].astype("string"), "批次": both["batch"].astype("string"),
+            "责任单位": both["responsible_unit"].astype("string"), PLAN: both["annual_plan_wan"],
+            "上轮累计完成(万元)": both["prev_completed_wan"]}).reset_index(drop=True)
+    return sheets
 
 
 # =========================================================================== the edge: indicators.json and 数字来源.xlsx

@@ -200,27 +200,35 @@ def cell_text(value: Any, kind: str, decimals: int | None = None) -> str:
     return str(value)
 
 
+def _css_class(col: Col) -> Markup:
+    if col.kind in NUMERIC_KINDS:
+        return Markup(' class="num"')
+    return Markup(' class="nowrap"') if col.kind in NOWRAP_KINDS else Markup("")
+
+
 def html_table(frame: pd.DataFrame, columns: list[Col], caption: str = "", note: str = "",
-               empty: str = "（无）", css: str = "", decimals: int | None = None) -> Markup:
+               empty: str = "（无）", css: str = "", decimals: int | None = None, link=None, name: str = "") -> Markup:
     """A DataFrame as an HTML table: escaped text, right-aligned numbers with thousands separators.
 
-    decimals: places for percentages and points (the round's convention; default one)."""
+    decimals: places for percentages and points (the round's convention; default one).
+    link(row, col, text) -> Markup or None: a numeric cell's content, linked to its source (see ``cell_link``);
+    name: the table's name, as data-table (for readers and tests that find a table by what it is)."""
     if frame.empty:
         return Markup('<p class="table-empty"><strong>{}</strong>{}</p>').format(caption + "：" if caption else "", empty)
-    def css_class(col: Col) -> Markup:
-        if col.kind in NUMERIC_KINDS:
-            return Markup(' class="num"')
-        return Markup(' class="nowrap"') if col.kind in NOWRAP_KINDS else Markup("")
 
-    head = Markup("").join(Markup('<th scope="col"{}>{}</th>').format(css_class(c), c.label) for c in columns)
-    body = Markup("").join(
-        Markup("<tr>{}</tr>").format(Markup("").join(
-            Markup('<td{}>{}</td>').format(css_class(c), cell_text(row[c.name], c.kind, decimals)) for c in columns))
-        for _, row in frame.iterrows())
+    def cell(row, col: Col) -> Markup:
+        text = cell_text(row[col.name], col.kind, decimals)
+        linked = link(row, col, text) if link is not None and col.kind in NUMERIC_KINDS else None
+        return Markup('<td{}>{}</td>').format(_css_class(col), text if linked is None else linked)
+
+    head = Markup("").join(Markup('<th scope="col"{}>{}</th>').format(_css_class(c), c.label) for c in columns)
+    body = Markup("").join(Markup("<tr>{}</tr>").format(Markup("").join(cell(row, c) for c in columns))
+                           for _, row in frame.iterrows())
     cap = Markup("<caption>{}</caption>").format(caption) if caption else ""
     foot = Markup('<p class="table-note">{}</p>').format(note) if note else ""
-    return Markup('<div class="table-wrap"><table class="data {}">{}<thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}</div>'
-                  ).format(css, cap, head, body, foot)
+    data = Markup(' data-table="{}"').format(name) if name else ""
+    return Markup('<div class="table-wrap"><table class="data {}"{}>{}<thead><tr>{}</tr></thead><tbody>{}</tbody>'
+                  '</table>{}</div>').format(css, data, cap, head, body, foot)
 
 
 # =========================================================================== the data a report is made from
@@ -514,6 +522,46 @@ TABLES: dict[str, list[Col]] = {
 }
 
 
+# =========================================================================== listings: a report, not a list
+
+# The tables that list projects or files one by one: at most LISTING_LIMIT rows in the report, the worst
+# first by the rule stated under the table, then where the full list is. name -> (rule, sort, where).
+LISTING_LIMIT = 20
+SOURCES_BOOK = "《数字来源》（数字来源.xlsx）"
+
+
+@dataclass(frozen=True)
+class Listing:
+    rule: str  # how the rows shown are chosen, in words
+    by: tuple[str, ...] = ()  # sort columns, worst first ((): keep the table's order)
+    ascending: tuple[bool, ...] = ()
+    where: str = ""  # where the full list is; {round} is the round
+
+
+LISTINGS: dict[str, Listing] = {
+    "start_problems": Listing("按未开工、已开工零投资、已开工未入统的顺序，同类按年度计划投资从大到小",
+                              ("not_started", "zero_investment", "not_in_stats", "annual_plan_wan"), (False,) * 4,
+                              f"《督办清单》（督办清单.xlsx）各单位的工作表和{SOURCES_BOOK}的“督办项目”表"),
+    "not_started_both": Listing("按年度计划投资从大到小", ("annual_plan_wan",), (False,), f"{SOURCES_BOOK}的“两轮均未开工”表"),
+    "corrections_applied": Listing("按单位和文件的顺序", where="更正记录 data/raw/{round}/corrections.csv 和第1步笔记本"),
+    "files_not_read": Listing("按单位和文件的顺序", where="台账 data/processed/{round}/ledger.csv 和《退回修改清单》（退回修改清单.xlsx）"),
+}
+
+
+def capped(name: str, frame: pd.DataFrame, round_id: str = "", limit: int = LISTING_LIMIT) -> tuple[pd.DataFrame, str]:
+    """(the rows to show, the note saying how many more there are and where they are); a short list is kept as it is."""
+    listing = LISTINGS.get(name)
+    if listing is None or len(frame) <= limit:
+        return frame, ""
+    ordered = frame
+    if listing.by:
+        ordered = frame.sort_values(list(listing.by), ascending=list(listing.ascending), kind="stable", na_position="last")
+    more = len(frame) - limit
+    note = (f"共{len(frame)}项，此处{listing.rule}列出前{limit}项，还有{more}项未列出；"
+            f"完整名单见{listing.where.format(round=round_id or '<轮次>')}。")
+    return ordered.head(limit), note
+
+
 # =========================================================================== sources of the numbers (附录三 数字来源)
 # indicators.json's "sources" (written by pipeline/indicators/sources.py): each number links to its entry in 附录三.
 
@@ -559,28 +607,88 @@ def source_entries(sources: dict[str, dict]) -> list[dict[str, Any]]:
         entries.append({"key": key, "anchor": source_anchor(key), "label": source["label"], "formula": source["formula"],
                         "expression": source_expression(source), "hover": source_hover(key, source),
                         "count": rows.get("count"), "what": rows.get("what", "行"), "sheet": rows.get("sheet"),
-                        "file": rows.get("file"), "column": columns, "origin": rows.get("origin")})
+                        "file": rows.get("file"), "column": columns, "origin": rows.get("origin"),
+                        "by": rows.get("by"), "columns": column_formulas(key, source)})
     return entries
+
+
+def column_formulas(key: str, source: dict[str, Any]) -> str:
+    """A table entry's columns in words: 项目数＝所列项目的个数；已开工＝“已开工”为是的项目个数 ("" for a figure)."""
+    labels = {c.name: c.label for c in TABLES.get(key.removeprefix(TABLE_SOURCE_PREFIX), [])}
+    return "；".join(f"{labels.get(name, name)}＝{spec['formula']}" for name, spec in source.get("columns", {}).items())
+
+
+# ---- the report's tables: one source entry per table (sources["table.<name>"]), each numeric cell linked to it
+
+TABLE_SOURCE_PREFIX = "table."
+TOTAL_ROW = "合计"
+
+
+def table_key(name: str) -> str:
+    return TABLE_SOURCE_PREFIX + name
+
+
+def row_label(row: pd.Series, columns: list[Col]) -> str:
+    """A table row as a cell's hover names it: its first two text cells, “全部项目·第一批” or “银川市·项目名称”."""
+    texts = (cell_text(row[c.name], c.kind) for c in columns if c.kind not in NUMERIC_KINDS)
+    return "·".join([t for t in texts if t][:2])
+
+
+def cell_rows_text(source: dict[str, Any], group: str | None) -> str:
+    """（数字来源.xlsx 工作表“督办项目”中“单位”为“银川市”的行） or （来源：…）."""
+    rows = source["rows"]
+    if not rows.get("sheet"):
+        return f"（来源：{rows.get('origin') or '清洗后的报表'}）"
+    where = f"{rows['file']} 工作表“{rows['sheet']}”"
+    if rows.get("by") and group is not None:
+        where += "的全部行" if group == TOTAL_ROW else f"中“{rows['by']}”为“{group}”的行"
+    return f"（{where}）"
+
+
+def cell_hover(key: str, source: dict[str, Any], label: str, column: Col, group: str | None = None) -> str:
+    """table.by_unit：银川市·项目数 = 所列项目的个数（数字来源.xlsx 工作表“两批次项目”中“单位”为“银川市”的行）."""
+    formula = source.get("columns", {}).get(column.name, {}).get("formula") or column.label
+    return f"{key}：{label}·{column.label} = {formula}{cell_rows_text(source, group)}"
+
+
+def cell_link(name: str, columns: list[Col], sources: dict[str, dict]):
+    """link(row, col, text) for html_table: a number links to its own entry when it has one (cell_key), else to its
+    table's entry, with the hover saying which row and column it is; None when the table has no entry."""
+    source = sources.get(table_key(name))
+    if source is None:
+        return None
+    by_field = source["rows"].get("by_field")
+
+    def link(row: pd.Series, col: Col, text: str) -> Markup | None:
+        if text == DASH:
+            return None
+        group = str(row[by_field]) if by_field and by_field in row and not is_missing(row[by_field]) else None
+        own = source.get("cell_key", "").format(row=row.get("unit", ""), column=col.name) if "unit" in row else ""
+        if own in sources:
+            return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(own), source_hover(own, sources[own]),
+                                                                          text)
+        hover = cell_hover(table_key(name), source, row_label(row, columns), col, group)
+        return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(table_key(name)), hover, text)
+
+    return link
 
 
 # =========================================================================== the text helper the templates call
 
 
-class Text:
-    """Numbers, words and pieces of HTML for one part of the report; every value is escaped.
+class _Part:
+    """What every piece of the text helper shares: the report data, its values, the part's notes, the round's conventions.
 
-    Templates call it as ``t``: ``{{ t.yi("batch.completed_yi") }}`` -> 486.2亿元, or
-    "—" with a note when the value is null.
-    """
+    Raw access lives here: ``get`` (a KeyError for an unknown key, never a silent blank), ``dash`` (“—” with a note
+    giving the reason) and ``shown`` (a number linked to its entry in 附录三, the formula and inputs on hover)."""
 
     def __init__(self, data: ReportData, part: str = "report"):
         self.data = data
         self.values = data.values
         self.notes = Notes(dict(data.values.get("notes", {})), prefix=part)
-        self._clauses: dict[str, dict[str, list[Markup]]] = {}
         self.conv: Conventions = conventions_of(data.round)
-
-    # ---- raw access
+        self._clauses: dict[str, dict[str, list[Markup]]] = {}  # see Practices
+        self._placed: set[str] = set()  # the clause groups whose practices are already rendered
 
     def get(self, key: str) -> Any:
         if key not in self.values:
@@ -594,22 +702,26 @@ class Text:
         return Markup('<span class="na">{}</span>{}').format(DASH, self.notes.ref(key, reason))
 
     def shown(self, key: str, text: str) -> Markup:
-        """A number as shown, linked to its source (附录三) with the formula and inputs on hover; see sources_html."""
+        """A number as shown, linked to its source (附录三) with the formula and inputs on hover."""
         source = self.values.get("sources", {}).get(key)
         if not source:
             return Markup('<span class="v">{}</span>').format(text)
         return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(key), source_hover(key, source), text)
 
-    def source_entries(self) -> list[dict[str, Any]]:
-        return source_entries(self.values.get("sources", {}))
+    @property
+    def tp_name(self) -> str:
+        """The word for time progress: 时间进度, 序时进度, 时序进度 or 均衡进度."""
+        return self.conv.time_progress_name
+
+
+class Numbers(_Part):
+    """Values with their unit, as the module docstring says numbers are written: ``t.yi("batch.completed_yi")``."""
 
     def _value(self, key: str, digits: int, unit: str) -> Markup:
         value = self.get(key)
         if is_missing(value):
             return self.dash(key)
         return Markup("{}{}").format(self.shown(key, number(value, digits)), unit)
-
-    # ---- values with their unit
 
     def yi(self, key: str) -> Markup:
         """亿元 to one decimal: 486.2亿元."""
@@ -643,7 +755,8 @@ class Text:
         value = self.get(key)
         return [str(v) for v in value] if isinstance(value, list) else []
 
-    # ---- words chosen by the data
+class Words(Numbers):
+    """Words chosen by the data (增长/下降, 超过/低于 …), the round's conventions and its dates."""
 
     def _signed(self, key: str, up: str, down: str, flat: str, unit: str, lead: str = "") -> Markup:
         value = self.get(key)
@@ -671,13 +784,6 @@ class Text:
         up, down = self.conv.progress_words
         return self._signed(key, up + name, down + name, f"与{name}持平", "个百分点")
 
-    # ---- the round's conventions
-
-    @property
-    def tp_name(self) -> str:
-        """The word for time progress: 时间进度, 序时进度, 时序进度 or 均衡进度."""
-        return self.conv.time_progress_name
-
     @property
     def below(self) -> str:
         """The word for below time progress: 低于 or 慢于."""
@@ -703,8 +809,6 @@ class Text:
         """增加153.7亿元 / 减少…."""
         return self._signed(key, "增加", "减少", "持平", unit)
 
-    # ---- dates, the round
-
     @property
     def month(self) -> int:
         return int(self.get("as_of_month"))
@@ -718,7 +822,13 @@ class Text:
             return escape(span)
         return self.dash("inspection.start" if self.missing("inspection.start") else "inspection.end")
 
-    # ---- 典型做法 and the figures that go with them
+class Practices(_Part):
+    """The units' 典型做法 as sentences, with the figures that belong to a unit joined to its sentence.
+
+    The order is a rule, not a habit of the templates: every ``clause`` of a group is registered
+    before the group's first ``practices``, which places them (a template sets its clauses at its
+    top). A clause registered after its group was placed would be lost, so it is an error.
+    """
 
     def clause(self, unit_key: str, html: Markup, group: str = "") -> Markup:
         """Join a figure ("兑现奖励资金715万元") to the 典型做法 sentence of the unit named by unit_key.
@@ -726,6 +836,9 @@ class Text:
         Returns nothing to show: ``practices`` places it. A figure whose unit is
         missing (nobody reported it) follows the group's sentences on its own, with its "—".
         """
+        if group in self._placed:
+            raise ReportError(f"模板中“{unit_key}”的数字在其所属的典型做法（组“{group}”）之后才加入，"
+                              "须先调用 t.clause 再调用 t.practices。")
         unit = self.get(unit_key)
         if is_missing(unit):
             self._clauses.setdefault(group, {}).setdefault("", []).append(Markup(html))
@@ -740,46 +853,65 @@ class Text:
         group: which figures (``clause``) go with these practices; match / exclude: keep the
         practices whose content matches / does not match a regular expression (e.g. 招商|签约);
         kinds: only units of these kinds (市/基地/部门).
-        A unit with figures but no practice gets a sentence of its figures alone.
+        A unit with figures but no practice gets a sentence of its figures alone; figures nobody
+        reported follow the sentences once per group, with the departments (kinds None or 部门).
         """
-        table = self.data.tables["practices_by_section"]
-        rows = table[table["section_key"] == section_key]
-        if match:
-            rows = rows[rows["content"].astype(str).str.contains(match, regex=True)]
-        if exclude:
-            rows = rows[~rows["content"].astype(str).str.contains(exclude, regex=True)]
+        self._placed.add(group)
         clauses = self._clauses.get(group, {})
-        by_unit: dict[str, list[str]] = {}
-        for unit, content in zip(rows["unit"].astype(str), rows["content"].astype(str)):
-            by_unit.setdefault(unit, []).append(content)
+        by_unit = practice_contents(self.data.tables["practices_by_section"], section_key, match, exclude)
         for unit in clauses:
             if unit:
                 by_unit.setdefault(unit, [])
         units = [u for u in by_unit if kinds is None or ind.unit_kind(u) in kinds]
         units.sort(key=lambda u: 0 if ind.unit_kind(u) == ind.DEPARTMENT else 1)  # stable sort: 部门 first
-        sentences = [self._practice_sentence(u, by_unit[u], clauses.get(u, [])) for u in units]
-        if kinds is None or ind.DEPARTMENT in kinds:  # figures nobody reported: once per group
+        sentences = [practice_sentence(u, by_unit[u], clauses.get(u, [])) for u in units]
+        if kinds is None or ind.DEPARTMENT in kinds:
             sentences += [Markup("{}。").format(c) for c in clauses.get("", [])]
         return Markup("").join(sentences)
 
-    def _practice_sentence(self, unit: str, contents: list[str], clauses: list[Markup]) -> Markup:
-        parts: list[Markup] = []
-        for i, content in enumerate(contents):
-            content = content.strip().rstrip("。；;，,. ")
-            if i == 0 and content.startswith(unit):
-                content = content[len(unit):].lstrip("：:，, ")
-            parts.append(Markup('<q class="practice" title="{}报送的典型做法">{}</q>').format(unit, content))
-        parts.extend(clauses)
-        return Markup('<span class="unit">{}</span>{}。').format(unit, Markup("，").join(parts))
 
-    # ---- tables and figures
+def practice_contents(table: pd.DataFrame, section_key: str, match: str | None = None,
+                      exclude: str | None = None) -> dict[str, list[str]]:
+    """unit -> its 典型做法 of a section, in order, kept by match / exclude (regular expressions on the content)."""
+    rows = table[table["section_key"] == section_key]
+    if match:
+        rows = rows[rows["content"].astype(str).str.contains(match, regex=True)]
+    if exclude:
+        rows = rows[~rows["content"].astype(str).str.contains(exclude, regex=True)]
+    by_unit: dict[str, list[str]] = {}
+    for unit, content in zip(rows["unit"].astype(str), rows["content"].astype(str)):
+        by_unit.setdefault(unit, []).append(content)
+    return by_unit
+
+
+def practice_sentence(unit: str, contents: list[str], clauses: list[Markup]) -> Markup:
+    """“<unit>做法一，做法二，figure。”: the unit's name once, its practices quoted (escaped), then its figures."""
+    parts: list[Markup] = []
+    for i, content in enumerate(contents):
+        content = content.strip().rstrip("。；;，,. ")
+        if i == 0 and content.startswith(unit):
+            content = content[len(unit):].lstrip("：:，, ")
+        parts.append(Markup('<q class="practice" title="{}报送的典型做法">{}</q>').format(unit, content))
+    parts.extend(clauses)
+    return Markup('<span class="unit">{}</span>{}。').format(unit, Markup("，").join(parts))
+
+
+class Embeds(_Part):
+    """Tables, figures, notes, caveats and the source entries of 附录三, as pieces of HTML."""
+
+    def source_entries(self) -> list[dict[str, Any]]:
+        return source_entries(self.values.get("sources", {}))
 
     def table(self, name: str, caption: str = "", note: str = "", frame: pd.DataFrame | None = None,
               empty: str = "（无）", css: str = "") -> Markup:
-        """A table of TABLES, percentages to the round's decimals and 时间进度 in its headers named as the round names it."""
+        """A table of TABLES, percentages to the round's decimals and 时间进度 in its headers named as the round names it;
+        each number linked to its source; a listing (LISTINGS) cut to its first LISTING_LIMIT rows, saying so."""
         source = frame if frame is not None else self.data.tables[name]
+        source, cut = capped(name, source, self.data.round.id if self.data.round else "")
         columns = [Col(c.name, c.label.replace("时间进度", self.tp_name), c.kind) for c in TABLES[name]]
-        return html_table(source, columns, caption, note, empty, css, decimals=self.conv.decimals)
+        link = cell_link(name, columns, self.values.get("sources", {}))
+        return html_table(source, columns, caption, cut + note, empty, css, decimals=self.conv.decimals, link=link,
+                          name=name)
 
     def figure(self, key: str) -> Markup:
         """A chart of step 3, embedded as a PNG data URI, with its number and title."""
@@ -787,10 +919,7 @@ class Text:
         png = figures.figure_paths(self.data.outputs_dir, key)["png"]
         if not png.is_file():
             raise ReportError(f"找不到图表 {png}：请先运行第3步（绘制图表，03_figures.ipynb）。")
-        data = base64.b64encode(png.read_bytes()).decode("ascii")
-        caption = f"图{spec.number}　{spec.title}"
-        return Markup('<figure class="chart" id="fig-{}"><img src="data:image/png;base64,{}" alt="{}">'
-                      '<figcaption>{}</figcaption></figure>').format(key, data, caption, caption)
+        return figure_html(key, f"图{spec.number}　{spec.title}", png.read_bytes())
 
     def notes_html(self) -> Markup:
         return self.notes.html()
@@ -799,6 +928,24 @@ class Text:
         """What a headline figure leaves out, in brackets after it: “（不含石嘴山市报表）”; nothing when complete."""
         text = quality.caveat(self.data.quality, kind, self.data.round.units)
         return Markup('<span class="caveat">{}</span>').format(text) if text else Markup("")
+
+
+def figure_html(key: str, caption: str, png: bytes) -> Markup:
+    """A figure as HTML: the PNG embedded as a data URI (no request), the caption as alt text and figcaption."""
+    data = base64.b64encode(png).decode("ascii")
+    return Markup('<figure class="chart" id="fig-{}"><img src="data:image/png;base64,{}" alt="{}">'
+                  '<figcaption>{}</figcaption></figure>').format(key, data, caption, caption)
+
+
+class Text(Words, Practices, Embeds):
+    """Numbers, words and pieces of HTML for one part of the report; every value is escaped.
+
+    Templates call it as ``t``: ``{{ t.yi("batch.completed_yi") }}`` -> 486.2亿元, or
+    "—" with a note when the value is null. It is made of four pieces on one shared state
+    (``_Part``: the data, the part's notes and the round's conventions): ``Numbers`` (values with
+    their unit and source), ``Words`` (words chosen by the data), ``Practices`` (典型做法 with their
+    figures; the order clause-then-practices is enforced there) and ``Embeds`` (tables, figures, notes).
+    """
 
 
 # =========================================================================== rendering a part
@@ -981,35 +1128,37 @@ def find_chromium() -> str | None:
     return find_executable(CHROMIUM_NAMES, "CHROMIUM")
 
 
-def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> Path:
-    """Print the report to an A4 PDF with headless Chromium (the page size comes from the report's @page rule)."""
+def run_chromium(chromium: str, html_path: Path, out_name: str, args, what: str, hint: str = "") -> bytes:
+    """Open the report in headless Chromium, in a throwaway profile with nothing that phones home, and return the
+    bytes of the file it writes. args(out_path) -> the flags that make it write out_path (--print-to-pdf=…, …);
+    what: what it does, in Chinese (打印 PDF, 截图), for the error; hint: what the user can do instead."""
     with tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
-        tmp_pdf = Path(profile) / "report.pdf"
-        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                   f"--print-to-pdf={tmp_pdf}", Path(html_path).resolve().as_uri()]
+        out = Path(profile) / out_name
+        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args(out), Path(html_path).resolve().as_uri()]
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
-            raise ReportError(f"Chromium 在 {PDF_TIMEOUT_S} 秒内没有完成 PDF 打印；{HTML_FILE} 已生成，可用浏览器打开后打印。") from None
-        if result.returncode != 0 or not tmp_pdf.is_file() or tmp_pdf.stat().st_size == 0:
+            raise ReportError(f"Chromium 在 {PDF_TIMEOUT_S} 秒内没有完成{what}；{hint}") from None
+        if result.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
             detail = (result.stderr or "").strip().splitlines()[-1:] or [""]
-            raise ReportError(f"Chromium 打印 PDF 失败（退出码 {result.returncode}）：{detail[0]}。"
-                              f"{HTML_FILE} 已生成，可用浏览器打开后打印。")
-        _write_atomic(Path(pdf_path), tmp_pdf.read_bytes())
+            raise ReportError(f"Chromium {what}失败（退出码 {result.returncode}）：{detail[0]}。{hint}")
+        return out.read_bytes()
+
+
+def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> Path:
+    """Print the report to an A4 PDF with headless Chromium (the page size comes from the report's @page rule)."""
+    pdf = run_chromium(chromium, html_path, "report.pdf", lambda out: ["--no-pdf-header-footer", f"--print-to-pdf={out}"],
+                       "打印 PDF", f"{HTML_FILE} 已生成，可用浏览器打开后打印。")
+    _write_atomic(Path(pdf_path), pdf)
     return Path(pdf_path)
 
 
 def screenshot(html_path: Path, png_path: Path, chromium: str, width: int = 1280, height: int = 1500) -> Path:
     """A PNG of the report's first screen (for the README), taken by headless Chromium."""
-    with tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
-        tmp_png = Path(profile) / "report.png"
-        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--hide-scrollbars",
-                   "--force-device-scale-factor=1", f"--window-size={width},{height}", f"--screenshot={tmp_png}",
-                   Path(html_path).resolve().as_uri()]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False)
-        if result.returncode != 0 or not tmp_png.is_file():
-            raise ReportError(f"Chromium 截图失败（退出码 {result.returncode}）。")
-        _write_atomic(Path(png_path), tmp_png.read_bytes())
+    png = run_chromium(chromium, html_path, "report.png",
+                       lambda out: ["--hide-scrollbars", "--force-device-scale-factor=1", f"--window-size={width},{height}",
+                                    f"--screenshot={out}"], "截图")
+    _write_atomic(Path(png_path), png)
     return Path(png_path)
 
 
