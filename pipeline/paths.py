@@ -135,7 +135,7 @@ class RoundPaths:
         """Where a notebook leaves the few Chinese lines the runner prints after its step."""
         return self.summaries / f"{notebook_stem}.txt"
 
-    def flow(self, step: str, previous: str | None = None) -> list[dict[str, str]]:
+    def flow(self, step: str, previous: str | None = None) -> "Flow":
         """What one step of the chain reads and writes (STEP_FLOW), with this round's paths, relative to the root.
 
         previous: the previous round's id (round.yml's previous); its rows are left out when there is none.
@@ -150,11 +150,22 @@ class RoundPaths:
                 folder = getattr(self, attribute)
             shown = folder.relative_to(self.root).as_posix() if folder.is_relative_to(self.root) else str(folder)
             rows.append({"读/写": action, "位置": shown + "/" * (attribute != "aliases"), "文件": names, "内容": what})
-        return rows
+        return Flow(rows)
 
     def clean_table(self, kind: str) -> Path:
         """The clean table of one return kind (schemas.RETURN_KINDS), as step 1 writes it and later steps read it."""
         return self.processed / f"{kind}.parquet"
+
+
+class Flow(list):
+    """A step's rows of STEP_FLOW ({读/写, 位置, 文件, 内容}), shown in a notebook as a table (no pandas needed)."""
+
+    def _repr_markdown_(self) -> str:
+        head = ["| 读/写 | 位置 | 文件 | 内容 |", "|---|---|---|---|"]
+        return "\n".join(head + [f"| {r['读/写']} | `{r['位置']}` | {r['文件']} | {r['内容']} |" for r in self])
+
+    def __str__(self) -> str:
+        return "\n".join(f"{r['读/写']}  {r['位置']}{r['文件']}  （{r['内容']}）" for r in self)
 
 
 def round_paths(round_id: str, root: Path | None = None) -> RoundPaths:

@@ -47,12 +47,13 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import indicators as ind
+from pipeline import indicators as ind, paths
 from pipeline.excel import write_workbook
+from pipeline.frames import equals, is_true
 from pipeline.indicators import early_warning as ew, findings
 from pipeline.rounds import Round
 
-SOURCES_FILE = "数字来源.xlsx"
+SOURCES_FILE = paths.SOURCES
 SOURCES_KEY = "sources"  # in indicators.json
 
 # Keys whose value is a name, a list, a date or a setting: no number, no source.
@@ -218,8 +219,8 @@ def indicator_row(indicators: pd.DataFrame, indicator: str, unit: Any) -> pd.Dat
     (as indicators.attributed chooses)."""
     if unit is None or indicators.empty:
         return indicators.iloc[0:0]
-    rows = indicators[indicators["indicator"].astype("string").eq(indicator).fillna(False).astype(bool)
-                      & indicators["unit"].astype("string").eq(str(unit)).fillna(False).astype(bool)
+    rows = indicators[equals(indicators["indicator"], indicator)
+                      & equals(indicators["unit"], unit)
                       & indicators["current"].notna()]
     return rows.sort_values("current", ascending=False, kind="stable").head(1)
 
@@ -264,8 +265,8 @@ def fai_sources(values: dict[str, Any], fai: pd.DataFrame) -> tuple[list[Source]
     region, month = values["fai.region"], values["fai.month"]
     if region is None or month is None or fai.empty:
         return [], pd.DataFrame()
-    rows = fai[fai["region"].astype("string").str.strip().eq(region).fillna(False).astype(bool)
-               & fai["month"].astype("Int64").eq(int(month)).fillna(False).astype(bool)]
+    rows = fai[equals(fai["region"].astype("string").str.strip(), region)
+               & is_true(fai["month"].astype("Int64").eq(int(month)))]
     filled = rows[["cum_value", "yoy_pct"]].notna().sum(axis=1)
     row = rows.assign(_f=filled).sort_values("_f", ascending=False, kind="stable").head(1)
     sheet = _row_frame(row, {"键": "fai.total_yi、fai.yoy_pct、fai.last_yoy_pct、fai.accel_pp",
@@ -345,11 +346,11 @@ def compute_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.
 
 
 def _times(value, factor: float):
-    return None if value is None or ind.is_missing(value) else value * factor
+    return None if ind.is_missing(value) else value * factor
 
 
 def _plain(value):
-    return None if value is None or ind.is_missing(value) else (value.item() if hasattr(value, "item") else value)
+    return None if ind.is_missing(value) else (value.item() if hasattr(value, "item") else value)
 
 
 def _json(obj):
@@ -376,7 +377,7 @@ def light_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
         "项目名称": progress["project_name"].astype("string"), "批次": progress["batch"].astype("string"),
         "投资完成率(%)": progress["completion_rate_pct"], "与时间进度差(百分点)": progress["vs_time_progress_pp"],
         "灯色": light,
-        **{label: light.eq(ew.LIGHTS[i]).fillna(False).astype(bool) for i, label in enumerate(LIGHT_FLAGS.values())},
+        **{label: equals(light, ew.LIGHTS[i]) for i, label in enumerate(LIGHT_FLAGS.values())},
         "预警原因": progress["warning_reasons"].astype("string"), "未判断的规则": progress["warning_not_judged"].astype("string"),
     })
     return out.reset_index(drop=True)

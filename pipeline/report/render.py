@@ -50,6 +50,7 @@ from markupsafe import Markup, escape
 from pipeline import paths, indicators as ind
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.figures import charts as figures
+from pipeline.frames import in_order, is_missing
 from pipeline.ingest import corrections as fixes, quality
 from pipeline.rounds import Round, load_round
 
@@ -58,7 +59,7 @@ REPORT_TEMPLATES = TEMPLATES_DIR / "report"
 HTML_TEMPLATE = "report_html"  # nbconvert template folder under TEMPLATES_DIR
 REPORT_NOTEBOOK = "04_report.ipynb"
 REPORT_TAG = "report"  # cells of notebook 04 whose output is part of the report
-HTML_FILE, PDF_FILE = "report.html", "report.pdf"
+HTML_FILE, PDF_FILE = paths.REPORT_HTML, paths.REPORT_PDF
 DASH = "—"
 
 # The parts of the report in order: template name -> what it is (for the notebook and the tests).
@@ -91,15 +92,6 @@ class ReportError(RuntimeError):
 def rounded(value: float, digits: int = 1) -> Decimal:
     """四舍五入 (half up) to `digits` decimals, on the value as written (97.15 -> 97.2)."""
     return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-
-
-def is_missing(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def number(value: Any, digits: int = 1, thousands: bool = False) -> str:
@@ -308,12 +300,11 @@ def track_summary(track: pd.DataFrame, units: Iterable[str]) -> pd.DataFrame:
     columns = ["unit", "projects", "not_started", "zero_investment", "not_in_stats", "behind"]
     if track.empty:
         return pd.DataFrame(columns=columns)
-    order = {u: i for i, u in enumerate(units)}
     out = (track.groupby("unit", sort=False)
            .agg(projects=("unit", "size"), not_started=("not_started", "sum"), zero_investment=("zero_investment", "sum"),
                 not_in_stats=("not_in_stats", "sum"), behind=("behind", "sum"))
            .reset_index())
-    out = out.assign(_o=out["unit"].map(lambda u: order.get(u, len(order)))).sort_values(["_o", "unit"]).drop(columns="_o")
+    out = in_order(out, "unit", units)
     total = pd.DataFrame([{"unit": "合计", **{c: int(out[c].sum()) for c in columns[1:]}}])
     return pd.concat([out, total], ignore_index=True)[columns]
 

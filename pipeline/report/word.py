@@ -44,7 +44,7 @@ from pipeline import paths
 from pipeline.figures import charts as figures
 from pipeline.report import render as report
 
-DOCX_FILE = "report.docx"
+DOCX_FILE = paths.REPORT_DOCX
 PRINT_DPI = 300
 SAMPLE_NOTICE = "示例数据 · 虚构内容，不代表真实情况"
 
