@@ -24,7 +24,7 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from pipeline import schemas
-from pipeline.ingest import corrections, quality, readers
+from pipeline.ingest import columnwise, corrections, quality, readers
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.ingest.parsing import (
@@ -39,6 +39,10 @@ UNKNOWN_UNIT = "未识别单位"
 
 PROVENANCE = ["unit", "file", "sheet", "row"]
 PROVENANCE_LABELS = {"unit": "填报单位", "file": "文件", "sheet": "工作表", "row": "行号"}
+
+# Parse a sheet's data cells column by column (columnwise.py); False: every cell through its parser, one by one.
+# Both give the same tables and problems (tests/test_columnwise.py compares them); the flag keeps the old path.
+COLUMNWISE = True
 
 _REPORTER = re.compile(r"(?:填报单位|填表单位|报送单位)(?:\(盖章\))?[:：]\s*([^\s:：]+)")
 
@@ -249,6 +253,8 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
         problem(None, "", context.year.text, f"表格标题中的年份为{context.year.value}年，与本轮数据截至日期的年份（{round_.as_of.year}年）不符",
                 "请确认报送的是本年度的报表", HINT, "other_year")
     walk = _SheetWalk(sheet, header, context, round_, problem, unit)
+    if COLUMNWISE:
+        walk.parse_columns(grid, [i for i, role in roles.items() if role == "data"])
     for i, role in roles.items():
         walk.row(i, grid[i], texts[i], role)
     result.records = walk.finish()
@@ -288,9 +294,17 @@ class _SheetWalk:
         self.hidden: list[int] = []
         self.invisible: list[int] = []  # rows with zero-width characters, removed before parsing
         self.money_raw = 0.0
+        self.parsed: dict[int, tuple] = {}  # row -> its cells as parse_columns read them, in self.cells' order
+        self.money_at = [k for k, c in enumerate(self.cells) if c.index in money]
         missing = [m for m in header.missing_required if m not in self.defaults]
         self.unusable = (f"缺少必填列：{'、'.join(header.kind.column(m).label for m in missing)}"
                          if any(m in header.kind.identity for m in missing) else None)
+
+    def parse_columns(self, grid: list[list[Any]], data_rows: list[int]) -> None:
+        """Parse the data rows' cells a column at a time; _parse_row then takes each cell's result from here."""
+        columns = [columnwise.parse_column(columnwise.column_values(grid, data_rows, c.index), c.type, c.unit, c.parse)
+                   if c.parse else [None] * len(data_rows) for c in self.cells]
+        self.parsed = dict(zip(data_rows, zip(*columns))) if columns else {}
 
     def row(self, i: int, raw: list, values: list[str], role: str) -> None:
         excel_row = i + 1
@@ -309,16 +323,21 @@ class _SheetWalk:
             self._data(i, raw, excel_row)
 
     def _data(self, i: int, raw: list, excel_row: int) -> None:
+        parsed = self.parsed.get(i)
         record = _parse_row(raw, self.header, self.cells, excel_row, self.problem, self.round,
-                            self.facts.row(i), self.defaults)
+                            self.facts.row(i), self.defaults, parsed)
         if i in self.sheet.hidden_rows:
             self.hidden.append(excel_row)
         record.update(unit=self.unit, file=self.sheet.file, sheet=self.sheet.name, row=excel_row,
                       return_kind=self.header.kind.name, _hidden_sheet=self.sheet.hidden)
         if self.unusable:
             record["_reasons"].append(self.unusable)
-        self.money_raw += sum(v for j, parse in self.money_of.items() if j < len(raw)
-                              for v in [parse(raw[j]).value] if v is not None)
+        if parsed is None:
+            self.money_raw += sum(v for j, parse in self.money_of.items() if j < len(raw)
+                                  for v in [parse(raw[j]).value] if v is not None)
+        else:  # the same values in the same order (a cell with a problem is a Parsed whose value is None)
+            self.money_raw += sum(v for k in self.money_at for v in [parsed[k]]
+                                  if v is not None and v.__class__ is not Parsed)
         if INVISIBLE.search("".join(v for v in raw if v.__class__ is str)):
             self.invisible.append(excel_row)
         self.records.append(record)
@@ -481,6 +500,7 @@ class _CellReader(NamedTuple):
     name: str | None  # canonical column; None for a header the alias table does not know
     type: str | None
     parse: Callable[[Any], Parsed] | None
+    unit: str | None = None  # the money unit the column's amounts are in (its header's, else the sheet's)
 
 
 def _cell_readers(header: Header, sheet_unit: str) -> list[_CellReader]:
@@ -488,7 +508,8 @@ def _cell_readers(header: Header, sheet_unit: str) -> list[_CellReader]:
     for col in header.columns:
         column = header.kind.column(col.column) if col.column else None
         parse = _memo_parser(column, col.unit or sheet_unit) if column else None
-        readers_.append(_CellReader(col.index, col.written, col.column, column.type if column else None, parse))
+        readers_.append(_CellReader(col.index, col.written, col.column, column.type if column else None, parse,
+                                    col.unit or sheet_unit))
     return readers_
 
 
@@ -500,6 +521,8 @@ def _memo_parser(column: schemas.Column, unit: str | None) -> Callable[[Any], Pa
 
     def parse(value: Any) -> Parsed:
         key = (value.__class__, value)  # 1, 1.0 and True are equal as keys; their type tells them apart
+        if value.__class__ is float and value == 0.0:
+            key = (float, str(value))  # and 0.0 and -0.0 by their sign (a -0.0 amount is shown as -0.00)
         try:
             hit = memo.get(key)
         except TypeError:  # an unhashable value is parsed every time
@@ -537,14 +560,18 @@ class _RowFacts(NamedTuple):
 
 
 def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, problem, round_: Round,
-               facts: _RowFacts = _RowFacts(), defaults: dict[str, Any] | None = None) -> dict:
-    """One data row as a record. A cell that cannot be read is left empty (and reported); the row is kept."""
+               facts: _RowFacts = _RowFacts(), defaults: dict[str, Any] | None = None, parsed: tuple | None = None) -> dict:
+    """One data row as a record. A cell that cannot be read is left empty (and reported); the row is kept.
+
+    parsed: the row's cells as _SheetWalk.parse_columns read them (a value, or a Parsed with a problem), in
+    cells' order; None parses each cell here.
+    """
     kind = header.kind
     record: dict = dict.fromkeys(_rules(kind).names)
     record.update(_reasons=[], _issues=[], _set_aside_wan=0.0)
     extra = {}
     width = len(raw)
-    for index, written, name, type_, parse in cells:
+    for pos, (index, written, name, type_, parse, _) in enumerate(cells):
         value = raw[index] if index < width else None
         if name is None:
             if cell_text(value):
@@ -555,11 +582,18 @@ def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, pr
             continue
         if index in facts.percent and isinstance(value, float):
             value = _percent_cell(record, name, written, value, type_, excel_row, problem)
-        parsed = parse(value)
-        if parsed.problem:
-            _bad_cell(record, name, f"{written}：{parsed.problem}")
-            problem(excel_row, written, value, parsed.problem, parsed.fix, ERROR, f"bad_{type_}")
-        record[name] = parsed.value
+            result = parse(value)
+        elif parsed is not None:
+            result = parsed[pos]
+            if result.__class__ is not Parsed:  # a clean value
+                record[name] = result
+                continue
+        else:
+            result = parse(value)
+        if result.problem:
+            _bad_cell(record, name, f"{written}：{result.problem}")
+            problem(excel_row, written, value, result.problem, result.fix, ERROR, f"bad_{type_}")
+        record[name] = result.value
     if record.get("project_code") and PLACEHOLDER_CODE.match(record["project_code"]):
         record["project_code"] = None  # 待赋码 is no code: the project is known by its name
     for name, value in (defaults or {}).items():  # a value found around the table fills an empty cell
