@@ -24,7 +24,7 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from pipeline import schemas
-from pipeline.ingest import columnwise, corrections, quality, readers
+from pipeline.ingest import cache, columnwise, corrections, quality, readers
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.ingest.parsing import (
@@ -693,9 +693,14 @@ def _normalise_indicator(record: dict) -> None:
 # --------------------------------------------------------------------------- the round
 
 
-def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
-    """Read and clean every return of a round. Files that cannot be read are reported, not fatal."""
+def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path | None = None) -> RoundResult:
+    """Read and clean every return of a round. Files that cannot be read are reported, not fatal.
+
+    cache_dir: where each file's cleaned result is kept between runs (RoundPaths.cache; see cache.py), so that
+    only the files that changed are read and cleaned again; None reads and cleans every file.
+    """
     files = readers.list_round_files(round_.raw_dir)
+    store = cache.FileCache(cache_dir, round_, aliases)
     fixes = corrections.load(round_.raw_dir)
     records: list[dict] = []
     problems: list[Problem] = []
@@ -714,7 +719,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
     for path in files.returns:
         rel = path.relative_to(round_.raw_dir).as_posix()
         try:
-            file_records, file_problems, file_ledger, file_mapping = _clean_file(path, rel, round_, aliases, fixes)
+            file_records, file_problems, file_ledger, file_mapping = _clean_file(path, rel, round_, aliases, fixes, store)
         except readers.ReadError as exc:
             unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
             problems.append(Problem(unit, rel, "", None, "", "", exc.problem, exc.fix, ERROR, "unreadable"))
@@ -733,6 +738,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
         problems.extend(file_problems)
         ledger.extend(file_ledger)
         mapping.extend(file_mapping)
+    store.prune()
     problems += fixes.unsettled(lambda rel: _unit_from_path(rel, round_) or UNKNOWN_UNIT)
     problems = _supersede_originals(records, problems, ledger)
     records, problems = _deduplicate(records, problems)
@@ -743,10 +749,25 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print) -> RoundResult:
 
 
 def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable,
-                fixes: corrections.RoundCorrections = corrections.NO_CORRECTIONS):
-    """Every sheet of one return file: its records, problems, ledger rows and 表头对照 rows (all or nothing)."""
+                fixes: corrections.RoundCorrections = corrections.NO_CORRECTIONS, store: cache.FileCache | None = None):
+    """Every sheet of one return file: its records, problems, ledger rows and 表头对照 rows (all or nothing).
+
+    From the store when it holds this file as it is now (a file with corrections is always cleaned afresh).
+    """
+    own_fixes = fixes.for_file(rel)
+    key = store.key(path, rel) if store is not None and not own_fixes.items else None
+    cached = store.get(key) if key else None
+    if cached is not None:
+        return cached
+    result = _read_and_clean_file(path, rel, round_, aliases, own_fixes)
+    if key:
+        store.put(key, result)
+    return result
+
+
+def _read_and_clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable, own_fixes: corrections.FileCorrections):
     sheets = readers.read_return(path, rel)
-    sheets, file_fixes = corrections.apply(sheets, fixes.for_file(rel), aliases)
+    sheets, file_fixes = corrections.apply(sheets, own_fixes, aliases)
     problems: list[Problem] = []
     unit = (match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_path(rel, round_)
             or _unit_from_titles(sheets, round_))
