@@ -288,6 +288,7 @@ class _SheetWalk:
         money = {c.index for c in header.known if header.kind.column(c.column).type == schemas.MONEY}
         self.money_of = {c.index: c.parse for c in self.cells if c.index in money}
         self.defaults = _context_defaults(header, context)
+        self.absent = _absent(header, self.defaults)  # the same for every row: worked out once
         self.totals = TotalsCheck.for_header(header, self.money_of, problem)
         self.facts = _CellFacts.of(sheet)
         self.records: list[dict] = []
@@ -325,7 +326,7 @@ class _SheetWalk:
     def _data(self, i: int, raw: list, excel_row: int) -> None:
         parsed = self.parsed.get(i)
         record = _parse_row(raw, self.header, self.cells, excel_row, self.problem, self.round,
-                            self.facts.row(i), self.defaults, parsed)
+                            self.facts.row(i), self.defaults, parsed, self.absent)
         if i in self.sheet.hidden_rows:
             self.hidden.append(excel_row)
         record.update(unit=self.unit, file=self.sheet.file, sheet=self.sheet.name, row=excel_row,
@@ -560,11 +561,12 @@ class _RowFacts(NamedTuple):
 
 
 def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, problem, round_: Round,
-               facts: _RowFacts = _RowFacts(), defaults: dict[str, Any] | None = None, parsed: tuple | None = None) -> dict:
+               facts: _RowFacts = _RowFacts(), defaults: dict[str, Any] | None = None, parsed: tuple | None = None,
+               absent: frozenset[str] | None = None) -> dict:
     """One data row as a record. A cell that cannot be read is left empty (and reported); the row is kept.
 
     parsed: the row's cells as _SheetWalk.parse_columns read them (a value, or a Parsed with a problem), in
-    cells' order; None parses each cell here.
+    cells' order; None parses each cell here. absent: _absent(header, defaults), if worked out already.
     """
     kind = header.kind
     record: dict = dict.fromkeys(_rules(kind).names)
@@ -599,7 +601,7 @@ def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, pr
     for name, value in (defaults or {}).items():  # a value found around the table fills an empty cell
         if record.get(name) is None and not record.get(f"_bad_{name}"):
             record[name] = value
-    _apply_checks(record, raw, header, cells, excel_row, problem, round_, defaults or {})
+    _apply_checks(record, raw, header, cells, excel_row, problem, round_, defaults or {}, absent)
     if kind.name == "indicators":
         _normalise_indicator(record)
     if kind.name == "practices":
@@ -638,9 +640,15 @@ def _bad_cell(record: dict, name: str, issue: str) -> None:
     record["_issues"].append(issue)
 
 
-def _apply_checks(record, raw, header: Header, cells, excel_row: int, problem, round_: Round, defaults) -> None:
+def _absent(header: Header, defaults: dict[str, Any]) -> frozenset[str]:
+    """The required columns the sheet lacks and no value around the table fills."""
+    return frozenset(m for m in header.missing_required if m not in defaults)
+
+
+def _apply_checks(record, raw, header: Header, cells, excel_row: int, problem, round_: Round, defaults,
+                  absent: frozenset[str] | None = None) -> None:
     kind = header.kind
-    absent = frozenset(m for m in header.missing_required if m not in defaults)
+    absent = _absent(header, defaults) if absent is None else absent
     for name, text, fix, code, action in _check_row(record, kind, round_.as_of, absent):
         label = next((c.written for c in cells if c.name == name), kind.column(name).label)
         problem(excel_row, label, _raw_of(raw, header, name), text, fix, ERROR, code)
