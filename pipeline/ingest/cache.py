@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import paths
+from pipeline.ingest import readers
 from pipeline.rounds import Round
 from pipeline.schemas import AliasTable
 
@@ -93,7 +94,7 @@ class FileCache:
             return None
         self.used.add(key)
         try:
-            with open(self.folder / f"{key}{SUFFIX}", "rb") as fh:
+            with open(self.folder / f"{key}{SUFFIX}", "rb") as fh, readers.paused_gc():
                 stored_key, result = pickle.load(fh)
         except FileNotFoundError:
             self.misses += 1
