@@ -65,5 +65,6 @@ BENCH_SIZES ?= 600,10000,100000
 bench: setup ## 性能测试：600、1万、10万个项目的用时、峰值内存和比值（只测部分：make bench BENCH_SIZES=600,10000）
 	$(PY) -m pipeline.bench --sizes $(BENCH_SIZES)
 
-clean: ## 删除 data/processed/ 和 outputs/ 下的全部生成结果（保留 .gitkeep）
+clean: ## 删除 data/processed/ 和 outputs/ 下的全部生成结果（保留 .gitkeep）及 .cache/ 中的读取缓存
 	find data/processed outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf .cache

@@ -33,6 +33,9 @@ HEADER_ALIASES_FILE = DATA_DIR / ALIASES_NAME
 # The bundled sample round that `make report` runs.
 SAMPLE_ROUND = "2021-12"
 
+# Kept between runs, never committed, safe to delete: each return file's cleaned result (pipeline/ingest/cache.py).
+CACHE_DIR = ".cache"
+
 # Names inside outputs/<round>/.
 EXECUTED_NOTEBOOKS = "notebooks"
 FIGURES = "figures"
@@ -118,6 +121,11 @@ class RoundPaths:
     @property
     def aliases(self) -> Path:
         return Path(self.root) / "data" / ALIASES_NAME
+
+    @property
+    def cache(self) -> Path:
+        """The cleaned returns of the last run, one file each (.cache/ingest/<round>/): a rerun cleans only what changed."""
+        return Path(self.root) / CACHE_DIR / "ingest" / self.round_id
 
     @property
     def manifest(self) -> Path:

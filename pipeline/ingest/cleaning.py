@@ -24,7 +24,7 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from pipeline import paths, schemas
-from pipeline.ingest import corrections, plausibility, quality, readers
+from pipeline.ingest import cache, columnwise, corrections, plausibility, quality, readers
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.ingest.parsing import (
@@ -39,6 +39,10 @@ UNKNOWN_UNIT = "未识别单位"
 
 PROVENANCE = ["unit", "file", "sheet", "row"]
 PROVENANCE_LABELS = {"unit": "填报单位", "file": "文件", "sheet": "工作表", "row": "行号"}
+
+# Parse a sheet's data cells column by column (columnwise.py); False: every cell through its parser, one by one.
+# Both give the same tables and problems (tests/test_columnwise.py compares them); the flag keeps the old path.
+COLUMNWISE = True
 
 _REPORTER = re.compile(r"(?:填报单位|填表单位|报送单位)(?:\(盖章\))?[:：]\s*([^\s:：]+)")
 
@@ -249,6 +253,8 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
         problem(None, "", context.year.text, f"表格标题中的年份为{context.year.value}年，与本轮数据截至日期的年份（{round_.as_of.year}年）不符",
                 "请确认报送的是本年度的报表", HINT, "other_year")
     walk = _SheetWalk(sheet, header, context, round_, problem, unit)
+    if COLUMNWISE:
+        walk.parse_columns(grid, [i for i, role in roles.items() if role == "data"])
     for i, role in roles.items():
         walk.row(i, grid[i], texts[i], role)
     result.records = walk.finish()
@@ -282,15 +288,24 @@ class _SheetWalk:
         money = {c.index for c in header.known if header.kind.column(c.column).type == schemas.MONEY}
         self.money_of = {c.index: c.parse for c in self.cells if c.index in money}
         self.defaults = _context_defaults(header, context)
+        self.absent = _absent(header, self.defaults)  # the same for every row: worked out once
         self.totals = TotalsCheck.for_header(header, self.money_of, problem)
         self.facts = _CellFacts.of(sheet)
         self.records: list[dict] = []
         self.hidden: list[int] = []
         self.invisible: list[int] = []  # rows with zero-width characters, removed before parsing
         self.money_raw = 0.0
+        self.parsed: dict[int, tuple] = {}  # row -> its cells as parse_columns read them, in self.cells' order
+        self.money_at = [k for k, c in enumerate(self.cells) if c.index in money]
         missing = [m for m in header.missing_required if m not in self.defaults]
         self.unusable = (f"缺少必填列：{'、'.join(header.kind.column(m).label for m in missing)}"
                          if any(m in header.kind.identity for m in missing) else None)
+
+    def parse_columns(self, grid: list[list[Any]], data_rows: list[int]) -> None:
+        """Parse the data rows' cells a column at a time; _parse_row then takes each cell's result from here."""
+        columns = [columnwise.parse_column(columnwise.column_values(grid, data_rows, c.index), c.type, c.unit, c.parse)
+                   if c.parse else [None] * len(data_rows) for c in self.cells]
+        self.parsed = dict(zip(data_rows, zip(*columns))) if columns else {}
 
     def row(self, i: int, raw: list, values: list[str], role: str) -> None:
         excel_row = i + 1
@@ -309,16 +324,21 @@ class _SheetWalk:
             self._data(i, raw, excel_row)
 
     def _data(self, i: int, raw: list, excel_row: int) -> None:
+        parsed = self.parsed.get(i)
         record = _parse_row(raw, self.header, self.cells, excel_row, self.problem, self.round,
-                            self.facts.row(i), self.defaults)
+                            self.facts.row(i), self.defaults, parsed, self.absent)
         if i in self.sheet.hidden_rows:
             self.hidden.append(excel_row)
         record.update(unit=self.unit, file=self.sheet.file, sheet=self.sheet.name, row=excel_row,
                       return_kind=self.header.kind.name, _hidden_sheet=self.sheet.hidden)
         if self.unusable:
             record["_reasons"].append(self.unusable)
-        self.money_raw += sum(v for j, parse in self.money_of.items() if j < len(raw)
-                              for v in [parse(raw[j]).value] if v is not None)
+        if parsed is None:
+            self.money_raw += sum(v for j, parse in self.money_of.items() if j < len(raw)
+                                  for v in [parse(raw[j]).value] if v is not None)
+        else:  # the same values in the same order (a cell with a problem is a Parsed whose value is None)
+            self.money_raw += sum(v for k in self.money_at for v in [parsed[k]]
+                                  if v is not None and v.__class__ is not Parsed)
         if INVISIBLE.search("".join(v for v in raw if v.__class__ is str)):
             self.invisible.append(excel_row)
         self.records.append(record)
@@ -488,6 +508,7 @@ class _CellReader(NamedTuple):
     name: str | None  # canonical column; None for a header the alias table does not know
     type: str | None
     parse: Callable[[Any], Parsed] | None
+    unit: str | None = None  # the money unit the column's amounts are in (its header's, else the sheet's)
 
 
 def _cell_readers(header: Header, sheet_unit: str) -> list[_CellReader]:
@@ -495,7 +516,8 @@ def _cell_readers(header: Header, sheet_unit: str) -> list[_CellReader]:
     for col in header.columns:
         column = header.kind.column(col.column) if col.column else None
         parse = _memo_parser(column, col.unit or sheet_unit) if column else None
-        readers_.append(_CellReader(col.index, col.written, col.column, column.type if column else None, parse))
+        readers_.append(_CellReader(col.index, col.written, col.column, column.type if column else None, parse,
+                                    col.unit or sheet_unit))
     return readers_
 
 
@@ -507,6 +529,8 @@ def _memo_parser(column: schemas.Column, unit: str | None) -> Callable[[Any], Pa
 
     def parse(value: Any) -> Parsed:
         key = (value.__class__, value)  # 1, 1.0 and True are equal as keys; their type tells them apart
+        if value.__class__ is float and value == 0.0:
+            key = (float, str(value))  # and 0.0 and -0.0 by their sign (a -0.0 amount is shown as -0.00)
         try:
             hit = memo.get(key)
         except TypeError:  # an unhashable value is parsed every time
@@ -544,14 +568,19 @@ class _RowFacts(NamedTuple):
 
 
 def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, problem, round_: Round,
-               facts: _RowFacts = _RowFacts(), defaults: dict[str, Any] | None = None) -> dict:
-    """One data row as a record. A cell that cannot be read is left empty (and reported); the row is kept."""
+               facts: _RowFacts = _RowFacts(), defaults: dict[str, Any] | None = None, parsed: tuple | None = None,
+               absent: frozenset[str] | None = None) -> dict:
+    """One data row as a record. A cell that cannot be read is left empty (and reported); the row is kept.
+
+    parsed: the row's cells as _SheetWalk.parse_columns read them (a value, or a Parsed with a problem), in
+    cells' order; None parses each cell here. absent: _absent(header, defaults), if worked out already.
+    """
     kind = header.kind
     record: dict = dict.fromkeys(_rules(kind).names)
     record.update(_reasons=[], _issues=[], _set_aside_wan=0.0)
     extra = {}
     width = len(raw)
-    for index, written, name, type_, parse in cells:
+    for pos, (index, written, name, type_, parse, _) in enumerate(cells):
         value = raw[index] if index < width else None
         if name is None:
             if cell_text(value):
@@ -562,17 +591,24 @@ def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, pr
             continue
         if index in facts.percent and isinstance(value, float):
             value = _percent_cell(record, name, written, value, type_, excel_row, problem)
-        parsed = parse(value)
-        if parsed.problem:
-            _bad_cell(record, name, f"{written}：{parsed.problem}")
-            problem(excel_row, written, value, parsed.problem, parsed.fix, ERROR, f"bad_{type_}")
-        record[name] = parsed.value
+            result = parse(value)
+        elif parsed is not None:
+            result = parsed[pos]
+            if result.__class__ is not Parsed:  # a clean value
+                record[name] = result
+                continue
+        else:
+            result = parse(value)
+        if result.problem:
+            _bad_cell(record, name, f"{written}：{result.problem}")
+            problem(excel_row, written, value, result.problem, result.fix, ERROR, f"bad_{type_}")
+        record[name] = result.value
     if record.get("project_code") and PLACEHOLDER_CODE.match(record["project_code"]):
         record["project_code"] = None  # 待赋码 is no code: the project is known by its name
     for name, value in (defaults or {}).items():  # a value found around the table fills an empty cell
         if record.get(name) is None and not record.get(f"_bad_{name}"):
             record[name] = value
-    _apply_checks(record, raw, header, cells, excel_row, problem, round_, defaults or {})
+    _apply_checks(record, raw, header, cells, excel_row, problem, round_, defaults or {}, absent)
     if kind.name == "indicators":
         _normalise_indicator(record)
     if kind.name == "practices":
@@ -611,9 +647,15 @@ def _bad_cell(record: dict, name: str, issue: str) -> None:
     record["_issues"].append(issue)
 
 
-def _apply_checks(record, raw, header: Header, cells, excel_row: int, problem, round_: Round, defaults) -> None:
+def _absent(header: Header, defaults: dict[str, Any]) -> frozenset[str]:
+    """The required columns the sheet lacks and no value around the table fills."""
+    return frozenset(m for m in header.missing_required if m not in defaults)
+
+
+def _apply_checks(record, raw, header: Header, cells, excel_row: int, problem, round_: Round, defaults,
+                  absent: frozenset[str] | None = None) -> None:
     kind = header.kind
-    absent = frozenset(m for m in header.missing_required if m not in defaults)
+    absent = _absent(header, defaults) if absent is None else absent
     for name, text, fix, code, action in _check_row(record, kind, round_.as_of, absent):
         label = next((c.written for c in cells if c.name == name), kind.column(name).label)
         problem(excel_row, label, _raw_of(raw, header, name), text, fix, ERROR, code)
@@ -666,13 +708,17 @@ def _normalise_indicator(record: dict) -> None:
 # --------------------------------------------------------------------------- the round
 
 
-def clean_round(round_: Round, aliases: AliasTable, echo=print,
+def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path | None = None,
                 previous: dict[str, pd.DataFrame] | None = None) -> RoundResult:
     """Read and clean every return of a round. Files that cannot be read are reported, not fatal.
 
-    previous: the previous round's clean tables (cleaned_tables), which amounts are checked against.
+    cache_dir: where each file's cleaned result is kept between runs (RoundPaths.cache; see cache.py), so that
+    only the files that changed are read and cleaned again; None reads and cleans every file.
+    previous: the previous round's clean tables (cleaned_tables), which amounts are checked against (after the
+    per-file phase, so never cached).
     """
     files = readers.list_round_files(round_.raw_dir)
+    store = cache.FileCache(cache_dir, round_, aliases)
     fixes = corrections.load(round_.raw_dir)
     records: list[dict] = []
     problems: list[Problem] = []
@@ -691,7 +737,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print,
     for path in files.returns:
         rel = path.relative_to(round_.raw_dir).as_posix()
         try:
-            file_records, file_problems, file_ledger, file_mapping = _clean_file(path, rel, round_, aliases, fixes)
+            file_records, file_problems, file_ledger, file_mapping = _clean_file(path, rel, round_, aliases, fixes, store)
         except readers.ReadError as exc:
             unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
             problems.append(Problem(unit, rel, "", None, "", "", exc.problem, exc.fix, ERROR, "unreadable"))
@@ -710,6 +756,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print,
         problems.extend(file_problems)
         ledger.extend(file_ledger)
         mapping.extend(file_mapping)
+    store.prune()
     problems += fixes.unsettled(lambda rel: _unit_from_path(rel, round_) or UNKNOWN_UNIT)
     problems = _supersede_originals(records, problems, ledger)
     records, problems = _deduplicate(records, problems)
@@ -734,10 +781,25 @@ def _apply_doubts(doubts: list[plausibility.Doubt], fixes: corrections.RoundCorr
 
 
 def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable,
-                fixes: corrections.RoundCorrections = corrections.NO_CORRECTIONS):
-    """Every sheet of one return file: its records, problems, ledger rows and 表头对照 rows (all or nothing)."""
+                fixes: corrections.RoundCorrections = corrections.NO_CORRECTIONS, store: cache.FileCache | None = None):
+    """Every sheet of one return file: its records, problems, ledger rows and 表头对照 rows (all or nothing).
+
+    From the store when it holds this file as it is now (a file with corrections is always cleaned afresh).
+    """
+    own_fixes = fixes.for_file(rel)
+    key = store.key(path, rel) if store is not None and not own_fixes.items else None
+    cached = store.get(key) if key else None
+    if cached is not None:
+        return cached
+    result = _read_and_clean_file(path, rel, round_, aliases, own_fixes)
+    if key:
+        store.put(key, result)
+    return result
+
+
+def _read_and_clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable, own_fixes: corrections.FileCorrections):
     sheets = readers.read_return(path, rel)
-    sheets, file_fixes = corrections.apply(sheets, fixes.for_file(rel), aliases)
+    sheets, file_fixes = corrections.apply(sheets, own_fixes, aliases)
     problems: list[Problem] = []
     unit = (match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_path(rel, round_)
             or _unit_from_titles(sheets, round_))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gc
 import io
 import os
 import pickle
@@ -298,7 +299,7 @@ def _in_worker(function, path: Path, rel: str, budget: int) -> list[Sheet]:
     try:
         with os.fdopen(read_end, "rb") as fh:
             try:
-                outcome = pickle.load(fh)
+                outcome = _load_without_gc(fh)
             except (EOFError, pickle.UnpicklingError):
                 outcome = None  # the child died before it finished writing
         _, status = os.waitpid(pid, 0)
@@ -308,6 +309,25 @@ def _in_worker(function, path: Path, rel: str, budget: int) -> list[Sheet]:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
     return _worker_result(outcome, status, budget)
+
+
+@contextlib.contextmanager
+def paused_gc():
+    """The cyclic garbage collector paused while a large result is unpickled (the worker's sheets, a cache entry):
+    it would otherwise run again and again over the many cells and records being made, none of them garbage,
+    which takes several times as long as the load itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_without_gc(fh):
+    with paused_gc():
+        return pickle.load(fh)
 
 
 _CRASH_SIGNALS = {getattr(signal, name) for name in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE") if hasattr(signal, name)}

@@ -6,6 +6,7 @@ the staging folder as its project root:
 
     .staging/<round>/
         data/raw               -> link to the real data/raw (read only, never copied)
+        .cache                 -> link to the real .cache/ (the cleaned returns kept between runs)
         data/header_aliases.csv -> link to the real table
         data/processed/<other> -> links to other rounds' results (the previous round, for comparisons)
         data/processed/<round>/   this run's results, starting from a copy of the last good ones
@@ -112,6 +113,8 @@ def prepare(round_id: str, root: Path) -> Path:
     (stage / "data" / "processed").mkdir(parents=True)
     (stage / "outputs").mkdir()
     _link(root / "data" / "raw", stage / "data" / "raw")
+    (root / paths.CACHE_DIR).mkdir(exist_ok=True)  # the cache outlives the run: the staged project shares the real one
+    _link(root / paths.CACHE_DIR, stage / paths.CACHE_DIR)
     _link(paths.RoundPaths(root, round_id).aliases, paths.RoundPaths(stage, round_id).aliases)
     processed = root / "data" / "processed"
     for other in sorted(processed.iterdir()) if processed.is_dir() else []:
