@@ -66,6 +66,7 @@ STEP_FLOW: dict[str, tuple[tuple[str, str, str, str], ...]] = {
          "清洗表、台账、问题、隔离行、表头对照"),
         ("写入", "processed", "、".join((CLEAN_WORKBOOK, QUARANTINE_WORKBOOK, HEADER_MAP_WORKBOOK)), "供查看的工作簿"),
         ("写入", "outputs", f"{FEEDBACK}、{UNIT_FEEDBACK}/<单位>.xlsx", "发回各单位的退回修改清单"),
+        ("写入", "cache", "", "每个报表文件的清洗结果（缓存，可随时删除：重新运行时只重读有变化的文件）"),
         ("写入", "summaries", "01_clean.txt", "运行摘要（命令行在该步骤后显示）"),
     ),
     "02_indicators": (
