@@ -60,7 +60,7 @@ screenshot: setup ## 用最近一次生成的示例报告重新截取 README 中
 BENCH_SIZES ?= 600,10000,100000
 
 bench: setup ## 性能测试：600、1万、10万个项目的用时、峰值内存和比值（只测部分：make bench BENCH_SIZES=600,10000）
-	$(PY) -m pipeline.bench --sizes $(BENCH_SIZES)
+	$(PY) -m pipeline.devtools.bench --sizes $(BENCH_SIZES)
 
 clean: ## 删除 data/processed/ 和 outputs/ 下的全部生成结果（保留 .gitkeep）
 	find data/processed outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +

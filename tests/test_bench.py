@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from office import project_row, project_sheet, write_csv, write_xls, write_xlsx
-from pipeline import bench
+from pipeline.devtools import bench
 from test_runner import write_notebook
 
 

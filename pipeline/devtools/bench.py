@@ -1,4 +1,4 @@
-"""The benchmark: `make bench`, or `python -m pipeline.bench --sizes 600,10000,100000`.
+"""The benchmark: `make bench`, or `python -m pipeline.devtools.bench --sizes 600,10000,100000`.
 
 For each size (projects per round) it generates the sample rounds with the
 sample generator (into .bench/data-<size>/, kept and reused), lays out a scratch
@@ -24,7 +24,7 @@ processed tables in both runs. Peak memory is the largest resident size of any
 single process of a run (the runner, a kernel, or the in-process run), from the
 kernel's own accounting (wait4).
 
-Every measured command runs in a child process; `python -m pipeline.bench
+Every measured command runs in a child process; `python -m pipeline.devtools.bench
 inprocess|ingest ...` are those children.
 """
 from __future__ import annotations
@@ -135,7 +135,7 @@ def bench_size(size: int, bench_dir: Path, echo=print) -> Results:
     result = Results(size=size)
 
     echo("准备：清洗上一轮（实际使用时上一轮早已处理过），不计入下面的用时…")
-    _check(measure(python + ["-m", "pipeline.bench", "inprocess", str(root), PREVIOUS, CLEAN_NOTEBOOK],
+    _check(measure(python + ["-m", "pipeline.devtools.bench", "inprocess", str(root), PREVIOUS, CLEAN_NOTEBOOK],
                    root, root / "prepare.log", in_process=True), "准备上一轮")
 
     echo("1/4 papermill 链：python -m pipeline run --force …")
@@ -151,14 +151,14 @@ def bench_size(size: int, bench_dir: Path, echo=print) -> Results:
 
     echo("3/4 同样的笔记本代码在一个进程中运行（不用 papermill）…")
     times = root / "inprocess.json"
-    inproc = _check(measure(python + ["-m", "pipeline.bench", "inprocess", str(root), ROUND, "--out", str(times)],
+    inproc = _check(measure(python + ["-m", "pipeline.devtools.bench", "inprocess", str(root), ROUND, "--out", str(times)],
                             root, root / "inprocess.log", in_process=True), "进程内运行")
     result.inprocess_seconds, result.inprocess_peak_mb = inproc.seconds, inproc.peak_mb
     result.inprocess_steps = json.loads(times.read_text(encoding="utf-8"))
 
     echo("4/4 读取与清洗 对比 calamine 裸读、openpyxl 读取…")
     ingest = root / "ingest.json"
-    _check(measure(python + ["-m", "pipeline.bench", "ingest", str(root), ROUND, "--out", str(ingest)],
+    _check(measure(python + ["-m", "pipeline.devtools.bench", "ingest", str(root), ROUND, "--out", str(ingest)],
                    root, root / "ingest.log"), "读取对比")
     for key, value in json.loads(ingest.read_text(encoding="utf-8")).items():
         setattr(result, key, value)
@@ -172,7 +172,7 @@ def generated_rounds(size: int, bench_dir: Path, echo=print) -> Path:
     stamp = {"projects": size, "seed": SEED}
     if ready.is_file() and json.loads(ready.read_text(encoding="utf-8")) == stamp:
         return folder / "raw"
-    from pipeline import sample
+    from pipeline.devtools import sample
 
     echo(f"生成 {size:,} 个项目的样例轮次（只需一次，保存在 {folder}）…")
     shutil.rmtree(folder, ignore_errors=True)
@@ -417,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("inprocess", "ingest"):
         return _child(argv)
-    parser = argparse.ArgumentParser(prog="python -m pipeline.bench", description="测量流水线在不同规模下的用时、峰值内存和比值。")
+    parser = argparse.ArgumentParser(prog="python -m pipeline.devtools.bench", description="测量流水线在不同规模下的用时、峰值内存和比值。")
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
                         help="项目数，逗号分隔（默认 600,10000,100000；10万个项目需要十几分钟）")
     parser.add_argument("--dir", type=Path, default=BENCH_DIR, help="生成数据和临时项目的文件夹（默认 .bench/）")
@@ -435,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _child(argv: list[str]) -> int:
     """The measured children: `inprocess ROOT ROUND [NOTEBOOK ...] [--out FILE]` and `ingest ROOT ROUND --out FILE`."""
-    parser = argparse.ArgumentParser(prog="python -m pipeline.bench")
+    parser = argparse.ArgumentParser(prog="python -m pipeline.devtools.bench")
     parser.add_argument("mode", choices=["inprocess", "ingest"])
     parser.add_argument("root", type=Path)
     parser.add_argument("round_id")
