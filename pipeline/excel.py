@@ -68,8 +68,8 @@ def split_rows(sheet_name: str, n_rows: int, note: str | None) -> list[tuple[str
     parts = []
     for k, first in enumerate(starts):
         last = min(n_rows, first + per_sheet)
-        split = (f"本表共 {n_rows:,} 行，超过 Excel 单个工作表 {EXCEL_MAX_ROWS:,} 行的上限，分在 {len(names)} 个工作表"
-                 f"（{'、'.join(names)}）；本工作表为第 {first + 1:,}–{last:,} 行。")
+        split = (f"本表共 {n_rows:,} 行，超过 Excel 单个工作表 {EXCEL_MAX_ROWS:,} 行的上限，"
+                 f"分在 {len(names)} 个工作表（{'、'.join(names)}）；本工作表为第 {first + 1:,}–{last:,} 行。")
         parts.append((names[k], slice(first, last), f"{note} {split}" if note else split))
     return parts
 
