@@ -191,11 +191,11 @@ def _sample(args: argparse.Namespace) -> int:
     from pipeline.run.runner import UserError
 
     try:
-        import pipeline.sample as sample  # lazily: only this subcommand needs it
+        import pipeline.devtools.sample as sample  # lazily: only this subcommand needs it
     except ModuleNotFoundError as exc:
-        if exc.name != "pipeline.sample":
+        if exc.name != "pipeline.devtools.sample":
             raise
-        raise UserError("本项目中还没有生成示例数据的模块（pipeline/sample.py）。") from None
+        raise UserError("本项目中还没有生成示例数据的模块（pipeline/devtools/sample.py）。") from None
     return sample.main(argv) or 0
 
 

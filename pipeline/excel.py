@@ -4,15 +4,28 @@ Text from returns is stored as text, never as a formula or a link: a cell that
 begins with '=', '+', '-' or '@' stays a string (xlsxwriter's
 strings_to_formulas / strings_to_urls off), so a hostile return cannot plant a
 formula in the workbooks we send back to units.
+
+Big tables are written fast: xlsxwriter directly, in constant_memory mode (each row
+goes to disk as soon as the next one starts), one write_row per row over plain Python
+values, not pandas' cell-by-cell ExcelWriter. A table longer than one sheet can hold
+(Excel's 1,048,576 rows) continues on sheets named “…（续2）”, “…（续3）”, and a note
+above each part says so.
 """
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import xlsxwriter
 
 _MAX_WIDTH = 60
+# Excel's limit of rows per worksheet (header and note rows included).
+EXCEL_MAX_ROWS = 1_048_576
+_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+            "strings_to_numbers": False, "default_date_format": "yyyy-mm-dd"}
+_PLAIN = (str, int, float, bool, dt.date, dt.datetime)
 
 
 def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], *, notes: dict[str, str] | None = None,
@@ -21,57 +34,116 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], *, notes: dict[s
 
     `notes` optionally puts one line of explanation above a sheet's table. `fills` optionally colours
     cells by their text: {sheet: {column header: {cell text: "#RRGGBB"}}} (e.g. 预警 红/黄/绿).
+    A table with more rows than a sheet holds is split over continuation sheets (see split_rows).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
-        book = writer.book
-        book.set_properties({"created": dt.datetime(2000, 1, 1)})  # stable bytes for the same content
-        header_fmt = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
-        note_fmt = book.add_format({"italic": True, "font_color": "#555555"})
+    book = xlsxwriter.Workbook(str(path), _OPTIONS)
+    book.set_properties({"created": dt.datetime(2000, 1, 1)})  # stable bytes for the same content
+    styles = {"header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",
+                                         "border": 1}),
+              "note": book.add_format({"italic": True, "font_color": "#555555"})}
+    try:
         for name, frame in sheets.items():
-            sheet_name = _sheet_name(name)
-            note = (notes or {}).get(name)
-            start = 1 if note else 0
             frame = _for_excel(frame)
-            frame.to_excel(writer, sheet_name=sheet_name, index=False, startrow=start)
-            ws = writer.sheets[sheet_name]
-            if note:
-                ws.write_string(0, 0, note, note_fmt)
-            for col, label in enumerate(frame.columns):
-                ws.write_string(start, col, str(label), header_fmt)
-                ws.set_column(col, col, _width(label, frame.iloc[:, col]))
-            _fill_cells(ws, book, frame, start, (fills or {}).get(name, {}))
-            ws.freeze_panes(start + 1, 0)
-            if len(frame.columns):
-                ws.autofilter(start, 0, start + len(frame), len(frame.columns) - 1)
+            colours = _colour_formats(book, frame, (fills or {}).get(name, {}))
+            for sheet_name, rows, note in split_rows(_sheet_name(name), len(frame), (notes or {}).get(name)):
+                ws = book.add_worksheet(sheet_name)
+                _write_table(ws, styles, frame.iloc[rows], note, colours)
+    finally:
+        book.close()
     return path
 
 
-def _fill_cells(ws, book, frame: pd.DataFrame, start: int, by_column: dict[str, dict[str, str]]) -> None:
-    """Rewrite the cells of the given columns whose text has a colour, as text with that background."""
-    formats: dict[str, object] = {}
+def split_rows(sheet_name: str, n_rows: int, note: str | None) -> list[tuple[str, slice, str | None]]:
+    """(sheet name, rows of the table, note above it) for each sheet a table of n_rows needs.
+
+    One sheet when it fits under EXCEL_MAX_ROWS with its header (and note); otherwise parts named
+    “名称（续2）”… , each with a note that says which rows it holds and that the table goes on."""
+    if n_rows + 1 + (1 if note else 0) <= EXCEL_MAX_ROWS:
+        return [(sheet_name, slice(0, n_rows), note)]
+    per_sheet = EXCEL_MAX_ROWS - 2  # a note row and the header row above the data on every part
+    starts = range(0, n_rows, per_sheet)
+    names = [sheet_name if k == 0 else _continued(sheet_name, k + 1) for k in range(len(starts))]
+    parts = []
+    for k, first in enumerate(starts):
+        last = min(n_rows, first + per_sheet)
+        split = (f"本表共 {n_rows:,} 行，超过 Excel 单个工作表 {EXCEL_MAX_ROWS:,} 行的上限，"
+                 f"分在 {len(names)} 个工作表（{'、'.join(names)}）；本工作表为第 {first + 1:,}–{last:,} 行。")
+        parts.append((names[k], slice(first, last), f"{note} {split}" if note else split))
+    return parts
+
+
+def _continued(sheet_name: str, k: int) -> str:
+    suffix = f"（续{k}）"
+    return sheet_name[:31 - len(suffix)] + suffix
+
+
+def _write_table(ws, styles: dict, frame: pd.DataFrame, note: str | None, colours: dict[int, dict]) -> None:
+    """One sheet, row by row in order (constant_memory): the note, the header, the data rows."""
+    start = 1 if note else 0
+    if note:
+        ws.write_string(0, 0, note, styles["note"])
+    for col, label in enumerate(frame.columns):
+        ws.set_column(col, col, _width(label, frame.iloc[:, col]))
+    ws.write_row(start, 0, [str(label) for label in frame.columns], styles["header"])
+    columns = [frame.iloc[:, j].tolist() for j in range(frame.shape[1])]
+    row = start
+    for row, values in enumerate(zip(*columns), start + 1):
+        ws.write_row(row, 0, values)
+        for col, formats in colours.items():
+            fmt = formats.get(values[col]) if isinstance(values[col], str) else None
+            if fmt is not None:
+                ws.write_string(row, col, values[col], fmt)
+    ws.freeze_panes(start + 1, 0)
+    if len(frame.columns):
+        ws.autofilter(start, 0, start + len(frame), len(frame.columns) - 1)
+
+
+def _colour_formats(book, frame: pd.DataFrame, by_column: dict[str, dict[str, str]]) -> dict[int, dict]:
+    """{column index: {cell text: format}} for the columns whose cells are coloured by their text."""
+    made: dict[str, object] = {}
+    out: dict[int, dict] = {}
     for label, colours in by_column.items():
         if label not in frame.columns:
             continue
-        col = list(frame.columns).index(label)
-        for i, value in enumerate(frame[label]):
-            colour = colours.get(value) if isinstance(value, str) else None
-            if colour:
-                fmt = formats.setdefault(colour, book.add_format({"bg_color": colour, "border": 1, "align": "center"}))
-                ws.write_string(start + 1 + i, col, value, fmt)
+        out[list(frame.columns).index(label)] = {
+            text: made.setdefault(colour, book.add_format({"bg_color": colour, "border": 1, "align": "center"}))
+            for text, colour in colours.items()}
+    return out
 
 
 def _for_excel(frame: pd.DataFrame) -> pd.DataFrame:
-    """Dates as dates, missing values as empty cells, everything else unchanged."""
+    """Dates as dates, yes/no as 是/否, missing values as empty cells, anything unusual (±inf, lists, times with a
+    zone) as its text, as pandas' own Excel writer showed them."""
     out = frame.copy()
     for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.date
-        elif pd.api.types.is_bool_dtype(out[col]) or str(out[col].dtype) == "boolean":
-            out[col] = out[col].map(lambda v: "" if pd.isna(v) else ("是" if v else "否"))
-    return out.astype(object).where(out.notna(), None)
+        series = out[col]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out[col] = series.dt.date
+        elif pd.api.types.is_bool_dtype(series) or str(series.dtype) == "boolean":
+            out[col] = series.map(lambda v: "" if pd.isna(v) else ("是" if v else "否"))
+    out = out.astype(object).where(out.notna(), None)
+    for col in out.columns:
+        if pd.api.types.infer_dtype(out[col], skipna=True) not in _PLAIN_KINDS or _has_inf(out[col]):
+            out[col] = out[col].map(lambda v: v if _is_plain(v) else str(v))
+    return out
+
+
+# What pandas.api.types.infer_dtype calls a column of values xlsxwriter writes as they are.
+_PLAIN_KINDS = {"string", "integer", "floating", "mixed-integer-float", "boolean", "date", "empty"}
+
+
+def _has_inf(values: pd.Series) -> bool:
+    numeric = pd.api.types.infer_dtype(values, skipna=True) in ("floating", "mixed-integer-float")
+    return numeric and bool(np.isinf(values.astype(float)).any())
+
+
+def _is_plain(value: object) -> bool:
+    """A value xlsxwriter writes as it is (None is an empty cell); ±inf is not (pandas wrote it as 'inf')."""
+    if isinstance(value, float):
+        return value not in (float("inf"), float("-inf"))
+    return value is None or (isinstance(value, _PLAIN) and getattr(value, "tzinfo", None) is None)
 
 
 def _width(label: object, values: pd.Series) -> float:
@@ -84,4 +156,3 @@ def _sheet_name(name: str) -> str:
     bad = '[]:*?/\\'
     clean = "".join("_" if ch in bad else ch for ch in str(name))
     return clean[:31] or "Sheet"
-

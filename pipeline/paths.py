@@ -21,9 +21,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # The report's templates (Jinja2 text, the nbconvert HTML template, the docx fonts.conf): package data.
 TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
 
-# Developer tooling kept in the package for now; not pipeline code, so editing it does not rerun a round
-# (pipeline/run/runner.py leaves these files out of the code digest of the rerun manifest).
-DEVTOOLS = ("sample.py", "bench.py")
+# Developer tooling (pipeline/devtools/: the sample generator, the benchmark); not pipeline code, so editing it
+# does not rerun a round (pipeline/run/runner.py leaves this folder out of the code digest of the rerun manifest).
+DEVTOOLS = ("devtools",)
 
 # The header alias table: data an analyst extends when a unit writes a header
 # the pipeline does not know yet.

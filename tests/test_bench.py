@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from office import project_row, project_sheet, write_csv, write_xls, write_xlsx
-from pipeline import bench
+from pipeline.devtools import bench
 from test_runner import write_notebook
 
 
@@ -122,3 +122,36 @@ def test_tables_print_every_figure_in_chinese():
         assert expected in text, expected
     table = bench.summary_table([r]).splitlines()
     assert len({line.count("|") for line in table}) == 1, "every row of the Markdown table has the header's columns"
+
+
+def test_changing_one_return_changes_its_bytes_not_what_it_says(tmp_path):
+    from python_calamine import CalamineWorkbook
+
+    raw = bench.generated_rounds(50, tmp_path, echo=lambda line: None)
+    before = {p: p.read_bytes() for p in (raw / "2021-12").rglob("*") if p.is_file()}
+    root = bench.scratch_project(tmp_path / "run", raw)
+    round_dir = root / "data" / "raw" / "2021-12"
+    assert round_dir.is_symlink()
+
+    changed = bench.change_one_return(round_dir)
+
+    assert not round_dir.is_symlink() and changed.suffix == ".xlsx"
+    assert {p: p.read_bytes() for p in (raw / "2021-12").rglob("*") if p.is_file()} == before, "generated files kept"
+    original = raw / "2021-12" / changed.relative_to(round_dir)
+    assert changed.read_bytes() != original.read_bytes()
+    sheets = lambda path: {name: CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()  # noqa: E731
+                           for name in CalamineWorkbook.from_path(str(path)).sheet_names}
+    assert sheets(changed) == sheets(original)
+    others = [p for p in round_dir.rglob("*") if p.is_file() and p != changed]
+    assert others and all(p.read_bytes() == before[raw / "2021-12" / p.relative_to(round_dir)] for p in others)
+
+
+def test_the_largest_sizes_measure_read_and_clean_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "READ_ONLY_FROM", 50)
+    monkeypatch.setattr(bench, "bench_chain", lambda *a, **k: pytest.fail("the chain ran"))
+    lines = []
+    result = bench.bench_size(50, tmp_path, echo=lines.append)
+    assert any("只测读取与清洗" in line for line in lines)
+    assert result.files > 0 and result.rows > 0 and result.ingest_seconds > 0 and result.openpyxl_seconds > 0
+    assert result.chain_seconds == 0 and result.rerun_one_changed_seconds == 0
+    assert "改动一个报表后重跑" in bench.size_table(result)

@@ -17,7 +17,8 @@ from matplotlib import font_manager
 from matplotlib.colors import to_hex
 from matplotlib.text import Text
 
-from pipeline import paths as config, indicators, rounds, sample, schemas
+from pipeline import paths as config, indicators, rounds, schemas
+from pipeline.devtools import sample
 from pipeline.conventions import parse_conventions
 from pipeline.figures import charts as figures
 from pipeline.indicators import findings

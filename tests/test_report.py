@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 from office import project_row, project_sheet, write_csv, write_xlsx
-from pipeline import paths as config, sample
+from pipeline import paths as config
+from pipeline.devtools import sample
 from pipeline.figures import charts as figures
 from pipeline.report import render as report
 from pipeline.report.render import Col, ReportData, Text, html_table, number, signed_word

@@ -219,7 +219,7 @@ def test_editing_the_sample_generator_or_the_benchmark_reruns_nothing(project, t
     monkeypatch.setattr(runner.paths, "PACKAGE_DIR", package)
     plan = recorded(project)
 
-    for tool in ("sample.py", "bench.py"):  # developer tooling, not pipeline code
+    for tool in ("devtools/sample.py", "devtools/bench.py"):  # developer tooling, not pipeline code
         with open(package / tool, "a", encoding="utf-8") as fh:
             fh.write("\n# a change\n")
 
@@ -288,7 +288,7 @@ def test_cli_rerun_with_nothing_changed_imports_no_heavy_library(project):
 
 
 def test_the_real_cleaning_notebook_is_skipped_until_a_return_changes(tmp_path):
-    from pipeline import sample
+    from pipeline.devtools import sample
 
     root = tmp_path.resolve()
     sample.write_sample_rounds(root / "data" / "raw", n_projects=sample.MIN_PROJECTS, seed=7)

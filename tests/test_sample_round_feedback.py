@@ -6,7 +6,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import paths as config, rounds, sample, schemas
+from pipeline import paths as config, rounds, schemas
+from pipeline.devtools import sample
 from pipeline.ingest import cleaning, feedback
 
 SAMPLE = config.raw_round_dir(config.SAMPLE_ROUND)

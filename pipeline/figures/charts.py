@@ -32,9 +32,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import matplotlib
+import matplotlib.image
 import pandas as pd
 import seaborn as sns
 from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
@@ -587,18 +589,37 @@ def figure_paths(out_dir: Path, key: str) -> dict[str, Path]:
 
 
 def save_figures(figures: dict[str, Figure], out_dir: Path) -> pd.DataFrame:
-    """Write each chart as PNG and SVG to out_dir/figures/ and close it; returns the list of files (图, 标题, PNG, SVG)."""
+    """Write each chart as PNG and SVG to out_dir/figures/; returns the list of files (图, 标题, PNG, SVG)."""
     rows = []
     folder = Path(out_dir) / FIGURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for key, fig in figures.items():
         files = figure_paths(out_dir, key)
         with theme():
-            for kind, path in files.items():
-                fig.savefig(path, format=kind, facecolor="white", metadata=_metadata(kind))
+            save_once(fig, files["png"], files["svg"])
         spec = FIGURES_BY_KEY[key]
         rows.append({"图": f"图{spec.number}", "标题": spec.title, "PNG": files["png"].name, "SVG": files["svg"].name})
     return pd.DataFrame(rows, columns=["图", "标题", "PNG", "SVG"])
+
+
+def save_once(fig: Figure, png: Path, svg: Path) -> None:
+    """One chart to PNG and SVG with its layout computed once.
+
+    ``savefig`` lays a constrained-layout figure out with a full draw before each real one, so two
+    savefig calls draw it four times. Here the Agg canvas draws it once (layout and pixels together),
+    the PNG is written from that buffer as savefig's own PNG writer does, and the SVG is drawn with the
+    layout then fixed: two draws in all, and both files show the same layout. SVG text stays as paths
+    (``svg.fonttype``): the file shows the same on a machine without the Chinese font.
+    """
+    dpi = matplotlib.rcParams["savefig.dpi"]
+    fig.set_dpi(dpi)
+    fig.set_facecolor("white")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    matplotlib.image.imsave(png, canvas.buffer_rgba(), format="png", origin="upper", dpi=dpi,
+                            metadata=_metadata("png"))
+    fig.set_layout_engine("none")  # keep the positions the draw above computed
+    fig.savefig(svg, format="svg", facecolor="white", metadata=_metadata("svg"))
 
 
 def _metadata(kind: str) -> dict:

@@ -346,12 +346,43 @@ def make_world(n_projects: int, seed: int) -> World:
 
 
 def _make_projects(n: int, seed: int) -> tuple[dict[str, list], int]:
+    """The world's projects, as columns; and the index of the project two units both report.
+
+    The random draws happen in one fixed order (the steps below, in turn), so a seed gives the same world."""
     rng = _rng(seed, "projects")
     units = list(PROJECT_UNITS)
     counts = _allocate(n, [PROJECT_UNITS[u][0] for u in units], MIN_PER_UNIT)
-    unit = np.repeat(np.array(units, dtype=object), counts)
-    firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    p: dict[str, Any] = {"unit": np.repeat(np.array(units, dtype=object), counts)}
+    _project_kinds(p, rng, n, firsts=np.concatenate([[0], np.cumsum(counts)[:-1]]))
+    _project_starts(p, rng, n)
+    _project_amounts(p, rng, n, units)
+    r = rng.random((n, 8))
+    texts = [_project_texts(u, row) for u, row in zip(p["unit"], r)]
+    names, locations, industries, regions, owners = (list(column) for column in zip(*texts))
+    cross = _cross_duplicate(p, names, locations, owners, regions)
+    _number_phases(names)
+    codes = _project_codes(p, rng, n, regions, industries)
+    start_dates = _dates(p["start"])
+    started, started_prev, zero = p["started"], p["started_prev"], p["zero"]
+    problem_pick = rng.random(n)
+    leaders = [f"{SURNAMES[int(x * len(SURNAMES))]}某某" for x in rng.random(n)]
+    problems = [PROBLEMS[int(x * len(PROBLEMS))] for x in problem_pick]
+    projects = dict(
+        unit=p["unit"].tolist(), code=codes, name=names,
+        batch=np.where(p["first_batch"], "第一批", "第二批").tolist(), key=p["key"].tolist(), location=locations,
+        industry=industries, nature=p["nature"].tolist(), total=p["total"].tolist(), plan=p["plan"].tolist(),
+        done=p["done"].tolist(), done_prev=p["done_prev"].tolist(), started=started.tolist(),
+        started_prev=started_prev.tolist(), start=start_dates, in_stats=p["in_stats"].tolist(),
+        in_stats_prev=p["in_stats_prev"].tolist(), owner=owners, leader=leaders,
+        progress=_progress_texts(started, zero, r[:, 7]),
+        progress_prev=_progress_texts(started_prev, zero | (p["done_prev"] == 0), r[:, 7]),
+        problems=problems, continuing=p["continuing"].tolist(),
+    )
+    return projects, cross
 
+
+def _project_kinds(p: dict[str, Any], rng: np.random.Generator, n: int, firsts: np.ndarray) -> None:
+    """Batch, key project, nature (新建/续建/改扩建), this year's plan and the total investment."""
     first_batch = rng.random(n) < 0.55
     first_batch[firsts] = True  # every unit has both batches
     first_batch[firsts + 1] = False
@@ -359,12 +390,15 @@ def _make_projects(n: int, seed: int) -> tuple[dict[str, list], int]:
     key[rng.choice(n, size=max(1, round(n / 10)), replace=False)] = True
     nature = rng.choice(np.array(["新建", "续建", "改扩建"], dtype=object), size=n, p=[0.6, 0.25, 0.15])
     continuing = nature == "续建"
-
     plan = np.clip(np.exp(rng.normal(np.log(4500), 1.0, n)) * np.where(key, 3.0, 1.0), 300, 600_000)
     total = plan * rng.uniform(1.5, 6.0, n) * np.where(continuing, 1.4, 1.0)
+    p.update(first_batch=first_batch, key=key, nature=nature, continuing=continuing, plan=plan, total=total)
 
-    # Starting: continuing projects started in earlier years; new ones on their batch's
-    # ceremony day or some day after, a few not yet.
+
+def _project_starts(p: dict[str, Any], rng: np.random.Generator, n: int) -> None:
+    """Starting: continuing projects started in earlier years; new ones on their batch's
+    ceremony day or some day after, a few not yet. Then who has invested nothing and who is in the statistics."""
+    key, first_batch, continuing = p["key"], p["first_batch"], p["continuing"]
     p_waiting = np.where(key, 0.03, np.where(first_batch, 0.07, 0.14))
     p_waiting[continuing] = 0.0
     started = rng.random(n) >= p_waiting
@@ -373,111 +407,108 @@ def _make_projects(n: int, seed: int) -> tuple[dict[str, list], int]:
     latest = _day(dt.date(2021, 11, 26))
     spread = earliest + (rng.random(n) * (latest - earliest)).astype(int)
     start = np.where(rng.random(n) < np.where(first_batch, 0.45, 0.40), ceremony, spread)
-    before = _day(dt.date(2018, 3, 1)) + (rng.random(n) * (_day(dt.date(2020, 10, 31)) - _day(dt.date(2018, 3, 1)))).astype(int)
+    first_day, last_day = _day(dt.date(2018, 3, 1)), _day(dt.date(2020, 10, 31))
+    before = first_day + (rng.random(n) * (last_day - first_day)).astype(int)
     start = np.where(continuing, before, start)
     started_prev = started & (start <= _day(PREVIOUS.as_of))
-
     zero = started & ~continuing & (rng.random(n) < 0.04)  # started, nothing invested yet
     not_in_stats = started & (rng.random(n) < np.where(continuing, 0.02, 0.07))
     in_stats = started & ~not_in_stats
     in_stats_prev = started_prev & in_stats & ~(rng.random(n) < 0.12)
+    p.update(started=started, start=start, started_prev=started_prev, zero=zero, in_stats=in_stats,
+             in_stats_prev=in_stats_prev)
 
+
+def _project_amounts(p: dict[str, Any], rng: np.random.Generator, n: int, units: list[str]) -> None:
+    """Completed this year and by the previous round, at each unit's pace; rounded to the unit's money step."""
+    unit, plan, start, continuing = p["unit"], p["plan"], p["start"], p["continuing"]
     pace_of = {u: PROJECT_UNITS[u][1] * float(rng.uniform(0.96, 1.04)) for u in units}
     pace = np.array([pace_of[u] for u in unit])
     active_days = np.clip(_day(CURRENT.as_of) - start, 0, None)
     ramp = np.where(continuing, 1.0, np.clip(active_days / 200, 0.3, 1.0))
     rate = np.clip(pace * np.exp(rng.normal(0, 0.28, n)) * ramp, 0.03, 1.5)
-    done = np.where(started & ~zero, plan * rate, 0.0)
-    done_prev = np.where(started_prev & ~zero, done * rng.uniform(0.55, 0.85, n), 0.0)
-
+    done = np.where(p["started"] & ~p["zero"], plan * rate, 0.0)
+    done_prev = np.where(p["started_prev"] & ~p["zero"], done * rng.uniform(0.55, 0.85, n), 0.0)
     step = np.where(np.isin(unit, list(YI_PROJECT_UNITS)), 100.0, 1.0)
     plan = np.maximum(_round_to(plan, step), step)
     done = np.where(done > 0, np.maximum(_round_to(done, step), step), 0.0)
     done_prev = np.where(done_prev > 0, np.minimum(np.maximum(_round_to(done_prev, step), step), done), 0.0)
-    total = np.maximum.reduce([_round_to(total, step), plan, done])
+    total = np.maximum.reduce([_round_to(p["total"], step), plan, done])
+    p.update(plan=plan, done=done, done_prev=done_prev, total=total)
 
-    # Text columns, one project at a time (cheap next to writing the cells).
-    r = rng.random((n, 8))
-    names, locations, industries, regions, owners = [], [], [], [], []
-    for i in range(n):
-        u = unit[i]
-        pool = INDUSTRY_POOLS[u]
-        industry = pool[int(r[i, 0] * len(pool))]
-        template, lo, hi, stp = SUBJECTS[industry][int(r[i, 1] * len(SUBJECTS[industry]))]
-        number = lo + stp * int(r[i, 2] * ((hi - lo) // stp + 1)) if stp else 0
-        county = ALL_COUNTIES[int(r[i, 3] * len(ALL_COUNTIES))]
-        other = ALL_COUNTIES[int(r[i, 4] * len(ALL_COUNTIES))]
-        if other == county:
-            other = ALL_COUNTIES[(ALL_COUNTIES.index(county) + 7) % len(ALL_COUNTIES)]
-        suffix = NAME_SUFFIXES[int(r[i, 5] * len(NAME_SUFFIXES))]
-        subject = template.format(n=number, a=county, b=other)
-        if u in COUNTIES:
-            county = COUNTIES[u][int(r[i, 6] * len(COUNTIES[u]))]
-            place, location, owner = county, f"{u}{county}", f"{county}人民政府"
-        elif u == "宁东基地":
-            area = NINGDONG_AREAS[int(r[i, 6] * len(NINGDONG_AREAS))]
-            place, location, owner = f"宁东{area}", f"宁东基地{area}", "宁东基地管委会"
-        elif u == "交通运输厅":
-            city = COUNTY_CITY[county]
-            place, location, owner = "", f"{city}{county}", f"{city}交通运输局"
-        elif u == "水利厅":
-            place, location, owner = county, f"{COUNTY_CITY[county]}{county}", f"{county}水务局"
-        else:  # 住房城乡建设厅
-            city = CITIES[int(r[i, 6] * len(CITIES))]
-            place, location, owner = city, city, f"{city}住房和城乡建设局"
-        names.append(f"{place}{subject}{suffix}")
-        locations.append(location)
-        industries.append(industry)
-        regions.append(REGION_CODES.get(u) or _city_of(location))
-        owners.append(owner)
 
-    # The project both 银川市 and 交通运输厅 report: a transport project in 银川's first batch.
-    transport = [i for i in range(n) if unit[i] == "交通运输厅"]
+def _project_texts(u: str, r: np.ndarray) -> tuple[str, str, str, str, str]:
+    """One project's name, location, industry, region code and responsible unit, from its row of draws."""
+    pool = INDUSTRY_POOLS[u]
+    industry = pool[int(r[0] * len(pool))]
+    template, lo, hi, stp = SUBJECTS[industry][int(r[1] * len(SUBJECTS[industry]))]
+    number = lo + stp * int(r[2] * ((hi - lo) // stp + 1)) if stp else 0
+    county = ALL_COUNTIES[int(r[3] * len(ALL_COUNTIES))]
+    other = ALL_COUNTIES[int(r[4] * len(ALL_COUNTIES))]
+    if other == county:
+        other = ALL_COUNTIES[(ALL_COUNTIES.index(county) + 7) % len(ALL_COUNTIES)]
+    suffix = NAME_SUFFIXES[int(r[5] * len(NAME_SUFFIXES))]
+    subject = template.format(n=number, a=county, b=other)
+    if u in COUNTIES:
+        county = COUNTIES[u][int(r[6] * len(COUNTIES[u]))]
+        place, location, owner = county, f"{u}{county}", f"{county}人民政府"
+    elif u == "宁东基地":
+        area = NINGDONG_AREAS[int(r[6] * len(NINGDONG_AREAS))]
+        place, location, owner = f"宁东{area}", f"宁东基地{area}", "宁东基地管委会"
+    elif u == "交通运输厅":
+        city = COUNTY_CITY[county]
+        place, location, owner = "", f"{city}{county}", f"{city}交通运输局"
+    elif u == "水利厅":
+        place, location, owner = county, f"{COUNTY_CITY[county]}{county}", f"{county}水务局"
+    else:  # 住房城乡建设厅
+        city = CITIES[int(r[6] * len(CITIES))]
+        place, location, owner = city, city, f"{city}住房和城乡建设局"
+    return f"{place}{subject}{suffix}", location, industry, REGION_CODES.get(u) or _city_of(location), owner
+
+
+def _cross_duplicate(p: dict[str, Any], names: list, locations: list, owners: list, regions: list) -> int:
+    """The project both 银川市 and 交通运输厅 report: a transport project in 银川's first batch."""
+    unit, first_batch, started, done = p["unit"], p["first_batch"], p["started"], p["done"]
+    transport = [i for i in range(len(unit)) if unit[i] == "交通运输厅"]
     cross = next((i for i in transport if first_batch[i] and started[i] and done[i] > 0), transport[0])
     first_batch[cross], started[cross] = True, True
     names[cross] = "银川至灵武快速通道改扩建工程"
     locations[cross], owners[cross], regions[cross] = "银川市兴庆区", "银川市交通运输局", REGION_CODES["银川市"]
+    return cross
 
+
+def _number_phases(names: list[str]) -> None:
+    """A name used twice becomes 二期, 三期 …"""
     seen: dict[str, int] = {}
-    for i, name in enumerate(names):  # a name used twice becomes 二期, 三期 …
+    for i, name in enumerate(names):
         k = seen.get(name, 0)
         seen[name] = k + 1
         if k:
             names[i] = f"{name}{PHASES[k] if k < len(PHASES) else f'（{k + 1}期）'}"
 
-    start_year = start.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
-    years = np.minimum(np.where(continuing, rng.integers(2017, 2021, n), rng.integers(2020, 2022, n)), start_year)
+
+def _project_codes(p: dict[str, Any], rng: np.random.Generator, n: int, regions: list, industries: list) -> list[str]:
+    """Each project's code: year-region-industry-kind-serial."""
+    start_year = p["start"].astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
+    years = np.minimum(np.where(p["continuing"], rng.integers(2017, 2021, n), rng.integers(2020, 2022, n)),
+                       start_year)
     kinds = rng.integers(1, 4, n)
     serial = rng.permutation(n) + 1
-    codes = [f"{years[i]}-{regions[i]}-{INDUSTRY_CODES[industries[i]]:02d}-{kinds[i]:02d}-{serial[i]:06d}" for i in range(n)]
+    return [f"{years[i]}-{regions[i]}-{INDUSTRY_CODES[industries[i]]:02d}-{kinds[i]:02d}-{serial[i]:06d}"
+            for i in range(n)]
 
-    progress_pick = r[:, 7]
-    problem_pick = rng.random(n)
 
-    def progress(is_started, zero_now):
-        out = []
-        for i in range(n):
-            if not is_started[i]:
-                out.append(WAITING_PROGRESS[int(progress_pick[i] * len(WAITING_PROGRESS))])
-            elif zero_now[i]:
-                out.append("已开工，正在进行施工准备")
-            else:
-                out.append(STARTED_PROGRESS[int(progress_pick[i] * len(STARTED_PROGRESS))])
-        return out
-
-    start_dates = _dates(start)
-    leaders = [f"{SURNAMES[int(x * len(SURNAMES))]}某某" for x in rng.random(n)]
-    problems = [PROBLEMS[int(x * len(PROBLEMS))] for x in problem_pick]
-    projects = dict(
-        unit=unit.tolist(), code=codes, name=names, batch=np.where(first_batch, "第一批", "第二批").tolist(),
-        key=key.tolist(), location=locations, industry=industries, nature=nature.tolist(),
-        total=total.tolist(), plan=plan.tolist(), done=done.tolist(), done_prev=done_prev.tolist(),
-        started=started.tolist(), started_prev=started_prev.tolist(), start=start_dates,
-        in_stats=in_stats.tolist(), in_stats_prev=in_stats_prev.tolist(), owner=owners, leader=leaders,
-        progress=progress(started, zero), progress_prev=progress(started_prev, zero | (done_prev == 0)),
-        problems=problems, continuing=continuing.tolist(),
-    )
-    return projects, cross
+def _progress_texts(is_started: np.ndarray, zero_now: np.ndarray, pick: np.ndarray) -> list[str]:
+    """The 进展情况 text of each project: waiting, started with nothing invested, or one of the started phrases."""
+    out = []
+    for i in range(len(pick)):
+        if not is_started[i]:
+            out.append(WAITING_PROGRESS[int(pick[i] * len(WAITING_PROGRESS))])
+        elif zero_now[i]:
+            out.append("已开工，正在进行施工准备")
+        else:
+            out.append(STARTED_PROGRESS[int(pick[i] * len(STARTED_PROGRESS))])
+    return out
 
 
 def _city_of(location: str) -> str:
@@ -826,65 +857,87 @@ def _table(name: str, kind: str, *, title: str, cols: list[Col], groups: list[li
     notes_below: rows between the table and the footer (注：本表金额单位为亿元).
     """
     types = {c.name: c.type for c in schemas.RETURN_KINDS[kind].columns}
-    width = len(cols)
     grid = Grid(name, kind, cols=cols, date_format=style.date_format)
     _sheet_top(grid, title, unit_line, unit_at_right, gap_after_title)
     records = [rec for group in groups for rec in group]
     planted = any("_mk" in rec for rec in records)
     totals, subtotals = totals and not planted, subtotals and not planted
-    money = [j for j, c in enumerate(cols) if types.get(c.field) == MONEY]
-    draws = rng.random((max(1, len(records)), width))
+    sums = _Sums(cols, [j for j, c in enumerate(cols) if types.get(c.field) == MONEY], style.money,
+                 next((j for j, c in enumerate(cols) if c.field in ("project_name", "indicator", "region")), 1))
+    draws = rng.random((max(1, len(records)), len(cols)))
+    placed, total_facts = _table_body(grid, groups, types, style, draws, sums, outline, subtotals, gap_between)
+    if totals and records:
+        cells, facts = sums.total_row("合计", records, total_delta)
+        row = grid.add(cells, "total")
+        grid.merges.append((row - 1, 0, row - 1, 1))
+        total_facts.update({"row": row, "columns": facts})
+    _table_foot(grid, notes_below, footer)
+    return grid, placed, total_facts
 
-    def total_row(label: str, recs: list[dict], delta: dict[str, float] | None = None) -> tuple[list[Any], dict]:
-        cells, facts = _line(label, width), {}
-        for j in money:
-            shown = [_money_shown(r[cols[j].field], style.money) for r in recs if r.get(cols[j].field) is not None]
-            true = round(sum(shown), 2) if style.money == "亿元" else int(sum(shown))
-            written = true + (delta or {}).get(cols[j].field, 0)
+
+@dataclass
+class _Sums:
+    """The 合计/小计/group rows of one sheet: the sums of its money columns, as the return shows them."""
+    cols: list[Col]
+    money: list[int]  # the indexes of the money columns
+    unit: str  # the sheet's money unit
+    name_at: int  # the column a group heading's label is written in
+
+    def total_row(self, label: str, recs: list[dict], delta: dict[str, float] | None = None) -> tuple[list[Any], dict]:
+        cells, facts = _line(label, len(self.cols)), {}
+        for j in self.money:
+            field_ = self.cols[j].field
+            shown = [_money_shown(r[field_], self.unit) for r in recs if r.get(field_) is not None]
+            true = round(sum(shown), 2) if self.unit == "亿元" else int(sum(shown))
+            written = true + (delta or {}).get(field_, 0)
             cells[j] = written
-            facts[cols[j].field] = (written, true)
+            facts[field_] = (written, true)
         return cells, facts
 
-    name_at = next((j for j, c in enumerate(cols) if c.field in ("project_name", "indicator", "region")), 1)
-
-    def labelled_row(label: str, recs: list[dict], delta: dict[str, float] | None = None) -> tuple[list[Any], dict]:
-        cells, facts = total_row(label, recs, delta)
-        cells[0], cells[name_at] = None, label  # the label in the name column, 序号 left empty
+    def labelled_row(self, label: str, recs: list[dict], delta: dict[str, float] | None = None) -> tuple[list[Any], dict]:
+        cells, facts = self.total_row(label, recs, delta)
+        cells[0], cells[self.name_at] = None, label  # the label in the name column, 序号 left empty
         return cells, facts
 
+
+def _table_body(grid: Grid, groups: list[list[dict]], types: dict[str, str], style: Style, draws: np.ndarray,
+                sums: _Sums, outline: "Outline | None", subtotals: bool,
+                gap_between: bool) -> tuple[list[tuple[dict, int]], dict]:
+    """The groups of rows, each under its heading (outline) and over its 小计; the placed records and heading facts."""
+    width = len(grid.cols)
     placed: list[tuple[dict, int]] = []
     seq, total_facts = 0, {}
     for g, group in enumerate(groups):
         if outline and g in outline.headings:
             label, covers = outline.headings[g]
             delta = outline.delta.get(g)
-            cells, facts = labelled_row(label, [r for grp in groups[g:g + covers] for r in grp], delta)
+            cells, facts = sums.labelled_row(label, [r for grp in groups[g:g + covers] for r in grp], delta)
             row = grid.add(cells, "group")
             if delta:
                 total_facts["heading"] = {"row": row, "label": label, "columns": facts}
         for rec in group:
-            cells = _render(rec, cols, types, style, draws[seq], seq + 1)
+            cells = _render(rec, grid.cols, types, style, draws[seq], seq + 1)
             seq += 1
             placed.append((rec, grid.add(cells, "data")))
         if outline and outline.subtotals and group:
-            grid.add(labelled_row(outline.subtotals[g], group)[0], "total")
+            grid.add(sums.labelled_row(outline.subtotals[g], group)[0], "total")
         elif subtotals and group:
-            row = grid.add(total_row("小计", group)[0], "total")
+            row = grid.add(sums.total_row("小计", group)[0], "total")
             grid.merges.append((row - 1, 0, row - 1, 1))
         if gap_between and g < len(groups) - 1:
             grid.add([None] * width, "blank")
-    if totals and records:
-        cells, facts = total_row("合计", records, total_delta)
-        row = grid.add(cells, "total")
-        grid.merges.append((row - 1, 0, row - 1, 1))
-        total_facts.update({"row": row, "columns": facts})
+    return placed, total_facts
+
+
+def _table_foot(grid: Grid, notes_below: tuple[str, ...], footer: list[str]) -> None:
+    """A blank row, the notes under the table, and the footer lines (填报单位, 填报日期) merged across the table."""
+    width = len(grid.cols)
     grid.add([None] * width, "blank")
     for text in notes_below:
         grid.add(_line(text, width), "note")
     for text in footer:
         row = grid.add(_line(text, width), "footer")
         grid.merges.append((row - 1, 0, row - 1, width - 1))
-    return grid, placed, total_facts
 
 
 def _notes_sheet(money: str) -> Grid:
@@ -1126,33 +1179,38 @@ class _Round:
             if layout.notes and b == 0:
                 book.sheets.append(_notes_sheet(layout.style.money))
             for name, groups, extra in plans[b:b + per_book]:
-                batch = groups[0][0]["batch"] if layout.by_batch and groups and groups[0] else ""
-                grid, placed, facts = _table(
-                    name, kind, title=layout.title.format(u=unit, m=self.m, batch=batch), cols=extra.get("cols", cols),
-                    groups=groups, style=layout.style, rng=self.rng(path, name), footer=self.footer(unit, extra.get("org")),
-                    unit_line=layout.unit_line, unit_at_right=layout.unit_at_right, totals=layout.totals,
-                    subtotals=layout.subtotals, total_delta=extra.get("total_delta"),
-                    gap_after_title=layout.gap_after_title, gap_between=layout.gap_between,
-                    outline=extra.get("outline"), notes_below=(layout.unit_note,) if layout.unit_note else ())
-                book.sheets.append(grid)
-                self.record_planted(book, grid, placed)
-                if extra.get("total_delta") and facts:
-                    for col_name in extra["total_delta"]:
-                        written, true = facts["columns"][col_name]
-                        label = next(c.written for c in grid.cols if c.field == col_name)
-                        self.mistake(book, grid, facts["row"], label, "total_mismatch",
-                                     f"合计行“{label}”填写为{written:,}{layout.style.money}，而各项目之和为{true:,}"
-                                     f"{layout.style.money}，两者不符；合计行不计入汇总（汇总按各项目计算），"
-                                     "请核对合计或明细。")
-                if "heading" in facts:
-                    self.heading_mistake(book, grid, facts["heading"], layout.style.money)
-                for col in grid.cols:
-                    if col.field.startswith("_"):
-                        self.mistake(book, grid, grid.rows_of("header")[0], col.written, "unknown_header",
-                                     f"表头“{col.written}”不是本表的栏目，表头别名表中没有这一写法，该列未读入"
-                                     "（其余各列照常读取，这只是提示）。")
+                self.place_sheet(book, layout, unit, name, groups, extra, kind, cols)
             books.append(book)
         return books
+
+    def place_sheet(self, book: Book, layout: Layout, unit: str, name: str, groups: list[list[dict]], extra: dict,
+                    kind: str, cols: list[Col]) -> None:
+        """Lay out one sheet of a unit's return in its workbook, and record the mistakes planted in it."""
+        batch = groups[0][0]["batch"] if layout.by_batch and groups and groups[0] else ""
+        grid, placed, facts = _table(
+            name, kind, title=layout.title.format(u=unit, m=self.m, batch=batch), cols=extra.get("cols", cols),
+            groups=groups, style=layout.style, rng=self.rng(book.path, name), footer=self.footer(unit, extra.get("org")),
+            unit_line=layout.unit_line, unit_at_right=layout.unit_at_right, totals=layout.totals,
+            subtotals=layout.subtotals, total_delta=extra.get("total_delta"),
+            gap_after_title=layout.gap_after_title, gap_between=layout.gap_between,
+            outline=extra.get("outline"), notes_below=(layout.unit_note,) if layout.unit_note else ())
+        book.sheets.append(grid)
+        self.record_planted(book, grid, placed)
+        if extra.get("total_delta") and facts:
+            for col_name in extra["total_delta"]:
+                written, true = facts["columns"][col_name]
+                label = next(c.written for c in grid.cols if c.field == col_name)
+                self.mistake(book, grid, facts["row"], label, "total_mismatch",
+                             f"合计行“{label}”填写为{written:,}{layout.style.money}，而各项目之和为{true:,}"
+                             f"{layout.style.money}，两者不符；合计行不计入汇总（汇总按各项目计算），"
+                             "请核对合计或明细。")
+        if "heading" in facts:
+            self.heading_mistake(book, grid, facts["heading"], layout.style.money)
+        for col in grid.cols:
+            if col.field.startswith("_"):
+                self.mistake(book, grid, grid.rows_of("header")[0], col.written, "unknown_header",
+                             f"表头“{col.written}”不是本表的栏目，表头别名表中没有这一写法，该列未读入"
+                             "（其余各列照常读取，这只是提示）。")
 
     def heading_mistake(self, book: Book, grid: Grid, facts: dict, money: str) -> None:
         """A group heading whose stated amount is not the sum of the rows under it."""
@@ -1165,147 +1223,157 @@ class _Round:
                          f"分组行“{facts['label']}”的“{header}”填写为{written:,}{money}，而其下各项目之和为{true:,}"
                          f"{money}，两者不符；分组行不计入项目个数和合计，请核对后改正。")
 
-    # -- 重大项目进展情况表
-
-    def project_records(self, unit: str) -> list[dict]:
-        P, cur = self.world.projects, self.spec.current
-        idx = [i for i, u in enumerate(P["unit"]) if u == unit]
-        if unit == "银川市":
-            idx.append(self.world.cross_duplicate)
-        recs = []
-        for i in idx:
-            started = P["started"][i] if cur else P["started_prev"][i]
-            recs.append(dict(
-                _i=i, project_code=P["code"][i], project_name=P["name"][i], batch=P["batch"][i], is_key=P["key"][i],
-                location=P["location"][i], industry=P["industry"][i], nature=P["nature"][i],
-                total_investment=P["total"][i], annual_plan=P["plan"][i],
-                completed=P["done"][i] if cur else P["done_prev"][i], started=started,
-                stated_completion_pct=round(100 * (P["done"][i] if cur else P["done_prev"][i]) / P["plan"][i], 1),
-                start_date=P["start"][i] if started else None,
-                in_stats=(P["in_stats"][i] if cur else P["in_stats_prev"][i]) if started else None,
-                responsible_unit=P["owner"][i], leader=P["leader"][i],
-                progress=P["progress"][i] if cur else P["progress_prev"][i], problems=P["problems"][i],
-                _new=not P["continuing"][i], _cross=i == self.world.cross_duplicate,
-            ))
-        # Key projects first within a batch; the shared project last in 银川's first batch.
-        recs.sort(key=lambda r: (r["batch"], r["_cross"], not r["is_key"], r["project_code"]))
-        return recs
-
-    def projects(self, unit: str) -> None:
-        layout = PROJECT_LAYOUTS[unit]
-        cols = _cols(PROJECT_HEADERS[unit].format(m=self.m))
-        recs = self.project_records(unit)
-        if layout.by_batch:
-            parts = [(b, [r for r in recs if r["batch"] == b]) for b in ("第一批", "第二批")]
-        else:
-            parts = [(layout.sheet, recs)]
-        plans: list[tuple[str, list[list[dict]], dict]] = []
-        for base, part in parts:
-            for k in range(0, max(1, len(part)), ROWS_PER_SHEET):
-                chunk = part[k:k + ROWS_PER_SHEET]
-                name = base if k == 0 else f"{base}（{k // ROWS_PER_SHEET + 1}）"
-                if layout.outline:
-                    groups, outline = _outline(chunk, unit)
-                    plans.append((name, groups, {"outline": outline}))
-                    continue
-                groups = ([[r for r in chunk if r["batch"] == b] for b in ("第一批", "第二批")]
-                          if layout.subtotals else [chunk])
-                plans.append((name, [g for g in groups if g], {}))
-        if self.spec.current:
-            PLANTERS.get(unit, lambda *a: None)(self, plans, cols, layout)
-        books = self.place(layout, unit, plans, "projects", cols)
-        self.home[unit] = books[0].path
-
-    # -- the other returns
-
-    def major_works(self) -> None:
-        cur = 0 if self.spec.current else 1
-        recs = [dict(project_name=w["name"], lead_unit=w["lead"], leader=w["leader"], stage=w["stage"][cur],
-                     total_investment=w["total"], annual_plan=w["plan"], completed=w["done"][cur],
-                     milestone=w["milestone"], milestone_date=w["date"], milestone_status=w["status"][cur],
-                     progress=w["progress"], problems=w["problems"]) for w in self.world.major_works]
-        layout = Layout("发展改革委/十大工程项目推进情况表（{m}月）.xlsx", "xlsx", "folder",
-                        Style(money="亿元", dates="mixed", empty=("—",), date_format='yyyy"年"m"月"d"日"'),
-                        "2021年“十大工程项目”推进情况表（截至{m}月底）" + SAMPLE_NOTE, unit_line="单位：亿元",
-                        unit_at_right=True, sheet="十大工程", totals=True)
-        cols = _cols("seq=序号|project_name=工程名称|lead_unit=牵头单位|leader=省级包抓领导|stage=所处阶段"
-                     "|total_investment=总投资|annual_plan=2021年投资>计划|completed=2021年投资>完成"
-                     "|milestone=计划节点>内容|milestone_date=计划节点>时间|milestone_status=完成情况"
-                     "|progress=进展情况|problems=存在问题")
-        self.place(layout, "发展改革委", [(layout.sheet, [recs], {})], "major_works", cols)
-
-    def attraction(self, unit: str) -> None:
-        A, cur = self.world.attraction, self.spec.current
-        recs = [dict(project_name=A["name"][i], sign_date=A["sign"][i], sign_mode=A["mode"][i],
-                     industry=A["industry"][i], is_chain=A["chain"][i], contract_investment=A["contract"][i],
-                     funds_in_place=(A["funds"][i] if cur else A["funds_prev"][i]) or None,
-                     status=A["status"][i] if cur else A["status_prev"][i])
-                for i, u in enumerate(A["unit"]) if u == unit and (cur or A["sign"][i] <= self.spec.as_of)]
-        layout, header = ATTRACTION_LAYOUTS[unit]
-        plans = [(layout.sheet if k == 0 else f"{layout.sheet}（{k // ROWS_PER_SHEET + 1}）",
-                  [recs[k:k + ROWS_PER_SHEET]], {"org": ATTRACTION_ORGS[unit]})
-                 for k in range(0, max(1, len(recs)), ROWS_PER_SHEET)]
-        self.place(layout, unit, plans, "attraction", _cols(header))
-
-    def side_table(self, unit: str, where: tuple[str, str, str | None, str], kind: str, sheet: str, title: str,
-                   cols: list[Col], recs: list[dict], style: Style) -> None:
-        """主要指标 / 典型做法: its own file, or one more sheet in the unit's 重大项目 workbook."""
-        path, fmt, encoding, unit_from = where
-        path = self.home[unit] if path == "@projects" else path.format(m=self.m)
-        book = self.book(path, fmt, unit, unit_from, title, encoding)
-        grid, _, _ = _table(sheet if fmt != "csv" else Path(path).stem, kind, title=title, cols=cols, groups=[recs],
-                            style=style, rng=self.rng(path, sheet), footer=self.footer(unit))
-        book.sheets.append(grid)
-
-    def indicators(self) -> None:
-        rows = self.world.indicators[self.spec.id]
-        for unit, where in INDICATOR_FILES.items():
-            recs = [dict(indicator=name, measure_unit=measure, current=value, last_year=last)
-                    for u, name, measure, value, last, _ in rows if u == unit]
-            header = INDICATOR_HEADERS.get(unit, INDICATOR_HEADERS["std"])
-            style = Style(numbers="thousands" if where[1] == "csv" else "some_text", empty=("—", "/"))
-            self.side_table(unit, where, "indicators", "主要指标", f"{unit}主要指标情况表（截至{self.m}月底）{SAMPLE_NOTE}",
-                            _cols(header), recs, style)
-
-    def practices(self) -> None:
-        for n, (unit, where) in enumerate(PRACTICE_FILES.items()):
-            if unit == MISSING_UNIT and self.spec.current:
-                continue
-            recs = [dict(section=s, content=c) for u, s, c in PRACTICES if u == unit]
-            self.side_table(unit, where, "practices", "典型做法", f"{unit}重大项目建设工作举措与典型做法{SAMPLE_NOTE}",
-                            _cols(PRACTICE_HEADERS[n % len(PRACTICE_HEADERS)]), recs, Style())
-
-    def fai(self) -> None:
-        m = self.m
-        month = lambda k: f"{k}月" if k == 1 else f"1-{k}月"  # noqa: E731
-        main = [dict(region=region, month=month(k), cum_value=amount[k - 1], yoy_pct=yoy[k - 1], last_yoy_pct=last[k - 1])
-                for region, (amount, yoy, last) in self.world.fai.items() if region != "宁东基地"
-                for k in range(1, m + 1)]
-        layout = Layout("发展改革委/全区固定资产投资情况（1-{m}月）.xlsx", "xlsx", "folder", Style(money="亿元"),
-                        "2021年1-{m}月全区固定资产投资情况" + SAMPLE_NOTE, sheet="固定资产投资")
-        cols = _cols("region=地区|month=月份|cum_value=累计完成额（亿元）|yoy_pct=累计增速(%)|last_yoy_pct=上年同期增速(%)")
-        self.place(layout, "发展改革委", [(layout.sheet, [main], {"org": "自治区发展改革委（数据来源：自治区统计局）"})],
-                   "fai", cols)
-        amount, yoy, last = self.world.fai["宁东基地"]
-        rates = [dict(region="宁东基地", month=k, yoy_pct=yoy[k - 1], last_yoy_pct=last[k - 1]) for k in range(1, m + 1)]
-        layout = Layout("发展改革委/附件5.xls", "xls", "folder", Style(), "2021年1-{m}月固定资产投资增速情况" + SAMPLE_NOTE,
-                        sheet="增速")
-        cols = _cols("region=地区|month=统计月份|yoy_pct=本年累计增速（%）|last_yoy_pct=上年同期累计增速（%）")
-        self.place(layout, "发展改革委", [(layout.sheet, [rates], {"org": "自治区发展改革委（数据来源：自治区统计局）"})], "fai", cols)
-
     def render(self) -> tuple[list[Book], list[dict]]:
         for unit in PROJECT_UNITS:
-            self.projects(unit)
-        self.major_works()
+            _write_projects(self, unit)
+        _write_major_works(self)
         for unit in ATTRACTION_UNITS:
-            self.attraction(unit)
-        self.indicators()
-        self.fai()
-        self.practices()
+            _write_attraction(self, unit)
+        _write_indicators(self)
+        _write_fai(self)
+        _write_practices(self)
         if self.spec.current:
             self.mistakes.append(dict(file="", sheet="", row=0, column="", kind="missing_return",
                                       description=f"{MISSING_UNIT}本轮未报送任何报表（应报送单位见 round.yml）。"))
         return list(self.books.values()), self.mistakes
+
+
+# -- the returns of one round: 重大项目进展情况表
+
+
+def _project_records(rnd: _Round, unit: str) -> list[dict]:
+    P, cur = rnd.world.projects, rnd.spec.current
+    idx = [i for i, u in enumerate(P["unit"]) if u == unit]
+    if unit == "银川市":
+        idx.append(rnd.world.cross_duplicate)
+    recs = []
+    for i in idx:
+        started = P["started"][i] if cur else P["started_prev"][i]
+        recs.append(dict(
+            _i=i, project_code=P["code"][i], project_name=P["name"][i], batch=P["batch"][i], is_key=P["key"][i],
+            location=P["location"][i], industry=P["industry"][i], nature=P["nature"][i],
+            total_investment=P["total"][i], annual_plan=P["plan"][i],
+            completed=P["done"][i] if cur else P["done_prev"][i], started=started,
+            stated_completion_pct=round(100 * (P["done"][i] if cur else P["done_prev"][i]) / P["plan"][i], 1),
+            start_date=P["start"][i] if started else None,
+            in_stats=(P["in_stats"][i] if cur else P["in_stats_prev"][i]) if started else None,
+            responsible_unit=P["owner"][i], leader=P["leader"][i],
+            progress=P["progress"][i] if cur else P["progress_prev"][i], problems=P["problems"][i],
+            _new=not P["continuing"][i], _cross=i == rnd.world.cross_duplicate,
+        ))
+    # Key projects first within a batch; the shared project last in 银川's first batch.
+    recs.sort(key=lambda r: (r["batch"], r["_cross"], not r["is_key"], r["project_code"]))
+    return recs
+
+
+def _write_projects(rnd: _Round, unit: str) -> None:
+    layout = PROJECT_LAYOUTS[unit]
+    cols = _cols(PROJECT_HEADERS[unit].format(m=rnd.m))
+    recs = _project_records(rnd, unit)
+    if layout.by_batch:
+        parts = [(b, [r for r in recs if r["batch"] == b]) for b in ("第一批", "第二批")]
+    else:
+        parts = [(layout.sheet, recs)]
+    plans: list[tuple[str, list[list[dict]], dict]] = []
+    for base, part in parts:
+        for k in range(0, max(1, len(part)), ROWS_PER_SHEET):
+            chunk = part[k:k + ROWS_PER_SHEET]
+            name = base if k == 0 else f"{base}（{k // ROWS_PER_SHEET + 1}）"
+            if layout.outline:
+                groups, outline = _outline(chunk, unit)
+                plans.append((name, groups, {"outline": outline}))
+                continue
+            groups = ([[r for r in chunk if r["batch"] == b] for b in ("第一批", "第二批")]
+                      if layout.subtotals else [chunk])
+            plans.append((name, [g for g in groups if g], {}))
+    if rnd.spec.current:
+        PLANTERS.get(unit, lambda *a: None)(rnd, plans, cols, layout)
+    books = rnd.place(layout, unit, plans, "projects", cols)
+    rnd.home[unit] = books[0].path
+
+
+# -- the other returns
+
+
+def _write_major_works(rnd: _Round) -> None:
+    cur = 0 if rnd.spec.current else 1
+    recs = [dict(project_name=w["name"], lead_unit=w["lead"], leader=w["leader"], stage=w["stage"][cur],
+                 total_investment=w["total"], annual_plan=w["plan"], completed=w["done"][cur],
+                 milestone=w["milestone"], milestone_date=w["date"], milestone_status=w["status"][cur],
+                 progress=w["progress"], problems=w["problems"]) for w in rnd.world.major_works]
+    layout = Layout("发展改革委/十大工程项目推进情况表（{m}月）.xlsx", "xlsx", "folder",
+                    Style(money="亿元", dates="mixed", empty=("—",), date_format='yyyy"年"m"月"d"日"'),
+                    "2021年“十大工程项目”推进情况表（截至{m}月底）" + SAMPLE_NOTE, unit_line="单位：亿元",
+                    unit_at_right=True, sheet="十大工程", totals=True)
+    cols = _cols("seq=序号|project_name=工程名称|lead_unit=牵头单位|leader=省级包抓领导|stage=所处阶段"
+                 "|total_investment=总投资|annual_plan=2021年投资>计划|completed=2021年投资>完成"
+                 "|milestone=计划节点>内容|milestone_date=计划节点>时间|milestone_status=完成情况"
+                 "|progress=进展情况|problems=存在问题")
+    rnd.place(layout, "发展改革委", [(layout.sheet, [recs], {})], "major_works", cols)
+
+
+def _write_attraction(rnd: _Round, unit: str) -> None:
+    A, cur = rnd.world.attraction, rnd.spec.current
+    recs = [dict(project_name=A["name"][i], sign_date=A["sign"][i], sign_mode=A["mode"][i],
+                 industry=A["industry"][i], is_chain=A["chain"][i], contract_investment=A["contract"][i],
+                 funds_in_place=(A["funds"][i] if cur else A["funds_prev"][i]) or None,
+                 status=A["status"][i] if cur else A["status_prev"][i])
+            for i, u in enumerate(A["unit"]) if u == unit and (cur or A["sign"][i] <= rnd.spec.as_of)]
+    layout, header = ATTRACTION_LAYOUTS[unit]
+    plans = [(layout.sheet if k == 0 else f"{layout.sheet}（{k // ROWS_PER_SHEET + 1}）",
+              [recs[k:k + ROWS_PER_SHEET]], {"org": ATTRACTION_ORGS[unit]})
+             for k in range(0, max(1, len(recs)), ROWS_PER_SHEET)]
+    rnd.place(layout, unit, plans, "attraction", _cols(header))
+
+
+def _write_side_table(rnd: _Round, unit: str, where: tuple[str, str, str | None, str], kind: str, sheet: str,
+                      title: str, cols: list[Col], recs: list[dict], style: Style) -> None:
+    """主要指标 / 典型做法: its own file, or one more sheet in the unit's 重大项目 workbook."""
+    path, fmt, encoding, unit_from = where
+    path = rnd.home[unit] if path == "@projects" else path.format(m=rnd.m)
+    book = rnd.book(path, fmt, unit, unit_from, title, encoding)
+    grid, _, _ = _table(sheet if fmt != "csv" else Path(path).stem, kind, title=title, cols=cols, groups=[recs],
+                        style=style, rng=rnd.rng(path, sheet), footer=rnd.footer(unit))
+    book.sheets.append(grid)
+
+
+def _write_indicators(rnd: _Round) -> None:
+    rows = rnd.world.indicators[rnd.spec.id]
+    for unit, where in INDICATOR_FILES.items():
+        recs = [dict(indicator=name, measure_unit=measure, current=value, last_year=last)
+                for u, name, measure, value, last, _ in rows if u == unit]
+        header = INDICATOR_HEADERS.get(unit, INDICATOR_HEADERS["std"])
+        style = Style(numbers="thousands" if where[1] == "csv" else "some_text", empty=("—", "/"))
+        _write_side_table(rnd, unit, where, "indicators", "主要指标", f"{unit}主要指标情况表（截至{rnd.m}月底）{SAMPLE_NOTE}",
+                        _cols(header), recs, style)
+
+
+def _write_practices(rnd: _Round) -> None:
+    for n, (unit, where) in enumerate(PRACTICE_FILES.items()):
+        if unit == MISSING_UNIT and rnd.spec.current:
+            continue
+        recs = [dict(section=s, content=c) for u, s, c in PRACTICES if u == unit]
+        _write_side_table(rnd, unit, where, "practices", "典型做法", f"{unit}重大项目建设工作举措与典型做法{SAMPLE_NOTE}",
+                        _cols(PRACTICE_HEADERS[n % len(PRACTICE_HEADERS)]), recs, Style())
+
+
+def _write_fai(rnd: _Round) -> None:
+    m = rnd.m
+    month = lambda k: f"{k}月" if k == 1 else f"1-{k}月"  # noqa: E731
+    main = [dict(region=region, month=month(k), cum_value=amount[k - 1], yoy_pct=yoy[k - 1], last_yoy_pct=last[k - 1])
+            for region, (amount, yoy, last) in rnd.world.fai.items() if region != "宁东基地"
+            for k in range(1, m + 1)]
+    layout = Layout("发展改革委/全区固定资产投资情况（1-{m}月）.xlsx", "xlsx", "folder", Style(money="亿元"),
+                    "2021年1-{m}月全区固定资产投资情况" + SAMPLE_NOTE, sheet="固定资产投资")
+    cols = _cols("region=地区|month=月份|cum_value=累计完成额（亿元）|yoy_pct=累计增速(%)|last_yoy_pct=上年同期增速(%)")
+    rnd.place(layout, "发展改革委", [(layout.sheet, [main], {"org": "自治区发展改革委（数据来源：自治区统计局）"})],
+               "fai", cols)
+    amount, yoy, last = rnd.world.fai["宁东基地"]
+    rates = [dict(region="宁东基地", month=k, yoy_pct=yoy[k - 1], last_yoy_pct=last[k - 1]) for k in range(1, m + 1)]
+    layout = Layout("发展改革委/附件5.xls", "xls", "folder", Style(), "2021年1-{m}月固定资产投资增速情况" + SAMPLE_NOTE,
+                    sheet="增速")
+    cols = _cols("region=地区|month=统计月份|yoy_pct=本年累计增速（%）|last_yoy_pct=上年同期累计增速（%）")
+    rnd.place(layout, "发展改革委", [(layout.sheet, [rates], {"org": "自治区发展改革委（数据来源：自治区统计局）"})], "fai", cols)
 
 
 # Industries a unit groups under 二、基础设施项目; every other one is an 产业项目.
@@ -1642,7 +1710,7 @@ def _clear(folder: Path) -> None:
 
 def _round_yml(spec: RoundSpec) -> str:
     lines = [
-        "# 样例数据：本轮全部报表均为 pipeline/sample.py 生成的虚构数据，不代表任何真实情况。",
+        "# 样例数据：本轮全部报表均为 pipeline/devtools/sample.py 生成的虚构数据，不代表任何真实情况。",
         f"title: {spec.title}",
         f"as_of: {spec.as_of.isoformat()}  # 数据截至日期",
     ]
