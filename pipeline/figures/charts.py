@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import glob
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +43,7 @@ from matplotlib.ticker import MaxNLocator
 
 from pipeline import paths, indicators as ind
 from pipeline.conventions import Conventions, conventions_of
+from pipeline.frames import is_missing
 from pipeline.indicators import early_warning as ew
 from pipeline.rounds import Round, load_round
 
@@ -215,12 +215,8 @@ def _subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], *
     return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
-def _nan(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
-
-
 def _label(value, digits: int = 1, suffix: str = "") -> str:
-    return "—" if _nan(value) else f"{value:,.{digits}f}{suffix}"
+    return "—" if is_missing(value) else f"{value:,.{digits}f}{suffix}"
 
 
 def _empty(ax, text: str) -> None:
@@ -232,7 +228,7 @@ def _empty(ax, text: str) -> None:
 def _bar_labels(ax, bars, labels: list[str]) -> None:
     for bar, text in zip(bars, labels):
         width = bar.get_width()
-        ax.annotate(text, (width if not _nan(width) else 0, bar.get_y() + bar.get_height() / 2),
+        ax.annotate(text, (width if not is_missing(width) else 0, bar.get_y() + bar.get_height() / 2),
                     xytext=(3, 0), textcoords="offset points", va="center", ha="left", fontsize=8, color="0.2")
 
 
@@ -322,15 +318,15 @@ def unit_rates(inputs: FigureInputs) -> Figure:
         colors = [inputs.color(u) for u in names]
         start = by_unit.loc[names, "start_rate_pct"].tolist()
         done = by_unit.loc[names, "completion_rate_pct"].tolist()
-        bars = left.barh(names, [0 if _nan(v) else v for v in start], color=colors, height=0.65)
+        bars = left.barh(names, [0 if is_missing(v) else v for v in start], color=colors, height=0.65)
         _bar_labels(left, bars, [_label(v) for v in start])
         left.set_title("开工率（%）")
         left.set_xlim(0, 118)
-        bars = right.barh(names, [0 if _nan(v) else v for v in done], color=colors, height=0.65)
+        bars = right.barh(names, [0 if is_missing(v) else v for v in done], color=colors, height=0.65)
         _bar_labels(right, bars, [_label(v) for v in done])
         _time_progress_line(right, inputs)
         right.set_title("投资完成率（%）")
-        right.set_xlim(0, max(118, max((v for v in done if not _nan(v)), default=0) * 1.15))
+        right.set_xlim(0, max(118, max((v for v in done if not is_missing(v)), default=0) * 1.15))
         _categories_on_y(left, right)
         _legend_below(fig)
         return fig
@@ -363,7 +359,7 @@ def projects_by_batch(inputs: FigureInputs) -> Figure:
         for i, scope in enumerate([s for s in (ind.SCOPE_ALL, ind.SCOPE_KEY) if s in rates.columns]):
             values = [rates.loc[b, scope] if b in rates.index else float("nan") for b in batches]
             xs = [x + (i - 0.5) * width for x in range(len(batches))]
-            bars = right.bar(xs, [0 if _nan(v) else v for v in values], width=width, color=SCOPE_COLORS[scope], label=scope)
+            bars = right.bar(xs, [0 if is_missing(v) else v for v in values], width=width, color=SCOPE_COLORS[scope], label=scope)
             for bar, v in zip(bars, values):
                 right.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), _label(v), ha="center", va="bottom", fontsize=8)
         right.set_xticks(range(len(batches)), batches)
@@ -410,13 +406,13 @@ def major_works_progress(inputs: FigureInputs) -> Figure:
             return fig
         data = data.iloc[::-1]
         names = data["project_name"].astype(str).tolist()
-        totals = [0 if _nan(v) else v for v in data["total_investment_yi"]]
+        totals = [0 if is_missing(v) else v for v in data["total_investment_yi"]]
         colors = [CATEGORY_COLORS.get(c, OTHER_COLOR) for c in data["category"]]
         bars = ax.barh(names, totals, color=colors, height=0.65)
         labels = []
         for r in data.itertuples():
-            text = "总投资未填报" if _nan(r.total_investment_yi) else f"{r.total_investment_yi:,.1f}亿元"
-            if not _nan(r.completion_rate_pct):
+            text = "总投资未填报" if is_missing(r.total_investment_yi) else f"{r.total_investment_yi:,.1f}亿元"
+            if not is_missing(r.completion_rate_pct):
                 text += f"，年度投资完成{r.completion_rate_pct:.1f}%"
             if bool(r.milestone_overdue):
                 text += "，节点逾期"
@@ -500,7 +496,7 @@ def change_since_previous(inputs: FigureInputs) -> Figure:
         for ax, now_col, prev_col, title in ((left, "start_rate_pct", "prev_start_rate_pct", "开工率（%）"),
                                              (right, "completion_rate_pct", "prev_completion_rate_pct", "投资完成率（%）")):
             for y, (now, before) in enumerate(zip(data[now_col], data[prev_col])):
-                if not _nan(now) and not _nan(before):
+                if not is_missing(now) and not is_missing(before):
                     ax.plot([before, now], [y, y], color="0.75", linewidth=2, zorder=1)
             ax.scatter(data[prev_col], range(len(names)), color=LAST_YEAR, s=28, zorder=2)
             ax.scatter(data[now_col], range(len(names)), color=[THIS_YEAR if n == "全区" else inputs.color(n) for n in names],
