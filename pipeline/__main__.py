@@ -166,9 +166,7 @@ def _template(args: argparse.Namespace) -> int:
 
 def _corrections(args: argparse.Namespace) -> int:
     from pipeline.ingest import corrections
-    from pipeline.run.runner import shown_path
-
-    from pipeline.run.runner import UserError
+    from pipeline.run.runner import UserError, shown_path
 
     try:
         path, rows = corrections.write_skeleton(args.round_id, paths.PROJECT_ROOT)

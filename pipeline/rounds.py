@@ -25,7 +25,12 @@ from pathlib import Path
 import yaml
 
 from pipeline import paths
-from pipeline.conventions import CONVENTION_KEYS, Conventions, RoundError, parse_conventions  # RoundError: see conventions
+from pipeline.conventions import (  # RoundError: see conventions
+    CONVENTION_KEYS,
+    Conventions,
+    RoundError,
+    parse_conventions,
+)
 
 ROUND_FILE = "round.yml"
 _ROUND_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.\-]{0,63}$")

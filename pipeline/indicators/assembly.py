@@ -75,22 +75,53 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import conventions as conv_, schemas
+from pipeline import conventions as conv_
+from pipeline import schemas
 from pipeline.frames import equals, is_true
-from pipeline.ingest import quality
-from pipeline.rounds import Round
+from pipeline.indicators import early_warning, findings
+from pipeline.indicators.breakdowns import (
+    BREAKDOWNS,
+    UnitFigure,
+    _num,
+    attraction_by_industry,
+    attraction_by_unit,
+    attraction_frame,
+    attributed,
+    breakdown,
+    fai_by_region,
+    indicator_by_unit,
+    major_works_status,
+    practices_by_section,
+    project_figures,
+)
+from pipeline.indicators.findings import FINDING_LABELS
 from pipeline.indicators.formulas import (
-    ACCELERATING, BASE, CITY, DEPARTMENT, INDICATORS_FILE, Missing, PRACTICE_KEYS, PUSHING, REGION_TOTAL_NAMES,
-    SUBSTANTIVE, UNDER_CONSTRUCTION, YI, completion_rate_pct, flag, is_missing, require_planned_start,
-    round_time_progress, share_pct, unit_kind, value_or_missing, wan_to_yi, yoy_pct,
+    ACCELERATING,
+    BASE,
+    CITY,
+    DEPARTMENT,
+    INDICATORS_FILE,
+    PRACTICE_KEYS,
+    PUSHING,
+    REGION_TOTAL_NAMES,
+    SUBSTANTIVE,
+    UNDER_CONSTRUCTION,
+    YI,
+    Missing,
+    completion_rate_pct,
+    flag,
+    is_missing,
+    require_planned_start,
+    round_time_progress,
+    share_pct,
+    unit_kind,
+    value_or_missing,
+    wan_to_yi,
+    yoy_pct,
 )
 from pipeline.indicators.keys import KEYS, SECTIONS  # noqa: F401  (re-exported)
-from pipeline.indicators import early_warning, findings
-from pipeline.indicators.findings import FINDING_LABELS
-from pipeline.indicators.breakdowns import (
-    BREAKDOWNS, UnitFigure, _num, attraction_by_industry, attraction_by_unit, attraction_frame, attributed,
-    breakdown, fai_by_region, indicator_by_unit, major_works_status, practices_by_section, project_figures,
-)
+from pipeline.ingest import quality
+from pipeline.rounds import Round
 
 
 def meta_values(round_: Round) -> dict[str, Any]:

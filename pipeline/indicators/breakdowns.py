@@ -11,14 +11,43 @@ import pandas as pd
 
 from pipeline import schemas
 from pipeline.frames import equals, in_order, is_true, positions
-from pipeline.rounds import Round
 from pipeline.indicators.formulas import (
-    ACCELERATING, BASE, BATCH_ORDER, CITY, CONCENTRATED, DEPARTMENT, NATURE_ORDER, OTHER_INDUSTRY,
-    PRACTICE_KEYS, PUSHING, REGION_TOTAL_NAMES, SCOPE_ALL, SCOPE_KEY, SUBSTANTIVE, UNDER_CONSTRUCTION, UNKNOWN,
-    _DONE, _NOT_DONE, _norm, accel_pp, completion_rate_pct, flag, is_missing, nine_industry, project_city,
-    round_areas, round_time_progress, share_pct, start_base_mask, start_rate_pct, unit_kind,
-    vs_time_progress_pp, wan_to_yi, yoy_pct,
+    _DONE,
+    _NOT_DONE,
+    ACCELERATING,
+    BASE,
+    BATCH_ORDER,
+    CITY,
+    CONCENTRATED,
+    DEPARTMENT,
+    NATURE_ORDER,
+    OTHER_INDUSTRY,
+    PRACTICE_KEYS,
+    PUSHING,
+    REGION_TOTAL_NAMES,
+    SCOPE_ALL,
+    SCOPE_KEY,
+    SUBSTANTIVE,
+    UNDER_CONSTRUCTION,
+    UNKNOWN,
+    _norm,
+    accel_pp,
+    completion_rate_pct,
+    flag,
+    is_missing,
+    nine_industry,
+    project_city,
+    round_areas,
+    round_time_progress,
+    share_pct,
+    start_base_mask,
+    start_rate_pct,
+    unit_kind,
+    vs_time_progress_pp,
+    wan_to_yi,
+    yoy_pct,
 )
+from pipeline.rounds import Round
 
 # =========================================================================== projects: totals and breakdowns
 

@@ -75,9 +75,11 @@ import pandas as pd
 
 from pipeline import paths, schemas
 from pipeline.conventions import conventions_of
-from pipeline.frames import in_order, is_true, positions
 from pipeline.excel import write_workbook
-from pipeline.indicators import breakdowns as bd, early_warning as ew, formulas as fm
+from pipeline.frames import in_order, is_true, positions
+from pipeline.indicators import breakdowns as bd
+from pipeline.indicators import early_warning as ew
+from pipeline.indicators import formulas as fm
 from pipeline.ingest import cleaning
 from pipeline.rounds import Round, RoundError, load_round
 
