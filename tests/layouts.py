@@ -26,10 +26,9 @@ from pathlib import Path
 
 import openpyxl
 import xlsxwriter
+from office import write_csv, write_xls
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-
-from office import write_csv, write_xls
 
 # --------------------------------------------------------------------------- rows and truth
 

@@ -8,8 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlsxwriter
-
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
+
 from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, feedback
 

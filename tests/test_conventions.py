@@ -6,14 +6,14 @@ import datetime as dt
 
 import pytest
 import yaml
-
 from office import write_round
+from test_indicators import empty_tables, make_round, projects_frame
+from test_report import data_with, plain
+
 from pipeline import conventions, rounds
 from pipeline import indicators as ind
 from pipeline.conventions import Conventions, ConventionsError, parse_conventions
 from pipeline.report.render import Text
-from test_indicators import empty_tables, make_round, projects_frame
-from test_report import data_with, plain
 
 HUIDONG_TARGETS = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]  # a 120% annual target spread evenly
 
@@ -213,6 +213,7 @@ def test_planned_base_without_the_column_stops_the_chain_before_the_report(tmp_p
     import shutil
 
     from office import project_row, project_sheet, write_xlsx
+
     from pipeline import paths as config
     from pipeline.run import runner
 

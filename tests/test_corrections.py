@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline import paths as config, rounds, schemas
+
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, corrections
 from pipeline.run import runner
 

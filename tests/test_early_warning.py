@@ -7,12 +7,12 @@ import datetime as dt
 import openpyxl
 import pandas as pd
 import pytest
+from test_indicators import empty_tables, make_round, projects_frame
 
 from pipeline import indicators as ind
 from pipeline.conventions import Conventions, WarningThresholds, parse_conventions
 from pipeline.indicators import early_warning as ew
 from pipeline.indicators import findings
-from test_indicators import empty_tables, make_round, projects_frame
 
 AS_OF = dt.date(2022, 8, 31)  # 时间进度 8/12 = 66.67%
 DEFAULT = Conventions()

@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-
 from office import project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx
+
 from pipeline import paths as config
 from pipeline.run import runner
 

@@ -5,9 +5,10 @@ import shutil
 
 import openpyxl
 import pytest
-
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline import paths as config, rounds, schemas
+
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, corrections, feedback
 
 UNITS = ["银川市", "吴忠市", "石嘴山市", "固原市"]

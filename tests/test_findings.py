@@ -6,13 +6,13 @@ import datetime as dt
 import openpyxl
 import pandas as pd
 import pytest
-
-from pipeline import rounds, schemas
-from pipeline import indicators as ind
-from pipeline.indicators import findings
-from pipeline.ingest import cleaning
 from conftest import clean_and_save
 from test_indicators import build_full_round, empty_tables, make_round, projects_frame
+
+from pipeline import indicators as ind
+from pipeline import rounds, schemas
+from pipeline.indicators import findings
+from pipeline.ingest import cleaning
 
 OCT = dt.date(2021, 10, 31)  # 时间进度 83.33%
 

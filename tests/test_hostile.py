@@ -1,9 +1,10 @@
 """Text from returns never executes: every workbook the pipeline writes keeps formula-like text as text."""
 import openpyxl
 import pytest
-
 from office import project_row, project_sheet, write_round, write_xlsx
-from pipeline import paths as config, rounds, schemas
+
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.indicators import findings
 from pipeline.ingest import cleaning, feedback, return_template
 

@@ -15,11 +15,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlwt
-
-from office import (project_row, project_sheet, write_csv, write_round, write_xls,
-                    write_xlsx)
-from pipeline.ingest import readers
+from office import project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx
 from test_bad_returns import UNITS, assert_rejected_file, good_return, raw, run
+
+from pipeline.ingest import readers
 
 HEADER = ["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"]
 

@@ -4,13 +4,13 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlwt
-
 from layouts import libreoffice_convert, soffice
 from office import write_csv, write_round, write_xlsx
-from pipeline import rounds, schemas
-from pipeline.ingest import cleaning, quality
 from test_cleaning import assert_ledger_reconciles
 from test_hostile_files import write_xlsb
+
+from pipeline import rounds, schemas
+from pipeline.ingest import cleaning, quality
 
 HEADER = ["序号", "项目名称", "批次", "总投资", "年度计划投资", "累计完成投资", "是否开工"]
 UNITS = ("银川市", "吴忠市", "交通运输厅")

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
+from conftest import clean_and_save
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline import paths as config, rounds, schemas
+
 from pipeline import indicators as ind
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.indicators import findings, keys
 from pipeline.ingest import cleaning
-from conftest import clean_and_save
 
 UNITS = ("银川市", "石嘴山市", "宁东基地", "发展改革委", "交通运输厅", "水利厅", "自然资源厅")
 

@@ -5,11 +5,11 @@ import shutil
 import openpyxl
 import pandas as pd
 import pytest
+from test_indicators import QUOTED, SEED_SLOTS, build_full_round
 
-from pipeline import paths as config
 from pipeline import indicators as ind
+from pipeline import paths as config
 from pipeline.run import runner
-from test_indicators import SEED_SLOTS, QUOTED, build_full_round
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import layouts
 import openpyxl
 import pandas as pd
 import pytest
-
-import layouts
 from layouts import P, Truth
 from office import write_round
+
 from pipeline import indicators, rounds, schemas
 from pipeline.ingest import cleaning
 

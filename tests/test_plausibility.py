@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
 from conftest import clean_and_save
 from layouts import libreoffice_convert, soffice
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline import rounds, schemas
-from pipeline.ingest import cleaning, corrections as corr, plausibility, quality
 from test_corrections import write_corrections
+
+from pipeline import rounds, schemas
+from pipeline.ingest import cleaning, plausibility, quality
+from pipeline.ingest import corrections as corr
 
 UNITS = ["银川市", "石嘴山市", "吴忠市", "固原市", "中卫市"]
 # Last round's projects of 银川市 (万元): code, name, total investment, annual plan, completed.

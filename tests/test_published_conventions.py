@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from office import write_round, write_xlsx
-from pipeline import rounds, schemas
+
 from pipeline import indicators as ind
+from pipeline import rounds, schemas
 from pipeline.ingest import cleaning
 from pipeline.report.render import ReportData, Text, render_part
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-import pytest
-
 import layouts
+import pytest
 from layouts import projects_for
 from office import write_round
+
 from pipeline import indicators, rounds, schemas
 from pipeline.ingest import cleaning
 

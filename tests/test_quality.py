@@ -1,7 +1,7 @@
 """What a round's figures leave out, and the words that say so (pipeline/ingest/quality.py), from real returns."""
 import pandas as pd
-
 from office import write_round, write_xlsx
+
 from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, quality
 from pipeline.report import render as report

@@ -4,11 +4,12 @@ import shutil
 import openpyxl
 import pandas as pd
 import pytest
-
 from office import write_csv, write_round, write_xls, write_xlsx
-from pipeline import paths as config, rounds, schemas
-from pipeline.ingest import cleaning, feedback
 from test_cleaning import assert_ledger_reconciles
+
+from pipeline import paths as config
+from pipeline import rounds, schemas
+from pipeline.ingest import cleaning, feedback
 
 
 @pytest.fixture

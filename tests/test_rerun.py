@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_runner import ROUND, ROUND_YML, TRACE, traced, write_notebook
 
 from pipeline import paths as config
 from pipeline.run import runner
-from test_runner import ROUND, ROUND_YML, TRACE, traced, write_notebook
 
 # A cell that writes one result file, as a real step writes its tables.
 WRITE_RESULT = (

@@ -1,7 +1,7 @@
 """round.yml and round ids: every mistake an analyst can make gets a Chinese message before anything runs."""
 import pytest
-
 from office import write_round
+
 from pipeline import rounds
 
 

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from test_runner import ROUND, ROUND_YML, TRACE, project, write_notebook  # noqa: F401 - project is a fixture
 
 from pipeline.run import runner, staging
-from test_runner import ROUND, ROUND_YML, TRACE, project, write_notebook  # noqa: F401 - project is a fixture
 
 # Runs `python -m pipeline run` on another project root (the command line always uses the real one).
 CLI = """

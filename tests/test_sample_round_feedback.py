@@ -6,7 +6,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import paths as config, rounds, sample, schemas
+from pipeline import paths as config
+from pipeline import rounds, sample, schemas
 from pipeline.ingest import cleaning, feedback
 
 SAMPLE = config.raw_round_dir(config.SAMPLE_ROUND)

@@ -1,8 +1,8 @@
 """Atomic runs: results are staged, then swapped into place; a failed run changes nothing."""
 import json
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 from pipeline.run import staging
 

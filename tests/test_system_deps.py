@@ -9,7 +9,6 @@ import os
 import subprocess
 from pathlib import Path
 
-
 from pipeline import paths as config
 
 SCRIPT = config.PROJECT_ROOT / "scripts" / "install-system-deps.sh"
