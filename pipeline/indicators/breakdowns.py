@@ -188,7 +188,7 @@ def indicator_by_unit(indicators: pd.DataFrame, unit_order: tuple[str, ...] = ()
     if indicators.empty:
         return pd.DataFrame(columns=columns).pipe(float_columns)
     out = indicators[["unit", "indicator", "measure_unit", "current", "last_year"]].copy()
-    out["yoy_pct"] = [yoy_pct(_num(c), _num(l)) for c, l in zip(out["current"], out["last_year"])]
+    out["yoy_pct"] = [yoy_pct(_num(current), _num(last)) for current, last in zip(out["current"], out["last_year"])]
     units = {u: i for i, u in enumerate(unit_order)}
     names = {n: i for i, n in enumerate(schemas.KNOWN_INDICATORS)}
     out = out.assign(_u=out["unit"].map(lambda u: units.get(u, len(units))),

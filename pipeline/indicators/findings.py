@@ -128,7 +128,7 @@ def project_lights(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame
     """三色预警 of every project (rules in pipeline/indicators/early_warning.py), in the order of the track list."""
     data = project_progress(projects, round_) if progress is None else progress
     data = data.assign(_unit=positions(data["unit"], round_.units),
-                       _light=data["warning"].map(lambda l: -ew.SEVERITY.get(l, 0)))
+                       _light=data["warning"].map(lambda light: -ew.SEVERITY.get(light, 0)))
     data = data.sort_values(["_unit", "unit", "_light", "completion_rate_pct", "project_name"], kind="stable",
                             na_position="last")
     return data.reindex(columns=LIGHT_TABLE_COLUMNS).reset_index(drop=True)
