@@ -52,7 +52,7 @@ def empty_tables() -> dict[str, pd.DataFrame]:
 def indicators_frame(rows: list[tuple]) -> pd.DataFrame:
     """(unit, indicator, measure_unit, current, last_year) rows as a clean 主要指标 table."""
     frame = pd.DataFrame([{"unit": u, "file": "f", "sheet": "S", "row": 3, "indicator": i, "measure_unit": m,
-                           "current": c, "last_year": l} for u, i, m, c, l in rows],
+                           "current": c, "last_year": last} for u, i, m, c, last in rows],
                          columns=cleaning.PROVENANCE + ["indicator", "measure_unit", "current", "last_year", "extra"])
     return cleaning._typed(frame, schemas.INDICATORS)
 
@@ -176,7 +176,7 @@ def test_breakdown_lists_fixed_groups_even_when_empty():
 
 def fai_frame(rows):
     frame = pd.DataFrame([{"unit": "发展改革委", "file": "f", "sheet": "S", "row": 3, "region": r, "month": m,
-                           "cum_value": v, "yoy_pct": y, "last_yoy_pct": l} for r, m, v, y, l in rows],
+                           "cum_value": v, "yoy_pct": y, "last_yoy_pct": last} for r, m, v, y, last in rows],
                          columns=cleaning.PROVENANCE + ["region", "month", "cum_value", "yoy_pct", "last_yoy_pct", "extra"])
     return cleaning._typed(frame, schemas.FAI)
 
@@ -623,9 +623,9 @@ REDACTED = re.compile(r"X+")
 
 @pytest.mark.parametrize("section", list(SEED_SLOTS))
 def test_each_redacted_run_of_the_seed_has_a_key(section):
-    for sentence, keys in SEED_SLOTS[section]:
-        assert len(REDACTED.findall(sentence)) == len(keys), sentence
-        for key in keys:
+    for sentence, slot_keys in SEED_SLOTS[section]:
+        assert len(REDACTED.findall(sentence)) == len(slot_keys), sentence
+        for key in slot_keys:
             assert key == QUOTED or key in ind.KEYS, key
 
 
