@@ -45,8 +45,7 @@ def traced(root: Path) -> list[dict]:
     return [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
+def make_project(tmp_path: Path) -> Path:
     """A project root with data/raw/2021-12/round.yml and an empty notebooks/ folder."""
     tmp_path = tmp_path.resolve()
     raw = tmp_path / "data" / "raw" / ROUND
@@ -54,6 +53,11 @@ def project(tmp_path: Path) -> Path:
     (raw / "round.yml").write_text(ROUND_YML, encoding="utf-8")
     (tmp_path / "notebooks").mkdir()
     return tmp_path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path)
 
 
 @pytest.fixture
