@@ -97,7 +97,8 @@ def breakdown(projects: pd.DataFrame, round_: Round, by: str) -> pd.DataFrame:
     columns = (flag(projects["started"]), start_base_mask(projects, round_.start_rate_base, round_.as_of),
                projects["annual_plan"], projects["completed"])
     frames = []
-    for scope, mask in ((SCOPE_ALL, np.ones(len(projects), dtype=bool)), (SCOPE_KEY, flag(projects["is_key"]).to_numpy())):
+    scopes = ((SCOPE_ALL, np.ones(len(projects), dtype=bool)), (SCOPE_KEY, flag(projects["is_key"]).to_numpy()))
+    for scope, mask in scopes:
         groups = _group_positions(labels.to_numpy()[mask], np.flatnonzero(mask))
         extra = sorted((g for g in groups if g not in fixed), key=lambda g: -float(columns[2].iloc[groups[g]].sum()))
         empty = np.array([], dtype=np.intp)
@@ -252,7 +253,8 @@ def attraction_frame(attraction: pd.DataFrame) -> pd.DataFrame:
 
 
 def attraction_by_unit(attraction: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """Per reporting unit: attraction projects, 集中签约, contract and funds in 亿元, 九大产业 share (by count), 延链补链强链."""
+    """Per reporting unit: attraction projects, 集中签约, contract and funds in 亿元, 九大产业 share (by count),
+    延链补链强链."""
     columns = ["unit", "projects", "concentrated_projects", "contract_yi", "funds_in_place_yi",
                "nine_projects", "nine_share_pct", "chain_projects"]
     data = attraction_frame(attraction)
