@@ -218,7 +218,8 @@ def test_planned_base_without_the_column_stops_the_chain_before_the_report(tmp_p
     from pipeline.run import runner
 
     raw = write_round(tmp_path / "data" / "raw" / "2022-06", ["银川市"], as_of="2022-06-30", start_rate_base="planned")
-    grid, merges = project_sheet([project_row(1, "YC1", "银川甲项目"), project_row(2, "YC2", "银川乙项目", started="否", start=None)])
+    grid, merges = project_sheet([project_row(1, "YC1", "银川甲项目"),
+                                  project_row(2, "YC2", "银川乙项目", started="否", start=None)])
     write_xlsx(raw / "银川市重大项目.xlsx", {"第一批": grid}, {"第一批": merges})
     (tmp_path / "data" / "header_aliases.csv").write_bytes(config.HEADER_ALIASES_FILE.read_bytes())
     notebooks = tmp_path / "notebooks"

@@ -141,12 +141,17 @@ def light_projects() -> pd.DataFrame:
     | 己 | 是 | — | — | 否 | 0, plan 0 | behind and stats not judged → 绿 |
     """
     rows = [
-        {"project_name": "甲", "started": False, "planned_start_date": dt.date(2022, 4, 30), "in_stats": None, "completed": 0.0},
-        {"project_name": "乙", "started": True, "start_date": dt.date(2022, 7, 20), "in_stats": False, "completed": 60.0},
-        {"project_name": "丙", "started": True, "start_date": dt.date(2022, 1, 10), "completed": 50.0, "unit": "石嘴山市"},
-        {"project_name": "丁", "started": True, "start_date": dt.date(2022, 2, 1), "completed": 70.0, "unit": "石嘴山市"},
+        {"project_name": "甲", "started": False, "planned_start_date": dt.date(2022, 4, 30), "in_stats": None,
+         "completed": 0.0},
+        {"project_name": "乙", "started": True, "start_date": dt.date(2022, 7, 20), "in_stats": False,
+         "completed": 60.0},
+        {"project_name": "丙", "started": True, "start_date": dt.date(2022, 1, 10), "completed": 50.0,
+         "unit": "石嘴山市"},
+        {"project_name": "丁", "started": True, "start_date": dt.date(2022, 2, 1), "completed": 70.0,
+         "unit": "石嘴山市"},
         {"project_name": "戊", "started": False, "in_stats": None, "completed": 0.0, "unit": "交通运输厅"},
-        {"project_name": "己", "started": True, "in_stats": False, "completed": 0.0, "annual_plan": 0.0, "unit": "交通运输厅"},
+        {"project_name": "己", "started": True, "in_stats": False, "completed": 0.0, "annual_plan": 0.0,
+         "unit": "交通运输厅"},
     ]
     return projects_frame(rows)
 
@@ -237,7 +242,8 @@ def test_round_over_round_counts_and_rank_change():
     for unit, r in ranks.items():
         assert (r["rank"], r["previous_rank"]) == (now[unit], before[unit])
         assert r["change"] == before[unit] - now[unit]
-        assert r["trend"] == ("持平" if r["change"] == 0 else ("上升" if r["change"] > 0 else "下降") + f"{abs(r['change'])}位")
+        assert r["trend"] == ("持平" if r["change"] == 0
+                              else ("上升" if r["change"] > 0 else "下降") + f"{abs(r['change'])}位")
     assert {r["trend"][:2] for r in ranks.values()} >= {"上升", "下降"}
 
 

@@ -35,9 +35,11 @@ def small_round(tmp_path_factory):
          project_row(2, "P2", "乙项目", total=9000, plan="4,000", done="约3000")],
         total=["合计", None, None, None, None, None, None, None, 29000, 10000, 8000])
     write_xlsx(raw / "银川市" / "银川市重大项目进展情况表（10月）.xlsx", {"第一批": grid}, {"第一批": merges})
-    dept, _ = project_sheet([project_row(1, "P3", "丙项目", batch="第二批", total=5000, plan=2000, done=1500)], footer="填报单位：自治区交通运输厅")
+    dept, _ = project_sheet([project_row(1, "P3", "丙项目", batch="第二批", total=5000, plan=2000, done=1500)],
+                            footer="填报单位：自治区交通运输厅")
     write_xls(raw / "附件2.xls", {"Sheet1": dept}, {"Sheet1": merges})
-    write_csv(raw / "交通运输厅" / "招商.csv", [["项目名称", "签约时间", "合同投资额", "本年到位资金"], ["某招商项目", "2021.5.1", "12,000", "3000"]])
+    write_csv(raw / "交通运输厅" / "招商.csv",
+              [["项目名称", "签约时间", "合同投资额", "本年到位资金"], ["某招商项目", "2021.5.1", "12,000", "3000"]])
     (raw / "水利厅").mkdir()
     (raw / "水利厅" / "水利厅项目表.xlsx").write_bytes(b"%PDF-1.7 a scan saved as .xlsx")  # a bad file beside good ones
     before = digest(raw)
@@ -86,7 +88,8 @@ def test_every_step_writes_what_its_data_flow_declares_and_shows_it(small_round)
 def test_ledger_reconciles_and_clean_totals_are_right(small_round):
     root, *_ = small_round
     ledger = pd.read_csv(root / "data" / "processed" / "t1" / "ledger.csv")
-    assert list(ledger.columns[:9]) == ["file", "sheet", "unit", "return_kind", "data_rows", "kept", "kept_with_problems",
+    assert list(ledger.columns[:9]) == ["file", "sheet", "unit", "return_kind", "data_rows", "kept",
+                                        "kept_with_problems",
                                         "quarantined", "skipped_rows"]
     assert (ledger["data_rows"] == ledger["kept"] + ledger["quarantined"]).all()
     rows = ledger.set_index("file")

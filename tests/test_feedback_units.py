@@ -18,7 +18,8 @@ UNITS = ["银川市", "吴忠市", "石嘴山市", "固原市"]
 def result(tmp_path):
     """银川市 with two errors, 吴忠市 clean, 石嘴山市 with errors in a csv and a stale correction, 固原市 missing."""
     raw = write_round(tmp_path / "data" / "raw" / "r", UNITS, feedback_due="2021-12-15")
-    grid, merges = project_sheet([project_row(1, "P1", "甲项目", done="约3000"), project_row(2, "P2", "乙项目", started="待定")])
+    grid, merges = project_sheet([project_row(1, "P1", "甲项目", done="约3000"),
+                                  project_row(2, "P2", "乙项目", started="待定")])
     write_xlsx(raw / "银川市" / "重大项目.xlsx", {"重大项目": grid}, {"重大项目": merges})
     write_csv(raw / "吴忠市" / "附件1.csv", [["项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"],
                                           ["丙项目", "第一批", "1000", "200", "是"]])
@@ -28,7 +29,8 @@ def result(tmp_path):
                                          encoding="utf-8")
     shutil.copy(config.HEADER_ALIASES_FILE, tmp_path / "data" / "header_aliases.csv")
     round_ = rounds.load_round("r", tmp_path)
-    cleaned = cleaning.clean_round(round_, schemas.load_aliases(tmp_path / "data" / "header_aliases.csv"), echo=lambda *_: None)
+    cleaned = cleaning.clean_round(round_, schemas.load_aliases(tmp_path / "data" / "header_aliases.csv"),
+                                   echo=lambda *_: None)
     out = tmp_path / "outputs" / "r"
     feedback.write_feedback(cleaned, round_, out)
     return cleaned, round_, out

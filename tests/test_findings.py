@@ -84,7 +84,8 @@ def test_unit_ranking_showcase_and_exposure():
     scores = dict(zip(ranking["unit"], ranking["score"]))
     assert scores["银川市"] == pytest.approx((100 + 95) / 2)
     assert scores["宁东基地"] == pytest.approx((100 + 50) / 2)
-    assert ranking["unit"].tolist() == ["银川市", "石嘴山市", "宁东基地", "发展改革委", "交通运输厅", "自然资源厅", "水利厅"]
+    assert ranking["unit"].tolist() == ["银川市", "石嘴山市", "宁东基地", "发展改革委", "交通运输厅", "自然资源厅",
+                                        "水利厅"]
     assert ranking["rank"].tolist()[:6] == [1, 2, 3, 4, 5, 6] and pd.isna(ranking["rank"].iloc[6])
     assert ranking["board"].tolist() == ["展示台"] * 3 + ["曝光台"] * 3 + [""]
     assert ranking.iloc[6]["note"] == "无项目，不参与排名"
@@ -114,7 +115,8 @@ def test_notify_candidates_trail_time_progress_by_more_than_the_margin():
 
 
 def test_match_by_code_then_by_name():
-    now = projects_frame([{"project_code": "P1", "project_name": "甲"}, {"project_code": "P2", "project_name": "乙（一期）"},
+    now = projects_frame([{"project_code": "P1", "project_name": "甲"},
+                          {"project_code": "P2", "project_name": "乙（一期）"},
                           {"project_code": None, "project_name": "丙"}, {"project_code": "P9", "project_name": "新"}])
     before = projects_frame([{"project_code": "P1", "project_name": "甲改名", "started": False},
                              {"project_code": None, "project_name": "乙(一期)", "started": False, "completed": 7.0},
@@ -165,7 +167,8 @@ def test_supervision_workbook_summary_and_one_sheet_per_unit(tmp_path):
     projects = projects_frame([
         {"unit": "交通运输厅", "project_name": "=HYPERLINK(\"http://x\",\"点我\")", "started": False, "completed": 0.0,
          "responsible_unit": "某公司", "leader": "张三"},
-        {"unit": "银川市", "project_code": "YC-1", "project_name": "甲", "completed": 0.0, "responsible_unit": "银川某局",
+        {"unit": "银川市", "project_code": "YC-1", "project_name": "甲", "completed": 0.0,
+         "responsible_unit": "银川某局",
          "leader": "李四", "row": 7, "file": "银川市/项目.xlsx"},
         {"unit": "银川市", "project_name": "乙", "in_stats": False, "completed": 90.0},
     ])

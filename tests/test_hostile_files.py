@@ -68,7 +68,8 @@ def test_one_cell_far_outside_the_table_is_named_and_the_round_goes_on(tmp_path,
     untouched()
     result, sent_back = run(tmp_path)
     assert_rejected_file(result, sent_back, "交通运输厅.xlsx", f"工作表“S”中的单元格 {cell} 远离表格")
-    assert any(f"请删除表格之外多余的行列（或清除单元格 {cell} 的内容）" in row[7] for row in sent_back if row[1] == "交通运输厅.xlsx")
+    assert any(f"请删除表格之外多余的行列（或清除单元格 {cell} 的内容）" in row[7] for row in sent_back
+               if row[1] == "交通运输厅.xlsx")
 
 
 def test_formatting_far_outside_the_table_is_not_content(tmp_path, untouched):
@@ -180,7 +181,8 @@ def write_xlsb(path: Path, sheet: str, rows: list[list]) -> Path:
                 continue
             head = struct.pack("<II", c, 0)
             number = isinstance(value, (int, float))
-            cells += _record(0x05, head + struct.pack("<d", value)) if number else _record(0x06, head + _wide(str(value)))
+            cells += (_record(0x05, head + struct.pack("<d", value)) if number
+                      else _record(0x06, head + _wide(str(value))))
     cells += _record(0x92) + _record(0x82)
     rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
             'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
@@ -238,7 +240,8 @@ def html_export(rows: list[list], merges: list, charset: str = "gb2312") -> str:
 
 
 def test_html_table_saved_as_xls_is_read_with_its_merged_header(tmp_path, untouched):
-    rows, merges = project_sheet([project_row(1, "H1", "网页导出项目", start="2021-03-15"), project_row(2, "H2", "第二个项目")])
+    rows, merges = project_sheet([project_row(1, "H1", "网页导出项目", start="2021-03-15"),
+                                  project_row(2, "H2", "第二个项目")])
     (raw(tmp_path) / "银川市.xls").write_bytes(html_export(rows, merges).encode("gbk"))
     untouched()
     result, _ = run(tmp_path)

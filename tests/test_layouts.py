@@ -63,7 +63,8 @@ def assert_matches_truth(result: cleaning.RoundResult, truth: Truth) -> pd.DataF
 
 def assert_start_rates(projects: pd.DataFrame, truth: Truth) -> None:
     tp = indicators.time_progress_pct(dt.date.fromisoformat(truth.as_of))
-    for base, n, started in (("new", truth.start_base_new, truth.started_new), ("all", truth.start_base_all, truth.started_all)):
+    for base, n, started in (("new", truth.start_base_new, truth.started_new),
+                             ("all", truth.start_base_all, truth.started_all)):
         figures = indicators.project_figures(projects, tp, base)
         assert figures["projects"] == truth.projects
         assert (figures["start_base"], figures["start_base_started"]) == (n, started), base
@@ -215,7 +216,8 @@ def test_several_layouts_in_one_round_add_up(tmp_path):
 
 def test_hand_truth_of_a_small_list():
     """The truth helper itself: two new projects (one started) and one 续建."""
-    t = layouts.truth_of("甲市", "2021-06-30", [P("a", 100, 40), P("b", 50, 0, started=False), P("c", 10, 5, nature="续建")])
+    t = layouts.truth_of("甲市", "2021-06-30",
+                         [P("a", 100, 40), P("b", 50, 0, started=False), P("c", 10, 5, nature="续建")])
     assert (t.projects, t.started, t.start_base_new, t.started_new, t.start_base_all) == (3, 2, 2, 1, 3)
     assert (t.annual_plan_wan, t.completed_wan) == (160, 45)
     assert t.start_rate("new") == 50.0 and t.start_rate("all") == pytest.approx(200 / 3)
@@ -289,12 +291,14 @@ def test_growth_rates_typed_as_percent_cells_read_as_percent(tmp_path):
         assert fai.loc[region, "last_yoy_pct"] == pytest.approx(last), region
 
 
-DONE_HEADERS = ["1-{m}月完成投资", "1—{m}月完成", "1～{m}月累计完成投资", "1至{m}月完成投资", "截至{m}月底完成投资", "{m}月底累计完成"]
+DONE_HEADERS = ["1-{m}月完成投资", "1—{m}月完成", "1～{m}月累计完成投资", "1至{m}月完成投资", "截至{m}月底完成投资",
+                "{m}月底累计完成"]
 PLAN_HEADERS = ["2021年计划投资", "年度投资计划", "今年计划", "本年度计划投资", "2021年度计划投资"]
 
 
 @pytest.mark.parametrize("month", range(1, 13))
-@pytest.mark.parametrize("done", DONE_HEADERS, ids=["1-m", "1em-dash-m", "1tilde-m", "1zhi-m", "jiezhi-m-yuedi", "m-yuedi"])
+@pytest.mark.parametrize("done", DONE_HEADERS,
+                         ids=["1-m", "1em-dash-m", "1tilde-m", "1zhi-m", "jiezhi-m-yuedi", "m-yuedi"])
 def test_every_month_span_header_is_the_completion_column(tmp_path, month, done):
     """One pattern covers “1-N月完成投资” for every N, however the span is written."""
     header = done.format(m=month)

@@ -22,7 +22,8 @@ from pipeline.ingest import cleaning
 from pipeline.report.render import ReportData, Text, render_part
 
 TOLERANCE = 0.05  # points: published results were computed from inputs rounded before printing
-HEADER = ["序号", "项目名称", "批次", "是否重点项目", "建设性质", "年度计划投资", "{period}完成投资", "是否开工", "开工时间"]
+HEADER = ["序号", "项目名称", "批次", "是否重点项目", "建设性质", "年度计划投资", "{period}完成投资", "是否开工",
+          "开工时间"]
 
 
 def county_return(path: Path, title: str, period: str, rows: list[list], footer: str) -> Path:
@@ -200,7 +201,8 @@ def test_faster_slower_wording_with_two_decimals_through_a_return(tmp_path):
                       progress_words=["快于", "慢于"], time_progress_name="序时进度")
     rows = [[1, "某县项目甲", "第一批", "是", "新建", 60.0, 51.18, "是", dt.date(2022, 2, 1)],
             [2, "某县项目乙", "第一批", "否", "新建", 40.0, 28.00, "是", dt.date(2022, 3, 1)]]
-    county_return(raw / "某县重点项目.xlsx", "某县2022年重点项目进展情况表", "1-8月", rows, "填报单位：某县发展和改革局")
+    county_return(raw / "某县重点项目.xlsx", "某县2022年重点项目进展情况表", "1-8月", rows,
+                  "填报单位：某县发展和改革局")
     round_, values, tables = run(tmp_path, "r-2022-08")
     t = text_for(round_, values)
     assert f"投资完成率{plain(t.pct('batch.completion_rate_pct'))}，{plain(t.vs_time('batch.vs_time_progress_pp'))}" == \

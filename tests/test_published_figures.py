@@ -54,7 +54,8 @@ def test_jiangmen_1_to_10_gap_from_unrounded_values(tmp_path):
     as_of = "2021-10-31"
     a = projects_for("蓬江区", 90, 71, 2_318_000, 2_186_500, seed=1)
     b = projects_for("新会区", 100, 85, 3_005_000.5, 2_930_000.25, seed=2)
-    c = projects_for("台山市", 65, 50, 6_474_000 - 2_318_000 - 3_005_000.5, 6_290_000 - 2_186_500 - 2_930_000.25, seed=3)
+    c = projects_for("台山市", 65, 50, 6_474_000 - 2_318_000 - 3_005_000.5, 6_290_000 - 2_186_500 - 2_930_000.25,
+                     seed=3)
     round_, result, projects = run_round(tmp_path, ["蓬江区", "新会区", "台山市"], as_of, [
         (layouts.unit_row_far_right_yi, "蓬江区", a),   # 亿元, unit row at the far right
         (layouts.district_subtotals, "新会区", b),      # group headings and 小计 rows
@@ -97,7 +98,8 @@ def test_lufeng_three_quarters_two_decimals_and_start_rate_over_all(tmp_path):
     new_a = projects_for("东海镇", 30, 26, 420_000, 510_000, seed=6)
     cont_a = projects_for("东海镇", 12, 12, 180_000, 230_000, nature="续建", seed=7)
     new_b = projects_for("碣石镇", 25, 23, 380_000, 430_000, seed=8)
-    cont_b = projects_for("碣石镇", 15, 15, 1_301_600 - 420_000 - 180_000 - 380_000, 1_518_800 - 510_000 - 230_000 - 430_000,
+    cont_b = projects_for("碣石镇", 15, 15, 1_301_600 - 420_000 - 180_000 - 380_000,
+                          1_518_800 - 510_000 - 230_000 - 430_000,
                           nature="续建", seed=9)
     _, _, projects = run_round(tmp_path, ["东海镇", "碣石镇"], as_of, [
         (layouts.group_headings_with_amounts, "东海镇", new_a + cont_a),  # 一/1.1 numbering, headings with amounts

@@ -133,7 +133,8 @@ def test_a_kernel_that_cannot_start_is_a_clear_run_error(project, monkeypatch):
     spec.argv = ["/nonexistent/python", *spec.argv[1:]]
     monkeypatch.setattr(runner, "project_kernel_spec", lambda: spec)
 
-    with pytest.raises(runner.RunError, match=r"第1步「清洗报表」（01_clean.ipynb）无法启动 Python 内核（/nonexistent/python）"):
+    with pytest.raises(runner.RunError,
+                       match=r"第1步「清洗报表」（01_clean.ipynb）无法启动 Python 内核（/nonexistent/python）"):
         runner.run_round(ROUND, root=project, echo=lambda line: None, progress=False)
 
 
