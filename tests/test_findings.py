@@ -74,7 +74,8 @@ def ranked_units() -> pd.DataFrame:
     for unit, started, idle, plan, done in [("银川市", 4, 0, 400.0, 380.0), ("石嘴山市", 3, 1, 400.0, 360.0),
                                             ("宁东基地", 4, 0, 400.0, 200.0), ("发展改革委", 2, 2, 400.0, 300.0),
                                             ("交通运输厅", 1, 3, 400.0, 100.0), ("自然资源厅", 1, 3, 400.0, 40.0)]:
-        rows += [{"unit": unit, "started": True, "annual_plan": plan / (started + idle), "completed": done / started}] * started
+        rows += [{"unit": unit, "started": True, "annual_plan": plan / (started + idle),
+                  "completed": done / started}] * started
         rows += [{"unit": unit, "started": False, "annual_plan": plan / (started + idle), "completed": 0.0}] * idle
     return projects_frame([{**r, "project_name": f"{r['unit']}{i}"} for i, r in enumerate(rows)])
 

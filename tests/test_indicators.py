@@ -45,7 +45,9 @@ def projects_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def empty_tables() -> dict[str, pd.DataFrame]:
-    return {name: cleaning._typed(pd.DataFrame(columns=cleaning.PROVENANCE + [c.name for c in kind.columns if c.type != schemas.SEQ] + ["extra"]), kind)
+    def columns(kind):
+        return cleaning.PROVENANCE + [c.name for c in kind.columns if c.type != schemas.SEQ] + ["extra"]
+    return {name: cleaning._typed(pd.DataFrame(columns=columns(kind)), kind)
             for name, kind in schemas.RETURN_KINDS.items()}
 
 
@@ -155,7 +157,8 @@ def test_project_figures_all_base_and_empty_group():
     assert ind.project_figures(four_projects(), 50.0, base="all")["start_rate_pct"] == pytest.approx(75.0)
     empty = ind.project_figures(four_projects().iloc[0:0], 50.0)
     assert empty["projects"] == 0 and empty["plan_yi"] == 0.0
-    assert empty["start_rate_pct"] is None and empty["completion_rate_pct"] is None and empty["vs_time_progress_pp"] is None
+    assert (empty["start_rate_pct"] is None and empty["completion_rate_pct"] is None
+            and empty["vs_time_progress_pp"] is None)
 
 
 def test_breakdown_lists_fixed_groups_even_when_empty():
@@ -163,13 +166,15 @@ def test_breakdown_lists_fixed_groups_even_when_empty():
     by_batch = ind.breakdown(four_projects(), round_, "batch")
     assert by_batch["scope"].tolist() == [ind.SCOPE_ALL] * 2 + [ind.SCOPE_KEY] * 2
     first = by_batch.iloc[0]
-    assert (first["batch"], first["projects"], first["completion_rate_pct"]) == ("第一批", 3,
-                                                                                 pytest.approx(550 / 800 * 100))
+    assert (first["batch"], first["projects"], first["completion_rate_pct"]) == (
+        "第一批", 3, pytest.approx(550 / 800 * 100))
     key_second = by_batch.iloc[3]
-    assert key_second["batch"] == "第二批" and key_second["projects"] == 0 and pd.isna(key_second["completion_rate_pct"])
+    assert (key_second["batch"] == "第二批" and key_second["projects"] == 0
+            and pd.isna(key_second["completion_rate_pct"]))
     by_unit = ind.breakdown(four_projects(), round_, "unit")
     assert by_unit.loc[by_unit["scope"] == ind.SCOPE_ALL, "unit"].tolist() == list(UNITS)
-    assert by_unit.loc[1, "unit_kind"] == "市" and by_unit.loc[1, "projects"] == 0 and pd.isna(by_unit.loc[1, "start_rate_pct"])
+    assert (by_unit.loc[1, "unit_kind"] == "市" and by_unit.loc[1, "projects"] == 0
+            and pd.isna(by_unit.loc[1, "start_rate_pct"]))
     by_nature = ind.breakdown(four_projects(), round_, "nature")
     assert by_nature.loc[by_nature["scope"] == ind.SCOPE_ALL, "nature"].tolist() == ["新建", "续建", "改扩建",
                                                                                      ind.UNKNOWN]
@@ -239,10 +244,11 @@ def test_unit_indicator_values_hand_computed_with_missing_last_year():
     assert values["support.central_budget.yoy_pct"] == pytest.approx(25.0)
     assert values["measures.renovation.unit"] == "宁东基地" and values["measures.renovation.yi"] == pytest.approx(80.0)
     assert isinstance(values["measures.renovation.yoy_pct"], ind.Missing)
-    assert "上年同期" in values["measures.renovation.yoy_pct"].reason and "不计算同比" in values["measures.renovation.yoy_pct"].reason
+    reason = values["measures.renovation.yoy_pct"].reason
+    assert "上年同期" in reason and "不计算同比" in reason
     # Aspects and measures come from the same city: the one with the most measures.
-    assert (values["business_env.unit"], values["business_env.measures"], values["business_env.aspects"]) == ("银川市",
-                                                                                                              50.0, 8.0)
+    assert (values["business_env.unit"], values["business_env.measures"], values["business_env.aspects"]) == (
+        "银川市", 50.0, 8.0)
     assert isinstance(values["land.new_supply.mu"], ind.Missing)
 
 
@@ -250,7 +256,8 @@ def attraction_frame(rows):
     frame = pd.DataFrame([{"unit": u, "file": "f", "sheet": "S", "row": 3, "project_name": n, "sign_mode": m,
                            "industry": i, "is_chain": c, "contract_investment": v, "funds_in_place": f}
                           for u, n, m, i, c, v, f in rows],
-                         columns=cleaning.PROVENANCE + [c.name for c in schemas.ATTRACTION.columns if c.type != schemas.SEQ] + ["extra"])
+                         columns=cleaning.PROVENANCE + [c.name for c in schemas.ATTRACTION.columns
+                                                        if c.type != schemas.SEQ] + ["extra"])
     return cleaning._typed(frame, schemas.ATTRACTION)
 
 
@@ -294,7 +301,8 @@ def major_frame(rows):
                            "annual_plan": p, "completed": c, "milestone": "节点", "milestone_date": d,
                            "milestone_status": st}
                           for n, s, p, c, d, st in rows],
-                         columns=cleaning.PROVENANCE + [c.name for c in schemas.MAJOR_WORKS.columns if c.type != schemas.SEQ] + ["extra"])
+                         columns=cleaning.PROVENANCE + [c.name for c in schemas.MAJOR_WORKS.columns
+                                                        if c.type != schemas.SEQ] + ["extra"])
     return cleaning._typed(frame, schemas.MAJOR_WORKS)
 
 
@@ -475,33 +483,38 @@ def test_full_round_hand_computed_figures(full_round):
     assert v["inspection.departments"] == 4
     assert (v["fai.month"], v["fai.total_yi"], v["fai.yoy_pct"]) == (11, pytest.approx(1900.5), 5.2)
     assert v["fai.accel_pp"] == pytest.approx(2.1)
-    assert (v["batch.projects"], v["batch.started"], v["batch.start_base"], v["batch.start_base_started"]) == (6, 5, 5,
-                                                                                                               4)
+    assert (v["batch.projects"], v["batch.started"], v["batch.start_base"], v["batch.start_base_started"]) == (
+        6, 5, 5, 4)
     assert v["batch.plan_yi"] == pytest.approx(0.46) and v["batch.completed_yi"] == pytest.approx(0.34)
     assert v["batch.completion_rate_pct"] == pytest.approx(3400 / 4600 * 100)
     assert v["batch.vs_time_progress_pp"] == pytest.approx(3400 / 4600 * 100 - 1100 / 12)
     assert (v["key.projects"], v["key.completion_rate_pct"]) == (2, pytest.approx(2800 / 3000 * 100))
     assert v["measures.reward_paid.unit"] == "银川市" and v["measures.reward_paid.wan"] == 500.0
     assert v["measures.renovation.yoy_pct"] == pytest.approx(25.0)
-    assert v["support.central_budget.yi"] == pytest.approx(12.5) and v["support.central_budget.yoy_pct"] == pytest.approx(25.0)
+    assert v["support.central_budget.yi"] == pytest.approx(12.5)
+    assert v["support.central_budget.yoy_pct"] == pytest.approx(25.0)
     assert v["support.industry_reward.yi"] == pytest.approx(5.0)
     assert (v["land.approved.count"], v["land.prereview.count"], v["land.new_supply.mu"]) == (45.0, 30.0, 1200.0)
     assert (v["business_env.unit"], v["business_env.aspects"], v["business_env.measures"]) == ("银川市", 8.0, 50.0)
-    assert (v["planning.water.unit"], v["planning.water.categories"], v["planning.water.projects"]) == ("水利厅", 5.0,
-                                                                                                        36.0)
+    assert (v["planning.water.unit"], v["planning.water.categories"], v["planning.water.projects"]) == (
+        "水利厅", 5.0, 36.0)
     assert (v["planning.transport.projects"], v["planning.transport.investment_yi"]) == (8.0, pytest.approx(150.0))
     assert (v["planning.city.unit"], v["planning.city.projects"]) == ("银川市", 120.0)
     assert v["planning.projects_total"] == 244.0
-    assert (v["attraction.projects"], v["attraction.signing_city.unit"], v["attraction.busiest_city.unit"]) == (7, "银川市", "石嘴山市")
+    assert (v["attraction.projects"], v["attraction.signing_city.unit"], v["attraction.busiest_city.unit"]) == (
+        7, "银川市", "石嘴山市")
     assert v["attraction.nine_share_pct"] == pytest.approx(600 / 7)
     assert (v["attraction.base.unit"], v["attraction.base.chain_projects"]) == ("宁东基地", 2)
     assert v["attraction.base.funds_yoy_pct"] == pytest.approx(20.0)
-    assert v["major.accelerating.names"] == ["银昆高速宁夏段"] and v["major.substantive.names"] == ["银川河东国际机场改扩建"]
-    assert v["major.pushing.names"] == ["银川市城市地下轨道交通"] and v["major.overdue.names"] == ["银川市城市地下轨道交通"]
-    assert v["practices.awareness.units"] == ["银川市", "石嘴山市"] and v["practices.major_works.units"] == ["交通运输厅"]
+    assert v["major.accelerating.names"] == ["银昆高速宁夏段"]
+    assert v["major.substantive.names"] == ["银川河东国际机场改扩建"]
+    assert v["major.pushing.names"] == ["银川市城市地下轨道交通"]
+    assert v["major.overdue.names"] == ["银川市城市地下轨道交通"]
+    assert v["practices.awareness.units"] == ["银川市", "石嘴山市"]
+    assert v["practices.major_works.units"] == ["交通运输厅"]
     # 乙 (zero investment, not 入统, behind) and 丙 (not started, behind); 戊 at 50% is 41.7 points behind too.
-    assert (v["track.projects"], v["track.not_started"], v["track.zero_investment"], v["track.not_in_stats"]) == (3, 1,
-                                                                                                                  1, 1)
+    assert (v["track.projects"], v["track.not_started"], v["track.zero_investment"], v["track.not_in_stats"]) == (
+        3, 1, 1, 1)
     assert v["previous.round"] == "2021-09" and v["previous.as_of"] == "2021-08-31"
     assert (v["change.started_since"], v["change.not_started_both"], v["change.new_projects"]) == (1, 1, 2)
     assert v["change.batch.completed_yi"] == pytest.approx(0.34 - 0.16)
@@ -683,8 +696,8 @@ def test_round_yml_inspection_keys(tmp_path):
     write_round(tmp_path / "data" / "raw" / "r", ["银川市"], inspection_start="2021-12-06",
                 inspection_end=dt.date(2021, 12, 10), groups=5)
     round_ = rounds.load_round("r", tmp_path)
-    assert (round_.inspection_start, round_.inspection_end, round_.groups) == (dt.date(2021, 12, 6),
-                                                                               dt.date(2021, 12, 10), 5)
+    assert (round_.inspection_start, round_.inspection_end, round_.groups) == (
+        dt.date(2021, 12, 6), dt.date(2021, 12, 10), 5)
     assert rounds.parse_round("r", {"as_of": "2021-11-30", "units": ["银川市"]}, tmp_path).groups is None
 
 
