@@ -590,7 +590,8 @@ NOT_STARTED_MARKS = ("—", "/", "无", None)
 
 
 def not_started_placeholders(folder: Path, projects: list[P] | None = None, unit: str = "中卫市") -> Truth:
-    """Projects not started whose 累计完成投资 is “—”, “/”, “无” or blank (and 开工时间 “/”): each is a project with 0."""
+    """Projects not started whose 累计完成投资 is “—”, “/”, “无” or blank (and 开工时间 “/”): each is a project
+    with 0."""
     ps = _default(projects, ZHONGWEI)
     header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工", "开工时间"]
     rows = [["重大项目进展情况表"], ["单位：万元"], header]

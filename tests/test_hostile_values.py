@@ -258,7 +258,8 @@ def test_a_project_on_a_hidden_sheet_that_the_live_sheet_lacks_is_still_counted(
     projects = result.tables["projects"].set_index("project_name")
     assert projects.loc["甲", "sheet"] == "11月" and projects.loc["甲", "completed"] == 300
     assert "旧项目" in projects.index  # nothing silently dropped: only the copy the live sheet has loses
-    stale_copy = result.problems[(result.problems["code"] == "duplicate") & (result.problems["sheet"] == "10月")].iloc[0]
+    problems = result.problems
+    stale_copy = problems[(problems["code"] == "duplicate") & (problems["sheet"] == "10月")].iloc[0]
     assert stale_copy["severity"] == "提示" and "隐藏工作表中的旧数据" in stale_copy["problem"]
 
 

@@ -38,7 +38,8 @@ def assert_ledger_reconciles(result: cleaning.RoundResult, truth: Truth) -> None
     for _, row in ledger.iterrows():
         where = f"{row['file']} / {row['sheet']}"
         assert row["data_rows"] == row["kept"] + row["quarantined"], where
-        assert row["money_raw_wan"] == pytest.approx(row["money_kept_wan"] + row["money_set_aside_wan"], abs=0.01), where
+        assert row["money_raw_wan"] == pytest.approx(row["money_kept_wan"] + row["money_set_aside_wan"],
+                                                     abs=0.01), where
     sheets = ledger[ledger["file"].isin(truth.files)]
     assert int(sheets["data_rows"].sum()) == truth.projects
     assert int(sheets["kept"].sum()) == truth.projects
@@ -138,7 +139,8 @@ def test_synonym_headers_map_to_the_right_columns(tmp_path):
     mapped = hm[hm["file"].isin(truth.files)]
     for written, column in truth.headers.items():
         rows = mapped[mapped["written"] == written]
-        assert len(rows) == 1, f"表头“{written}” not in header_map once: {mapped[['written', 'column']].to_dict('records')}"
+        assert len(rows) == 1, (f"表头“{written}” not in header_map once: "
+                                f"{mapped[['written', 'column']].to_dict('records')}")
         assert rows.iloc[0]["column"] == column, f"表头“{written}” mapped to {rows.iloc[0]['column']}, not {column}"
     # The pairs that must never be confused, by their values.
     p = layouts.YINCHUAN[0]
@@ -148,7 +150,8 @@ def test_synonym_headers_map_to_the_right_columns(tmp_path):
     assert projects.loc[p.name, "annual_plan"] == pytest.approx(p.plan)
     assert projects.loc[p.name, "planned_start_date"] == pd.Timestamp(2021, 3, 1)
     assert projects.loc[p.name, "start_date"] == pd.Timestamp(layouts.start_date(p, 2021, 1))
-    assert bool(projects.loc[p.name, "is_key"]) is True and bool(projects.loc["贺兰山东麓葡萄酒庄集群配套道路", "is_key"]) is False
+    assert bool(projects.loc[p.name, "is_key"]) is True
+    assert bool(projects.loc["贺兰山东麓葡萄酒庄集群配套道路", "is_key"]) is False
     assert bool(projects.loc["永宁县闽宁镇冷链物流园", "in_stats"]) is False
 
 
@@ -262,7 +265,8 @@ def test_a_started_project_with_dash_stays_a_project_and_its_amount_is_an_error(
 
 @pytest.mark.parametrize("fmt", ["xlsx", "xls"])
 def test_formulas_saved_with_their_values_by_libreoffice(tmp_path, fmt):
-    """合计 and 完成率 as formulas, values cached by LibreOffice: read like typed values, the 合计 checked, not counted."""
+    """合计 and 完成率 as formulas, values cached by LibreOffice: read like typed values, the 合计 checked, not
+    counted."""
     if layouts.soffice() is None:
         pytest.skip("LibreOffice (soffice) 未安装：apt-get install libreoffice-calc-nogui 后可运行此测试")
     truth = layouts.formulas_resaved_by_libreoffice(raw_dir(tmp_path), fmt)
