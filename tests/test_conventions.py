@@ -154,7 +154,8 @@ def test_round_yml_conventions_are_read_and_recorded(tmp_path):
     conv = round_.conventions
     assert (conv.time_progress_mode, conv.time_progress_name, conv.progress_words, conv.decimals) == (
         "targets", "序时进度", ("高于", "低于"), 2)
-    assert conv.warning.behind_red_pp == 25 and conv.warning.behind_yellow_pp == 10 and conv.warning.stats_red_months == 3
+    assert (conv.warning.behind_red_pp == 25 and conv.warning.behind_yellow_pp == 10
+            and conv.warning.stats_red_months == 3)
     values = ind.compute_indicators(round_, empty_tables())
     assert values["time_progress_pct"] == 80.0
     assert values["conventions.time_progress"] == HUIDONG_TARGETS

@@ -241,7 +241,7 @@ def test_the_skeleton_has_one_row_per_error_with_the_value_filled_in_and_reads_b
     assert project(again, "乙项目")["completed"] == 3000 and not_applied(again) == []
 
 
-# --------------------------------------------------------------------------- the chain: ledger, indicators, appendix, rerun
+# ----------------------------------------------------------------------- the chain: ledger, indicators, appendix, rerun
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +265,8 @@ def test_the_chain_records_corrections_in_ledger_indicators_and_the_appendix(cha
     values = json.loads((root / "outputs" / "r" / "indicators.json").read_text(encoding="utf-8"))
     assert values["data_quality.corrections"] == 2
     html = (root / "outputs" / "r" / "report.html").read_text(encoding="utf-8")
-    table = html.split('id="appendix_quality"', 1)[1].split("<caption>按更正记录应用的更正</caption>", 1)[1].split("</table>")[0]
+    appendix = html.split('id="appendix_quality"', 1)[1]
+    table = appendix.split("<caption>按更正记录应用的更正</caption>", 1)[1].split("</table>")[0]
     rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1])]
     assert rows == [["银川市", FILE, "重大项目", "6", "2021年投资/完成", "约3000", "3000",
                      "2021-12-08 电话核实（王某）"],
@@ -290,7 +291,8 @@ def test_a_changed_corrections_csv_reruns_from_the_first_step(chain):
 
 
 def test_every_cell_error_of_the_sample_round_can_be_settled_from_the_skeleton(tmp_path):
-    """The analyst's loop on the sample round: skeleton, 修正值 typed in, copied to data/raw: every correction applies."""
+    """The analyst's loop on the sample round: skeleton, 修正值 typed in, copied to data/raw: every correction
+    applies."""
     (tmp_path / "data" / "raw").mkdir(parents=True)
     shutil.copytree(config.raw_round_dir(config.SAMPLE_ROUND), tmp_path / "data" / "raw" / config.SAMPLE_ROUND)
     shutil.copy(config.HEADER_ALIASES_FILE, tmp_path / "data" / "header_aliases.csv")

@@ -102,14 +102,16 @@ def test_ledger_reconciles_and_clean_totals_are_right(small_round):
     assert projects["completed"].sum() == 5000 + 1500
     attraction = pd.read_parquet(root / "data" / "processed" / "t1" / "attraction.parquet")
     assert attraction["contract_investment"].tolist() == [12000.0]
-    assert ledger["money_raw_wan"].sum() == pytest.approx(ledger["money_kept_wan"].sum() + ledger["money_set_aside_wan"].sum())
+    assert ledger["money_raw_wan"].sum() == pytest.approx(ledger["money_kept_wan"].sum()
+                                                          + ledger["money_set_aside_wan"].sum())
 
 
 def test_feedback_workbook_lists_mistakes_and_missing_units(small_round):
     root, *_ = small_round
     book = openpyxl.load_workbook(root / "outputs" / "t1" / "退回修改清单.xlsx")
     problems = [[c.value for c in row] for row in book["问题清单"].iter_rows(min_row=3)]
-    assert ["银川市", "银川市/银川市重大项目进展情况表（10月）.xlsx", "第一批", 6, "2021年投资/完成", "约3000"] in [p[:6] for p in problems]
+    expected = ["银川市", "银川市/银川市重大项目进展情况表（10月）.xlsx", "第一批", 6, "2021年投资/完成", "约3000"]
+    assert expected in [p[:6] for p in problems]
     assert any(p[0] == "水利厅" and p[1] == "水利厅/水利厅项目表.xlsx" and "PDF" in p[6] for p in problems)
     assert [c.value for c in book["未报送单位"]["A"]][1:] == []  # 水利厅 sent something, if unusable
 

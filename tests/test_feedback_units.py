@@ -1,4 +1,5 @@
-"""One 退回修改 list per unit: only that unit's rows, a covering sheet, none for clean units; 汇总 and the run summary name them."""
+"""One 退回修改 list per unit: only that unit's rows, a covering sheet, none for clean units; 汇总 and the run
+summary name them."""
 from __future__ import annotations
 
 import shutil
@@ -25,8 +26,8 @@ def result(tmp_path):
                                           ["丙项目", "第一批", "1000", "200", "是"]])
     write_csv(raw / "石嘴山市" / "附件1.csv", [["项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"],
                                             ["丁项目", "第三批", "1000", "200", "是"]])
-    (raw / "corrections.csv").write_text("文件,工作表,行号,列,原值,修正值\n石嘴山市/附件1.csv,附件1,2,批次,第四批,第一批\n",
-                                         encoding="utf-8")
+    (raw / "corrections.csv").write_text("文件,工作表,行号,列,原值,修正值\n"
+                                         "石嘴山市/附件1.csv,附件1,2,批次,第四批,第一批\n", encoding="utf-8")
     shutil.copy(config.HEADER_ALIASES_FILE, tmp_path / "data" / "header_aliases.csv")
     round_ = rounds.load_round("r", tmp_path)
     cleaned = cleaning.clean_round(round_, schemas.load_aliases(tmp_path / "data" / "header_aliases.csv"),
@@ -51,7 +52,8 @@ def test_a_units_list_holds_only_its_own_rows(result):
     cleaned, _, out = result
     for unit in ("银川市", "石嘴山市"):
         rows = problem_rows(openpyxl.load_workbook(out / "退回修改" / f"{unit}.xlsx")["问题清单"])
-        mine = cleaned.problems[(cleaned.problems["unit"] == unit) & (cleaned.problems["code"] != corrections.NOT_APPLIED)]
+        problems = cleaned.problems
+        mine = problems[(problems["unit"] == unit) & (problems["code"] != corrections.NOT_APPLIED)]
         assert len(rows) == len(mine) > 0
         assert {r[0] for r in rows} == {unit}
     yinchuan = problem_rows(openpyxl.load_workbook(out / "退回修改" / "银川市.xlsx")["问题清单"])

@@ -78,7 +78,8 @@ def test_jiangmen_1_to_10_gap_from_unrounded_values(tmp_path):
 
 
 def test_jiangmen_2013_1_to_4_behind_time_progress(tmp_path):
-    """江门市, 2013年1–4月: 年度计划401.9亿元, 完成107.4亿元 → 26.7%, “比时间进度慢了6.6个百分点” (time progress 4/12)."""
+    """江门市, 2013年1–4月: 年度计划401.9亿元, 完成107.4亿元 → 26.7%, “比时间进度慢了6.6个百分点”
+    (time progress 4/12)."""
     as_of = "2021-04-30"
     a = projects_for("江海区", 40, 40, 1_500_000, 402_000, seed=4)
     b = projects_for("开平市", 55, 55, 4_019_000 - 1_500_000, 1_074_000 - 402_000, seed=5)
@@ -114,7 +115,8 @@ def test_lufeng_three_quarters_two_decimals_and_start_rate_over_all(tmp_path):
 
 
 def test_wujin_2017_new_and_continuing_separately_start_rate_over_new_only(tmp_path):
-    """常州市武进区, 2017年1–9月: 新建 计划246.5亿元, 完成153.7亿元, 185个, 已开工160个 → 62.4%, 开工率86.5% (新建 only);
+    """常州市武进区, 2017年1–9月: 新建 计划246.5亿元, 完成153.7亿元, 185个, 已开工160个 → 62.4%,
+    开工率86.5% (新建 only);
     续建 计划253.9亿元, 完成213.3亿元 → 84.0%."""
     as_of = "2021-09-30"
     new_a = projects_for("湖塘镇", 100, 88, 1_300_000, 820_000, seed=10)

@@ -169,8 +169,9 @@ def test_unchanged_inputs_make_an_all_skipped_plan(project):
     (lambda root: (root / "data" / "raw" / ROUND / "corrections.csv").write_text("文件,工作表,行号,列,原值,修正值\n",
                                                                                  encoding="utf-8"),
      "本轮报表、round.yml 或 corrections.csv有变化"),
-    (lambda root: (root / "data" / "header_aliases.csv").write_text("报表类型,标准列名,表头写法\nprojects,project_name,名称\n",
-                                                                    encoding="utf-8"), "表头别名表有变化"),
+    (lambda root: (root / "data" / "header_aliases.csv").write_text("报表类型,标准列名,表头写法\n"
+                                                                    "projects,project_name,名称\n", encoding="utf-8"),
+     "表头别名表有变化"),
 ])
 def test_a_change_to_the_round_or_the_alias_table_reruns_from_the_first_step(project, change, reason):
     plan = recorded(project)
