@@ -560,8 +560,7 @@ def synonyms(folder: Path, projects: list[P] | None = None, unit: str = "银川�
         rate = round(p.done / p.plan * 100, 1) if p.plan else 0
         rows.append([i, p.name, p.batch, unit, p.nature, yes(p.key, "√×"), p.total_wan, p.plan, p.done, rate,
                      yes(p.started, "已开工"), p.planned_start or dt.date(2021, 3, 1), start_date(p, 2021, i),
-                     yes(p.started),
-                     "宁夏某建设有限公司"])
+                     yes(p.started), "宁夏某建设有限公司"])
     rows += [[f"填报单位：{unit}"]]
     file = f"{unit}_同义表头.xlsx"
     write_book(folder / file, {"Sheet1": Grid(rows)})
@@ -910,8 +909,8 @@ def period_headers(folder: Path, plan_header: str, done_header: str, month: int,
     rows += [[f"填报单位：{unit}"]]
     file = f"{unit}_{month}月.xlsx"
     write_book(folder / file, {"Sheet1": Grid(rows)})
-    return truth_of(unit, f"2021-{month:02d}-{[31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]}", ps,
-                    (file,),
+    last_day = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return truth_of(unit, f"2021-{month:02d}-{last_day}", ps, (file,),
                     headers={plan_header: "annual_plan", done_header: "completed", "总投资": "total_investment"})
 
 

@@ -249,9 +249,8 @@ def chain(tmp_path_factory):
     root = tmp_path_factory.mktemp("corrections-chain")
     raw = make_round(root)
     shutil.copy(config.HEADER_ALIASES_FILE, root / "data" / "header_aliases.csv")
-    write_corrections(raw,
-                      [[FILE, "重大项目", 6, "2021年投资/完成", "约3000", "3000", "2021-12-08 电话核实（王某）", "李某",
-                        ""],
+    write_corrections(raw, [[FILE, "重大项目", 6, "2021年投资/完成", "约3000", "3000", "2021-12-08 电话核实（王某）",
+                             "李某", ""],
                             [FILE, "重大项目", 8, "", "", "删除行", "单位来函", "李某", ""]])
     first: list[str] = []
     runner.run_round("r", root=root, notebooks_dir=config.NOTEBOOKS_DIR, echo=first.append, progress=False)

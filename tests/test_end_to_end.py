@@ -89,8 +89,7 @@ def test_ledger_reconciles_and_clean_totals_are_right(small_round):
     root, *_ = small_round
     ledger = pd.read_csv(root / "data" / "processed" / "t1" / "ledger.csv")
     assert list(ledger.columns[:9]) == ["file", "sheet", "unit", "return_kind", "data_rows", "kept",
-                                        "kept_with_problems",
-                                        "quarantined", "skipped_rows"]
+                                        "kept_with_problems", "quarantined", "skipped_rows"]
     assert (ledger["data_rows"] == ledger["kept"] + ledger["quarantined"]).all()
     rows = ledger.set_index("file")
     # 乙项目's 累计完成投资 “约3000” cannot be read: the project is kept and counted, the amount is not.

@@ -125,8 +125,8 @@ def test_nine_industries(category, industry):
 def test_unit_kind_and_project_city():
     assert [ind.unit_kind(u) for u in ("银川市", "宁东基地", "交通运输厅")] == ["市", "基地", "部门"]
     frame = pd.DataFrame({"unit": ["石嘴山市", "交通运输厅", "交通运输厅", "宁东基地", "水利厅", "水利厅", "水利厅"],
-                          "location": ["银川市兴庆区", "银川永宁县", "灵武市", None, "石嘴山市大武口区", "宁东镇",
-                                       None]})
+                          "location": ["银川市兴庆区", "银川永宁县", "灵武市", None, "石嘴山市大武口区",
+                                       "宁东镇", None]})
     assert ind.project_city(frame, ["银川市", "石嘴山市", "宁东基地"]).tolist() == [
         "石嘴山市", "银川市", ind.UNKNOWN_CITY, "宁东基地", "石嘴山市", "宁东基地", ind.UNKNOWN_CITY]
 
@@ -367,8 +367,7 @@ def _sheet(title: str, header: list, rows: list[list], unit: str, unit_row: str 
 
 
 MAJOR_HEADER = ["序号", "工程名称", "牵头单位", "包抓领导", "所处阶段", "总投资", "年度计划投资", "累计完成投资",
-                "计划节点",
-                "节点时间", "完成情况", "进展情况", "存在问题"]
+                "计划节点", "节点时间", "完成情况", "进展情况", "存在问题"]
 ATTRACTION_HEADER = ["序号", "项目名称", "签约时间", "签约方式", "产业类别", "是否延链补链强链", "合同投资额",
                      "本年到位资金", "项目状态"]
 INDICATOR_HEADER = ["序号", "指标名称", "计量单位", "本期累计", "上年同期"]
