@@ -137,7 +137,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"\n轮次 {args.round_id} 运行完成，共用时 {format_seconds(result.seconds)}。结果在：")
     for path, what in [
         (result.processed_dir, "清洗后的数据、隔离行和台账"),
-        (result.outputs_dir, "督查报告 report.html（及 PDF、Word 版 report.docx）、indicators.json、数字来源、督办清单、退回修改清单和图表"),
+        (result.outputs_dir, "督查报告 report.html（及 PDF、Word 版 report.docx）、"
+                             "indicators.json、数字来源、督办清单、退回修改清单和图表"),
         (result.executed_dir, "执行后的笔记本（用 make lab 打开查看）"),
     ]:
         print(f"  {shown_path(path, root) + '/':<32} {what}")
@@ -166,9 +167,7 @@ def _template(args: argparse.Namespace) -> int:
 
 def _corrections(args: argparse.Namespace) -> int:
     from pipeline.ingest import corrections
-    from pipeline.run.runner import shown_path
-
-    from pipeline.run.runner import UserError
+    from pipeline.run.runner import UserError, shown_path
 
     try:
         path, rows = corrections.write_skeleton(args.round_id, paths.PROJECT_ROOT)

@@ -148,10 +148,12 @@ def parse_conventions(raw: dict, as_of: dt.date | None = None) -> Conventions:
     words = raw.get("progress_words", ["超过", "低于"])
     if not isinstance(words, (list, tuple)) or tuple(str(w).strip() for w in words) not in PROGRESS_WORDS:
         allowed = "、".join(f"[{a}, {b}]" for a, b in PROGRESS_WORDS)
-        raise ConventionsError(f"round.yml 中 progress_words（高于/低于时间进度的用词）只能是 {allowed} 之一，现为 {words!r}。")
+        raise ConventionsError(f"round.yml 中 progress_words（高于/低于时间进度的用词）只能是 {allowed} 之一，"
+                               f"现为 {words!r}。")
     decimals = raw.get("decimals", 1)
     if isinstance(decimals, bool) or decimals not in DECIMALS:
-        raise ConventionsError(f"round.yml 中 decimals（百分比和百分点保留的小数位数）只能是 1 或 2，现为 {decimals!r}。")
+        raise ConventionsError(f"round.yml 中 decimals（百分比和百分点保留的小数位数）只能是 1 或 2，"
+                               f"现为 {decimals!r}。")
     base = _choice(raw, "start_rate_base", "new", START_RATE_BASES,
                    "new（续建项目不计入开工率分母）、all（全部项目）或 planned（计划开工时间在数据截至日期之前的项目）")
     return Conventions(time_progress_mode=mode, time_progress_targets=targets, time_progress_name=name,
@@ -175,13 +177,15 @@ def _time_progress(value, as_of: dt.date | None) -> tuple[str, tuple[float, ...]
         raise ConventionsError(f"{hint}；现为“{value}”。")
     numbers = [v for v in value if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)]
     if len(value) != 12 or len(numbers) != 12:
-        raise ConventionsError(f"{hint}；现在写了{len(value)}个值{'' if len(numbers) == len(value) else '，其中有不是数字的'}。")
+        not_numbers = "" if len(numbers) == len(value) else "，其中有不是数字的"
+        raise ConventionsError(f"{hint}；现在写了{len(value)}个值{not_numbers}。")
     if any(not 0 <= v <= MAX_TARGET_PCT for v in numbers):
         raise ConventionsError(f"round.yml 中 time_progress 的逐月目标应在 0 到 {MAX_TARGET_PCT:g} 之间（百分比）。")
     if any(b < a for a, b in zip(numbers, numbers[1:])):
         month = next(i for i, (a, b) in enumerate(zip(numbers, numbers[1:]), start=2) if b < a)
         used = f"（本轮数据截至{as_of.month}月，取第{as_of.month}个值）" if as_of else ""
-        raise ConventionsError(f"round.yml 中 time_progress 的逐月目标是累计值，不应减少：第{month}个值小于前一个{used}。")
+        raise ConventionsError(f"round.yml 中 time_progress 的逐月目标是累计值，不应减少："
+                               f"第{month}个值小于前一个{used}。")
     return TARGETS, tuple(float(v) for v in numbers)
 
 
@@ -193,10 +197,12 @@ def _warning(value) -> WarningThresholds:
                                f"{'、'.join(WARNING_KEYS)}。")
     unknown = sorted(set(map(str, value)) - set(WARNING_KEYS))
     if unknown:
-        raise ConventionsError(f"round.yml 中 warning 有无法识别的设置项：{'、'.join(unknown)}。可用的设置项：{'、'.join(WARNING_KEYS)}。")
+        raise ConventionsError(f"round.yml 中 warning 有无法识别的设置项：{'、'.join(unknown)}。"
+                               f"可用的设置项：{'、'.join(WARNING_KEYS)}。")
     for key, number in value.items():
         if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0 <= number <= 100:
-            raise ConventionsError(f"round.yml 中 warning.{key}（{WARNING_KEYS[key]}）应为 0 到 100 之间的数字，现为 {number!r}。")
+            raise ConventionsError(f"round.yml 中 warning.{key}（{WARNING_KEYS[key]}）应为 0 到 100 之间的数字，"
+                                   f"现为 {number!r}。")
     thresholds = WarningThresholds(**{k: float(v) for k, v in value.items()})
     for rule in ("start_late", "behind", "stats"):
         unit = "pp" if rule == "behind" else "months"
@@ -208,7 +214,8 @@ def _warning(value) -> WarningThresholds:
 
 
 def conventions_of(round_) -> Conventions:
-    """A round's conventions; a Round built without them (tests, older callers) gets the defaults with its start_rate_base."""
+    """A round's conventions; a Round built without them (tests, older callers) gets the defaults with its
+    start_rate_base."""
     conv = getattr(round_, "conventions", None)
     if conv is None:
         return Conventions(start_rate_base=getattr(round_, "start_rate_base", "new"))

@@ -84,7 +84,8 @@ STEP_FLOW: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "04_report": (
         ("读取", "outputs", f"{INDICATORS}、{FIGURES}/", "指标和图表"),
         ("读取", "processed", f"<统计表>.parquet、{LEDGER}、{PROBLEMS}、{QUARANTINE}", "统计表和数据质量"),
-        ("写入", "outputs", f"{REPORT_DOCX}（笔记本）；{REPORT_HTML}、{REPORT_PDF}（运行后由执行过的笔记本导出）", "报告"),
+        ("写入", "outputs", f"{REPORT_DOCX}（笔记本）；{REPORT_HTML}、{REPORT_PDF}（运行后由执行过的笔记本导出）",
+         "报告"),
         ("写入", "summaries", "04_report.txt", "运行摘要（命令行在该步骤后显示）"),
     ),
 }

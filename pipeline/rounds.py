@@ -25,7 +25,12 @@ from pathlib import Path
 import yaml
 
 from pipeline import paths
-from pipeline.conventions import CONVENTION_KEYS, Conventions, RoundError, parse_conventions  # RoundError: see conventions
+from pipeline.conventions import (  # RoundError: see conventions
+    CONVENTION_KEYS,
+    Conventions,
+    RoundError,
+    parse_conventions,
+)
 
 ROUND_FILE = "round.yml"
 _ROUND_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.\-]{0,63}$")
@@ -77,13 +82,15 @@ def load_round(round_id: str, root: Path | None = None) -> Round:
         raise RoundError(f"找不到轮次文件夹 {raw_dir}：请把本轮报表放在 data/raw/{round_id}/ 下。")
     path = raw_dir / ROUND_FILE
     if not path.is_file():
-        raise RoundError(f"轮次文件夹 {raw_dir} 中缺少 {ROUND_FILE}：请按 README 的示例填写标题、数据截至日期和报送单位。")
+        raise RoundError(f"轮次文件夹 {raw_dir} 中缺少 {ROUND_FILE}："
+                         "请按 README 的示例填写标题、数据截至日期和报送单位。")
     try:
         data = _safe_yaml(path.read_text(encoding="utf-8"), path)
     except RoundError:
         raise
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise RoundError(f"{path} 无法解析（{type(exc).__name__}）：请检查缩进、冒号和引号，并以 UTF-8 保存。") from None
+        raise RoundError(f"{path} 无法解析（{type(exc).__name__}）："
+                         "请检查缩进、冒号和引号，并以 UTF-8 保存。") from None
     except ValueError:  # YAML reads 2021-13-45 as a date and fails on it
         raise RoundError(f"{path} 中有不存在的日期：请检查 as_of 等日期，写成 2021-11-30 的形式。") from None
     if not isinstance(data, dict):
@@ -97,17 +104,20 @@ def parse_round(round_id: str, data: dict, raw_dir: Path) -> Round:
     where = f"{raw_dir.name}/{ROUND_FILE}"
     unknown = sorted(set(map(str, data)) - KNOWN_KEYS)
     if unknown:
-        raise RoundError(f"{where} 中有无法识别的设置项：{'、'.join(unknown)}。可用的设置项：{'、'.join(sorted(KNOWN_KEYS))}。")
+        raise RoundError(f"{where} 中有无法识别的设置项：{'、'.join(unknown)}。"
+                         f"可用的设置项：{'、'.join(sorted(KNOWN_KEYS))}。")
     as_of = _as_date(data.get("as_of"), where)
     units = _units(data.get("units"), where)
     previous = data.get("previous")
     if previous is not None:
         previous = check_round_id(str(previous))
         if previous == round_id:
-            raise RoundError(f"{where} 中 previous（上一轮）写的是本轮自己（{round_id}）：请改为上一轮的轮次编号，没有上一轮时删除该项。")
+            raise RoundError(f"{where} 中 previous（上一轮）写的是本轮自己（{round_id}）："
+                             "请改为上一轮的轮次编号，没有上一轮时删除该项。")
     base = str(data.get("start_rate_base", "new"))
     if base not in START_RATE_BASES:
-        raise RoundError(f"{where} 中 start_rate_base 只能是 new（续建项目不计入开工率分母）、all 或 planned（计划开工时间在截至日期之前的项目）。")
+        raise RoundError(f"{where} 中 start_rate_base 只能是 new（续建项目不计入开工率分母）、all 或 "
+                         "planned（计划开工时间在截至日期之前的项目）。")
     margin = data.get("behind_margin_pp", 20)
     if not isinstance(margin, (int, float)) or isinstance(margin, bool) or not 0 <= margin <= 100:
         raise RoundError(f"{where} 中 behind_margin_pp 应为 0 到 100 之间的数字（百分点）。")
@@ -141,7 +151,8 @@ def _inspection(data: dict, where: str) -> tuple[dt.date | None, dt.date | None,
         try:
             dates.append(_as_date(value, where))
         except RoundError:
-            raise RoundError(f"{where} 中 {key}（{label}）不是有效日期：请写成 2021-12-06 的形式，或删除该项。") from None
+            raise RoundError(f"{where} 中 {key}（{label}）不是有效日期："
+                             "请写成 2021-12-06 的形式，或删除该项。") from None
     start, end = dates
     if start and end and end < start:
         raise RoundError(f"{where} 中 inspection_end（督查结束日期）早于 inspection_start（督查开始日期），请核对。")
@@ -158,7 +169,8 @@ def _feedback_due(value: object, where: str) -> dt.date | None:
     try:
         return _as_date(value, where)
     except RoundError:
-        raise RoundError(f"{where} 中 feedback_due（退回修改截止日期）不是有效日期：请写成 2021-12-15 的形式，或删除该项。") from None
+        raise RoundError(f"{where} 中 feedback_due（退回修改截止日期）不是有效日期："
+                         "请写成 2021-12-15 的形式，或删除该项。") from None
 
 
 def _as_date(value: object, where: str) -> dt.date:
@@ -207,7 +219,8 @@ def _units(units: object, where: str) -> tuple[str, ...]:
     stripped = [u.strip() for u in units]
     twice = sorted({u for u in stripped if stripped.count(u) > 1}, key=stripped.index)
     if twice:
-        raise RoundError(f"{where} 中 units 有重复的单位名称：{'、'.join(twice)}（名称前后的空格不算区别），请删除重复项。")
+        raise RoundError(f"{where} 中 units 有重复的单位名称：{'、'.join(twice)}"
+                         "（名称前后的空格不算区别），请删除重复项。")
     return tuple(stripped)
 
 
@@ -242,7 +255,8 @@ def _check_previous_chain(round_: Round, raw_root: Path) -> None:
 
 
 def _previous_of(path: Path) -> str | None:
-    """The `previous` of another round's round.yml; None when it has none or cannot be read (checked when that round runs)."""
+    """The `previous` of another round's round.yml; None when it has none or cannot be read (checked when that
+    round runs)."""
     try:
         data = _safe_yaml(path.read_text(encoding="utf-8"), path)
     except (OSError, ValueError, yaml.YAMLError):

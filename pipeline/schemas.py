@@ -437,7 +437,8 @@ def load_aliases(path: Path | None = None) -> AliasTable:
     path = Path(path or paths.HEADER_ALIASES_FILE)
     rows = _alias_rows(path)
     if rows and not {"报表类型", "标准列名", "表头写法"} <= set(rows[0]):
-        raise AliasTableError(f"表头别名表 {path.name} 第1行应为“报表类型,标准列名,表头写法”三列的表头，请照原表格式修改。")
+        raise AliasTableError(f"表头别名表 {path.name} 第1行应为“报表类型,标准列名,表头写法”三列的表头，"
+                              "请照原表格式修改。")
     by_key: dict[str, dict[str, str]] = {}
     patterns = []
     for line_no, row in enumerate(rows, start=2):

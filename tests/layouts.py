@@ -26,10 +26,9 @@ from pathlib import Path
 
 import openpyxl
 import xlsxwriter
+from office import write_csv, write_xls
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-
-from office import write_csv, write_xls
 
 # --------------------------------------------------------------------------- rows and truth
 
@@ -165,7 +164,8 @@ def write_book(path: Path, sheets: dict[str, Grid], hidden_sheets: tuple[str, ..
                     cell.number_format = grid.formats[c - 1]
         for r1, c1, r2, c2 in grid.merges:
             ws.merge_cells(start_row=r1 + 1, start_column=c1 + 1, end_row=r2 + 1, end_column=c2 + 1)
-            ws.cell(row=r1 + 1, column=c1 + 1).alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            ws.cell(row=r1 + 1, column=c1 + 1).alignment = Alignment(horizontal="center", vertical="center",
+                                                                     wrap_text=True)
         for c in range(1, max((len(r) for r in grid.rows), default=0) + 1):
             ws.column_dimensions[get_column_letter(c)].width = 14
         for c in grid.hidden_cols:
@@ -286,7 +286,8 @@ def _num(v):
 def merged_2019(folder: Path, projects: list[P] | None = None, unit: str = "银川市", name: str | None = None) -> Truth:
     """Title, 单位：万元, a merged two-row header “2019年投资” over “年度计划” and “1-10月完成”, 合计 last, footer."""
     ps = _default(projects, YINCHUAN)
-    top = ["序号", "项目名称", "批次", "建设性质", "所在县区", "总投资", "2019年投资", None, "是否开工", "开工时间", "责任单位"]
+    top = ["序号", "项目名称", "批次", "建设性质", "所在县区", "总投资", "2019年投资", None, "是否开工", "开工时间",
+           "责任单位"]
     sub = [None] * 6 + ["年度计划", "1-10月完成"] + [None] * 3
     rows = [["2019年集中开工重大项目进展情况表"], [None] * 9 + ["单位：万元"], top, sub]
     for i, p in enumerate(ps, start=1):
@@ -297,7 +298,8 @@ def merged_2019(folder: Path, projects: list[P] | None = None, unit: str = "银�
     rows += [[], [f"填报单位：{unit}发展和改革局    填报人：王五    联系电话：0951-1234567"]]
     merges = [(0, 0, 0, 10), (2, 6, 2, 7)] + [(2, j, 3, j) for j in (0, 1, 2, 3, 4, 5, 8, 9, 10)]
     file = name or f"{unit}重大项目进展情况表（10月）.xlsx"
-    write_book(folder / file, {"Sheet1": Grid(rows, merges, formats={5: "#,##0.00", 6: "#,##0.00", 7: "#,##0.00"}, data_from=4)})
+    write_book(folder / file,
+               {"Sheet1": Grid(rows, merges, formats={5: "#,##0.00", 6: "#,##0.00", 7: "#,##0.00"}, data_from=4)})
     return truth_of(unit, "2019-10-31", ps, (file,), not_projects=("合计",))
 
 
@@ -311,7 +313,8 @@ def investment_2022_xls(folder: Path, projects: list[P] | None = None, unit: str
     for i, p in enumerate(ps, start=1):
         rows.append([i, p.name, p.batch, p.nature, p.location, p.total_wan, p.plan, p.done, yes(p.started),
                      (start_date(p, 2022, i) or "")])
-    rows.append(["合计", None, None, None, None, round(sum(p.total_wan for p in ps), 2), round(sum(p.plan for p in ps), 2),
+    rows.append(["合计", None, None, None, None, round(sum(p.total_wan for p in ps), 2),
+                 round(sum(p.plan for p in ps), 2),
                  round(sum(p.done for p in ps), 2)])
     rows += [[], [f"填报单位：{unit}发展和改革委员会"]]
     merges = [(0, 0, 0, 9)] + [(2, j, 3, j) for j in (0, 1, 2, 3, 4, 5, 8, 9)]
@@ -372,21 +375,24 @@ def three_row_header(folder: Path, projects: list[P] | None = None, unit: str = 
 def unit_row_far_right_yi(folder: Path, projects: list[P] | None = None, unit: str = "宁东基地") -> Truth:
     """The unit row “单位：亿元” in the far-right cell of the row above the header; all money in 亿元."""
     ps = _default(projects, NINGDONG)
-    header = ["序号", "项目名称", "批次", "建设性质", "总投资", "年度计划投资", "累计完成投资", "是否开工", "开工时间", "包抓领导"]
+    header = ["序号", "项目名称", "批次", "建设性质", "总投资", "年度计划投资", "累计完成投资", "是否开工", "开工时间",
+              "包抓领导"]
     rows = [[f"{unit}2021年集中开工重大项目进展情况"], [None] * 9 + ["单位：亿元"], header]
     for i, p in enumerate(ps, start=1):
         rows.append([i, p.name, p.batch, p.nature, in_unit(p.total_wan, "亿元"), in_unit(p.plan, "亿元"),
                      in_unit(p.done, "亿元"), yes(p.started), start_date(p, 2021, i), "张某"])
     rows += [[], [f"填报单位：{unit}管委会经济发展局"]]
     file = f"{unit}项目进展.xlsx"
-    write_book(folder / file, {"进展": Grid(rows, [(0, 0, 0, 9)], formats={4: "0.0000", 5: "0.0000", 6: "0.0000"}, data_from=3)})
+    write_book(folder / file,
+               {"进展": Grid(rows, [(0, 0, 0, 9)], formats={4: "0.0000", 5: "0.0000", 6: "0.0000"}, data_from=3)})
     return truth_of(unit, "2021-11-30", ps, (file,))
 
 
 def hidden_helper_column(folder: Path, projects: list[P] | None = None, unit: str = "银川市") -> Truth:
     """A hidden helper column (“辅助列”, the plan in 元 for a lookup) between 年度计划投资 and 累计完成投资."""
     ps = _default(projects, YINCHUAN)
-    header = ["序号", "项目名称", "批次", "建设性质", "总投资", "年度计划投资", "辅助列", "累计完成投资", "是否开工", "开工时间"]
+    header = ["序号", "项目名称", "批次", "建设性质", "总投资", "年度计划投资", "辅助列", "累计完成投资", "是否开工",
+              "开工时间"]
     rows = [["重大项目进展情况表"], ["单位：万元"], header]
     for i, p in enumerate(ps, start=1):
         rows.append([i, p.name, p.batch, p.nature, p.total_wan, p.plan, in_unit(p.plan, "元"), p.done, yes(p.started),
@@ -437,7 +443,8 @@ def total_last_yuan(folder: Path, projects: list[P] | None = None, unit: str = "
     for i, p in enumerate(ps, start=1):
         rows.append([i, p.name, p.batch, p.nature, in_unit(p.plan, "元"), in_unit(p.done, "元"), yes(p.started),
                      start_date(p, 2021, i)])
-    rows.append(["总计", None, None, None, in_unit(sum(p.plan for p in ps), "元"), in_unit(sum(p.done for p in ps), "元")])
+    rows.append(["总计", None, None, None, in_unit(sum(p.plan for p in ps), "元"),
+                 in_unit(sum(p.done for p in ps), "元")])
     rows += [[], [f"填报单位：{unit}发展和改革委员会"]]
     file = f"{unit}_元.xlsx"
     write_book(folder / file, {"Sheet1": Grid(rows, formats={4: "#,##0", 5: "#,##0"}, data_from=3)})
@@ -448,7 +455,8 @@ def district_subtotals(folder: Path, projects: list[P] | None = None, unit: str 
     """Groups by district: a heading “（一）利通区” (序号 empty, no amounts), its projects (序号 1, 2, …),
     then “利通区小计” in the name column with the group's amounts; 合计 last."""
     ps = _default(projects, WUZHONG)
-    header = ["序号", "项目名称", "批次", "建设性质", "所在县区", "年度计划投资", "累计完成投资", "是否开工", "开工时间"]
+    header = ["序号", "项目名称", "批次", "建设性质", "所在县区", "年度计划投资", "累计完成投资", "是否开工",
+              "开工时间"]
     rows = [[f"{unit}2021年重大项目进展情况表"], ["单位：万元"], header]
     numerals = "一二三四五六七八九十"
     groups = list(dict.fromkeys(p.group or "其他" for p in ps))
@@ -459,7 +467,8 @@ def district_subtotals(folder: Path, projects: list[P] | None = None, unit: str 
         labels += [heading, subtotal]
         rows.append([None, heading])
         for i, p in enumerate(members, start=1):
-            rows.append([i, p.name, p.batch, p.nature, p.location, p.plan, p.done, yes(p.started), start_date(p, 2021, i)])
+            rows.append([i, p.name, p.batch, p.nature, p.location, p.plan, p.done, yes(p.started),
+                         start_date(p, 2021, i)])
         rows.append([None, subtotal, None, None, None, round(sum(p.plan for p in members), 2),
                      round(sum(p.done for p in members), 2)])
     rows.append(["合计", None, None, None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)])
@@ -490,7 +499,8 @@ def group_headings_with_amounts(folder: Path, projects: list[P] | None = None, u
             rows.append([None, label])
         labels.append(label)
         for i, p in enumerate(members, start=1):
-            rows.append([f"{g_i}.{i}", p.name, p.batch, p.nature, p.plan, p.done, yes(p.started), start_date(p, 2021, i)])
+            rows.append([f"{g_i}.{i}", p.name, p.batch, p.nature, p.plan, p.done, yes(p.started),
+                         start_date(p, 2021, i)])
     rows += [[f"填报单位：{unit}发展和改革委员会"]]
     file = f"{unit}_分类.xlsx"
     write_book(folder / file, {"Sheet1": Grid(rows)})
@@ -507,7 +517,8 @@ def sheet_per_batch(folder: Path, projects: list[P] | None = None, unit: str = "
         rows = [[f"{year}年{batch}集中开工重大项目进展情况表"], ["单位：万元"], header]
         for i, p in enumerate(members, start=1):
             rows.append([i, p.name, p.nature, p.total_wan, p.plan, p.done, yes(p.started), start_date(p, year, i)])
-        rows.append(["合计", None, None, round(sum(p.total_wan for p in members), 2), round(sum(p.plan for p in members), 2),
+        rows.append(["合计", None, None, round(sum(p.total_wan for p in members), 2),
+                     round(sum(p.plan for p in members), 2),
                      round(sum(p.done for p in members), 2)])
         rows += [[f"填报单位：{unit}发展和改革委员会"]]
         sheets[batch] = Grid(rows, [(0, 0, 0, 7)])
@@ -519,10 +530,12 @@ def sheet_per_batch(folder: Path, projects: list[P] | None = None, unit: str = "
 def money_per_column(folder: Path, projects: list[P] | None = None, unit: str = "银川市") -> Truth:
     """Each money column states its own unit: 总投资（亿元）, 年度计划投资（万元）, 累计完成投资（元）."""
     ps = _default(projects, YINCHUAN)
-    header = ["序号", "项目名称", "批次", "建设性质", "总投资（亿元）", "年度计划投资（万元）", "累计完成投资\n（元）", "是否开工"]
+    header = ["序号", "项目名称", "批次", "建设性质", "总投资（亿元）", "年度计划投资（万元）", "累计完成投资\n（元）",
+              "是否开工"]
     rows = [[f"{unit}重大项目进展情况表"], header]
     for i, p in enumerate(ps, start=1):
-        rows.append([i, p.name, p.batch, p.nature, in_unit(p.total_wan, "亿元"), p.plan, in_unit(p.done, "元"), yes(p.started)])
+        rows.append([i, p.name, p.batch, p.nature, in_unit(p.total_wan, "亿元"), p.plan, in_unit(p.done, "元"),
+                     yes(p.started)])
     rows += [[f"填报单位：{unit}"]]
     file = f"{unit}_分列单位.xlsx"
     write_book(folder / file, {"Sheet1": Grid(rows, formats={4: "0.00", 5: "#,##0.00", 6: "#,##0"}, data_from=2)})
@@ -546,8 +559,8 @@ def synonyms(folder: Path, projects: list[P] | None = None, unit: str = "银川�
     for i, p in enumerate(ps, start=1):
         rate = round(p.done / p.plan * 100, 1) if p.plan else 0
         rows.append([i, p.name, p.batch, unit, p.nature, yes(p.key, "√×"), p.total_wan, p.plan, p.done, rate,
-                     yes(p.started, "已开工"), p.planned_start or dt.date(2021, 3, 1), start_date(p, 2021, i), yes(p.started),
-                     "宁夏某建设有限公司"])
+                     yes(p.started, "已开工"), p.planned_start or dt.date(2021, 3, 1), start_date(p, 2021, i),
+                     yes(p.started), "宁夏某建设有限公司"])
     rows += [[f"填报单位：{unit}"]]
     file = f"{unit}_同义表头.xlsx"
     write_book(folder / file, {"Sheet1": Grid(rows)})
@@ -558,7 +571,8 @@ def location_synonym_xls(folder: Path, projects: list[P] | None = None, unit: st
     """An .xls with 所在地区, 是否入统 written 是否纳统, 项目建设单位, and 开工情况 as 已开工/未开工."""
     ps = _default(projects, SHIZUISHAN)
     headers = {"序号": "seq", "项目名称": "project_name", "批次": "batch", "所在地区": "location", "建设性质": "nature",
-               "年度计划投资": "annual_plan", "累计完成投资": "completed", "开工情况": "started", "是否纳统": "in_stats",
+               "年度计划投资": "annual_plan", "累计完成投资": "completed", "开工情况": "started",
+               "是否纳统": "in_stats",
                "项目建设单位": "responsible_unit", "计划开工时间": "planned_start_date"}
     rows = [["重大项目进展情况表"], ["单位：万元"], list(headers)]
     for i, p in enumerate(ps, start=1):
@@ -575,7 +589,8 @@ NOT_STARTED_MARKS = ("—", "/", "无", None)
 
 
 def not_started_placeholders(folder: Path, projects: list[P] | None = None, unit: str = "中卫市") -> Truth:
-    """Projects not started whose 累计完成投资 is “—”, “/”, “无” or blank (and 开工时间 “/”): each is a project with 0."""
+    """Projects not started whose 累计完成投资 is “—”, “/”, “无” or blank (and 开工时间 “/”): each is a project
+    with 0."""
     ps = _default(projects, ZHONGWEI)
     header = ["序号", "项目名称", "批次", "建设性质", "年度计划投资", "累计完成投资", "是否开工", "开工时间"]
     rows = [["重大项目进展情况表"], ["单位：万元"], header]
@@ -615,7 +630,8 @@ def gb18030_csv(folder: Path, projects: list[P] | None = None, unit: str = "固�
     """A .csv saved by Excel on Chinese Windows (GB18030): title row, unit row, thousands separators, 合计, footer."""
     ps = _default(projects, GUYUAN)
     rows = [[f"{unit}重大项目进展情况表（11月）"], ["单位：万元"],
-            ["序号", "项目名称", "批次", "建设性质", "总投资", "年度计划投资", "1-11月完成投资", "是否开工", "开工时间"]]
+            ["序号", "项目名称", "批次", "建设性质", "总投资", "年度计划投资", "1-11月完成投资", "是否开工",
+             "开工时间"]]
     for i, p in enumerate(ps, start=1):
         d = start_date(p, 2021, i)
         rows.append([i, p.name, p.batch, p.nature, f"{p.total_wan:,.2f}", f"{p.plan:,.2f}", f"{p.done:,.2f}",
@@ -648,7 +664,8 @@ def nested_groups_in_seq_column(folder: Path, projects: list[P] | None = None, u
     cont = [p for p in ps if p.nature == "续建"]
     rows = [[f"{unit}2021年重大项目进展情况表"], ["单位：万元"], header,
             [None, "合计", None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)],
-            [None, "其中：续建项目", None, None, round(sum(p.plan for p in cont), 2), round(sum(p.done for p in cont), 2)],
+            [None, "其中：续建项目", None, None, round(sum(p.plan for p in cont), 2),
+             round(sum(p.done for p in cont), 2)],
             ["一", "产业项目", None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)]]
     numerals = "一二三四五六七八九十"
     labels = ["合计", "其中：续建项目", "产业项目"]
@@ -685,11 +702,13 @@ def unit_only_in_title(folder: Path, projects: list[P] | None = None, unit: str 
     """No footer and a file named 附件1: the unit stands only in the title (“中卫市2021年…”); headers with line
     breaks and a space inside; dates typed as text “2021.3.15”."""
     ps = _default(projects, ZHONGWEI)
-    header = ["序 号", "项目\n名称", "批次", "建设\n性质", "年度计划\n投资", "累计完成\n投资", "是否\n开工", "开工\n时间"]
+    header = ["序 号", "项目\n名称", "批次", "建设\n性质", "年度计划\n投资", "累计完成\n投资", "是否\n开工",
+              "开工\n时间"]
     rows = [[f"{unit}2021年集中开工重大项目进展情况表"], ["单位：万元"], header]
     for i, p in enumerate(ps, start=1):
         d = start_date(p, 2021, i)
-        rows.append([i, p.name, p.batch, p.nature, p.plan, p.done, yes(p.started), f"{d.year}.{d.month}.{d.day}" if d else ""])
+        rows.append([i, p.name, p.batch, p.nature, p.plan, p.done, yes(p.started),
+                     f"{d.year}.{d.month}.{d.day}" if d else ""])
     file = "附件1.xlsx"
     write_book(folder / file, {"Sheet1": Grid(rows)})
     return truth_of(unit, "2021-11-30", ps, (file,))
@@ -735,7 +754,8 @@ def hidden_stale_sheet(folder: Path, projects: list[P] | None = None, unit: str 
     ps = _default(projects, SHIZUISHAN)
     file = f"{unit}重大项目进展（11月）.xlsx"
     write_book(folder / file, {"10月": Grid(_simple_rows(ps, "重大项目进展情况表（10月）", unit, 0.7)),
-                               "11月": Grid(_simple_rows(ps, "重大项目进展情况表（11月）", unit))}, hidden_sheets=("10月",))
+                               "11月": Grid(_simple_rows(ps, "重大项目进展情况表（11月）", unit))},
+                               hidden_sheets=("10月",))
     return truth_of(unit, "2021-11-30", ps, (file,))
 
 
@@ -818,7 +838,8 @@ def total_words_in_name_column(folder: Path, projects: list[P] | None = None, un
     key = [p for p in ps if p.key]
     rows = [[f"{unit}重大项目进展情况表"], ["单位：万元"], header,
             [None, "全县合计", None, None, round(sum(p.plan for p in ps), 2), round(sum(p.done for p in ps), 2)],
-            [None, "其中：省重点项目", None, None, round(sum(p.plan for p in key), 2), round(sum(p.done for p in key), 2)]]
+            [None, "其中：省重点项目", None, None, round(sum(p.plan for p in key), 2),
+             round(sum(p.done for p in key), 2)]]
     for i, p in enumerate(ps):
         rows.append([None, p.name, p.batch, p.nature, p.plan, p.done, yes(p.started)])
         if i % 2:
@@ -840,7 +861,8 @@ def formulas(folder: Path, projects: list[P] | None = None, unit: str = "固原�
         r = 3 + i
         rows.append([i, p.name, p.batch, p.nature, p.plan, p.done, f"=ROUND(F{r}/E{r}*100,2)", yes(p.started)])
     last = 3 + len(ps)
-    rows.append(["合计", None, None, None, f"=SUM(E4:E{last})", f"=SUM(F4:F{last})", f"=ROUND(F{last + 1}/E{last + 1}*100,2)"])
+    rows.append(["合计", None, None, None, f"=SUM(E4:E{last})", f"=SUM(F4:F{last})",
+                 f"=ROUND(F{last + 1}/E{last + 1}*100,2)"])
     rows += [[f"填报单位：{unit}"]]
     return write_book(folder / f"{unit}_公式.xlsx", {"Sheet1": Grid(rows)})
 
@@ -866,7 +888,8 @@ def group_full_text_headings(folder: Path, projects: list[P] | None = None, unit
         members = [p for p in ps if (p.group or "其他") == group]
         label = f"{numerals[g_i - 1]}、{group}项目（{len(members)}个）"
         labels.append(label)
-        rows.append([None, label, None, None, round(sum(p.plan for p in members), 2), round(sum(p.done for p in members), 2)])
+        rows.append([None, label, None, None, round(sum(p.plan for p in members), 2),
+                     round(sum(p.done for p in members), 2)])
         for i, p in enumerate(members, start=1):
             rows.append([f"{g_i}.{i}", p.name, p.batch, p.nature, p.plan, p.done, yes(p.started)])
     rows += [[f"填报单位：{unit}"]]
@@ -886,12 +909,14 @@ def period_headers(folder: Path, plan_header: str, done_header: str, month: int,
     rows += [[f"填报单位：{unit}"]]
     file = f"{unit}_{month}月.xlsx"
     write_book(folder / file, {"Sheet1": Grid(rows)})
-    return truth_of(unit, f"2021-{month:02d}-{[31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]}", ps, (file,),
+    last_day = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return truth_of(unit, f"2021-{month:02d}-{last_day}", ps, (file,),
                     headers={plan_header: "annual_plan", done_header: "completed", "总投资": "total_investment"})
 
 
 # The indicators return: 本期 beside 上年同期 (and a 同比 column) in a 主要指标情况表.
-INDICATOR_ROWS = [("中央预算内资金", "万元", 52000, 41800.5), ("新增供地", "亩", 3260, 2980), ("谋划储备项目", "个", 318, 276)]
+INDICATOR_ROWS = [("中央预算内资金", "万元", 52000, 41800.5), ("新增供地", "亩", 3260, 2980),
+                  ("谋划储备项目", "个", 318, 276)]
 
 
 def indicators_this_and_last_year(folder: Path, unit: str = "发展改革委") -> dict[str, tuple[float, float]]:

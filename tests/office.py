@@ -45,7 +45,8 @@ def write_xls(path: Path, sheets: dict[str, list[list]], merges: dict[str, list[
     for name, rows in sheets.items():
         ws = book.add_sheet(name)
         merged = {(r1, c1): (r2, c2) for r1, c1, r2, c2 in (merges or {}).get(name, [])}
-        covered = {(r, c) for (r1, c1), (r2, c2) in merged.items() for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+        covered = {(r, c) for (r1, c1), (r2, c2) in merged.items() for r in range(r1, r2 + 1)
+                   for c in range(c1, c2 + 1)}
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 if (r, c) in merged:
@@ -82,7 +83,8 @@ PROJECT_HEADER_SUB = [None] * 9 + ["计划", "完成"] + [None] * 5
 PROJECT_HEADER_MERGES = [(2, j, 3, j) for j in range(9)] + [(2, 9, 2, 10)] + [(2, j, 3, j) for j in range(11, 16)]
 
 
-def project_sheet(rows: list[list], *, unit_row: str = "单位：万元", footer: str = "填报单位：银川市发展和改革委员会    填报人：张三",
+def project_sheet(rows: list[list], *, unit_row: str = "单位：万元",
+                  footer: str = "填报单位：银川市发展和改革委员会    填报人：张三",
                   total: list | None = None) -> tuple[list[list], list[Merge]]:
     """A project return: title, unit row, two header rows, data rows, an optional 合计 row, a blank row, a footer."""
     grid = [["2021年第一批集中开工重大项目进展情况表"], [unit_row], PROJECT_HEADER_TOP, PROJECT_HEADER_SUB, *rows]
@@ -94,4 +96,5 @@ def project_sheet(rows: list[list], *, unit_row: str = "单位：万元", footer
 
 def project_row(seq, code, name, *, batch="第一批", key="否", city="银川市兴庆区", nature="新建", total=1000,
                 plan=500, done=300, started="是", start=dt.date(2021, 3, 15), in_stats="是"):
-    return [seq, code, name, batch, key, city, "工业", nature, total, plan, done, started, start, in_stats, "某公司", "李四"]
+    return [seq, code, name, batch, key, city, "工业", nature, total, plan, done, started, start, in_stats, "某公司",
+            "李四"]

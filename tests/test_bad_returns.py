@@ -8,8 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlsxwriter
-
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
+
 from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, feedback
 
@@ -135,7 +135,8 @@ def test_file_with_only_empty_sheets(tmp_path):
 
 def test_header_with_no_rows(tmp_path):
     good_return(tmp_path)
-    write_xlsx(raw(tmp_path) / "交通运输厅.xlsx", {"S": [["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"]]})
+    write_xlsx(raw(tmp_path) / "交通运输厅.xlsx",
+               {"S": [["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"]]})
     problem = only(run(tmp_path)[0].problems, "no_rows")
     assert (problem["file"], problem["sheet"], problem["row"]) == ("交通运输厅.xlsx", "S", 2)
 
@@ -171,7 +172,8 @@ def test_amount_merged_down_across_data_rows_counts_once_and_is_reported(tmp_pat
 
 
 def test_hidden_rows_are_read_and_reported(tmp_path):
-    path = write_xlsx(raw(tmp_path) / "银川市.xlsx", {"S": project_sheet([project_row(1, "P1", "甲"), project_row(2, "P2", "藏")])[0]})
+    path = write_xlsx(raw(tmp_path) / "银川市.xlsx",
+                      {"S": project_sheet([project_row(1, "P1", "甲"), project_row(2, "P2", "藏")])[0]})
     book = openpyxl.load_workbook(path)
     book["S"].row_dimensions[6].hidden = True
     book.save(path)
@@ -194,7 +196,8 @@ def test_formula_with_cached_value_uses_the_value(tmp_path):
 
 def test_formula_without_cached_value_is_flagged(tmp_path):
     path = write_xlsx(raw(tmp_path) / "银川市.xlsx", {"S": [
-        ["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"], [1, "甲", "第一批", 100, "=D2*0.5", "是"]]})
+        ["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"],
+        [1, "甲", "第一批", 100, "=D2*0.5", "是"]]})
     result, sent_back = run(tmp_path)
     problem = only(result.problems, "formula_no_value")
     assert (problem["row"], problem["column"]) == (2, "累计完成投资")
@@ -216,8 +219,9 @@ def test_text_in_number_cells(tmp_path, value):
 
 
 def test_yi_written_in_a_wan_sheet_is_asked_about_not_guessed(tmp_path):
+    amounts = [(12.5, 3, 1.2), (8, 2, 0.5), (20, 5, 2.5), (3.2, 1, 0.4)]
     rows = [project_row(i, f"P{i}", f"项目{i}", total=total, plan=plan, done=done)
-            for i, (total, plan, done) in enumerate([(12.5, 3, 1.2), (8, 2, 0.5), (20, 5, 2.5), (3.2, 1, 0.4)], start=1)]
+            for i, (total, plan, done) in enumerate(amounts, start=1)]
     write_xlsx(raw(tmp_path) / "银川市.xlsx", {"S": project_sheet(rows)[0]})
     result, _ = run(tmp_path)
     problem = only(result.problems, "implausible_unit")
@@ -232,7 +236,8 @@ def test_yi_written_in_a_wan_sheet_is_asked_about_not_guessed(tmp_path):
 
 def test_repeated_header_row_in_the_middle_is_skipped(tmp_path):
     header = ["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"]
-    write_xlsx(raw(tmp_path) / "银川市.xlsx", {"S": [header, [1, "甲", "第一批", 100, 50, "是"], header, [2, "乙", "第一批", 100, 50, "是"]]})
+    write_xlsx(raw(tmp_path) / "银川市.xlsx",
+               {"S": [header, [1, "甲", "第一批", 100, 50, "是"], header, [2, "乙", "第一批", 100, 50, "是"]]})
     result, _ = run(tmp_path)
     assert result.tables["projects"]["project_name"].tolist() == ["甲", "乙"]
     assert result.ledger.iloc[0]["skipped_rows"] == 2
@@ -241,7 +246,8 @@ def test_repeated_header_row_in_the_middle_is_skipped(tmp_path):
 def test_a_good_round_with_bad_files_keeps_every_row_accounted_for(tmp_path):
     good_return(tmp_path)
     (raw(tmp_path) / "坏.xlsx").write_bytes(b"garbage")
-    write_csv(raw(tmp_path) / "交通运输厅.csv", [["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"],
+    write_csv(raw(tmp_path) / "交通运输厅.csv",
+              [["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"],
                                               [1, "乙", "第一批", "约100", 5, "是"], [2, "丙", "第一批", 100, 5, "是"]])
     result, sent_back = run(tmp_path)
     ledger = result.ledger

@@ -6,14 +6,14 @@ import datetime as dt
 
 import pytest
 import yaml
-
 from office import write_round
+from test_indicators import empty_tables, make_round, projects_frame
+from test_report import data_with, plain
+
 from pipeline import conventions, rounds
 from pipeline import indicators as ind
 from pipeline.conventions import Conventions, ConventionsError, parse_conventions
 from pipeline.report.render import Text
-from test_indicators import empty_tables, make_round, projects_frame
-from test_report import data_with, plain
 
 HUIDONG_TARGETS = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]  # a 120% annual target spread evenly
 
@@ -154,7 +154,8 @@ def test_round_yml_conventions_are_read_and_recorded(tmp_path):
     conv = round_.conventions
     assert (conv.time_progress_mode, conv.time_progress_name, conv.progress_words, conv.decimals) == (
         "targets", "序时进度", ("高于", "低于"), 2)
-    assert conv.warning.behind_red_pp == 25 and conv.warning.behind_yellow_pp == 10 and conv.warning.stats_red_months == 3
+    assert (conv.warning.behind_red_pp == 25 and conv.warning.behind_yellow_pp == 10
+            and conv.warning.stats_red_months == 3)
     values = ind.compute_indicators(round_, empty_tables())
     assert values["time_progress_pct"] == 80.0
     assert values["conventions.time_progress"] == HUIDONG_TARGETS
@@ -213,11 +214,13 @@ def test_planned_base_without_the_column_stops_the_chain_before_the_report(tmp_p
     import shutil
 
     from office import project_row, project_sheet, write_xlsx
+
     from pipeline import paths as config
     from pipeline.run import runner
 
     raw = write_round(tmp_path / "data" / "raw" / "2022-06", ["银川市"], as_of="2022-06-30", start_rate_base="planned")
-    grid, merges = project_sheet([project_row(1, "YC1", "银川甲项目"), project_row(2, "YC2", "银川乙项目", started="否", start=None)])
+    grid, merges = project_sheet([project_row(1, "YC1", "银川甲项目"),
+                                  project_row(2, "YC2", "银川乙项目", started="否", start=None)])
     write_xlsx(raw / "银川市重大项目.xlsx", {"第一批": grid}, {"第一批": merges})
     (tmp_path / "data" / "header_aliases.csv").write_bytes(config.HEADER_ALIASES_FILE.read_bytes())
     notebooks = tmp_path / "notebooks"

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline import paths as config, rounds, schemas
+
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, corrections
 from pipeline.run import runner
 
@@ -85,7 +86,8 @@ def not_applied(result) -> list[str]:
 ])
 def test_a_correction_replaces_the_raw_cell_before_parsing(tmp_path, sheet, column):
     raw = make_round(tmp_path)
-    write_corrections(raw, [[FILE, sheet, 6, column, "约3000", "3000", "2021-12-08 电话核实（王某）", "李某", "2021-12-08"]])
+    write_corrections(raw,
+                      [[FILE, sheet, 6, column, "约3000", "3000", "2021-12-08 电话核实（王某）", "李某", "2021-12-08"]])
     before = digest(raw)
 
     result = clean(tmp_path)
@@ -116,7 +118,8 @@ def test_the_ledger_counts_corrections_per_file_and_sheet(tmp_path):
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
 def test_corrections_csv_in_the_encodings_offices_save(tmp_path, encoding):
     raw = make_round(tmp_path)
-    write_corrections(raw, [[FILE, "重大项目", 6, "2021年投资/完成", "约3000", "3000", "电话核实", "李某", ""]], encoding)
+    write_corrections(raw, [[FILE, "重大项目", 6, "2021年投资/完成", "约3000", "3000", "电话核实", "李某", ""]],
+                      encoding)
     assert project(clean(tmp_path), "乙项目")["completed"] == 3000
 
 
@@ -132,7 +135,8 @@ def test_corrections_csv_is_not_read_as_a_return(tmp_path):
 
 @pytest.mark.parametrize("row, why", [
     ([FILE, "重大项目", 6, "2021年投资/完成", "约300", "300"], "原值不符：表中现为“约3000”"),
-    (["银川市/旧文件.xlsx", "重大项目", 6, "2021年投资/完成", "约3000", "3000"], "本轮文件夹中没有文件“银川市/旧文件.xlsx”"),
+    (["银川市/旧文件.xlsx", "重大项目", 6, "2021年投资/完成", "约3000", "3000"],
+     "本轮文件夹中没有文件“银川市/旧文件.xlsx”"),
     ([FILE, "第二批", 6, "2021年投资/完成", "约3000", "3000"], "文件中没有工作表“第二批”"),
     ([FILE, "重大项目", 99, "2021年投资/完成", "约3000", "3000"], "没有第99行"),
     ([FILE, "重大项目", 3, "项目名称", "项目名称", "名称"], "第3行在表头或表头之上"),
@@ -237,7 +241,7 @@ def test_the_skeleton_has_one_row_per_error_with_the_value_filled_in_and_reads_b
     assert project(again, "乙项目")["completed"] == 3000 and not_applied(again) == []
 
 
-# --------------------------------------------------------------------------- the chain: ledger, indicators, appendix, rerun
+# ----------------------------------------------------------------------- the chain: ledger, indicators, appendix, rerun
 
 
 @pytest.fixture(scope="module")
@@ -245,7 +249,8 @@ def chain(tmp_path_factory):
     root = tmp_path_factory.mktemp("corrections-chain")
     raw = make_round(root)
     shutil.copy(config.HEADER_ALIASES_FILE, root / "data" / "header_aliases.csv")
-    write_corrections(raw, [[FILE, "重大项目", 6, "2021年投资/完成", "约3000", "3000", "2021-12-08 电话核实（王某）", "李某", ""],
+    write_corrections(raw, [[FILE, "重大项目", 6, "2021年投资/完成", "约3000", "3000", "2021-12-08 电话核实（王某）",
+                             "李某", ""],
                             [FILE, "重大项目", 8, "", "", "删除行", "单位来函", "李某", ""]])
     first: list[str] = []
     runner.run_round("r", root=root, notebooks_dir=config.NOTEBOOKS_DIR, echo=first.append, progress=False)
@@ -259,9 +264,11 @@ def test_the_chain_records_corrections_in_ledger_indicators_and_the_appendix(cha
     values = json.loads((root / "outputs" / "r" / "indicators.json").read_text(encoding="utf-8"))
     assert values["data_quality.corrections"] == 2
     html = (root / "outputs" / "r" / "report.html").read_text(encoding="utf-8")
-    table = html.split('id="appendix_quality"', 1)[1].split("<caption>按更正记录应用的更正</caption>", 1)[1].split("</table>")[0]
+    appendix = html.split('id="appendix_quality"', 1)[1]
+    table = appendix.split("<caption>按更正记录应用的更正</caption>", 1)[1].split("</table>")[0]
     rows = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1])]
-    assert rows == [["银川市", FILE, "重大项目", "6", "2021年投资/完成", "约3000", "3000", "2021-12-08 电话核实（王某）"],
+    assert rows == [["银川市", FILE, "重大项目", "6", "2021年投资/完成", "约3000", "3000",
+                     "2021-12-08 电话核实（王某）"],
                     ["银川市", FILE, "重大项目", "8", "", "", "删除行", "单位来函"]]
     assert any("更正记录（corrections.csv）：应用 2 条，未应用 0 条" in m for m in messages)
 
@@ -283,7 +290,8 @@ def test_a_changed_corrections_csv_reruns_from_the_first_step(chain):
 
 
 def test_every_cell_error_of_the_sample_round_can_be_settled_from_the_skeleton(tmp_path):
-    """The analyst's loop on the sample round: skeleton, 修正值 typed in, copied to data/raw: every correction applies."""
+    """The analyst's loop on the sample round: skeleton, 修正值 typed in, copied to data/raw: every correction
+    applies."""
     (tmp_path / "data" / "raw").mkdir(parents=True)
     shutil.copytree(config.raw_round_dir(config.SAMPLE_ROUND), tmp_path / "data" / "raw" / config.SAMPLE_ROUND)
     shutil.copy(config.HEADER_ALIASES_FILE, tmp_path / "data" / "header_aliases.csv")
@@ -293,7 +301,8 @@ def test_every_cell_error_of_the_sample_round_can_be_settled_from_the_skeleton(t
     cleaning.save_clean(before, config.processed_round_dir(config.SAMPLE_ROUND, tmp_path))
     path, rows = corrections.write_skeleton(config.SAMPLE_ROUND, tmp_path)
     skeleton = pd.read_csv(path, encoding="utf-8-sig", dtype=str).fillna("")
-    by_problem = {"晚于数据截至日期": "保留", "日期不存在": "2021-03-15", "项目名称未填写": "补填的项目", "金额为负数": "19332",
+    by_problem = {"晚于数据截至日期": "保留", "日期不存在": "2021-03-15", "项目名称未填写": "补填的项目",
+                  "金额为负数": "19332",
                   "应填“是”或“否”": "是", "大于总投资": "保留", "与明细之和不符": "保留", "不是有效数字": "236600",
                   "重复填报": "删除行"}
     skeleton["修正值"] = [next((v for k, v in by_problem.items() if k in p), None) for p in skeleton["问题"]]
@@ -313,7 +322,8 @@ def test_every_cell_error_of_the_sample_round_can_be_settled_from_the_skeleton(t
 def test_keep_accepts_a_doubtful_money_unit_for_the_whole_sheet(tmp_path):
     """Small amounts in 万元 look like 亿元 typed as 万元: the unit confirms they are 万元 indeed."""
     raw = write_round(tmp_path / "data" / "raw" / "r", ["银川市"])
-    grid, merges = project_sheet([project_row(i, f"S{i}", f"小项目{i}", total=60, plan=30, done=10) for i in range(1, 4)])
+    grid, merges = project_sheet([project_row(i, f"S{i}", f"小项目{i}", total=60, plan=30, done=10)
+                                  for i in range(1, 4)])
     write_xlsx(raw / FILE, {"重大项目": grid}, {"重大项目": merges})
     waiting = clean(tmp_path).tables["projects"]  # counted, but no amount of theirs enters a sum until the unit answers
     assert len(waiting) == 3 and waiting["total_investment"].isna().all()

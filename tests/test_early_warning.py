@@ -7,12 +7,12 @@ import datetime as dt
 import openpyxl
 import pandas as pd
 import pytest
+from test_indicators import empty_tables, make_round, projects_frame
 
 from pipeline import indicators as ind
 from pipeline.conventions import Conventions, WarningThresholds, parse_conventions
 from pipeline.indicators import early_warning as ew
 from pipeline.indicators import findings
-from test_indicators import empty_tables, make_round, projects_frame
 
 AS_OF = dt.date(2022, 8, 31)  # 时间进度 8/12 = 66.67%
 DEFAULT = Conventions()
@@ -113,7 +113,8 @@ def test_stats_rule_and_its_thresholds(start, light, words):
 
 def test_stats_rule_inputs_missing_or_not_applicable():
     assert ew.stats_rule(True, False, None, AS_OF, DEFAULT).reason == "无开工时间，未判断入统是否滞后"
-    assert ew.stats_rule(True, pd.NA, dt.date(2022, 1, 1), AS_OF, DEFAULT).reason == "未填报是否入统，未判断入统是否滞后"
+    rule = ew.stats_rule(True, pd.NA, dt.date(2022, 1, 1), AS_OF, DEFAULT)
+    assert rule.reason == "未填报是否入统，未判断入统是否滞后"
     assert ew.stats_rule(True, True, dt.date(2022, 1, 1), AS_OF, DEFAULT) == ew.NOT_FIRED
     assert ew.stats_rule(False, False, None, AS_OF, DEFAULT) == ew.NOT_FIRED
     lenient = Conventions(warning=WarningThresholds(stats_yellow_months=2, stats_red_months=4))
@@ -141,12 +142,17 @@ def light_projects() -> pd.DataFrame:
     | 己 | 是 | — | — | 否 | 0, plan 0 | behind and stats not judged → 绿 |
     """
     rows = [
-        {"project_name": "甲", "started": False, "planned_start_date": dt.date(2022, 4, 30), "in_stats": None, "completed": 0.0},
-        {"project_name": "乙", "started": True, "start_date": dt.date(2022, 7, 20), "in_stats": False, "completed": 60.0},
-        {"project_name": "丙", "started": True, "start_date": dt.date(2022, 1, 10), "completed": 50.0, "unit": "石嘴山市"},
-        {"project_name": "丁", "started": True, "start_date": dt.date(2022, 2, 1), "completed": 70.0, "unit": "石嘴山市"},
+        {"project_name": "甲", "started": False, "planned_start_date": dt.date(2022, 4, 30), "in_stats": None,
+         "completed": 0.0},
+        {"project_name": "乙", "started": True, "start_date": dt.date(2022, 7, 20), "in_stats": False,
+         "completed": 60.0},
+        {"project_name": "丙", "started": True, "start_date": dt.date(2022, 1, 10), "completed": 50.0,
+         "unit": "石嘴山市"},
+        {"project_name": "丁", "started": True, "start_date": dt.date(2022, 2, 1), "completed": 70.0,
+         "unit": "石嘴山市"},
         {"project_name": "戊", "started": False, "in_stats": None, "completed": 0.0, "unit": "交通运输厅"},
-        {"project_name": "己", "started": True, "in_stats": False, "completed": 0.0, "annual_plan": 0.0, "unit": "交通运输厅"},
+        {"project_name": "己", "started": True, "in_stats": False, "completed": 0.0, "annual_plan": 0.0,
+         "unit": "交通运输厅"},
     ]
     return projects_frame(rows)
 
@@ -154,13 +160,15 @@ def light_projects() -> pd.DataFrame:
 def test_each_project_gets_the_worst_light_with_every_reason():
     progress = findings.project_progress(light_projects(), make_round(as_of=AS_OF)).set_index("project_name")
     assert progress["warning"].to_dict() == {"甲": "红", "乙": "黄", "丙": "黄", "丁": "绿", "戊": "红", "己": "绿"}
-    assert progress.loc["甲", "warning_reasons"] == ("计划2022年4月30日开工，截至2022年8月31日仍未开工，已滞后4个月（达到3个月，红）；"
+    assert progress.loc["甲", "warning_reasons"] == ("计划2022年4月30日开工，截至2022年8月31日仍未开工，"
+                                                   "已滞后4个月（达到3个月，红）；"
                                                    "投资完成率低于时间进度66.7个百分点（超过30，红）")
     assert progress.loc["乙", "warning_reasons"] == "2022年7月20日开工，1个月仍未入统（达到1个月，黄）"
     assert progress.loc["丙", "warning_reasons"] == "投资完成率低于时间进度16.7个百分点（10—30，黄）"
     assert progress.loc["丁", "warning_reasons"] == "" and progress.loc["丁", "warning_not_judged"] == ""
     assert progress.loc["戊", "warning_not_judged"] == "无计划开工时间，未判断开工是否滞后"
-    assert progress.loc["己", "warning_not_judged"] == "无年度计划投资，未判断投资进度是否滞后；无开工时间，未判断入统是否滞后"
+    assert progress.loc["己", "warning_not_judged"] == ("无年度计划投资，未判断投资进度是否滞后；"
+                                                      "无开工时间，未判断入统是否滞后")
 
 
 def test_warning_counts_and_by_unit_in_indicators_json():
@@ -196,7 +204,8 @@ def test_supervision_list_has_filled_lights_reasons_and_counts_per_unit(tmp_path
     assert cells["甲"].value == "红" and cells["甲"].fill.fgColor.rgb == "FF" + ew.LIGHT_COLORS[ew.RED].lstrip("#")
     assert cells["乙"].value == "黄" and cells["乙"].fill.fgColor.rgb == "FF" + ew.LIGHT_COLORS[ew.YELLOW].lstrip("#")
     assert cells["甲"].data_type == "s"
-    reasons = {warned.cell(row=r, column=head.index("项目名称") + 1).value: warned.cell(row=r, column=head.index("预警原因") + 1).value
+    name_column, reason_column = head.index("项目名称") + 1, head.index("预警原因") + 1
+    reasons = {warned.cell(row=r, column=name_column).value: warned.cell(row=r, column=reason_column).value
                for r in range(3, warned.max_row + 1)}
     assert reasons["戊"] == "投资完成率低于时间进度66.7个百分点（超过30，红）；无计划开工时间，未判断开工是否滞后"
     unit_sheet = book["交通运输厅"]
@@ -237,7 +246,8 @@ def test_round_over_round_counts_and_rank_change():
     for unit, r in ranks.items():
         assert (r["rank"], r["previous_rank"]) == (now[unit], before[unit])
         assert r["change"] == before[unit] - now[unit]
-        assert r["trend"] == ("持平" if r["change"] == 0 else ("上升" if r["change"] > 0 else "下降") + f"{abs(r['change'])}位")
+        assert r["trend"] == ("持平" if r["change"] == 0
+                              else ("上升" if r["change"] > 0 else "下降") + f"{abs(r['change'])}位")
     assert {r["trend"][:2] for r in ranks.values()} >= {"上升", "下降"}
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-
 from office import project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx
+
 from pipeline import paths as config
 from pipeline.run import runner
 
@@ -35,9 +35,11 @@ def small_round(tmp_path_factory):
          project_row(2, "P2", "乙项目", total=9000, plan="4,000", done="约3000")],
         total=["合计", None, None, None, None, None, None, None, 29000, 10000, 8000])
     write_xlsx(raw / "银川市" / "银川市重大项目进展情况表（10月）.xlsx", {"第一批": grid}, {"第一批": merges})
-    dept, _ = project_sheet([project_row(1, "P3", "丙项目", batch="第二批", total=5000, plan=2000, done=1500)], footer="填报单位：自治区交通运输厅")
+    dept, _ = project_sheet([project_row(1, "P3", "丙项目", batch="第二批", total=5000, plan=2000, done=1500)],
+                            footer="填报单位：自治区交通运输厅")
     write_xls(raw / "附件2.xls", {"Sheet1": dept}, {"Sheet1": merges})
-    write_csv(raw / "交通运输厅" / "招商.csv", [["项目名称", "签约时间", "合同投资额", "本年到位资金"], ["某招商项目", "2021.5.1", "12,000", "3000"]])
+    write_csv(raw / "交通运输厅" / "招商.csv",
+              [["项目名称", "签约时间", "合同投资额", "本年到位资金"], ["某招商项目", "2021.5.1", "12,000", "3000"]])
     (raw / "水利厅").mkdir()
     (raw / "水利厅" / "水利厅项目表.xlsx").write_bytes(b"%PDF-1.7 a scan saved as .xlsx")  # a bad file beside good ones
     before = digest(raw)
@@ -86,8 +88,8 @@ def test_every_step_writes_what_its_data_flow_declares_and_shows_it(small_round)
 def test_ledger_reconciles_and_clean_totals_are_right(small_round):
     root, *_ = small_round
     ledger = pd.read_csv(root / "data" / "processed" / "t1" / "ledger.csv")
-    assert list(ledger.columns[:9]) == ["file", "sheet", "unit", "return_kind", "data_rows", "kept", "kept_with_problems",
-                                        "quarantined", "skipped_rows"]
+    assert list(ledger.columns[:9]) == ["file", "sheet", "unit", "return_kind", "data_rows", "kept",
+                                        "kept_with_problems", "quarantined", "skipped_rows"]
     assert (ledger["data_rows"] == ledger["kept"] + ledger["quarantined"]).all()
     rows = ledger.set_index("file")
     # 乙项目's 累计完成投资 “约3000” cannot be read: the project is kept and counted, the amount is not.
@@ -99,14 +101,16 @@ def test_ledger_reconciles_and_clean_totals_are_right(small_round):
     assert projects["completed"].sum() == 5000 + 1500
     attraction = pd.read_parquet(root / "data" / "processed" / "t1" / "attraction.parquet")
     assert attraction["contract_investment"].tolist() == [12000.0]
-    assert ledger["money_raw_wan"].sum() == pytest.approx(ledger["money_kept_wan"].sum() + ledger["money_set_aside_wan"].sum())
+    assert ledger["money_raw_wan"].sum() == pytest.approx(ledger["money_kept_wan"].sum()
+                                                          + ledger["money_set_aside_wan"].sum())
 
 
 def test_feedback_workbook_lists_mistakes_and_missing_units(small_round):
     root, *_ = small_round
     book = openpyxl.load_workbook(root / "outputs" / "t1" / "退回修改清单.xlsx")
     problems = [[c.value for c in row] for row in book["问题清单"].iter_rows(min_row=3)]
-    assert ["银川市", "银川市/银川市重大项目进展情况表（10月）.xlsx", "第一批", 6, "2021年投资/完成", "约3000"] in [p[:6] for p in problems]
+    expected = ["银川市", "银川市/银川市重大项目进展情况表（10月）.xlsx", "第一批", 6, "2021年投资/完成", "约3000"]
+    assert expected in [p[:6] for p in problems]
     assert any(p[0] == "水利厅" and p[1] == "水利厅/水利厅项目表.xlsx" and "PDF" in p[6] for p in problems)
     assert [c.value for c in book["未报送单位"]["A"]][1:] == []  # 水利厅 sent something, if unusable
 

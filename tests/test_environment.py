@@ -50,6 +50,7 @@ def test_environment_yml_pins_the_same_direct_dependencies():
 
 def test_requirements_lock_pins_each_direct_dependency_at_the_same_version():
     lock = pins((ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines())
-    mismatched = {name: (version, lock.get(name)) for name, version in pyproject_pins().items() if lock.get(name) != version}
+    mismatched = {name: (version, lock.get(name)) for name, version in pyproject_pins().items()
+                  if lock.get(name) != version}
     assert not mismatched, f"pyproject.toml vs requirements.lock: {mismatched}"
     assert "inspection-pipeline" not in lock, "requirements.lock must not pin the project itself"

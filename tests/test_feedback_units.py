@@ -1,13 +1,15 @@
-"""One 退回修改 list per unit: only that unit's rows, a covering sheet, none for clean units; 汇总 and the run summary name them."""
+"""One 退回修改 list per unit: only that unit's rows, a covering sheet, none for clean units; 汇总 and the run
+summary name them."""
 from __future__ import annotations
 
 import shutil
 
 import openpyxl
 import pytest
-
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline import paths as config, rounds, schemas
+
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, corrections, feedback
 
 UNITS = ["银川市", "吴忠市", "石嘴山市", "固原市"]
@@ -17,17 +19,19 @@ UNITS = ["银川市", "吴忠市", "石嘴山市", "固原市"]
 def result(tmp_path):
     """银川市 with two errors, 吴忠市 clean, 石嘴山市 with errors in a csv and a stale correction, 固原市 missing."""
     raw = write_round(tmp_path / "data" / "raw" / "r", UNITS, feedback_due="2021-12-15")
-    grid, merges = project_sheet([project_row(1, "P1", "甲项目", done="约3000"), project_row(2, "P2", "乙项目", started="待定")])
+    grid, merges = project_sheet([project_row(1, "P1", "甲项目", done="约3000"),
+                                  project_row(2, "P2", "乙项目", started="待定")])
     write_xlsx(raw / "银川市" / "重大项目.xlsx", {"重大项目": grid}, {"重大项目": merges})
     write_csv(raw / "吴忠市" / "附件1.csv", [["项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"],
                                           ["丙项目", "第一批", "1000", "200", "是"]])
     write_csv(raw / "石嘴山市" / "附件1.csv", [["项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"],
                                             ["丁项目", "第三批", "1000", "200", "是"]])
-    (raw / "corrections.csv").write_text("文件,工作表,行号,列,原值,修正值\n石嘴山市/附件1.csv,附件1,2,批次,第四批,第一批\n",
-                                         encoding="utf-8")
+    (raw / "corrections.csv").write_text("文件,工作表,行号,列,原值,修正值\n"
+                                         "石嘴山市/附件1.csv,附件1,2,批次,第四批,第一批\n", encoding="utf-8")
     shutil.copy(config.HEADER_ALIASES_FILE, tmp_path / "data" / "header_aliases.csv")
     round_ = rounds.load_round("r", tmp_path)
-    cleaned = cleaning.clean_round(round_, schemas.load_aliases(tmp_path / "data" / "header_aliases.csv"), echo=lambda *_: None)
+    cleaned = cleaning.clean_round(round_, schemas.load_aliases(tmp_path / "data" / "header_aliases.csv"),
+                                   echo=lambda *_: None)
     out = tmp_path / "outputs" / "r"
     feedback.write_feedback(cleaned, round_, out)
     return cleaned, round_, out
@@ -48,7 +52,8 @@ def test_a_units_list_holds_only_its_own_rows(result):
     cleaned, _, out = result
     for unit in ("银川市", "石嘴山市"):
         rows = problem_rows(openpyxl.load_workbook(out / "退回修改" / f"{unit}.xlsx")["问题清单"])
-        mine = cleaned.problems[(cleaned.problems["unit"] == unit) & (cleaned.problems["code"] != corrections.NOT_APPLIED)]
+        problems = cleaned.problems
+        mine = problems[(problems["unit"] == unit) & (problems["code"] != corrections.NOT_APPLIED)]
         assert len(rows) == len(mine) > 0
         assert {r[0] for r in rows} == {unit}
     yinchuan = problem_rows(openpyxl.load_workbook(out / "退回修改" / "银川市.xlsx")["问题清单"])

@@ -6,13 +6,13 @@ import datetime as dt
 import openpyxl
 import pandas as pd
 import pytest
-
-from pipeline import rounds, schemas
-from pipeline import indicators as ind
-from pipeline.indicators import findings
-from pipeline.ingest import cleaning
 from conftest import clean_and_save
 from test_indicators import build_full_round, empty_tables, make_round, projects_frame
+
+from pipeline import indicators as ind
+from pipeline import rounds, schemas
+from pipeline.indicators import findings
+from pipeline.ingest import cleaning
 
 OCT = dt.date(2021, 10, 31)  # 时间进度 83.33%
 
@@ -74,7 +74,8 @@ def ranked_units() -> pd.DataFrame:
     for unit, started, idle, plan, done in [("银川市", 4, 0, 400.0, 380.0), ("石嘴山市", 3, 1, 400.0, 360.0),
                                             ("宁东基地", 4, 0, 400.0, 200.0), ("发展改革委", 2, 2, 400.0, 300.0),
                                             ("交通运输厅", 1, 3, 400.0, 100.0), ("自然资源厅", 1, 3, 400.0, 40.0)]:
-        rows += [{"unit": unit, "started": True, "annual_plan": plan / (started + idle), "completed": done / started}] * started
+        rows += [{"unit": unit, "started": True, "annual_plan": plan / (started + idle),
+                  "completed": done / started}] * started
         rows += [{"unit": unit, "started": False, "annual_plan": plan / (started + idle), "completed": 0.0}] * idle
     return projects_frame([{**r, "project_name": f"{r['unit']}{i}"} for i, r in enumerate(rows)])
 
@@ -84,7 +85,8 @@ def test_unit_ranking_showcase_and_exposure():
     scores = dict(zip(ranking["unit"], ranking["score"]))
     assert scores["银川市"] == pytest.approx((100 + 95) / 2)
     assert scores["宁东基地"] == pytest.approx((100 + 50) / 2)
-    assert ranking["unit"].tolist() == ["银川市", "石嘴山市", "宁东基地", "发展改革委", "交通运输厅", "自然资源厅", "水利厅"]
+    assert ranking["unit"].tolist() == ["银川市", "石嘴山市", "宁东基地", "发展改革委", "交通运输厅", "自然资源厅",
+                                        "水利厅"]
     assert ranking["rank"].tolist()[:6] == [1, 2, 3, 4, 5, 6] and pd.isna(ranking["rank"].iloc[6])
     assert ranking["board"].tolist() == ["展示台"] * 3 + ["曝光台"] * 3 + [""]
     assert ranking.iloc[6]["note"] == "无项目，不参与排名"
@@ -114,7 +116,8 @@ def test_notify_candidates_trail_time_progress_by_more_than_the_margin():
 
 
 def test_match_by_code_then_by_name():
-    now = projects_frame([{"project_code": "P1", "project_name": "甲"}, {"project_code": "P2", "project_name": "乙（一期）"},
+    now = projects_frame([{"project_code": "P1", "project_name": "甲"},
+                          {"project_code": "P2", "project_name": "乙（一期）"},
                           {"project_code": None, "project_name": "丙"}, {"project_code": "P9", "project_name": "新"}])
     before = projects_frame([{"project_code": "P1", "project_name": "甲改名", "started": False},
                              {"project_code": None, "project_name": "乙(一期)", "started": False, "completed": 7.0},
@@ -165,7 +168,8 @@ def test_supervision_workbook_summary_and_one_sheet_per_unit(tmp_path):
     projects = projects_frame([
         {"unit": "交通运输厅", "project_name": "=HYPERLINK(\"http://x\",\"点我\")", "started": False, "completed": 0.0,
          "responsible_unit": "某公司", "leader": "张三"},
-        {"unit": "银川市", "project_code": "YC-1", "project_name": "甲", "completed": 0.0, "responsible_unit": "银川某局",
+        {"unit": "银川市", "project_code": "YC-1", "project_name": "甲", "completed": 0.0,
+         "responsible_unit": "银川某局",
          "leader": "李四", "row": 7, "file": "银川市/项目.xlsx"},
         {"unit": "银川市", "project_name": "乙", "in_stats": False, "completed": 90.0},
     ])

@@ -1,9 +1,10 @@
 """Text from returns never executes: every workbook the pipeline writes keeps formula-like text as text."""
 import openpyxl
 import pytest
-
 from office import project_row, project_sheet, write_round, write_xlsx
-from pipeline import paths as config, rounds, schemas
+
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.indicators import findings
 from pipeline.ingest import cleaning, feedback, return_template
 
@@ -40,8 +41,8 @@ def written(tmp_path_factory):
 
 def test_every_written_workbook_is_checked(written):
     assert [p.name for p in written if p.name == "银川市.xlsx"] == ["银川市.xlsx"] * 2  # 退回修改/ and 填报模板/
-    assert {p.name for p in written} == {"清洗数据.xlsx", "表头对照.xlsx", "隔离行.xlsx", "退回修改清单.xlsx", "督办清单.xlsx",
-                                         "银川市.xlsx"}
+    assert {p.name for p in written} == {"清洗数据.xlsx", "表头对照.xlsx", "隔离行.xlsx", "退回修改清单.xlsx",
+                                         "督办清单.xlsx", "银川市.xlsx"}
 
 
 def test_formula_like_text_is_stored_as_text_everywhere(written):

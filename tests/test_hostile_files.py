@@ -15,11 +15,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 import xlwt
-
-from office import (project_row, project_sheet, write_csv, write_round, write_xls,
-                    write_xlsx)
-from pipeline.ingest import readers
+from office import project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx
 from test_bad_returns import UNITS, assert_rejected_file, good_return, raw, run
+
+from pipeline.ingest import readers
 
 HEADER = ["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"]
 
@@ -69,7 +68,8 @@ def test_one_cell_far_outside_the_table_is_named_and_the_round_goes_on(tmp_path,
     untouched()
     result, sent_back = run(tmp_path)
     assert_rejected_file(result, sent_back, "交通运输厅.xlsx", f"工作表“S”中的单元格 {cell} 远离表格")
-    assert any(f"请删除表格之外多余的行列（或清除单元格 {cell} 的内容）" in row[7] for row in sent_back if row[1] == "交通运输厅.xlsx")
+    assert any(f"请删除表格之外多余的行列（或清除单元格 {cell} 的内容）" in row[7] for row in sent_back
+               if row[1] == "交通运输厅.xlsx")
 
 
 def test_formatting_far_outside_the_table_is_not_content(tmp_path, untouched):
@@ -104,7 +104,8 @@ def test_running_out_of_memory_on_one_file_is_a_file_error_naming_it(tmp_path, u
     untouched()
     assert_rejected_file(*run(tmp_path), "交通运输厅.xlsx", "读取该文件所需的内存超过上限")
     printed = capfd.readouterr()
-    assert "memory allocation" not in printed.err and "Fatal Python error" not in printed.err  # the worker's abort stays silent
+    # the worker's abort stays silent
+    assert "memory allocation" not in printed.err and "Fatal Python error" not in printed.err
 
 
 def test_a_legacy_xls_with_a_cell_at_iv65536_is_bounded_too(tmp_path, untouched):
@@ -171,7 +172,8 @@ def _wide(text: str) -> bytes:
 def write_xlsb(path: Path, sheet: str, rows: list[list]) -> Path:
     """A minimal Excel binary workbook (MS-XLSB): workbook.bin naming one sheet, the sheet's cells as
     BrtCellReal / BrtCellSt records. No Python library writes xlsb; this is the format Excel saves."""
-    workbook = _record(0x9C, struct.pack("<II", 0, 1) + _wide("rId1") + _wide(sheet)) + _record(0x90) + _record(0x9D, bytes(26))
+    workbook = (_record(0x9C, struct.pack("<II", 0, 1) + _wide("rId1") + _wide(sheet)) + _record(0x90)
+                + _record(0x9D, bytes(26)))
     width = max(map(len, rows))
     cells = _record(0x81) + _record(0x94, struct.pack("<IIII", 0, len(rows) - 1, 0, width - 1)) + _record(0x91)
     for r, row in enumerate(rows):
@@ -181,7 +183,8 @@ def write_xlsb(path: Path, sheet: str, rows: list[list]) -> Path:
                 continue
             head = struct.pack("<II", c, 0)
             number = isinstance(value, (int, float))
-            cells += _record(0x05, head + struct.pack("<d", value)) if number else _record(0x06, head + _wide(str(value)))
+            cells += (_record(0x05, head + struct.pack("<d", value)) if number
+                      else _record(0x06, head + _wide(str(value))))
     cells += _record(0x92) + _record(0x82)
     rels = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
             'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
@@ -213,7 +216,8 @@ def test_wps_et_file_is_read_when_it_is_a_legacy_workbook(tmp_path, untouched):
 
 def test_wps_et_file_that_cannot_be_read_asks_for_xlsx(tmp_path, untouched):
     good_return(tmp_path)
-    (raw(tmp_path) / "交通运输厅.et").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2040))  # a WPS-only container
+    # a WPS-only container
+    (raw(tmp_path) / "交通运输厅.et").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2040))
     untouched()
     result, sent_back = run(tmp_path)
     assert_rejected_file(result, sent_back, "交通运输厅.et", "WPS 表格（.et）")
@@ -223,9 +227,12 @@ def test_wps_et_file_that_cannot_be_read_asks_for_xlsx(tmp_path, untouched):
 def html_export(rows: list[list], merges: list, charset: str = "gb2312") -> str:
     """A table as web systems export it for Excel: HTML with Excel's namespaces, merged cells as colspan/rowspan."""
     spans = {(r1, c1): (r2 - r1 + 1, c2 - c1 + 1) for r1, c1, r2, c2 in merges}
-    covered = {(r, c) for (r1, c1), (h, w) in spans.items() for r in range(r1, r1 + h) for c in range(c1, c1 + w)} - set(spans)
-    lines = ['<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel">',
-             f'<head><meta http-equiv="Content-Type" content="text/html; charset={charset}"></head><body><table border="1">']
+    covered = {(r, c) for (r1, c1), (h, w) in spans.items()
+               for r in range(r1, r1 + h) for c in range(c1, c1 + w)} - set(spans)
+    lines = ['<html xmlns:o="urn:schemas-microsoft-com:office:office" '
+             'xmlns:x="urn:schemas-microsoft-com:office:excel">',
+             f'<head><meta http-equiv="Content-Type" content="text/html; charset={charset}"></head>'
+             '<body><table border="1">']
     for r, row in enumerate(rows):
         cells = []
         for c, value in enumerate(row):
@@ -239,7 +246,8 @@ def html_export(rows: list[list], merges: list, charset: str = "gb2312") -> str:
 
 
 def test_html_table_saved_as_xls_is_read_with_its_merged_header(tmp_path, untouched):
-    rows, merges = project_sheet([project_row(1, "H1", "网页导出项目", start="2021-03-15"), project_row(2, "H2", "第二个项目")])
+    rows, merges = project_sheet([project_row(1, "H1", "网页导出项目", start="2021-03-15"),
+                                  project_row(2, "H2", "第二个项目")])
     (raw(tmp_path) / "银川市.xls").write_bytes(html_export(rows, merges).encode("gbk"))
     untouched()
     result, _ = run(tmp_path)
@@ -253,7 +261,8 @@ def test_tab_separated_text_saved_as_xls_is_read(tmp_path, untouched):
     text = "\n".join("\t".join(str(v) for v in row) for row in [HEADER, [1, "制表符项目", "第一批", 100, 50, "是"]])
     (raw(tmp_path) / "银川市.xls").write_bytes(text.encode("gbk"))
     (raw(tmp_path) / "交通运输厅.xls").write_bytes(  # Excel's "Unicode 文本": UTF-16 with a byte order mark
-        "\r\n".join("\t".join(str(v) for v in row) for row in [HEADER, [1, "统一码文本项目", "第一批", 80, 40, "是"]]).encode("utf-16"))
+        "\r\n".join("\t".join(str(v) for v in row)
+                    for row in [HEADER, [1, "统一码文本项目", "第一批", 80, 40, "是"]]).encode("utf-16"))
     untouched()
     result, _ = run(tmp_path)
     assert sorted(result.tables["projects"]["project_name"]) == sorted(["制表符项目", "统一码文本项目"])
@@ -283,7 +292,8 @@ def test_editor_lock_files_are_skipped_with_a_hint_and_dot_names_are_read(tmp_pa
     untouched()
     files = readers.list_round_files(raw(tmp_path))
     assert [p.name for p in files.returns] == [".银川市.xlsx"]
-    assert sorted(p.name for p in files.lock_files) == sorted(["~$.银川市.xlsx", ".~lock.交通运输厅.xlsx#"]) and not files.other
+    assert sorted(p.name for p in files.lock_files) == sorted(["~$.银川市.xlsx", ".~lock.交通运输厅.xlsx#"])
+    assert not files.other
     result, _ = run(tmp_path)
     assert result.tables["projects"]["project_name"].tolist() == ["点开头的文件"]
     hints = result.problems[result.problems["code"] == "lock_file"]

@@ -4,13 +4,13 @@ import openpyxl
 import pandas as pd
 import pytest
 import xlwt
-
 from layouts import libreoffice_convert, soffice
 from office import write_csv, write_round, write_xlsx
-from pipeline import rounds, schemas
-from pipeline.ingest import cleaning, quality
 from test_cleaning import assert_ledger_reconciles
 from test_hostile_files import write_xlsb
+
+from pipeline import rounds, schemas
+from pipeline.ingest import cleaning, quality
 
 HEADER = ["序号", "项目名称", "批次", "总投资", "年度计划投资", "累计完成投资", "是否开工"]
 UNITS = ("银川市", "吴忠市", "交通运输厅")
@@ -40,7 +40,8 @@ def codes(result, row=None):
 @pytest.mark.parametrize("factor, note", [(10_000, "元"), (10, "千元")])
 def test_amounts_typed_in_yuan_in_a_wan_sheet_are_asked_about_and_left_out(tmp_path, factor, note):
     """A city's plan in 元 read as 万元 would be 80,000亿元: the sheet is counted but none of its amounts summed."""
-    rows = [HEADER] + [[i, f"项目{i}", "第一批", total * factor * 10_000, plan * factor * 10_000, done * factor * 10_000, "是"]
+    rows = [HEADER] + [[i, f"项目{i}", "第一批", total * factor * 10_000, plan * factor * 10_000,
+                        done * factor * 10_000, "是"]
                        for i, (total, plan, done) in enumerate([(12.5, 3, 1.2), (8, 2, 0.5), (20, 5, 2.5)], start=1)]
     write_xlsx(raw(tmp_path) / "银川市.xlsx", {"S": rows})
     result = clean(tmp_path)
@@ -56,8 +57,10 @@ def test_amounts_typed_in_yuan_in_a_wan_sheet_are_asked_about_and_left_out(tmp_p
 
 @pytest.mark.parametrize("where", ["unit_row", "header"])
 def test_qianyuan_stated_in_a_unit_row_or_a_header_is_converted(tmp_path, where):
-    header = [h + ("（千元）" if where == "header" and h in ("年度计划投资", "累计完成投资", "总投资") else "") for h in HEADER]
-    rows = ([["单位：千元"]] if where == "unit_row" else []) + [header, [1, "甲", "第一批", 90_000, 30_000, 12_000, "是"]]
+    header = [h + ("（千元）" if where == "header" and h in ("年度计划投资", "累计完成投资", "总投资") else "")
+              for h in HEADER]
+    unit_row = [["单位：千元"]] if where == "unit_row" else []
+    rows = unit_row + [header, [1, "甲", "第一批", 90_000, 30_000, 12_000, "是"]]
     write_xlsx(raw(tmp_path) / "吴忠市.xlsx", {"S": rows})
     project = clean(tmp_path).tables["projects"].iloc[0]
     assert (project["total_investment"], project["annual_plan"], project["completed"]) == (9_000, 3_000, 1_200)
@@ -124,7 +127,8 @@ def test_percent_and_error_cells_of_a_libreoffice_file_read_as_shown(tmp_path, f
 
 def test_fractions_in_the_rate_column_of_an_xlsb_are_asked_about(tmp_path):
     """An .xlsb does not say which cells are formatted as percentages: 0.085 is read as typed, and the unit asked."""
-    rows = [["地区", "月份", "累计完成额", "累计增速(%)"], ["全区", "1-11月", 1200.5, 0.085], ["银川市", "1-11月", 600, -0.021]]
+    rows = [["地区", "月份", "累计完成额", "累计增速(%)"], ["全区", "1-11月", 1200.5, 0.085],
+            ["银川市", "1-11月", 600, -0.021]]
     (raw(tmp_path) / "交通运输厅").mkdir(parents=True)
     write_xlsb(raw(tmp_path) / "交通运输厅" / "固投.xlsb", "固投", rows)
     result = clean(tmp_path)
@@ -135,7 +139,8 @@ def test_fractions_in_the_rate_column_of_an_xlsb_are_asked_about(tmp_path):
 
 
 def test_percentages_typed_as_numbers_in_an_xlsb_are_not_asked_about(tmp_path):
-    rows = [["地区", "月份", "累计完成额", "累计增速(%)"], ["全区", "1-11月", 1200.5, 8.5], ["银川市", "1-11月", 600, 0.4]]
+    rows = [["地区", "月份", "累计完成额", "累计增速(%)"], ["全区", "1-11月", 1200.5, 8.5],
+            ["银川市", "1-11月", 600, 0.4]]
     (raw(tmp_path) / "交通运输厅").mkdir(parents=True)
     write_xlsb(raw(tmp_path) / "交通运输厅" / "固投.xlsb", "固投", rows)
     result = clean(tmp_path)
@@ -146,7 +151,8 @@ def test_percentages_typed_as_numbers_in_an_xlsb_are_not_asked_about(tmp_path):
 @pytest.mark.parametrize("error", ["#DIV/0!", "#N/A", "#VALUE!"])
 def test_excel_error_values_say_what_the_cell_holds(tmp_path, error):
     path = raw(tmp_path) / "银川市.xlsx"
-    write_xlsx(path, {"S": [HEADER, [1, "甲", "第一批", 1000, 500, 0, "是"], [2, "乙", "第一批", 1000, 500, 200, "是"]]})
+    write_xlsx(path,
+               {"S": [HEADER, [1, "甲", "第一批", 1000, 500, 0, "是"], [2, "乙", "第一批", 1000, 500, 200, "是"]]})
     book = openpyxl.load_workbook(path)
     cell = book["S"].cell(row=2, column=6)
     cell.value, cell.data_type = error, "e"
@@ -187,8 +193,10 @@ def test_placeholder_codes_are_no_codes(tmp_path, code):
 
 def same_named(root, city_place, dept_place, dept_total):
     header = ["序号", "项目名称", "批次", "所在市/县区", "总投资", "年度计划投资", "累计完成投资", "是否开工"]
-    write_xlsx(raw(root) / "吴忠市.xlsx", {"S": [header, [1, "光伏发电项目", "第一批", city_place, 50_000, 10_000, 4_000, "是"]]})
-    write_xlsx(raw(root) / "交通运输厅.xlsx", {"S": [header, [1, "光伏发电项目", "第一批", dept_place, dept_total, 8_000, 3_000, "是"]]})
+    write_xlsx(raw(root) / "吴忠市.xlsx",
+               {"S": [header, [1, "光伏发电项目", "第一批", city_place, 50_000, 10_000, 4_000, "是"]]})
+    write_xlsx(raw(root) / "交通运输厅.xlsx",
+               {"S": [header, [1, "光伏发电项目", "第一批", dept_place, dept_total, 8_000, 3_000, "是"]]})
 
 
 def test_two_units_generic_names_are_not_merged_on_the_name_alone(tmp_path):
@@ -209,7 +217,9 @@ def test_same_name_with_the_same_place_or_total_is_one_project(tmp_path, dept_pl
     assert q.complete  # a copy counted once is not a loss
 
 
-@pytest.mark.parametrize("revised", ["银川市重大项目（11月）更正.xlsx", "银川市重大项目（11月）_v2.xlsx", "银川市重大项目（11月）（修订版）.xlsx"])
+@pytest.mark.parametrize("revised",
+                         ["银川市重大项目（11月）更正.xlsx", "银川市重大项目（11月）_v2.xlsx",
+                          "银川市重大项目（11月）（修订版）.xlsx"])
 def test_a_revised_file_replaces_the_original(tmp_path, revised):
     rows = [HEADER, [1, "甲", "第一批", 1000, 500, 100, "是"], [2, "乙", "第一批", 800, 400, 50, "否"]]
     write_xlsx(raw(tmp_path) / "银川市" / "银川市重大项目（11月）.xlsx", {"S": rows})
@@ -248,12 +258,14 @@ def test_a_project_on_a_hidden_sheet_that_the_live_sheet_lacks_is_still_counted(
     projects = result.tables["projects"].set_index("project_name")
     assert projects.loc["甲", "sheet"] == "11月" and projects.loc["甲", "completed"] == 300
     assert "旧项目" in projects.index  # nothing silently dropped: only the copy the live sheet has loses
-    stale_copy = result.problems[(result.problems["code"] == "duplicate") & (result.problems["sheet"] == "10月")].iloc[0]
+    problems = result.problems
+    stale_copy = problems[(problems["code"] == "duplicate") & (problems["sheet"] == "10月")].iloc[0]
     assert stale_copy["severity"] == "提示" and "隐藏工作表中的旧数据" in stale_copy["problem"]
 
 
 def test_a_plan_over_the_total_investment_and_a_title_of_another_year_are_pointed_out(tmp_path):
-    rows = [["2020年重大项目进展情况表"], HEADER, [1, "甲", "第一批", 1000, 50_000, 300, "是"], [2, "乙", "第一批", 800, 400, 100, "是"]]
+    rows = [["2020年重大项目进展情况表"], HEADER, [1, "甲", "第一批", 1000, 50_000, 300, "是"],
+            [2, "乙", "第一批", 800, 400, 100, "是"]]
     write_xlsx(raw(tmp_path) / "银川市.xlsx", {"S": rows})
     result = clean(tmp_path)
     over = result.problems[result.problems["code"] == "plan_over_total"].iloc[0]

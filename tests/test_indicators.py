@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
+from conftest import clean_and_save
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline import paths as config, rounds, schemas
+
 from pipeline import indicators as ind
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.indicators import findings, keys
 from pipeline.ingest import cleaning
-from conftest import clean_and_save
 
 UNITS = ("银川市", "石嘴山市", "宁东基地", "发展改革委", "交通运输厅", "水利厅", "自然资源厅")
 
@@ -44,14 +45,16 @@ def projects_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def empty_tables() -> dict[str, pd.DataFrame]:
-    return {name: cleaning._typed(pd.DataFrame(columns=cleaning.PROVENANCE + [c.name for c in kind.columns if c.type != schemas.SEQ] + ["extra"]), kind)
+    def columns(kind):
+        return cleaning.PROVENANCE + [c.name for c in kind.columns if c.type != schemas.SEQ] + ["extra"]
+    return {name: cleaning._typed(pd.DataFrame(columns=columns(kind)), kind)
             for name, kind in schemas.RETURN_KINDS.items()}
 
 
 def indicators_frame(rows: list[tuple]) -> pd.DataFrame:
     """(unit, indicator, measure_unit, current, last_year) rows as a clean 主要指标 table."""
     frame = pd.DataFrame([{"unit": u, "file": "f", "sheet": "S", "row": 3, "indicator": i, "measure_unit": m,
-                           "current": c, "last_year": l} for u, i, m, c, l in rows],
+                           "current": c, "last_year": last} for u, i, m, c, last in rows],
                          columns=cleaning.PROVENANCE + ["indicator", "measure_unit", "current", "last_year", "extra"])
     return cleaning._typed(frame, schemas.INDICATORS)
 
@@ -111,7 +114,8 @@ def test_share_money_and_change():
 
 
 @pytest.mark.parametrize("category, industry", [
-    ("枸杞", "枸杞"), ("葡萄酒", "葡萄酒"), ("新材料", "新型材料"), ("光伏 新能源", "清洁能源"), ("肉牛养殖", "肉牛和滩羊"),
+    ("枸杞", "枸杞"), ("葡萄酒", "葡萄酒"), ("新材料", "新型材料"), ("光伏 新能源", "清洁能源"),
+    ("肉牛养殖", "肉牛和滩羊"),
     ("文旅", "文化旅游"), ("装备制造", None), (None, None), ("其他", None),
 ])
 def test_nine_industries(category, industry):
@@ -121,17 +125,20 @@ def test_nine_industries(category, industry):
 def test_unit_kind_and_project_city():
     assert [ind.unit_kind(u) for u in ("银川市", "宁东基地", "交通运输厅")] == ["市", "基地", "部门"]
     frame = pd.DataFrame({"unit": ["石嘴山市", "交通运输厅", "交通运输厅", "宁东基地", "水利厅", "水利厅", "水利厅"],
-                          "location": ["银川市兴庆区", "银川永宁县", "灵武市", None, "石嘴山市大武口区", "宁东镇", None]})
+                          "location": ["银川市兴庆区", "银川永宁县", "灵武市", None, "石嘴山市大武口区",
+                                       "宁东镇", None]})
     assert ind.project_city(frame, ["银川市", "石嘴山市", "宁东基地"]).tolist() == [
         "石嘴山市", "银川市", ind.UNKNOWN_CITY, "宁东基地", "石嘴山市", "宁东基地", ind.UNKNOWN_CITY]
 
 
 def four_projects() -> pd.DataFrame:
     return projects_frame([
-        {"project_name": "甲", "nature": "新建", "started": True, "annual_plan": 400.0, "completed": 300.0, "is_key": True},
+        {"project_name": "甲", "nature": "新建", "started": True, "annual_plan": 400.0, "completed": 300.0,
+         "is_key": True},
         {"project_name": "乙", "nature": "新建", "started": False, "annual_plan": 100.0, "completed": 0.0},
         {"project_name": "丙", "nature": "续建", "started": True, "annual_plan": 300.0, "completed": 250.0},
-        {"project_name": "丁", "nature": None, "started": True, "annual_plan": 200.0, "completed": 50.0, "batch": "第二批"},
+        {"project_name": "丁", "nature": None, "started": True, "annual_plan": 200.0, "completed": 50.0,
+         "batch": "第二批"},
     ])
 
 
@@ -150,7 +157,8 @@ def test_project_figures_all_base_and_empty_group():
     assert ind.project_figures(four_projects(), 50.0, base="all")["start_rate_pct"] == pytest.approx(75.0)
     empty = ind.project_figures(four_projects().iloc[0:0], 50.0)
     assert empty["projects"] == 0 and empty["plan_yi"] == 0.0
-    assert empty["start_rate_pct"] is None and empty["completion_rate_pct"] is None and empty["vs_time_progress_pp"] is None
+    assert (empty["start_rate_pct"] is None and empty["completion_rate_pct"] is None
+            and empty["vs_time_progress_pp"] is None)
 
 
 def test_breakdown_lists_fixed_groups_even_when_empty():
@@ -158,14 +166,18 @@ def test_breakdown_lists_fixed_groups_even_when_empty():
     by_batch = ind.breakdown(four_projects(), round_, "batch")
     assert by_batch["scope"].tolist() == [ind.SCOPE_ALL] * 2 + [ind.SCOPE_KEY] * 2
     first = by_batch.iloc[0]
-    assert (first["batch"], first["projects"], first["completion_rate_pct"]) == ("第一批", 3, pytest.approx(550 / 800 * 100))
+    assert (first["batch"], first["projects"], first["completion_rate_pct"]) == (
+        "第一批", 3, pytest.approx(550 / 800 * 100))
     key_second = by_batch.iloc[3]
-    assert key_second["batch"] == "第二批" and key_second["projects"] == 0 and pd.isna(key_second["completion_rate_pct"])
+    assert (key_second["batch"] == "第二批" and key_second["projects"] == 0
+            and pd.isna(key_second["completion_rate_pct"]))
     by_unit = ind.breakdown(four_projects(), round_, "unit")
     assert by_unit.loc[by_unit["scope"] == ind.SCOPE_ALL, "unit"].tolist() == list(UNITS)
-    assert by_unit.loc[1, "unit_kind"] == "市" and by_unit.loc[1, "projects"] == 0 and pd.isna(by_unit.loc[1, "start_rate_pct"])
+    assert (by_unit.loc[1, "unit_kind"] == "市" and by_unit.loc[1, "projects"] == 0
+            and pd.isna(by_unit.loc[1, "start_rate_pct"]))
     by_nature = ind.breakdown(four_projects(), round_, "nature")
-    assert by_nature.loc[by_nature["scope"] == ind.SCOPE_ALL, "nature"].tolist() == ["新建", "续建", "改扩建", ind.UNKNOWN]
+    assert by_nature.loc[by_nature["scope"] == ind.SCOPE_ALL, "nature"].tolist() == ["新建", "续建", "改扩建",
+                                                                                     ind.UNKNOWN]
     with pytest.raises(ValueError):
         ind.breakdown(four_projects(), round_, "colour")
 
@@ -175,8 +187,9 @@ def test_breakdown_lists_fixed_groups_even_when_empty():
 
 def fai_frame(rows):
     frame = pd.DataFrame([{"unit": "发展改革委", "file": "f", "sheet": "S", "row": 3, "region": r, "month": m,
-                           "cum_value": v, "yoy_pct": y, "last_yoy_pct": l} for r, m, v, y, l in rows],
-                         columns=cleaning.PROVENANCE + ["region", "month", "cum_value", "yoy_pct", "last_yoy_pct", "extra"])
+                           "cum_value": v, "yoy_pct": y, "last_yoy_pct": last} for r, m, v, y, last in rows],
+                         columns=cleaning.PROVENANCE + ["region", "month", "cum_value", "yoy_pct", "last_yoy_pct",
+                                                        "extra"])
     return cleaning._typed(frame, schemas.FAI)
 
 
@@ -231,9 +244,11 @@ def test_unit_indicator_values_hand_computed_with_missing_last_year():
     assert values["support.central_budget.yoy_pct"] == pytest.approx(25.0)
     assert values["measures.renovation.unit"] == "宁东基地" and values["measures.renovation.yi"] == pytest.approx(80.0)
     assert isinstance(values["measures.renovation.yoy_pct"], ind.Missing)
-    assert "上年同期" in values["measures.renovation.yoy_pct"].reason and "不计算同比" in values["measures.renovation.yoy_pct"].reason
+    reason = values["measures.renovation.yoy_pct"].reason
+    assert "上年同期" in reason and "不计算同比" in reason
     # Aspects and measures come from the same city: the one with the most measures.
-    assert (values["business_env.unit"], values["business_env.measures"], values["business_env.aspects"]) == ("银川市", 50.0, 8.0)
+    assert (values["business_env.unit"], values["business_env.measures"], values["business_env.aspects"]) == (
+        "银川市", 50.0, 8.0)
     assert isinstance(values["land.new_supply.mu"], ind.Missing)
 
 
@@ -241,7 +256,8 @@ def attraction_frame(rows):
     frame = pd.DataFrame([{"unit": u, "file": "f", "sheet": "S", "row": 3, "project_name": n, "sign_mode": m,
                            "industry": i, "is_chain": c, "contract_investment": v, "funds_in_place": f}
                           for u, n, m, i, c, v, f in rows],
-                         columns=cleaning.PROVENANCE + [c.name for c in schemas.ATTRACTION.columns if c.type != schemas.SEQ] + ["extra"])
+                         columns=cleaning.PROVENANCE + [c.name for c in schemas.ATTRACTION.columns
+                                                        if c.type != schemas.SEQ] + ["extra"])
     return cleaning._typed(frame, schemas.ATTRACTION)
 
 
@@ -282,9 +298,11 @@ def test_milestone_done(status, done):
 
 def major_frame(rows):
     frame = pd.DataFrame([{"unit": "发展改革委", "file": "f", "sheet": "S", "row": 3, "project_name": n, "stage": s,
-                           "annual_plan": p, "completed": c, "milestone": "节点", "milestone_date": d, "milestone_status": st}
+                           "annual_plan": p, "completed": c, "milestone": "节点", "milestone_date": d,
+                           "milestone_status": st}
                           for n, s, p, c, d, st in rows],
-                         columns=cleaning.PROVENANCE + [c.name for c in schemas.MAJOR_WORKS.columns if c.type != schemas.SEQ] + ["extra"])
+                         columns=cleaning.PROVENANCE + [c.name for c in schemas.MAJOR_WORKS.columns
+                                                        if c.type != schemas.SEQ] + ["extra"])
     return cleaning._typed(frame, schemas.MAJOR_WORKS)
 
 
@@ -313,8 +331,10 @@ def test_published_case_through_real_return_files(tmp_path):
     """647.4亿元 planned, 629.0亿元 done by the end of October -> 97.2%, 超过时间进度13.8个百分点."""
     raw = write_round(tmp_path / "data" / "raw" / "pub", ["银川市", "交通运输厅"], as_of="2021-10-31")
     grid, merges = project_sheet([
-        project_row(1, "YC1", "银川甲项目", plan="2,000,000", done=1_950_000, total=5_000_000, start=dt.date(2021, 3, 1)),
-        project_row(2, "YC2", "银川乙项目", plan=1_000_000, done="９５００００", total=2_000_000, key="是", start=dt.date(2021, 4, 1)),
+        project_row(1, "YC1", "银川甲项目", plan="2,000,000", done=1_950_000, total=5_000_000,
+                    start=dt.date(2021, 3, 1)),
+        project_row(2, "YC2", "银川乙项目", plan=1_000_000, done="９５００００", total=2_000_000, key="是",
+                    start=dt.date(2021, 4, 1)),
     ], total=["合计", None, None, None, None, None, None, None, 7_000_000, 3_000_000, 2_900_000])
     write_xlsx(raw / "银川市" / "重大项目进展情况表（10月）.xlsx", {"第一批": grid}, {"第一批": merges})
     write_csv(raw / "附件2.csv", [
@@ -346,9 +366,10 @@ def _sheet(title: str, header: list, rows: list[list], unit: str, unit_row: str 
     return [[title], *([[unit_row]] if unit_row else []), header, *rows, [], [f"填报单位：{unit}    填报人：王五"]]
 
 
-MAJOR_HEADER = ["序号", "工程名称", "牵头单位", "包抓领导", "所处阶段", "总投资", "年度计划投资", "累计完成投资", "计划节点",
-                "节点时间", "完成情况", "进展情况", "存在问题"]
-ATTRACTION_HEADER = ["序号", "项目名称", "签约时间", "签约方式", "产业类别", "是否延链补链强链", "合同投资额", "本年到位资金", "项目状态"]
+MAJOR_HEADER = ["序号", "工程名称", "牵头单位", "包抓领导", "所处阶段", "总投资", "年度计划投资", "累计完成投资",
+                "计划节点", "节点时间", "完成情况", "进展情况", "存在问题"]
+ATTRACTION_HEADER = ["序号", "项目名称", "签约时间", "签约方式", "产业类别", "是否延链补链强链", "合同投资额",
+                     "本年到位资金", "项目状态"]
 INDICATOR_HEADER = ["序号", "指标名称", "计量单位", "本期累计", "上年同期"]
 
 
@@ -369,15 +390,20 @@ def build_full_round(root: Path, round_id: str = "2021-12", previous: str | None
     szs, _ = project_sheet([project_row(1, "P4", "丁项目", key="是", batch="第二批", nature="改扩建", city="石嘴山市",
                                         plan=2000, done=1900, total=9000)], footer="填报单位：石嘴山市")
     write_xlsx(raw / "石嘴山市" / "项目进展.xlsx", {"项目": szs}, {"项目": merges})
-    jt, _ = project_sheet([project_row(1, "P5", "戊项目", city="石嘴山市大武口区", plan=100, done=50)], footer="填报单位：交通运输厅")
+    jt, _ = project_sheet([project_row(1, "P5", "戊项目", city="石嘴山市大武口区", plan=100, done=50)],
+                          footer="填报单位：交通运输厅")
     write_xlsx(raw / "交通运输厅" / "项目进展.xlsx", {"项目": jt}, {"项目": merges})
-    nd, _ = project_sheet([project_row(1, "P6", "己项目", city="宁东基地", plan=600, done=550)], footer="填报单位：宁东基地管委会")
+    nd, _ = project_sheet([project_row(1, "P6", "己项目", city="宁东基地", plan=600, done=550)],
+                          footer="填报单位：宁东基地管委会")
     write_xlsx(raw / "宁东基地" / "项目进展.xlsx", {"项目": nd}, {"项目": merges})
 
     write_xlsx(raw / "发展改革委" / "十大工程.xlsx", {"十大工程": _sheet("十大工程项目推进情况表", MAJOR_HEADER, [
-        [1, "银昆高速宁夏段", "交通运输厅", "张副主席", "在建", 3_000_000, 500_000, 420_000, "主体完工", dt.date(2021, 12, 31), "推进中", "路基施工", None],
-        [2, "银川河东国际机场改扩建", "发展改革委", "李副主席", "前期", 1_000_000, None, None, "可研批复", dt.date(2021, 9, 1), "已批复", "可研已批复", None],
-        [3, "银川市城市地下轨道交通", "银川市", "王副主席", "前期", 5_000_000, None, None, "规划报批", dt.date(2021, 9, 30), "未完成", "规划编制", "规划待批"],
+        [1, "银昆高速宁夏段", "交通运输厅", "张副主席", "在建", 3_000_000, 500_000, 420_000, "主体完工",
+         dt.date(2021, 12, 31), "推进中", "路基施工", None],
+        [2, "银川河东国际机场改扩建", "发展改革委", "李副主席", "前期", 1_000_000, None, None, "可研批复",
+         dt.date(2021, 9, 1), "已批复", "可研已批复", None],
+        [3, "银川市城市地下轨道交通", "银川市", "王副主席", "前期", 5_000_000, None, None, "规划报批",
+         dt.date(2021, 9, 30), "未完成", "规划编制", "规划待批"],
     ], "发展改革委", "单位：万元")})
 
     attraction = {
@@ -390,13 +416,15 @@ def build_full_round(root: Path, round_id: str = "2021-12", previous: str | None
                   [2, "氢能项目", dt.date(2021, 8, 1), "单独签约", "清洁能源", "是", 50_000, 20_000, "签约"]],
     }
     for unit, rows in attraction.items():
-        write_xlsx(raw / unit / "招商引资.xlsx", {"招商": _sheet("招商引资项目情况表", ATTRACTION_HEADER, rows, unit, "单位：万元")})
+        write_xlsx(raw / unit / "招商引资.xlsx",
+                   {"招商": _sheet("招商引资项目情况表", ATTRACTION_HEADER, rows, unit, "单位：万元")})
 
     indicator_rows = {
         "发展改革委": [[1, "争取中央预算内资金", "亿元", 12.5, 10], [2, "安排预算内统筹资金", "亿元", 3.2, None],
                   [3, "九大重点产业奖励资金", "亿元", 5, None]],
         "自然资源厅": [[1, "已批准用地项目", "个", 45, None], [2, "通过用地预审项目", "个", 30, None]],
-        "宁东基地": [[1, "企业更新改造投资", "亿元", 80, 64], [2, "新增供地", "亩", 1200, None], [3, "招商引资到位资金", "亿元", 60, 50]],
+        "宁东基地": [[1, "企业更新改造投资", "亿元", 80, 64], [2, "新增供地", "亩", 1200, None],
+                     [3, "招商引资到位资金", "亿元", 60, 50]],
         "银川市": [[1, "兑现奖励资金", "万元", 500, None], [2, "营商环境政策措施方面", "个", 8, None],
                 [3, "营商环境改革措施", "条", 50, None], [4, "谋划储备项目", "个", 120, None]],
         "石嘴山市": [[1, "考核奖励资金", "万元", 300, None], [2, "谋划项目", "个", 80, None]],
@@ -412,13 +440,16 @@ def build_full_round(root: Path, round_id: str = "2021-12", previous: str | None
         "发展改革委")})
 
     practices = {
-        "银川市": [[1, "压实责任", "银川市压实各级各部门一把手带头抓项目责任"], [2, "推进机制", "银川市完善重大项目三级包抓机制"]],
-        "石嘴山市": [[1, "抓项目意识", "石嘴山市出台重点项目管理办法"], [2, "谋划招引", "石嘴山市谋划扩大有效投资新项目"]],
+        "银川市": [[1, "压实责任", "银川市压实各级各部门一把手带头抓项目责任"],
+                   [2, "推进机制", "银川市完善重大项目三级包抓机制"]],
+        "石嘴山市": [[1, "抓项目意识", "石嘴山市出台重点项目管理办法"],
+                     [2, "谋划招引", "石嘴山市谋划扩大有效投资新项目"]],
         "宁东基地": [[1, "要素保障", "宁东基地协调解决重点项目土地问题"]],
         "交通运输厅": [[1, "十大工程", "交通运输厅成立银昆高速工作专班"]],
     }
     for unit, rows in practices.items():
-        write_xlsx(raw / unit / "典型做法.xlsx", {"做法": _sheet("工作举措与典型做法", ["序号", "板块", "内容"], rows, unit)})
+        write_xlsx(raw / unit / "典型做法.xlsx",
+                   {"做法": _sheet("工作举措与典型做法", ["序号", "板块", "内容"], rows, unit)})
 
     if previous:
         prev = write_round(root / "data" / "raw" / previous, list(UNITS), as_of="2021-08-31")
@@ -451,30 +482,38 @@ def test_full_round_hand_computed_figures(full_round):
     assert v["inspection.departments"] == 4
     assert (v["fai.month"], v["fai.total_yi"], v["fai.yoy_pct"]) == (11, pytest.approx(1900.5), 5.2)
     assert v["fai.accel_pp"] == pytest.approx(2.1)
-    assert (v["batch.projects"], v["batch.started"], v["batch.start_base"], v["batch.start_base_started"]) == (6, 5, 5, 4)
+    assert (v["batch.projects"], v["batch.started"], v["batch.start_base"], v["batch.start_base_started"]) == (
+        6, 5, 5, 4)
     assert v["batch.plan_yi"] == pytest.approx(0.46) and v["batch.completed_yi"] == pytest.approx(0.34)
     assert v["batch.completion_rate_pct"] == pytest.approx(3400 / 4600 * 100)
     assert v["batch.vs_time_progress_pp"] == pytest.approx(3400 / 4600 * 100 - 1100 / 12)
     assert (v["key.projects"], v["key.completion_rate_pct"]) == (2, pytest.approx(2800 / 3000 * 100))
     assert v["measures.reward_paid.unit"] == "银川市" and v["measures.reward_paid.wan"] == 500.0
     assert v["measures.renovation.yoy_pct"] == pytest.approx(25.0)
-    assert v["support.central_budget.yi"] == pytest.approx(12.5) and v["support.central_budget.yoy_pct"] == pytest.approx(25.0)
+    assert v["support.central_budget.yi"] == pytest.approx(12.5)
+    assert v["support.central_budget.yoy_pct"] == pytest.approx(25.0)
     assert v["support.industry_reward.yi"] == pytest.approx(5.0)
     assert (v["land.approved.count"], v["land.prereview.count"], v["land.new_supply.mu"]) == (45.0, 30.0, 1200.0)
     assert (v["business_env.unit"], v["business_env.aspects"], v["business_env.measures"]) == ("银川市", 8.0, 50.0)
-    assert (v["planning.water.unit"], v["planning.water.categories"], v["planning.water.projects"]) == ("水利厅", 5.0, 36.0)
+    assert (v["planning.water.unit"], v["planning.water.categories"], v["planning.water.projects"]) == (
+        "水利厅", 5.0, 36.0)
     assert (v["planning.transport.projects"], v["planning.transport.investment_yi"]) == (8.0, pytest.approx(150.0))
     assert (v["planning.city.unit"], v["planning.city.projects"]) == ("银川市", 120.0)
     assert v["planning.projects_total"] == 244.0
-    assert (v["attraction.projects"], v["attraction.signing_city.unit"], v["attraction.busiest_city.unit"]) == (7, "银川市", "石嘴山市")
+    assert (v["attraction.projects"], v["attraction.signing_city.unit"], v["attraction.busiest_city.unit"]) == (
+        7, "银川市", "石嘴山市")
     assert v["attraction.nine_share_pct"] == pytest.approx(600 / 7)
     assert (v["attraction.base.unit"], v["attraction.base.chain_projects"]) == ("宁东基地", 2)
     assert v["attraction.base.funds_yoy_pct"] == pytest.approx(20.0)
-    assert v["major.accelerating.names"] == ["银昆高速宁夏段"] and v["major.substantive.names"] == ["银川河东国际机场改扩建"]
-    assert v["major.pushing.names"] == ["银川市城市地下轨道交通"] and v["major.overdue.names"] == ["银川市城市地下轨道交通"]
-    assert v["practices.awareness.units"] == ["银川市", "石嘴山市"] and v["practices.major_works.units"] == ["交通运输厅"]
+    assert v["major.accelerating.names"] == ["银昆高速宁夏段"]
+    assert v["major.substantive.names"] == ["银川河东国际机场改扩建"]
+    assert v["major.pushing.names"] == ["银川市城市地下轨道交通"]
+    assert v["major.overdue.names"] == ["银川市城市地下轨道交通"]
+    assert v["practices.awareness.units"] == ["银川市", "石嘴山市"]
+    assert v["practices.major_works.units"] == ["交通运输厅"]
     # 乙 (zero investment, not 入统, behind) and 丙 (not started, behind); 戊 at 50% is 41.7 points behind too.
-    assert (v["track.projects"], v["track.not_started"], v["track.zero_investment"], v["track.not_in_stats"]) == (3, 1, 1, 1)
+    assert (v["track.projects"], v["track.not_started"], v["track.zero_investment"], v["track.not_in_stats"]) == (
+        3, 1, 1, 1)
     assert v["previous.round"] == "2021-09" and v["previous.as_of"] == "2021-08-31"
     assert (v["change.started_since"], v["change.not_started_both"], v["change.new_projects"]) == (1, 1, 2)
     assert v["change.batch.completed_yi"] == pytest.approx(0.34 - 0.16)
@@ -525,7 +564,8 @@ def test_every_key_is_declared_once_as_data_and_the_docs_are_generated_from_it()
     assert len(ind.KEYS) > 100
     for required in ("round", "as_of", "time_progress_pct", "fai.total_yi", "fai.yoy_pct", "fai.accel_pp"):
         assert required in ind.KEYS
-    for name in ("projects", "started", "start_rate_pct", "plan_yi", "completed_yi", "completion_rate_pct", "vs_time_progress_pp"):
+    for name in ("projects", "started", "start_rate_pct", "plan_yi", "completed_yi", "completion_rate_pct",
+                 "vs_time_progress_pp"):
         assert f"batch.{name}" in ind.KEYS and f"key.{name}" in ind.KEYS
     declared = keys.load()
     assert all(k.section in ind.SECTIONS and k.meaning and k.unit for k in declared.values())
@@ -565,7 +605,8 @@ SEED_SLOTS: dict[str, list[tuple[str, list[str]]]] = {
          ["inspection.start", "inspection.end", "inspection.groups", "inspection.cities", "inspection.base_names"]),
     ],
     "一、总体情况": [
-        ("全区固定资产投资完成XXX亿元，同比增长XX％，比上年同期加快XX个百分点", ["fai.total_yi", "fai.yoy_pct", "fai.accel_pp"]),
+        ("全区固定资产投资完成XXX亿元，同比增长XX％，比上年同期加快XX个百分点",
+         ["fai.total_yi", "fai.yoy_pct", "fai.accel_pp"]),
         ("两批次集中开工重大项目XXX个，开工率XX％，完成投资XXX亿元，投资完成率XX％",
          ["batch.projects", "batch.start_rate_pct", "batch.completed_yi", "batch.completion_rate_pct"]),
         ("XX个重点项目开工率XX％，投资完成率XX％", ["key.projects", "key.start_rate_pct", "key.completion_rate_pct"]),
@@ -596,7 +637,8 @@ SEED_SLOTS: dict[str, list[tuple[str, list[str]]]] = {
     ],
     "（四）项目谋划招引有序开展": [
         ("谋划重大水利项目X大类XX项", ["planning.water.categories", "planning.water.projects"]),
-        ("下半年计划开工储备项目X个，总投资XX亿元", ["planning.transport.projects", "planning.transport.investment_yi"]),
+        ("下半年计划开工储备项目X个，总投资XX亿元",
+         ["planning.transport.projects", "planning.transport.investment_yi"]),
         ("农业农村厅抢抓XX列入国家葡萄及葡萄酒产业开放发展综合试验区重大机遇", [QUOTED]),
         ("XX市谋划扩大有效投资强后劲新项目XXX个", ["planning.city.unit", "planning.city.projects"]),
         ("截至X月底，全区实施招商引资合同项目XXX个", ["as_of_month", "attraction.projects"]),
@@ -622,9 +664,9 @@ REDACTED = re.compile(r"X+")
 
 @pytest.mark.parametrize("section", list(SEED_SLOTS))
 def test_each_redacted_run_of_the_seed_has_a_key(section):
-    for sentence, keys in SEED_SLOTS[section]:
-        assert len(REDACTED.findall(sentence)) == len(keys), sentence
-        for key in keys:
+    for sentence, slot_keys in SEED_SLOTS[section]:
+        assert len(REDACTED.findall(sentence)) == len(slot_keys), sentence
+        for key in slot_keys:
             assert key == QUOTED or key in ind.KEYS, key
 
 
@@ -650,9 +692,11 @@ def test_every_seed_key_has_a_value_for_a_full_round(full_round):
 
 
 def test_round_yml_inspection_keys(tmp_path):
-    write_round(tmp_path / "data" / "raw" / "r", ["银川市"], inspection_start="2021-12-06", inspection_end=dt.date(2021, 12, 10), groups=5)
+    write_round(tmp_path / "data" / "raw" / "r", ["银川市"], inspection_start="2021-12-06",
+                inspection_end=dt.date(2021, 12, 10), groups=5)
     round_ = rounds.load_round("r", tmp_path)
-    assert (round_.inspection_start, round_.inspection_end, round_.groups) == (dt.date(2021, 12, 6), dt.date(2021, 12, 10), 5)
+    assert (round_.inspection_start, round_.inspection_end, round_.groups) == (
+        dt.date(2021, 12, 6), dt.date(2021, 12, 10), 5)
     assert rounds.parse_round("r", {"as_of": "2021-11-30", "units": ["银川市"]}, tmp_path).groups is None
 
 

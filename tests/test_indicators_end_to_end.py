@@ -5,11 +5,11 @@ import shutil
 import openpyxl
 import pandas as pd
 import pytest
+from test_indicators import QUOTED, SEED_SLOTS, build_full_round
 
-from pipeline import paths as config
 from pipeline import indicators as ind
+from pipeline import paths as config
 from pipeline.run import runner
-from test_indicators import SEED_SLOTS, QUOTED, build_full_round
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,8 @@ def test_report_tables_are_saved_for_the_report_stage(ran):
     tables = ind.load_report_tables(config.processed_round_dir("2021-12", ran))
     assert tables["track_list"]["project_name"].tolist() == ["乙项目", "丙项目", "戊项目"]
     assert tables["unit_ranking"].loc[0, "board"] == "展示台"
-    assert pd.read_parquet(config.processed_round_dir("2021-12", ran) / "projects.parquet").shape[0] == 6  # clean table untouched
+    clean_projects = config.processed_round_dir("2021-12", ran) / "projects.parquet"
+    assert pd.read_parquet(clean_projects).shape[0] == 6  # clean table untouched
 
 
 def test_supervision_workbook_is_written(ran):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import layouts
 import openpyxl
 import pandas as pd
 import pytest
-
-import layouts
 from layouts import P, Truth
 from office import write_round
+
 from pipeline import indicators, rounds, schemas
 from pipeline.ingest import cleaning
 
@@ -38,7 +38,8 @@ def assert_ledger_reconciles(result: cleaning.RoundResult, truth: Truth) -> None
     for _, row in ledger.iterrows():
         where = f"{row['file']} / {row['sheet']}"
         assert row["data_rows"] == row["kept"] + row["quarantined"], where
-        assert row["money_raw_wan"] == pytest.approx(row["money_kept_wan"] + row["money_set_aside_wan"], abs=0.01), where
+        assert row["money_raw_wan"] == pytest.approx(row["money_kept_wan"] + row["money_set_aside_wan"],
+                                                     abs=0.01), where
     sheets = ledger[ledger["file"].isin(truth.files)]
     assert int(sheets["data_rows"].sum()) == truth.projects
     assert int(sheets["kept"].sum()) == truth.projects
@@ -63,7 +64,8 @@ def assert_matches_truth(result: cleaning.RoundResult, truth: Truth) -> pd.DataF
 
 def assert_start_rates(projects: pd.DataFrame, truth: Truth) -> None:
     tp = indicators.time_progress_pct(dt.date.fromisoformat(truth.as_of))
-    for base, n, started in (("new", truth.start_base_new, truth.started_new), ("all", truth.start_base_all, truth.started_all)):
+    for base, n, started in (("new", truth.start_base_new, truth.started_new),
+                             ("all", truth.start_base_all, truth.started_all)):
         figures = indicators.project_figures(projects, tp, base)
         assert figures["projects"] == truth.projects
         assert (figures["start_base"], figures["start_base_started"]) == (n, started), base
@@ -137,7 +139,8 @@ def test_synonym_headers_map_to_the_right_columns(tmp_path):
     mapped = hm[hm["file"].isin(truth.files)]
     for written, column in truth.headers.items():
         rows = mapped[mapped["written"] == written]
-        assert len(rows) == 1, f"表头“{written}” not in header_map once: {mapped[['written', 'column']].to_dict('records')}"
+        assert len(rows) == 1, (f"表头“{written}” not in header_map once: "
+                                f"{mapped[['written', 'column']].to_dict('records')}")
         assert rows.iloc[0]["column"] == column, f"表头“{written}” mapped to {rows.iloc[0]['column']}, not {column}"
     # The pairs that must never be confused, by their values.
     p = layouts.YINCHUAN[0]
@@ -147,7 +150,8 @@ def test_synonym_headers_map_to_the_right_columns(tmp_path):
     assert projects.loc[p.name, "annual_plan"] == pytest.approx(p.plan)
     assert projects.loc[p.name, "planned_start_date"] == pd.Timestamp(2021, 3, 1)
     assert projects.loc[p.name, "start_date"] == pd.Timestamp(layouts.start_date(p, 2021, 1))
-    assert bool(projects.loc[p.name, "is_key"]) is True and bool(projects.loc["贺兰山东麓葡萄酒庄集群配套道路", "is_key"]) is False
+    assert bool(projects.loc[p.name, "is_key"]) is True
+    assert bool(projects.loc["贺兰山东麓葡萄酒庄集群配套道路", "is_key"]) is False
     assert bool(projects.loc["永宁县闽宁镇冷链物流园", "in_stats"]) is False
 
 
@@ -215,7 +219,8 @@ def test_several_layouts_in_one_round_add_up(tmp_path):
 
 def test_hand_truth_of_a_small_list():
     """The truth helper itself: two new projects (one started) and one 续建."""
-    t = layouts.truth_of("甲市", "2021-06-30", [P("a", 100, 40), P("b", 50, 0, started=False), P("c", 10, 5, nature="续建")])
+    t = layouts.truth_of("甲市", "2021-06-30",
+                         [P("a", 100, 40), P("b", 50, 0, started=False), P("c", 10, 5, nature="续建")])
     assert (t.projects, t.started, t.start_base_new, t.started_new, t.start_base_all) == (3, 2, 2, 1, 3)
     assert (t.annual_plan_wan, t.completed_wan) == (160, 45)
     assert t.start_rate("new") == 50.0 and t.start_rate("all") == pytest.approx(200 / 3)
@@ -260,7 +265,8 @@ def test_a_started_project_with_dash_stays_a_project_and_its_amount_is_an_error(
 
 @pytest.mark.parametrize("fmt", ["xlsx", "xls"])
 def test_formulas_saved_with_their_values_by_libreoffice(tmp_path, fmt):
-    """合计 and 完成率 as formulas, values cached by LibreOffice: read like typed values, the 合计 checked, not counted."""
+    """合计 and 完成率 as formulas, values cached by LibreOffice: read like typed values, the 合计 checked, not
+    counted."""
     if layouts.soffice() is None:
         pytest.skip("LibreOffice (soffice) 未安装：apt-get install libreoffice-calc-nogui 后可运行此测试")
     truth = layouts.formulas_resaved_by_libreoffice(raw_dir(tmp_path), fmt)
@@ -289,12 +295,14 @@ def test_growth_rates_typed_as_percent_cells_read_as_percent(tmp_path):
         assert fai.loc[region, "last_yoy_pct"] == pytest.approx(last), region
 
 
-DONE_HEADERS = ["1-{m}月完成投资", "1—{m}月完成", "1～{m}月累计完成投资", "1至{m}月完成投资", "截至{m}月底完成投资", "{m}月底累计完成"]
+DONE_HEADERS = ["1-{m}月完成投资", "1—{m}月完成", "1～{m}月累计完成投资", "1至{m}月完成投资", "截至{m}月底完成投资",
+                "{m}月底累计完成"]
 PLAN_HEADERS = ["2021年计划投资", "年度投资计划", "今年计划", "本年度计划投资", "2021年度计划投资"]
 
 
 @pytest.mark.parametrize("month", range(1, 13))
-@pytest.mark.parametrize("done", DONE_HEADERS, ids=["1-m", "1em-dash-m", "1tilde-m", "1zhi-m", "jiezhi-m-yuedi", "m-yuedi"])
+@pytest.mark.parametrize("done", DONE_HEADERS,
+                         ids=["1-m", "1em-dash-m", "1tilde-m", "1zhi-m", "jiezhi-m-yuedi", "m-yuedi"])
 def test_every_month_span_header_is_the_completion_column(tmp_path, month, done):
     """One pattern covers “1-N月完成投资” for every N, however the span is written."""
     header = done.format(m=month)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
 from conftest import clean_and_save
 from layouts import libreoffice_convert, soffice
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
-from pipeline import rounds, schemas
-from pipeline.ingest import cleaning, corrections as corr, plausibility, quality
 from test_corrections import write_corrections
+
+from pipeline import rounds, schemas
+from pipeline.ingest import cleaning, plausibility, quality
+from pipeline.ingest import corrections as corr
 
 UNITS = ["银川市", "石嘴山市", "吴忠市", "固原市", "中卫市"]
 # Last round's projects of 银川市 (万元): code, name, total investment, annual plan, completed.
@@ -147,7 +148,8 @@ def test_a_keep_line_accepts_a_sheet_doubted_against_last_round(tmp_path):
     result = two_rounds(tmp_path, 10)
     problem = problems_of(result, "implausible_vs_previous").iloc[0]
     write_corrections(tmp_path / "data" / "raw" / "2021-12", [
-        [problem["file"], problem["sheet"], problem["row"], problem["column"], "", corr.KEEP, "已电话核实：本轮项目调整",
+        [problem["file"], problem["sheet"], problem["row"], problem["column"], "", corr.KEEP,
+         "已电话核实：本轮项目调整",
          "李四", "2021-12-03"]])
     again = clean(tmp_path, "2021-12")
     kept = problems_of(again, "implausible_vs_previous").iloc[0]
@@ -197,7 +199,8 @@ def test_units_of_different_sizes_are_not_doubted(tmp_path):
 def test_an_annual_plan_a_ten_thousandth_of_the_total_is_asked_and_kept(tmp_path):
     raw = write_round(tmp_path / "data" / "raw" / "2021-12", ["银川市"])
     grid, merges = project_sheet([project_row(1, "P1", "甲项目", total=50000, plan=2, done=1),  # 2 meant 2亿元
-                                  project_row(2, "P2", "乙项目", total=50000, plan=2000, done=1)], footer="填报单位：银川市")
+                                  project_row(2, "P2", "乙项目", total=50000, plan=2000, done=1)],
+                                  footer="填报单位：银川市")
     write_xlsx(raw / "银川市" / "项目.xlsx", {"项目": grid}, {"项目": merges})
     result = clean(tmp_path, "2021-12")
     found = problems_of(result, "plan_far_below_total")

@@ -14,15 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from office import write_round, write_xlsx
-from pipeline import rounds, schemas
+
 from pipeline import indicators as ind
+from pipeline import rounds, schemas
 from pipeline.ingest import cleaning
 from pipeline.report.render import ReportData, Text, render_part
 
 TOLERANCE = 0.05  # points: published results were computed from inputs rounded before printing
-HEADER = ["序号", "项目名称", "批次", "是否重点项目", "建设性质", "年度计划投资", "{period}完成投资", "是否开工", "开工时间"]
+HEADER = ["序号", "项目名称", "批次", "是否重点项目", "建设性质", "年度计划投资", "{period}完成投资", "是否开工",
+          "开工时间"]
 
 
 def county_return(path: Path, title: str, period: str, rows: list[list], footer: str) -> Path:
@@ -51,7 +52,7 @@ def plain(markup) -> str:
     return re.sub(r"<[^>]+>", "", str(markup))
 
 
-# --------------------------------------------------------------------------- 惠东县, 2022年1–8月: 序时进度 from a target schedule
+# ----------------------------------------------------------------- 惠东县, 2022年1–8月: 序时进度 from a target schedule
 
 
 HUIDONG_TARGETS = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120]  # 120% for the year ÷ 12 × month: 80 at August
@@ -115,11 +116,12 @@ def test_huidong_appendix_and_advice_show_the_conventions_used(huidong):
     assert "高于（低于）序时进度×个百分点" in text and "保留一位小数" in text
     assert "投资完成率低于序时进度10至30个百分点为黄" in text
     advice = plain(render_part(data, "advice_supervision"))  # a part without figures: the 通报 sentence and the ranking
-    assert "投资完成率低于序时进度超过20个百分点" in advice or "本轮没有投资完成率低于序时进度超过20个百分点的单位" in advice
+    assert ("投资完成率低于序时进度超过20个百分点" in advice
+            or "本轮没有投资完成率低于序时进度超过20个百分点的单位" in advice)
     assert "时间进度" not in advice
 
 
-# --------------------------------------------------------------------------- 陆丰市, 前三季度: two decimals, 开工率 over all projects
+# ------------------------------------------------------------- 陆丰市, 前三季度: two decimals, 开工率 over all projects
 
 
 def lufeng_rows() -> list[list]:
@@ -168,7 +170,7 @@ def test_lufeng_with_the_new_projects_base_counts_only_new_projects(lufeng):
     assert values["batch.start_rate_pct"] == pytest.approx(46 / 52 * 100)
 
 
-# --------------------------------------------------------------------------- 江门市, 2021年1–3月: two decimals, 超过时间进度
+# ---------------------------------------------------------------------- 江门市, 2021年1–3月: two decimals, 超过时间进度
 
 
 def test_jiangmen_first_quarter_two_decimals(tmp_path):
@@ -185,11 +187,11 @@ def test_jiangmen_first_quarter_two_decimals(tmp_path):
     assert values["batch.completion_rate_pct"] == pytest.approx(30.90, abs=TOLERANCE)
     assert values["batch.vs_time_progress_pp"] == pytest.approx(5.90, abs=TOLERANCE)
     t = text_for(round_, values)
-    assert f"为年度投资计划的{plain(t.pct('batch.completion_rate_pct'))}，{plain(t.vs_time('batch.vs_time_progress_pp'))}" == \
-        "为年度投资计划的30.90%，超过时间进度5.90个百分点"
+    rate, vs_time = plain(t.pct("batch.completion_rate_pct")), plain(t.vs_time("batch.vs_time_progress_pp"))
+    assert f"为年度投资计划的{rate}，{vs_time}" == "为年度投资计划的30.90%，超过时间进度5.90个百分点"
 
 
-# --------------------------------------------------------------------------- 快于/慢于 with two decimals (the example)
+# -------------------------------------------------------------------- 快于/慢于 with two decimals (the example)
 
 
 def test_faster_slower_wording_with_two_decimals_through_a_return(tmp_path):
@@ -200,11 +202,12 @@ def test_faster_slower_wording_with_two_decimals_through_a_return(tmp_path):
                       progress_words=["快于", "慢于"], time_progress_name="序时进度")
     rows = [[1, "某县项目甲", "第一批", "是", "新建", 60.0, 51.18, "是", dt.date(2022, 2, 1)],
             [2, "某县项目乙", "第一批", "否", "新建", 40.0, 28.00, "是", dt.date(2022, 3, 1)]]
-    county_return(raw / "某县重点项目.xlsx", "某县2022年重点项目进展情况表", "1-8月", rows, "填报单位：某县发展和改革局")
+    county_return(raw / "某县重点项目.xlsx", "某县2022年重点项目进展情况表", "1-8月", rows,
+                  "填报单位：某县发展和改革局")
     round_, values, tables = run(tmp_path, "r-2022-08")
     t = text_for(round_, values)
-    assert f"投资完成率{plain(t.pct('batch.completion_rate_pct'))}，{plain(t.vs_time('batch.vs_time_progress_pp'))}" == \
-        "投资完成率79.18%，快于序时进度12.51个百分点"
+    rate, vs_time = plain(t.pct("batch.completion_rate_pct")), plain(t.vs_time("batch.vs_time_progress_pp"))
+    assert f"投资完成率{rate}，{vs_time}" == "投资完成率79.18%，快于序时进度12.51个百分点"
     # 某县项目乙 (non-key): 70.00% − 66.666…% = 3.33 faster; the key 甲: 85.30% → 18.63 faster
     assert plain(t.vs_time("key.vs_time_progress_pp")) == "快于序时进度18.63个百分点"
     by_unit = tables["by_unit"].query("scope == '全部项目'").iloc[0]

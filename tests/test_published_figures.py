@@ -16,11 +16,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-import pytest
-
 import layouts
+import pytest
 from layouts import projects_for
 from office import write_round
+
 from pipeline import indicators, rounds, schemas
 from pipeline.ingest import cleaning
 
@@ -54,7 +54,8 @@ def test_jiangmen_1_to_10_gap_from_unrounded_values(tmp_path):
     as_of = "2021-10-31"
     a = projects_for("蓬江区", 90, 71, 2_318_000, 2_186_500, seed=1)
     b = projects_for("新会区", 100, 85, 3_005_000.5, 2_930_000.25, seed=2)
-    c = projects_for("台山市", 65, 50, 6_474_000 - 2_318_000 - 3_005_000.5, 6_290_000 - 2_186_500 - 2_930_000.25, seed=3)
+    c = projects_for("台山市", 65, 50, 6_474_000 - 2_318_000 - 3_005_000.5, 6_290_000 - 2_186_500 - 2_930_000.25,
+                     seed=3)
     round_, result, projects = run_round(tmp_path, ["蓬江区", "新会区", "台山市"], as_of, [
         (layouts.unit_row_far_right_yi, "蓬江区", a),   # 亿元, unit row at the far right
         (layouts.district_subtotals, "新会区", b),      # group headings and 小计 rows
@@ -77,7 +78,8 @@ def test_jiangmen_1_to_10_gap_from_unrounded_values(tmp_path):
 
 
 def test_jiangmen_2013_1_to_4_behind_time_progress(tmp_path):
-    """江门市, 2013年1–4月: 年度计划401.9亿元, 完成107.4亿元 → 26.7%, “比时间进度慢了6.6个百分点” (time progress 4/12)."""
+    """江门市, 2013年1–4月: 年度计划401.9亿元, 完成107.4亿元 → 26.7%, “比时间进度慢了6.6个百分点”
+    (time progress 4/12)."""
     as_of = "2021-04-30"
     a = projects_for("江海区", 40, 40, 1_500_000, 402_000, seed=4)
     b = projects_for("开平市", 55, 55, 4_019_000 - 1_500_000, 1_074_000 - 402_000, seed=5)
@@ -97,7 +99,8 @@ def test_lufeng_three_quarters_two_decimals_and_start_rate_over_all(tmp_path):
     new_a = projects_for("东海镇", 30, 26, 420_000, 510_000, seed=6)
     cont_a = projects_for("东海镇", 12, 12, 180_000, 230_000, nature="续建", seed=7)
     new_b = projects_for("碣石镇", 25, 23, 380_000, 430_000, seed=8)
-    cont_b = projects_for("碣石镇", 15, 15, 1_301_600 - 420_000 - 180_000 - 380_000, 1_518_800 - 510_000 - 230_000 - 430_000,
+    cont_b = projects_for("碣石镇", 15, 15, 1_301_600 - 420_000 - 180_000 - 380_000,
+                          1_518_800 - 510_000 - 230_000 - 430_000,
                           nature="续建", seed=9)
     _, _, projects = run_round(tmp_path, ["东海镇", "碣石镇"], as_of, [
         (layouts.group_headings_with_amounts, "东海镇", new_a + cont_a),  # 一/1.1 numbering, headings with amounts
@@ -112,7 +115,8 @@ def test_lufeng_three_quarters_two_decimals_and_start_rate_over_all(tmp_path):
 
 
 def test_wujin_2017_new_and_continuing_separately_start_rate_over_new_only(tmp_path):
-    """常州市武进区, 2017年1–9月: 新建 计划246.5亿元, 完成153.7亿元, 185个, 已开工160个 → 62.4%, 开工率86.5% (新建 only);
+    """常州市武进区, 2017年1–9月: 新建 计划246.5亿元, 完成153.7亿元, 185个, 已开工160个 → 62.4%,
+    开工率86.5% (新建 only);
     续建 计划253.9亿元, 完成213.3亿元 → 84.0%."""
     as_of = "2021-09-30"
     new_a = projects_for("湖塘镇", 100, 88, 1_300_000, 820_000, seed=10)

@@ -1,7 +1,7 @@
 """What a round's figures leave out, and the words that say so (pipeline/ingest/quality.py), from real returns."""
 import pandas as pd
-
 from office import write_round, write_xlsx
+
 from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, quality
 from pipeline.report import render as report
@@ -40,7 +40,8 @@ def test_a_missing_unit_is_named_only_where_a_unit_of_its_kind_reports(tmp_path)
 
 def test_a_rejected_file_a_missing_column_and_a_bad_cell_are_each_named_with_rows_and_money(tmp_path):
     units = ("银川市", "吴忠市", "交通运输厅")
-    write_xlsx(raw(tmp_path) / "银川市.xlsx", {"S": [HEADER, [1, "甲", "第一批", 100, "约50", "是"], [2, None, "第一批", 300, 90, "是"]]})
+    write_xlsx(raw(tmp_path) / "银川市.xlsx",
+               {"S": [HEADER, [1, "甲", "第一批", 100, "约50", "是"], [2, None, "第一批", 300, 90, "是"]]})
     write_xlsx(raw(tmp_path) / "吴忠市.xlsx", {"S": [HEADER[:-1], [1, "乙", "第一批", 200, 80]]})
     (raw(tmp_path) / "交通运输厅.xlsx").write_bytes(b"%PDF-1.4 not a workbook")
     result, q = clean(tmp_path, units)

@@ -4,11 +4,12 @@ import shutil
 import openpyxl
 import pandas as pd
 import pytest
-
 from office import write_csv, write_round, write_xls, write_xlsx
-from pipeline import paths as config, rounds, schemas
-from pipeline.ingest import cleaning, feedback
 from test_cleaning import assert_ledger_reconciles
+
+from pipeline import paths as config
+from pipeline import rounds, schemas
+from pipeline.ingest import cleaning, feedback
 
 
 @pytest.fixture
@@ -56,7 +57,8 @@ def test_this_years_completion_under_any_parent(tmp_path, aliases, parent, child
     rows = [["序号", "项目名称", "批次", "2022年", parent, "开工情况"],
             [None, None, None, "计划投资", child, None],
             [1, "甲", "第一批", 1000, 600, "已开工"], [2, "乙", "第一批", 400, None, "未开工"]]
-    write_xlsx(raw(tmp_path) / "吴忠市.xlsx", {"S": rows}, {"S": [(0, 0, 1, 0), (0, 1, 1, 1), (0, 2, 1, 2), (0, 5, 1, 5)]})
+    write_xlsx(raw(tmp_path) / "吴忠市.xlsx", {"S": rows},
+               {"S": [(0, 0, 1, 0), (0, 1, 1, 1), (0, 2, 1, 2), (0, 5, 1, 5)]})
     result = clean(tmp_path, aliases, units=("吴忠市",))
     projects = result.tables["projects"].set_index("project_name")
     assert projects.loc["甲", "completed"] == 600 and projects.loc["乙", "completed"] == 0  # not started, empty: 0
@@ -70,7 +72,8 @@ def test_this_years_completion_under_any_parent(tmp_path, aliases, parent, child
     ("总投资", "年度计划", "total_investment", "annual_plan"),
     ("计划开工时间", "开工时间", "planned_start_date", "start_date"),
 ])
-def test_neighbouring_columns_are_never_taken_for_each_other(tmp_path, aliases, first, second, first_column, second_column):
+def test_neighbouring_columns_are_never_taken_for_each_other(tmp_path, aliases, first, second, first_column,
+                                                             second_column):
     header = ["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"]
     for name in (first, second):
         if name not in header:
@@ -100,7 +103,8 @@ def test_one_pattern_row_covers_every_month_span(tmp_path):
     table = tmp_path / "aliases.csv"
     table.write_text("报表类型,标准列名,表头写法\nprojects,completed,{期间}完成投资\n", encoding="utf-8")
     aliases = schemas.load_aliases(table)
-    for written in [f"1-{n}月完成投资" for n in range(1, 13)] + ["截至8月底完成投资", "2022年1—8月完成投资", "本年完成投资"]:
+    for written in [f"1-{n}月完成投资" for n in range(1, 13)] + ["截至8月底完成投资", "2022年1—8月完成投资",
+                                                                 "本年完成投资"]:
         key, _ = schemas.normalize_header(written)
         match = aliases.match(schemas.join_levels([key]), "projects")
         assert (match.column, match.how) == ("completed", schemas.MATCH_PATTERN), written
@@ -172,17 +176,20 @@ def test_batch_from_the_file_name_and_a_column_value_wins(tmp_path, aliases):
 
 @pytest.mark.parametrize("note", ["注：本表金额单位为亿元。", "说明：以亿元为单位", "单位：亿元"])
 def test_money_unit_stated_below_the_table(tmp_path, aliases, note):
-    rows = [["地区", "月份", "累计完成额", "累计增速(%)"], ["全区", "1-8月", 1234.5, 8.5], ["银川市", "1-8月", 600, 7.0],
+    rows = [["地区", "月份", "累计完成额", "累计增速(%)"], ["全区", "1-8月", 1234.5, 8.5],
+            ["银川市", "1-8月", 600, 7.0],
             [note]]
     write_xlsx(raw(tmp_path) / "交通运输厅" / "固定资产投资.xlsx", {"S": rows})
     result = clean(tmp_path, aliases)
     fai = result.tables["fai"].set_index("region")
     assert fai.loc["全区", "cum_value"] == 12_345_000.0  # 1234.5亿元 in 万元
-    assert ("金额单位", "亿元") in {(r["label"], r["written"].replace("（表外）", "")) for _, r in result.header_map.iterrows()}
+    assert ("金额单位", "亿元") in {(r["label"], r["written"].replace("（表外）", ""))
+                                    for _, r in result.header_map.iterrows()}
 
 
 def test_unit_from_the_title_when_the_file_says_nothing_else(tmp_path, aliases):
-    rows = [["吴忠市2022年重大项目进展情况表"], ["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"],
+    rows = [["吴忠市2022年重大项目进展情况表"],
+            ["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"],
             [1, "甲", "第一批", 100, 40, "是"]]
     write_xlsx(raw(tmp_path) / "附件2.xlsx", {"S": rows})
     result = clean(tmp_path, aliases)
@@ -275,7 +282,8 @@ def test_the_sample_round_header_map_reads_every_header(tmp_path):
     """Every header of the bundled sample round is mapped or deliberately unknown (a planted mistake)."""
     root = tmp_path / "p"
     shutil.copytree(config.RAW_DATA_DIR / config.SAMPLE_ROUND, root / "data" / "raw" / config.SAMPLE_ROUND)
-    result = cleaning.clean_round(rounds.load_round(config.SAMPLE_ROUND, root), schemas.load_aliases(), echo=lambda *_: None)
+    result = cleaning.clean_round(rounds.load_round(config.SAMPLE_ROUND, root), schemas.load_aliases(),
+                                  echo=lambda *_: None)
     unknown = result.header_map[result.header_map["how"].isin([schemas.MATCH_UNKNOWN, schemas.MATCH_SUGGEST])]
     planted = pd.read_json(config.RAW_DATA_DIR / config.SAMPLE_ROUND / "planted_mistakes.json")
     planted_headers = set(planted.loc[planted["kind"] == "unknown_header", "column"])

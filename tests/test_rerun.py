@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_runner import ROUND, ROUND_YML, TRACE, traced, write_notebook
 
 from pipeline import paths as config
 from pipeline.run import runner
-from test_runner import ROUND, ROUND_YML, TRACE, traced, write_notebook
 
 # A cell that writes one result file, as a real step writes its tables.
 WRITE_RESULT = (
@@ -65,7 +65,8 @@ def test_nothing_changed_skips_every_step_and_says_so(project):
 
 def test_a_changed_return_reruns_from_the_first_step(project):
     run(project)
-    (project / "data" / "raw" / ROUND / "银川市.csv").write_text("项目名称,年度计划投资\n甲项目,200\n", encoding="utf-8")
+    (project / "data" / "raw" / ROUND / "银川市.csv").write_text("项目名称,年度计划投资\n甲项目,200\n",
+                                                                 encoding="utf-8")
 
     ran, lines = run(project)
 
@@ -121,7 +122,8 @@ def test_a_failed_step_runs_again_and_the_steps_before_it_do_not(project):
 def test_a_failed_run_publishes_nothing_and_the_next_run_starts_from_the_last_good_results(project):
     run(project)
     before = (project / "outputs" / ROUND / "trace.jsonl").read_text(encoding="utf-8")
-    (project / "data" / "raw" / ROUND / "银川市.csv").write_text("项目名称,年度计划投资\n甲项目,300\n", encoding="utf-8")
+    (project / "data" / "raw" / ROUND / "银川市.csv").write_text("项目名称,年度计划投资\n甲项目,300\n",
+                                                                 encoding="utf-8")
     write_notebook(project / "notebooks" / "02_indicators.ipynb", TRACE.format(step="02"), "raise RuntimeError('坏了')")
     with pytest.raises(runner.RunError, match="仍是上次成功运行的结果"):
         run(project)
@@ -157,15 +159,19 @@ def test_unchanged_inputs_make_an_all_skipped_plan(project):
 
 
 @pytest.mark.parametrize("change, reason", [
-    (lambda root: (root / "data" / "raw" / ROUND / "round.yml").write_text(ROUND_YML + "sample: true\n", encoding="utf-8"),
+    (lambda root: (root / "data" / "raw" / ROUND / "round.yml").write_text(ROUND_YML + "sample: true\n",
+                                                                           encoding="utf-8"),
      "本轮报表、round.yml 或 corrections.csv有变化"),
-    (lambda root: (root / "data" / "raw" / ROUND / "新增单位.xlsx").write_bytes(b"PK"), "本轮报表、round.yml 或 corrections.csv有变化"),
+    (lambda root: (root / "data" / "raw" / ROUND / "新增单位.xlsx").write_bytes(b"PK"),
+     "本轮报表、round.yml 或 corrections.csv有变化"),
     (lambda root: (root / "data" / "raw" / ROUND / "银川市.csv").rename(root / "data" / "raw" / ROUND / "石嘴山市.csv"),
      "本轮报表、round.yml 或 corrections.csv有变化"),
-    (lambda root: (root / "data" / "raw" / ROUND / "corrections.csv").write_text("文件,工作表,行号,列,原值,修正值\n", encoding="utf-8"),
+    (lambda root: (root / "data" / "raw" / ROUND / "corrections.csv").write_text("文件,工作表,行号,列,原值,修正值\n",
+                                                                                 encoding="utf-8"),
      "本轮报表、round.yml 或 corrections.csv有变化"),
-    (lambda root: (root / "data" / "header_aliases.csv").write_text("报表类型,标准列名,表头写法\nprojects,project_name,名称\n",
-                                                                    encoding="utf-8"), "表头别名表有变化"),
+    (lambda root: (root / "data" / "header_aliases.csv").write_text("报表类型,标准列名,表头写法\n"
+                                                                    "projects,project_name,名称\n", encoding="utf-8"),
+     "表头别名表有变化"),
 ])
 def test_a_change_to_the_round_or_the_alias_table_reruns_from_the_first_step(project, change, reason):
     plan = recorded(project)
@@ -277,7 +283,8 @@ def test_cli_rerun_with_nothing_changed_imports_no_heavy_library(project):
         "from pipeline.__main__ import main\n"
         f"sys.exit(main(['run', {ROUND!r}]))\n"
     )
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True,
+                          encoding="utf-8")
 
     assert done.returncode == 0, done.stderr[-2000:]
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}

@@ -1,7 +1,7 @@
 """round.yml and round ids: every mistake an analyst can make gets a Chinese message before anything runs."""
 import pytest
-
 from office import write_round
+
 from pipeline import rounds
 
 
@@ -57,7 +57,8 @@ def test_missing_round_folder_and_missing_round_file(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("as_of: 2021-11-30\nunits: [银川市, \"银川市 \", 吴忠市]\n", "有重复的单位名称：银川市"),
     ("as_of: 2021-11-30\nunits:\n  - 吴忠市\n  - 固原市\n  - 吴忠市\n", "有重复的单位名称：吴忠市"),
-    ("as_of: 2021-11-30\nunits: [银川市]\nsample: 也许\n", "sample 应为 true 或 false（也可写“是”或“否”），而不是“也许”"),
+    ("as_of: 2021-11-30\nunits: [银川市]\nsample: 也许\n",
+     "sample 应为 true 或 false（也可写“是”或“否”），而不是“也许”"),
     ("as_of: 2021-11-30\nunits: [银川市]\nsample: 1\n", "sample 应为 true 或 false"),
     ("as_of: 2021-11-30\nunits: [银川市]\nprevious: r\n", "previous（上一轮）写的是本轮自己（r）"),
     ("base: &u [银川市, 吴忠市]\nas_of: 2021-11-30\nunits: *u\n", "第1行使用了 YAML 的锚点或别名"),
@@ -111,7 +112,8 @@ def test_the_runner_prints_the_future_as_of_warning_before_running(tmp_path, mon
     load(tmp_path, f"as_of: {future:%Y-%m-%d}\nunits: [银川市]\n")
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / runner.CHAIN[0][0]).write_text(json.dumps({"cells": [
-        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": 'round_id = ""\nroot = ""'}]}), encoding="utf-8")
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": 'round_id = ""\nroot = ""'}]}),
+        encoding="utf-8")
     monkeypatch.setattr(runner, "run_notebook", lambda *a, **k: None)
     lines = []
     runner.run_round("r", root=tmp_path, echo=lines.append, progress=False)

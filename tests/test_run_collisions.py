@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from test_runner import ROUND, ROUND_YML, TRACE, make_project, write_notebook
 
 from pipeline.run import runner, staging
-from test_runner import ROUND, ROUND_YML, TRACE, project, write_notebook  # noqa: F401 - project is a fixture
 
 # Runs `python -m pipeline run` on another project root (the command line always uses the real one).
 CLI = """
@@ -57,6 +57,12 @@ def wait_for(condition, what: str, timeout: float = 60) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting for {what}")
         time.sleep(0.1)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """The runner tests' project root: data/raw/2021-12/round.yml and an empty notebooks/ folder."""
+    return make_project(tmp_path)
 
 
 def good_run(root: Path) -> None:

@@ -45,8 +45,7 @@ def traced(root: Path) -> list[dict]:
     return [json.loads(line) for line in trace.read_text(encoding="utf-8").splitlines()]
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
+def make_project(tmp_path: Path) -> Path:
     """A project root with data/raw/2021-12/round.yml and an empty notebooks/ folder."""
     tmp_path = tmp_path.resolve()
     raw = tmp_path / "data" / "raw" / ROUND
@@ -54,6 +53,11 @@ def project(tmp_path: Path) -> Path:
     (raw / "round.yml").write_text(ROUND_YML, encoding="utf-8")
     (tmp_path / "notebooks").mkdir()
     return tmp_path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path)
 
 
 @pytest.fixture
@@ -129,7 +133,8 @@ def test_a_kernel_that_cannot_start_is_a_clear_run_error(project, monkeypatch):
     spec.argv = ["/nonexistent/python", *spec.argv[1:]]
     monkeypatch.setattr(runner, "project_kernel_spec", lambda: spec)
 
-    with pytest.raises(runner.RunError, match=r"第1步「清洗报表」（01_clean.ipynb）无法启动 Python 内核（/nonexistent/python）"):
+    with pytest.raises(runner.RunError,
+                       match=r"第1步「清洗报表」（01_clean.ipynb）无法启动 Python 内核（/nonexistent/python）"):
         runner.run_round(ROUND, root=project, echo=lambda line: None, progress=False)
 
 

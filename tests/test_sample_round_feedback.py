@@ -6,7 +6,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipeline import paths as config, rounds, schemas
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.devtools import sample
 from pipeline.ingest import cleaning, feedback
 
@@ -38,7 +39,8 @@ def test_every_planted_mistake_is_sent_back(cleaned, mistake):
         unit = next(u for u in rounds.load_round(config.SAMPLE_ROUND).units if u in mistake["description"])
         assert any(r["单位"] == unit and r["问题"] == "未报送" for r in rows)
         return
-    hits = [r for r in rows if (r["文件"], r["工作表"], r["行号"]) == (mistake["file"], mistake["sheet"], mistake["row"])
+    hits = [r for r in rows
+            if (r["文件"], r["工作表"], r["行号"]) == (mistake["file"], mistake["sheet"], mistake["row"])
             and mistake["column"] in (r["列（表头）"] or "")]
     assert hits, f"not in 退回修改清单: {mistake}"
     assert all(r["问题"] and r["修改建议"] for r in hits)
@@ -51,7 +53,8 @@ def test_no_mistake_is_reported_where_none_was_planted(cleaned):
     result, _, _ = cleaned
     errors = result.problems[(result.problems["severity"] == cleaning.ERROR)]
     planted = {(m["file"], m["sheet"], m["row"]) for m in PLANTED}
-    unexpected = [p for p in errors.itertuples() if p.code != "missing_return" and (p.file, p.sheet, p.row) not in planted]
+    unexpected = [p for p in errors.itertuples()
+                  if p.code != "missing_return" and (p.file, p.sheet, p.row) not in planted]
     assert unexpected == []
 
 

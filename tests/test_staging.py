@@ -1,8 +1,8 @@
 """Atomic runs: results are staged, then swapped into place; a failed run changes nothing."""
 import json
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 from pipeline.run import staging
 
@@ -159,7 +159,7 @@ def count_steps(tmp_path, monkeypatch, make):
 def published_once(tmp_path):
     """A project whose last good run was published by this version (the two folders are links)."""
     root = project(tmp_path)
-    stage = staging.prepare("r", root)  # a copy of the old results, published unchanged
+    staging.prepare("r", root)  # a copy of the old results, published unchanged
     staging.publish("r", root)
     assert (root / "outputs" / "r").is_symlink() and published(root) == ("old", "old report")
     return root

@@ -1,5 +1,5 @@
-"""scripts/install-system-deps.sh: installs chromium, fonts-noto-cjk and LibreOffice (writer, calc; no GUI) with apt-get when root and missing,
-says in Chinese what to install otherwise, and does nothing when they are there.
+"""scripts/install-system-deps.sh: installs chromium, fonts-noto-cjk and LibreOffice (writer, calc; no GUI) with
+apt-get when root and missing, says in Chinese what to install otherwise, and does nothing when they are there.
 
 apt-get, dpkg-query and id are replaced by stand-ins on PATH, so nothing is installed by the tests.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-
 
 from pipeline import paths as config
 
@@ -46,7 +45,8 @@ def test_installs_the_missing_packages_as_root(tmp_path):
     assert done.returncode == 0, done.stderr
     log = (tmp_path / "apt.log").read_text().splitlines()
     assert log[0].startswith("apt-get update")
-    assert log[1] == "apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk libreoffice-writer-nogui libreoffice-calc-nogui"
+    assert log[1] == ("apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk "
+                      "libreoffice-writer-nogui libreoffice-calc-nogui")
     assert "正在安装系统软件包" in done.stdout
 
 
@@ -54,7 +54,8 @@ def test_explains_in_chinese_when_not_root(tmp_path):
     done = run(tmp_path, installed=False, uid=1000)
     assert done.returncode == 0
     assert not (tmp_path / "apt.log").exists()
-    assert "sudo apt-get install -y --no-install-recommends chromium fonts-noto-cjk libreoffice-writer-nogui libreoffice-calc-nogui" in done.stdout
+    assert ("sudo apt-get install -y --no-install-recommends chromium fonts-noto-cjk "
+            "libreoffice-writer-nogui libreoffice-calc-nogui") in done.stdout
     assert "不是 root" in done.stdout
 
 

@@ -8,7 +8,6 @@ the report tables) · ``keys`` (the indicators.json keys, declared in keys.csv) 
 ``pipeline.indicators`` itself offers the names of formulas, breakdowns and assembly, so notebooks and tests write
 ``indicators.compute_indicators`` or ``ind.breakdown`` without knowing which module holds them.
 """
-from pipeline.indicators import assembly, breakdowns, formulas
 from pipeline.indicators.assembly import *  # noqa: F401,F403
 from pipeline.indicators.breakdowns import *  # noqa: F401,F403
 from pipeline.indicators.formulas import *  # noqa: F401,F403

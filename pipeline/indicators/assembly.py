@@ -75,22 +75,53 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import conventions as conv_, schemas
+from pipeline import conventions as conv_
+from pipeline import schemas
 from pipeline.frames import equals, is_true
-from pipeline.ingest import quality
-from pipeline.rounds import Round
+from pipeline.indicators import early_warning, findings
+from pipeline.indicators.breakdowns import (
+    BREAKDOWNS,
+    UnitFigure,
+    _num,
+    attraction_by_industry,
+    attraction_by_unit,
+    attraction_frame,
+    attributed,
+    breakdown,
+    fai_by_region,
+    indicator_by_unit,
+    major_works_status,
+    practices_by_section,
+    project_figures,
+)
+from pipeline.indicators.findings import FINDING_LABELS
 from pipeline.indicators.formulas import (
-    ACCELERATING, BASE, CITY, DEPARTMENT, INDICATORS_FILE, Missing, PRACTICE_KEYS, PUSHING, REGION_TOTAL_NAMES,
-    SUBSTANTIVE, UNDER_CONSTRUCTION, YI, completion_rate_pct, flag, is_missing, require_planned_start,
-    round_time_progress, share_pct, unit_kind, value_or_missing, wan_to_yi, yoy_pct,
+    ACCELERATING,
+    BASE,
+    CITY,
+    DEPARTMENT,
+    INDICATORS_FILE,
+    PRACTICE_KEYS,
+    PUSHING,
+    REGION_TOTAL_NAMES,
+    SUBSTANTIVE,
+    UNDER_CONSTRUCTION,
+    YI,
+    Missing,
+    completion_rate_pct,
+    flag,
+    is_missing,
+    require_planned_start,
+    round_time_progress,
+    share_pct,
+    unit_kind,
+    value_or_missing,
+    wan_to_yi,
+    yoy_pct,
 )
 from pipeline.indicators.keys import KEYS, SECTIONS  # noqa: F401  (re-exported)
-from pipeline.indicators import early_warning, findings
-from pipeline.indicators.findings import FINDING_LABELS
-from pipeline.indicators.breakdowns import (
-    BREAKDOWNS, UnitFigure, _num, attraction_by_industry, attraction_by_unit, attraction_frame, attributed,
-    breakdown, fai_by_region, indicator_by_unit, major_works_status, practices_by_section, project_figures,
-)
+from pipeline.ingest import quality
+from pipeline.rounds import Round
 
 
 def meta_values(round_: Round) -> dict[str, Any]:
@@ -190,12 +221,14 @@ def funds_values(projects: pd.DataFrame) -> dict[str, Any]:
     return {
         "batch.funds_planned_yi": wan_to_yi(planned),
         "batch.funds_in_place_yi": wan_to_yi(in_place),
-        "batch.funds_rate_pct": value_or_missing(funds_rate_pct(in_place, planned), "计划到位资金合计为0，不计算资金到位率"),
+        "batch.funds_rate_pct": value_or_missing(funds_rate_pct(in_place, planned),
+                                                 "计划到位资金合计为0，不计算资金到位率"),
     }
 
 
 def completed_on_time(projects: pd.DataFrame) -> pd.Series:
-    """按期竣工: 竣工时间 on or before 计划竣工时间; with no 竣工时间, 是否竣工 = 是 counts (the return does not say when)."""
+    """按期竣工: 竣工时间 on or before 计划竣工时间; with no 竣工时间, 是否竣工 = 是 counts (the return does not
+    say when)."""
     planned = pd.to_datetime(projects["planned_completion_date"])
     done_at = pd.to_datetime(projects["completion_date"])
     dated = done_at.notna() & is_true(done_at.le(planned))
@@ -214,7 +247,8 @@ def on_time_completion_values(projects: pd.DataFrame, as_of) -> dict[str, Any]:
     if projects.empty:
         return {k: Missing("本轮未收到重大项目进展情况表") for k in keys}
     if projects["planned_completion_date"].isna().all():
-        return {k: Missing("重大项目进展情况表中没有“计划竣工时间”列（或该列全部为空），不计算按期竣工率") for k in keys}
+        why = "重大项目进展情况表中没有“计划竣工时间”列（或该列全部为空），不计算按期竣工率"
+        return {k: Missing(why) for k in keys}
     if projects["is_completed"].isna().all() and projects["completion_date"].isna().all():
         return {k: Missing("重大项目进展情况表中没有“是否竣工”或“竣工时间”列，不计算按期竣工率") for k in keys}
     due = is_true(pd.to_datetime(projects["planned_completion_date"]).le(pd.Timestamp(as_of)))
@@ -253,7 +287,8 @@ UNIT_FIGURES: tuple[tuple[str, str, str | None, str, float, bool], ...] = (
 UNIT_GROUPS: tuple[tuple[str, str, tuple[tuple[str, str, float], ...]], ...] = (
     ("business_env", CITY, (("measures", "营商环境改革措施条数", 1.0), ("aspects", "营商环境改革措施方面", 1.0))),
     ("planning.water", "水利厅", (("projects", "谋划储备项目", 1.0), ("categories", "谋划项目大类", 1.0))),
-    ("planning.transport", "交通运输厅", (("projects", "谋划储备项目", 1.0), ("investment_yi", "谋划储备项目总投资", 1 / YI))),
+    ("planning.transport", "交通运输厅",
+     (("projects", "谋划储备项目", 1.0), ("investment_yi", "谋划储备项目总投资", 1 / YI))),
 )
 
 
@@ -263,18 +298,22 @@ def unit_indicator_values(indicators: pd.DataFrame) -> dict[str, Any]:
     for prefix, indicator, prefer, suffix, factor, with_yoy in UNIT_FIGURES:
         fig = attributed(indicators, indicator, prefer)
         out[f"{prefix}.unit"] = value_or_missing(fig.unit, fig.reason or "")
-        out[f"{prefix}.{suffix}"] = value_or_missing(None if fig.current is None else fig.current * factor, fig.reason or "")
+        current = None if fig.current is None else fig.current * factor
+        out[f"{prefix}.{suffix}"] = value_or_missing(current, fig.reason or "")
         if with_yoy:
             last = None if fig.last_year is None else fig.last_year * factor
-            out[f"{prefix}.last_year_{suffix}"] = value_or_missing(last, fig.reason or f"{fig.unit}未填报“{indicator}”上年同期数")
-            out[f"{prefix}.yoy_pct"] = value_or_missing(yoy_pct(fig.current, fig.last_year), fig.reason or _yoy_reason(fig, indicator))
+            out[f"{prefix}.last_year_{suffix}"] = value_or_missing(
+                last, fig.reason or f"{fig.unit}未填报“{indicator}”上年同期数")
+            out[f"{prefix}.yoy_pct"] = value_or_missing(yoy_pct(fig.current, fig.last_year),
+                                                        fig.reason or _yoy_reason(fig, indicator))
     for prefix, prefer, figures in UNIT_GROUPS:
         (first_key, first_indicator, _), *_ = figures
         lead = attributed(indicators, first_indicator, prefer)
         out[f"{prefix}.unit"] = value_or_missing(lead.unit, lead.reason or "")
         for key, indicator, factor in figures:
             fig = lead if lead.unit is None else attributed(indicators, indicator, None, unit=lead.unit)
-            out[f"{prefix}.{key}"] = value_or_missing(None if fig.current is None else fig.current * factor, fig.reason or "")
+            current = None if fig.current is None else fig.current * factor
+            out[f"{prefix}.{key}"] = value_or_missing(current, fig.reason or "")
     total = indicators.loc[equals(indicators["indicator"], "谋划储备项目"), "current"]
     out["planning.projects_total"] = value_or_missing(_num(total.sum(min_count=1)), "本轮没有单位报送“谋划储备项目”")
     return out
@@ -293,7 +332,8 @@ def attraction_values(attraction: pd.DataFrame, indicators: pd.DataFrame, round_
             "attraction.concentrated.projects", "attraction.concentrated.contract_yi", "attraction.nine.projects",
             "attraction.nine_share_pct", "attraction.nine_share_by_investment_pct", "attraction.chain_projects",
             "attraction.signing_city.unit", "attraction.signing_city.projects", "attraction.signing_city.contract_yi",
-            "attraction.signing_city.nine_share_pct", "attraction.busiest_city.unit", "attraction.busiest_city.projects"]
+            "attraction.signing_city.nine_share_pct", "attraction.busiest_city.unit",
+            "attraction.busiest_city.projects"]
     data = attraction_frame(attraction)
     out: dict[str, Any] = {}
     if data.empty:
@@ -305,13 +345,15 @@ def attraction_values(attraction: pd.DataFrame, indicators: pd.DataFrame, round_
         out.update({
             "attraction.projects": len(data),
             "attraction.contract_yi": wan_to_yi(contract),
-            "attraction.funds_in_place_yi": value_or_missing(wan_to_yi(_num(data["funds_in_place"].sum(min_count=1))), "各单位均未填报本年到位资金"),
+            "attraction.funds_in_place_yi": value_or_missing(wan_to_yi(_num(data["funds_in_place"].sum(min_count=1))),
+                                                             "各单位均未填报本年到位资金"),
             "attraction.concentrated.projects": len(conc),
             "attraction.concentrated.contract_yi": wan_to_yi(float(conc["contract_investment"].sum())),
             "attraction.nine.projects": len(nine),
             "attraction.nine_share_pct": share_pct(len(nine), len(data)),
-            "attraction.nine_share_by_investment_pct": value_or_missing(share_pct(float(nine["contract_investment"].sum()), contract),
-                                                           "合同投资额合计为0，无法按投资额计算占比"),
+            "attraction.nine_share_by_investment_pct": value_or_missing(
+                share_pct(float(nine["contract_investment"].sum()), contract),
+                "合同投资额合计为0，无法按投资额计算占比"),
             "attraction.chain_projects": int(data["chain"].sum()),
         })
         out.update(_signing_and_busiest_city(data))
@@ -325,10 +367,12 @@ def _signing_and_busiest_city(data: pd.DataFrame) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if conc.empty:
         why = "各市均无集中签约项目"
-        out.update({f"attraction.signing_city.{k}": Missing(why) for k in ("unit", "projects", "contract_yi", "nine_share_pct")})
+        out.update({f"attraction.signing_city.{k}": Missing(why)
+                    for k in ("unit", "projects", "contract_yi", "nine_share_pct")})
         signing = None
     else:
-        per_city = conc.groupby("unit").agg(n=("unit", "size"), money=("contract_investment", "sum"), nine=("nine", "sum"))
+        per_city = conc.groupby("unit").agg(n=("unit", "size"), money=("contract_investment", "sum"),
+                                            nine=("nine", "sum"))
         per_city = per_city.sort_values(["n", "money"], ascending=False, kind="stable")
         signing, best = per_city.index[0], per_city.iloc[0]
         out.update({
@@ -344,7 +388,8 @@ def _signing_and_busiest_city(data: pd.DataFrame) -> dict[str, Any]:
     else:
         counts = others.groupby("unit").agg(n=("unit", "size"), money=("contract_investment", "sum"))
         counts = counts.sort_values(["n", "money"], ascending=False, kind="stable")
-        out.update({"attraction.busiest_city.unit": counts.index[0], "attraction.busiest_city.projects": int(counts.iloc[0]["n"])})
+        out.update({"attraction.busiest_city.unit": counts.index[0],
+                    "attraction.busiest_city.projects": int(counts.iloc[0]["n"])})
     return out
 
 
@@ -366,16 +411,20 @@ def _base_attraction(data: pd.DataFrame, indicators: pd.DataFrame, round_: Round
         funds = _num(mine["funds_in_place"].sum(min_count=1))
     return {
         "attraction.base.unit": unit,
-        "attraction.base.chain_projects": value_or_missing(int(mine["chain"].sum()) if not mine.empty else None, f"{unit}未报送招商引资项目"),
+        "attraction.base.chain_projects": value_or_missing(int(mine["chain"].sum()) if not mine.empty else None,
+                                                           f"{unit}未报送招商引资项目"),
         "attraction.base.funds_in_place_yi": value_or_missing(wan_to_yi(funds), funds_reason),
-        "attraction.base.funds_last_year_yi": value_or_missing(wan_to_yi(last), f"{unit}未填报“招商引资到位资金”上年同期数"),
+        "attraction.base.funds_last_year_yi": value_or_missing(wan_to_yi(last),
+                                                               f"{unit}未填报“招商引资到位资金”上年同期数"),
         "attraction.base.funds_yoy_pct": value_or_missing(yoy_pct(fig.current, last),
-                                             _yoy_reason(fig, "招商引资到位资金") if fig.unit else f"{unit}未报送“招商引资到位资金”，不计算同比"),
+                                                          _yoy_reason(fig, "招商引资到位资金") if fig.unit
+                                                          else f"{unit}未报送“招商引资到位资金”，不计算同比"),
     }
 
 
 def major_values(major_works: pd.DataFrame, round_: Round) -> dict[str, Any]:
-    """（五）: the ten projects by status category, overdue milestones, investment progress of those under construction."""
+    """（五）: the ten projects by status category, overdue milestones, investment progress of those under
+    construction."""
     table = major_works_status(major_works, round_)
     if table.empty:
         keys = ["major.projects", *(f"major.{c}.{k}" for c in ("accelerating", "substantive", "pushing", "overdue")
@@ -395,7 +444,8 @@ def major_values(major_works: pd.DataFrame, round_: Round) -> dict[str, Any]:
         "major.construction.projects": len(building),
         "major.construction.plan_yi": value_or_missing(wan_to_yi(plan), "在建工程均未填报年度计划投资"),
         "major.construction.completed_yi": value_or_missing(wan_to_yi(done), "在建工程均未填报累计完成投资"),
-        "major.construction.completion_rate_pct": value_or_missing(completion_rate_pct(done, plan), "在建工程年度计划投资为0或未填报"),
+        "major.construction.completion_rate_pct": value_or_missing(completion_rate_pct(done, plan),
+                                                                   "在建工程年度计划投资为0或未填报"),
     })
     return out
 
@@ -568,22 +618,25 @@ def _show_item(value) -> str:
 
 def table_sizes(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Rows per clean table, with the return's Chinese name."""
-    return pd.DataFrame([{"报表": schemas.RETURN_KINDS[k].label if k in schemas.RETURN_KINDS else k, "表": k, "行数": len(v)}
+    return pd.DataFrame([{"报表": schemas.RETURN_KINDS[k].label if k in schemas.RETURN_KINDS else k,
+                          "表": k, "行数": len(v)}
                          for k, v in tables.items()])
 
 
 COLUMN_LABELS = {
-    "scope": "范围", "batch": "批次", "unit": "单位", "unit_kind": "单位类型", "city": "所在市(基地)", "industry": "行业/产业",
-    "nature": "建设性质", "projects": "项目数", "started": "已开工", "not_started": "未开工",
+    "scope": "范围", "batch": "批次", "unit": "单位", "unit_kind": "单位类型", "city": "所在市(基地)",
+    "industry": "行业/产业", "nature": "建设性质", "projects": "项目数", "started": "已开工", "not_started": "未开工",
     "start_base": "应开工项目数", "start_base_started": "应开工中已开工", "start_rate_pct": "开工率(%)",
     "plan_yi": "年度计划投资(亿元)", "completed_yi": "累计完成投资(亿元)", "completion_rate_pct": "投资完成率(%)",
     "vs_time_progress_pp": "与时间进度差(百分点)", "region": "地区", "month": "月份", "total_yi": "累计完成额(亿元)",
     "yoy_pct": "同比增长(%)", "last_yoy_pct": "上年同期增速(%)", "accel_pp": "加快/回落(百分点)",
     "indicator": "指标名称", "measure_unit": "计量单位", "current": "本期累计", "last_year": "上年同期",
-    "concentrated_projects": "集中签约项目数", "contract_yi": "合同投资额(亿元)", "funds_in_place_yi": "本年到位资金(亿元)",
-    "nine_projects": "九大重点产业项目数", "nine_share_pct": "九大重点产业占比(%,按个数)", "chain_projects": "延链补链强链项目数",
+    "concentrated_projects": "集中签约项目数", "contract_yi": "合同投资额(亿元)",
+    "funds_in_place_yi": "本年到位资金(亿元)", "nine_projects": "九大重点产业项目数",
+    "nine_share_pct": "九大重点产业占比(%,按个数)", "chain_projects": "延链补链强链项目数",
     "nine": "是否九大重点产业", "share_pct": "项目数占比(%)", "project_name": "项目名称", "lead_unit": "牵头单位",
-    "leader": "包抓领导", "stage": "所处阶段", "category": "推进情况分类", "milestone": "计划节点", "milestone_date": "节点时间",
+    "leader": "包抓领导", "stage": "所处阶段", "category": "推进情况分类", "milestone": "计划节点",
+    "milestone_date": "节点时间",
     "milestone_status": "完成情况", "milestone_done": "节点已完成", "milestone_overdue": "节点逾期",
     "total_investment_yi": "总投资(亿元)", "progress": "进展情况", "problems": "存在问题", "section": "板块",
     "section_key": "板块代码", "content": "内容",

@@ -11,14 +11,43 @@ import pandas as pd
 
 from pipeline import schemas
 from pipeline.frames import equals, in_order, is_true, positions
-from pipeline.rounds import Round
 from pipeline.indicators.formulas import (
-    ACCELERATING, BASE, BATCH_ORDER, CITY, CONCENTRATED, DEPARTMENT, NATURE_ORDER, OTHER_INDUSTRY,
-    PRACTICE_KEYS, PUSHING, REGION_TOTAL_NAMES, SCOPE_ALL, SCOPE_KEY, SUBSTANTIVE, UNDER_CONSTRUCTION, UNKNOWN,
-    _DONE, _NOT_DONE, _norm, accel_pp, completion_rate_pct, flag, is_missing, nine_industry, project_city,
-    round_areas, round_time_progress, share_pct, start_base_mask, start_rate_pct, unit_kind,
-    vs_time_progress_pp, wan_to_yi, yoy_pct,
+    _DONE,
+    _NOT_DONE,
+    ACCELERATING,
+    BASE,
+    BATCH_ORDER,
+    CITY,
+    CONCENTRATED,
+    DEPARTMENT,
+    NATURE_ORDER,
+    OTHER_INDUSTRY,
+    PRACTICE_KEYS,
+    PUSHING,
+    REGION_TOTAL_NAMES,
+    SCOPE_ALL,
+    SCOPE_KEY,
+    SUBSTANTIVE,
+    UNDER_CONSTRUCTION,
+    UNKNOWN,
+    _norm,
+    accel_pp,
+    completion_rate_pct,
+    flag,
+    is_missing,
+    nine_industry,
+    project_city,
+    round_areas,
+    round_time_progress,
+    share_pct,
+    start_base_mask,
+    start_rate_pct,
+    unit_kind,
+    vs_time_progress_pp,
+    wan_to_yi,
+    yoy_pct,
 )
+from pipeline.rounds import Round
 
 # =========================================================================== projects: totals and breakdowns
 
@@ -68,7 +97,8 @@ def breakdown(projects: pd.DataFrame, round_: Round, by: str) -> pd.DataFrame:
     columns = (flag(projects["started"]), start_base_mask(projects, round_.start_rate_base, round_.as_of),
                projects["annual_plan"], projects["completed"])
     frames = []
-    for scope, mask in ((SCOPE_ALL, np.ones(len(projects), dtype=bool)), (SCOPE_KEY, flag(projects["is_key"]).to_numpy())):
+    scopes = ((SCOPE_ALL, np.ones(len(projects), dtype=bool)), (SCOPE_KEY, flag(projects["is_key"]).to_numpy()))
+    for scope, mask in scopes:
         groups = _group_positions(labels.to_numpy()[mask], np.flatnonzero(mask))
         extra = sorted((g for g in groups if g not in fixed), key=lambda g: -float(columns[2].iloc[groups[g]].sum()))
         empty = np.array([], dtype=np.intp)
@@ -159,7 +189,7 @@ def indicator_by_unit(indicators: pd.DataFrame, unit_order: tuple[str, ...] = ()
     if indicators.empty:
         return pd.DataFrame(columns=columns).pipe(float_columns)
     out = indicators[["unit", "indicator", "measure_unit", "current", "last_year"]].copy()
-    out["yoy_pct"] = [yoy_pct(_num(c), _num(l)) for c, l in zip(out["current"], out["last_year"])]
+    out["yoy_pct"] = [yoy_pct(_num(current), _num(last)) for current, last in zip(out["current"], out["last_year"])]
     units = {u: i for i, u in enumerate(unit_order)}
     names = {n: i for i, n in enumerate(schemas.KNOWN_INDICATORS)}
     out = out.assign(_u=out["unit"].map(lambda u: units.get(u, len(units))),
@@ -223,7 +253,8 @@ def attraction_frame(attraction: pd.DataFrame) -> pd.DataFrame:
 
 
 def attraction_by_unit(attraction: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """Per reporting unit: attraction projects, 集中签约, contract and funds in 亿元, 九大产业 share (by count), 延链补链强链."""
+    """Per reporting unit: attraction projects, 集中签约, contract and funds in 亿元, 九大产业 share (by count),
+    延链补链强链."""
     columns = ["unit", "projects", "concentrated_projects", "contract_yi", "funds_in_place_yi",
                "nine_projects", "nine_share_pct", "chain_projects"]
     data = attraction_frame(attraction)

@@ -142,7 +142,7 @@ def stats_rule(started: bool, in_stats, start_date, as_of: dt.date, conv: Conven
 
 def worst(lights: Iterable[str | None]) -> str:
     """The worst of some lights: 红 over 黄 over 绿; 绿 when none is given."""
-    return max((l for l in lights if l), key=SEVERITY.__getitem__, default=GREEN)
+    return max((light for light in lights if light), key=SEVERITY.__getitem__, default=GREEN)
 
 
 def project_light(row, as_of: dt.date, conv: Conventions) -> tuple[str, str, str]:

@@ -75,9 +75,11 @@ import pandas as pd
 
 from pipeline import paths, schemas
 from pipeline.conventions import conventions_of
-from pipeline.frames import in_order, is_true, positions
 from pipeline.excel import write_workbook
-from pipeline.indicators import breakdowns as bd, early_warning as ew, formulas as fm
+from pipeline.frames import in_order, is_true, positions
+from pipeline.indicators import breakdowns as bd
+from pipeline.indicators import early_warning as ew
+from pipeline.indicators import formulas as fm
 from pipeline.ingest import cleaning
 from pipeline.rounds import Round, RoundError, load_round
 
@@ -126,7 +128,7 @@ def project_lights(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame
     """三色预警 of every project (rules in pipeline/indicators/early_warning.py), in the order of the track list."""
     data = project_progress(projects, round_) if progress is None else progress
     data = data.assign(_unit=positions(data["unit"], round_.units),
-                       _light=data["warning"].map(lambda l: -ew.SEVERITY.get(l, 0)))
+                       _light=data["warning"].map(lambda light: -ew.SEVERITY.get(light, 0)))
     data = data.sort_values(["_unit", "unit", "_light", "completion_rate_pct", "project_name"], kind="stable",
                             na_position="last")
     return data.reindex(columns=LIGHT_TABLE_COLUMNS).reset_index(drop=True)
@@ -209,7 +211,8 @@ def unit_ranking(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | 
                      "completion_rate_pct": completion, "vs_time_progress_pp": r.vs_time_progress_pp,
                      "score": score, "note": note, "_plan": r.plan_yi})
     frame = pd.DataFrame(rows, columns=[c for c in columns if c not in ("rank", "board")] + ["_plan"])
-    ranked = frame[frame["score"].notna()].sort_values(["score", "completion_rate_pct", "_plan"], ascending=False, kind="stable")
+    ranked = frame[frame["score"].notna()].sort_values(["score", "completion_rate_pct", "_plan"], ascending=False,
+                                                       kind="stable")
     unranked = frame[frame["score"].isna()]
     ranked = ranked.assign(rank=range(1, len(ranked) + 1))
     top = min(BOARD_SIZE, len(ranked))
@@ -350,7 +353,8 @@ def previous_missing_note(prev_id: str, root: Path | None = None) -> str:
     if paths.round_paths(prev_id, root).raw.is_dir():
         return (f"上一轮 {prev_id} 尚未清洗（data/processed/{prev_id}/ 中没有清洗表），本轮不作与上轮比较："
                 f"请用 make report 运行本轮（会先清洗上一轮），或先运行 make report ROUND={prev_id}")
-    return f"找不到上一轮 {prev_id} 的数据（data/raw/{prev_id}/ 和 data/processed/{prev_id}/ 都不存在），本轮不作与上轮比较"
+    return (f"找不到上一轮 {prev_id} 的数据（data/raw/{prev_id}/ 和 data/processed/{prev_id}/ 都不存在），"
+            "本轮不作与上轮比较")
 
 
 _key = schemas.round_key
@@ -364,7 +368,8 @@ def match_previous(projects: pd.DataFrame, prev_projects: pd.DataFrame, extra: t
     """
     cur = projects.assign(_code=projects["project_code"].map(_key), _name=projects["project_name"].map(_key),
                           _i=range(len(projects)))
-    prev = prev_projects.assign(_code=prev_projects["project_code"].map(_key), _name=prev_projects["project_name"].map(_key))
+    prev = prev_projects.assign(_code=prev_projects["project_code"].map(_key),
+                                _name=prev_projects["project_name"].map(_key))
     prev = prev[["_code", "_name", "started", "completed", *extra]].rename(
         columns={"started": "prev_started", "completed": "prev_completed_wan", **{c: f"prev_{c}" for c in extra}})
     by_code = cur[cur["_code"] != ""].merge(prev[prev["_code"] != ""].drop_duplicates("_code").drop(columns="_name"),
@@ -391,7 +396,8 @@ def _changes(data: pd.DataFrame, now_started: bool) -> pd.DataFrame:
     now = fm.flag(data["started"]) if now_started else ~fm.flag(data["started"])
     data = data[was_not & now].assign(annual_plan_wan=lambda d: d["annual_plan"].astype("float64"),
                                       completed_wan=lambda d: d["completed"].astype("float64"))
-    return data.reindex(columns=CHANGE_LIST_COLUMNS).sort_values(["unit", "project_name"], kind="stable").reset_index(drop=True)
+    data = data.reindex(columns=CHANGE_LIST_COLUMNS)
+    return data.sort_values(["unit", "project_name"], kind="stable").reset_index(drop=True)
 
 
 def started_since(projects: pd.DataFrame, previous: Previous | None) -> pd.DataFrame:
@@ -416,7 +422,8 @@ def rate_changes(projects: pd.DataFrame, round_: Round, previous: Previous | Non
     before = _with_region(previous.projects, prev_round).add_prefix("prev_").rename(columns={"prev_unit": "unit"})
     merged = now.merge(before, on="unit", how="outer")
     merged = in_order(merged, "unit", [REGION, *round_.units])
-    merged["start_rate_change_pp"] = [fm.change_pp(a, b) for a, b in zip(merged["start_rate_pct"], merged["prev_start_rate_pct"])]
+    merged["start_rate_change_pp"] = [fm.change_pp(a, b) for a, b in
+                                      zip(merged["start_rate_pct"], merged["prev_start_rate_pct"])]
     merged["completion_rate_change_pp"] = [fm.change_pp(a, b) for a, b in
                                            zip(merged["completion_rate_pct"], merged["prev_completion_rate_pct"])]
     merged["completed_change_yi"] = merged["completed_yi"] - merged["prev_completed_yi"]
@@ -453,7 +460,8 @@ def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | No
     prev_projects = previous.projects
     out: dict[str, Any] = {
         "previous.round": previous.id,
-        "previous.as_of": fm.value_or_missing(previous.round and previous.round.as_of.isoformat(), f"上一轮 {previous.id} 的 round.yml 无法读取"),
+        "previous.as_of": fm.value_or_missing(previous.round and previous.round.as_of.isoformat(),
+                                              f"上一轮 {previous.id} 的 round.yml 无法读取"),
     }
     tp_now, tp_prev = fm.round_time_progress(round_), fm.round_time_progress(prev_round)
     for prefix in ("batch", "key"):
@@ -462,12 +470,15 @@ def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | No
         now = bd.project_figures(now_p, tp_now, round_.start_rate_base, round_.as_of)
         before = bd.project_figures(prev_p, tp_prev, prev_round.start_rate_base, prev_round.as_of)
         what = "重点项目" if prefix == "key" else "项目"
-        out[f"previous.{prefix}.start_rate_pct"] = fm.value_or_missing(before["start_rate_pct"], f"上一轮没有应开工的{what}")
-        out[f"previous.{prefix}.completion_rate_pct"] = fm.value_or_missing(before["completion_rate_pct"], f"上一轮{what}年度计划投资为0")
-        out[f"change.{prefix}.start_rate_pp"] = fm.value_or_missing(fm.change_pp(now["start_rate_pct"], before["start_rate_pct"]),
-                                                        f"本轮或上一轮{what}开工率无法计算")
+        out[f"previous.{prefix}.start_rate_pct"] = fm.value_or_missing(before["start_rate_pct"],
+                                                                       f"上一轮没有应开工的{what}")
+        out[f"previous.{prefix}.completion_rate_pct"] = fm.value_or_missing(before["completion_rate_pct"],
+                                                                            f"上一轮{what}年度计划投资为0")
+        out[f"change.{prefix}.start_rate_pp"] = fm.value_or_missing(
+            fm.change_pp(now["start_rate_pct"], before["start_rate_pct"]), f"本轮或上一轮{what}开工率无法计算")
         out[f"change.{prefix}.completion_rate_pp"] = fm.value_or_missing(
-            fm.change_pp(now["completion_rate_pct"], before["completion_rate_pct"]), f"本轮或上一轮{what}投资完成率无法计算")
+            fm.change_pp(now["completion_rate_pct"], before["completion_rate_pct"]),
+            f"本轮或上一轮{what}投资完成率无法计算")
         if prefix == "batch":
             out["change.batch.completed_yi"] = now["completed_yi"] - before["completed_yi"]
     ranking = with_rank_change(unit_ranking(projects, round_), previous_ranking(previous, round_))
@@ -509,13 +520,16 @@ SUPERVISION_COLUMNS = {
     "unit": "填报单位", "city": "所在市(基地)", "project_code": "项目编号", "project_name": "项目名称", "batch": "批次",
     "is_key": "是否重点项目", "responsible_unit": "责任单位", "leader": "包抓领导", "warning": "预警",
     "warning_text": "预警原因", "reasons": "督办原因",
-    "annual_plan_wan": "年度计划投资(万元)", "completed_wan": "累计完成投资(万元)", "completion_rate_pct": "投资完成率(%)",
-    "vs_time_progress_pp": "与时间进度差(百分点)", "started": "是否开工", "start_date": "开工时间", "in_stats": "是否入统",
+    "annual_plan_wan": "年度计划投资(万元)", "completed_wan": "累计完成投资(万元)",
+    "completion_rate_pct": "投资完成率(%)", "vs_time_progress_pp": "与时间进度差(百分点)",
+    "started": "是否开工", "start_date": "开工时间", "in_stats": "是否入统",
     "file": "来源文件", "row": "行号",
 }
-SUMMARY_COLUMNS = ["单位", "督办项目数", "未开工", "已开工零投资", "已开工未入统", "投资进度滞后", "红色预警", "黄色预警", "绿色"]
+SUMMARY_COLUMNS = ["单位", "督办项目数", "未开工", "已开工零投资", "已开工未入统", "投资进度滞后",
+                   "红色预警", "黄色预警", "绿色"]
 WARNED_SHEET = "预警项目"
-LIGHT_FILLS = {ew.RED: ew.LIGHT_COLORS[ew.RED], ew.YELLOW: ew.LIGHT_COLORS[ew.YELLOW], ew.GREEN: ew.LIGHT_COLORS[ew.GREEN]}
+LIGHT_FILLS = {ew.RED: ew.LIGHT_COLORS[ew.RED], ew.YELLOW: ew.LIGHT_COLORS[ew.YELLOW],
+               ew.GREEN: ew.LIGHT_COLORS[ew.GREEN]}
 
 
 def warning_text(frame: pd.DataFrame) -> pd.Series:
@@ -526,7 +540,8 @@ def warning_text(frame: pd.DataFrame) -> pd.Series:
 
 
 def _readable(rows: pd.DataFrame, columns: dict[str, str], decimals: int) -> pd.DataFrame:
-    """Rows for a sheet: rounded for reading (万元 to 2 decimals, rates to the round's decimals), Chinese headers, 序号."""
+    """Rows for a sheet: rounded for reading (万元 to 2 decimals, rates to the round's decimals), Chinese headers,
+    序号."""
     sheet = (rows.assign(warning_text=warning_text(rows))[list(columns)]
              .assign(annual_plan_wan=lambda d: d["annual_plan_wan"].round(2),
                      completed_wan=lambda d: d["completed_wan"].round(2),
@@ -548,7 +563,8 @@ def supervision_sheets(track: pd.DataFrame, round_: Round, lights: pd.DataFrame 
     conv = conventions_of(round_)
     name = conv.time_progress_name
     lights = track if lights is None else lights
-    head = (f"{round_.title}督办清单（数据截至{round_.as_of:%Y年%m月%d日}，{name}{conv.number(fm.round_time_progress(round_))}%，"
+    head = (f"{round_.title}督办清单（数据截至{round_.as_of:%Y年%m月%d日}，"
+            f"{name}{conv.number(fm.round_time_progress(round_))}%，"
             f"投资完成率{conv.progress_words[1]}{name}超过{round_.behind_margin_pp:g}个百分点列为进度滞后；"
             f"预警：红、黄、绿，规则见“预警原因”）")
     units = list(dict.fromkeys([*(u for u in round_.units if u in set(lights["unit"].astype(str))),
@@ -569,14 +585,16 @@ def supervision_sheets(track: pd.DataFrame, round_: Round, lights: pd.DataFrame 
     warned = lights[is_true(lights["warning"].isin([ew.RED, ew.YELLOW]))]
     warned_columns = {k: v for k, v in columns.items() if k != "reasons"}
     sheets[WARNED_SHEET] = _readable(warned, warned_columns, conv.decimals)
-    notes[WARNED_SHEET] = f"红色预警项目{int((warned['warning'] == ew.RED).sum())}个、黄色预警项目{int((warned['warning'] == ew.YELLOW).sum())}个。{head}"
+    red, yellow = int((warned["warning"] == ew.RED).sum()), int((warned["warning"] == ew.YELLOW).sum())
+    notes[WARNED_SHEET] = f"红色预警项目{red}个、黄色预警项目{yellow}个。{head}"
     for unit in dict.fromkeys(track["unit"].astype(str)):
         sheets[unit] = _readable(track[track["unit"] == unit], columns, conv.decimals)
         notes[unit] = f"{unit}：需逐一跟踪督办的项目{len(sheets[unit])}个。{head}"
     return sheets, notes
 
 
-def write_supervision_list(track: pd.DataFrame, round_: Round, out_dir: Path, lights: pd.DataFrame | None = None) -> Path:
+def write_supervision_list(track: pd.DataFrame, round_: Round, out_dir: Path,
+                           lights: pd.DataFrame | None = None) -> Path:
     """outputs/<round>/督办清单.xlsx: 汇总, 预警项目 and one sheet per unit, through excel_out.write_workbook;
     the 预警 cells filled red, yellow or green."""
     sheets, notes = supervision_sheets(track, round_, lights)

@@ -4,14 +4,14 @@ The definitions each function implements are documented in ``pipeline.indicators
 """
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline import conventions as conv_, paths, schemas
+from pipeline import conventions as conv_
+from pipeline import paths, schemas
 from pipeline.frames import equals, is_missing, is_true  # noqa: F401  (is_missing re-exported: fm.is_missing)
 from pipeline.rounds import Round
 

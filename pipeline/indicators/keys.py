@@ -48,7 +48,8 @@ def markdown(keys: dict[str, Key] = DECLARED) -> str:
     parts = []
     for section in dict.fromkeys(k.section for k in keys.values()):
         parts += [f"### {section}", "", "| 键 | 含义 | 单位 |", "|---|---|---|"]
-        parts += [f"| `{k.key}` | {k.meaning.replace('|', '｜')} | {k.unit} |" for k in keys.values() if k.section == section]
+        parts += [f"| `{k.key}` | {k.meaning.replace('|', '｜')} | {k.unit} |"
+                  for k in keys.values() if k.section == section]
         parts.append("")
     return "\n".join(parts)
 

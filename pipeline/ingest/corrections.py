@@ -50,7 +50,8 @@ REQUIRED_COLUMNS = ("文件", "工作表", "行号", "列", "原值", "修正值
 DELETE_ROW, KEEP = "删除行", "保留"
 NOT_APPLIED = "correction_not_applied"
 # Problems a 保留 can accept: the value was read, but judged implausible.
-KEEPABLE = frozenset({"negative_amount", "completed_over_total", "plan_over_total", "date_after_cutoff", "total_mismatch", "implausible_unit"})
+KEEPABLE = frozenset({"negative_amount", "completed_over_total", "plan_over_total", "date_after_cutoff",
+                      "total_mismatch", "implausible_unit"})
 # The issue cleaning writes on every row of a sheet whose amounts look like 亿元 written as 万元.
 DOUBTFUL_UNIT_ISSUE = "金额单位存疑，本表金额未计入合计，待单位确认"
 APPLIED_COLUMNS = ["unit", "file", "sheet", "row", "column", "old", "new", "basis", "by", "date"]
@@ -159,7 +160,8 @@ class RoundCorrections:
                 continue
             exists = self.raw_dir is not None and (self.raw_dir / rel).is_file() if rel else False
             why = "该文件未能读取，更正未应用" if exists else f"本轮文件夹中没有文件“{c.file}”"
-            notices.append(_notice(unit_of(rel), c, why, "请核对“文件”一列：应为相对于轮次文件夹的路径，可从退回修改清单复制"))
+            notices.append(_notice(unit_of(rel), c, why,
+                                   "请核对“文件”一列：应为相对于轮次文件夹的路径，可从退回修改清单复制"))
         return notices
 
     def keep_for(self, problem: Problem, problems: list[Problem]) -> Correction | None:
@@ -292,7 +294,8 @@ def apply(sheets: list[readers.Sheet], fixes: FileCorrections, aliases: schemas.
         if j is not None:
             current = sheet.rows[r][j] if j < len(sheet.rows[r]) else ""
             if _cell_key(current) != _cell_key(c.old):
-                fixes.reject(c, f"原值不符：表中现为“{cell_text(current)}”，更正记录的原值为“{c.old}”（单位可能已重新报送）")
+                fixes.reject(c, f"原值不符：表中现为“{cell_text(current)}”，"
+                                f"更正记录的原值为“{c.old}”（单位可能已重新报送）")
                 continue
         if c.new == DELETE_ROW:
             fixes.deletions[(sheet.name, r + 1)] = (c, written)
@@ -323,7 +326,8 @@ def _locate(sheets, headers, c: Correction, aliases) -> tuple[int, int, int | No
         return f"工作表“{sheet.name}”没有第{row}行（共{len(sheet.rows)}行）"
     if header is None:
         return f"工作表“{sheet.name}”中找不到可识别的表头"
-    on_header = row == header.last_row + 1 and c.new == KEEP  # 保留 of a sheet-wide doubt (金额单位存疑), told on the header
+    # 保留 of a sheet-wide doubt (金额单位存疑), told on the header
+    on_header = row == header.last_row + 1 and c.new == KEEP
     if row <= header.last_row + 1 and not on_header:
         return f"第{row}行在表头或表头之上，不是数据行"
     if not c.column and c.new == DELETE_ROW:
@@ -337,7 +341,8 @@ def _locate(sheets, headers, c: Correction, aliases) -> tuple[int, int, int | No
 def _column(header: Header, written: str, aliases: schemas.AliasTable):
     """The header column written so (after normalisation), else the one of the same standard column."""
     key = norm(written)
-    exact = [c for c in header.columns if norm(c.written) == key or norm(c.written.split("/")[-1]) == key and "/" in c.written]
+    exact = [c for c in header.columns
+             if norm(c.written) == key or (norm(c.written.split("/")[-1]) == key and "/" in c.written)]
     if exact:
         return exact[0]
     canonical = aliases.lookup(written).get(header.kind.name)

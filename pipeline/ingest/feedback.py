@@ -1,4 +1,5 @@
-"""What goes back to the units: 退回修改清单.xlsx, one list per unit (退回修改/<单位>.xlsx), and the run's own summary."""
+"""What goes back to the units: 退回修改清单.xlsx, one list per unit (退回修改/<单位>.xlsx), and the run's own
+summary."""
 from __future__ import annotations
 
 import shutil
@@ -43,7 +44,8 @@ def unit_summary(result: RoundResult, round_: Round) -> pd.DataFrame:
         issues = problems[problems["unit"] == unit]
         rows.append({
             "单位": unit,
-            "报送情况": "未报送" if unit in result.missing_units else ("已报送" if unit in round_.units else "名单外单位"),
+            "报送情况": ("未报送" if unit in result.missing_units
+                         else ("已报送" if unit in round_.units else "名单外单位")),
             "文件数": mine["file"].nunique(),
             "数据行": int(mine["data_rows"].sum()),
             "采用行": int(mine["kept"].sum()),
@@ -78,8 +80,10 @@ def run_summary(result: RoundResult) -> str:
     ledger, problems = result.ledger, result.problems
     lines = [
         f"读取文件 {ledger['file'].nunique()} 个、工作表 {int((ledger['status'] == '已读取').sum())} 个；"
-        f"数据行 {int(ledger['data_rows'].sum())} 行，采用 {int(ledger['kept'].sum())} 行，隔离 {int(ledger['quarantined'].sum())} 行。",
-        f"问题 {int((problems['severity'] == ERROR).sum())} 条需单位修改，提示 {int((problems['severity'] != ERROR).sum())} 条。",
+        f"数据行 {int(ledger['data_rows'].sum())} 行，采用 {int(ledger['kept'].sum())} 行，"
+        f"隔离 {int(ledger['quarantined'].sum())} 行。",
+        f"问题 {int((problems['severity'] == ERROR).sum())} 条需单位修改，"
+        f"提示 {int((problems['severity'] != ERROR).sum())} 条。",
     ]
     if result.missing_units:
         lines.append(f"未报送：{'、'.join(result.missing_units)}。")
@@ -94,8 +98,8 @@ def run_summary(result: RoundResult) -> str:
         lines.append(f"更正记录（corrections.csv）：应用 {applied} 条，未应用 {len(stale)} 条。")
     for _, p in stale.iterrows():
         lines.append(f"  {p['problem']}（{p['file']}）")
-    file_level = problems["code"].isin(["unreadable", "missing_column", "unknown_unit", "no_return_in_file", "not_a_table",
-                                         "cleaner_failed"])
+    file_level = problems["code"].isin(["unreadable", "missing_column", "unknown_unit", "no_return_in_file",
+                                        "not_a_table", "cleaner_failed"])
     for _, p in problems[file_level & (problems["severity"] == ERROR)].iterrows():
         where = f"{p['file']}" + (f"（{p['sheet']}）" if p["sheet"] else "")
         lines.append(f"  {p['severity']}：{where}：{p['problem']}。{p['fix']}")
@@ -128,7 +132,8 @@ def save_run_summary(result: RoundResult, path: Path) -> Path:
 
 
 def units_with_list(result: RoundResult) -> list[str]:
-    """The units that get their own list: every named unit with at least one 错误 to fix, in the order of the problems."""
+    """The units that get their own list: every named unit with at least one 错误 to fix, in the order of the
+    problems."""
     problems = result.problems
     errors = problems[(problems["severity"] == ERROR) & (problems["unit"] != UNKNOWN_UNIT)]
     return list(dict.fromkeys(errors["unit"]))
@@ -176,6 +181,7 @@ def write_unit_lists(result: RoundResult, round_: Round, out_dir: Path) -> list[
         written.append(write_workbook(
             Path(out_dir) / unit_file_name(unit),
             {"说明": cover_sheet(round_, unit, problems), "问题清单": problems},
-            notes={"说明": f"{unit}：{round_.title}退回修改清单", "问题清单": "行号为 Excel 中看到的行号；“错误”需修改后重新报送，“提示”请核实。"},
+            notes={"说明": f"{unit}：{round_.title}退回修改清单",
+                   "问题清单": "行号为 Excel 中看到的行号；“错误”需修改后重新报送，“提示”请核实。"},
         ))
     return written

@@ -254,8 +254,8 @@ _NUMERAL = "一二三四五六七八九十"
 _GROUP_MARK = re.compile(rf"^(?:[{_NUMERAL}]+[、.]|\([{_NUMERAL}]+\))")
 _SEQ_GROUP = re.compile(rf"^(?:[{_NUMERAL}]+[、.]?|\([{_NUMERAL}]+\)[、.]?)$")
 _GROUP_COUNT = re.compile(r"\((?:共|计)?\d+(?:个|项)(?:项目)?\)$")
-_FOOTER = re.compile(r"^(填报单位|填表单位|报送单位|填报人|填表人|联系人|联系电话|审核人|审核|制表人?|单位负责人|负责人|"
-                     r"备注|注[:：]|注\d|说明|填表说明|填报说明|填报日期|(?:金额|计量)?单位[:：])")
+_FOOTER = re.compile(r"^(填报单位|填表单位|报送单位|填报人|填表人|联系人|联系电话|审核人|审核|制表人?|"
+                     r"单位负责人|负责人|备注|注[:：]|注\d|说明|填表说明|填报说明|填报日期|(?:金额|计量)?单位[:：])")
 _COLON_OR_PHONE = re.compile(r"[:：]|\d{3,4}-?\d{7,8}|1[3-9]\d{9}")
 # A footer row fills few cells; a row that fills more is a project whose name starts like a footer word.
 FOOTER_MAX_CELLS = 3

@@ -37,7 +37,8 @@ from pipeline.ingest.problems import ERROR, HINT, Problem
 
 # The return kinds whose rows are projects with a total investment to compare, and the amount
 # each sheet's typical size is judged by.
-AMOUNT_OF_KIND = {"projects": "total_investment", "major_works": "total_investment", "attraction": "contract_investment"}
+AMOUNT_OF_KIND = {"projects": "total_investment", "major_works": "total_investment",
+                  "attraction": "contract_investment"}
 # A sheet is judged on at least this many comparable projects (as cleaning's own check).
 MIN_ROWS = 3
 # A ratio is "about 10^k" when its log10 is within this of k.
@@ -104,7 +105,8 @@ def _against_previous(sheets: dict, previous: dict[str, pd.DataFrame], previous_
         kind = rows[0]["return_kind"]
         if kind not in lookup:
             continue
-        pairs = [(r, before) for r in rows if (before := _previous_total(r, lookup[kind])) and r.get("total_investment")]
+        pairs = [(r, before) for r in rows
+                 if (before := _previous_total(r, lookup[kind])) and r.get("total_investment")]
         logs = [math.log10(r["total_investment"] / before) for r, before in pairs]
         factor = _common_factor(logs)
         if factor:
@@ -250,6 +252,7 @@ def _fractions_in_xlsb(sheets: dict) -> list[Doubt]:
                 text = (f"{RATE_LABELS[name]}的数值都小于1（如{values[0]:g}），.xlsb 文件无法判断是否设置了百分比格式："
                         f"已按{values[0]:g}%读取；如表中显示为{values[0] * 100:g}%，请另存为 .xlsx 后重新报送")
                 doubts.append(Doubt(Problem(rows[0]["unit"], file, sheet, min(r["row"] for r in rows),
-                                            RATE_LABELS[name], "", text, "请另存为 .xlsx 后重新报送，或直接填写百分数（如8.5）",
+                                            RATE_LABELS[name], "", text,
+                                            "请另存为 .xlsx 后重新报送，或直接填写百分数（如8.5）",
                                             HINT, "percent_unknown_xlsb")))
     return doubts

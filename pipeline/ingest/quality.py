@@ -27,8 +27,8 @@ REJECTED_STATUSES = ("无法读取", "处理失败", "未读取")
 # Problems on a kept row whose value was left out (unknown, unreadable or set aside): an amount not in
 # its sum, a yes/no or a date not in its count. A doubtful value kept as written (completed > total) is not.
 SET_ASIDE_CODES = ("bad_money", "bad_number", "bad_bool", "bad_date", "bad_choice", "bad_month", "formula_no_value",
-                   "excel_error", "negative_amount", "implausible_unit", "implausible_vs_previous", "implausible_vs_units",
-                   "implausible_row", "date_after_cutoff", "required_empty")
+                   "excel_error", "negative_amount", "implausible_unit", "implausible_vs_previous",
+                   "implausible_vs_units", "implausible_row", "date_after_cutoff", "required_empty")
 
 # The headline figures each return kind feeds.
 KIND_FIGURES = {
@@ -85,7 +85,8 @@ class Quality:
     @property
     def excluded_wan(self) -> float:
         """The money left out: quarantined rows and set-aside amounts (a negative amount is no money left out)."""
-        return float(self.quarantined["money_wan"].clip(lower=0).sum() + self.set_aside["money_wan"].clip(lower=0).sum())
+        return float(self.quarantined["money_wan"].clip(lower=0).sum()
+                     + self.set_aside["money_wan"].clip(lower=0).sum())
 
     def affected_kinds(self) -> list[str]:
         """The return kinds whose figures miss something: a missing unit concerns the kinds a unit of its
@@ -203,7 +204,8 @@ def unit_status(q: Quality, unit: str, kind: str) -> str:
 
 
 def caveat(q: Quality, kind: str, units) -> str:
-    """The words a headline figure of `kind` carries when it leaves data out, e.g. “（不含石嘴山市报表；吴忠市部分数据未计入）”."""
+    """The words a headline figure of `kind` carries when it leaves data out,
+    e.g. “（不含石嘴山市报表；吴忠市部分数据未计入）”."""
     status = {u: unit_status(q, u, kind) for u in units}
     whole = [u for u, s in status.items() if s in ("未报送", "报表未采用")]
     part = [u for u, s in status.items() if s == "部分数据未计入"]

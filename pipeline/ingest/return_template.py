@@ -38,7 +38,8 @@ IDENTITY: dict[str, tuple[str, ...]] = {
     "projects": ("project_code", "project_name", "batch", "is_key", "location", "industry", "nature",
                  "total_investment", "annual_plan", "planned_start_date", "planned_completion_date", "funds_planned",
                  "responsible_unit", "leader"),
-    "major_works": ("project_name", "lead_unit", "leader", "total_investment", "annual_plan", "milestone", "milestone_date"),
+    "major_works": ("project_name", "lead_unit", "leader", "total_investment", "annual_plan", "milestone",
+                    "milestone_date"),
     "attraction": ("project_name", "sign_date", "sign_mode", "industry", "is_chain", "contract_investment"),
     "indicators": ("indicator", "measure_unit"),
     "fai": ("region",),
@@ -90,15 +91,18 @@ def validation(column: schemas.Column, kind: ReturnKind) -> dict | None:
         return _rule(label, {"validate": "list", "source": choices}, f"请从下拉列表选择：{'、'.join(choices)}",
                      f"只能填写：{'、'.join(choices)}")
     if column.type == schemas.BOOL:
-        return _rule(label, {"validate": "list", "source": ["是", "否"]}, "请从下拉列表选择“是”或“否”", "只能填写“是”或“否”")
+        return _rule(label, {"validate": "list", "source": ["是", "否"]}, "请从下拉列表选择“是”或“否”",
+                     "只能填写“是”或“否”")
     if column.type == schemas.DATE:
         return _rule(label, {"validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
                              "maximum": dt.date(2100, 12, 31)},
-                     "请填写日期，如 2021-03-15" + ("（计划日期可晚于数据截至日期）" if column.planned else "；尚未发生的请不要填写"),
+                     "请填写日期，如 2021-03-15"
+                     + ("（计划日期可晚于数据截至日期）" if column.planned else "；尚未发生的请不要填写"),
                      "请填写有效日期（年-月-日），如 2021-03-15")
     if column.type == schemas.MONEY:
         return _rule(label, {"validate": "decimal", "criteria": ">=", "value": 0},
-                     "请填写金额（万元），不小于0；没有请填0", "金额应为不小于0的数字（单位：万元），不要填写文字或单位")
+                     "请填写金额（万元），不小于0；没有请填0",
+                     "金额应为不小于0的数字（单位：万元），不要填写文字或单位")
     if column.type == schemas.NUMBER:
         return _rule(label, {"validate": "decimal", "criteria": "between", "minimum": -1e12, "maximum": 1e12},
                      "请填写数字，不要填写文字或单位", "应为数字")
@@ -106,7 +110,8 @@ def validation(column: schemas.Column, kind: ReturnKind) -> dict | None:
         return _rule(label, {"validate": "integer", "criteria": "between", "minimum": 1, "maximum": 12},
                      "请填写月份：1至12的整数", "月份应为1至12的整数")
     if column.type == schemas.SEQ:
-        return _rule(label, {"validate": "integer", "criteria": ">=", "value": 1}, "序号：从1开始的整数", "序号应为正整数")
+        return _rule(label, {"validate": "integer", "criteria": ">=", "value": 1}, "序号：从1开始的整数",
+                     "序号应为正整数")
     return None
 
 
@@ -121,7 +126,8 @@ def instructions(round_: Round, unit: str, kinds: list[str], target: str) -> lis
         [f"{unit}填报说明（{target}）"],
         [f"数据截至：请按督查室通知的截至日期填写（上一轮为{round_.as_of:%Y年%m月%d日}）。"],
         ["1. 请在本工作簿中直接填写，不要改动表头、不要增删列；表头已锁定，数据区可自由填写，需要时可插入行。"],
-        ["2. 已预先填好上一轮报送的项目（编号、名称、批次、投资等基本信息），请核对后填写进展情况；新增项目请接在下方填写。"],
+        ["2. 已预先填好上一轮报送的项目（编号、名称、批次、投资等基本信息），请核对后填写进展情况；"
+         "新增项目请接在下方填写。"],
         ["3. 金额一律以万元为单位，只填数字；日期填写为日期（如 2021-03-15）；带下拉列表的列请从列表中选择。"],
         ["4. 填好后整份文件报送，不要另存为 PDF 或图片。"],
         [],
@@ -241,7 +247,8 @@ def write_templates(round_id: str, next_round: str | None = None, root: Path | N
         tables = cleaning.load_clean_tables(processed)
         ledger = pd.read_csv(processed / "ledger.csv")
     except (FileNotFoundError, OSError):
-        raise TemplateError(f"找不到轮次 {round_id} 的清洗结果（{processed}）：请先运行 make report ROUND={round_id}。") from None
+        raise TemplateError(f"找不到轮次 {round_id} 的清洗结果（{processed}）："
+                            f"请先运行 make report ROUND={round_id}。") from None
     out_dir = paths.outputs_round_dir(round_id, root)
     written = []
     for unit in round_.units:

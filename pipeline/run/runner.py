@@ -197,7 +197,8 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
 
 def _announce(round_: Round, steps: list[Step], echo: Callable[[str], object], *, partial: bool) -> None:
     names = "、".join(step.name for step in steps)
-    echo(f"轮次 {round_.id}（{round_.title}，数据截至 {round_.as_of:%Y-%m-%d}）：依次运行 {len(steps)} 个步骤：{names}。")
+    echo(f"轮次 {round_.id}（{round_.title}，数据截至 {round_.as_of:%Y-%m-%d}）："
+         f"依次运行 {len(steps)} 个步骤：{names}。")
     for warning in round_.warnings:
         echo(warning)
     missing = [name for _, name in CHAIN[len(steps):]]
@@ -258,7 +259,8 @@ def _prepare_stage(round_id: str, root: Path) -> Path:
                         "请检查磁盘空间和写入权限。") from None
 
 
-def _echo_summary(summary: Path, echo: Callable[[str], object], stage: Path | None = None, root: Path | None = None) -> None:
+def _echo_summary(summary: Path, echo: Callable[[str], object], stage: Path | None = None,
+                  root: Path | None = None) -> None:
     """Print a step's summary; paths in it name the real folders the results are published to."""
     if summary.is_file():
         text = summary.read_text(encoding="utf-8").rstrip()
@@ -332,12 +334,14 @@ def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, pr
             f"已执行的部分保存在 {where}，可在 JupyterLab 中打开查看。"
         ) from None
     except CellTimeoutError as exc:
-        raise RunError(f"{step.label}的一个单元格运行超时：{_first_line(str(exc))}。已执行的部分保存在 {where}。") from None
+        raise RunError(f"{step.label}的一个单元格运行超时：{_first_line(str(exc))}。"
+                       f"已执行的部分保存在 {where}。") from None
     except (NoSuchKernel, RuntimeError, TimeoutError, OSError) as exc:
         python = project_kernel_spec().argv[0]
         if isinstance(exc, OSError) and exc.filename and exc.filename != python:
             raise RunError(
-                f"{step.label}无法读写文件 {exc.filename}：{exc.strerror}。请检查文件夹是否存在、是否有写入权限、磁盘是否已满。"
+                f"{step.label}无法读写文件 {exc.filename}：{exc.strerror}。"
+                "请检查文件夹是否存在、是否有写入权限、磁盘是否已满。"
             ) from None
         raise RunError(
             f"{step.label}无法启动 Python 内核（{python}）：{type(exc).__name__}: {_first_line(str(exc))}。"
@@ -369,7 +373,8 @@ def check_notebook(step: Step) -> None:
     try:
         nb = _notebook_json(step.notebook)
     except (OSError, ValueError) as exc:  # a broken or truncated file, not JSON, not a notebook
-        raise UserError(f"{step.label}的笔记本文件无法读取（{type(exc).__name__}）：文件可能已损坏，请从版本库中恢复。") from None
+        raise UserError(f"{step.label}的笔记本文件无法读取（{type(exc).__name__}）："
+                        "文件可能已损坏，请从版本库中恢复。") from None
     cells = [cell for cell in nb["cells"] if PARAMETERS_TAG in cell.get("metadata", {}).get("tags", [])]
     if not cells:
         raise UserError(
@@ -691,7 +696,8 @@ def results_digest(round_id: str, root: Path) -> str:
         if not folder.is_dir():
             continue
         for file in sorted(folder.rglob("*")):
-            if file == outputs / MANIFEST_FILE or (outputs / paths.EXECUTED_NOTEBOOKS) in file.parents or not file.is_file():
+            if (file == outputs / MANIFEST_FILE or (outputs / paths.EXECUTED_NOTEBOOKS) in file.parents
+                    or not file.is_file()):
                 continue
             if folder == outputs and file.relative_to(outputs).parts[0] in ON_REQUEST_OUTPUTS:
                 continue
@@ -706,12 +712,14 @@ def results_changed(manifest: dict, round_id: str, root: Path) -> bool:
 
 
 def load_manifest(path: Path) -> dict:
-    """The record of the last runs of a round; an empty one if there is none or it cannot be read (then every step runs)."""
+    """The record of the last runs of a round; an empty one if there is none or it cannot be read (then every
+    step runs)."""
     try:
         manifest = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         manifest = None
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT or not isinstance(manifest.get("steps"), dict):
+    if (not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT
+            or not isinstance(manifest.get("steps"), dict)):
         manifest = {"format": MANIFEST_FORMAT, "steps": {}}
     return manifest
 
@@ -756,7 +764,8 @@ def _digest_text(text: str) -> str:
 def _notebook_json(path: Path) -> dict:
     """A notebook file read as plain JSON (nbformat takes seconds to import); ValueError if it is not one."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or not all(isinstance(c, dict) for c in nb["cells"]):
+    if (not isinstance(nb, dict) or not isinstance(nb.get("cells"), list)
+            or not all(isinstance(c, dict) for c in nb["cells"])):
         raise ValueError("not a notebook")
     return nb
 
