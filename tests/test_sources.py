@@ -163,6 +163,14 @@ def test_every_number_in_the_report_body_has_a_source(page, srcs):
         assert target.xpath('ancestor::section[@id="appendix_sources"]'), key
 
 
+def test_numbers_the_prose_quotes_from_a_table_link_to_it(page):
+    paragraph = page.xpath('//p[contains(., "红色预警项目较多的是")]')
+    assert paragraph, "the sample round has red lights: the sentence is there"
+    counts = paragraph[0].xpath('.//a[@href="#src-table.warning_summary"]')
+    assert counts and all(a.text_content().isdigit() for a in counts)
+    assert page.get_element_by_id("src-table.warning_summary") is not None
+
+
 def test_hover_text_agrees_with_indicators_json(page, srcs, chain):
     for el in body_numbers(page):
         if el.xpath("ancestor::table"):  # a table cell names its row and column: test_a_table_cells_hover_…

@@ -692,6 +692,10 @@ class _Part:
     def dash(self, key: str | None = None, reason: str | None = None) -> Markup:
         return Markup('<span class="na">{}</span>{}').format(DASH, self.notes.ref(key, reason))
 
+    def from_table(self, name: str, text: Any) -> Markup:
+        """A number the prose quotes from one of the report's tables, linked to that table's entry in 附录三."""
+        return self.shown(table_key(name), str(text))
+
     def shown(self, key: str, text: str) -> Markup:
         """A number as shown, linked to its source (附录三) with the formula and inputs on hover."""
         source = self.values.get("sources", {}).get(key)
