@@ -16,10 +16,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_report import HOSTILE_PROJECT, SECTION_HEADINGS, sample_chain
 
 from pipeline.figures import charts as figures
 from pipeline.report import render as report
-from test_report import HOSTILE_PROJECT, SECTION_HEADINGS, sample_chain
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = report.find_chromium()

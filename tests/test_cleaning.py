@@ -3,8 +3,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from office import project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx
 
-from office import (project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx)
 from pipeline import rounds, schemas
 from pipeline.ingest import cleaning
 

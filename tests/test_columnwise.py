@@ -11,11 +11,11 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import layouts
 import pandas as pd
 import pytest
-
-import layouts
 from office import write_round, write_xlsx
+
 from pipeline import paths, rounds, schemas
 from pipeline.ingest import cleaning, columnwise, parsing
 

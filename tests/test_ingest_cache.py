@@ -11,10 +11,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from test_columnwise import assert_same_result
 
 from pipeline import paths, rounds, schemas
 from pipeline.ingest import cache, cleaning, readers
-from test_columnwise import assert_same_result
 
 CHANGED = "宁东基地重大项目进展情况表（11月）.xlsx"
 

@@ -3,7 +3,8 @@ import datetime as dt
 import math
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.ingest.parsing import is_empty, parse_bool, parse_date, parse_money, parse_month, parse_number
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-
 from office import project_row, project_sheet, write_csv, write_xlsx
+
 from pipeline import paths as config
 from pipeline.devtools import sample
 from pipeline.figures import charts as figures

@@ -17,11 +17,11 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.table import Table as DocxTable
 from PIL import Image
+from test_report import SECTION_HEADINGS, sample_chain
 
 from pipeline.figures import charts as figures
 from pipeline.report import word as report_docx
 from pipeline.report.word import Para, Picture, Run, Table, html_blocks
-from test_report import SECTION_HEADINGS, sample_chain
 
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from pipeline import __main__ as cli
-from pipeline import paths as config, rounds, schemas
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, return_template
 
 ROUND = config.SAMPLE_ROUND

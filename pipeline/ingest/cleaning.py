@@ -12,7 +12,6 @@ and the ledger counts them per file and sheet.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import re
@@ -28,7 +27,15 @@ from pipeline.ingest import cache, columnwise, corrections, plausibility, qualit
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.ingest.parsing import (
-    INVISIBLE, Parsed, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
+    INVISIBLE,
+    Parsed,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_money,
+    parse_month,
+    parse_number,
+    parse_text,
 )
 from pipeline.ingest.problems import ERROR, HINT, Problem
 from pipeline.ingest.totals import TotalsCheck

@@ -47,11 +47,13 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
-from pipeline import paths, indicators as ind
+from pipeline import indicators as ind
+from pipeline import paths
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.figures import charts as figures
 from pipeline.frames import in_order, is_missing
-from pipeline.ingest import corrections as fixes, quality
+from pipeline.ingest import corrections as fixes
+from pipeline.ingest import quality
 from pipeline.rounds import Round, load_round
 
 TEMPLATES_DIR = paths.TEMPLATES_DIR
