@@ -82,7 +82,8 @@ def page_run(tmp_path_factory):
             "images": page.eval_on_selector_all("img", "els => els.map(i => [i.complete, i.naturalWidth, i.alt])"),
             "scripts": page.evaluate("document.scripts.length"),
             "text": page.evaluate("document.body.innerText"),
-            "num_align": page.eval_on_selector_all("td.num", "els => [...new Set(els.map(e => getComputedStyle(e).textAlign))]"),
+            "num_align": page.eval_on_selector_all(
+                "td.num", "els => [...new Set(els.map(e => getComputedStyle(e).textAlign))]"),
             "banner": page.is_visible(".sample-banner"),
         }
         page.screenshot(path=str(out / "report.png"))
