@@ -126,7 +126,8 @@ class RoundPaths:
 
     @property
     def cache(self) -> Path:
-        """The cleaned returns of the last run, one file each (.cache/ingest/<round>/): a rerun cleans only what changed."""
+        """The cleaned returns of the last run, one file each (.cache/ingest/<round>/): a rerun cleans only what
+        changed."""
         return Path(self.root) / CACHE_DIR / "ingest" / self.round_id
 
     @property

@@ -382,7 +382,8 @@ class AliasTable:
         return re.compile("|".join(f"(?:{regex.pattern})" for regex, _, _, _ in self.patterns))
 
     def _kinds_of(self, tries: list[str]) -> set[str]:
-        """{k for k in RETURN_KINDS if self.match(tries, k).column}, in one pass over the keys instead of one per kind."""
+        """{k for k in RETURN_KINDS if self.match(tries, k).column}, in one pass over the keys instead of one per
+        kind."""
         kinds: set[str] = set()
         any_pattern = self._any_pattern
         for key in tries:

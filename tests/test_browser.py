@@ -16,10 +16,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_report import HOSTILE_PROJECT, SECTION_HEADINGS, sample_chain
 
 from pipeline.figures import charts as figures
 from pipeline.report import render as report
-from test_report import HOSTILE_PROJECT, SECTION_HEADINGS, sample_chain
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM = report.find_chromium()
@@ -82,7 +82,8 @@ def page_run(tmp_path_factory):
             "images": page.eval_on_selector_all("img", "els => els.map(i => [i.complete, i.naturalWidth, i.alt])"),
             "scripts": page.evaluate("document.scripts.length"),
             "text": page.evaluate("document.body.innerText"),
-            "num_align": page.eval_on_selector_all("td.num", "els => [...new Set(els.map(e => getComputedStyle(e).textAlign))]"),
+            "num_align": page.eval_on_selector_all(
+                "td.num", "els => [...new Set(els.map(e => getComputedStyle(e).textAlign))]"),
             "banner": page.is_visible(".sample-banner"),
         }
         page.screenshot(path=str(out / "report.png"))

@@ -3,8 +3,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from office import project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx
 
-from office import (project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx)
 from pipeline import rounds, schemas
 from pipeline.ingest import cleaning
 
@@ -32,7 +32,8 @@ def assert_ledger_reconciles(result):
     ledger = result.ledger
     assert (ledger["data_rows"] == ledger["kept"] + ledger["quarantined"]).all()
     assert (ledger["kept_with_problems"] <= ledger["kept"]).all()
-    assert ledger["money_raw_wan"].sum() == pytest.approx((ledger["money_kept_wan"] + ledger["money_set_aside_wan"]).sum())
+    assert ledger["money_raw_wan"].sum() == pytest.approx(
+        (ledger["money_kept_wan"] + ledger["money_set_aside_wan"]).sum())
     for _, row in ledger.iterrows():
         assert row["money_raw_wan"] == pytest.approx(row["money_kept_wan"] + row["money_set_aside_wan"])
     kept = sum(len(t) for t in result.tables.values())
@@ -49,7 +50,8 @@ MONEY_COLUMNS = {c.name for k in schemas.RETURN_KINDS.values() for c in k.column
 
 def test_two_row_merged_header_title_unit_total_and_footer_xlsx(tmp_path, aliases):
     grid, merges = project_sheet(
-        [project_row(1, "P1", "甲项目", plan="1,200", done="８００"), project_row(2, "P2", "乙项目", plan=300, done=100)],
+        [project_row(1, "P1", "甲项目", plan="1,200", done="８００"),
+         project_row(2, "P2", "乙项目", plan=300, done=100)],
         total=["合计", None, None, None, None, None, None, None, 2000, 1500, 900],
     )
     write_xlsx(raw_dir(tmp_path) / "附件1.xlsx", {"第一批": grid}, {"第一批": merges})
@@ -69,7 +71,8 @@ def test_two_row_merged_header_title_unit_total_and_footer_xlsx(tmp_path, aliase
 
 
 def test_legacy_xls_with_merges_reads_the_same(tmp_path, aliases):
-    grid, merges = project_sheet([project_row(1, "P1", "甲项目", start="2021.3.15"), project_row(2, "P2", "乙项目", started="×", start=None)])
+    grid, merges = project_sheet([project_row(1, "P1", "甲项目", start="2021.3.15"),
+                                  project_row(2, "P2", "乙项目", started="×", start=None)])
     write_xls(raw_dir(tmp_path) / "附件2.xls", {"Sheet1": grid}, {"Sheet1": merges})
     result = clean(tmp_path, aliases)
     projects = result.tables["projects"]
@@ -107,7 +110,8 @@ def test_gb18030_csv_in_yi_with_one_row_header_and_full_width_text(tmp_path, ali
 
 
 def test_unit_in_header_line_breaks_and_full_width_brackets(tmp_path, aliases):
-    rows = [["序号", "项目名称", "批次", "总投资\n（亿元）", "年度计划投资（万元）", "本年完成投资\n(万元)", "是否开工"],
+    rows = [["序号", "项目名称", "批次", "总投资\n（亿元）", "年度计划投资（万元）", "本年完成投资\n(万元)",
+             "是否开工"],
             [1, "戊项目", "第一批", 2, 5000, 2500, "是"],
             ["填报单位：银川市"]]
     write_xlsx(raw_dir(tmp_path) / "戊.xlsx", {"表": rows})
@@ -132,7 +136,8 @@ def test_bad_values_keep_their_project_and_are_reported_at_their_cell(tmp_path, 
 
     # Only the row without a project name cannot be counted: every other project stays in the counts.
     projects = result.tables["projects"].set_index("row")
-    assert projects["project_name"].tolist() == ["好项目", "文字金额", "超总投资", "未来开工", "待定开工", "坏日期", "负数"]
+    assert projects["project_name"].tolist() == ["好项目", "文字金额", "超总投资", "未来开工", "待定开工", "坏日期",
+                                                 "负数"]
     assert result.quarantine["row"].tolist() == [10]
     assert "项目名称未填写" in result.quarantine.iloc[0]["reasons"]
     # The bad value is left out of the sums it would enter; the rest of the row is used.
@@ -182,7 +187,8 @@ def test_subtotals_are_checked_against_their_own_section(tmp_path, aliases):
 
 def test_same_project_from_two_units_is_counted_once_and_reported(tmp_path, aliases):
     city, merges = project_sheet([project_row(1, "G001", "银昆高速某段", city="银川市永宁县", plan=900)])
-    dept, _ = project_sheet([project_row(1, "G001", "银昆高速某段", city="银川市永宁县", plan=900)], footer="填报单位：自治区交通运输厅")
+    dept, _ = project_sheet([project_row(1, "G001", "银昆高速某段", city="银川市永宁县", plan=900)],
+                            footer="填报单位：自治区交通运输厅")
     write_xlsx(raw_dir(tmp_path) / "a_交通.xlsx", {"S": dept}, {"S": merges})
     write_xlsx(raw_dir(tmp_path) / "b_银川.xlsx", {"S": city}, {"S": merges})
     result = clean(tmp_path, aliases)
@@ -213,7 +219,8 @@ def test_unknown_header_is_reported_and_its_values_kept(tmp_path, aliases):
 
 
 def test_missing_required_column_keeps_the_projects_and_says_which(tmp_path, aliases):
-    rows = [["序号", "项目名称", "批次", "年度计划投资", "累计完成投资"], [1, "甲", "第一批", 100, 50], ["填报单位：银川市"]]
+    rows = [["序号", "项目名称", "批次", "年度计划投资", "累计完成投资"], [1, "甲", "第一批", 100, 50],
+            ["填报单位：银川市"]]
     write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": rows})
     result = clean(tmp_path, aliases)
     assert result.tables["projects"]["project_name"].tolist() == ["甲"]
@@ -226,7 +233,8 @@ def test_missing_required_column_keeps_the_projects_and_says_which(tmp_path, ali
 
 
 def test_missing_name_column_quarantines_the_rows_they_cannot_be_counted(tmp_path, aliases):
-    rows = [["序号", "批次", "年度计划投资", "累计完成投资", "是否开工"], [1, "第一批", 100, 50, "是"], ["填报单位：银川市"]]
+    rows = [["序号", "批次", "年度计划投资", "累计完成投资", "是否开工"], [1, "第一批", 100, 50, "是"],
+            ["填报单位：银川市"]]
     write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": rows})
     result = clean(tmp_path, aliases)
     assert result.tables["projects"].empty
@@ -238,7 +246,8 @@ def test_unreadable_file_and_non_return_are_reported_and_the_rest_is_processed(t
     write_xlsx(raw_dir(tmp_path) / "银川市" / "好.xlsx", {"S": project_sheet([project_row(1, "P1", "甲")])[0]})
     (raw_dir(tmp_path) / "交通运输厅").mkdir(parents=True)
     (raw_dir(tmp_path) / "交通运输厅" / "坏.xlsx").write_bytes(b"PK\x03\x04 truncated")
-    write_xlsx(raw_dir(tmp_path) / "银川市" / "通知.xlsx", {"通知": [["关于报送项目进展的通知"], ["各单位：请于11月30日前报送。"]]})
+    write_xlsx(raw_dir(tmp_path) / "银川市" / "通知.xlsx",
+               {"通知": [["关于报送项目进展的通知"], ["各单位：请于11月30日前报送。"]]})
     (raw_dir(tmp_path) / "银川市" / "说明.docx").write_bytes(b"word")
     result = clean(tmp_path, aliases)
     assert len(result.tables["projects"]) == 1
@@ -263,10 +272,12 @@ def test_units_with_no_return_are_missing(tmp_path, aliases):
 def test_unit_comes_from_footer_then_folder_then_file_name(tmp_path, aliases):
     no_footer = project_sheet([project_row(1, "P1", "甲")], footer="填报人：王五")[0]
     write_xlsx(raw_dir(tmp_path) / "水利厅" / "附件1.xlsx", {"S": no_footer})
-    write_xlsx(raw_dir(tmp_path) / "交通运输厅项目表.xlsx", {"S": project_sheet([project_row(1, "P2", "乙")], footer="填报人：王五")[0]})
+    write_xlsx(raw_dir(tmp_path) / "交通运输厅项目表.xlsx",
+               {"S": project_sheet([project_row(1, "P2", "乙")], footer="填报人：王五")[0]})
     write_xlsx(raw_dir(tmp_path) / "水利厅" / "附件2.xlsx",
                {"S": project_sheet([project_row(1, "P3", "丙")], footer="填报单位：银川市发展和改革委员会")[0]})
-    write_xlsx(raw_dir(tmp_path) / "附件9.xlsx", {"S": project_sheet([project_row(1, "P4", "丁")], footer="填报人：王五")[0]})
+    write_xlsx(raw_dir(tmp_path) / "附件9.xlsx",
+               {"S": project_sheet([project_row(1, "P4", "丁")], footer="填报人：王五")[0]})
     result = clean(tmp_path, aliases, units=("银川市", "交通运输厅", "水利厅"))
     units = dict(zip(result.ledger["file"], result.ledger["unit"]))
     assert units == {"水利厅/附件1.xlsx": "水利厅", "交通运输厅项目表.xlsx": "交通运输厅",
@@ -275,10 +286,13 @@ def test_unit_comes_from_footer_then_folder_then_file_name(tmp_path, aliases):
 
 
 @pytest.mark.parametrize("rows, kind", [
-    ([["工程名称", "牵头单位", "所处阶段", "总投资", "计划节点", "完成情况"], ["银昆高速", "交通运输厅", "在建", 100, "主体完工", "未完成"]], "major_works"),
-    ([["项目名称", "签约时间", "签约方式", "产业类别", "合同投资额（亿元）", "本年到位资金（亿元）"], ["枸杞深加工", "2021.5.1", "集中签约", "枸杞", 1.5, 0.5]], "attraction"),
+    ([["工程名称", "牵头单位", "所处阶段", "总投资", "计划节点", "完成情况"],
+      ["银昆高速", "交通运输厅", "在建", 100, "主体完工", "未完成"]], "major_works"),
+    ([["项目名称", "签约时间", "签约方式", "产业类别", "合同投资额（亿元）", "本年到位资金（亿元）"],
+      ["枸杞深加工", "2021.5.1", "集中签约", "枸杞", 1.5, 0.5]], "attraction"),
     ([["指标名称", "计量单位", "本期累计", "上年同期"], ["争取中央预算内资金", "亿元", 12.5, 10]], "indicators"),
-    ([["地区", "月份", "累计完成额（亿元）", "累计增速(%)", "上年同期增速(%)"], ["全区", "1-11月", 1800.5, "4.5%", "3.1"]], "fai"),
+    ([["地区", "月份", "累计完成额（亿元）", "累计增速(%)", "上年同期增速(%)"],
+      ["全区", "1-11月", 1800.5, "4.5%", "3.1"]], "fai"),
     ([["序号", "板块", "内容"], [1, "推进措施", "建立会商制度精准服务重大项目建设"]], "practices"),
 ])
 def test_each_return_kind_is_recognised_from_its_header(tmp_path, aliases, rows, kind):
@@ -289,7 +303,8 @@ def test_each_return_kind_is_recognised_from_its_header(tmp_path, aliases, rows,
 
 
 def test_indicator_names_and_units_are_normalised(tmp_path, aliases):
-    rows = [["指标名称", "计量单位", "本期累计", "上年同期"], ["争取中央预算内资金", "亿元", 12.5, 10], ["新增供地", "亩", 350, None]]
+    rows = [["指标名称", "计量单位", "本期累计", "上年同期"], ["争取中央预算内资金", "亿元", 12.5, 10],
+            ["新增供地", "亩", 350, None]]
     write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": rows + [["填报单位：银川市"]]})
     table = clean(tmp_path, aliases).tables["indicators"].set_index("indicator")
     assert table.loc["中央预算内资金", "current"] == 125_000.0 and table.loc["中央预算内资金", "measure_unit"] == "万元"
@@ -308,7 +323,8 @@ def test_fai_amounts_and_rates(tmp_path, aliases):
 
 def test_hidden_sheets_are_read_and_noted(tmp_path, aliases):
     grid = project_sheet([project_row(1, "P1", "甲")])[0]
-    write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": grid, "隐藏": project_sheet([project_row(1, "P9", "藏")])[0]}, hidden=("隐藏",))
+    write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": grid, "隐藏": project_sheet([project_row(1, "P9", "藏")])[0]},
+               hidden=("隐藏",))
     result = clean(tmp_path, aliases)
     assert set(result.tables["projects"]["project_name"]) == {"甲", "藏"}
     assert result.ledger.set_index("sheet").loc["隐藏", "note"].startswith("隐藏工作表")
@@ -319,14 +335,16 @@ def test_a_round_with_no_returns_lists_every_unit_as_missing(tmp_path, aliases):
     result = clean(tmp_path, aliases, units=("银川市", "水利厅"))
     assert result.missing_units == ["银川市", "水利厅"]
     assert result.ledger.empty and list(result.ledger.columns[:9]) == [
-        "file", "sheet", "unit", "return_kind", "data_rows", "kept", "kept_with_problems", "quarantined", "skipped_rows"]
+        "file", "sheet", "unit", "return_kind", "data_rows", "kept", "kept_with_problems", "quarantined",
+        "skipped_rows"]
     assert all(table.empty for table in result.tables.values())
     cleaning.check_ledger(result)
 
 
 def test_fai_rows_are_one_per_region_and_month(tmp_path, aliases):
     rows = [["地区", "月份", "累计完成额（亿元）", "累计增速(%)"]] + [
-        [region, f"1-{m}月", 100 * m, 3.0] for region in ("全区", "银川市") for m in (1, 2, 3)] + [["全区", "1-3月", 300, 3.0]]
+        [region, f"1-{m}月", 100 * m, 3.0] for region in ("全区", "银川市") for m in (1, 2, 3)] + [
+        ["全区", "1-3月", 300, 3.0]]
     write_xlsx(raw_dir(tmp_path) / "a.xlsx", {"S": rows + [["填报单位：银川市"]]})
     result = clean(tmp_path, aliases)
     assert len(result.tables["fai"]) == 6

@@ -11,18 +11,19 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import layouts
 import pandas as pd
 import pytest
-
-import layouts
 from office import write_round, write_xlsx
+
 from pipeline import paths, rounds, schemas
 from pipeline.ingest import cleaning, columnwise, parsing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def clean_both_ways(round_: rounds.Round, monkeypatch, aliases=None) -> tuple[cleaning.RoundResult, cleaning.RoundResult]:
+def clean_both_ways(round_: rounds.Round, monkeypatch,
+                    aliases=None) -> tuple[cleaning.RoundResult, cleaning.RoundResult]:
     aliases = aliases or schemas.load_aliases()
     monkeypatch.setattr(cleaning, "COLUMNWISE", False)
     per_cell = cleaning.clean_round(round_, aliases, echo=lambda *_: None)
@@ -74,11 +75,13 @@ AWKWARD = ["1,234.5", "１２３４", "12.5%", "约500", "500万", float("inf"),
 
 
 def test_awkward_cells_in_every_column_type_clean_the_same(tmp_path, monkeypatch):
-    header = ["序号", "项目名称", "批次", "总投资", "年度计划投资（亿元）", "累计完成投资", "是否开工", "开工时间", "建设性质"]
+    header = ["序号", "项目名称", "批次", "总投资", "年度计划投资（亿元）", "累计完成投资", "是否开工", "开工时间",
+              "建设性质"]
     rows = [["单位：千元"], header]
     for k, value in enumerate(AWKWARD):
         shifted = AWKWARD[(k + 5) % len(AWKWARD)]
-        rows.append([k + 1, f"项目{k}", value if k % 3 else "第一批", value, shifted, 1200.5 + k, value, shifted, value])
+        rows.append([k + 1, f"项目{k}", value if k % 3 else "第一批", value, shifted, 1200.5 + k, value, shifted,
+                     value])
     raw = paths.RoundPaths(tmp_path, "r").raw
     write_xlsx(raw / "银川市.xlsx", {"项目": rows})
     write_round(raw, ["银川市"], as_of="2021-11-30")

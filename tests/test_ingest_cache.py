@@ -11,10 +11,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from test_columnwise import assert_same_result
 
 from pipeline import paths, rounds, schemas
 from pipeline.ingest import cache, cleaning, readers
-from test_columnwise import assert_same_result
 
 CHANGED = "宁东基地重大项目进展情况表（11月）.xlsx"
 
@@ -55,7 +55,8 @@ def returns_of(root: Path) -> list[str]:
 def test_a_rerun_reads_nothing_and_gives_the_same_result_as_no_cache(root, reads):
     first = run(root)
     assert sorted(reads) == sorted(returns_of(root)) and len(reads) > 10
-    assert len(list(paths.RoundPaths(root, "r").cache.glob("*.pickle"))) >= len(reads) - 2  # the unreadable ones are not kept
+    kept = list(paths.RoundPaths(root, "r").cache.glob("*.pickle"))
+    assert len(kept) >= len(reads) - 2  # the unreadable ones are not kept
     reads.clear()
     again = run(root)
     unreadable = set(first.problems.loc[first.problems["code"] == "unreadable", "file"])
@@ -105,8 +106,9 @@ def test_the_code_digest_covers_the_cleaning_code():
     cache._code_digest.cache_clear()
     digest = cache.code_digest()
     assert len(digest) == 64 and digest == cache.code_digest()
-    covered = {p.name for name in cache.CODE for p in ((paths.PACKAGE_DIR / name).rglob("*.py")
-                                                       if (paths.PACKAGE_DIR / name).is_dir() else [paths.PACKAGE_DIR / name])}
+    covered = {p.name for name in cache.CODE
+               for p in ((paths.PACKAGE_DIR / name).rglob("*.py")
+                         if (paths.PACKAGE_DIR / name).is_dir() else [paths.PACKAGE_DIR / name])}
     assert {"cleaning.py", "parsing.py", "columnwise.py", "headers.py", "schemas.py", "conventions.py"} <= covered
 
 
@@ -136,7 +138,9 @@ def test_an_entry_under_another_files_name_is_not_taken_for_it(root, reads):
 
 def test_a_file_with_corrections_is_always_cleaned_afresh(root, reads):
     raw = paths.RoundPaths(root, "r").raw
-    (raw / "corrections.csv").write_text(f"文件,工作表,行号,列,原值,修正值,依据,修正人,日期\n{CHANGED},不存在的表,5,项目名称,甲,乙,电话核实,张三,2021-12-05\n", encoding="utf-8")
+    (raw / "corrections.csv").write_text(
+        "文件,工作表,行号,列,原值,修正值,依据,修正人,日期\n"
+        f"{CHANGED},不存在的表,5,项目名称,甲,乙,电话核实,张三,2021-12-05\n", encoding="utf-8")
     run(root)
     reads.clear()
     run(root)

@@ -3,7 +3,8 @@ import datetime as dt
 import math
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.ingest.parsing import is_empty, parse_bool, parse_date, parse_money, parse_month, parse_number
 
@@ -61,7 +62,8 @@ def test_dates_in_all_their_forms(raw, expected):
     assert parse_date(raw).value == expected
 
 
-@pytest.mark.parametrize("raw, problem", [("2021.13.45", "日期不存在"), ("三月中旬", "不是有效日期"), (2021, "不是有效日期")])
+@pytest.mark.parametrize("raw, problem",
+                         [("2021.13.45", "日期不存在"), ("三月中旬", "不是有效日期"), (2021, "不是有效日期")])
 def test_bad_dates_are_problems(raw, problem):
     parsed = parse_date(raw)
     assert parsed.value is None and parsed.problem == problem
@@ -104,7 +106,8 @@ def test_infinite_numbers_are_refused():
     assert parse_number(math.inf).value is None
 
 
-@given(st.booleans(), st.sampled_from([("是", "否"), ("√", "×"), ("已开工", "未开工"), ("Y", "N"), ("已入统", "未入统")]))
+@given(st.booleans(),
+       st.sampled_from([("是", "否"), ("√", "×"), ("已开工", "未开工"), ("Y", "N"), ("已入统", "未入统")]))
 def test_yes_no_round_trips(value, spelling):
     assert parse_bool(spelling[0] if value else spelling[1]).value is value
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
-
 from office import project_row, project_sheet, write_csv, write_xlsx
+
 from pipeline import paths as config
 from pipeline.devtools import sample
 from pipeline.figures import charts as figures
@@ -29,9 +29,10 @@ from pipeline.run import runner
 ROUND = config.SAMPLE_ROUND
 HOSTILE_PROJECT = "<script>alert(1)</script>"
 HOSTILE_PRACTICE = "<img src=x onerror=alert(2)>压实责任&nbsp;<b>加粗</b>"
-SECTION_HEADINGS = ["一、总体情况", "（一）抓项目的意识逐步提高", "（二）项目推进措施不断优化", "（三）项目要素保障持续跟进",
-                    "（四）项目谋划招引有序开展", "（五）“十大工程项目”稳步推进", "二、工作建议", "（一）加快建设抓进度",
-                    "（二）统筹协调优保障", "（三）招商引资扩投资", "（四）谋划储备增后劲", "（五）督查考核促落实",
+SECTION_HEADINGS = ["一、总体情况", "（一）抓项目的意识逐步提高", "（二）项目推进措施不断优化",
+                    "（三）项目要素保障持续跟进", "（四）项目谋划招引有序开展", "（五）“十大工程项目”稳步推进",
+                    "二、工作建议", "（一）加快建设抓进度", "（二）统筹协调优保障", "（三）招商引资扩投资",
+                    "（四）谋划储备增后劲", "（五）督查考核促落实",
                     "附录一　数据质量", "附录二　指标口径"]
 
 
@@ -116,7 +117,8 @@ def test_dates_in_chinese():
 def data_with(values: dict, tables: dict | None = None) -> ReportData:
     empty = pd.DataFrame()
     practices = pd.DataFrame(columns=["section", "section_key", "unit", "content"])
-    return ReportData(round=None, values={"notes": {}, **values}, tables={"practices_by_section": practices, **(tables or {})},
+    return ReportData(round=None, values={"notes": {}, **values},
+                      tables={"practices_by_section": practices, **(tables or {})},
                       ledger=empty, problems=empty, quarantine=empty, outputs_dir=Path("."))
 
 
@@ -147,8 +149,9 @@ def test_units_and_formats():
 
 
 def test_a_null_value_is_a_dash_with_its_reason_as_a_note():
-    t = Text(data_with({"inspection.groups": None, "x": None, "notes": {"inspection.groups": "round.yml 未填写 groups（督查组数）",
-                                                                         "x": "本轮未收到固定资产投资情况表"}}))
+    t = Text(data_with({"inspection.groups": None, "x": None,
+                        "notes": {"inspection.groups": "round.yml 未填写 groups（督查组数）",
+                                  "x": "本轮未收到固定资产投资情况表"}}))
     assert plain(t.count("inspection.groups")) == "—注1个"
     assert plain(t.yi("x")) == "—注2"
     assert plain(t.growth("x")) == "同比—注2"  # the same reason keeps its number
@@ -199,7 +202,8 @@ def test_html_table_escapes_text_and_right_aligns_numbers():
 
 
 def test_empty_table_says_so():
-    assert "本轮没有" in str(html_table(pd.DataFrame(), [Col("a", "甲")], caption="隔离行", empty="本轮没有隔离的数据行"))
+    table = html_table(pd.DataFrame(), [Col("a", "甲")], caption="隔离行", empty="本轮没有隔离的数据行")
+    assert "本轮没有" in str(table)
 
 
 # =========================================================================== pure tables of the report
@@ -215,8 +219,9 @@ def test_track_summary_counts_each_reason_and_totals():
 
 
 def test_start_problems_keeps_start_and_statistics_issues_with_short_reasons():
-    track = pd.DataFrame({"unit": ["甲", "甲", "乙"], "not_started": [True, False, False], "zero_investment": [False, False, True],
-                          "not_in_stats": [False, False, False], "behind": [True, True, True]})
+    track = pd.DataFrame({"unit": ["甲", "甲", "乙"], "not_started": [True, False, False],
+                          "zero_investment": [False, False, True], "not_in_stats": [False, False, False],
+                          "behind": [True, True, True]})
     out = report.start_problems(track)
     assert out["flags"].tolist() == ["未开工；进度滞后", "已开工零投资；进度滞后"]
 
@@ -225,8 +230,9 @@ def test_quarantine_by_reason_uses_problem_codes_and_falls_back_to_the_text():
     quarantine = pd.DataFrame({"unit": ["甲", "甲", "乙"], "file": ["a.xlsx"] * 3, "sheet": ["S"] * 3, "row": [5, 6, 7],
                                "reasons": ["…", "…", "累计完成投资（14,038.00万元）大于总投资（11,230.00万元）"],
                                "money_wan": [10.0, 20.0, 30.0]})
-    problems = pd.DataFrame({"file": ["a.xlsx", "a.xlsx", "a.xlsx"], "sheet": ["S"] * 3, "row": pd.array([5, 6, 6], "Int64"),
-                             "code": ["duplicate", "bad_date", "bad_money"], "problem": ["重复", "日期不存在", "不是有效数字"]})
+    problems = pd.DataFrame({"file": ["a.xlsx", "a.xlsx", "a.xlsx"], "sheet": ["S"] * 3,
+                             "row": pd.array([5, 6, 6], "Int64"), "code": ["duplicate", "bad_date", "bad_money"],
+                             "problem": ["重复", "日期不存在", "不是有效数字"]})
     out = report.quarantine_by_reason(quarantine, problems).set_index("reason")
     assert out.loc["重复填报（同一项目只计一次）", "rows"] == 1
     assert out.loc["日期无法识别或不存在", "money_wan"] == 20.0
@@ -235,11 +241,13 @@ def test_quarantine_by_reason_uses_problem_codes_and_falls_back_to_the_text():
 
 
 def test_returns_by_unit_lists_missing_units():
-    ledger = pd.DataFrame({"file": ["a.xlsx", "a.xlsx"], "sheet": ["S1", "S2"], "unit": ["甲市", "甲市"], "status": ["已读取", "未识别"],
-                           "data_rows": [3, 0], "kept": [2, 0], "quarantined": [1, 0]})
-    problems = pd.DataFrame({"unit": ["甲市", "乙市"], "severity": ["错误", "错误"], "code": ["bad_date", "missing_return"]})
+    ledger = pd.DataFrame({"file": ["a.xlsx", "a.xlsx"], "sheet": ["S1", "S2"], "unit": ["甲市", "甲市"],
+                           "status": ["已读取", "未识别"], "data_rows": [3, 0], "kept": [2, 0], "quarantined": [1, 0]})
+    problems = pd.DataFrame({"unit": ["甲市", "乙市"], "severity": ["错误", "错误"],
+                             "code": ["bad_date", "missing_return"]})
     out = report.returns_by_unit(ledger, problems, ["甲市", "乙市"]).set_index("unit")
-    assert out.loc["甲市", ["status", "files", "sheets", "kept", "quarantined", "errors"]].tolist() == ["已报送", 1, 2, 2, 1, 1]
+    columns = ["status", "files", "sheets", "kept", "quarantined", "errors"]
+    assert out.loc["甲市", columns].tolist() == ["已报送", 1, 2, 2, 1, 1]
     assert out.loc["乙市", "status"] == "未报送"
 
 
@@ -279,7 +287,8 @@ def test_figures_are_saved_as_png_and_svg(chain):
 
 def test_no_missing_glyph_while_drawing(chain):
     nb = nbformat.read(chain.out / "notebooks" / "03_figures.ipynb", as_version=4)
-    streams = " ".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    streams = " ".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", [])
+                       if o.get("output_type") == "stream")
     assert "missing from font" not in streams and "Glyph" not in streams
 
 
@@ -402,11 +411,13 @@ def test_an_incomplete_round_says_so_on_the_first_screen_and_in_the_headline(cha
         assert unit in box_text
     assert "受影响的数字" in box_text and "亿元" in box_text
     overall = chain.html[chain.html.find('id="overall"'):]
-    headline = re.search(r"两批次集中开工重大项目<(?:span|a) class=\"v\"[^>]*>\d+</(?:span|a)>个(<span class=\"caveat\">(.*?)</span>)?", overall)
+    headline = re.search(r"两批次集中开工重大项目<(?:span|a) class=\"v\"[^>]*>\d+</(?:span|a)>个"
+                         r"(<span class=\"caveat\">(.*?)</span>)?", overall)
     assert headline and headline.group(2) and headline.group(2).startswith("（")
 def test_the_lights_rank_changes_and_conventions_are_in_the_report(chain):
     v, text = chain.values, re.sub(r"<[^>]+>", "", chain.html)
-    assert f"红色预警项目{v['warning.red']}个、黄色预警项目{v['warning.yellow']}个、绿色（无预警）项目{v['warning.green']}个" in text
+    assert (f"红色预警项目{v['warning.red']}个、黄色预警项目{v['warning.yellow']}个、"
+            f"绿色（无预警）项目{v['warning.green']}个") in text
     assert f"好转（如红转黄、黄转绿）的项目{v['change.warning.improving']}个" in text
     assert f"变差（如绿转黄、红）的项目{v['change.warning.worsening']}个" in text
     assert "各单位三色预警项目" in text and "图8　各单位项目三色预警" in text

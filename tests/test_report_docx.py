@@ -17,11 +17,11 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.table import Table as DocxTable
 from PIL import Image
+from test_report import SECTION_HEADINGS, sample_chain
 
 from pipeline.figures import charts as figures
 from pipeline.report import word as report_docx
 from pipeline.report.word import Para, Picture, Run, Table, html_blocks
-from test_report import SECTION_HEADINGS, sample_chain
 
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
@@ -74,7 +74,8 @@ def test_html_becomes_headings_paragraphs_tables_and_pictures():
             '<div class="table-wrap"><table class="data"><caption>分批次</caption><thead><tr><th>批次</th>'
             '<th class="num">项目数</th></tr></thead><tbody><tr><td>第一批</td><td class="num">1,325</td></tr></tbody>'
             '</table><p class="table-note">注：说明</p></div>'
-            f'<figure class="chart" id="fig-fai_growth"><img src="data:image/png;base64,{data}" alt="图1"><figcaption>图1　增速</figcaption></figure>'
+            f'<figure class="chart" id="fig-fai_growth"><img src="data:image/png;base64,{data}" alt="图1">'
+            '<figcaption>图1　增速</figcaption></figure>'
             '<ol class="notes"><li id="n">注1：原因</li></ol></section>')
     blocks = html_blocks(html)
     assert blocks[0] == Para("h1", [Run("一、总体情况")])
@@ -199,7 +200,9 @@ def pdf_pages(path: Path) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", path.read_bytes()))
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="没有安装 LibreOffice（Debian：libreoffice-writer-nogui，scripts/install-system-deps.sh 安装）")
+@pytest.mark.skipif(SOFFICE is None,
+                    reason="没有安装 LibreOffice（Debian：libreoffice-writer-nogui，"
+                           "scripts/install-system-deps.sh 安装）")
 def test_libreoffice_renders_it_in_about_as_many_pages_as_the_html_pdf(chain, docx_path, tmp_path):
     if "pdf" not in chain.written:
         pytest.skip("没有安装 Chromium，没有 report.pdf 可比较")

@@ -14,9 +14,10 @@ import lxml.html
 import nbformat
 import pandas as pd
 import pytest
-
-from pipeline.report import render as report, word
 from test_report import ROUND, sample_chain
+
+from pipeline.report import render as report
+from pipeline.report import word
 
 BIG = 30_000  # rows of the track list at 100,000 projects
 MAX_PAGES = 40

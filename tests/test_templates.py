@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from pipeline import __main__ as cli
-from pipeline import paths as config, rounds, schemas
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, return_template
 
 ROUND = config.SAMPLE_ROUND
@@ -26,7 +27,8 @@ def project(tmp_path_factory):
     shutil.copytree(config.raw_round_dir(ROUND), root / "data" / "raw" / ROUND)
     shutil.copy(config.HEADER_ALIASES_FILE, root / "data" / "header_aliases.csv")
     round_ = rounds.load_round(ROUND, root)
-    result = cleaning.clean_round(round_, schemas.load_aliases(root / "data" / "header_aliases.csv"), echo=lambda *_: None)
+    result = cleaning.clean_round(round_, schemas.load_aliases(root / "data" / "header_aliases.csv"),
+                                  echo=lambda *_: None)
     cleaning.save_clean(result, config.processed_round_dir(ROUND, root))
     paths = return_template.write_templates(ROUND, "2022-06", root)
     return root, round_, result, paths
@@ -41,8 +43,10 @@ def test_one_template_per_unit_with_the_kinds_it_sent(project):
     assert [p.name for p in paths] == [f"{u}.xlsx" for u in round_.units]
     assert all(p.parent == root / "outputs" / ROUND / "填报模板" for p in paths)
     book = openpyxl.load_workbook(root / "outputs" / ROUND / "填报模板" / "发展改革委.xlsx")
-    assert book.sheetnames == ["十大工程项目推进情况表", "主要指标情况表", "固定资产投资情况", "工作举措与典型做法", "填表说明"]
-    silent = openpyxl.load_workbook(root / "outputs" / ROUND / "填报模板" / "农业农村厅.xlsx")  # sent nothing this round
+    assert book.sheetnames == ["十大工程项目推进情况表", "主要指标情况表", "固定资产投资情况", "工作举措与典型做法",
+                               "填表说明"]
+    # sent nothing this round
+    silent = openpyxl.load_workbook(root / "outputs" / ROUND / "填报模板" / "农业农村厅.xlsx")
     assert silent.sheetnames == ["重大项目进展情况表", "主要指标情况表", "工作举措与典型做法", "填表说明"]
 
 
@@ -94,7 +98,8 @@ def test_validation_rules_with_chinese_messages(project):
     for label in ("总投资", "年度计划投资", "累计完成投资"):
         assert projects[label].type == "decimal" and projects[label].operator == "greaterThanOrEqual"
         assert projects[label].formula1 == "0"
-    major = validations(openpyxl.load_workbook(root / "outputs" / ROUND / "填报模板" / "发展改革委.xlsx")["十大工程项目推进情况表"])
+    major = validations(
+        openpyxl.load_workbook(root / "outputs" / ROUND / "填报模板" / "发展改革委.xlsx")["十大工程项目推进情况表"])
     assert major["所处阶段"].formula1 == '"前期,在建,建成"'
     for dv in [*projects.values(), *attraction.values(), *major.values()]:
         assert dv.showErrorMessage and dv.showInputMessage and dv.errorStyle in (None, "stop")  # absent means stop
@@ -146,7 +151,8 @@ def fill(template: Path, tables: dict[str, pd.DataFrame], unit: str, out: Path) 
     book = openpyxl.load_workbook(template)
     for ws in book.worksheets[:-1]:
         kind = sheet_kind(ws.title)
-        every = tables[kind.name][tables[kind.name]["unit"] == unit].sort_values(["file", "sheet", "row"], kind="stable")
+        every = tables[kind.name][tables[kind.name]["unit"] == unit].sort_values(["file", "sheet", "row"],
+                                                                                 kind="stable")
         if kind.name == "projects":  # the pre-filled rows are the unit's projects, in order
             codes = [ws.cell(row=FIRST + i, column=2).value for i in range(len(every))]
             assert codes == [None if pd.isna(c) else c for c in every["project_code"]]
@@ -170,14 +176,15 @@ def test_round_trip_filled_templates_clean_with_no_errors_and_the_same_totals(pr
     raw = root / "data" / "raw" / "rt"
     raw.mkdir()
     sent = [u for u in round_.units if u not in result.missing_units]  # a unit that sent nothing has nothing to fill in
-    (raw / "round.yml").write_text(yaml.safe_dump({"title": "回填测试", "as_of": round_.as_of.isoformat(), "units": sent},
-                                                  allow_unicode=True), encoding="utf-8")
+    (raw / "round.yml").write_text(
+        yaml.safe_dump({"title": "回填测试", "as_of": round_.as_of.isoformat(), "units": sent}, allow_unicode=True),
+        encoding="utf-8")
     for i, (unit, path) in enumerate(zip(round_.units, paths)):
         if unit in sent:
             fill(path, result.tables, unit, raw / f"回填{i}.xlsx")  # the file name says nothing about the unit
 
-    again = cleaning.clean_round(rounds.load_round("rt", root), schemas.load_aliases(root / "data" / "header_aliases.csv"),
-                                 echo=lambda *_: None)
+    again = cleaning.clean_round(rounds.load_round("rt", root),
+                                 schemas.load_aliases(root / "data" / "header_aliases.csv"), echo=lambda *_: None)
 
     problems = again.problems
     assert problems[problems["severity"] == "错误"].empty, problems[problems["severity"] == "错误"].to_string()
@@ -198,7 +205,8 @@ def test_round_trip_filled_templates_clean_with_no_errors_and_the_same_totals(pr
 
 def test_the_command_writes_templates_and_explains_a_round_not_cleaned_yet(tmp_path, capsys, monkeypatch):
     (tmp_path / "data" / "raw" / "x1").mkdir(parents=True)
-    (tmp_path / "data" / "raw" / "x1" / "round.yml").write_text("as_of: 2021-11-30\nunits: [银川市]\n", encoding="utf-8")
+    (tmp_path / "data" / "raw" / "x1" / "round.yml").write_text("as_of: 2021-11-30\nunits: [银川市]\n",
+                                                                encoding="utf-8")
     monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
     assert cli.main(["template", "x1"]) == cli.EXIT_USER_ERROR
     err = capsys.readouterr().err

@@ -124,7 +124,8 @@ class FileCache:
             return  # a cache that cannot be written only costs time
 
     def prune(self) -> None:
-        """Remove the entries this round did not use (older versions of files, other code): the cache holds one round."""
+        """Remove the entries this round did not use (older versions of files, other code): the cache holds one
+        round."""
         if self.folder is None or not self.folder.is_dir():
             return
         for entry in self.folder.iterdir():

@@ -12,7 +12,6 @@ and the ledger counts them per file and sheet.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import re
@@ -28,7 +27,15 @@ from pipeline.ingest import cache, columnwise, corrections, plausibility, qualit
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.ingest.parsing import (
-    INVISIBLE, Parsed, parse_bool, parse_choice, parse_date, parse_money, parse_month, parse_number, parse_text,
+    INVISIBLE,
+    Parsed,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_money,
+    parse_month,
+    parse_number,
+    parse_text,
 )
 from pipeline.ingest.problems import ERROR, HINT, Problem
 from pipeline.ingest.totals import TotalsCheck
@@ -157,7 +164,8 @@ def _rules(kind: ReturnKind) -> _Rules:
 
 
 # 项目编号 written where the project has no code yet: no code, so never the identity of a project.
-PLACEHOLDER_CODE = re.compile(r"^\s*(?:待赋码|未赋码|暂未赋码|待赋|待申请|申请中|待定|暂无|未取得|无编号|无代码|[-—－/\\]+)\s*$")
+PLACEHOLDER_CODE = re.compile(r"^\s*(?:待赋码|未赋码|暂未赋码|待赋|待申请|申请中|待定|暂无|"
+                              r"未取得|无编号|无代码|[-—－/\\]+)\s*$")
 
 
 # What a row check does to the value it finds wrong. Only a row that cannot be counted at all
@@ -189,7 +197,8 @@ def _check_row(record: dict, kind: ReturnKind, as_of, absent: frozenset[str] = f
     for name in rules.dates:
         day = record.get(name)
         if day is not None and day > as_of and not kind.column(name).planned:
-            found.append((name, f"{kind.column(name).label}（{day:%Y年%m月%d日}）晚于数据截至日期（{as_of:%Y年%m月%d日}）",
+            found.append((name, f"{kind.column(name).label}（{day:%Y年%m月%d日}）"
+                                f"晚于数据截至日期（{as_of:%Y年%m月%d日}）",
                           "请核对日期；尚未发生的请不要填写", "date_after_cutoff", SET_ASIDE))
     if kind.name == "fai" and record.get("cum_value") is None and record.get("yoy_pct") is None:
         found.append(("cum_value", "累计完成额和累计增速都未填写", "请至少填写其中一项", "required_empty", KEEP))
@@ -228,7 +237,8 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
         money_raw_wan=0.0, note="")
 
     def problem(row, column, value, text, fix, severity=ERROR, code=""):
-        result.problems.append(Problem(unit, sheet.file, sheet.name, row, column, cell_text(value), text, fix, severity, code))
+        result.problems.append(Problem(unit, sheet.file, sheet.name, row, column, cell_text(value), text, fix,
+                                       severity, code))
 
     header = find_header(sheet.rows, aliases, frozenset(sheet.hidden_cols))
     if header is None:
@@ -250,7 +260,9 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     result.mapping = header_mapping(header, context, sheet.file, sheet.name)
     _report_header(header, problem, context, sheet.hidden_cols)
     if context.year and context.year.value != round_.as_of.year:
-        problem(None, "", context.year.text, f"表格标题中的年份为{context.year.value}年，与本轮数据截至日期的年份（{round_.as_of.year}年）不符",
+        problem(None, "", context.year.text,
+                f"表格标题中的年份为{context.year.value}年，"
+                f"与本轮数据截至日期的年份（{round_.as_of.year}年）不符",
                 "请确认报送的是本年度的报表", HINT, "other_year")
     walk = _SheetWalk(sheet, header, context, round_, problem, unit)
     if COLUMNWISE:
@@ -381,7 +393,8 @@ def header_mapping(header: Header, context: SheetContext, file: str, sheet: str)
         elif m and m.how == schemas.MATCH_PATTERN:
             note = f"别名表中的模式：{m.alias}"
         elif m and m.suggestion:
-            note = f"是否为“{kind.column(m.suggestion).label}”？可在别名表中加一行：{schemas.alias_line(kind.name, m.suggestion, col.written)}"
+            note = (f"是否为“{kind.column(m.suggestion).label}”？可在别名表中加一行："
+                    f"{schemas.alias_line(kind.name, m.suggestion, col.written)}")
         rows.append(dict(file=file, sheet=sheet, return_kind=kind.label, excel_row=col.row, written=col.written,
                          column=col.column or "", label=label, how=how, note=note))
     for label, value, where in context.rows():
@@ -395,10 +408,12 @@ def _report_header(header: Header, problem, context: SheetContext, hidden_cols=f
     kind = header.kind
     for col in header.columns:
         if col.duplicate_of and col.index in hidden_cols:
-            problem(col.row, col.written, col.written, f"隐藏列“{col.written}”与“{col.duplicate_of}”含义相同，已读取未隐藏的列",
+            problem(col.row, col.written, col.written,
+                    f"隐藏列“{col.written}”与“{col.duplicate_of}”含义相同，已读取未隐藏的列",
                     "请删除不再使用的隐藏列", HINT, "hidden_duplicate_column")
         elif col.duplicate_of:
-            problem(col.row, col.written, col.written, f"列“{col.written}”与前面的“{col.duplicate_of}”含义相同，只读取前一列",
+            problem(col.row, col.written, col.written,
+                    f"列“{col.written}”与前面的“{col.duplicate_of}”含义相同，只读取前一列",
                     "请删除重复的列，或核对两列内容后只保留一列", ERROR, "duplicate_column")
         elif col.column is None:
             suggestion = col.match.suggestion if col.match else None
@@ -406,7 +421,8 @@ def _report_header(header: Header, problem, context: SheetContext, hidden_cols=f
             fix = "请按模板表头填写；若确属需要的列，分析人员可在 data/header_aliases.csv 中补充别名"
             if suggestion:
                 text = f"表头“{col.written}”无法识别，是否为“{kind.column(suggestion).label}”？"
-                fix = (f"如是，分析人员在 data/header_aliases.csv 中加一行“{schemas.alias_line(kind.name, suggestion, col.written)}”"
+                fix = ("如是，分析人员在 data/header_aliases.csv 中加一行“"
+                       f"{schemas.alias_line(kind.name, suggestion, col.written)}”"
                        f"后重新运行；否则请单位按模板表头填写")
             problem(col.row, col.written, col.written, text, fix, HINT, "unknown_header")
     missing = [m for m in header.missing_required if not (m == "batch" and context.batch)]
@@ -455,7 +471,8 @@ def _check_plausible_unit(records: list[dict], header: Header, sheet_unit: str, 
     if median < floor and unit == "万元":
         guess, fix = "疑似按亿元填写", "如为亿元，请在表头写“（亿元）”或在表上方注明“单位：亿元”"
     elif median > ceiling:
-        guess, fix = f"按{unit}计已超过{ceiling / 10_000:,.0f}亿元，疑似按元或千元填写", "如为元或千元，请在表上方注明“单位：元”（或千元）"
+        guess, fix = (f"按{unit}计已超过{ceiling / 10_000:,.0f}亿元，疑似按元或千元填写",
+                      "如为元或千元，请在表上方注明“单位：元”（或千元）")
     else:
         return
     problem(header.last_row + 1, col.written, "", f"金额单位存疑：{col.written}的中位数为{median:,.2f}万元，{guess}",
@@ -619,7 +636,8 @@ def _parse_row(raw, header: Header, cells: list[_CellReader], excel_row: int, pr
 
 
 def _unreadable_cell(record: dict, name: str, written: str, error: str | None, excel_row: int, problem) -> None:
-    """A formula saved without its value, or an Excel error value: the cell is left out and the unit told what it holds."""
+    """A formula saved without its value, or an Excel error value: the cell is left out and the unit told what it
+    holds."""
     if error:
         _bad_cell(record, name, f"{written}：单元格是公式错误 {error}")
         problem(excel_row, written, error, f"单元格是公式错误 {error}，无法读取数值",
@@ -733,11 +751,13 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
     for path in files.lock_files:  # editor lock files (~$x.xlsx, .~lock.x#): skipped, with a hint
         rel = path.relative_to(round_.raw_dir).as_posix()
         problems.append(Problem(_unit_from_path(rel, round_) or UNKNOWN_UNIT, rel, "", None, "", "",
-                                "这是 Excel/WPS 打开文件时留下的临时锁定文件，已跳过", "无需处理；请确认对应的报表已保存、关闭后再发送", HINT, "lock_file"))
+                                "这是 Excel/WPS 打开文件时留下的临时锁定文件，已跳过",
+                                "无需处理；请确认对应的报表已保存、关闭后再发送", HINT, "lock_file"))
     for path in files.returns:
         rel = path.relative_to(round_.raw_dir).as_posix()
         try:
-            file_records, file_problems, file_ledger, file_mapping = _clean_file(path, rel, round_, aliases, fixes, store)
+            file_records, file_problems, file_ledger, file_mapping = _clean_file(path, rel, round_, aliases, fixes,
+                                                                                 store)
         except readers.ReadError as exc:
             unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
             problems.append(Problem(unit, rel, "", None, "", "", exc.problem, exc.fix, ERROR, "unreadable"))
@@ -747,8 +767,8 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
         except Exception as exc:  # noqa: BLE001 - one file the cleaner cannot handle must not stop the round
             unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
             text = f"处理该文件时程序出错（{type(exc).__name__}），整个文件暂未采用"
-            problems.append(Problem(unit, rel, "", None, "", "", text, "请把该文件发给流水线维护人员；其余文件已正常处理", ERROR,
-                                    "cleaner_failed"))
+            problems.append(Problem(unit, rel, "", None, "", "", text,
+                                    "请把该文件发给流水线维护人员；其余文件已正常处理", ERROR, "cleaner_failed"))
             ledger.append(_file_ledger(rel, unit, "处理失败", text))
             echo(f"  处理失败 {rel}：{text}")
             continue
@@ -797,7 +817,8 @@ def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable,
     return result
 
 
-def _read_and_clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable, own_fixes: corrections.FileCorrections):
+def _read_and_clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable,
+                         own_fixes: corrections.FileCorrections):
     sheets = readers.read_return(path, rel)
     sheets, file_fixes = corrections.apply(sheets, own_fixes, aliases)
     problems: list[Problem] = []
@@ -927,7 +948,8 @@ def _deduplicate(records: list[dict], problems: list[Problem]) -> tuple[list[dic
     city the project is in is kept, else the first one read, and both units are told (提示).
     """
     first_seen: dict[tuple, dict] = {}
-    order = sorted(range(len(records)), key=lambda i: (records[i].get("_hidden_sheet", False), not _is_home(records[i]), i))
+    order = sorted(range(len(records)),
+                   key=lambda i: (records[i].get("_hidden_sheet", False), not _is_home(records[i]), i))
     for i in order:
         record = records[i]
         if record["_reasons"]:
@@ -935,7 +957,8 @@ def _deduplicate(records: list[dict], problems: list[Problem]) -> tuple[list[dic
         key = _dedup_key(record)
         if key is None:
             continue
-        scope = (record["return_kind"], key) if record["return_kind"] in _ACROSS_UNITS else (record["return_kind"], record["unit"], key)
+        scope = ((record["return_kind"], key) if record["return_kind"] in _ACROSS_UNITS
+                 else (record["return_kind"], record["unit"], key))
         kept = first_seen.setdefault(scope, record)
         if kept is record:
             continue
@@ -1018,7 +1041,8 @@ def _assemble(records: list[dict], problems: list[Problem], ledger: list[dict], 
         problems.append(Problem(unit, "", "", None, "", "", "未报送", "请按要求报送本轮报表", ERROR, "missing_return"))
     problem_frame = pd.DataFrame([p.__dict__ for p in problems], columns=list(Problem.__dataclass_fields__))
     problem_frame["row"] = problem_frame["row"].astype("Int64")
-    return RoundResult(tables=tables, quarantine=quarantine, problems=problem_frame, ledger=ledger_frame, missing_units=missing)
+    return RoundResult(tables=tables, quarantine=quarantine, problems=problem_frame, ledger=ledger_frame,
+                       missing_units=missing)
 
 
 # Per kept row: what was wrong with its cells (None when nothing), and the amount of the cells left out of the sums.
@@ -1050,7 +1074,8 @@ def _ledger(ledger: list[dict], records: list[dict]) -> pd.DataFrame:
     rows = []
     for r in records:
         q, money = bool(r["_reasons"]), _money_total(r)
-        rows.append({"file": r["file"], "sheet": r["sheet"], "kept": not q, "kept_with_problems": not q and bool(r["_issues"]),
+        rows.append({"file": r["file"], "sheet": r["sheet"], "kept": not q,
+                     "kept_with_problems": not q and bool(r["_issues"]),
                      "quarantined": q, "money_kept_wan": 0.0 if q else money,
                      "money_set_aside_wan": r["_set_aside_wan"] + (money if q else 0.0),
                      "money_quarantined_wan": r["_set_aside_wan"] + money if q else 0.0})
@@ -1106,8 +1131,10 @@ def save_clean(result: RoundResult, out_dir: Path) -> list[Path]:
     written.append(write_workbook(out_dir / paths.CLEAN_WORKBOOK, sheets))
     result.header_map.to_parquet(out_dir / paths.HEADER_MAP, index=False)
     written.append(write_workbook(out_dir / paths.HEADER_MAP_WORKBOOK, {"表头对照": header_map_table(result)},
-                                  notes={"表头对照": "每个文件、每个工作表的每个表头如何对应到标准列；“表外信息”为从标题、单位行、工作表名或文件名读到的内容。"}))
-    written.append(write_workbook(out_dir / paths.QUARANTINE_WORKBOOK, {"隔离行": result.quarantine.rename(columns=QUARANTINE_LABELS)},
+                                  notes={"表头对照": "每个文件、每个工作表的每个表头如何对应到标准列；"
+                                                     "“表外信息”为从标题、单位行、工作表名或文件名读到的内容。"}))
+    written.append(write_workbook(out_dir / paths.QUARANTINE_WORKBOOK,
+                                  {"隔离行": result.quarantine.rename(columns=QUARANTINE_LABELS)},
                                   notes={"隔离行": "以下数据行未进入清洗表，原因见“隔离原因”；原始内容原样保留。"}))
     return written + [out_dir / name for name in (paths.QUARANTINE, paths.PROBLEMS, paths.LEDGER, paths.HEADER_MAP)]
 

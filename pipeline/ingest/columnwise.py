@@ -44,14 +44,14 @@ def _numbers(values: list[Any], unit: str | None, money: bool, parse) -> list[An
     objects = np.empty(len(values), dtype=object)
     objects[:] = values
     types = np.fromiter(map(type, values), dtype=object, count=len(values))
-    is_float = types == float
+    is_float = np.equal(types, float)
     numbers = np.zeros(len(values), dtype=np.float64)
     numbers[is_float] = objects[is_float].astype(np.float64)
     fast = is_float & np.isfinite(numbers)
     if money:  # parse_money: raw * MONEY_FACTORS.get(unit or "万元", 1.0), the same IEEE product
         numbers = numbers * MONEY_FACTORS.get(unit or "万元", 1.0)
     out = np.where(fast, numbers, None).tolist() if fast.any() else [None] * len(values)
-    empty = (types == type(None)) | (is_float & np.isnan(numbers))  # None and NaN parse as EMPTY
+    empty = np.equal(types, type(None)) | (is_float & np.isnan(numbers))  # None and NaN parse as EMPTY
     for k in np.flatnonzero(~(fast | empty)).tolist():
         out[k] = _result(parse(values[k]))
     return out

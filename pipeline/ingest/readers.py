@@ -182,7 +182,8 @@ def read_return(path: Path, rel: str, *, isolate: bool = True) -> list[Sheet]:
     """
     path = Path(path)
     if path.is_symlink() and not path.exists():
-        raise ReadError(f"这是一个失效的链接（指向的 {os.readlink(path)} 不存在），未读取", "请把报表文件本身复制到轮次文件夹中")
+        raise ReadError(f"这是一个失效的链接（指向的 {os.readlink(path)} 不存在），未读取",
+                        "请把报表文件本身复制到轮次文件夹中")
     if path.is_symlink() and not _link_inside_round(path, rel):
         raise ReadError(f"这是指向轮次文件夹之外的链接（→ {os.readlink(path)}），未读取",
                         "请把报表文件本身复制到轮次文件夹中，不要放快捷方式或链接")
@@ -225,7 +226,8 @@ def _facts_if_known_to_fit(path: Path, size: int) -> dict[str, _SheetFacts] | No
 
 def _cells_span(xml: bytes) -> int:
     """An upper bound of rows x columns of a sheet's grid from its cell references (styled empty cells included).
-    Cells come in row order, so the last one has the highest row; the widest column is among the 2- and 3-letter ones."""
+    Cells come in row order, so the last one has the highest row; the widest column is among the 2- and 3-letter
+    ones."""
     last = _LAST_REF.search(xml, max(0, xml.rfind(b'<c r="')))
     rows = int(last.group(2)) if last else 0
     columns = max((_cell_position(letters, b"1")[1] + 1 for letters in set(_WIDE_REF.findall(xml))), default=26)
@@ -340,7 +342,8 @@ def _worker_result(outcome, status: int, budget: int) -> list[Sheet]:
     if outcome is None or outcome[0] == "memory":  # MemoryError, or killed or aborted when an allocation failed
         raise ReadError(
             f"读取该文件所需的内存超过上限（约 {budget / 1024 / 1024:,.0f} MB），已停止读取",
-            "文件中可能有远离表格的单元格或大量空白行列：请删除表格之外的行列（全选后右键“删除”）后另存为 .xlsx 重新发送",
+            "文件中可能有远离表格的单元格或大量空白行列："
+            "请删除表格之外的行列（全选后右键“删除”）后另存为 .xlsx 重新发送",
         )
     if outcome[0] == "read_error":
         raise ReadError(outcome[1], outcome[2])
@@ -387,7 +390,8 @@ def _picklable(exc: BaseException) -> bool:
 def _refuse_impostor(path: Path, head: bytes) -> None:
     """Name the real kind of a file that only pretends to be a workbook."""
     if head.startswith(b"\x00\x05\x16\x07"):
-        raise ReadError("这是 macOS 复制文件时生成的附属文件（文件名以“._”开头），不是报表", "无需处理，可从轮次文件夹中删除")
+        raise ReadError("这是 macOS 复制文件时生成的附属文件（文件名以“._”开头），不是报表",
+                        "无需处理，可从轮次文件夹中删除")
     if head.startswith(b"%PDF"):
         raise ReadError("这是 PDF 文件，只是扩展名为 Excel", "请发送 Excel 原表，不要发送 PDF 或扫描件")
     if head.startswith(b"{\\rtf"):
@@ -396,7 +400,8 @@ def _refuse_impostor(path: Path, head: bytes) -> None:
         with open(path, "rb") as fh:
             data = fh.read(1024 * 1024)
         if _ENCRYPTED_PACKAGE in data:
-            raise ReadError("文件设置了打开密码，无法读取", "请取消密码保护（文件→信息→保护工作簿→用密码进行加密，清空密码）后重新发送")
+            raise ReadError("文件设置了打开密码，无法读取",
+                            "请取消密码保护（文件→信息→保护工作簿→用密码进行加密，清空密码）后重新发送")
         if "WordDocument".encode("utf-16-le") in data:
             raise ReadError("这是 Word 文档，不是 Excel 表格", "请把数据填入下发的 Excel 模板后发送")
     if head.startswith(b"PK"):
@@ -405,12 +410,14 @@ def _refuse_impostor(path: Path, head: bytes) -> None:
                 names = archive.namelist()
                 infos = archive.infolist()
         except zipfile.BadZipFile:
-            raise ReadError("文件已损坏（不完整的 xlsx），无法读取", "请用 Excel 打开确认能正常显示后，另存为 .xlsx 重新发送") from None
+            raise ReadError("文件已损坏（不完整的 xlsx），无法读取",
+                            "请用 Excel 打开确认能正常显示后，另存为 .xlsx 重新发送") from None
         if any(n.startswith("word/") for n in names):
             raise ReadError("这是 Word 文档，只是扩展名为 Excel", "请把数据填入下发的 Excel 模板后发送")
         expanded = sum(i.file_size for i in infos)
         packed = max(1, sum(i.compress_size for i in infos))
-        if expanded > MAX_UNCOMPRESSED_BYTES or (expanded > 20 * 1024 * 1024 and expanded / packed > MAX_COMPRESSION_RATIO):
+        if expanded > MAX_UNCOMPRESSED_BYTES or (expanded > 20 * 1024 * 1024
+                                                 and expanded / packed > MAX_COMPRESSION_RATIO):
             raise ReadError(
                 f"文件解压后异常庞大（约 {expanded / 1024 / 1024:,.0f} MB），已拒绝读取",
                 "请确认文件来源；正常报表请删除多余内容后重新保存发送",
@@ -506,7 +513,8 @@ def _ods_attr(element, prefix: str, name: str, default=None):
 def _ods_event(event: str, element, walk: dict | None, facts: dict[str, _SheetFacts]) -> dict | None:
     """One step of the streaming walk over content.xml: walk holds the current sheet's position and findings."""
     tag = etree_local(element.tag)
-    repeat = int(_ods_attr(element, "table", "number-rows-repeated" if tag == "table-row" else "number-columns-repeated", 1))
+    repeat = int(_ods_attr(element, "table",
+                           "number-rows-repeated" if tag == "table-row" else "number-columns-repeated", 1))
     if tag == "table" and event == "start":
         return {"name": _ods_attr(element, "table", "name", ""), "row": -1, "col": 0, "cols": 0,
                 "hidden_rows": set(), "hidden_cols": set(), "percent": set(), "errors": {}}
@@ -657,7 +665,8 @@ def _xls_facts(path: Path) -> dict[str, _SheetFacts]:
     except Exception:  # noqa: BLE001 - xlrd's errors are many; calamine has read the file already
         return {}
     percent_xfs = {i for i, xf in enumerate(book.xf_list)
-                   if xf.format_key in book.format_map and _is_percent_format(book.format_map[xf.format_key].format_str)}
+                   if xf.format_key in book.format_map
+                   and _is_percent_format(book.format_map[xf.format_key].format_str)}
     facts = {}
     for index in range(book.nsheets):
         sheet = book.sheet_by_index(index)
@@ -730,7 +739,9 @@ def _read_excel(path: Path, rel: str, facts: dict[str, _SheetFacts]) -> list[She
         raise ReadError("文件设置了打开密码，无法读取", "请取消密码保护后重新发送") from None
     except Exception as exc:  # noqa: BLE001 - any parser failure is the file's problem, reported per file
         if wps:
-            raise ReadError("这是 WPS 表格（.et）文件，无法直接读取", "请另存为 .xlsx（在 WPS 中选“文件→另存为”，文件类型选“Excel 工作簿（*.xlsx）”）后重新发送") from None
+            raise ReadError("这是 WPS 表格（.et）文件，无法直接读取",
+                            "请另存为 .xlsx（在 WPS 中选“文件→另存为”，文件类型选“Excel 工作簿（*.xlsx）”）"
+                            "后重新发送") from None
         raise ReadError(
             f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）",
             "请用 Excel 打开确认能正常显示后，另存为 .xlsx 重新发送",
@@ -739,7 +750,8 @@ def _read_excel(path: Path, rel: str, facts: dict[str, _SheetFacts]) -> list[She
 
 def _too_big(sheet: str, cell: str, cells: int) -> ReadError:
     return ReadError(
-        f"工作表“{sheet}”中的单元格 {cell} 远离表格，使该表的范围达到 {cells:,} 个单元格（上限 {MAX_GRID_CELLS:,} 个），未读取",
+        f"工作表“{sheet}”中的单元格 {cell} 远离表格，"
+        f"使该表的范围达到 {cells:,} 个单元格（上限 {MAX_GRID_CELLS:,} 个），未读取",
         f"请删除表格之外多余的行列（或清除单元格 {cell} 的内容）后重新保存发送",
     )
 
@@ -790,7 +802,8 @@ def _read_html(path: Path, rel: str) -> list[Sheet]:
             name = path.stem if len(tables) == 1 else f"{path.stem}（表{number}）"
             sheets.append(Sheet(file=rel, name=name, rows=rows, merged=merged))
     if not sheets:
-        raise ReadError("这是网页（HTML）文件，只是扩展名为 .xls，其中没有表格", "请从系统中重新导出为 Excel（.xlsx）后发送")
+        raise ReadError("这是网页（HTML）文件，只是扩展名为 .xls，其中没有表格",
+                        "请从系统中重新导出为 Excel（.xlsx）后发送")
     return sheets
 
 
@@ -844,14 +857,16 @@ def _decode_text(data: bytes, html: bool = False) -> str:
             return data.decode(encoding)
         except (UnicodeDecodeError, LookupError):
             continue
-    raise ReadError("文件的文字编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）", "请用 Excel 打开后另存为 .xlsx 重新发送")
+    raise ReadError("文件的文字编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）",
+                    "请用 Excel 打开后另存为 .xlsx 重新发送")
 
 
 def _read_csv(path: Path) -> list[list[Any]]:
     try:
         text = _decode_text(path.read_bytes())
     except ReadError:
-        raise ReadError("CSV 文件的文字编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）", "请用 Excel 打开后另存为 .xlsx 重新发送") from None
+        raise ReadError("CSV 文件的文字编码无法识别（既不是 UTF-8 也不是 GBK/GB18030）",
+                        "请用 Excel 打开后另存为 .xlsx 重新发送") from None
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
         delimiter = dialect.delimiter

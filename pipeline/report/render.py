@@ -47,11 +47,13 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
-from pipeline import paths, indicators as ind
+from pipeline import indicators as ind
+from pipeline import paths
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.figures import charts as figures
 from pipeline.frames import in_order, is_missing
-from pipeline.ingest import corrections as fixes, quality
+from pipeline.ingest import corrections as fixes
+from pipeline.ingest import quality
 from pipeline.rounds import Round, load_round
 
 TEMPLATES_DIR = paths.TEMPLATES_DIR
@@ -105,7 +107,8 @@ def number(value: Any, digits: int = 1, thousands: bool = False) -> str:
 
 
 def signed_word(value: Any, up: str, down: str, digits: int = 1) -> tuple[str, str]:
-    """(word, magnitude) by the sign of the value as displayed: (增长, "15.0"), (下降, "3.2"), ("", "0.0") when it shows as zero."""
+    """(word, magnitude) by the sign of the value as displayed: (增长, "15.0"), (下降, "3.2"), ("", "0.0") when it shows
+    as zero."""
     shown = rounded(value, digits)
     if shown == 0:
         return "", f"{abs(shown):.{digits}f}"
@@ -206,7 +209,8 @@ def html_table(frame: pd.DataFrame, columns: list[Col], caption: str = "", note:
     link(row, col, text) -> Markup or None: a numeric cell's content, linked to its source (see ``cell_link``);
     name: the table's name, as data-table (for readers and tests that find a table by what it is)."""
     if frame.empty:
-        return Markup('<p class="table-empty"><strong>{}</strong>{}</p>').format(caption + "：" if caption else "", empty)
+        return Markup('<p class="table-empty"><strong>{}</strong>{}</p>').format(caption + "：" if caption else "",
+                                                                                  empty)
 
     def cell(row, col: Col) -> Markup:
         text = cell_text(row[col.name], col.kind, decimals)
@@ -228,7 +232,8 @@ def html_table(frame: pd.DataFrame, columns: list[Col], caption: str = "", note:
 
 @dataclass(frozen=True)
 class ReportData:
-    """Everything the report reads: the round, indicators.json, the tables of step 2, the cleaning records, the figures."""
+    """Everything the report reads: the round, indicators.json, the tables of step 2, the cleaning records, the
+    figures."""
 
     round: Round
     values: dict[str, Any]
@@ -301,8 +306,9 @@ def track_summary(track: pd.DataFrame, units: Iterable[str]) -> pd.DataFrame:
     if track.empty:
         return pd.DataFrame(columns=columns)
     out = (track.groupby("unit", sort=False)
-           .agg(projects=("unit", "size"), not_started=("not_started", "sum"), zero_investment=("zero_investment", "sum"),
-                not_in_stats=("not_in_stats", "sum"), behind=("behind", "sum"))
+           .agg(projects=("unit", "size"), not_started=("not_started", "sum"),
+                zero_investment=("zero_investment", "sum"), not_in_stats=("not_in_stats", "sum"),
+                behind=("behind", "sum"))
            .reset_index())
     out = in_order(out, "unit", units)
     total = pd.DataFrame([{"unit": "合计", **{c: int(out[c].sum()) for c in columns[1:]}}])
@@ -441,7 +447,8 @@ def quality_totals(ledger: pd.DataFrame, units: Iterable[str]) -> dict[str, Any]
         "files": received["file"].nunique(), "sheets": len(received),
         "data_rows": int(received["data_rows"].sum()), "kept": int(received["kept"].sum()),
         "quarantined": int(received["quarantined"].sum()), "skipped": int(received["skipped_rows"].sum()),
-        "money_raw_wan": float(received["money_raw_wan"].sum()), "money_kept_wan": float(received["money_kept_wan"].sum()),
+        "money_raw_wan": float(received["money_raw_wan"].sum()),
+        "money_kept_wan": float(received["money_kept_wan"].sum()),
         "money_quarantined_wan": float(received["money_quarantined_wan"].sum()),
         "reconciled": ledger_reconciles(received),
     }
@@ -465,51 +472,64 @@ def ledger_reconciles(ledger: pd.DataFrame) -> bool:
 
 # The tables the report shows, by name: (source, columns).
 TABLES: dict[str, list[Col]] = {
-    "by_unit": [Col("unit", "单位", "short"), Col("data_status", "数据情况", "short"), Col("projects", "项目数", "count"), Col("started", "已开工", "count"),
+    "by_unit": [Col("unit", "单位", "short"), Col("data_status", "数据情况", "short"),
+                Col("projects", "项目数", "count"), Col("started", "已开工", "count"),
                 Col("start_rate_pct", "开工率(%)", "pct"), Col("plan_yi", "年度计划投资(亿元)", "yi"),
                 Col("completed_yi", "累计完成投资(亿元)", "yi"), Col("completion_rate_pct", "投资完成率(%)", "pct"),
                 Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp")],
     "by_batch": [Col("scope", "范围", "short"), Col("batch", "批次", "short"), Col("projects", "项目数", "count"),
                  Col("started", "已开工", "count"), Col("start_rate_pct", "开工率(%)", "pct"),
                  Col("plan_yi", "年度计划投资(亿元)", "yi"), Col("completed_yi", "累计完成投资(亿元)", "yi"),
-                 Col("completion_rate_pct", "投资完成率(%)", "pct"), Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp")],
-    "major_works_status": [Col("project_name", "工程名称"), Col("lead_unit", "牵头单位", "short"), Col("stage", "所处阶段", "short"),
-                           Col("category", "推进情况"), Col("milestone", "计划节点"), Col("milestone_date", "节点时间", "date"),
-                           Col("milestone_status", "完成情况"), Col("total_investment_yi", "总投资(亿元)", "yi"),
+                 Col("completion_rate_pct", "投资完成率(%)", "pct"),
+                 Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp")],
+    "major_works_status": [Col("project_name", "工程名称"), Col("lead_unit", "牵头单位", "short"),
+                           Col("stage", "所处阶段", "short"), Col("category", "推进情况"), Col("milestone", "计划节点"),
+                           Col("milestone_date", "节点时间", "date"), Col("milestone_status", "完成情况"),
+                           Col("total_investment_yi", "总投资(亿元)", "yi"),
                            Col("completion_rate_pct", "年度投资完成率(%)", "pct")],
     "attraction_by_unit": [Col("unit", "单位", "short"), Col("projects", "项目数", "count"),
-                           Col("concentrated_projects", "集中签约", "count"), Col("contract_yi", "合同投资额(亿元)", "yi"),
+                           Col("concentrated_projects", "集中签约", "count"),
+                           Col("contract_yi", "合同投资额(亿元)", "yi"),
                            Col("funds_in_place_yi", "本年到位资金(亿元)", "yi"),
-                           Col("nine_share_pct", "九大重点产业占比(%，按个数)", "pct"), Col("chain_projects", "延链补链强链", "count")],
-    "track_summary": [Col("unit", "单位", "short"), Col("projects", "督办项目", "count"), Col("not_started", "未开工", "count"),
-                      Col("zero_investment", "已开工零投资", "count"), Col("not_in_stats", "已开工未入统", "count"),
-                      Col("behind", "进度滞后", "count")],
+                           Col("nine_share_pct", "九大重点产业占比(%，按个数)", "pct"),
+                           Col("chain_projects", "延链补链强链", "count")],
+    "track_summary": [Col("unit", "单位", "short"), Col("projects", "督办项目", "count"),
+                      Col("not_started", "未开工", "count"), Col("zero_investment", "已开工零投资", "count"),
+                      Col("not_in_stats", "已开工未入统", "count"), Col("behind", "进度滞后", "count")],
     "start_problems": [Col("unit", "填报单位", "short"), Col("project_name", "项目名称"), Col("batch", "批次", "short"),
                        Col("responsible_unit", "责任单位"), Col("annual_plan_wan", "年度计划(万元)", "wan"),
                        Col("completed_wan", "累计完成(万元)", "wan"), Col("flags", "督办原因")],
-    "not_started_both": [Col("unit", "填报单位", "short"), Col("project_name", "项目名称"), Col("batch", "批次", "short"),
-                         Col("responsible_unit", "责任单位"), Col("annual_plan_wan", "年度计划(万元)", "wan")],
+    "not_started_both": [Col("unit", "填报单位", "short"), Col("project_name", "项目名称"),
+                         Col("batch", "批次", "short"), Col("responsible_unit", "责任单位"),
+                         Col("annual_plan_wan", "年度计划(万元)", "wan")],
     "rate_changes": [Col("unit", "单位", "short"), Col("prev_start_rate_pct", "上轮开工率(%)", "pct"),
                      Col("start_rate_pct", "本轮开工率(%)", "pct"), Col("start_rate_change_pp", "变化(百分点)", "pp"),
                      Col("prev_completion_rate_pct", "上轮投资完成率(%)", "pct"),
-                     Col("completion_rate_pct", "本轮投资完成率(%)", "pct"), Col("completion_rate_change_pp", "变化(百分点)", "pp"),
+                     Col("completion_rate_pct", "本轮投资完成率(%)", "pct"),
+                     Col("completion_rate_change_pp", "变化(百分点)", "pp"),
                      Col("completed_change_yi", "完成投资增加(亿元)", "yi")],
-    "unit_ranking": [Col("rank", "名次", "count"), Col("unit", "单位", "short"), Col("start_rate_pct", "开工率(%)", "pct"),
-                     Col("completion_rate_pct", "投资完成率(%)", "pct"), Col("score", "综合得分", "pct"),
-                     Col("board", "展示台/曝光台", "short"), Col("rank_trend", "名次较上轮", "short"), Col("note", "说明")],
-    "warning_summary": [Col("unit", "单位", "short"), Col("red", "红色预警", "count"), Col("yellow", "黄色预警", "count"),
-                        Col("green", "绿色", "count"), Col("projects", "项目数", "count")],
+    "unit_ranking": [Col("rank", "名次", "count"), Col("unit", "单位", "short"),
+                     Col("start_rate_pct", "开工率(%)", "pct"), Col("completion_rate_pct", "投资完成率(%)", "pct"),
+                     Col("score", "综合得分", "pct"), Col("board", "展示台/曝光台", "short"),
+                     Col("rank_trend", "名次较上轮", "short"), Col("note", "说明")],
+    "warning_summary": [Col("unit", "单位", "short"), Col("red", "红色预警", "count"),
+                        Col("yellow", "黄色预警", "count"), Col("green", "绿色", "count"),
+                        Col("projects", "项目数", "count")],
     "notify_list": [Col("unit", "单位", "short"), Col("completion_rate_pct", "投资完成率(%)", "pct"),
-                    Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp"), Col("catch_up_yi", "赶上时间进度尚需(亿元)", "yi"),
+                    Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp"),
+                    Col("catch_up_yi", "赶上时间进度尚需(亿元)", "yi"),
                     Col("remaining_yi", "完成年度计划尚需(亿元)", "yi")],
     "returns_by_unit": [Col("unit", "单位", "short"), Col("status", "报送情况", "short"), Col("files", "文件", "count"),
-                        Col("sheets", "工作表", "count"), Col("data_rows", "数据行", "count"), Col("kept", "采用", "count"),
-                        Col("quarantined", "隔离", "count"), Col("errors", "需修改的问题", "count"), Col("hints", "提示", "count")],
+                        Col("sheets", "工作表", "count"), Col("data_rows", "数据行", "count"),
+                        Col("kept", "采用", "count"), Col("quarantined", "隔离", "count"),
+                        Col("errors", "需修改的问题", "count"), Col("hints", "提示", "count")],
     "quarantine_by_reason": [Col("reason", "隔离原因"), Col("rows", "行数", "count"), Col("units", "涉及单位"),
                              Col("money_wan", "涉及金额(万元)", "wan")],
-    "corrections_applied": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"), Col("row", "行号", "short"),
-                            Col("column", "列"), Col("old", "原值"), Col("new", "修正值"), Col("basis", "依据")],
-    "files_not_read": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"), Col("status", "情况", "short"), Col("note", "说明")],
+    "corrections_applied": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"),
+                            Col("row", "行号", "short"), Col("column", "列"), Col("old", "原值"), Col("new", "修正值"),
+                            Col("basis", "依据")],
+    "files_not_read": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"),
+                       Col("status", "情况", "short"), Col("note", "说明")],
 }
 
 
@@ -533,9 +553,12 @@ LISTINGS: dict[str, Listing] = {
     "start_problems": Listing("按未开工、已开工零投资、已开工未入统的顺序，同类按年度计划投资从大到小",
                               ("not_started", "zero_investment", "not_in_stats", "annual_plan_wan"), (False,) * 4,
                               f"《督办清单》（督办清单.xlsx）各单位的工作表和{SOURCES_BOOK}的“督办项目”表"),
-    "not_started_both": Listing("按年度计划投资从大到小", ("annual_plan_wan",), (False,), f"{SOURCES_BOOK}的“两轮均未开工”表"),
-    "corrections_applied": Listing("按单位和文件的顺序", where="更正记录 data/raw/{round}/corrections.csv 和第1步笔记本"),
-    "files_not_read": Listing("按单位和文件的顺序", where="台账 data/processed/{round}/ledger.csv 和《退回修改清单》（退回修改清单.xlsx）"),
+    "not_started_both": Listing("按年度计划投资从大到小", ("annual_plan_wan",), (False,),
+                                f"{SOURCES_BOOK}的“两轮均未开工”表"),
+    "corrections_applied": Listing("按单位和文件的顺序",
+                                   where="更正记录 data/raw/{round}/corrections.csv 和第1步笔记本"),
+    "files_not_read": Listing("按单位和文件的顺序",
+                              where="台账 data/processed/{round}/ledger.csv 和《退回修改清单》（退回修改清单.xlsx）"),
 }
 
 
@@ -546,7 +569,8 @@ def capped(name: str, frame: pd.DataFrame, round_id: str = "", limit: int = LIST
         return frame, ""
     ordered = frame
     if listing.by:
-        ordered = frame.sort_values(list(listing.by), ascending=list(listing.ascending), kind="stable", na_position="last")
+        ordered = frame.sort_values(list(listing.by), ascending=list(listing.ascending), kind="stable",
+                                    na_position="last")
     more = len(frame) - limit
     note = (f"共{len(frame)}项，此处{listing.rule}列出前{limit}项，还有{more}项未列出；"
             f"完整名单见{listing.where.format(round=round_id or '<轮次>')}。")
@@ -565,7 +589,8 @@ def source_expression(source: dict[str, Any]) -> str:
     """The formula with each input's value after its name: 累计完成投资486.2亿元 ÷ 年度计划投资554.8亿元."""
     text, pos = source["formula"], 0
     for item in source.get("inputs", []):
-        shown = number(item["value"], NUMERIC_KINDS.get(item["kind"], 1)) + (item["unit"] if not is_missing(item["value"]) else "")
+        shown = (number(item["value"], NUMERIC_KINDS.get(item["kind"], 1))
+                 + (item["unit"] if not is_missing(item["value"]) else ""))
         at = text.find(item["name"], pos)
         if at < 0:
             text, pos = f"{text}；{item['name']}{shown}", len(text) + len(item["name"]) + len(shown) + 1
@@ -589,14 +614,16 @@ def source_hover(key: str, source: dict[str, Any]) -> str:
 
 
 def source_entries(sources: dict[str, dict]) -> list[dict[str, Any]]:
-    """The entries of 附录三, in the order of indicators.json: key, label, formula, inputs, rows and where they are listed."""
+    """The entries of 附录三, in the order of indicators.json: key, label, formula, inputs, rows and where they are
+    listed."""
     entries = []
     for key, source in sources.items():
         rows = source["rows"]
         columns = rows.get("column")
         columns = "、".join(columns) if isinstance(columns, list) else columns
-        entries.append({"key": key, "anchor": source_anchor(key), "label": source["label"], "formula": source["formula"],
-                        "expression": source_expression(source), "hover": source_hover(key, source),
+        entries.append({"key": key, "anchor": source_anchor(key), "label": source["label"],
+                        "formula": source["formula"], "expression": source_expression(source),
+                        "hover": source_hover(key, source),
                         "count": rows.get("count"), "what": rows.get("what", "行"), "sheet": rows.get("sheet"),
                         "file": rows.get("file"), "column": columns, "origin": rows.get("origin"),
                         "by": rows.get("by"), "columns": column_formulas(key, source)})
@@ -656,8 +683,8 @@ def cell_link(name: str, columns: list[Col], sources: dict[str, dict]):
         group = str(row[by_field]) if by_field and by_field in row and not is_missing(row[by_field]) else None
         own = source.get("cell_key", "").format(row=row.get("unit", ""), column=col.name) if "unit" in row else ""
         if own in sources:
-            return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(own), source_hover(own, sources[own]),
-                                                                          text)
+            return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(own),
+                                                                              source_hover(own, sources[own]), text)
         hover = cell_hover(table_key(name), source, row_label(row, columns), col, group)
         return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(table_key(name)), hover, text)
 
@@ -668,7 +695,8 @@ def cell_link(name: str, columns: list[Col], sources: dict[str, dict]):
 
 
 class _Part:
-    """What every piece of the text helper shares: the report data, its values, the part's notes, the round's conventions.
+    """What every piece of the text helper shares: the report data, its values, the part's notes, the round's
+    conventions.
 
     Raw access lives here: ``get`` (a KeyError for an unknown key, never a silent blank), ``dash`` (“—” with a note
     giving the reason) and ``shown`` (a number linked to its entry in 附录三, the formula and inputs on hover)."""
@@ -701,7 +729,8 @@ class _Part:
         source = self.values.get("sources", {}).get(key)
         if not source:
             return Markup('<span class="v">{}</span>').format(text)
-        return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(key), source_hover(key, source), text)
+        return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(key), source_hover(key, source),
+                                                                          text)
 
     @property
     def tp_name(self) -> str:
@@ -734,7 +763,8 @@ class Numbers(_Part):
         return self._value(key, self.conv.decimals, "%")
 
     def count(self, key: str, unit: str = "个") -> Markup:
-        """A count as an integer: 593个; a missing count keeps its measure word (组成—个督查组) so the sentence reads."""
+        """A count as an integer: 593个; a missing count keeps its measure word (组成—个督查组) so the sentence
+        reads."""
         if self.missing(key):
             return Markup("{}{}").format(self.dash(key), unit)
         return self._value(key, 0, unit)
@@ -771,7 +801,8 @@ class Words(Numbers):
         return self._signed(key, "加快", "回落", "增速与上年同期持平", "个百分点", "比上年同期")
 
     def vs_time(self, key: str) -> Markup:
-        """超过时间进度13.8个百分点 / 低于… / 与时间进度持平 — or 快于序时进度12.51个百分点, by the round's conventions."""
+        """超过时间进度13.8个百分点 / 低于… / 与时间进度持平 — or 快于序时进度12.51个百分点, by the round's
+        conventions."""
         value = self.get(key)
         name = self.tp_name
         if is_missing(value):
@@ -785,7 +816,8 @@ class Words(Numbers):
         return self.conv.progress_words[1]
 
     def time_progress_basis(self) -> Markup:
-        """How this round's time progress is worked out: 8÷12＝66.7% / 第244天÷366天＝66.7% / 年度计划截至8月底的目标80.0%."""
+        """How this round's time progress is worked out: 8÷12＝66.7% / 第244天÷366天＝66.7% /
+        年度计划截至8月底的目标80.0%."""
         tp = self.pct("time_progress_pct")
         as_of = dt.date.fromisoformat(str(self.get("as_of")))
         mode = self.conv.time_progress_mode
@@ -899,8 +931,9 @@ class Embeds(_Part):
 
     def table(self, name: str, caption: str = "", note: str = "", frame: pd.DataFrame | None = None,
               empty: str = "（无）", css: str = "") -> Markup:
-        """A table of TABLES, percentages to the round's decimals and 时间进度 in its headers named as the round names it;
-        each number linked to its source; a listing (LISTINGS) cut to its first LISTING_LIMIT rows, saying so."""
+        """A table of TABLES, percentages to the round's decimals and 时间进度 in its headers named as the round
+        names it; each number linked to its source; a listing (LISTINGS) cut to its first LISTING_LIMIT rows, saying
+        so."""
         source = frame if frame is not None else self.data.tables[name]
         source, cut = capped(name, source, self.data.round.id if self.data.round else "")
         columns = [Col(c.name, c.label.replace("时间进度", self.tp_name), c.kind) for c in TABLES[name]]
@@ -981,7 +1014,8 @@ def _environment():
 
 
 def _compact(html: str) -> str:
-    """Drop the template's line breaks and indentation: a line break between Chinese characters would show as a space."""
+    """Drop the template's line breaks and indentation: a line break between Chinese characters would show as a
+    space."""
     return re.sub(r"\s*\n\s*", "", html).strip()
 
 
@@ -1020,7 +1054,8 @@ def part(data: ReportData, name: str) -> ReportPart:
 def open_items(data: ReportData) -> pd.DataFrame:
     """The values the report shows as "—", and why: what to fix in the returns or round.yml."""
     labels = ind.KEYS
-    rows = [{"指标": labels.get(k, ("", k))[1], "键": k, "原因": why} for k, why in data.values.get("notes", {}).items()]
+    rows = [{"指标": labels.get(k, ("", k))[1], "键": k, "原因": why}
+            for k, why in data.values.get("notes", {}).items()]
     return pd.DataFrame(rows, columns=["指标", "键", "原因"])
 
 
@@ -1030,7 +1065,8 @@ def save_summary(data: ReportData, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     items = open_items(data)
-    lines = [f"报告共 {len(PARTS)} 部分，图 {len(figures.FIGURES)} 张；导出为 {HTML_FILE}（有 Chromium 时另存 {PDF_FILE}）。"]
+    lines = [f"报告共 {len(PARTS)} 部分，图 {len(figures.FIGURES)} 张；"
+             f"导出为 {HTML_FILE}（有 Chromium 时另存 {PDF_FILE}）。"]
     if len(items):
         lines.append(f"有 {len(items)} 个数值无法计算，报告中显示为“—”并注明原因：")
         lines += open_items_by_reason(items)
@@ -1129,7 +1165,8 @@ def run_chromium(chromium: str, html_path: Path, out_name: str, args, what: str,
     what: what it does, in Chinese (打印 PDF, 截图), for the error; hint: what the user can do instead."""
     with tempfile.TemporaryDirectory(prefix="report-chromium-") as profile:
         out = Path(profile) / out_name
-        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args(out), Path(html_path).resolve().as_uri()]
+        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args(out),
+                   Path(html_path).resolve().as_uri()]
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
@@ -1142,7 +1179,8 @@ def run_chromium(chromium: str, html_path: Path, out_name: str, args, what: str,
 
 def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> Path:
     """Print the report to an A4 PDF with headless Chromium (the page size comes from the report's @page rule)."""
-    pdf = run_chromium(chromium, html_path, "report.pdf", lambda out: ["--no-pdf-header-footer", f"--print-to-pdf={out}"],
+    pdf = run_chromium(chromium, html_path, "report.pdf",
+                       lambda out: ["--no-pdf-header-footer", f"--print-to-pdf={out}"],
                        "打印 PDF", f"{HTML_FILE} 已生成，可用浏览器打开后打印。")
     _write_atomic(Path(pdf_path), pdf)
     return Path(pdf_path)
@@ -1151,8 +1189,8 @@ def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> Path:
 def screenshot(html_path: Path, png_path: Path, chromium: str, width: int = 1280, height: int = 1500) -> Path:
     """A PNG of the report's first screen (for the README), taken by headless Chromium."""
     png = run_chromium(chromium, html_path, "report.png",
-                       lambda out: ["--hide-scrollbars", "--force-device-scale-factor=1", f"--window-size={width},{height}",
-                                    f"--screenshot={out}"], "截图")
+                       lambda out: ["--hide-scrollbars", "--force-device-scale-factor=1",
+                                    f"--window-size={width},{height}", f"--screenshot={out}"], "截图")
     _write_atomic(Path(png_path), png)
     return Path(png_path)
 

@@ -255,7 +255,8 @@ def _figure(el) -> list[Block]:
 
 
 def build_document(blocks: list[Block], *, title: str, sample: bool, picture=None):
-    """A python-docx Document of the blocks in 公文 layout; picture(Picture) -> PNG bytes to embed (default: its own)."""
+    """A python-docx Document of the blocks in 公文 layout; picture(Picture) -> PNG bytes to embed (default: its
+    own)."""
     from docx import Document
 
     doc = Document()
@@ -331,7 +332,8 @@ def _styles(doc) -> None:
           keep=True, base="Normal")
     setup("表格文字", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_TABLE, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False,
           pitch=None, base="Normal")
-    setup("页码", east=PAGE_NUMBER_FONT, latin=PAGE_NUMBER_FONT, size=SIZE_NOTE, indent=False, pitch=None, base="Normal")
+    setup("页码", east=PAGE_NUMBER_FONT, latin=PAGE_NUMBER_FONT, size=SIZE_NOTE, indent=False, pitch=None,
+          base="Normal")
     setup("页眉文字", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_HEADER, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
           pitch=None, base="Normal")
 
@@ -540,7 +542,7 @@ def save_docx(data: report.ReportData, root: Path | None = None) -> Path:
     return path
 
 
-# =========================================================================== rendering with LibreOffice (tests, screenshot)
+# ================================================================ rendering with LibreOffice (tests, screenshot)
 
 FONTS_CONF = paths.TEMPLATES_DIR / "report_docx" / "fonts.conf"
 SOFFICE_NAMES = ("soffice", "libreoffice")
@@ -560,7 +562,8 @@ def render_pdf(docx: Path, out_dir: Path, soffice: str) -> Path:
         env = {**os.environ, "FONTCONFIG_FILE": str(FONTS_CONF), "HOME": profile}
         command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
                    "--convert-to", "pdf", "--outdir", str(out_dir), str(docx)]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT_S, env=env, check=False)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=SOFFICE_TIMEOUT_S, env=env,
+                                check=False)
     pdf = out_dir / f"{docx.stem}.pdf"
     if result.returncode != 0 or not pdf.is_file():
         raise report.ReportError(f"LibreOffice 未能把 {docx.name} 转换为 PDF（退出码 {result.returncode}）："
