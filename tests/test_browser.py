@@ -88,7 +88,7 @@ def page_run(tmp_path_factory):
         }
         page.screenshot(path=str(out / "report.png"))
         result["source_link"] = follow_source_link(page, "batch.completion_rate_pct")
-        result["table_link"] = follow_source_link(page, "table.warning_summary")
+        result["table_link"] = follow_source_link(page, "table.warning_summary", within="table")
         result["dangling"] = page.evaluate(
             """() => Array.from(document.querySelectorAll('a[href^="#"]'))
                    .map(a => decodeURIComponent(a.getAttribute('href').slice(1)))
@@ -106,9 +106,11 @@ def page_run(tmp_path_factory):
     return {**result, **seen, "external": external, "out": out}
 
 
-def follow_source_link(page, key: str) -> dict:
-    """Hover a number, click it, and see where the page went (its 附录三 entry should be at the top of the window)."""
-    link = page.locator(f'a.v[href="#src-{key}"]').first
+def follow_source_link(page, key: str, within: str = "") -> dict:
+    """Hover a number, click it, and see where the page went (its 附录三 entry should be at the top of the window).
+
+    within: a CSS scope for the number ("table": one in a table cell, not one the prose quotes)."""
+    link = page.locator(f'{within} a.v[href="#src-{key}"]'.strip()).first
     link.hover()
     before = page.evaluate("window.scrollY")
     link.click()
