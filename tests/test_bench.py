@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from office import project_row, project_sheet, write_csv, write_xls, write_xlsx
-from pipeline.devtools import bench
 from test_runner import write_notebook
+
+from pipeline.devtools import bench
 
 
 @pytest.mark.parametrize("text, sizes", [

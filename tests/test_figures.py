@@ -13,18 +13,19 @@ import matplotlib
 import pandas as pd
 import pytest
 import seaborn as sns
+from conftest import clean_and_save
 from matplotlib import font_manager
 from matplotlib.colors import to_hex
 from matplotlib.text import Text
 
-from pipeline import paths as config, indicators, rounds, schemas
-from pipeline.devtools import sample
+from pipeline import indicators, rounds, schemas
+from pipeline import paths as config
 from pipeline.conventions import parse_conventions
+from pipeline.devtools import sample
 from pipeline.figures import charts as figures
-from pipeline.indicators import findings
 from pipeline.indicators import early_warning as ew
+from pipeline.indicators import findings
 from pipeline.ingest import cleaning
-from conftest import clean_and_save
 
 # Any "Glyph … missing from font(s) …" warning while drawing is a failure.
 pytestmark = pytest.mark.filterwarnings("error:Glyph")

@@ -20,7 +20,8 @@ import pytest
 import python_calamine
 import yaml
 
-from pipeline import paths as config, rounds, schemas
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.devtools import sample
 from pipeline.ingest import context, headers
 from pipeline.ingest.parsing import is_empty, parse_bool, parse_date, parse_number

@@ -11,12 +11,13 @@ import math
 import lxml.html
 import pandas as pd
 import pytest
+from test_report import ROUND, sample_chain
 
-from pipeline import paths as config, indicators as ind
+from pipeline import indicators as ind
+from pipeline import paths as config
 from pipeline.indicators import sources
 from pipeline.ingest import readers
 from pipeline.report import render as report
-from test_report import ROUND, sample_chain
 
 
 @pytest.fixture(scope="module")

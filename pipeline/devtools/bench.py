@@ -347,8 +347,8 @@ def openpyxl_read(files: list[Path]) -> None:
 
 def measure_ingest(root: Path, round_id: str) -> dict[str, float | int]:
     """Read and clean the round in process, and read the same files bare and with openpyxl: seconds of each."""
-    from pipeline.ingest import cleaning, readers
     from pipeline import schemas
+    from pipeline.ingest import cleaning, readers
     from pipeline.rounds import load_round
 
     round_ = load_round(round_id, root)

@@ -52,7 +52,8 @@ import xlsxwriter
 import xlwt
 import yaml
 
-from pipeline import paths as config, schemas
+from pipeline import paths as config
+from pipeline import schemas
 from pipeline.schemas import BOOL, DATE, MONEY, NUMBER, SEQ, TEXT
 
 # --------------------------------------------------------------------------- constants

@@ -41,7 +41,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from pipeline import paths, indicators as ind
+from pipeline import indicators as ind
+from pipeline import paths
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.frames import is_missing
 from pipeline.indicators import early_warning as ew

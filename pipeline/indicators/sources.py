@@ -47,10 +47,12 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import indicators as ind, paths
+from pipeline import indicators as ind
+from pipeline import paths
 from pipeline.excel import write_workbook
 from pipeline.frames import equals, is_true
-from pipeline.indicators import early_warning as ew, findings
+from pipeline.indicators import early_warning as ew
+from pipeline.indicators import findings
 from pipeline.rounds import Round
 
 SOURCES_FILE = paths.SOURCES
