@@ -289,10 +289,12 @@ PRACTICES = (
      "围绕完善综合交通运输体系建设，扎实推进重大交通项目前期工作，做好下半年计划开工项目储备"),
     ("住房城乡建设厅", "推进机制", "建立按月评估调度、重大问题随时研究工作机制"),
     ("住房城乡建设厅", "要素保障", "深化工程建设项目审批制度改革，全面推行线上审批，政务服务效能进一步提升"),
-    ("自然资源厅", "（三）项目要素保障持续跟进", "编制《自治区重点项目用地保障》台账，实施销号式管理，有力保障重大项目落地实施"),
+    ("自然资源厅", "（三）项目要素保障持续跟进",
+     "编制《自治区重点项目用地保障》台账，实施销号式管理，有力保障重大项目落地实施"),
     ("水利厅", "项目谋划招引", "围绕黄河大保护大治理，谋划储备一批重大水利项目"),
     ("商务厅", "招商引资", "组织开展“高质高效招商引资”行动，建立重点招商引资项目台账，定期调度推进"),
-    ("农业农村厅", "项目谋划", "抢抓列入国家葡萄及葡萄酒产业开放发展综合试验区重大机遇，谋划储备一批农业重大产业化项目"),
+    ("农业农村厅", "项目谋划",
+     "抢抓列入国家葡萄及葡萄酒产业开放发展综合试验区重大机遇，谋划储备一批农业重大产业化项目"),
     ("银川市", "抓项目意识", "压实各级各部门一把手带头抓项目责任，形成一级抓一级、层层抓落实的工作格局"),
     ("银川市", "推进机制", "完善重大项目三级包抓、专班推进、定期调度工作机制"),
     ("银川市", "要素保障", "出台优化营商环境3.0版政策措施，进一步优化营商环境"),
@@ -556,11 +558,14 @@ def _make_attraction(n_projects: int, seed: int) -> dict[str, list]:
     spring = {u: _day(dt.date(2021, 4, 8)) + int(rng.integers(0, 20)) for u in units}
     autumn = {u: _day(dt.date(2021, 9, 6)) + int(rng.integers(0, 20)) for u in units}
     which = rng.random(n) < 0.5
-    single = _day(dt.date(2021, 1, 5)) + (rng.random(n) * (_day(dt.date(2021, 11, 28)) - _day(dt.date(2021, 1, 5)))).astype(int)
-    sign = np.array([(spring[u] if w else autumn[u]) if c else s for u, w, c, s in zip(unit, which, concentrated, single)])
+    single = (_day(dt.date(2021, 1, 5))
+              + (rng.random(n) * (_day(dt.date(2021, 11, 28)) - _day(dt.date(2021, 1, 5)))).astype(int))
+    sign = np.array([(spring[u] if w else autumn[u]) if c else s
+                     for u, w, c, s in zip(unit, which, concentrated, single)])
     # At the previous round some projects were one step behind and had less money in place.
     back = rng.random(n)
-    status_prev = np.where((status == "投产") & (back < 0.5), "开工", np.where((status == "开工") & (back < 0.3), "签约", status))
+    status_prev = np.where((status == "投产") & (back < 0.5), "开工",
+                           np.where((status == "开工") & (back < 0.3), "签约", status))
     funds_prev = funds * rng.uniform(0.45, 0.8, n)
 
     step = np.where(np.isin(unit, list(YI_ATTRACTION_UNITS)), 100.0, 1.0)
@@ -644,7 +649,8 @@ def _make_major_works(seed: int) -> list[dict]:
         wobble = float(rng.uniform(0.95, 1.05))
         money = lambda v: None if v is None else round(v * wobble, 2) * 10_000  # noqa: E731 - 万元, whole 0.01 亿元
         out.append({**item, "total": money(item["total"]), "plan": money(item["plan"]),
-                    "done": tuple(money(v) for v in item["done"]), "leader": f"{SURNAMES[int(rng.integers(0, len(SURNAMES)))]}某某"})
+                    "done": tuple(money(v) for v in item["done"]),
+                    "leader": f"{SURNAMES[int(rng.integers(0, len(SURNAMES)))]}某某"})
     return out
 
 
@@ -919,7 +925,8 @@ class _Sums:
             facts[field_] = (written, true)
         return cells, facts
 
-    def labelled_row(self, label: str, recs: list[dict], delta: dict[str, float] | None = None) -> tuple[list[Any], dict]:
+    def labelled_row(self, label: str, recs: list[dict],
+                     delta: dict[str, float] | None = None) -> tuple[list[Any], dict]:
         cells, facts = self.total_row(label, recs, delta)
         cells[0], cells[self.name_at] = None, label  # the label in the name column, 序号 left empty
         return cells, facts
@@ -992,11 +999,13 @@ PROJECT_HEADERS = {
              "|industry=行业领域|nature=建设性质|total_investment=项目总投资（万元）|annual_plan=本年计划投资（万元）"
              "|completed=1-{m}月完成投资（万元）|started=是否已开工|start_date=实际开工时间|in_stats=入统情况"
              "|responsible_unit=责任单位|leader=包抓领导|progress=形象进度|problems=存在困难和问题",
-    "固原市": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否重点项目|location=所在市（县、区）"
+    "固原市": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否重点项目"
+             "|location=所在市（县、区）"
              "|industry=行业领域|nature=建设性质|total_investment=总投资（亿元）|annual_plan=年度计划投资\n（亿元）"
              "|completed=累计完成投资\n（亿元）|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=责任单位"
              "|leader=包抓领导|progress=形象进度|problems=存在问题",
-    "中卫市": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否\n重点项目|location=所在市/县区"
+    "中卫市": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否\n重点项目"
+             "|location=所在市/县区"
              "|industry=行业\n领域|nature=建设\n性质|total_investment=总投资|annual_plan=年度\n计划投资|completed=累计完成\n投资"
              "|started=是否\n开工|start_date=开工\n时间|in_stats=是否\n入统|responsible_unit=责任单位|leader=包抓领导"
              "|progress=形象进度|problems=存在问题",
@@ -1004,7 +1013,8 @@ PROJECT_HEADERS = {
              "|industry=行业类别|nature=建设性质|total_investment=总投资|annual_plan=年度计划投资|completed=本年累计完成投资"
              "|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=责任单位|leader=包抓领导"
              "|progress=形象进度|problems=存在问题",
-    "交通运输厅": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否重点项目|location=所在市/县区"
+    "交通运输厅": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否重点项目"
+             "|location=所在市/县区"
              "|industry=行业领域|nature=建设性质|total_investment=计划总投资|annual_plan=本年投资>计划"
              "|completed=本年投资>累计完成|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=责任单位"
              "|leader=包抓领导|progress=形象进度|problems=存在问题",
@@ -1013,7 +1023,8 @@ PROJECT_HEADERS = {
              "|started=开工情况|start_date=开工时间|in_stats=是否纳统|responsible_unit=项目建设单位|leader=包抓领导"
              "|progress=形象进度|problems=存在问题",
     # Three header rows: 投资情况（万元） over 项目总投资 and 2021年投资, which is over 年度计划 and 1-N月完成.
-    "住房城乡建设厅": "seq=序号|project_code=项目编号|project_name=项目名|batch=批次|is_key=是否重点项目|location=所在市/县区"
+    "住房城乡建设厅": "seq=序号|project_code=项目编号|project_name=项目名|batch=批次|is_key=是否重点项目"
+             "|location=所在市/县区"
              "|industry=行业领域|nature=建设性质|total_investment=投资情况（万元）>项目总投资"
              "|annual_plan=投资情况（万元）>2021年投资>年度计划|completed=投资情况（万元）>2021年投资>1-{m}月完成"
              "|stated_completion_pct=完成率(%)|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=项目责任单位"
@@ -1113,7 +1124,8 @@ INDICATOR_HEADERS = {
     "宁东基地": "seq=序号|indicator=指标名称|measure_unit=计量单位|current=本年数|last_year=上年同期",
     "吴忠市": "seq=序号|indicator=指标名称|measure_unit=计量单位|current=本期|last_year=上年同期",
 }
-# Where each unit's 主要指标 and 典型做法 go: (path or "@projects" for its 重大项目 workbook, format, encoding, unit_from).
+# Where each unit's 主要指标 and 典型做法 go:
+# (path or "@projects" for its 重大项目 workbook, format, encoding, unit_from).
 INDICATOR_FILES = {
     "发展改革委": ("发展改革委/主要指标情况表.xls", "xls", None, "folder"),
     "自然资源厅": ("自然资源厅/自然资源厅报表（{m}月）.xlsx", "xlsx", None, "folder"),
@@ -1178,7 +1190,8 @@ class _Round:
 
     def mistake(self, book: Book, grid: Grid, row: int, column: str, kind: str, description: str) -> None:
         sheet = Path(book.path).stem if book.format == "csv" else grid.name
-        self.mistakes.append(dict(file=book.path, sheet=sheet, row=row, column=column, kind=kind, description=description))
+        self.mistakes.append(dict(file=book.path, sheet=sheet, row=row, column=column, kind=kind,
+                                  description=description))
 
     def record_planted(self, book: Book, grid: Grid, placed: list[tuple[dict, int]]) -> None:
         rows = {id(rec): row for rec, row in placed}
@@ -1214,7 +1227,8 @@ class _Round:
         batch = groups[0][0]["batch"] if layout.by_batch and groups and groups[0] else ""
         grid, placed, facts = _table(
             name, kind, title=layout.title.format(u=unit, m=self.m, batch=batch), cols=extra.get("cols", cols),
-            groups=groups, style=layout.style, rng=self.rng(book.path, name), footer=self.footer(unit, extra.get("org")),
+            groups=groups, style=layout.style, rng=self.rng(book.path, name),
+            footer=self.footer(unit, extra.get("org")),
             unit_line=layout.unit_line, unit_at_right=layout.unit_at_right, totals=layout.totals,
             subtotals=layout.subtotals, total_delta=extra.get("total_delta"),
             gap_after_title=layout.gap_after_title, gap_between=layout.gap_between,
@@ -1369,8 +1383,8 @@ def _write_indicators(rnd: _Round) -> None:
                 for u, name, measure, value, last, _ in rows if u == unit]
         header = INDICATOR_HEADERS.get(unit, INDICATOR_HEADERS["std"])
         style = Style(numbers="thousands" if where[1] == "csv" else "some_text", empty=("—", "/"))
-        _write_side_table(rnd, unit, where, "indicators", "主要指标", f"{unit}主要指标情况表（截至{rnd.m}月底）{SAMPLE_NOTE}",
-                        _cols(header), recs, style)
+        _write_side_table(rnd, unit, where, "indicators", "主要指标",
+                          f"{unit}主要指标情况表（截至{rnd.m}月底）{SAMPLE_NOTE}", _cols(header), recs, style)
 
 
 def _write_practices(rnd: _Round) -> None:
@@ -1378,8 +1392,9 @@ def _write_practices(rnd: _Round) -> None:
         if unit == MISSING_UNIT and rnd.spec.current:
             continue
         recs = [dict(section=s, content=c) for u, s, c in PRACTICES if u == unit]
-        _write_side_table(rnd, unit, where, "practices", "典型做法", f"{unit}重大项目建设工作举措与典型做法{SAMPLE_NOTE}",
-                        _cols(PRACTICE_HEADERS[n % len(PRACTICE_HEADERS)]), recs, Style())
+        _write_side_table(rnd, unit, where, "practices", "典型做法",
+                          f"{unit}重大项目建设工作举措与典型做法{SAMPLE_NOTE}",
+                          _cols(PRACTICE_HEADERS[n % len(PRACTICE_HEADERS)]), recs, Style())
 
 
 def _write_fai(rnd: _Round) -> None:
@@ -1398,7 +1413,8 @@ def _write_fai(rnd: _Round) -> None:
     layout = Layout("发展改革委/附件5.xls", "xls", "folder", Style(), "2021年1-{m}月固定资产投资增速情况" + SAMPLE_NOTE,
                     sheet="增速")
     cols = _cols("region=地区|month=统计月份|yoy_pct=本年累计增速（%）|last_yoy_pct=上年同期累计增速（%）")
-    rnd.place(layout, "发展改革委", [(layout.sheet, [rates], {"org": "自治区发展改革委（数据来源：自治区统计局）"})], "fai", cols)
+    rnd.place(layout, "发展改革委", [(layout.sheet, [rates], {"org": "自治区发展改革委（数据来源：自治区统计局）"})],
+              "fai", cols)
 
 
 # Industries a unit groups under 二、基础设施项目; every other one is an 产业项目.
@@ -1536,8 +1552,9 @@ def _plant_water(rnd: _Round, plans, cols, layout) -> None:
                   "该项目和这一金额暂按所填计入，请核对两项金额（注意金额单位）后改正。")
 
 
-PLANTERS = {"银川市": _plant_yinchuan, "石嘴山市": _plant_shizuishan, "吴忠市": _plant_wuzhong, "中卫市": _plant_zhongwei,
-            "宁东基地": _plant_ningdong, "交通运输厅": _plant_transport, "水利厅": _plant_water}
+PLANTERS = {"银川市": _plant_yinchuan, "石嘴山市": _plant_shizuishan, "吴忠市": _plant_wuzhong,
+            "中卫市": _plant_zhongwei, "宁东基地": _plant_ningdong, "交通运输厅": _plant_transport,
+            "水利厅": _plant_water}
 
 
 # --------------------------------------------------------------------------- writers
@@ -1610,7 +1627,8 @@ def _write_xls(path: Path, book: Book) -> None:
     date_styles: dict[str, Any] = {}
     for grid in book.sheets:
         ws = wb.add_sheet(grid.name)
-        date_style = date_styles.setdefault(grid.date_format, xlwt.easyxf(_XLS_BORDERS, num_format_str=grid.date_format))
+        date_style = date_styles.setdefault(grid.date_format,
+                                            xlwt.easyxf(_XLS_BORDERS, num_format_str=grid.date_format))
         merged = {(r1, c1): (r2, c2) for r1, c1, r2, c2 in grid.merges}
         for r, (cells, role) in enumerate(zip(grid.rows, grid.roles)):
             style = styles["unit_right"] if role == "unit" and cells and cells[0] is None else styles[role]
