@@ -1057,7 +1057,8 @@ _TITLE = "{u}2021年集中开工重大项目进展情况表（截至{m}月底）
 
 PROJECT_LAYOUTS = {
     "银川市": Layout("银川市/银川市重大项目进展情况表（{m}月）.xlsx", "xlsx", "folder",
-                  Style(numbers="some_text", dates="excel"), "银川市2021年{batch}集中开工重大项目进展情况表" + SAMPLE_NOTE,
+                  Style(numbers="some_text", dates="excel"),
+                  "银川市2021年{batch}集中开工重大项目进展情况表" + SAMPLE_NOTE,
                   unit_line="单位：万元", by_batch=True, totals=True, notes=True),
     "石嘴山市": Layout("石嘴山市2021年重大项目进展情况（{m}月）.xls", "xls", "file_name",
                    Style(dates="dot", bools={"started": ("已开工", "未开工")}, empty=("—", "/")), _TITLE,
@@ -1068,7 +1069,8 @@ PROJECT_LAYOUTS = {
                   _TITLE, encoding="gb18030"),
     "固原市": Layout("附件2.xls", "xls", "footer",
                   Style(money="亿元", dates="excel", date_format="yyyy/m/d", idle_done=""),
-                  "2021年集中开工重大项目进展情况表" + SAMPLE_NOTE, sheet="项目进展", totals=True, gap_after_title=True),
+                  "2021年集中开工重大项目进展情况表" + SAMPLE_NOTE, sheet="项目进展", totals=True,
+                  gap_after_title=True),
     "中卫市": Layout("中卫市/中卫市重大项目进展情况表.xlsx", "xlsx", "folder",
                   Style(money="亿元", numbers="some_fullwidth", dates="cn", empty=("", "—")), _TITLE,
                   sheet="中卫市", unit_note="注：本表金额单位为亿元。"),
@@ -1087,12 +1089,13 @@ PROJECT_LAYOUTS = {
 
 ATTRACTION_LAYOUTS = {
     "银川市": (Layout("银川市/银川市招商引资项目情况表.xlsx", "xlsx", "folder", Style(numbers="some_text"),
-                   "银川市2021年招商引资项目情况表（截至{m}月底）" + SAMPLE_NOTE, unit_line="单位：万元", sheet="招商引资",
-                   totals=True),
+                   "银川市2021年招商引资项目情况表（截至{m}月底）" + SAMPLE_NOTE, unit_line="单位：万元",
+                   sheet="招商引资", totals=True),
             "seq=序号|project_name=项目名称|sign_date=签约时间|sign_mode=签约方式|industry=产业类别"
             "|is_chain=是否延链补链强链|contract_investment=合同投资额|funds_in_place=本年到位资金|status=项目状态"),
     "石嘴山市": (Layout("石嘴山市招商引资项目情况表（{m}月）.xlsx", "xlsx", "file_name", Style(dates="dot"),
-                    "石嘴山市招商引资项目情况表" + SAMPLE_NOTE, unit_line="单位：万元", unit_at_right=True, sheet="Sheet1"),
+                    "石嘴山市招商引资项目情况表" + SAMPLE_NOTE, unit_line="单位：万元", unit_at_right=True,
+                    sheet="Sheet1"),
              "seq=序号|project_name=项目名称|sign_date=签约日期|sign_mode=签约方式|industry=所属产业"
              "|is_chain=延链补链强链|contract_investment=签约投资额|funds_in_place=到位资金|status=项目进展"),
     "吴忠市": (Layout("吴忠市/附件3.xls", "xls", "folder",
@@ -1488,14 +1491,15 @@ def _plant_wuzhong(rnd: _Round, plans, cols, layout) -> None:
     recs = plans[0][1][0]
     rec = _pick(recs, lambda r: not r["started"])
     rec["_ov"] = {"started": "待定"}
-    rec["_mk"] = ("started", "invalid_bool", f"“{rec['project_name']}”的是否已开工填写为“待定”，无法判断是否开工：该项目仍计入项目个数"
+    rec["_mk"] = ("started", "invalid_bool",
+                  f"“{rec['project_name']}”的是否已开工填写为“待定”，无法判断是否开工：该项目仍计入项目个数"
                   "和开工率分母，但不计为已开工；请填写“是”或“否”。")
     rec = _pick(recs, _invested)
     value = -max(_money_shown(rec["completed"], layout.style.money), _money_shown(rec["annual_plan"], "万元") // 3, 1)
     rec["_ov"] = {"completed": _number_cell(value, layout.style, 0.5)}
     rec["_mk"] = ("completed", "negative_amount",
-                  f"“{rec['project_name']}”的1-{rnd.m}月完成投资填写为负数（{_num_text(value, True)}万元）：该项目仍计入"
-                  "项目个数，这一金额未计入完成投资合计；应填写不小于0的金额。")
+                  f"“{rec['project_name']}”的1-{rnd.m}月完成投资填写为负数（{_num_text(value, True)}万元）："
+                  "该项目仍计入项目个数，这一金额未计入完成投资合计；应填写不小于0的金额。")
 
 
 def _plant_zhongwei(rnd: _Round, plans, cols, layout) -> None:
@@ -1506,11 +1510,13 @@ def _plant_zhongwei(rnd: _Round, plans, cols, layout) -> None:
     rec["_ov"] = {"start_date": text}
     rec["_mk"] = ("start_date", "start_after_cutoff",
                   f"“{rec['project_name']}”的开工时间填写为“{text}”，晚于本轮数据截至日期"
-                  f"{_date_text(rnd.spec.as_of, 'cn')}：该项目仍计入项目个数和已开工项目，这一日期未采用；请核对开工时间。")
+                  f"{_date_text(rnd.spec.as_of, 'cn')}：该项目仍计入项目个数和已开工项目，这一日期未采用；"
+                  "请核对开工时间。")
     rec = _pick(recs, _invested)
     rec["_ov"] = {"start_date": "2021.13.45"}
-    rec["_mk"] = ("start_date", "invalid_date", f"“{rec['project_name']}”的开工时间填写为“2021.13.45”，不是有效日期（没有13月45日）：该项目仍计入"
-                  "项目个数和已开工项目，开工时间暂缺；请填写实际开工日期。")
+    rec["_mk"] = ("start_date", "invalid_date",
+                  f"“{rec['project_name']}”的开工时间填写为“2021.13.45”，不是有效日期（没有13月45日）："
+                  "该项目仍计入项目个数和已开工项目，开工时间暂缺；请填写实际开工日期。")
 
 
 def _plant_ningdong(rnd: _Round, plans, cols, layout) -> None:
@@ -1691,7 +1697,8 @@ def _widths(grid: Grid) -> list[float]:
 def plan_rounds(n_projects: int = 600, seed: int = 2021) -> dict[str, tuple[list[Book], list[dict]]]:
     """Both rounds, laid out but not written: round id -> (books, planted mistakes)."""
     if not isinstance(n_projects, int) or n_projects < MIN_PROJECTS:
-        raise SampleError(f"样例项目数应为不少于{MIN_PROJECTS}的整数（收到 {n_projects!r}），否则无法给每个单位分配项目并设置错误样例。")
+        raise SampleError(f"样例项目数应为不少于{MIN_PROJECTS}的整数（收到 {n_projects!r}），"
+                          "否则无法给每个单位分配项目并设置错误样例。")
     world = make_world(n_projects, seed)
     return {spec.id: _Round(world, spec).render() for spec in ROUNDS}
 
@@ -1804,7 +1811,8 @@ LAYOUT_NOTES = (
     ("石嘴山市", "旧版 .xls；分组行“一、产业项目（N个）”“二、基础设施项目（N个）”带分组合计，"
                "各县区后有“某某区小计”行（写在项目名称列），表尾有合计行；单位行在表头上方最右侧"),
     ("吴忠市", "GB18030 编码的 csv；“1-{m}月完成投资（万元）”等表头；未开工项目的完成投资填“—”"),
-    ("固原市", "文件名只是“附件2.xls”，报送单位只写在表尾的“填报单位”中；金额为亿元（写在表头中）；未开工项目的完成投资留空"),
+    ("固原市", "文件名只是“附件2.xls”，报送单位只写在表尾的“填报单位”中；金额为亿元（写在表头中）；"
+             "未开工项目的完成投资留空"),
     ("中卫市", "金额为亿元，只在表格下方注明“注：本表金额单位为亿元。”；部分数字为全角"),
     ("宁东基地", "是否类栏目用“√/×”，开工时间为“2021年3月18日”格式的 Excel 日期"),
     ("交通运输厅", "“本年投资”下分“计划”“累计完成”；单位行在表头上方最右侧；与银川市重复填报一个项目"),
@@ -1817,7 +1825,8 @@ LAYOUT_NOTES = (
 def _format_counts(books: list[Book]) -> str:
     counts: dict[str, int] = {}
     for book in books:
-        label = book.format if book.format != "csv" else f"csv（{'GB18030' if book.encoding == 'gb18030' else 'UTF-8'}）"
+        label = (book.format if book.format != "csv"
+                 else f"csv（{'GB18030' if book.encoding == 'gb18030' else 'UTF-8'}）")
         counts[label] = counts.get(label, 0) + 1
     return "，".join(f"{k} {v} 个" for k, v in sorted(counts.items()))
 
@@ -1849,10 +1858,12 @@ def main(argv: list[str] | None = None) -> int:
     parser._optionals.title = "选项"
     parser.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
     parser.add_argument("--out", metavar="文件夹", type=Path, default=config.RAW_DATA_DIR,
-                        help="样例轮次写到哪个文件夹下（默认为项目的 data/raw/），其中生成 2021-12 和 2021-09 两个子文件夹")
+                        help="样例轮次写到哪个文件夹下（默认为项目的 data/raw/），"
+                             "其中生成 2021-12 和 2021-09 两个子文件夹")
     parser.add_argument("--projects", metavar="N", type=int, default=600,
                         help=f"每轮重大项目个数（默认600，至少{MIN_PROJECTS}）；项目越多，报表文件越多")
-    parser.add_argument("--seed", metavar="种子", type=int, default=2021, help="随机种子（默认2021）；相同种子生成相同的文件")
+    parser.add_argument("--seed", metavar="种子", type=int, default=2021,
+                        help="随机种子（默认2021）；相同种子生成相同的文件")
     args = parser.parse_args(argv)
     try:
         folders = write_sample_rounds(args.out, n_projects=args.projects, seed=args.seed)
@@ -1866,7 +1877,8 @@ def main(argv: list[str] | None = None) -> int:
         for p in files:
             kinds[p.suffix.lower().lstrip(".")] = kinds.get(p.suffix.lower().lstrip("."), 0) + 1
         spec = next(s for s in ROUNDS if s.id == folder.name)
-        print(f"已生成样例轮次 {folder.name}（数据截至{spec.as_of.year}年{spec.as_of.month}月{spec.as_of.day}日）：{folder}")
+        print(f"已生成样例轮次 {folder.name}"
+              f"（数据截至{spec.as_of.year}年{spec.as_of.month}月{spec.as_of.day}日）：{folder}")
         print(f"  报表文件 {len(files)} 个（" + "，".join(f"{k} {v} 个" for k, v in sorted(kinds.items())) + "）"
               f"，重大项目 {args.projects} 个")
         if mistakes:
