@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from office import project_row, project_sheet, write_csv, write_xls, write_xlsx
-from pipeline.devtools import bench
 from test_runner import write_notebook
+
+from pipeline.devtools import bench
 
 
 @pytest.mark.parametrize("text, sizes", [
@@ -32,7 +32,8 @@ def test_notebooks_run_in_process_with_the_parameters_set_after_their_cell(tmp_p
     out = tmp_path / "seen.json"
     write_notebook(tmp_path / "01_clean.ipynb",
                    f"import json\njson.dump({{'round_id': round_id, 'root': root}}, open({str(out)!r}, 'w'))\nround_id")
-    write_notebook(tmp_path / "02_indicators.ipynb", "assert 'json' not in dir(), 'each notebook has a fresh namespace'")
+    write_notebook(tmp_path / "02_indicators.ipynb",
+                   "assert 'json' not in dir(), 'each notebook has a fresh namespace'")
 
     times = bench.run_notebooks_in_process([tmp_path / "01_clean.ipynb", tmp_path / "02_indicators.ipynb"],
                                            {"round_id": "2021-12", "root": "/somewhere"})
@@ -87,8 +88,9 @@ def test_generated_rounds_are_reused(tmp_path):
 
 
 def results(size: int, **figures) -> bench.Results:
-    base = dict(files=30, rows=1200, chain_seconds=25.0, chain_steps={"01_clean.ipynb": 6.0, "02_indicators.ipynb": 5.0},
-                chain_peak_mb=300.0, rerun_seconds=0.3, rerun_all_skipped=True, inprocess_seconds=12.5,
+    base = dict(files=30, rows=1200, chain_seconds=25.0,
+                chain_steps={"01_clean.ipynb": 6.0, "02_indicators.ipynb": 5.0}, chain_peak_mb=300.0,
+                rerun_seconds=0.3, rerun_all_skipped=True, inprocess_seconds=12.5,
                 inprocess_steps={"01_clean.ipynb": 2.0}, inprocess_peak_mb=250.0, bare_read_seconds=0.1,
                 ingest_seconds=0.3, openpyxl_seconds=1.5)
     return bench.Results(size=size, **(base | figures))
@@ -116,8 +118,9 @@ def test_ratios_and_targets():
 def test_tables_print_every_figure_in_chinese():
     r = results(600)
     text = bench.size_table(r) + "\n" + bench.summary_table([r]) + "\n" + bench.targets_table([r])
-    for expected in ("25.0 秒", "01_clean.ipynb", "进程内 2.0 秒", "峰值内存 300 MB", "未变化时重跑：0.3 秒（全部跳过）",
-                     "快 5.0 倍", "÷ 裸读 = 3.0", "÷ 进程内 = 2.00", "| 600 | 30 | 1,200 | 25.0 秒 | 6.0 / 5.0 秒",
+    for expected in ("25.0 秒", "01_clean.ipynb", "进程内 2.0 秒", "峰值内存 300 MB",
+                     "未变化时重跑：0.3 秒（全部跳过）", "快 5.0 倍", "÷ 裸读 = 3.0", "÷ 进程内 = 2.00",
+                     "| 600 | 30 | 1,200 | 25.0 秒 | 6.0 / 5.0 秒",
                      "未达标  示例轮次（600个项目）端到端：25.00 秒（目标 ≤ 20 秒）"):
         assert expected in text, expected
     table = bench.summary_table([r]).splitlines()

@@ -1,4 +1,5 @@
-"""The workbooks people read (pipeline.excel): written row by row, read back here with openpyxl as a person's Excel would."""
+"""The workbooks people read (pipeline.excel): written row by row, read back here with openpyxl as a person's Excel
+would."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,8 @@ HOSTILE = ["=1+1", "+86 0951", "-", "@SUM(A1)", "=HYPERLINK(\"http://x\")"]
 
 def table(n: int) -> pd.DataFrame:
     return pd.DataFrame({
-        "项目名称": pd.array([HOSTILE[i % len(HOSTILE)] if i % 3 == 0 else f"项目{i}" for i in range(n)], dtype="string"),
+        "项目名称": pd.array([HOSTILE[i % len(HOSTILE)] if i % 3 == 0 else f"项目{i}" for i in range(n)],
+                             dtype="string"),
         "总投资(万元)": np.where(np.arange(n) % 4 == 1, np.nan, np.arange(n) * 1.5),
         "个数": pd.array([None if i % 5 == 2 else i for i in range(n)], dtype="Int64"),
         "开工日期": pd.to_datetime(["2021-03-18"] * n) + pd.to_timedelta(np.arange(n), unit="D"),
@@ -29,8 +31,8 @@ def expected_rows(frame: pd.DataFrame) -> list[tuple]:
     rows = []
     for rec in frame.itertuples(index=False):
         rows.append((rec[0], None if pd.isna(rec[1]) else rec[1], None if pd.isna(rec[2]) else int(rec[2]),
-                     dt.datetime.combine(rec[3].date(), dt.time()), None if pd.isna(rec[4]) else ("是" if rec[4] else "否"),
-                     rec[5]))
+                     dt.datetime.combine(rec[3].date(), dt.time()),
+                     None if pd.isna(rec[4]) else ("是" if rec[4] else "否"), rec[5]))
     return rows
 
 

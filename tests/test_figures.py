@@ -13,18 +13,19 @@ import matplotlib
 import pandas as pd
 import pytest
 import seaborn as sns
+from conftest import clean_and_save
 from matplotlib import font_manager
 from matplotlib.colors import to_hex
 from matplotlib.text import Text
 
-from pipeline import paths as config, indicators, rounds, schemas
-from pipeline.devtools import sample
+from pipeline import indicators, rounds, schemas
+from pipeline import paths as config
 from pipeline.conventions import parse_conventions
+from pipeline.devtools import sample
 from pipeline.figures import charts as figures
-from pipeline.indicators import findings
 from pipeline.indicators import early_warning as ew
+from pipeline.indicators import findings
 from pipeline.ingest import cleaning
-from conftest import clean_and_save
 
 # Any "Glyph … missing from font(s) …" warning while drawing is a failure.
 pytestmark = pytest.mark.filterwarnings("error:Glyph")
@@ -40,7 +41,8 @@ def inputs(tmp_path_factory) -> figures.FigureInputs:
     sample.write_sample_rounds(root / "data" / "raw", n_projects=120)
     clean_and_save("2021-09", root)  # the previous round, which the comparisons read
     round_ = rounds.load_round(ROUND, root)
-    result = cleaning.clean_round(round_, schemas.load_aliases(root / "data" / "header_aliases.csv"), echo=lambda *_: None)
+    result = cleaning.clean_round(round_, schemas.load_aliases(root / "data" / "header_aliases.csv"),
+                                  echo=lambda *_: None)
     previous = findings.load_previous(round_, root)
     values = indicators.compute_indicators(round_, result.tables, previous)
     tables = {**indicators.report_tables(round_, result.tables, previous), "fai": result.tables["fai"]}
@@ -95,7 +97,8 @@ def test_a_seaborn_theme_set_afterwards_does_not_drop_the_cjk_font(inputs):
         sns.set_theme()  # resets font.family to fonts without Chinese glyphs
         fig = figures.unit_rates(inputs)
         render(fig)
-        used = {font_manager.findfont(t.get_fontproperties()) for t in texts(fig) if any(ord(c) > 127 for c in t.get_text())}
+        used = {font_manager.findfont(t.get_fontproperties())
+                for t in texts(fig) if any(ord(c) > 127 for c in t.get_text())}
     assert {font_manager.get_font(path).family_name for path in used} == {figures.cjk_font()}
 
 

@@ -20,7 +20,8 @@ import pytest
 import python_calamine
 import yaml
 
-from pipeline import paths as config, rounds, schemas
+from pipeline import paths as config
+from pipeline import rounds, schemas
 from pipeline.devtools import sample
 from pipeline.ingest import context, headers
 from pipeline.ingest.parsing import is_empty, parse_bool, parse_date, parse_number
@@ -235,7 +236,8 @@ def test_formats_encodings_and_merges(small):
     assert "A3:A4" in ranges and "I3:J3" in ranges  # 序号 down both header rows; 2021年投资 over 计划/完成
     assert ws["I3"].value == "2021年投资" and ws["I4"].value == "计划" and ws["J4"].value == "完成"
     xls = next(b for b in books if b.format == "xls" and b.unit == "石嘴山市")
-    merged = python_calamine.CalamineWorkbook.from_path(str(folder / xls.path)).get_sheet_by_name("重大项目").merged_cell_ranges
+    merged = (python_calamine.CalamineWorkbook.from_path(str(folder / xls.path))
+              .get_sheet_by_name("重大项目").merged_cell_ranges)
     assert ((2, 9), (2, 10)) in merged and ((2, 0), (3, 0)) in merged
 
 
@@ -411,7 +413,8 @@ def test_default_round_contents(default):
             started = parse_bool(rec["started"]).value
             done_cell = parse_number(rec["completed"]).value
             if done_cell is None:  # “—” or blank is written only for a project not started: it means 0
-                assert started is False and (is_empty(rec["completed"]) or text(rec["completed"]) == "—"), (book.path, r)
+                assert started is False and (is_empty(rec["completed"]) or text(rec["completed"]) == "—"), (
+                    book.path, r)
             d = (done_cell or 0.0) * f_done
             if code not in projects:
                 plan, done = plan + p, done + d

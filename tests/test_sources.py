@@ -1,4 +1,5 @@
-"""Every number traceable (pipeline/indicators/sources.py): indicators.json "sources", 数字来源.xlsx, and the links of report.html.
+"""Every number traceable (pipeline/indicators/sources.py): indicators.json "sources", 数字来源.xlsx, and the links of
+report.html.
 
 On the sample chain of tests/test_report.py (notebooks 01–04 once per session): the listed rows of each
 headline figure add up to it, every row points at the unit's own return, every number of the report
@@ -11,12 +12,13 @@ import math
 import lxml.html
 import pandas as pd
 import pytest
+from test_report import ROUND, sample_chain
 
-from pipeline import paths as config, indicators as ind
+from pipeline import indicators as ind
+from pipeline import paths as config
 from pipeline.indicators import sources
 from pipeline.ingest import readers
 from pipeline.report import render as report
-from test_report import ROUND, sample_chain
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +140,7 @@ def test_listed_rows_point_at_the_units_own_returns(chain, workbook):
     assert len(sample_rows) >= 10
 
 
-# =========================================================================== report.html: every number links to its source
+# ====================================================================== report.html: every number links to its source
 
 
 @pytest.fixture(scope="module")
@@ -180,8 +182,9 @@ def test_hover_text_agrees_with_indicators_json(page, srcs, chain):
         assert el.get("title").startswith(f"{key} = ")
     v = chain.values
     link = page.xpath('//a[@href="#src-batch.completion_rate_pct"]')[0]
-    assert link.get("title") == (f"batch.completion_rate_pct = 累计完成投资{report.number(v['batch.completed_yi'])}亿元 ÷ "
-                                 f"年度计划投资{report.number(v['batch.plan_yi'])}亿元（{v['batch.projects']}个项目）")
+    assert link.get("title") == (f"batch.completion_rate_pct = 累计完成投资{report.number(v['batch.completed_yi'])}亿元"
+                                 f" ÷ 年度计划投资{report.number(v['batch.plan_yi'])}亿元"
+                                 f"（{v['batch.projects']}个项目）")
     assert link.text_content() == report.number(v["batch.completion_rate_pct"])
 
 
@@ -208,7 +211,8 @@ def test_growth_and_acceleration_are_their_inputs(srcs, chain):
         if not key.endswith(("yoy_pct", "accel_pp")) or not source["inputs"] or source["value"] is None:
             continue
         (now, before) = (item["value"] for item in source["inputs"])
-        assert [item["value"] for item in source["inputs"]] == [chain.values[item["key"]] for item in source["inputs"]], key
+        assert ([item["value"] for item in source["inputs"]]
+                == [chain.values[item["key"]] for item in source["inputs"]]), key
         expected = now - before if key.endswith("accel_pp") else (now - before) / before * 100
         assert source["value"] == pytest.approx(expected, rel=1e-9) and source["value"] == chain.values[key], key
         checked += 1
@@ -238,7 +242,8 @@ def test_every_table_of_the_report_has_its_entry_and_every_number_in_a_table_lin
             if td.text_content() == report.DASH:
                 continue
             links = td.xpath("./a")
-            assert len(links) == 1 and "v" in links[0].get("class").split(), (name, lxml.html.tostring(td, encoding="unicode"))
+            assert len(links) == 1 and "v" in links[0].get("class").split(), (
+                name, lxml.html.tostring(td, encoding="unicode"))
             assert links[0].get("href").removeprefix("#src-") in srcs
             cells += 1
     assert cells > 100
@@ -287,7 +292,8 @@ def cell_from_rows(spec: dict, rows: pd.DataFrame) -> float:
 
 
 def test_each_number_of_a_grouped_table_is_its_rows_in_the_sources_workbook(page, srcs, workbook):
-    """by_unit, track_summary, warning_summary, attraction_by_unit: each count or sum, per unit and 合计, from the listed rows."""
+    """by_unit, track_summary, warning_summary, attraction_by_unit: each count or sum, per unit and 合计, from the
+    listed rows."""
     checked, tables = 0, set()
     for name, table in tables_of(page).items():
         source = srcs[f"table.{name}"]

@@ -157,7 +157,8 @@ def bench_chain(root: Path, result: Results, echo=print) -> None:
                    root, root / "prepare.log", in_process=True), "准备上一轮")
 
     echo("1/4 papermill 链：python -m pipeline run --force …")
-    chain = _check(measure(python + ["-m", "pipeline", "run", ROUND, "--force"], root, root / "chain.log"), "papermill 链")
+    chain = _check(measure(python + ["-m", "pipeline", "run", ROUND, "--force"], root, root / "chain.log"),
+                   "papermill 链")
     result.chain_seconds, result.chain_peak_mb = chain.seconds, chain.peak_mb
     manifest = json.loads((config.outputs_round_dir(ROUND, root) / "run_manifest.json").read_text(encoding="utf-8"))
     result.chain_steps = {name: step["seconds"] for name, step in manifest["steps"].items()}
@@ -173,7 +174,8 @@ def bench_chain(root: Path, result: Results, echo=print) -> None:
 
     echo("3/4 同样的笔记本代码在一个进程中运行（不用 papermill）…")
     times = root / "inprocess.json"
-    inproc = _check(measure(python + ["-m", "pipeline.devtools.bench", "inprocess", str(root), ROUND, "--out", str(times)],
+    inproc = _check(measure(python + ["-m", "pipeline.devtools.bench", "inprocess", str(root), ROUND,
+                                      "--out", str(times)],
                             root, root / "inprocess.log", in_process=True), "进程内运行")
     result.inprocess_seconds, result.inprocess_peak_mb = inproc.seconds, inproc.peak_mb
     result.inprocess_steps = json.loads(times.read_text(encoding="utf-8"))
@@ -222,7 +224,8 @@ def generated_rounds(size: int, bench_dir: Path, echo=print) -> Path:
 
 
 def scratch_project(root: Path, raw_root: Path) -> Path:
-    """A project root of its own: a fresh copy of the package and the notebooks, the alias table, the returns (linked)."""
+    """A project root of its own: a fresh copy of the package and the notebooks, the alias table, the returns
+    (linked)."""
     shutil.rmtree(root, ignore_errors=True)
     (root / "data").mkdir(parents=True)
     shutil.copytree(config.PACKAGE_DIR, root / "pipeline", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -347,8 +350,8 @@ def openpyxl_read(files: list[Path]) -> None:
 
 def measure_ingest(root: Path, round_id: str) -> dict[str, float | int]:
     """Read and clean the round in process, and read the same files bare and with openpyxl: seconds of each."""
-    from pipeline.ingest import cleaning, readers
     from pipeline import schemas
+    from pipeline.ingest import cleaning, readers
     from pipeline.rounds import load_round
 
     round_ = load_round(round_id, root)
@@ -377,7 +380,8 @@ def _s(seconds: float) -> str:
 
 def size_table(r: Results) -> str:
     lines = [f"{r.size:,} 个项目：{r.files} 个报表文件，{r.rows:,} 行",
-             f"  papermill 链（python -m pipeline run --force）：{_s(r.chain_seconds)}，峰值内存 {r.chain_peak_mb:,.0f} MB"]
+             f"  papermill 链（python -m pipeline run --force）：{_s(r.chain_seconds)}，"
+             f"峰值内存 {r.chain_peak_mb:,.0f} MB"]
     for name, seconds in r.chain_steps.items():
         inproc = r.inprocess_steps.get(name)
         lines.append(f"    {name:<22} {_s(seconds):>9}" + (f"    进程内 {_s(inproc)}" if inproc is not None else ""))
@@ -401,9 +405,11 @@ def summary_table(results: list[Results]) -> str:
     for r in results:
         steps = " / ".join(f"{s:.1f}" for s in r.chain_steps.values())
         lines.append(
-            f"| {r.size:,} | {r.files} | {r.rows:,} | {r.chain_seconds:.1f} 秒 | {steps} 秒 | {r.inprocess_seconds:.1f} 秒 | "
-            f"{r.chain_vs_inprocess:.2f} | {r.rerun_seconds:.1f} 秒 | {r.rerun_one_changed_seconds:.1f} 秒 | {r.peak_mb:,.0f} MB | {r.ingest_seconds:.1f} 秒 | "
-            f"{r.bare_read_seconds:.1f} 秒 | {r.openpyxl_seconds:.1f} 秒 | {r.openpyxl_speedup:.1f}× | {r.ingest_vs_bare:.1f}× |")
+            f"| {r.size:,} | {r.files} | {r.rows:,} | {r.chain_seconds:.1f} 秒 | {steps} 秒 | "
+            f"{r.inprocess_seconds:.1f} 秒 | {r.chain_vs_inprocess:.2f} | {r.rerun_seconds:.1f} 秒 | "
+            f"{r.rerun_one_changed_seconds:.1f} 秒 | {r.peak_mb:,.0f} MB | {r.ingest_seconds:.1f} 秒 | "
+            f"{r.bare_read_seconds:.1f} 秒 | {r.openpyxl_seconds:.1f} 秒 | {r.openpyxl_speedup:.1f}× | "
+            f"{r.ingest_vs_bare:.1f}× |")
     return "\n".join(lines)
 
 
@@ -466,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("inprocess", "ingest"):
         return _child(argv)
-    parser = argparse.ArgumentParser(prog="python -m pipeline.devtools.bench", description="测量流水线在不同规模下的用时、峰值内存和比值。")
+    parser = argparse.ArgumentParser(prog="python -m pipeline.devtools.bench",
+                                     description="测量流水线在不同规模下的用时、峰值内存和比值。")
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
                         help="项目数，逗号分隔（默认 600,10000,100000；10万个项目需要十几分钟；1000000 只测读取与清洗，"
                              "生成数据和读取都要很久）")
@@ -478,7 +485,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     args.dir.mkdir(parents=True, exist_ok=True)
-    print(f"基准测试：{os.cpu_count()} 核，Python {sys.version.split()[0]}；规模 {', '.join(f'{s:,}' for s in sizes)} 个项目。")
+    print(f"基准测试：{os.cpu_count()} 核，Python {sys.version.split()[0]}；"
+          f"规模 {', '.join(f'{s:,}' for s in sizes)} 个项目。")
     run_benchmark(sizes, args.dir.resolve())
     return 0
 
@@ -498,7 +506,8 @@ def _child(argv: list[str]) -> int:
     else:
         from pipeline.run.runner import chain_steps
 
-        steps = [s.notebook for s in chain_steps(root / "notebooks") if not args.notebooks or s.notebook.name in args.notebooks]
+        steps = [s.notebook for s in chain_steps(root / "notebooks")
+                 if not args.notebooks or s.notebook.name in args.notebooks]
         os.chdir(root / "notebooks")  # where papermill runs them
         figures = run_notebooks_in_process(steps, {"round_id": args.round_id, "root": str(root)})
     if args.out:

@@ -52,7 +52,8 @@ import xlsxwriter
 import xlwt
 import yaml
 
-from pipeline import paths as config, schemas
+from pipeline import paths as config
+from pipeline import schemas
 from pipeline.schemas import BOOL, DATE, MONEY, NUMBER, SEQ, TEXT
 
 # --------------------------------------------------------------------------- constants
@@ -142,7 +143,8 @@ YI_PROJECT_UNITS = {"固原市", "中卫市"}
 YI_ATTRACTION_UNITS = {"中卫市", "宁东基地"}
 
 INDUSTRY_POOLS = {
-    "银川市": ("电子信息", "葡萄酒", "新型材料", "文化旅游", "城市建设", "社会民生", "商贸物流", "绿色食品", "清洁能源", "生态环保"),
+    "银川市": ("电子信息", "葡萄酒", "新型材料", "文化旅游", "城市建设", "社会民生", "商贸物流", "绿色食品", "清洁能源",
+            "生态环保"),
     "石嘴山市": ("新型材料", "新型材料", "清洁能源", "电子信息", "城市建设", "社会民生", "生态环保", "商贸物流"),
     "吴忠市": ("奶产业", "奶产业", "清洁能源", "葡萄酒", "肉牛和滩羊", "绿色食品", "社会民生", "城市建设", "文化旅游"),
     "固原市": ("肉牛和滩羊", "肉牛和滩羊", "文化旅游", "绿色食品", "清洁能源", "社会民生", "生态环保", "城市建设"),
@@ -161,26 +163,34 @@ SUBJECTS: dict[str, tuple[tuple[str, int, int, int], ...]] = {
     "清洁能源": (("{n}万千瓦光伏复合发电", 5, 60, 5), ("{n}万千瓦风电场", 5, 40, 5), ("{n}兆瓦储能电站", 50, 300, 50),
              ("绿氢制储加一体化示范", 0, 0, 0), ("{n}兆瓦分布式光伏", 10, 90, 10)),
     "新型材料": (("年产{n}万吨高性能碳基材料", 1, 20, 1), ("年产{n}吨电子级多晶硅", 1000, 9000, 1000),
-             ("年产{n}万吨锂电池正极材料", 1, 10, 1), ("年产{n}万吨可降解塑料", 2, 30, 2), ("年产{n}万吨精细化工新材料", 1, 20, 1)),
+             ("年产{n}万吨锂电池正极材料", 1, 10, 1), ("年产{n}万吨可降解塑料", 2, 30, 2),
+             ("年产{n}万吨精细化工新材料", 1, 20, 1)),
     "电子信息": (("数据中心{n}号楼", 1, 9, 1), ("年产{n}万片半导体硅片", 10, 120, 10), ("智能终端产业园", 0, 0, 0),
              ("{n}架机柜云计算中心", 1000, 9000, 1000)),
-    "绿色食品": (("年产{n}万吨绿色食品加工", 1, 20, 1), ("{n}万吨农产品冷链物流中心", 1, 10, 1), ("马铃薯精深加工", 0, 0, 0)),
+    "绿色食品": (("年产{n}万吨绿色食品加工", 1, 20, 1), ("{n}万吨农产品冷链物流中心", 1, 10, 1),
+             ("马铃薯精深加工", 0, 0, 0)),
     "葡萄酒": (("{n}亩酿酒葡萄基地", 1000, 9000, 500), ("酒庄集群{n}期", 1, 3, 1), ("葡萄酒文化旅游小镇", 0, 0, 0)),
     "枸杞": (("年产{n}吨枸杞精深加工", 500, 5000, 500), ("{n}亩枸杞标准化种植基地", 1000, 10000, 1000)),
     "奶产业": (("{n}头奶牛养殖场", 2000, 10000, 1000), ("年产{n}万吨乳制品加工", 5, 30, 5)),
-    "肉牛和滩羊": (("{n}头肉牛养殖", 1000, 10000, 1000), ("年屠宰{n}万只滩羊加工", 10, 60, 10), ("肉牛交易市场", 0, 0, 0)),
-    "文化旅游": (("景区基础设施提升", 0, 0, 0), ("文化旅游综合体", 0, 0, 0), ("乡村旅游示范村", 0, 0, 0), ("全域旅游服务中心", 0, 0, 0)),
+    "肉牛和滩羊": (("{n}头肉牛养殖", 1000, 10000, 1000), ("年屠宰{n}万只滩羊加工", 10, 60, 10),
+               ("肉牛交易市场", 0, 0, 0)),
+    "文化旅游": (("景区基础设施提升", 0, 0, 0), ("文化旅游综合体", 0, 0, 0), ("乡村旅游示范村", 0, 0, 0),
+             ("全域旅游服务中心", 0, 0, 0)),
     "交通基础设施": (("{a}至{b}公路改扩建", 0, 0, 0), ("{a}至{b}一级公路", 0, 0, 0), ("{a}物流园区道路", 0, 0, 0)),
-    "水利": (("{n}万亩灌区续建配套与节水改造", 5, 50, 5), ("水库除险加固", 0, 0, 0), ("城乡供水管网延伸", 0, 0, 0), ("河道综合治理", 0, 0, 0)),
-    "城市建设": (("{n}个老旧小区改造", 5, 60, 5), ("城市地下管网改造{n}期", 1, 3, 1), ("城市供热管网改造", 0, 0, 0), ("棚户区改造", 0, 0, 0)),
-    "社会民生": (("人民医院门诊综合楼", 0, 0, 0), ("第{n}中学新建", 2, 12, 1), ("养老服务中心", 0, 0, 0), ("职业技术学校实训基地", 0, 0, 0)),
+    "水利": (("{n}万亩灌区续建配套与节水改造", 5, 50, 5), ("水库除险加固", 0, 0, 0), ("城乡供水管网延伸", 0, 0, 0),
+           ("河道综合治理", 0, 0, 0)),
+    "城市建设": (("{n}个老旧小区改造", 5, 60, 5), ("城市地下管网改造{n}期", 1, 3, 1), ("城市供热管网改造", 0, 0, 0),
+             ("棚户区改造", 0, 0, 0)),
+    "社会民生": (("人民医院门诊综合楼", 0, 0, 0), ("第{n}中学新建", 2, 12, 1), ("养老服务中心", 0, 0, 0),
+             ("职业技术学校实训基地", 0, 0, 0)),
     "生态环保": (("污水处理厂提标改造", 0, 0, 0), ("{n}亩生态修复", 1000, 20000, 1000), ("工业固废综合利用", 0, 0, 0)),
     "商贸物流": (("商贸物流园{n}期", 1, 3, 1), ("农产品批发市场", 0, 0, 0), ("电商产业园", 0, 0, 0)),
     "其他": (("装备制造产业园{n}期", 1, 3, 1), ("年产{n}万套汽车零部件制造", 5, 50, 5), ("商业综合体", 0, 0, 0),
            ("职业教育实训基地", 0, 0, 0), ("{n}万吨再生资源综合利用", 5, 50, 5), ("现代物流园区", 0, 0, 0)),
 }
 NAME_SUFFIXES = ("项目", "建设项目", "工程")
-PHASES = ("", "（二期）", "（三期）", "（四期）", "（五期）", "（六期）", "（七期）", "（八期）", "（九期）", "（十期）")
+PHASES = ("", "（二期）", "（三期）", "（四期）", "（五期）",
+          "（六期）", "（七期）", "（八期）", "（九期）", "（十期）")
 SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "马", "赵", "周", "吴", "徐", "孙", "朱", "高", "罗", "郭", "何", "田")
 STARTED_PROGRESS = ("主体结构施工", "基础施工", "设备安装调试", "场地平整及土方工程完成", "厂房建设中", "部分建成投产",
                     "主体工程完工，正在进行附属工程", "管网铺设中")
@@ -223,51 +233,68 @@ FAI_LAST_YOY = (-31.2, -27.5, -17.9, -10.6, -6.3, -3.4, -1.6, 0.2, 1.5, 2.6, 3.3
 
 # 十大工程项目 (names public; every figure fictional, 亿元). Stage, completed and status per round: (current, previous).
 MAJOR_WORKS = (
-    dict(name="银昆高速宁夏段", lead="交通运输厅", stage=("在建", "在建"), total=296.5, plan=48.0, done=(44.6, 30.2),
+    dict(name="银昆高速宁夏段", lead="交通运输厅", stage=("在建", "在建"),
+         total=296.5, plan=48.0, done=(44.6, 30.2),
          milestone="太阳山至彭阳段主体工程基本完工", date=dt.date(2021, 12, 31), status=("按计划推进", "正在推进"),
          progress="路基、桥涵工程全面施工，累计完成路基土石方约八成", problems="部分路段征地拆迁滞后"),
-    dict(name="“三山”生态保护和修复工程", lead="自然资源厅", stage=("在建", "在建"), total=52.3, plan=12.5, done=(11.8, 7.9),
+    dict(name="“三山”生态保护和修复工程", lead="自然资源厅", stage=("在建", "在建"),
+         total=52.3, plan=12.5, done=(11.8, 7.9),
          milestone="完成年度生态修复治理任务", date=dt.date(2021, 11, 30), status=("已完成", "正在推进"),
          progress="矿山地质环境治理、林草植被恢复等子项目有序实施", problems=None),
-    dict(name="城乡供水一体化工程", lead="水利厅", stage=("建设中", "建设中"), total=88.6, plan=15.0, done=(13.9, 9.1),
+    dict(name="城乡供水一体化工程", lead="水利厅", stage=("建设中", "建设中"),
+         total=88.6, plan=15.0, done=(13.9, 9.1),
          milestone="新增3个县区实现城乡供水一体化", date=dt.date(2021, 12, 31), status=("按计划推进", "正在推进"),
          progress="水源工程和主干管网加快建设", problems="部分县区配套资金到位不足"),
-    dict(name="银川河东国际机场改扩建工程", lead="发展改革委", stage=("前期", "前期"), total=95.0, plan=0.8, done=(0.6, 0.3),
+    dict(name="银川河东国际机场改扩建工程", lead="发展改革委", stage=("前期", "前期"),
+         total=95.0, plan=0.8, done=(0.6, 0.3),
          milestone="可行性研究报告获得批复", date=dt.date(2021, 10, 31), status=("已完成", "正在推进"),
          progress="可研报告已获批复，正在开展初步设计", problems=None),
-    dict(name="青铜峡抽水蓄能电站", lead="发展改革委", stage=("前期工作", "前期工作"), total=85.0, plan=0.5, done=(0.4, 0.2),
+    dict(name="青铜峡抽水蓄能电站", lead="发展改革委", stage=("前期工作", "前期工作"),
+         total=85.0, plan=0.5, done=(0.4, 0.2),
          milestone="完成项目核准", date=dt.date(2021, 12, 31), status=("正在推进", "正在推进"),
          progress="预可研已通过审查，正在编制可研报告", problems="需加快办理用地预审"),
-    dict(name="宁夏至华中特高压直流输电及配套新能源项目", lead="发展改革委", stage=("前期", "前期"), total=620.0, plan=None,
-         done=(None, None), milestone="纳入国家电力发展规划", date=dt.date(2021, 9, 30), status=("已完成", "正在推进"),
+    dict(name="宁夏至华中特高压直流输电及配套新能源项目", lead="发展改革委", stage=("前期", "前期"),
+         total=620.0, plan=None, done=(None, None),
+         milestone="纳入国家电力发展规划", date=dt.date(2021, 9, 30), status=("已完成", "正在推进"),
          progress="已纳入国家规划，配套新能源基地规划编制中", problems="需国家层面协调受端省份"),
-    dict(name="黄河宁夏段治理工程", lead="水利厅", stage=("前期", "前期"), total=45.0, plan=1.2, done=(0.9, 0.5),
+    dict(name="黄河宁夏段治理工程", lead="水利厅", stage=("前期", "前期"),
+         total=45.0, plan=1.2, done=(0.9, 0.5),
          milestone="可行性研究报告报批", date=dt.date(2021, 11, 30), status=("已完成", "正在推进"),
          progress="可研报告已上报水利部审查", problems=None),
-    dict(name="黄河黑山峡河段开发", lead="水利厅", stage=("前期", "前期"), total=None, plan=None, done=(None, None),
+    dict(name="黄河黑山峡河段开发", lead="水利厅", stage=("前期", "前期"),
+         total=None, plan=None, done=(None, None),
          milestone="配合国家开展项目论证", date=dt.date(2021, 12, 31), status=("正在推进", "正在推进"),
          progress="积极配合国家有关部委开展论证工作", problems="涉及跨省区协调，前期论证周期长"),
-    dict(name="银川至太原高铁", lead="交通运输厅", stage=("前期", "前期"), total=410.0, plan=None, done=(None, None),
+    dict(name="银川至太原高铁", lead="交通运输厅", stage=("前期", "前期"),
+         total=410.0, plan=None, done=(None, None),
          milestone="完成预可行性研究报告编制", date=dt.date(2021, 12, 31), status=("正在推进", "正在推进"),
          progress="预可研报告编制中", problems="需与相关省区协调线位方案"),
-    dict(name="银川市城市地下轨道交通", lead="银川市", stage=("前期", "前期"), total=None, plan=None, done=(None, None),
+    dict(name="银川市城市地下轨道交通", lead="银川市", stage=("前期", "前期"),
+         total=None, plan=None, done=(None, None),
          milestone="线网规划编制报批", date=dt.date(2021, 12, 31), status=("正在推进", "正在推进"),
          progress="线网规划初稿已完成", problems="需按国家要求完善申报条件"),
 )
 
 # 工作举措与典型做法: unit, 板块 as the unit writes it, 内容.
 PRACTICES = (
-    ("发展改革委", "抓项目的意识", "积极履行牵头抓总职责，组织开展“扩大有效投资年”行动，部署“五晒五比五拼”专项活动，全力推动项目建设"),
-    ("发展改革委", "项目要素保障", "积极争取中央预算内资金，统筹安排自治区预算内资金，优先保障重大项目建设资金需求"),
-    ("发展改革委", "十大工程", "会同省级包抓领导和牵头部门成立工作专班、制定任务书、细化时序表，主动对接国家部委，推动“十大工程项目”前期工作取得实质性进展"),
+    ("发展改革委", "抓项目的意识",
+     "积极履行牵头抓总职责，组织开展“扩大有效投资年”行动，部署“五晒五比五拼”专项活动，全力推动项目建设"),
+    ("发展改革委", "项目要素保障",
+     "积极争取中央预算内资金，统筹安排自治区预算内资金，优先保障重大项目建设资金需求"),
+    ("发展改革委", "十大工程",
+     "会同省级包抓领导和牵头部门成立工作专班、制定任务书、细化时序表，主动对接国家部委，"
+     "推动“十大工程项目”前期工作取得实质性进展"),
     ("交通运输厅", "压实责任", "实行厅级领导分片包抓推进项目建设，每月现场调度在建交通项目"),
-    ("交通运输厅", "项目谋划", "围绕完善综合交通运输体系建设，扎实推进重大交通项目前期工作，做好下半年计划开工项目储备"),
+    ("交通运输厅", "项目谋划",
+     "围绕完善综合交通运输体系建设，扎实推进重大交通项目前期工作，做好下半年计划开工项目储备"),
     ("住房城乡建设厅", "推进机制", "建立按月评估调度、重大问题随时研究工作机制"),
     ("住房城乡建设厅", "要素保障", "深化工程建设项目审批制度改革，全面推行线上审批，政务服务效能进一步提升"),
-    ("自然资源厅", "（三）项目要素保障持续跟进", "编制《自治区重点项目用地保障》台账，实施销号式管理，有力保障重大项目落地实施"),
+    ("自然资源厅", "（三）项目要素保障持续跟进",
+     "编制《自治区重点项目用地保障》台账，实施销号式管理，有力保障重大项目落地实施"),
     ("水利厅", "项目谋划招引", "围绕黄河大保护大治理，谋划储备一批重大水利项目"),
     ("商务厅", "招商引资", "组织开展“高质高效招商引资”行动，建立重点招商引资项目台账，定期调度推进"),
-    ("农业农村厅", "项目谋划", "抢抓列入国家葡萄及葡萄酒产业开放发展综合试验区重大机遇，谋划储备一批农业重大产业化项目"),
+    ("农业农村厅", "项目谋划",
+     "抢抓列入国家葡萄及葡萄酒产业开放发展综合试验区重大机遇，谋划储备一批农业重大产业化项目"),
     ("银川市", "抓项目意识", "压实各级各部门一把手带头抓项目责任，形成一级抓一级、层层抓落实的工作格局"),
     ("银川市", "推进机制", "完善重大项目三级包抓、专班推进、定期调度工作机制"),
     ("银川市", "要素保障", "出台优化营商环境3.0版政策措施，进一步优化营商环境"),
@@ -531,11 +558,14 @@ def _make_attraction(n_projects: int, seed: int) -> dict[str, list]:
     spring = {u: _day(dt.date(2021, 4, 8)) + int(rng.integers(0, 20)) for u in units}
     autumn = {u: _day(dt.date(2021, 9, 6)) + int(rng.integers(0, 20)) for u in units}
     which = rng.random(n) < 0.5
-    single = _day(dt.date(2021, 1, 5)) + (rng.random(n) * (_day(dt.date(2021, 11, 28)) - _day(dt.date(2021, 1, 5)))).astype(int)
-    sign = np.array([(spring[u] if w else autumn[u]) if c else s for u, w, c, s in zip(unit, which, concentrated, single)])
+    single = (_day(dt.date(2021, 1, 5))
+              + (rng.random(n) * (_day(dt.date(2021, 11, 28)) - _day(dt.date(2021, 1, 5)))).astype(int))
+    sign = np.array([(spring[u] if w else autumn[u]) if c else s
+                     for u, w, c, s in zip(unit, which, concentrated, single)])
     # At the previous round some projects were one step behind and had less money in place.
     back = rng.random(n)
-    status_prev = np.where((status == "投产") & (back < 0.5), "开工", np.where((status == "开工") & (back < 0.3), "签约", status))
+    status_prev = np.where((status == "投产") & (back < 0.5), "开工",
+                           np.where((status == "开工") & (back < 0.3), "签约", status))
     funds_prev = funds * rng.uniform(0.45, 0.8, n)
 
     step = np.where(np.isin(unit, list(YI_ATTRACTION_UNITS)), 100.0, 1.0)
@@ -619,7 +649,8 @@ def _make_major_works(seed: int) -> list[dict]:
         wobble = float(rng.uniform(0.95, 1.05))
         money = lambda v: None if v is None else round(v * wobble, 2) * 10_000  # noqa: E731 - 万元, whole 0.01 亿元
         out.append({**item, "total": money(item["total"]), "plan": money(item["plan"]),
-                    "done": tuple(money(v) for v in item["done"]), "leader": f"{SURNAMES[int(rng.integers(0, len(SURNAMES)))]}某某"})
+                    "done": tuple(money(v) for v in item["done"]),
+                    "leader": f"{SURNAMES[int(rng.integers(0, len(SURNAMES)))]}某某"})
     return out
 
 
@@ -894,7 +925,8 @@ class _Sums:
             facts[field_] = (written, true)
         return cells, facts
 
-    def labelled_row(self, label: str, recs: list[dict], delta: dict[str, float] | None = None) -> tuple[list[Any], dict]:
+    def labelled_row(self, label: str, recs: list[dict],
+                     delta: dict[str, float] | None = None) -> tuple[list[Any], dict]:
         cells, facts = self.total_row(label, recs, delta)
         cells[0], cells[self.name_at] = None, label  # the label in the name column, 序号 left empty
         return cells, facts
@@ -967,11 +999,13 @@ PROJECT_HEADERS = {
              "|industry=行业领域|nature=建设性质|total_investment=项目总投资（万元）|annual_plan=本年计划投资（万元）"
              "|completed=1-{m}月完成投资（万元）|started=是否已开工|start_date=实际开工时间|in_stats=入统情况"
              "|responsible_unit=责任单位|leader=包抓领导|progress=形象进度|problems=存在困难和问题",
-    "固原市": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否重点项目|location=所在市（县、区）"
+    "固原市": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否重点项目"
+             "|location=所在市（县、区）"
              "|industry=行业领域|nature=建设性质|total_investment=总投资（亿元）|annual_plan=年度计划投资\n（亿元）"
              "|completed=累计完成投资\n（亿元）|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=责任单位"
              "|leader=包抓领导|progress=形象进度|problems=存在问题",
-    "中卫市": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否\n重点项目|location=所在市/县区"
+    "中卫市": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否\n重点项目"
+             "|location=所在市/县区"
              "|industry=行业\n领域|nature=建设\n性质|total_investment=总投资|annual_plan=年度\n计划投资|completed=累计完成\n投资"
              "|started=是否\n开工|start_date=开工\n时间|in_stats=是否\n入统|responsible_unit=责任单位|leader=包抓领导"
              "|progress=形象进度|problems=存在问题",
@@ -979,7 +1013,8 @@ PROJECT_HEADERS = {
              "|industry=行业类别|nature=建设性质|total_investment=总投资|annual_plan=年度计划投资|completed=本年累计完成投资"
              "|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=责任单位|leader=包抓领导"
              "|progress=形象进度|problems=存在问题",
-    "交通运输厅": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否重点项目|location=所在市/县区"
+    "交通运输厅": "seq=序号|project_code=项目编号|project_name=项目名称|batch=批次|is_key=是否重点项目"
+             "|location=所在市/县区"
              "|industry=行业领域|nature=建设性质|total_investment=计划总投资|annual_plan=本年投资>计划"
              "|completed=本年投资>累计完成|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=责任单位"
              "|leader=包抓领导|progress=形象进度|problems=存在问题",
@@ -988,7 +1023,8 @@ PROJECT_HEADERS = {
              "|started=开工情况|start_date=开工时间|in_stats=是否纳统|responsible_unit=项目建设单位|leader=包抓领导"
              "|progress=形象进度|problems=存在问题",
     # Three header rows: 投资情况（万元） over 项目总投资 and 2021年投资, which is over 年度计划 and 1-N月完成.
-    "住房城乡建设厅": "seq=序号|project_code=项目编号|project_name=项目名|batch=批次|is_key=是否重点项目|location=所在市/县区"
+    "住房城乡建设厅": "seq=序号|project_code=项目编号|project_name=项目名|batch=批次|is_key=是否重点项目"
+             "|location=所在市/县区"
              "|industry=行业领域|nature=建设性质|total_investment=投资情况（万元）>项目总投资"
              "|annual_plan=投资情况（万元）>2021年投资>年度计划|completed=投资情况（万元）>2021年投资>1-{m}月完成"
              "|stated_completion_pct=完成率(%)|started=是否开工|start_date=开工时间|in_stats=是否入统|responsible_unit=项目责任单位"
@@ -1021,7 +1057,8 @@ _TITLE = "{u}2021年集中开工重大项目进展情况表（截至{m}月底）
 
 PROJECT_LAYOUTS = {
     "银川市": Layout("银川市/银川市重大项目进展情况表（{m}月）.xlsx", "xlsx", "folder",
-                  Style(numbers="some_text", dates="excel"), "银川市2021年{batch}集中开工重大项目进展情况表" + SAMPLE_NOTE,
+                  Style(numbers="some_text", dates="excel"),
+                  "银川市2021年{batch}集中开工重大项目进展情况表" + SAMPLE_NOTE,
                   unit_line="单位：万元", by_batch=True, totals=True, notes=True),
     "石嘴山市": Layout("石嘴山市2021年重大项目进展情况（{m}月）.xls", "xls", "file_name",
                    Style(dates="dot", bools={"started": ("已开工", "未开工")}, empty=("—", "/")), _TITLE,
@@ -1032,7 +1069,8 @@ PROJECT_LAYOUTS = {
                   _TITLE, encoding="gb18030"),
     "固原市": Layout("附件2.xls", "xls", "footer",
                   Style(money="亿元", dates="excel", date_format="yyyy/m/d", idle_done=""),
-                  "2021年集中开工重大项目进展情况表" + SAMPLE_NOTE, sheet="项目进展", totals=True, gap_after_title=True),
+                  "2021年集中开工重大项目进展情况表" + SAMPLE_NOTE, sheet="项目进展", totals=True,
+                  gap_after_title=True),
     "中卫市": Layout("中卫市/中卫市重大项目进展情况表.xlsx", "xlsx", "folder",
                   Style(money="亿元", numbers="some_fullwidth", dates="cn", empty=("", "—")), _TITLE,
                   sheet="中卫市", unit_note="注：本表金额单位为亿元。"),
@@ -1051,12 +1089,13 @@ PROJECT_LAYOUTS = {
 
 ATTRACTION_LAYOUTS = {
     "银川市": (Layout("银川市/银川市招商引资项目情况表.xlsx", "xlsx", "folder", Style(numbers="some_text"),
-                   "银川市2021年招商引资项目情况表（截至{m}月底）" + SAMPLE_NOTE, unit_line="单位：万元", sheet="招商引资",
-                   totals=True),
+                   "银川市2021年招商引资项目情况表（截至{m}月底）" + SAMPLE_NOTE, unit_line="单位：万元",
+                   sheet="招商引资", totals=True),
             "seq=序号|project_name=项目名称|sign_date=签约时间|sign_mode=签约方式|industry=产业类别"
             "|is_chain=是否延链补链强链|contract_investment=合同投资额|funds_in_place=本年到位资金|status=项目状态"),
     "石嘴山市": (Layout("石嘴山市招商引资项目情况表（{m}月）.xlsx", "xlsx", "file_name", Style(dates="dot"),
-                    "石嘴山市招商引资项目情况表" + SAMPLE_NOTE, unit_line="单位：万元", unit_at_right=True, sheet="Sheet1"),
+                    "石嘴山市招商引资项目情况表" + SAMPLE_NOTE, unit_line="单位：万元", unit_at_right=True,
+                    sheet="Sheet1"),
              "seq=序号|project_name=项目名称|sign_date=签约日期|sign_mode=签约方式|industry=所属产业"
              "|is_chain=延链补链强链|contract_investment=签约投资额|funds_in_place=到位资金|status=项目进展"),
     "吴忠市": (Layout("吴忠市/附件3.xls", "xls", "folder",
@@ -1088,7 +1127,8 @@ INDICATOR_HEADERS = {
     "宁东基地": "seq=序号|indicator=指标名称|measure_unit=计量单位|current=本年数|last_year=上年同期",
     "吴忠市": "seq=序号|indicator=指标名称|measure_unit=计量单位|current=本期|last_year=上年同期",
 }
-# Where each unit's 主要指标 and 典型做法 go: (path or "@projects" for its 重大项目 workbook, format, encoding, unit_from).
+# Where each unit's 主要指标 and 典型做法 go:
+# (path or "@projects" for its 重大项目 workbook, format, encoding, unit_from).
 INDICATOR_FILES = {
     "发展改革委": ("发展改革委/主要指标情况表.xls", "xls", None, "folder"),
     "自然资源厅": ("自然资源厅/自然资源厅报表（{m}月）.xlsx", "xlsx", None, "folder"),
@@ -1153,7 +1193,8 @@ class _Round:
 
     def mistake(self, book: Book, grid: Grid, row: int, column: str, kind: str, description: str) -> None:
         sheet = Path(book.path).stem if book.format == "csv" else grid.name
-        self.mistakes.append(dict(file=book.path, sheet=sheet, row=row, column=column, kind=kind, description=description))
+        self.mistakes.append(dict(file=book.path, sheet=sheet, row=row, column=column, kind=kind,
+                                  description=description))
 
     def record_planted(self, book: Book, grid: Grid, placed: list[tuple[dict, int]]) -> None:
         rows = {id(rec): row for rec, row in placed}
@@ -1189,7 +1230,8 @@ class _Round:
         batch = groups[0][0]["batch"] if layout.by_batch and groups and groups[0] else ""
         grid, placed, facts = _table(
             name, kind, title=layout.title.format(u=unit, m=self.m, batch=batch), cols=extra.get("cols", cols),
-            groups=groups, style=layout.style, rng=self.rng(book.path, name), footer=self.footer(unit, extra.get("org")),
+            groups=groups, style=layout.style, rng=self.rng(book.path, name),
+            footer=self.footer(unit, extra.get("org")),
             unit_line=layout.unit_line, unit_at_right=layout.unit_at_right, totals=layout.totals,
             subtotals=layout.subtotals, total_delta=extra.get("total_delta"),
             gap_after_title=layout.gap_after_title, gap_between=layout.gap_between,
@@ -1344,8 +1386,8 @@ def _write_indicators(rnd: _Round) -> None:
                 for u, name, measure, value, last, _ in rows if u == unit]
         header = INDICATOR_HEADERS.get(unit, INDICATOR_HEADERS["std"])
         style = Style(numbers="thousands" if where[1] == "csv" else "some_text", empty=("—", "/"))
-        _write_side_table(rnd, unit, where, "indicators", "主要指标", f"{unit}主要指标情况表（截至{rnd.m}月底）{SAMPLE_NOTE}",
-                        _cols(header), recs, style)
+        _write_side_table(rnd, unit, where, "indicators", "主要指标",
+                          f"{unit}主要指标情况表（截至{rnd.m}月底）{SAMPLE_NOTE}", _cols(header), recs, style)
 
 
 def _write_practices(rnd: _Round) -> None:
@@ -1353,8 +1395,9 @@ def _write_practices(rnd: _Round) -> None:
         if unit == MISSING_UNIT and rnd.spec.current:
             continue
         recs = [dict(section=s, content=c) for u, s, c in PRACTICES if u == unit]
-        _write_side_table(rnd, unit, where, "practices", "典型做法", f"{unit}重大项目建设工作举措与典型做法{SAMPLE_NOTE}",
-                        _cols(PRACTICE_HEADERS[n % len(PRACTICE_HEADERS)]), recs, Style())
+        _write_side_table(rnd, unit, where, "practices", "典型做法",
+                          f"{unit}重大项目建设工作举措与典型做法{SAMPLE_NOTE}",
+                          _cols(PRACTICE_HEADERS[n % len(PRACTICE_HEADERS)]), recs, Style())
 
 
 def _write_fai(rnd: _Round) -> None:
@@ -1373,7 +1416,8 @@ def _write_fai(rnd: _Round) -> None:
     layout = Layout("发展改革委/附件5.xls", "xls", "folder", Style(), "2021年1-{m}月固定资产投资增速情况" + SAMPLE_NOTE,
                     sheet="增速")
     cols = _cols("region=地区|month=统计月份|yoy_pct=本年累计增速（%）|last_yoy_pct=上年同期累计增速（%）")
-    rnd.place(layout, "发展改革委", [(layout.sheet, [rates], {"org": "自治区发展改革委（数据来源：自治区统计局）"})], "fai", cols)
+    rnd.place(layout, "发展改革委", [(layout.sheet, [rates], {"org": "自治区发展改革委（数据来源：自治区统计局）"})],
+              "fai", cols)
 
 
 # Industries a unit groups under 二、基础设施项目; every other one is an 产业项目.
@@ -1447,14 +1491,15 @@ def _plant_wuzhong(rnd: _Round, plans, cols, layout) -> None:
     recs = plans[0][1][0]
     rec = _pick(recs, lambda r: not r["started"])
     rec["_ov"] = {"started": "待定"}
-    rec["_mk"] = ("started", "invalid_bool", f"“{rec['project_name']}”的是否已开工填写为“待定”，无法判断是否开工：该项目仍计入项目个数"
+    rec["_mk"] = ("started", "invalid_bool",
+                  f"“{rec['project_name']}”的是否已开工填写为“待定”，无法判断是否开工：该项目仍计入项目个数"
                   "和开工率分母，但不计为已开工；请填写“是”或“否”。")
     rec = _pick(recs, _invested)
     value = -max(_money_shown(rec["completed"], layout.style.money), _money_shown(rec["annual_plan"], "万元") // 3, 1)
     rec["_ov"] = {"completed": _number_cell(value, layout.style, 0.5)}
     rec["_mk"] = ("completed", "negative_amount",
-                  f"“{rec['project_name']}”的1-{rnd.m}月完成投资填写为负数（{_num_text(value, True)}万元）：该项目仍计入"
-                  "项目个数，这一金额未计入完成投资合计；应填写不小于0的金额。")
+                  f"“{rec['project_name']}”的1-{rnd.m}月完成投资填写为负数（{_num_text(value, True)}万元）："
+                  "该项目仍计入项目个数，这一金额未计入完成投资合计；应填写不小于0的金额。")
 
 
 def _plant_zhongwei(rnd: _Round, plans, cols, layout) -> None:
@@ -1465,11 +1510,13 @@ def _plant_zhongwei(rnd: _Round, plans, cols, layout) -> None:
     rec["_ov"] = {"start_date": text}
     rec["_mk"] = ("start_date", "start_after_cutoff",
                   f"“{rec['project_name']}”的开工时间填写为“{text}”，晚于本轮数据截至日期"
-                  f"{_date_text(rnd.spec.as_of, 'cn')}：该项目仍计入项目个数和已开工项目，这一日期未采用；请核对开工时间。")
+                  f"{_date_text(rnd.spec.as_of, 'cn')}：该项目仍计入项目个数和已开工项目，这一日期未采用；"
+                  "请核对开工时间。")
     rec = _pick(recs, _invested)
     rec["_ov"] = {"start_date": "2021.13.45"}
-    rec["_mk"] = ("start_date", "invalid_date", f"“{rec['project_name']}”的开工时间填写为“2021.13.45”，不是有效日期（没有13月45日）：该项目仍计入"
-                  "项目个数和已开工项目，开工时间暂缺；请填写实际开工日期。")
+    rec["_mk"] = ("start_date", "invalid_date",
+                  f"“{rec['project_name']}”的开工时间填写为“2021.13.45”，不是有效日期（没有13月45日）："
+                  "该项目仍计入项目个数和已开工项目，开工时间暂缺；请填写实际开工日期。")
 
 
 def _plant_ningdong(rnd: _Round, plans, cols, layout) -> None:
@@ -1511,8 +1558,9 @@ def _plant_water(rnd: _Round, plans, cols, layout) -> None:
                   "该项目和这一金额暂按所填计入，请核对两项金额（注意金额单位）后改正。")
 
 
-PLANTERS = {"银川市": _plant_yinchuan, "石嘴山市": _plant_shizuishan, "吴忠市": _plant_wuzhong, "中卫市": _plant_zhongwei,
-            "宁东基地": _plant_ningdong, "交通运输厅": _plant_transport, "水利厅": _plant_water}
+PLANTERS = {"银川市": _plant_yinchuan, "石嘴山市": _plant_shizuishan, "吴忠市": _plant_wuzhong,
+            "中卫市": _plant_zhongwei, "宁东基地": _plant_ningdong, "交通运输厅": _plant_transport,
+            "水利厅": _plant_water}
 
 
 # --------------------------------------------------------------------------- writers
@@ -1585,7 +1633,8 @@ def _write_xls(path: Path, book: Book) -> None:
     date_styles: dict[str, Any] = {}
     for grid in book.sheets:
         ws = wb.add_sheet(grid.name)
-        date_style = date_styles.setdefault(grid.date_format, xlwt.easyxf(_XLS_BORDERS, num_format_str=grid.date_format))
+        date_style = date_styles.setdefault(grid.date_format,
+                                            xlwt.easyxf(_XLS_BORDERS, num_format_str=grid.date_format))
         merged = {(r1, c1): (r2, c2) for r1, c1, r2, c2 in grid.merges}
         for r, (cells, role) in enumerate(zip(grid.rows, grid.roles)):
             style = styles["unit_right"] if role == "unit" and cells and cells[0] is None else styles[role]
@@ -1648,7 +1697,8 @@ def _widths(grid: Grid) -> list[float]:
 def plan_rounds(n_projects: int = 600, seed: int = 2021) -> dict[str, tuple[list[Book], list[dict]]]:
     """Both rounds, laid out but not written: round id -> (books, planted mistakes)."""
     if not isinstance(n_projects, int) or n_projects < MIN_PROJECTS:
-        raise SampleError(f"样例项目数应为不少于{MIN_PROJECTS}的整数（收到 {n_projects!r}），否则无法给每个单位分配项目并设置错误样例。")
+        raise SampleError(f"样例项目数应为不少于{MIN_PROJECTS}的整数（收到 {n_projects!r}），"
+                          "否则无法给每个单位分配项目并设置错误样例。")
     world = make_world(n_projects, seed)
     return {spec.id: _Round(world, spec).render() for spec in ROUNDS}
 
@@ -1761,7 +1811,8 @@ LAYOUT_NOTES = (
     ("石嘴山市", "旧版 .xls；分组行“一、产业项目（N个）”“二、基础设施项目（N个）”带分组合计，"
                "各县区后有“某某区小计”行（写在项目名称列），表尾有合计行；单位行在表头上方最右侧"),
     ("吴忠市", "GB18030 编码的 csv；“1-{m}月完成投资（万元）”等表头；未开工项目的完成投资填“—”"),
-    ("固原市", "文件名只是“附件2.xls”，报送单位只写在表尾的“填报单位”中；金额为亿元（写在表头中）；未开工项目的完成投资留空"),
+    ("固原市", "文件名只是“附件2.xls”，报送单位只写在表尾的“填报单位”中；金额为亿元（写在表头中）；"
+             "未开工项目的完成投资留空"),
     ("中卫市", "金额为亿元，只在表格下方注明“注：本表金额单位为亿元。”；部分数字为全角"),
     ("宁东基地", "是否类栏目用“√/×”，开工时间为“2021年3月18日”格式的 Excel 日期"),
     ("交通运输厅", "“本年投资”下分“计划”“累计完成”；单位行在表头上方最右侧；与银川市重复填报一个项目"),
@@ -1774,7 +1825,8 @@ LAYOUT_NOTES = (
 def _format_counts(books: list[Book]) -> str:
     counts: dict[str, int] = {}
     for book in books:
-        label = book.format if book.format != "csv" else f"csv（{'GB18030' if book.encoding == 'gb18030' else 'UTF-8'}）"
+        label = (book.format if book.format != "csv"
+                 else f"csv（{'GB18030' if book.encoding == 'gb18030' else 'UTF-8'}）")
         counts[label] = counts.get(label, 0) + 1
     return "，".join(f"{k} {v} 个" for k, v in sorted(counts.items()))
 
@@ -1806,10 +1858,12 @@ def main(argv: list[str] | None = None) -> int:
     parser._optionals.title = "选项"
     parser.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
     parser.add_argument("--out", metavar="文件夹", type=Path, default=config.RAW_DATA_DIR,
-                        help="样例轮次写到哪个文件夹下（默认为项目的 data/raw/），其中生成 2021-12 和 2021-09 两个子文件夹")
+                        help="样例轮次写到哪个文件夹下（默认为项目的 data/raw/），"
+                             "其中生成 2021-12 和 2021-09 两个子文件夹")
     parser.add_argument("--projects", metavar="N", type=int, default=600,
                         help=f"每轮重大项目个数（默认600，至少{MIN_PROJECTS}）；项目越多，报表文件越多")
-    parser.add_argument("--seed", metavar="种子", type=int, default=2021, help="随机种子（默认2021）；相同种子生成相同的文件")
+    parser.add_argument("--seed", metavar="种子", type=int, default=2021,
+                        help="随机种子（默认2021）；相同种子生成相同的文件")
     args = parser.parse_args(argv)
     try:
         folders = write_sample_rounds(args.out, n_projects=args.projects, seed=args.seed)
@@ -1823,7 +1877,8 @@ def main(argv: list[str] | None = None) -> int:
         for p in files:
             kinds[p.suffix.lower().lstrip(".")] = kinds.get(p.suffix.lower().lstrip("."), 0) + 1
         spec = next(s for s in ROUNDS if s.id == folder.name)
-        print(f"已生成样例轮次 {folder.name}（数据截至{spec.as_of.year}年{spec.as_of.month}月{spec.as_of.day}日）：{folder}")
+        print(f"已生成样例轮次 {folder.name}"
+              f"（数据截至{spec.as_of.year}年{spec.as_of.month}月{spec.as_of.day}日）：{folder}")
         print(f"  报表文件 {len(files)} 个（" + "，".join(f"{k} {v} 个" for k, v in sorted(kinds.items())) + "）"
               f"，重大项目 {args.projects} 个")
         if mistakes:

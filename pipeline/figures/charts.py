@@ -41,7 +41,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from pipeline import paths, indicators as ind
+from pipeline import indicators as ind
+from pipeline import paths
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.frames import is_missing
 from pipeline.indicators import early_warning as ew
@@ -168,7 +169,8 @@ def unit_order(ranking: pd.DataFrame, units: tuple[str, ...] | list[str]) -> lis
 
 @dataclass(frozen=True)
 class FigureInputs:
-    """What the charts are drawn from: the round, indicators.json and the tables of step 2 (plus the clean FAI table)."""
+    """What the charts are drawn from: the round, indicators.json and the tables of step 2 (plus the clean FAI
+    table)."""
 
     round: Round
     values: dict
@@ -255,7 +257,8 @@ def _time_progress_line(ax, inputs: FigureInputs, vertical: bool = True) -> None
     """The time-progress line, named and rounded as the round's conventions say (时间进度 66.7% / 序时进度 80.00%)."""
     line = ax.axvline if vertical else ax.axhline
     tp, conv = inputs.time_progress, inputs.conventions
-    line(tp, color=TIME_PROGRESS_COLOR, linestyle="--", linewidth=1.2, label=f"{conv.time_progress_name} {conv.number(tp)}%")
+    line(tp, color=TIME_PROGRESS_COLOR, linestyle="--", linewidth=1.2,
+         label=f"{conv.time_progress_name} {conv.number(tp)}%")
 
 
 def _all_projects(table: pd.DataFrame) -> pd.DataFrame:
@@ -278,7 +281,8 @@ def fai_growth(inputs: FigureInputs) -> Figure:
         else:
             months = total["month"].astype(int).tolist()
             left.plot(months, total["yoy_pct"], marker="o", color=THIS_YEAR, label=f"{inputs.round.year}年")
-            left.plot(months, total["last_yoy_pct"], marker="s", color=LAST_YEAR, label=f"{inputs.round.year - 1}年同期")
+            left.plot(months, total["last_yoy_pct"], marker="s", color=LAST_YEAR,
+                      label=f"{inputs.round.year - 1}年同期")
             left.axhline(0, color="0.4", linewidth=0.8)
             left.set_xticks(months, [f"1-{m}月" if m > 1 else "1月" for m in months],
                             rotation=45 if len(months) > 4 else 0)
@@ -289,7 +293,8 @@ def fai_growth(inputs: FigureInputs) -> Figure:
             _empty(right, "未收到各地区固定资产投资增速")
         else:
             rank = {u: i for i, u in enumerate(inputs.order)}
-            regions = regions.assign(_o=regions["region"].map(lambda r: rank.get(r, len(rank)))).sort_values(["_o", "region"])
+            regions = (regions.assign(_o=regions["region"].map(lambda r: rank.get(r, len(rank))))
+                       .sort_values(["_o", "region"]))
             names = regions["region"].astype(str).tolist()[::-1]
             yoy = regions["yoy_pct"].tolist()[::-1]
             last = regions["last_yoy_pct"].tolist()[::-1]
@@ -359,9 +364,11 @@ def projects_by_batch(inputs: FigureInputs) -> Figure:
         for i, scope in enumerate([s for s in (ind.SCOPE_ALL, ind.SCOPE_KEY) if s in rates.columns]):
             values = [rates.loc[b, scope] if b in rates.index else float("nan") for b in batches]
             xs = [x + (i - 0.5) * width for x in range(len(batches))]
-            bars = right.bar(xs, [0 if is_missing(v) else v for v in values], width=width, color=SCOPE_COLORS[scope], label=scope)
+            bars = right.bar(xs, [0 if is_missing(v) else v for v in values], width=width, color=SCOPE_COLORS[scope],
+                             label=scope)
             for bar, v in zip(bars, values):
-                right.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), _label(v), ha="center", va="bottom", fontsize=8)
+                right.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), _label(v), ha="center", va="bottom",
+                           fontsize=8)
         right.set_xticks(range(len(batches)), batches)
         _time_progress_line(right, inputs, vertical=False)
         right.set_ylim(0, max(110, float(rates.max().max()) * 1.15 if rates.notna().any().any() else 110))
@@ -467,7 +474,8 @@ def attraction_units(inputs: FigureInputs) -> Figure:
         names = data["unit"].astype(str).tolist()
         colors = [inputs.color(u) for u in names]
         bars = left.barh(names, data["projects"], color=colors, height=0.65)
-        _bar_labels(left, bars, [f"{p}（集中签约{c}）" for p, c in zip(data["projects"], data["concentrated_projects"])])
+        _bar_labels(left, bars, [f"{p}（集中签约{c}）"
+                                 for p, c in zip(data["projects"], data["concentrated_projects"])])
         left.set_xlim(0, data["projects"].max() * 1.7)
         left.set_title("招商引资项目（个）")
         funds = data["funds_in_place_yi"]
@@ -493,14 +501,15 @@ def change_since_previous(inputs: FigureInputs) -> Figure:
         data = data.assign(_o=data["unit"].map(lambda u: rank.get(u, len(rank)))).sort_values(["_o", "unit"]).iloc[::-1]
         names = data["unit"].astype(str).tolist()
         prev_label = f"上轮（{inputs.values.get('previous.round') or '上一轮'}）"
-        for ax, now_col, prev_col, title in ((left, "start_rate_pct", "prev_start_rate_pct", "开工率（%）"),
-                                             (right, "completion_rate_pct", "prev_completion_rate_pct", "投资完成率（%）")):
+        for ax, now_col, prev_col, title in (
+                (left, "start_rate_pct", "prev_start_rate_pct", "开工率（%）"),
+                (right, "completion_rate_pct", "prev_completion_rate_pct", "投资完成率（%）")):
             for y, (now, before) in enumerate(zip(data[now_col], data[prev_col])):
                 if not is_missing(now) and not is_missing(before):
                     ax.plot([before, now], [y, y], color="0.75", linewidth=2, zorder=1)
             ax.scatter(data[prev_col], range(len(names)), color=LAST_YEAR, s=28, zorder=2)
-            ax.scatter(data[now_col], range(len(names)), color=[THIS_YEAR if n == "全区" else inputs.color(n) for n in names],
-                       s=36, zorder=3)
+            ax.scatter(data[now_col], range(len(names)),
+                       color=[THIS_YEAR if n == "全区" else inputs.color(n) for n in names], s=36, zorder=3)
             ax.set_title(title)
         left.set_yticks(range(len(names)), names)
         _time_progress_line(right, inputs)
@@ -525,7 +534,8 @@ def warning_lights(inputs: FigureInputs) -> Figure:
         data = data.assign(_o=data["unit"].map(lambda u: rank.get(u, len(rank)))).sort_values(["_o", "unit"]).iloc[::-1]
         names = data["unit"].astype(str).tolist()
         left = [0] * len(names)
-        for column, light, label in (("red", ew.RED, "红色预警"), ("yellow", ew.YELLOW, "黄色预警"), ("green", ew.GREEN, "绿色")):
+        for column, light, label in (("red", ew.RED, "红色预警"), ("yellow", ew.YELLOW, "黄色预警"),
+                                     ("green", ew.GREEN, "绿色")):
             counts = data[column].astype(int).tolist()
             bars = ax.barh(names, counts, left=left, color=ew.LIGHT_COLORS[light], height=0.65, label=label,
                            edgecolor="white", linewidth=0.6)
@@ -558,7 +568,8 @@ class FigureSpec:
         return f"图{self.number}_{self.title}"
 
 
-FIGURES: tuple[FigureSpec, ...] = tuple(FigureSpec(key, n, title, section, draw) for n, (key, title, section, draw) in enumerate((
+FIGURES: tuple[FigureSpec, ...] = tuple(FigureSpec(key, n, title, section, draw)
+                                        for n, (key, title, section, draw) in enumerate((
     ("fai_growth", "全区固定资产投资累计增速", "一、总体情况", fai_growth),
     ("projects_by_batch", "两批次集中开工重大项目开工和投资完成情况", "一、总体情况", projects_by_batch),
     ("unit_rates", "各单位开工率和投资完成率", "一、总体情况", unit_rates),
@@ -636,7 +647,8 @@ def gallery(out_dir: Path):
         data = base64.b64encode(png.read_bytes()).decode("ascii")
         caption = html.escape(f"图{spec.number}　{spec.title}（{spec.section}）")
         items.append(f'<figure style="margin:0 0 24px"><figcaption><b>{caption}</b></figcaption>'
-                     f'<img src="data:image/png;base64,{data}" style="width:100%;max-width:760px" alt="{caption}"></figure>')
+                     f'<img src="data:image/png;base64,{data}" style="width:100%;max-width:760px" alt="{caption}">'
+                     '</figure>')
     return HTML("".join(items))
 
 
@@ -645,5 +657,6 @@ def save_summary(table: pd.DataFrame, out_dir: Path, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(out_dir) / FIGURES_DIR
-    path.write_text(f"已绘制图表 {len(table)} 张（PNG 和 SVG 各一份），保存在 {folder.name}/ 文件夹：{folder}\n", encoding="utf-8")
+    path.write_text(f"已绘制图表 {len(table)} 张（PNG 和 SVG 各一份），保存在 {folder.name}/ 文件夹：{folder}\n",
+                    encoding="utf-8")
     return path

@@ -47,10 +47,12 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import indicators as ind, paths
+from pipeline import indicators as ind
+from pipeline import paths
 from pipeline.excel import write_workbook
 from pipeline.frames import equals, is_true
-from pipeline.indicators import early_warning as ew, findings
+from pipeline.indicators import early_warning as ew
+from pipeline.indicators import findings
 from pipeline.rounds import Round
 
 SOURCES_FILE = paths.SOURCES
@@ -66,7 +68,8 @@ NOT_NUMBER_SUFFIXES = (".unit", ".units", ".names")
 UNIT, FILE, SHEET, ROW = "单位", "文件", "工作表", "Excel行号"
 PLAN, DONE = "年度计划投资(万元)", "累计完成投资(万元)"
 STARTED, IN_BASE, KEY = "已开工", "计入开工率分母", "重点项目"
-TRACK_FLAGS = {"not_started": "未开工", "zero_investment": "已开工零投资", "not_in_stats": "已开工未入统", "behind": "进度滞后"}
+TRACK_FLAGS = {"not_started": "未开工", "zero_investment": "已开工零投资", "not_in_stats": "已开工未入统",
+               "behind": "进度滞后"}
 
 
 @dataclass
@@ -84,7 +87,8 @@ class Source:
     origin: str = ""
 
     def as_json(self) -> dict:
-        rows = {"count": self.count, "what": self.what, "sheet": self.sheet, "file": SOURCES_FILE if self.sheet else None}
+        rows = {"count": self.count, "what": self.what, "sheet": self.sheet,
+                "file": SOURCES_FILE if self.sheet else None}
         if self.column:
             rows["column"] = self.column
         if self.how:
@@ -107,7 +111,8 @@ def project_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
     return pd.DataFrame({
         UNIT: projects["unit"].astype("string"), FILE: projects["file"].astype("string"),
         SHEET: projects["sheet"].astype("string"), ROW: projects["row"].astype("Int64"),
-        "项目编号": projects["project_code"].astype("string"), "项目名称": projects["project_name"].astype("string"),
+        "项目编号": projects["project_code"].astype("string"),
+        "项目名称": projects["project_name"].astype("string"),
         "批次": projects["batch"].astype("string"), KEY: ind.flag(projects["is_key"]),
         "建设性质": projects["nature"].astype("string"),
         IN_BASE: ind.start_base_mask(projects, round_.start_rate_base).astype(bool),
@@ -117,13 +122,15 @@ def project_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
 
 
 def track_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """The track list (督办清单) with the sheet of each project's row: its flags depend on the row alone, so per sheet."""
+    """The track list (督办清单) with the sheet of each project's row: its flags depend on the row alone, so per
+    sheet."""
     frames = [findings.track_list(group, round_).assign(sheet=sheet)
               for (_, sheet), group in projects.groupby(["file", "sheet"], sort=False, dropna=False)]
     track = pd.concat(frames, ignore_index=True) if frames else findings.track_list(projects, round_).assign(sheet="")
     out = pd.DataFrame({
-        UNIT: track["unit"].astype("string"), FILE: track["file"].astype("string"), SHEET: track["sheet"].astype("string"),
-        ROW: track["row"].astype("Int64"), "项目名称": track["project_name"].astype("string"),
+        UNIT: track["unit"].astype("string"), FILE: track["file"].astype("string"),
+        SHEET: track["sheet"].astype("string"), ROW: track["row"].astype("Int64"),
+        "项目名称": track["project_name"].astype("string"),
         "批次": track["batch"].astype("string"), PLAN: track["annual_plan_wan"], DONE: track["completed_wan"],
         "投资完成率(%)": track["completion_rate_pct"], "与时间进度差(百分点)": track["vs_time_progress_pp"],
         **{label: track[flag].astype(bool) for flag, label in TRACK_FLAGS.items()},
@@ -143,26 +150,32 @@ def group_sources(prefix: str, what: str, sheet: str, rows: pd.DataFrame, figure
     n = len(rows)
     listed = dict(sheet=sheet if n else None, count=n)
     out = [
-        Source(k("projects"), "项目个数", "所列项目的个数（同一项目只计一次）", figures["projects"], how="rows", **listed),
-        Source(k("started"), "已开工个数", f"“{STARTED}”为是的项目个数", figures["started"], column=STARTED, how="yes", **listed),
+        Source(k("projects"), "项目个数", "所列项目的个数（同一项目只计一次）", figures["projects"], how="rows",
+               **listed),
+        Source(k("started"), "已开工个数", f"“{STARTED}”为是的项目个数", figures["started"], column=STARTED,
+               how="yes", **listed),
         Source(k("not_started"), "未开工个数", f"“{STARTED}”为否的项目个数", figures["not_started"], column=STARTED,
                how="no", **listed),
         Source(k("start_base"), "开工率分母：应开工项目个数", f"“{IN_BASE}”为是的项目个数", figures["start_base"],
                column=IN_BASE, how="yes", **listed),
-        Source(k("start_base_started"), "开工率分子：应开工项目中已开工个数", f"“{IN_BASE}”和“{STARTED}”都为是的项目个数",
+        Source(k("start_base_started"), "开工率分子：应开工项目中已开工个数",
+               f"“{IN_BASE}”和“{STARTED}”都为是的项目个数",
                figures["start_base_started"], column=[IN_BASE, STARTED], how="yes", **listed),
         Source(k("start_rate_pct"), "开工率（%）", "应开工项目中已开工 ÷ 应开工项目", figures["start_rate_pct"],
                [_input("应开工项目中已开工", k("start_base_started"), figures["start_base_started"], "count"),
                 _input("应开工项目", k("start_base"), figures["start_base"], "count")], **listed),
         Source(k("plan_yi"), "年度计划投资（亿元）", f"“{PLAN}”之和 ÷ 10000", figures["plan_yi"],
-               [_input(f"“{PLAN}”之和", "", _times(figures["plan_yi"], ind.YI), "wan")], column=PLAN, how="sum_yi", **listed),
+               [_input(f"“{PLAN}”之和", "", _times(figures["plan_yi"], ind.YI), "wan")], column=PLAN, how="sum_yi",
+               **listed),
         Source(k("completed_yi"), "累计完成投资（亿元）", f"“{DONE}”之和 ÷ 10000", figures["completed_yi"],
                [_input(f"“{DONE}”之和", "", _times(figures["completed_yi"], ind.YI), "wan")], column=DONE, how="sum_yi",
                **listed),
-        Source(k("completion_rate_pct"), "投资完成率（%）", "累计完成投资 ÷ 年度计划投资", figures["completion_rate_pct"],
+        Source(k("completion_rate_pct"), "投资完成率（%）", "累计完成投资 ÷ 年度计划投资",
+               figures["completion_rate_pct"],
                [_input("累计完成投资", k("completed_yi"), figures["completed_yi"], "yi"),
                 _input("年度计划投资", k("plan_yi"), figures["plan_yi"], "yi")], **listed),
-        Source(k("vs_time_progress_pp"), "投资完成率与时间进度之差（百分点）", "投资完成率 − 时间进度", figures["vs_time_progress_pp"],
+        Source(k("vs_time_progress_pp"), "投资完成率与时间进度之差（百分点）", "投资完成率 − 时间进度",
+               figures["vs_time_progress_pp"],
                [_input("投资完成率", k("completion_rate_pct"), figures["completion_rate_pct"], "pct"),
                 _input("时间进度", "time_progress_pct", None, "pct")], **listed),
     ]
@@ -206,17 +219,18 @@ def headline_sources(values: dict[str, Any], round_: Round, projects: pd.DataFra
     return sources, sheets
 
 
-# =========================================================================== one row of a return: 主要指标, 固定资产投资
+# ====================================================================== one row of a return: 主要指标, 固定资产投资
 
 
 def _row_frame(rows: pd.DataFrame, extra: dict[str, pd.Series]) -> pd.DataFrame:
     return pd.DataFrame({UNIT: rows["unit"].astype("string"), FILE: rows["file"].astype("string"),
-                         SHEET: rows["sheet"].astype("string"), ROW: rows["row"].astype("Int64"), **extra}).reset_index(drop=True)
+                         SHEET: rows["sheet"].astype("string"), ROW: rows["row"].astype("Int64"),
+                         **extra}).reset_index(drop=True)
 
 
 def indicator_row(indicators: pd.DataFrame, indicator: str, unit: Any) -> pd.DataFrame:
-    """The 主要指标情况表 row a "XX市…" figure is read from: that unit's row of the indicator, the largest 本期累计 first
-    (as indicators.attributed chooses)."""
+    """The 主要指标情况表 row a "XX市…" figure is read from: that unit's row of the indicator, the largest 本期累计
+    first (as indicators.attributed chooses)."""
     if unit is None or indicators.empty:
         return indicators.iloc[0:0]
     rows = indicators[equals(indicators["indicator"], indicator)
@@ -226,7 +240,8 @@ def indicator_row(indicators: pd.DataFrame, indicator: str, unit: Any) -> pd.Dat
 
 
 def indicator_sources(values: dict[str, Any], indicators: pd.DataFrame) -> tuple[list[Source], pd.DataFrame]:
-    """（二）（三）（四）: each figure read from one unit's row of the 主要指标情况表 (sheet 主要指标, one row per key)."""
+    """（二）（三）（四）: each figure read from one unit's row of the 主要指标情况表 (sheet 主要指标, one row per
+    key)."""
     wanted = []  # (key, label, indicator, unit, column, factor)
     for prefix, indicator, _, suffix, factor, with_yoy in ind.UNIT_FIGURES:
         unit = values[f"{prefix}.unit"]
@@ -234,7 +249,8 @@ def indicator_sources(values: dict[str, Any], indicators: pd.DataFrame) -> tuple
         if with_yoy:
             wanted.append((f"{prefix}.last_year_{suffix}", indicator, unit, "last_year", factor))
     for prefix, _, group in ind.UNIT_GROUPS:
-        wanted += [(f"{prefix}.{key}", indicator, values[f"{prefix}.unit"], "current", factor) for key, indicator, factor in group]
+        wanted += [(f"{prefix}.{key}", indicator, values[f"{prefix}.unit"], "current", factor)
+                   for key, indicator, factor in group]
     frames, out = [], []
     for key, indicator, unit, column, factor in wanted:
         row = indicator_row(indicators, indicator, unit)
@@ -246,15 +262,16 @@ def indicator_sources(values: dict[str, Any], indicators: pd.DataFrame) -> tuple
                                        "计量单位": row["measure_unit"].astype("string"), "本期累计": row["current"],
                                        "上年同期": row["last_year"], "换算系数": factor}))
         words = f"{unit}报送的“{indicator}”{label}" + ("" if factor == 1 else f" × {factor:g}")
-        out.append(Source(key, re.sub(r"X+", "××", ind.KEYS[key][1]), words, values[key], sheet="主要指标", column=label,
-                          how="value", count=1, what="行"))
+        out.append(Source(key, re.sub(r"X+", "××", ind.KEYS[key][1]), words, values[key], sheet="主要指标",
+                          column=label, how="value", count=1, what="行"))
     for prefix, indicator, _, suffix, _, with_yoy in ind.UNIT_FIGURES:
         now, before = f"{prefix}.{suffix}", f"{prefix}.last_year_{suffix}"
         if with_yoy and any(o.key == now for o in out):
             kind = suffix if suffix in ("yi", "wan", "mu") else "count"
             out.append(Source(f"{prefix}.yoy_pct", re.sub(r"X+", "××", ind.KEYS[f"{prefix}.yoy_pct"][1]),
                               "（本期累计 − 上年同期）÷ 上年同期", values[f"{prefix}.yoy_pct"],
-                              [_input("本期累计", now, values[now], kind), _input("上年同期", before, values[before], kind)],
+                              [_input("本期累计", now, values[now], kind),
+                               _input("上年同期", before, values[before], kind)],
                               sheet="主要指标", count=1, what="行"))
     sheet = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return out, sheet
@@ -274,13 +291,16 @@ def fai_sources(values: dict[str, Any], fai: pd.DataFrame) -> tuple[list[Source]
                              "累计完成额(万元)": row["cum_value"], "累计增速(%)": row["yoy_pct"],
                              "上年同期增速(%)": row["last_yoy_pct"], "换算系数": 1.0})
     listed = dict(sheet="固定资产投资", count=1, what="行", how="value")
-    out = [Source("fai.total_yi", "全区固定资产投资累计完成额（亿元）", f"{region}1—{month}月“累计完成额(万元)” ÷ 10000",
+    out = [Source("fai.total_yi", "全区固定资产投资累计完成额（亿元）",
+                  f"{region}1—{month}月“累计完成额(万元)” ÷ 10000",
                   values["fai.total_yi"], column="累计完成额(万元)", **{**listed, "how": "sum_yi"}),
-           Source("fai.yoy_pct", "全区固定资产投资累计同比增长（%）", f"{region}1—{month}月“累计增速(%)”（统计部门报送值）",
+           Source("fai.yoy_pct", "全区固定资产投资累计同比增长（%）",
+                  f"{region}1—{month}月“累计增速(%)”（统计部门报送值）",
                   values["fai.yoy_pct"], column="累计增速(%)", **listed),
-           Source("fai.last_yoy_pct", "上年同期累计增速（%）", f"{region}1—{month}月“上年同期增速(%)”", values["fai.last_yoy_pct"],
-                  column="上年同期增速(%)", **listed),
-           Source("fai.accel_pp", "比上年同期加快（回落）的百分点", "本年累计增速 − 上年同期累计增速", values["fai.accel_pp"],
+           Source("fai.last_yoy_pct", "上年同期累计增速（%）", f"{region}1—{month}月“上年同期增速(%)”",
+                  values["fai.last_yoy_pct"], column="上年同期增速(%)", **listed),
+           Source("fai.accel_pp", "比上年同期加快（回落）的百分点", "本年累计增速 − 上年同期累计增速",
+                  values["fai.accel_pp"],
                   [_input("本年累计增速", "fai.yoy_pct", values["fai.yoy_pct"], "pct"),
                    _input("上年同期累计增速", "fai.last_yoy_pct", values["fai.last_yoy_pct"], "pct")],
                   sheet="固定资产投资", count=1, what="行")]
@@ -295,12 +315,16 @@ def fai_sources(values: dict[str, Any], fai: pd.DataFrame) -> tuple[list[Source]
 
 ROUND_YML = {"time_progress_pct": "数据截至月份 ÷ 12", "as_of_month": "round.yml 的 as_of（数据截至日期）的月份",
              "year": "round.yml 的 as_of 的年份", "behind_margin_pp": "round.yml 的 behind_margin_pp（默认 20）",
-             "inspection.groups": "round.yml 的 groups", "inspection.cities": "round.yml 的 units 中名称以“市”结尾的单位个数",
+             "inspection.groups": "round.yml 的 groups",
+             "inspection.cities": "round.yml 的 units 中名称以“市”结尾的单位个数",
              "inspection.bases": "round.yml 的 units 中名称以“基地”结尾的单位个数",
              "inspection.departments": "round.yml 的 units 中其余单位的个数"}
-ORIGINS = (("fai.", "统计部门报送的固定资产投资情况表（全区一行）"), ("measures.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
-           ("support.", "单位报送的主要指标情况表（单位见同名 .unit 键）"), ("land.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
-           ("business_env.", "单位报送的主要指标情况表（单位见同名 .unit 键）"), ("planning.", "单位报送的主要指标情况表"),
+ORIGINS = (("fai.", "统计部门报送的固定资产投资情况表（全区一行）"),
+           ("measures.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
+           ("support.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
+           ("land.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
+           ("business_env.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
+           ("planning.", "单位报送的主要指标情况表"),
            ("attraction.", "各单位报送的招商引资项目情况表（及主要指标情况表）"), ("major.", "十大工程项目推进情况表"),
            ("practices.", "工作举措与典型做法表"), ("ranking.", "各单位开工和投资完成情况（见 unit.<单位>.* 的来源）"),
            ("notify.", "各单位开工和投资完成情况（见 unit.<单位>.* 的来源）"),
@@ -311,7 +335,8 @@ def other_source(key: str, values: dict[str, Any], round_: Round) -> Source:
     """A number without listed rows: its meaning as the formula, and where it is taken from."""
     label = re.sub(r"X+", lambda m: "×" * len(m.group()), ind.KEYS[key][1])  # the docstring's XX placeholders
     if key in ROUND_YML:
-        inputs = [_input("截至月份", "as_of_month", values["as_of_month"], "count")] if key == "time_progress_pct" else []
+        inputs = ([_input("截至月份", "as_of_month", values["as_of_month"], "count")]
+                  if key == "time_progress_pct" else [])
         return Source(key, label, ROUND_YML[key], values[key], inputs, origin="round.yml", what="行")
     origin = next((text for prefix, text in ORIGINS if key.startswith(prefix)), "清洗后的报表")
     return Source(key, label, label, values[key], origin=origin, what="行")
@@ -323,7 +348,8 @@ def numeric_keys(keys) -> list[str]:
 
 def compute_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.DataFrame],
                     report: dict[str, pd.DataFrame]) -> tuple[dict[str, dict], dict[str, pd.DataFrame]]:
-    """(sources for indicators.json, the row sheets of 数字来源.xlsx): every number of indicators.json, and each unit's rates."""
+    """(sources for indicators.json, the row sheets of 数字来源.xlsx): every number of indicators.json, and each unit's
+    rates."""
     headline, sheets = headline_sources(values, round_, tables["projects"], report["by_unit"])
     by_key = {s.key: s for s in headline}
     for found, sheet, name in (fai_sources(values, tables["fai"]) + ("固定资产投资",),
@@ -361,14 +387,15 @@ def _json(obj):
     return _plain(obj) if not isinstance(obj, str) else obj
 
 
-# =========================================================================== 三色预警: the lights and the rows behind them
+# ======================================================================== 三色预警: the lights and the rows behind them
 
 LIGHTS_SHEET = "三色预警"
 LIGHT_FLAGS = {"red": "红色预警", "yellow": "黄色预警", "green": "绿色（无预警）"}
 
 
 def light_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """Every project of the two batches with its light (pipeline/indicators/early_warning.py) and the rules behind it."""
+    """Every project of the two batches with its light (pipeline/indicators/early_warning.py) and the rules behind
+    it."""
     progress = findings.project_progress(projects, round_)
     light = progress["warning"].astype("string")
     out = pd.DataFrame({
@@ -378,7 +405,8 @@ def light_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
         "投资完成率(%)": progress["completion_rate_pct"], "与时间进度差(百分点)": progress["vs_time_progress_pp"],
         "灯色": light,
         **{label: equals(light, ew.LIGHTS[i]) for i, label in enumerate(LIGHT_FLAGS.values())},
-        "预警原因": progress["warning_reasons"].astype("string"), "未判断的规则": progress["warning_not_judged"].astype("string"),
+        "预警原因": progress["warning_reasons"].astype("string"),
+        "未判断的规则": progress["warning_not_judged"].astype("string"),
     })
     return out.reset_index(drop=True)
 
@@ -386,7 +414,8 @@ def light_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
 def light_sources(values: dict[str, Any], rows: pd.DataFrame) -> list[Source]:
     """warning.red / yellow / green: the projects of sheet 三色预警 whose light is that colour."""
     listed = dict(sheet=LIGHTS_SHEET, count=len(rows))
-    return [Source(f"warning.{name}", f"三色预警：{label}项目个数", f"“{label}”为是的项目个数（每个项目取最严重的一条规则）",
+    return [Source(f"warning.{name}", f"三色预警：{label}项目个数",
+                   f"“{label}”为是的项目个数（每个项目取最严重的一条规则）",
                    values[f"warning.{name}"], column=label, how="yes", **listed)
             for name, label in LIGHT_FLAGS.items()]
 
@@ -422,12 +451,14 @@ GROUP_COLUMNS = {
 BY = (UNIT, "unit")
 BY_UNIT = "按“单位”分组，每组的行是该单位报送的项目"
 FROM_UNITS = "各单位开工和投资完成情况（table.by_unit；各单位的开工率、投资完成率另见 unit.<单位>.* 的来源）"
-LEDGER = "第1步的台账 data/processed/<轮次>/ledger.csv 和问题清单 problems.parquet；逐条问题见《退回修改清单》（退回修改清单.xlsx）"
+LEDGER = ("第1步的台账 data/processed/<轮次>/ledger.csv 和问题清单 problems.parquet；"
+          "逐条问题见《退回修改清单》（退回修改清单.xlsx）")
 TABLE_SOURCES: dict[str, TableSource] = {
-    "by_batch": TableSource("分批次开工和投资完成情况", "两批次项目按“批次”分组；范围为“重点项目”的行只计“重点项目”为是的项目",
+    "by_batch": TableSource("分批次开工和投资完成情况",
+                            "两批次项目按“批次”分组；范围为“重点项目”的行只计“重点项目”为是的项目",
                             "两批次项目", columns=GROUP_COLUMNS),
-    "by_unit": TableSource("各单位开工和投资完成情况", f"两批次项目{BY_UNIT}（也逐单位列在工作表“单位_<单位>”）", "两批次项目",
-                           BY, columns=GROUP_COLUMNS, cell_key="unit.{row}.{column}"),
+    "by_unit": TableSource("各单位开工和投资完成情况", f"两批次项目{BY_UNIT}（也逐单位列在工作表“单位_<单位>”）",
+                           "两批次项目", BY, columns=GROUP_COLUMNS, cell_key="unit.{row}.{column}"),
     "major_works_status": TableSource("十大工程项目推进情况", "十大工程项目推进情况表逐项列出；亿元＝万元 ÷ 10000，"
                                       "年度投资完成率＝累计完成 ÷ 年度计划", "十大工程"),
     "attraction_by_unit": TableSource("各地招商引资情况", "招商引资项目按“单位”分组", "招商引资项目", BY, columns={
@@ -437,29 +468,40 @@ TABLE_SOURCES: dict[str, TableSource] = {
         "funds_in_place_yi": ("“本年到位资金(万元)”之和 ÷ 10000", None, None),
         "nine_share_pct": ("九大重点产业项目个数 ÷ 项目个数", None, None),
         "chain_projects": ("延链补链强链项目个数", None, None)}),
-    "track_summary": TableSource("需跟踪督办的项目（按单位）", f"督办项目{BY_UNIT}；一个项目可有几种原因", "督办项目", BY, columns={
+    "track_summary": TableSource("需跟踪督办的项目（按单位）", f"督办项目{BY_UNIT}；一个项目可有几种原因",
+                                 "督办项目", BY, columns={
         "projects": ("所列督办项目的个数", "rows", None),
         **{flag: (f"“{label}”为是的项目个数", "yes", label) for flag, label in TRACK_FLAGS.items()}}),
     "start_problems": TableSource("未开工、已开工零投资、已开工未入统的项目",
-                                  "督办项目中“未开工”“已开工零投资”或“已开工未入统”为是的行，逐行列出", "督办项目", columns={
+                                  "督办项目中“未开工”“已开工零投资”或“已开工未入统”为是的行，逐行列出", "督办项目",
+                                  columns={
                                       "annual_plan_wan": (f"该项目的“{PLAN}”", None, PLAN),
                                       "completed_wan": (f"该项目的“{DONE}”", None, DONE)}),
-    "warning_summary": TableSource("各单位三色预警项目", f"三色预警{BY_UNIT}（每个项目取最严重的一条规则）", LIGHTS_SHEET, BY,
+    "warning_summary": TableSource("各单位三色预警项目", f"三色预警{BY_UNIT}（每个项目取最严重的一条规则）",
+                                   LIGHTS_SHEET, BY,
                                    columns={"projects": ("所列项目的个数", "rows", None),
-                                            **{n: (f"“{label}”为是的项目个数", "yes", label) for n, label in LIGHT_FLAGS.items()}}),
-    "rate_changes": TableSource("开工率和投资完成率与上轮比较", "本轮与上轮同一单位的开工率、投资完成率之差（百分点）和累计完成投资之差",
+                                            **{n: (f"“{label}”为是的项目个数", "yes", label)
+                                               for n, label in LIGHT_FLAGS.items()}}),
+    "rate_changes": TableSource("开工率和投资完成率与上轮比较",
+                                "本轮与上轮同一单位的开工率、投资完成率之差（百分点）和累计完成投资之差",
                                 origin="本轮的各单位开工和投资完成情况和上一轮的清洗结果"),
-    "not_started_both": TableSource("两轮督查均未开工的项目", "上轮未开工、本轮仍未开工的项目，逐行列出", "两轮均未开工"),
+    "not_started_both": TableSource("两轮督查均未开工的项目", "上轮未开工、本轮仍未开工的项目，逐行列出",
+                                    "两轮均未开工"),
     "unit_ranking": TableSource("单位排名（展示台、曝光台）", "综合得分＝（开工率＋投资完成率）÷2，两项各以100%封顶",
                                 origin=FROM_UNITS, cell_key="unit.{row}.{column}"),
-    "notify_list": TableSource("拟通报单位", "投资完成率低于时间进度超过规定百分点的单位；赶上时间进度尚需＝年度计划×时间进度−累计完成",
+    "notify_list": TableSource("拟通报单位",
+                               "投资完成率低于时间进度超过规定百分点的单位；赶上时间进度尚需＝年度计划×时间进度−累计完成",
                                origin=FROM_UNITS, cell_key="unit.{row}.{column}"),
-    "returns_by_unit": TableSource("各单位报送情况", "逐单位汇总台账的文件、工作表、数据行、采用行和隔离行", origin=LEDGER),
+    "returns_by_unit": TableSource("各单位报送情况", "逐单位汇总台账的文件、工作表、数据行、采用行和隔离行",
+                                   origin=LEDGER),
     "quarantine_by_reason": TableSource("隔离行（按原因）", "隔离行按原因分类计数，金额为所涉行的金额之和",
-                                        origin="第1步的隔离行 data/processed/<轮次>/quarantine.parquet；逐行见《退回修改清单》"),
-    "corrections_applied": TableSource("按更正记录应用的更正", "data/raw/<轮次>/corrections.csv 中清洗时应用的更正，逐条列出",
+                                        origin="第1步的隔离行 data/processed/<轮次>/quarantine.parquet；"
+                                               "逐行见《退回修改清单》"),
+    "corrections_applied": TableSource("按更正记录应用的更正",
+                                       "data/raw/<轮次>/corrections.csv 中清洗时应用的更正，逐条列出",
                                        origin="data/raw/<轮次>/corrections.csv"),
-    "files_not_read": TableSource("未作为报表读取的文件和工作表", "台账中状态不是“已读取”的文件和工作表", origin=LEDGER),
+    "files_not_read": TableSource("未作为报表读取的文件和工作表", "台账中状态不是“已读取”的文件和工作表",
+                                  origin=LEDGER),
 }
 
 
@@ -478,7 +520,8 @@ def table_sources(sheets: dict[str, pd.DataFrame]) -> dict[str, dict]:
         columns = {c: {"formula": f, **({"how": how} if how and grouped else {}), **({"column": col} if col else {})}
                    for c, (f, how, col) in spec.columns.items()}
         out[TABLE_PREFIX + name] = {"label": f"表：{spec.label}", "value": None, "formula": spec.formula, "inputs": [],
-                                    "rows": rows, "columns": columns, **({"cell_key": spec.cell_key} if spec.cell_key else {})}
+                                    "rows": rows, "columns": columns,
+                                    **({"cell_key": spec.cell_key} if spec.cell_key else {})}
     return out
 
 
@@ -508,7 +551,7 @@ def listed_tables(tables: dict[str, pd.DataFrame], report: dict[str, pd.DataFram
     return sheets
 
 
-# =========================================================================== the edge: indicators.json and 数字来源.xlsx
+# ========================================================================= the edge: indicators.json and 数字来源.xlsx
 
 
 def sheet_notes(sources: dict[str, dict]) -> dict[str, str]:
@@ -523,7 +566,8 @@ def sheet_notes(sources: dict[str, dict]) -> dict[str, str]:
 
 def save_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.DataFrame],
                  report: dict[str, pd.DataFrame], out_dir: Path) -> pd.DataFrame:
-    """Add ``sources`` to outputs/<round>/indicators.json and write 数字来源.xlsx; returns the list of sources to show."""
+    """Add ``sources`` to outputs/<round>/indicators.json and write 数字来源.xlsx; returns the list of sources to
+    show."""
     sources, sheets = compute_sources(values, round_, tables, report)
     out_dir = Path(out_dir)
     write_workbook(out_dir / SOURCES_FILE, sheets, notes=sheet_notes(sources))
