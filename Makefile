@@ -43,7 +43,8 @@ template: setup ## 为各单位生成填报模板（需先 make report），例�
 corrections: setup ## 按退回修改清单生成更正记录底稿 outputs/<轮次>/corrections.csv
 	$(PY) -m pipeline corrections $(ROUND)
 
-test: setup ## 运行全部测试
+test: setup ## 代码检查（ruff）并运行全部测试
+	$(PY) -m ruff check pipeline tests
 	$(PY) -m pytest
 
 lab: setup ## 在项目环境中打开 JupyterLab（可查看 notebooks/ 和 outputs/<轮次>/notebooks/）

@@ -16,8 +16,10 @@ EXIT_INTERRUPTED = 130
 INTERRUPTED = "已中断，结果保持上次成功运行的状态"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with Chinese headings, help and error lines (argparse itself speaks English)."""
+class ChineseParser(argparse.ArgumentParser):
+    """argparse with Chinese headings, help and error lines (argparse itself speaks English).
+
+    The one Chinese argparse set-up: the sample generator and the benchmark use it too."""
 
     def __init__(self, **kwargs):
         super().__init__(formatter_class=_Formatter, add_help=False, **kwargs)
@@ -48,7 +50,7 @@ class _Formatter(argparse.HelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = ChineseParser(
         prog="python -m pipeline",
         description="督查报表处理流水线：把一轮督查收到的报表整理成清洗后的数据、退回修改清单和督查报告。",
     )

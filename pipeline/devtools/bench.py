@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline import paths as config
+from pipeline.__main__ import ChineseParser
 from pipeline.run.runner import REPORT_NOTEBOOK
 
 DEFAULT_SIZES = (600, 10_000, 100_000)
@@ -472,8 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("inprocess", "ingest"):
         return _child(argv)
-    parser = argparse.ArgumentParser(prog="python -m pipeline.devtools.bench",
-                                     description="测量流水线在不同规模下的用时、峰值内存和比值。")
+    parser = ChineseParser(prog="python -m pipeline.devtools.bench",
+                           description="测量流水线在不同规模下的用时、峰值内存和比值。")
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)),
                         help="项目数，逗号分隔（默认 600,10000,100000；10万个项目需要十几分钟；1000000 只测读取与清洗，"
                              "生成数据和读取都要很久）")

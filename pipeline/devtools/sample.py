@@ -35,7 +35,6 @@ out of the sums).
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import json
@@ -54,6 +53,7 @@ import yaml
 
 from pipeline import paths as config
 from pipeline import schemas
+from pipeline.__main__ import ChineseParser
 from pipeline.schemas import BOOL, DATE, MONEY, NUMBER, SEQ, TEXT
 
 # --------------------------------------------------------------------------- constants
@@ -1834,29 +1834,12 @@ def _format_counts(books: list[Book]) -> str:
 # --------------------------------------------------------------------------- command line
 
 
-class _Formatter(argparse.HelpFormatter):
-    def add_usage(self, usage, actions, groups, prefix=None):
-        super().add_usage(usage, actions, groups, prefix="用法：" if prefix is None else prefix)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with its English error line replaced by a Chinese one."""
-
-    def error(self, message: str):
-        self.print_usage(sys.stderr)
-        self.exit(2, f"错误：命令行参数有误（{message}）。运行 {self.prog} -h 查看用法。\n")
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(
+    parser = ChineseParser(
         prog="python -m pipeline sample",
-        formatter_class=_Formatter,
         description="生成两轮虚构的样例报表：2021-12（本轮，数据截至2021年11月30日，含故意设置的填报错误）"
                     "和 2021-09（上一轮，用于环比）。所有数字均为虚构。",
-        add_help=False,
     )
-    parser._optionals.title = "选项"
-    parser.add_argument("-h", "--help", action="help", help="显示本帮助并退出")
     parser.add_argument("--out", metavar="文件夹", type=Path, default=config.RAW_DATA_DIR,
                         help="样例轮次写到哪个文件夹下（默认为项目的 data/raw/），"
                              "其中生成 2021-12 和 2021-09 两个子文件夹")

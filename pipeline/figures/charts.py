@@ -1,9 +1,10 @@
 """Figures: the charts that sit beside the report's text, drawn from the indicator tables.
 
-Every chart is a pure function — tables in, a matplotlib Figure out, nothing read or
-written — listed in ``FIGURES`` in the order the report shows them, with its number,
-its Chinese title (the caption) and the report section it belongs to.
-``draw_figures`` draws them all for a round; ``save_figures`` writes each to
+``load_figure_inputs`` reads what step 2 wrote (indicators.json and the report tables under
+data/processed/<round>/, the clean FAI table); from there every chart is a pure function —
+tables in, a matplotlib Figure out, nothing read or written — listed in ``FIGURES`` in the
+order the report shows them, with its number, its Chinese title (the caption) and the report
+section it belongs to. ``draw_figures`` draws them all for a round; ``save_figures`` writes each to
 ``outputs/<round>/figures/`` as PNG (what the report embeds) and SVG (text as paths,
 so it shows the same on a machine without the font).
 
