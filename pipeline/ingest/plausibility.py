@@ -67,14 +67,14 @@ class Doubt:
 def check_round(records: list[dict], previous: dict[str, pd.DataFrame] | None, previous_id: str | None) -> list[Doubt]:
     """Every doubt about money units across the round's kept rows (those not quarantined nor already in doubt)."""
     live = [r for r in records if not r["_reasons"] and not r.get("_unit_doubted")]
-    sheets = _sheets(live)
+    sheets = _by_sheet(live, AMOUNT_OF_KIND)
     doubts = []
     if previous:
         doubts += _against_previous(sheets, previous, previous_id or "")
     doubted = {id(r) for d in doubts for r in d.records}
     doubts += _against_units({key: rows for key, rows in sheets.items() if not doubted & {id(r) for r in rows}})
     doubts += _plan_against_total(live)
-    doubts += _fractions_in_xlsb(sheets_of_all_kinds(live))
+    doubts += _fractions_in_xlsb(_by_sheet(live, RATE_COLUMNS))
     return doubts
 
 
@@ -90,10 +90,11 @@ def factor_text(log_ratio: int) -> str:
 # --------------------------------------------------------------------------- against the previous round
 
 
-def _sheets(records: list[dict]) -> dict[tuple[str, str], list[dict]]:
+def _by_sheet(records: list[dict], kinds=None) -> dict[tuple[str, str], list[dict]]:
+    """{(file, sheet): its rows}, of the given return kinds only (every kind when None)."""
     sheets: dict[tuple[str, str], list[dict]] = {}
     for record in records:
-        if record["return_kind"] in AMOUNT_OF_KIND:
+        if kinds is None or record["return_kind"] in kinds:
             sheets.setdefault((record["file"], record["sheet"]), []).append(record)
     return sheets
 
@@ -232,13 +233,6 @@ def _plan_against_total(records: list[dict]) -> list[Doubt]:
 # The rate columns of each kind, as cleaning reads them: percentages (8.5 means 8.5%).
 RATE_COLUMNS = {"fai": ("yoy_pct", "last_yoy_pct"), "projects": ("stated_completion_pct",)}
 RATE_LABELS = {"yoy_pct": "累计增速(%)", "last_yoy_pct": "上年同期增速(%)", "stated_completion_pct": "完成率(%)"}
-
-
-def sheets_of_all_kinds(records: list[dict]) -> dict[tuple[str, str], list[dict]]:
-    sheets: dict[tuple[str, str], list[dict]] = {}
-    for record in records:
-        sheets.setdefault((record["file"], record["sheet"]), []).append(record)
-    return sheets
 
 
 def _fractions_in_xlsb(sheets: dict) -> list[Doubt]:
