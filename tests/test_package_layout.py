@@ -19,7 +19,7 @@ SHARED = ("paths", "rounds", "conventions", "schemas", "excel", "frames")
 # The stages, in the order data flows; each may import only the shared modules and stages before it.
 STAGES = ("ingest", "indicators", "figures", "report", "run")
 # The entry points and developer tools on top, which may import anything.
-TOP = ("__main__", "devtools")
+TOP = ("__main__", "cli", "devtools")
 
 
 def module_names(package: Path) -> dict[str, Path]:

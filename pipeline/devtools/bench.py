@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline import paths as config
-from pipeline.__main__ import ChineseParser
+from pipeline.cli import ChineseParser
 from pipeline.run.runner import REPORT_NOTEBOOK
 
 DEFAULT_SIZES = (600, 10_000, 100_000)

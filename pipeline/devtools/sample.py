@@ -53,7 +53,7 @@ import yaml
 
 from pipeline import paths as config
 from pipeline import schemas
-from pipeline.__main__ import ChineseParser
+from pipeline.cli import ChineseParser
 from pipeline.schemas import BOOL, DATE, MONEY, NUMBER, SEQ, TEXT
 
 # --------------------------------------------------------------------------- constants
