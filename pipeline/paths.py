@@ -173,7 +173,11 @@ class Flow(list):
 
     def _repr_markdown_(self) -> str:
         head = ["| 读/写 | 位置 | 文件 | 内容 |", "|---|---|---|---|"]
-        return "\n".join(head + [f"| {r['读/写']} | `{r['位置']}` | {r['文件']} | {r['内容']} |" for r in self])
+        def code(text: str) -> str:  # in backticks: <报表类型> would otherwise be read as an HTML tag and vanish
+            return f"`{text}`" if text else ""
+
+        rows = [f"| {r['读/写']} | {code(r['位置'])} | {code(r['文件'])} | {r['内容']} |" for r in self]
+        return "\n".join(head + rows)
 
     def __str__(self) -> str:
         return "\n".join(f"{r['读/写']}  {r['位置']}{r['文件']}  （{r['内容']}）" for r in self)
