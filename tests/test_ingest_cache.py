@@ -26,14 +26,38 @@ def root(tmp_path):
     return tmp_path
 
 
+class Reads:
+    """The files read from disk (their paths in the round folder), also by the worker processes that clean
+    files side by side: each read is one line appended to a file."""
+
+    def __init__(self, log: Path):
+        self.log = log
+        log.write_text("", encoding="utf-8")
+
+    def add(self, rel: str) -> None:
+        with open(self.log, "a", encoding="utf-8") as fh:
+            fh.write(rel + "\n")
+
+    def lines(self) -> list[str]:
+        return self.log.read_text(encoding="utf-8").splitlines()
+
+    def __iter__(self):
+        return iter(self.lines())
+
+    def __len__(self) -> int:
+        return len(self.lines())
+
+    def clear(self) -> None:
+        self.log.write_text("", encoding="utf-8")
+
+
 @pytest.fixture
-def reads(monkeypatch):
-    """The files read from disk (their paths in the round folder), in order."""
-    seen: list[str] = []
+def reads(monkeypatch, tmp_path):
+    seen = Reads(tmp_path / "reads.log")
     real = readers.read_return
 
     def spy(path, rel, **kwargs):
-        seen.append(rel)
+        seen.add(rel)
         return real(path, rel, **kwargs)
 
     monkeypatch.setattr(cleaning.readers, "read_return", spy)
@@ -109,7 +133,8 @@ def test_the_code_digest_covers_the_cleaning_code():
     covered = {p.name for name in cache.CODE
                for p in ((paths.PACKAGE_DIR / name).rglob("*.py")
                          if (paths.PACKAGE_DIR / name).is_dir() else [paths.PACKAGE_DIR / name])}
-    assert {"cleaning.py", "parsing.py", "columnwise.py", "headers.py", "schemas.py", "conventions.py"} <= covered
+    assert {"cleaning.py", "parsing.py", "columnwise.py", "headers.py", "schemas.py", "conventions.py",
+            "workers.py"} <= covered
 
 
 @pytest.mark.parametrize("damage", [b"", b"not a pickle at all", b"\x80\x05truncated"])

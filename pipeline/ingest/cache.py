@@ -1,13 +1,13 @@
 """The per-file cache of cleaned returns: a rerun reads and cleans only the returns that changed.
 
 Each return file's cleaned result (its records, problems, ledger rows and 表头对照 rows, as
-cleaning._clean_file gives them, before the round-level steps) is kept in one file under
+cleaning._read_and_clean_file gives them, before the round-level steps) is kept in one file under
 RoundPaths.cache (.cache/ingest/<round>/, never committed), named by a key made of:
 
 - the file's bytes (sha256) and its path in the round folder;
 - the alias table (every alias and pattern row);
 - the cleaning code: the source of pipeline/ingest/ and of the shared modules it uses (schemas, conventions,
-  rounds, frames);
+  rounds, frames, workers);
 - the round's settings (round.yml as loaded: units, 截至日期, conventions …), and the Python version.
 
 Any change to any of them gives another key, so a stale entry is never read; entries no run used
@@ -28,8 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pipeline import paths
-from pipeline.ingest import readers
+from pipeline import paths, workers
 from pipeline.rounds import Round
 from pipeline.schemas import AliasTable
 
@@ -37,7 +36,7 @@ from pipeline.schemas import AliasTable
 FORMAT = 1
 SUFFIX = ".pickle"
 # The code whose change makes every entry stale.
-CODE = ("ingest", "schemas.py", "conventions.py", "rounds.py", "frames.py")
+CODE = ("ingest", "schemas.py", "conventions.py", "rounds.py", "frames.py", "workers.py")
 
 
 @functools.lru_cache(maxsize=None)
@@ -95,7 +94,7 @@ class FileCache:
             return None
         self.used.add(key)
         try:
-            with open(self.folder / f"{key}{SUFFIX}", "rb") as fh, readers.paused_gc():
+            with open(self.folder / f"{key}{SUFFIX}", "rb") as fh, workers.paused_gc():
                 stored_key, result = pickle.load(fh)
         except FileNotFoundError:
             self.misses += 1

@@ -22,7 +22,7 @@ from typing import Any, Callable, NamedTuple
 
 import pandas as pd
 
-from pipeline import paths, schemas
+from pipeline import paths, schemas, workers
 from pipeline.ingest import cache, columnwise, corrections, plausibility, quality, readers
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
@@ -727,13 +727,14 @@ def _normalise_indicator(record: dict) -> None:
 
 
 def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path | None = None,
-                previous: dict[str, pd.DataFrame] | None = None) -> RoundResult:
+                previous: dict[str, pd.DataFrame] | None = None, processes: int | None = None) -> RoundResult:
     """Read and clean every return of a round. Files that cannot be read are reported, not fatal.
 
     cache_dir: where each file's cleaned result is kept between runs (RoundPaths.cache; see cache.py), so that
     only the files that changed are read and cleaned again; None reads and cleans every file.
     previous: the previous round's clean tables (cleaned_tables), which amounts are checked against (after the
     per-file phase, so never cached).
+    processes: how many files are read and cleaned side by side (None: one per core; see _clean_files).
     """
     files = readers.list_round_files(round_.raw_dir)
     store = cache.FileCache(cache_dir, round_, aliases)
@@ -753,11 +754,10 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
         problems.append(Problem(_unit_from_path(rel, round_) or UNKNOWN_UNIT, rel, "", None, "", "",
                                 "这是 Excel/WPS 打开文件时留下的临时锁定文件，已跳过",
                                 "无需处理；请确认对应的报表已保存、关闭后再发送", HINT, "lock_file"))
-    for path in files.returns:
+    for path, outcome in zip(files.returns, _clean_files(files.returns, round_, aliases, fixes, store, processes)):
         rel = path.relative_to(round_.raw_dir).as_posix()
         try:
-            file_records, file_problems, file_ledger, file_mapping = _clean_file(path, rel, round_, aliases, fixes,
-                                                                                 store)
+            file_records, file_problems, file_ledger, file_mapping = _result_of(outcome)
         except readers.ReadError as exc:
             unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
             problems.append(Problem(unit, rel, "", None, "", "", exc.problem, exc.fix, ERROR, "unreadable"))
@@ -800,25 +800,65 @@ def _apply_doubts(doubts: list[plausibility.Doubt], fixes: corrections.RoundCorr
         problems.append(doubt.problem)
 
 
-def _clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable,
-                fixes: corrections.RoundCorrections = corrections.NO_CORRECTIONS, store: cache.FileCache | None = None):
-    """Every sheet of one return file: its records, problems, ledger rows and 表头对照 rows (all or nothing).
+def _clean_files(paths: list[Path], round_: Round, aliases: AliasTable, fixes: corrections.RoundCorrections,
+                 store: cache.FileCache, processes: int | None = None) -> list[workers.Outcome]:
+    """Every return file's records, problems, ledger rows and 表头对照 rows (all or nothing per file), in the
+    order of paths: for each, the outcome of reading and cleaning it (_result_of gives them, or raises what
+    cleaning that file raised).
 
-    From the store when it holds this file as it is now (a file with corrections is always cleaned afresh).
+    From the store for a file it holds as the file is now (a file with corrections is always cleaned afresh);
+    the others are read and cleaned side by side, each in a forked worker (workers.run_forked), `processes` at
+    a time, which changes nothing but the time: each file's cleaning depends on that file alone, and the results
+    are taken in the order of paths.
     """
-    own_fixes = fixes.for_file(rel)
-    key = store.key(path, rel) if store is not None and not own_fixes.items else None
-    cached = store.get(key) if key else None
-    if cached is not None:
-        return cached
-    result = _read_and_clean_file(path, rel, round_, aliases, own_fixes)
-    if key:
-        store.put(key, result)
-    return result
+    outcomes: list[workers.Outcome | None] = []
+    todo: list[_Job] = []
+    for path in paths:
+        rel = path.relative_to(round_.raw_dir).as_posix()
+        own_fixes = fixes.for_file(rel)
+        key = store.key(path, rel) if not own_fixes.items else None
+        cached = store.get(key)
+        outcomes.append(None if cached is None else workers.Outcome(value=cached))
+        if cached is None:
+            todo.append(_Job(len(outcomes) - 1, key, (path, rel, own_fixes, round_, aliases)))
+    processes = workers.cores() if processes is None else processes
+    # A file with corrections records what was applied in the round's corrections (FileCorrections.settle):
+    # it is cleaned in this process, where that record is kept.
+    forked = [job for job in todo if not job.args[2].items] if processes > 1 and len(todo) > 1 else []
+    done = {} if not forked or not workers.can_fork() else dict(zip(
+        (job.index for job in forked),
+        workers.run_forked(_read_and_clean_file, [job.args for job in forked], processes=processes)))
+    for job in todo:
+        outcome = done[job.index] if job.index in done else _in_this_process(job.args)
+        if outcome.ok:
+            store.put(job.key, outcome.value)
+        outcomes[job.index] = outcome
+    return outcomes
 
 
-def _read_and_clean_file(path: Path, rel: str, round_: Round, aliases: AliasTable,
-                         own_fixes: corrections.FileCorrections):
+class _Job(NamedTuple):
+    index: int  # in the round's list of files
+    key: str | None  # in the cache
+    args: tuple  # of _read_and_clean_file
+
+
+def _in_this_process(job: tuple) -> workers.Outcome:
+    try:
+        return workers.Outcome(value=_read_and_clean_file(*job))
+    except Exception as exc:  # noqa: BLE001 - raised again where the file's turn comes (_result_of)
+        return workers.Outcome(error=exc)
+
+
+def _result_of(outcome: workers.Outcome) -> tuple:
+    if outcome.error is not None:
+        raise outcome.error
+    if not outcome.ok:  # the worker died: out of memory (killed), or crashed
+        raise (MemoryError if outcome.memory else SystemError)("the worker cleaning this file died")
+    return outcome.value
+
+
+def _read_and_clean_file(path: Path, rel: str, own_fixes: corrections.FileCorrections, round_: Round,
+                         aliases: AliasTable):
     sheets = readers.read_return(path, rel)
     sheets, file_fixes = corrections.apply(sheets, own_fixes, aliases)
     problems: list[Problem] = []
@@ -1113,8 +1153,11 @@ def _typed(frame: pd.DataFrame, kind: ReturnKind) -> pd.DataFrame:
 # --------------------------------------------------------------------------- saving and loading
 
 
-def save_clean(result: RoundResult, out_dir: Path) -> list[Path]:
-    """Write the clean tables (parquet for the chain, xlsx for people), the quarantine, the problems and ledger.csv."""
+def save_clean(result: RoundResult, out_dir: Path, *, background: bool = False) -> list[Path]:
+    """Write the clean tables (parquet for the chain, xlsx for people), the quarantine, the problems and ledger.csv.
+
+    background: 清洗数据.xlsx, which no later step reads, is written by a background writer (see
+    excel.write_workbook) while the chain goes on; the runner waits for it before publishing the run."""
     from pipeline.excel import write_workbook
 
     out_dir = Path(out_dir)
@@ -1128,7 +1171,7 @@ def save_clean(result: RoundResult, out_dir: Path) -> list[Path]:
     result.ledger.to_csv(out_dir / paths.LEDGER, index=False, encoding="utf-8")
     corrections.save_applied(result.corrections, out_dir)
     sheets = {schemas.RETURN_KINDS[n].label: _labelled(f, schemas.RETURN_KINDS[n]) for n, f in result.tables.items()}
-    written.append(write_workbook(out_dir / paths.CLEAN_WORKBOOK, sheets))
+    written.append(write_workbook(out_dir / paths.CLEAN_WORKBOOK, sheets, background=background))
     result.header_map.to_parquet(out_dir / paths.HEADER_MAP, index=False)
     written.append(write_workbook(out_dir / paths.HEADER_MAP_WORKBOOK, {"表头对照": header_map_table(result)},
                                   notes={"表头对照": "每个文件、每个工作表的每个表头如何对应到标准列；"

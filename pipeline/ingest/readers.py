@@ -23,14 +23,10 @@ One file can never stop a round:
 """
 from __future__ import annotations
 
-import contextlib
 import csv
-import gc
 import io
 import os
-import pickle
 import re
-import signal
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +34,8 @@ from typing import Any
 from xml.sax.saxutils import unescape
 
 import python_calamine
+
+from pipeline import workers
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".et"}
 CSV_SUFFIXES = {".csv", ".tsv"}
@@ -75,6 +73,9 @@ class ReadError(Exception):
         super().__init__(f"{problem}。{fix}")
         self.problem = problem
         self.fix = fix
+
+    def __reduce__(self):  # from a worker process, whole
+        return ReadError, (self.problem, self.fix)
 
 
 @dataclass
@@ -278,113 +279,19 @@ def _read_any(path: Path, rel: str, facts: dict[str, _SheetFacts] | None = None)
 def _in_worker(function, path: Path, rel: str, budget: int) -> list[Sheet]:
     """function(path, rel) in a forked child whose address space is limited to budget bytes beyond
     this process's; its result (or its ReadError) comes back pickled through a pipe."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns, never runs the parent's cleanup
-        try:
-            os.close(read_end)
-            _child_setup(budget)
-            try:
-                outcome = ("ok", function(path, rel))
-            except ReadError as exc:
-                outcome = ("read_error", exc.problem, exc.fix)
-            except MemoryError:
-                outcome = ("memory",)
-            except BaseException as exc:  # noqa: BLE001 - handed to the parent, which decides
-                outcome = ("raise", exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
-            with os.fdopen(write_end, "wb") as fh:
-                pickle.dump(outcome, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    outcome, status = None, None
-    try:
-        with os.fdopen(read_end, "rb") as fh:
-            try:
-                outcome = _load_without_gc(fh)
-            except (EOFError, pickle.UnpicklingError):
-                outcome = None  # the child died before it finished writing
-        _, status = os.waitpid(pid, 0)
-    finally:
-        if status is None:  # interrupted (Ctrl-C) while waiting: do not leave the child behind
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-    return _worker_result(outcome, status, budget)
-
-
-@contextlib.contextmanager
-def paused_gc():
-    """The cyclic garbage collector paused while a large result is unpickled (the worker's sheets, a cache entry):
-    it would otherwise run again and again over the many cells and records being made, none of them garbage,
-    which takes several times as long as the load itself."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _load_without_gc(fh):
-    with paused_gc():
-        return pickle.load(fh)
-
-
-_CRASH_SIGNALS = {getattr(signal, name) for name in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE") if hasattr(signal, name)}
-
-
-def _worker_result(outcome, status: int, budget: int) -> list[Sheet]:
-    if outcome is None and os.WIFSIGNALED(status) and os.WTERMSIG(status) in _CRASH_SIGNALS:
+    outcome, = workers.run_forked(function, [(path, rel)], budget=budget, quiet=True)
+    if outcome.crashed:
         raise ReadError("读取该文件时读取程序意外退出，文件可能已损坏",
                         "请用 Excel 打开确认能正常显示后，另存为 .xlsx 重新发送")
-    if outcome is None or outcome[0] == "memory":  # MemoryError, or killed or aborted when an allocation failed
+    if outcome.memory:
         raise ReadError(
             f"读取该文件所需的内存超过上限（约 {budget / 1024 / 1024:,.0f} MB），已停止读取",
             "文件中可能有远离表格的单元格或大量空白行列："
             "请删除表格之外的行列（全选后右键“删除”）后另存为 .xlsx 重新发送",
         )
-    if outcome[0] == "read_error":
-        raise ReadError(outcome[1], outcome[2])
-    if outcome[0] == "raise":
-        raise outcome[1]
-    return outcome[1]
-
-
-def _child_setup(budget: int) -> None:
-    """In the worker: a limited address space, and stderr sent to /dev/null (an allocation failure
-    in the Rust reader prints an English line there before it aborts)."""
-    import faulthandler
-    import resource
-
-    faulthandler.disable()  # an abort here is the parent's to report (pytest and ipykernel enable it)
-    with contextlib.suppress(OSError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it, the child just stops
-    with contextlib.suppress(OSError, ValueError):
-        limit = _address_space() + budget
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
-
-def _address_space() -> int:
-    """This process's virtual memory size in bytes (Linux); 0 where it cannot be read."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _picklable(exc: BaseException) -> bool:
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return True
-    except Exception:  # noqa: BLE001
-        return False
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.value
 
 
 def _refuse_impostor(path: Path, head: bytes) -> None:
