@@ -78,7 +78,7 @@ STEP_FLOW: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "03_figures": (
         ("读取", "outputs", INDICATORS, "指标"),
         ("读取", "processed", "<统计表>.parquet、fai.parquet", "分组统计表"),
-        ("写入", "figures", "<图>.png、<图>.svg", "图表"),
+        ("写入", "figures", "<图>.png、<图>.svg、<图>_打印.png", "图表（打印用 PNG 供 report.docx）"),
         ("写入", "summaries", "03_figures.txt", "运行摘要（命令行在该步骤后显示）"),
     ),
     "04_report": (

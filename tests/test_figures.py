@@ -8,9 +8,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import shutil
+import warnings
 
 import matplotlib
 import pandas as pd
+import PIL.Image
 import pytest
 import seaborn as sns
 from conftest import clean_and_save
@@ -174,6 +176,41 @@ def test_save_writes_png_and_svg_and_the_same_data_gives_the_same_files(inputs, 
         assert a["svg"].read_text(encoding="utf-8").lstrip().startswith("<?xml")
         assert a["svg"].read_bytes() == b["svg"].read_bytes(), key
         assert a["png"].read_bytes() == b["png"].read_bytes(), key
+
+
+def test_drawn_side_by_side_the_files_are_the_same_as_drawn_one_by_one(inputs, tmp_path):
+    alone = figures.draw_and_save(inputs, tmp_path / "alone", processes=1)
+    side_by_side = figures.draw_and_save(inputs, tmp_path / "side", processes=2)
+    pd.testing.assert_frame_equal(alone, side_by_side)
+    assert alone["图"].tolist() == [f"图{spec.number}" for spec in figures.FIGURES]
+    for spec in figures.FIGURES:
+        a, b = figures.figure_paths(tmp_path / "alone", spec.key), figures.figure_paths(tmp_path / "side", spec.key)
+        for kind in ("png", "svg", "print_png"):
+            assert a[kind].read_bytes() == b[kind].read_bytes(), (spec.key, kind)
+        with PIL.Image.open(a["print_png"]) as big, PIL.Image.open(a["png"]) as small:
+            assert big.width == round(small.width * figures.PRINT_DPI / 150), spec.key  # savefig.dpi is 150
+
+
+def test_a_chart_that_fails_in_a_worker_raises_its_own_error(inputs, tmp_path, monkeypatch):
+    def broken(_):
+        raise ValueError("图表数据有误")
+
+    spec = figures.FIGURES_BY_KEY["unit_rates"]
+    monkeypatch.setitem(figures.FIGURES_BY_KEY, "unit_rates", dataclasses.replace(spec, draw=broken))
+    with pytest.raises(ValueError, match="图表数据有误"):
+        figures.draw_and_save(inputs, tmp_path, processes=2)
+
+
+def test_a_warning_while_drawing_in_a_worker_reaches_the_notebook(inputs, tmp_path, monkeypatch):
+    def warns(inputs_):
+        warnings.warn("Glyph 27979 missing from font(s) DejaVu Sans.", UserWarning, stacklevel=1)
+        return real(inputs_)
+
+    spec = figures.FIGURES_BY_KEY["unit_rates"]
+    real = spec.draw
+    monkeypatch.setitem(figures.FIGURES_BY_KEY, "unit_rates", dataclasses.replace(spec, draw=warns))
+    with pytest.warns(UserWarning, match="Glyph 27979 missing"):
+        figures.draw_and_save(inputs, tmp_path, processes=2)
 
 
 def test_summary_names_the_folder(inputs, tmp_path):

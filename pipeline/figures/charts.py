@@ -4,9 +4,10 @@
 data/processed/<round>/, the clean FAI table); from there every chart is a pure function —
 tables in, a matplotlib Figure out, nothing read or written — listed in ``FIGURES`` in the
 order the report shows them, with its number, its Chinese title (the caption) and the report
-section it belongs to. ``draw_figures`` draws them all for a round; ``save_figures`` writes each to
-``outputs/<round>/figures/`` as PNG (what the report embeds) and SVG (text as paths,
-so it shows the same on a machine without the font).
+section it belongs to. ``draw_and_save`` draws each once and writes it to ``outputs/<round>/figures/``
+as PNG (what report.html embeds), SVG (text as paths, so it shows the same on a machine without
+the font) and a PNG at PRINT_DPI (what report.docx embeds), the charts side by side on every core
+(pipeline/workers.py); ``draw_figures`` and ``save_figures`` do the same in this process.
 
 Chinese text
     ``cjk_font()`` registers Noto Sans CJK (SIL Open Font License; Debian's
@@ -43,13 +44,15 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from pipeline import indicators as ind
-from pipeline import paths
+from pipeline import paths, workers
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.frames import is_missing
 from pipeline.indicators import early_warning as ew
 from pipeline.rounds import Round, load_round
 
 FIGURES_DIR = paths.FIGURES  # under outputs/<round>/
+# The pictures of report.docx (A4 print): each chart also saved at this resolution.
+PRINT_DPI = 300
 
 # --------------------------------------------------------------------------- the Chinese font
 
@@ -590,34 +593,62 @@ def draw_figures(inputs: FigureInputs) -> dict[str, Figure]:
 
 
 def figure_paths(out_dir: Path, key: str) -> dict[str, Path]:
-    """Where a chart is saved: {'png': …, 'svg': …} under out_dir/figures/."""
+    """Where a chart is saved: {'png': …, 'svg': …, 'print_png': …} under out_dir/figures/."""
     stem = FIGURES_BY_KEY[key].file_stem
     folder = Path(out_dir) / FIGURES_DIR
-    return {"png": folder / f"{stem}.png", "svg": folder / f"{stem}.svg"}
+    return {"png": folder / f"{stem}.png", "svg": folder / f"{stem}.svg", "print_png": folder / f"{stem}_打印.png"}
+
+
+def draw_and_save(inputs: FigureInputs, out_dir: Path, processes: int | None = None) -> pd.DataFrame:
+    """Draw every chart of FIGURES and save it (save_figures' files and table), `processes` charts at a time
+    in forked workers (None: one per core). Each chart is drawn from the same inputs by the same code wherever
+    it is drawn, so the files are the same either way; a chart that fails raises here, with its own error."""
+    processes = workers.cores() if processes is None else processes
+    (Path(out_dir) / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
+    jobs = [(inputs, spec.key, Path(out_dir)) for spec in FIGURES]
+    if processes > 1 and workers.can_fork():
+        for spec, outcome in zip(FIGURES, workers.run_forked(_draw_and_save_one, jobs, processes=processes)):
+            if outcome.error is not None:
+                raise outcome.error
+            if not outcome.ok:
+                raise RuntimeError(f"绘制图{spec.number}（{spec.title}）的进程意外退出")
+    else:
+        for job in jobs:
+            _draw_and_save_one(*job)
+    return _saved_table([spec.key for spec in FIGURES])
+
+
+def _draw_and_save_one(inputs: FigureInputs, key: str, out_dir: Path) -> None:
+    with theme():
+        save_once(FIGURES_BY_KEY[key].draw(inputs), **figure_paths(out_dir, key))
 
 
 def save_figures(figures: dict[str, Figure], out_dir: Path) -> pd.DataFrame:
-    """Write each chart as PNG and SVG to out_dir/figures/; returns the list of files (图, 标题, PNG, SVG)."""
-    rows = []
-    folder = Path(out_dir) / FIGURES_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write each chart as PNG, SVG and print PNG to out_dir/figures/; returns the list of files (图, 标题, PNG,
+    SVG)."""
+    (Path(out_dir) / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
     for key, fig in figures.items():
-        files = figure_paths(out_dir, key)
         with theme():
-            save_once(fig, files["png"], files["svg"])
-        spec = FIGURES_BY_KEY[key]
+            save_once(fig, **figure_paths(out_dir, key))
+    return _saved_table(list(figures))
+
+
+def _saved_table(keys: list[str]) -> pd.DataFrame:
+    rows = []
+    for key in keys:
+        spec, files = FIGURES_BY_KEY[key], figure_paths(Path(), key)
         rows.append({"图": f"图{spec.number}", "标题": spec.title, "PNG": files["png"].name, "SVG": files["svg"].name})
     return pd.DataFrame(rows, columns=["图", "标题", "PNG", "SVG"])
 
 
-def save_once(fig: Figure, png: Path, svg: Path) -> None:
-    """One chart to PNG and SVG with its layout computed once.
+def save_once(fig: Figure, png: Path, svg: Path, print_png: Path | None = None) -> None:
+    """One chart to PNG, SVG and (print_png) a PNG at PRINT_DPI, with its layout computed once.
 
-    ``savefig`` lays a constrained-layout figure out with a full draw before each real one, so two
-    savefig calls draw it four times. Here the Agg canvas draws it once (layout and pixels together),
-    the PNG is written from that buffer as savefig's own PNG writer does, and the SVG is drawn with the
-    layout then fixed: two draws in all, and both files show the same layout. SVG text stays as paths
-    (``svg.fonttype``): the file shows the same on a machine without the Chinese font.
+    ``savefig`` lays a constrained-layout figure out with a full draw before each real one, so each
+    savefig call draws it twice. Here the Agg canvas draws it once (layout and pixels together),
+    the PNG is written from that buffer as savefig's own PNG writer does, and the SVG and the print PNG
+    are drawn with the layout then fixed: one draw each, and every file shows the same layout. SVG text
+    stays as paths (``svg.fonttype``): the file shows the same on a machine without the Chinese font.
     """
     dpi = matplotlib.rcParams["savefig.dpi"]
     fig.set_dpi(dpi)
@@ -628,6 +659,8 @@ def save_once(fig: Figure, png: Path, svg: Path) -> None:
                             metadata=_metadata("png"))
     fig.set_layout_engine("none")  # keep the positions the draw above computed
     fig.savefig(svg, format="svg", facecolor="white", metadata=_metadata("svg"))
+    if print_png is not None:
+        fig.savefig(print_png, format="png", dpi=PRINT_DPI, facecolor="white", metadata=_metadata("png"))
 
 
 def _metadata(kind: str) -> dict:
@@ -658,6 +691,6 @@ def save_summary(table: pd.DataFrame, out_dir: Path, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     folder = Path(out_dir) / FIGURES_DIR
-    path.write_text(f"已绘制图表 {len(table)} 张（PNG 和 SVG 各一份），保存在 {folder.name}/ 文件夹：{folder}\n",
-                    encoding="utf-8")
+    path.write_text(f"已绘制图表 {len(table)} 张（PNG、SVG 和打印用 PNG 各一份），"
+                    f"保存在 {folder.name}/ 文件夹：{folder}\n", encoding="utf-8")
     return path

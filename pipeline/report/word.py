@@ -45,7 +45,6 @@ from pipeline.figures import charts as figures
 from pipeline.report import render as report
 
 DOCX_FILE = paths.REPORT_DOCX
-PRINT_DPI = 300
 SAMPLE_NOTICE = "示例数据 · 虚构内容，不代表真实情况"
 
 # ---------------------------------------------------------------------------- fonts and sizes (pt)
@@ -504,19 +503,23 @@ def report_blocks(data: report.ReportData) -> list[Block]:
 
 
 def print_pictures(round_id: str, root: Path | None):
-    """picture(Picture) -> PNG bytes: the chart redrawn at PRINT_DPI from step 2's tables, else the HTML's own PNG."""
+    """picture(Picture) -> PNG bytes: the chart's print PNG that step 3 saved (figures.PRINT_DPI), else the chart
+    redrawn at that resolution from step 2's tables, else the HTML's own PNG."""
     inputs = None
 
     def picture(block: Picture) -> bytes:
         nonlocal inputs
         if not block.key:
             return block.png
+        saved = figures.figure_paths(paths.outputs_round_dir(round_id, root), block.key)["print_png"]
+        if saved.is_file():
+            return saved.read_bytes()
         if inputs is None:
             inputs = figures.load_figure_inputs(round_id, root)
         with figures.theme():
             fig = figures.FIGURES_BY_KEY[block.key].draw(inputs)
             buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=PRINT_DPI, facecolor="white", metadata={"Software": None})
+            fig.savefig(buffer, format="png", dpi=figures.PRINT_DPI, facecolor="white", metadata={"Software": None})
         return buffer.getvalue()
 
     return picture
