@@ -9,7 +9,8 @@ Big tables are written fast: xlsxwriter directly, in constant_memory mode (each 
 goes to disk as soon as the next one starts), one write_row per row over plain Python
 values, not pandas' cell-by-cell ExcelWriter. A table longer than one sheet can hold
 (Excel's 1,048,576 rows) continues on sheets named “…（续2）”, “…（续3）”, and a note
-above each part says so.
+above each part says so. A workbook no later step reads can be written in the background
+(background=True: pipeline/workers.py's in_background), on the other core while the chain goes on.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from pipeline import workers
+
 _MAX_WIDTH = 60
 # Excel's limit of rows per worksheet (header and note rows included).
 EXCEL_MAX_ROWS = 1_048_576
@@ -29,15 +32,25 @@ _PLAIN = (str, int, float, bool, dt.date, dt.datetime)
 
 
 def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], *, notes: dict[str, str] | None = None,
-                   fills: dict[str, dict[str, dict[str, str]]] | None = None) -> Path:
+                   fills: dict[str, dict[str, dict[str, str]]] | None = None, background: bool = False) -> Path:
     """Write each DataFrame to its own sheet, with a bold header, frozen first row and fitted widths.
 
     `notes` optionally puts one line of explanation above a sheet's table. `fills` optionally colours
     cells by their text: {sheet: {column header: {cell text: "#RRGGBB"}}} (e.g. 预警 红/黄/绿).
     A table with more rows than a sheet holds is split over continuation sheets (see split_rows).
+    background: return at once and write in a detached process (workers.in_background); the file at path
+    is the old one, or none, until workers.wait_for_background says the writer is done.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if background:
+        workers.in_background(path, lambda target: _write(Path(target), sheets, notes, fills))
+        return path
+    return _write(path, sheets, notes, fills)
+
+
+def _write(path: Path, sheets: dict[str, pd.DataFrame], notes: dict[str, str] | None,
+           fills: dict[str, dict[str, dict[str, str]]] | None) -> Path:
     book = xlsxwriter.Workbook(str(path), _OPTIONS)
     book.set_properties({"created": dt.datetime(2000, 1, 1)})  # stable bytes for the same content
     styles = {"header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from pipeline import paths, schemas
+from pipeline import paths, schemas, workers
 from pipeline.rounds import Round, RoundError, load_round
 from pipeline.run import staging
 
@@ -184,7 +184,14 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
     manifest = load_manifest(where.manifest) | {"round": round_id}
     plans = plan_steps(steps, parameters, round_, root, manifest, force=force)
     stage = _prepare_stage(round_id, root) if any(plan.reason for plan in plans) else None
-    results = [_run_step(plan, len(steps), round_id, root, stage, manifest, echo, progress) for plan in plans]
+    try:
+        results = [_run_step(plan, len(steps), round_id, root, stage, manifest, echo, progress) for plan in plans]
+        if stage is not None:
+            _wait_for_workbooks(stage, echo)
+    except BaseException:
+        if stage is not None:  # a writer of this failed run must not write into the next one's stage
+            workers.stop_background(stage)
+        raise
     if stage is not None:  # every step succeeded: only now do the results replace the last good ones
         with _sigint_deferred():  # Ctrl-C now would make "结果保持上次成功运行的状态" untrue: finish first
             staging.publish(round_id, root)
@@ -193,6 +200,21 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
             save_manifest(where.manifest, manifest)
     return RunResult(round=round_, steps=tuple(results), processed_dir=where.processed, outputs_dir=where.outputs,
                      executed_dir=where.executed, seconds=time.perf_counter() - started)
+
+
+def _wait_for_workbooks(stage: Path, echo: Callable[[str], object]) -> None:
+    """The workbooks the steps write in the background (清洗数据.xlsx, 数字来源.xlsx) are part of the run."""
+    started = time.perf_counter()
+    pending = sorted({p.name[1:-len(workers.WRITING)] for p in stage.rglob(f".*{workers.WRITING}")})
+    if pending:
+        echo(f"等待后台写出 {'、'.join(pending)} …")
+    failures = workers.wait_for_background(stage)
+    if failures:
+        said = "；".join(f"{name}：{why}" for name, why in failures)
+        raise RunError(f"后台写出工作簿失败（{said}）。请检查磁盘空间后重新运行；本次运行的结果未采用："
+                       "上次成功运行的结果保持不变。")
+    if pending:
+        echo(f"      已写出，等待 {format_seconds(time.perf_counter() - started)}。")
 
 
 def _announce(round_: Round, steps: list[Step], echo: Callable[[str], object], *, partial: bool) -> None:
