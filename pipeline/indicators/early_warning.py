@@ -158,13 +158,19 @@ def project_light(row, as_of: dt.date, conv: Conventions) -> tuple[str, str, str
     return worst(r.light for r in fired), "；".join(r.reason for r in fired), "；".join(not_judged)
 
 
+# The columns of a project row project_light reads.
+_LIGHT_INPUTS = ("started", "planned_start_date", "completion_rate_pct", "vs_time_progress_pp", "in_stats",
+                 "start_date")
+
+
 def project_lights(progress: pd.DataFrame, as_of: dt.date, conv: Conventions) -> pd.DataFrame:
     """Each project's light and reasons (LIGHT_COLUMNS), same index as `progress`.
 
     progress: one row per project with started (bool), planned_start_date, start_date, in_stats
     (nullable bool), completion_rate_pct and vs_time_progress_pp (unrounded, NaN when no plan).
     """
-    rows = [project_light(r, as_of, conv) for r in progress.itertuples(index=False)]
+    used = progress[list(_LIGHT_INPUTS)]  # iterating only these: the other columns' text costs most of the time
+    rows = [project_light(r, as_of, conv) for r in used.itertuples(index=False)]
     return pd.DataFrame(rows, columns=LIGHT_COLUMNS, index=progress.index, dtype=object).astype("string")
 
 

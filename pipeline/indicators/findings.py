@@ -134,8 +134,11 @@ def project_lights(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame
     return data.reindex(columns=LIGHT_TABLE_COLUMNS).reset_index(drop=True)
 
 
-def track_list(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The projects to track one by one, each once with all its reasons (rules in the module docstring)."""
+def track_list(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | None = None,
+               keep: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The projects to track one by one, each once with all its reasons (rules in the module docstring).
+
+    keep: columns of project_progress kept beside TRACK_COLUMNS (the sheet of each row, for 数字来源.xlsx)."""
     margin = round_.behind_margin_pp
     data = project_progress(projects, round_) if progress is None else progress
     started = fm.flag(data["started"])
@@ -155,7 +158,7 @@ def track_list(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | N
         _unit=positions(data["unit"], round_.units),
         _n=-data[flags].sum(axis=1),
     ).sort_values(["_unit", "unit", "_n", "completion_rate_pct", "project_name"], kind="stable", na_position="last")
-    out = data.reindex(columns=TRACK_COLUMNS).reset_index(drop=True)
+    out = data.reindex(columns=TRACK_COLUMNS + list(keep)).reset_index(drop=True)
     return out.astype({f: bool for f in flags})
 
 
@@ -594,12 +597,12 @@ def supervision_sheets(track: pd.DataFrame, round_: Round, lights: pd.DataFrame 
 
 
 def write_supervision_list(track: pd.DataFrame, round_: Round, out_dir: Path,
-                           lights: pd.DataFrame | None = None) -> Path:
+                           lights: pd.DataFrame | None = None, *, background: bool = False) -> Path:
     """outputs/<round>/督办清单.xlsx: 汇总, 预警项目 and one sheet per unit, through excel_out.write_workbook;
-    the 预警 cells filled red, yellow or green."""
+    the 预警 cells filled red, yellow or green. background: written in the background (no later step reads it)."""
     sheets, notes = supervision_sheets(track, round_, lights)
     fills = {name: {"预警": LIGHT_FILLS} for name in sheets if name != "汇总"}
-    return write_workbook(Path(out_dir) / SUPERVISION_FILE, sheets, notes=notes, fills=fills)
+    return write_workbook(Path(out_dir) / SUPERVISION_FILE, sheets, notes=notes, fills=fills, background=background)
 
 
 FINDING_LABELS = {

@@ -122,11 +122,8 @@ def project_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
 
 
 def track_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """The track list (督办清单) with the sheet of each project's row: its flags depend on the row alone, so per
-    sheet."""
-    frames = [findings.track_list(group, round_).assign(sheet=sheet)
-              for (_, sheet), group in projects.groupby(["file", "sheet"], sort=False, dropna=False)]
-    track = pd.concat(frames, ignore_index=True) if frames else findings.track_list(projects, round_).assign(sheet="")
+    """The track list (督办清单) with the sheet of each project's row, in the order of the rows."""
+    track = findings.track_list(projects, round_, keep=("sheet",))
     out = pd.DataFrame({
         UNIT: track["unit"].astype("string"), FILE: track["file"].astype("string"),
         SHEET: track["sheet"].astype("string"), ROW: track["row"].astype("Int64"),
@@ -565,12 +562,12 @@ def sheet_notes(sources: dict[str, dict]) -> dict[str, str]:
 
 
 def save_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.DataFrame],
-                 report: dict[str, pd.DataFrame], out_dir: Path) -> pd.DataFrame:
+                 report: dict[str, pd.DataFrame], out_dir: Path, *, background: bool = False) -> pd.DataFrame:
     """Add ``sources`` to outputs/<round>/indicators.json and write 数字来源.xlsx; returns the list of sources to
-    show."""
+    show. background: 数字来源.xlsx, which no later step reads, is written in the background (excel.write_workbook)."""
     sources, sheets = compute_sources(values, round_, tables, report)
     out_dir = Path(out_dir)
-    write_workbook(out_dir / SOURCES_FILE, sheets, notes=sheet_notes(sources))
+    write_workbook(out_dir / SOURCES_FILE, sheets, notes=sheet_notes(sources), background=background)
     ind.save_indicators({**values, SOURCES_KEY: sources}, out_dir)
     return pd.DataFrame([{"键": k, "含义": s["label"], "公式": s["formula"], "行数": s["rows"]["count"],
                           "工作表": s["rows"]["sheet"] or "", "来源": s["rows"].get("origin", "")}
