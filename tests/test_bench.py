@@ -97,22 +97,36 @@ def results(size: int, **figures) -> bench.Results:
 
 
 def test_ratios_and_targets():
-    small, large = results(600), results(100_000, chain_seconds=80.0, inprocess_seconds=70.0, chain_peak_mb=2500.0)
+    small = results(600)
+    large = results(100_000, chain_seconds=40.0, inprocess_seconds=30.0, chain_peak_mb=2500.0, ingest_seconds=4.0,
+                    bare_read_seconds=2.5, openpyxl_seconds=40.0, rerun_one_changed_seconds=20.0, pdf_pages=12)
 
     assert small.openpyxl_speedup == pytest.approx(5.0)
     assert small.ingest_vs_bare == pytest.approx(3.0)
     assert small.chain_vs_inprocess == pytest.approx(2.0)
     checks = {c.what: c.met for c in bench.target_checks([small, large])}
     assert checks == {
-        "示例轮次（600个项目）端到端": False,
-        "10万个项目端到端": True,
+        "示例轮次（600个项目）端到端，含 report.html 和 report.pdf": False,
+        "10万个项目端到端，含导出": True,
         "10万个项目峰值内存": False,
-        "读取+清洗比 openpyxl 读取快（倍）": True,
-        "读取+清洗 ÷ calamine 裸读": False,
-        "papermill 链 ÷ 进程内运行": True,
+        "10万个项目读取+清洗 ÷ calamine 裸读": True,
+        "10万个项目读取+清洗比 openpyxl 读取快": True,
+        "10万个项目改动一个报表后重跑": False,
         "未变化时重跑（100,000 个项目）": True,
+        "10万个项目 report.pdf 页数": True,
     }
     assert bench.target_checks([results(10_000)])[-1].what == "未变化时重跑（10,000 个项目）"
+    huge = results(1_000_000, ingest_seconds=48.0, ingest_peak_mb=3000.0)
+    linear = {c.what: (c.value, c.met) for c in bench.target_checks([large, huge])}
+    assert linear["100万个项目读取+清洗 ÷ 10万个项目的"] == (pytest.approx(12.0), False)
+    assert linear["100万个项目读取+清洗峰值内存"] == (3000.0, True)
+
+
+def test_pdf_pages_are_counted_from_the_file(tmp_path):
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Pages /Count 2 >>\n2 0 obj << /Type /Page >>\n"
+                    b"3 0 obj <</Type/Page/Parent 1 0 R>>\n")
+    assert bench.pdf_pages(pdf) == 2 and bench.pdf_pages(tmp_path / "none.pdf") == 0
 
 
 def test_tables_print_every_figure_in_chinese():
@@ -121,7 +135,8 @@ def test_tables_print_every_figure_in_chinese():
     for expected in ("25.0 秒", "01_clean.ipynb", "进程内 2.0 秒", "峰值内存 300 MB",
                      "未变化时重跑：0.3 秒（全部跳过）", "快 5.0 倍", "÷ 裸读 = 3.0", "÷ 进程内 = 2.00",
                      "| 600 | 30 | 1,200 | 25.0 秒 | 6.0 / 5.0 秒",
-                     "未达标  示例轮次（600个项目）端到端：25.00 秒（目标 ≤ 20 秒）"):
+                     "未达标  示例轮次（600个项目）端到端，含 report.html 和 report.pdf：25.00 秒（目标 ≤ 12 秒）",
+                     "report.pdf：0 页"):
         assert expected in text, expected
     table = bench.summary_table([r]).splitlines()
     assert len({line.count("|") for line in table}) == 1, "every row of the Markdown table has the header's columns"
