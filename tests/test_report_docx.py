@@ -113,6 +113,15 @@ def test_every_section_heading_is_there_in_order(doc):
     assert len(title) == 1 and title[0].startswith("关于") and title[0].endswith("情况的报告")
 
 
+def test_every_paragraph_has_the_style_of_its_kind(doc):
+    # Styles are set by id, looked up once (word._paragraph_style_ids): python-docx must read back each one's name.
+    cells = [p for t in doc.tables for row in t.rows for c in row.cells for p in c.paragraphs]
+    assert cells and {p.style.name for p in cells} == {"表格文字"}
+    names = Counter(p.style.name for p in doc.paragraphs)
+    assert names["Normal"] > 20 and names["表题"] == len(doc.tables) and names["图"] == names["图题"] > 0
+    assert set(names) <= {*report_docx.PARA_STYLES.values(), "表题", "图", "图题"}, set(names)
+
+
 def test_every_number_of_the_html_body_is_in_the_docx_body(chain, doc):
     # Each text node on its own: table cells sit side by side in the HTML with nothing between them.
     html_numbers = Counter(NUMBER.findall("\n".join(html_body(chain.html).itertext())))

@@ -265,14 +265,32 @@ def build_document(blocks: list[Block], *, title: str, sample: bool, picture=Non
     _page_setup(doc)
     _styles(doc)
     _header_footer(doc, sample)
+    ids = _paragraph_style_ids(doc)
     for block in blocks:
         if isinstance(block, Para):
-            _add_para(doc, block)
+            _add_para(doc, block, ids)
         elif isinstance(block, Table):
-            _add_table(doc, block)
+            _add_table(doc, block, ids)
         else:
-            _add_picture(doc, block, (picture or (lambda p: p.png))(block))
+            _add_picture(doc, block, (picture or (lambda p: p.png))(block), ids)
     return doc
+
+
+def _paragraph_style_ids(doc) -> dict[str, str | None]:
+    """Each paragraph style's id by its name, as python-docx's ``paragraph.style = name`` sets it (None for the
+    default style), looked up once: python-docx looks every assignment up again, walking all the styles twice."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    default = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    return {style.name: (None if style == default else style.style_id)
+            for style in doc.styles if style.type == WD_STYLE_TYPE.PARAGRAPH}
+
+
+def _styled_paragraph(doc, ids: dict[str, str | None], style: str, text: str | None = None):
+    """doc.add_paragraph(text, style=style), without the style lookup (see _paragraph_style_ids)."""
+    paragraph = doc.add_paragraph(text)
+    paragraph._p.style = ids[style]
+    return paragraph
 
 
 def _page_setup(doc) -> None:
@@ -342,8 +360,8 @@ PARA_STYLES = {"title": "公文标题", "h1": "Heading 1", "h2": "Heading 2", "h
                "caption": "图题", "dt": "条目"}
 
 
-def _add_para(doc, block: Para) -> None:
-    paragraph = doc.add_paragraph(style=PARA_STYLES.get(block.kind, "Normal"))
+def _add_para(doc, block: Para, ids: dict[str, str | None]) -> None:
+    paragraph = _styled_paragraph(doc, ids, PARA_STYLES.get(block.kind, "Normal"))
     _add_runs(paragraph, block.runs)
 
 
@@ -358,27 +376,25 @@ def _add_runs(paragraph, runs: list[Run]) -> None:
         r.font.superscript = run.superscript or None
 
 
-def _add_table(doc, block: Table) -> None:
+def _add_table(doc, block: Table, ids: dict[str, str | None]) -> None:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm
 
     if block.caption:
-        doc.add_paragraph(block.caption, style="表题")
+        _styled_paragraph(doc, ids, "表题", block.caption)
     columns = max([len(block.header), *(len(r) for r in block.rows)], default=0)
     table = doc.add_table(rows=1 + len(block.rows), cols=columns)
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    widths = _column_widths([block.header, *block.rows], columns)
+    widths = [Mm(w) for w in _column_widths([block.header, *block.rows], columns)]
     numeric = block.numeric + [False] * (columns - len(block.numeric))
-    for i, cells in enumerate([block.header, *block.rows]):
-        row = table.rows[i]
-        for j in range(columns):
-            cell = row.cells[j]
-            cell.width = Mm(widths[j])
+    for i, (row, cells) in enumerate(zip(table.rows, [block.header, *block.rows])):
+        for j, cell in enumerate(row.cells):  # row.cells once per row: each call walks the row's grid
+            cell.width = widths[j]
             paragraph = cell.paragraphs[0]
-            paragraph.style = doc.styles["表格文字"]
+            paragraph._p.style = ids["表格文字"]
             run = paragraph.add_run(cells[j] if j < len(cells) else "")
             if i == 0:
                 run.bold = True
@@ -398,12 +414,12 @@ def _column_widths(rows: list[list[str]], columns: int) -> list[float]:
     return [TEXT_WIDTH_MM * n / total for n in need]
 
 
-def _add_picture(doc, block: Picture, png: bytes) -> None:
+def _add_picture(doc, block: Picture, png: bytes, ids: dict[str, str | None]) -> None:
     from docx.shared import Mm
 
-    paragraph = doc.add_paragraph(style="图")
+    paragraph = _styled_paragraph(doc, ids, "图")
     paragraph.add_run().add_picture(io.BytesIO(png), width=Mm(FIGURE_WIDTH_MM))
-    doc.add_paragraph(block.caption, style="图题")
+    _styled_paragraph(doc, ids, "图题", block.caption)
 
 
 def _header_footer(doc, sample: bool) -> None:
