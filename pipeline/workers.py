@@ -75,8 +75,8 @@ def run_forked(function: Callable[..., Any], jobs: Sequence[tuple], *, processes
     """function(*job) for every job, each in a forked child, at most `processes` at a time (see the module docstring).
 
     budget: the address space a child may use beyond this process's (None: no limit).
-    quiet: the child's stderr goes to /dev/null (an allocation failure in a Rust reader prints an English line
-    there before it aborts).
+    quiet: the child's stdout and stderr go to /dev/null (an allocation failure in a Rust reader prints an English
+    line there before it aborts).
     """
     outcomes: list[Outcome | None] = [None] * len(jobs)
     running: dict[int, tuple[int, int, bytearray]] = {}  # read end -> (job index, pid, bytes so far)
@@ -148,11 +148,11 @@ def _read_some(fd: int, running: dict, selector, outcomes: list) -> bool:
     os.close(fd)
     del running[fd]
     _, status = os.waitpid(pid, 0)
-    outcomes[index] = _outcome(bytes(received), status)
+    outcomes[index] = _outcome(received, status)
     return True
 
 
-def _outcome(received: bytes, status: int) -> Outcome:
+def _outcome(received: bytearray, status: int) -> Outcome:
     try:
         with paused_gc():
             result, warned = pickle.loads(received)
@@ -177,9 +177,11 @@ def _child_setup(budget: int | None, quiet: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     with contextlib.suppress(OSError, ValueError):
         sys.stdout = sys.stderr = open(os.devnull, "w")  # closed by os._exit, with the child
-    if quiet:
+    if quiet:  # the descriptors too: nothing the child's libraries print, and no pipe of the parent's held open
         with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
     if budget is not None:
         _limit_address_space(budget)
 
