@@ -97,6 +97,16 @@ def test_not_sample_data_has_no_notice_in_the_header():
     assert report_docx.SAMPLE_NOTICE in doc.sections[0].header.paragraphs[0].text
 
 
+def test_pictures_are_the_print_pngs_step_3_saved_else_the_htmls_own(tmp_path):
+    saved = figures.figure_paths(tmp_path / "outputs" / "r", "fai_growth")["print_png"]
+    saved.parent.mkdir(parents=True)
+    saved.write_bytes(b"\x89PNG print")
+    picture = report_docx.print_pictures("r", tmp_path)
+    assert picture(Picture("fai_growth", b"\x89PNG screen", "图1")) == b"\x89PNG print"
+    assert picture(Picture("unit_rates", b"\x89PNG screen", "图3")) == b"\x89PNG screen"  # step 3 saved none
+    assert picture(Picture("", b"\x89PNG other", "图")) == b"\x89PNG other"  # not one of the charts
+
+
 # =========================================================================== the sample round's report.docx
 
 

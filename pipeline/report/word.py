@@ -519,24 +519,13 @@ def report_blocks(data: report.ReportData) -> list[Block]:
 
 
 def print_pictures(round_id: str, root: Path | None):
-    """picture(Picture) -> PNG bytes: the chart's print PNG that step 3 saved (figures.PRINT_DPI), else the chart
-    redrawn at that resolution from step 2's tables, else the HTML's own PNG."""
-    inputs = None
+    """picture(Picture) -> PNG bytes: the chart's print PNG that step 3 saved (figures.PRINT_DPI); the HTML's own
+    PNG for a picture that is not a chart, or when step 3 has not saved one (results of an older version)."""
+    out_dir = paths.outputs_round_dir(round_id, root)
 
     def picture(block: Picture) -> bytes:
-        nonlocal inputs
-        if not block.key:
-            return block.png
-        saved = figures.figure_paths(paths.outputs_round_dir(round_id, root), block.key)["print_png"]
-        if saved.is_file():
-            return saved.read_bytes()
-        if inputs is None:
-            inputs = figures.load_figure_inputs(round_id, root)
-        with figures.theme():
-            fig = figures.FIGURES_BY_KEY[block.key].draw(inputs)
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=figures.PRINT_DPI, facecolor="white", metadata={"Software": None})
-        return buffer.getvalue()
+        saved = figures.figure_paths(out_dir, block.key)["print_png"] if block.key else None
+        return saved.read_bytes() if saved is not None and saved.is_file() else block.png
 
     return picture
 
