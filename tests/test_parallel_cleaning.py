@@ -51,21 +51,32 @@ def _three_returns(tmp_path) -> rounds.Round:
     return rounds.load_round("r", tmp_path)
 
 
-@pytest.mark.parametrize("how", ["raises", "segfault", "exits"])
-def test_a_worker_that_fails_costs_its_own_file_only(tmp_path, monkeypatch, how):
-    round_ = _three_returns(tmp_path)
+def _fail_on(monkeypatch, file: str, fail) -> None:
+    """Cleaning the sheets of one file calls fail() (which raises, or ends the process); the others clean as usual."""
     real = cleaning.clean_sheet
 
     def failing(sheet, *args):
-        if sheet.file == "石嘴山市.xlsx":
-            if how == "raises":
-                raise KeyError("boom")
-            if how == "segfault":
-                os.kill(os.getpid(), signal.SIGSEGV)
-            os._exit(3)
+        if sheet.file == file:
+            fail()
         return real(sheet, *args)
 
     monkeypatch.setattr(cleaning, "clean_sheet", failing)
+
+
+def _raise(exc: BaseException):
+    def fail():
+        raise exc
+    return fail
+
+
+FAILURES = {"raises": _raise(KeyError("boom")), "segfault": lambda: os.kill(os.getpid(), signal.SIGSEGV),
+            "exits": lambda: os._exit(3)}
+
+
+@pytest.mark.parametrize("how", sorted(FAILURES))
+def test_a_worker_that_fails_costs_its_own_file_only(tmp_path, monkeypatch, how):
+    round_ = _three_returns(tmp_path)
+    _fail_on(monkeypatch, "石嘴山市.xlsx", FAILURES[how])
     said = []
     result = cleaning.clean_round(round_, schemas.load_aliases(), echo=said.append, processes=2)
     failed = result.problems[result.problems["code"] == "cleaner_failed"]
@@ -78,14 +89,7 @@ def test_a_worker_that_fails_costs_its_own_file_only(tmp_path, monkeypatch, how)
 
 def test_a_failure_in_a_worker_reads_as_the_same_failure_in_this_process(tmp_path, monkeypatch):
     round_ = _three_returns(tmp_path)
-    real = cleaning.clean_sheet
-
-    def failing(sheet, *args):
-        if sheet.file == "吴忠市.xlsx":
-            raise ValueError("boom")
-        return real(sheet, *args)
-
-    monkeypatch.setattr(cleaning, "clean_sheet", failing)
+    _fail_on(monkeypatch, "吴忠市.xlsx", _raise(ValueError("boom")))
     assert_same_result(clean(round_, 1), clean(round_, 2))
 
 
