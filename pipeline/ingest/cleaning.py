@@ -13,6 +13,7 @@ and the ledger counts them per file and sheet.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 import unicodedata
@@ -23,7 +24,7 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from pipeline import paths, schemas, workers
-from pipeline.ingest import cache, columnwise, corrections, plausibility, quality, readers
+from pipeline.ingest import cache, columnwise, corrections, plausibility, quality, readers, units
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.ingest.parsing import (
@@ -51,9 +52,6 @@ PROVENANCE_LABELS = {"unit": "填报单位", "file": "文件", "sheet": "工作�
 # Both give the same tables and problems (tests/test_columnwise.py compares them); the flag keeps the old path.
 COLUMNWISE = True
 
-_REPORTER = re.compile(r"(?:填报单位|填表单位|报送单位)(?:\(盖章\))?[:：]\s*([^\s:：]+)")
-
-
 # --------------------------------------------------------------------------- results
 
 
@@ -80,33 +78,6 @@ class RoundResult:
     missing_units: list[str]
     header_map: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HEADER_MAP_COLUMNS))
     corrections: pd.DataFrame | None = None  # the corrections applied (corrections.APPLIED_COLUMNS)
-
-
-def reporter_in(rows: list[list[Any]]) -> str | None:
-    """The text after 填报单位： in a footer or title line, if any."""
-    for row in rows:
-        for value in row:
-            # Only a string can hold these words (a number's or a date's text never does).
-            if value.__class__ is str and ("填报单位" in value or "填表单位" in value or "报送单位" in value):
-                m = _REPORTER.search(unicodedata.normalize("NFKC", cell_text(value)))
-                if m:
-                    return m.group(1)
-    return None
-
-
-def match_unit(text: str | None, units: tuple[str, ...]) -> str | None:
-    """The round unit named in a piece of text: the longest unit name it contains.
-
-    Falls back to the unit's core name (银川 for 银川市, 宁东 for 宁东基地), so
-    "宁东能源化工基地管委会" still reads as 宁东基地.
-    """
-    if not text:
-        return None
-    text = unicodedata.normalize("NFKC", text)
-    hits = [u for u in units if u in text]
-    if not hits:
-        hits = [u for u in units if len(core := re.sub(r"(市|基地|厅|委|局|办)$", "", u)) >= 2 and core in text]
-    return max(hits, key=len) if hits else None
 
 
 # --------------------------------------------------------------------------- values
@@ -749,12 +720,16 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
         problems.append(Problem(unit, rel, "", None, "", "", "不是 Excel 或 CSV 文件，未读取",
                                 "请另存为 .xlsx 后重新发送；与报表无关的文件请移出轮次文件夹", ERROR, "not_a_table"))
         ledger.append(_file_ledger(rel, unit, "未读取", "不是 Excel 或 CSV 文件"))
-    for path in files.lock_files:  # editor lock files (~$x.xlsx, .~lock.x#): skipped, with a hint
-        rel = path.relative_to(round_.raw_dir).as_posix()
-        problems.append(Problem(_unit_from_path(rel, round_) or UNKNOWN_UNIT, rel, "", None, "", "",
-                                "这是 Excel/WPS 打开文件时留下的临时锁定文件，已跳过",
-                                "无需处理；请确认对应的报表已保存、关闭后再发送", HINT, "lock_file"))
-    for path, outcome in zip(files.returns, _clean_files(files.returns, round_, aliases, fixes, store, processes)):
+    problems += [_leftover_notice(path.relative_to(round_.raw_dir).as_posix(), round_) for path in files.lock_files]
+    returns, copies = identical_files(files.returns)
+    for path, first in copies.items():
+        rel, kept = (p.relative_to(round_.raw_dir).as_posix() for p in (path, first))
+        unit = _unit_from_path(kept, round_) or _unit_from_path(rel, round_) or UNKNOWN_UNIT
+        note = f"与“{kept}”内容完全相同，只读取一份"
+        problems.append(Problem(unit, rel, "", None, "", "", f"“{rel}”{note}",
+                                "无需处理；如其中一份本应是另一份报表，请向单位索取", HINT, "identical_file"))
+        ledger.append(_file_ledger(rel, unit, "相同文件", note))
+    for path, outcome in zip(returns, _clean_files(returns, round_, aliases, fixes, store, processes)):
         rel = path.relative_to(round_.raw_dir).as_posix()
         try:
             file_records, file_problems, file_ledger, file_mapping = _result_of(outcome)
@@ -778,6 +753,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
         mapping.extend(file_mapping)
     store.prune()
     problems += fixes.unsettled(lambda rel: _unit_from_path(rel, round_) or UNKNOWN_UNIT)
+    problems = units.first_of_each(problems)
     problems = _supersede_originals(records, problems, ledger)
     records, problems = _deduplicate(records, problems)
     _apply_doubts(plausibility.check_round(records, previous, round_.previous), fixes, problems)
@@ -785,6 +761,36 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
     result.header_map = pd.DataFrame(mapping, columns=HEADER_MAP_COLUMNS).astype({"excel_row": "Int64"})
     result.corrections = fixes.applied_frame()
     return result
+
+
+def _leftover_notice(rel: str, round_: Round) -> Problem:
+    """A lock file (~$x.xlsx, .~lock.x#) or a desktop leftover (Thumbs.db): skipped, a notice for the analyst."""
+    name = rel.rsplit("/", 1)[-1]
+    lock = readers.is_lock_file(name)
+    what = "Excel/WPS 打开文件时留下的临时锁定文件" if lock else "Windows/macOS 在文件夹中自动生成的系统文件"
+    return Problem(_unit_from_path(rel, round_) or UNKNOWN_UNIT, rel, "", None, "", "", f"这是{what}，已跳过",
+                   "无需处理" + ("；请确认对应的报表已保存、关闭" if lock else ""), HINT,
+                   "lock_file" if lock else "desk_leftover")
+
+
+def identical_files(paths: list[Path]) -> tuple[list[Path], dict[Path, Path]]:
+    """The files to read, and each byte-identical copy with the file read in its place (the shortest name:
+    “甲.xlsx” before “甲(1).xlsx”, “甲 - 副本.xlsx”)."""
+    by_content: dict[str, list[Path]] = {}
+    for path in paths:
+        digest = str(path)  # a link is never compared (read_return decides on it), nor a file that cannot be read
+        if not path.is_symlink():
+            try:
+                with open(path, "rb") as fh:
+                    digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            except OSError:
+                pass
+        by_content.setdefault(digest, []).append(path)
+    copies: dict[Path, Path] = {}
+    for same in by_content.values():
+        first = min(same, key=lambda p: (len(p.name), str(p)))
+        copies.update({p: first for p in same if p != first})
+    return [p for p in paths if p not in copies], copies
 
 
 def _apply_doubts(doubts: list[plausibility.Doubt], fixes: corrections.RoundCorrections, problems: list[Problem]):
@@ -861,9 +867,9 @@ def _read_and_clean_file(path: Path, rel: str, own_fixes: corrections.FileCorrec
                          aliases: AliasTable):
     sheets = readers.read_return(path, rel)
     sheets, file_fixes = corrections.apply(sheets, own_fixes, aliases)
-    problems: list[Problem] = []
-    unit = (match_unit(reporter_in([r for s in sheets for r in s.rows]), round_.units) or _unit_from_path(rel, round_)
-            or _unit_from_titles(sheets, round_))
+    found = units.of_file(rel, sheets, round_.units)
+    problems: list[Problem] = units.unit_notices(rel, found, units.named_texts(rel, sheets), round_.units)
+    unit = found.unit if found else None
     if unit is None:
         unit = UNKNOWN_UNIT
         problems.append(Problem(unit, rel, "", None, "填报单位", "", "无法确定填报单位",
@@ -930,30 +936,9 @@ def _supersede_originals(records: list[dict], problems: list[Problem], ledger: l
 
 
 def _unit_from_path(rel: str, round_: Round) -> str | None:
-    """The unit from the folder a file sits in, else from the file name."""
-    return _unit_from_folder(rel, round_) or match_unit(rel.split("/")[-1], round_.units)
-
-
-def _unit_from_folder(rel: str, round_: Round) -> str | None:
-    for folder in reversed(rel.split("/")[:-1]):
-        unit = match_unit(folder, round_.units)
-        if unit:
-            return unit
-    return None
-
-
-# How many rows at the top of a sheet may hold its title (“吴忠市2022年重大项目进展情况表”).
-TITLE_ROWS = 3
-
-
-def _unit_from_titles(sheets: list[readers.Sheet], round_: Round) -> str | None:
-    """The one round unit the sheets' title rows name (a row of one text cell at the top, like
-    “吴忠市2022年重大项目进展情况表”); None when they name none or several."""
-    titles = [texts[0] for s in sheets for row in s.rows[:TITLE_ROWS]
-              for texts in [[v for v in row if v.__class__ is str and v.strip()]] if len(texts) == 1]
-    found = {match_unit(cell_text(t), round_.units) for t in titles}
-    found.discard(None)
-    return found.pop() if len(found) == 1 else None
+    """The unit from the folder a file sits in, else from the file name (units.from_path)."""
+    hit = units.from_path(rel, round_.units)
+    return hit.unit if hit else None
 
 
 def _file_ledger(rel: str, unit: str, status: str, note: str) -> dict:

@@ -12,6 +12,7 @@ from pipeline.excel import write_workbook
 from pipeline.ingest import quality
 from pipeline.ingest.cleaning import ERROR, UNKNOWN_UNIT, RoundResult
 from pipeline.ingest.corrections import NOT_APPLIED
+from pipeline.ingest.problems import ANALYST_CODES
 from pipeline.rounds import Round
 
 FEEDBACK_FILE = paths.FEEDBACK
@@ -36,7 +37,7 @@ def _listed(problems: pd.DataFrame) -> pd.DataFrame:
 
 def unit_summary(result: RoundResult, round_: Round) -> pd.DataFrame:
     """Per expected unit: reported or not, files, rows kept and quarantined, problems to fix."""
-    ledger, problems = result.ledger, result.problems
+    ledger, problems = result.ledger, units_own(result.problems)
     units = list(round_.units) + sorted(set(ledger["unit"]) - set(round_.units))
     rows = []
     for unit in units:
@@ -104,9 +105,34 @@ def run_summary(result: RoundResult) -> str:
         where = f"{p['file']}" + (f"（{p['sheet']}）" if p["sheet"] else "")
         lines.append(f"  {p['severity']}：{where}：{p['problem']}。{p['fix']}")
     lines += header_suggestions(problems)
+    lines += analyst_lines(problems)
     units = list(dict.fromkeys([*ledger["unit"].astype(str), *result.missing_units]))
     lines += quality.warning_lines(quality.assess(ledger, problems, result.quarantine, result.tables, units))
     return "\n".join(lines)
+
+
+def units_own(problems: pd.DataFrame) -> pd.DataFrame:
+    """The problems that are the units' own: the analyst's notices (problems.ANALYST_CODES) left out."""
+    return problems[~problems["code"].isin(ANALYST_CODES)]
+
+
+def analyst_notices(problems: pd.DataFrame) -> pd.DataFrame:
+    """The notices for the analyst alone: leftovers of the desk, files saved twice, round.yml's unit names."""
+    return problems[problems["code"].isin(ANALYST_CODES)]
+
+
+def analyst_lines(problems: pd.DataFrame) -> list[str]:
+    """The analyst's notices as console lines (never in a unit's list)."""
+    notices = analyst_notices(problems)
+    if notices.empty:
+        return []
+    lines = ["给分析人员的提示（不发给单位）："]
+    for _, p in notices.iterrows():
+        text = p["problem"] if p["file"] in p["problem"] else f"{p['file']}：{p['problem']}"
+        if p["code"] == "unit_not_in_round":
+            text += "请核对 round.yml"
+        lines.append(f"  {text}")
+    return lines
 
 
 def header_suggestions(problems: pd.DataFrame) -> list[str]:
@@ -134,7 +160,7 @@ def save_run_summary(result: RoundResult, path: Path) -> Path:
 def units_with_list(result: RoundResult) -> list[str]:
     """The units that get their own list: every named unit with at least one 错误 to fix, in the order of the
     problems."""
-    problems = result.problems
+    problems = units_own(result.problems)
     errors = problems[(problems["severity"] == ERROR) & (problems["unit"] != UNKNOWN_UNIT)]
     return list(dict.fromkeys(errors["unit"]))
 
@@ -147,7 +173,8 @@ def unit_file_name(unit: str) -> str:
 
 def unit_problems(result: RoundResult, unit: str) -> pd.DataFrame:
     """One unit's problems, as in 问题清单; the analyst's own notes on corrections.csv are left out."""
-    mine = result.problems[(result.problems["unit"] == unit) & (result.problems["code"] != NOT_APPLIED)]
+    own = units_own(result.problems)
+    mine = own[(own["unit"] == unit) & (own["code"] != NOT_APPLIED)]
     return _listed(mine)
 
 

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 
 ERROR, HINT = "错误", "提示"
 
+# Notices for the analyst, never for a unit's list or its counts: the analyst's own desk and round.yml
+# (lock files and other leftovers, a file saved twice, a unit name round.yml spells differently, a loose match).
+ANALYST_CODES = frozenset({"lock_file", "desk_leftover", "identical_file", "unit_not_in_round", "loose_unit"})
+
 
 @dataclass
 class Problem:

@@ -117,8 +117,9 @@ class RoundFiles:
     returns: read as returns (a symlink pointing outside the round folder is among
         them too: read_return refuses it with a ReadError, so it is reported per file).
     other: neither returns nor the round's own files (reported as "not a table").
-    lock_files: editor lock files (Excel/WPS "~$x.xlsx", LibreOffice ".~lock.x.xlsx#"),
-        left by a file open while it was copied: skipped, worth a hint, never an error.
+    lock_files: editor lock files (Excel/WPS "~$x.xlsx", LibreOffice ".~lock.x.xlsx#"), left by a file open
+        while it was copied, and the desktop's leftovers (Thumbs.db, desktop.ini): skipped, noted for the
+        analyst only, never an error.
     outside_links: the symlinks among `returns` that point outside the round folder.
     """
 
@@ -131,6 +132,15 @@ class RoundFiles:
 def is_lock_file(name: str) -> bool:
     """Excel's and WPS's "~$x.xlsx", LibreOffice's ".~lock.x.xlsx#"."""
     return name.startswith("~$") or (name.startswith(".~lock.") and name.endswith("#"))
+
+
+# Files the desktop leaves in any folder (Windows' thumbnail cache and folder settings, macOS's folder settings).
+DESK_LEFTOVERS = frozenset({"thumbs.db", "desktop.ini", ".ds_store", "ehthumbs.db"})
+
+
+def is_desk_leftover(name: str) -> bool:
+    """A lock file or a file the desktop leaves in folders: the analyst's desk, not a unit's return."""
+    return is_lock_file(name) or name.lower() in DESK_LEFTOVERS
 
 
 def list_round_files(raw_dir: Path) -> RoundFiles:
@@ -146,7 +156,7 @@ def list_round_files(raw_dir: Path) -> RoundFiles:
         name = path.name
         if path.parent == raw_dir and name.lower() in ROUND_FILES:
             continue
-        if is_lock_file(name):
+        if is_desk_leftover(name):
             files.lock_files.append(path)
         elif path.is_symlink() and not _points_inside(path, inside):
             files.returns.append(path)

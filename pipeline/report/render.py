@@ -54,6 +54,7 @@ from pipeline.figures import charts as figures
 from pipeline.frames import in_order, is_missing
 from pipeline.ingest import corrections as fixes
 from pipeline.ingest import quality
+from pipeline.ingest.problems import ANALYST_CODES
 from pipeline.rounds import Round, load_round
 
 TEMPLATES_DIR = paths.TEMPLATES_DIR
@@ -262,6 +263,7 @@ class ReportData:
             "returns": returns_by_unit(self.ledger, self.problems, self.round.units),
             "quarantined": quarantine_by_reason(self.quarantine, self.problems),
             "not_read": files_not_read(self.ledger),
+            "analyst_notices": analyst_notices(self.problems),
             "corrections": corrections_applied(self.corrections),
             "batches": batches_with_projects(self.tables["by_batch"]),
             "dq": self.quality,
@@ -403,7 +405,7 @@ def returns_by_unit(ledger: pd.DataFrame, problems: pd.DataFrame, units: Iterabl
     received = ledger[ledger["status"].fillna("") != ""]
     others = [u for u in dict.fromkeys(received["unit"].astype(str)) if u not in units]
     rows = []
-    real = problems[problems["code"].fillna("") != "missing_return"]
+    real = problems[~problems["code"].fillna("").isin({"missing_return", *ANALYST_CODES})]
     for unit in [*units, *others]:
         mine = received[received["unit"] == unit]
         mine_p = real[real["unit"] == unit]
@@ -424,6 +426,15 @@ def corrections_applied(applied: pd.DataFrame | None) -> pd.DataFrame:
     frame = applied.reindex(columns=columns).copy()
     frame["row"] = frame["row"].map(lambda r: "" if pd.isna(r) else str(int(r)))
     return frame.sort_values(["unit", "file", "sheet"], kind="stable").reset_index(drop=True)
+
+
+def analyst_notices(problems: pd.DataFrame) -> pd.DataFrame:
+    """The notices for the analyst alone (problems.ANALYST_CODES): leftovers of the desk skipped, a file saved
+    twice read once, a unit name of the returns that round.yml's units spell differently."""
+    notes = problems[problems["code"].fillna("").isin(ANALYST_CODES)]
+    text = [p if f in p else f"{f}：{p}" for f, p in zip(notes["file"].astype(str), notes["problem"].astype(str))]
+    fix = notes["fix"].astype(str).tolist()
+    return pd.DataFrame({"notice": text, "fix": fix}, columns=["notice", "fix"])
 
 
 def files_not_read(ledger: pd.DataFrame) -> pd.DataFrame:
@@ -528,6 +539,7 @@ TABLES: dict[str, list[Col]] = {
     "corrections_applied": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"),
                             Col("row", "行号", "short"), Col("column", "列"), Col("old", "原值"), Col("new", "修正值"),
                             Col("basis", "依据")],
+    "analyst_notices": [Col("notice", "提示"), Col("fix", "处理")],
     "files_not_read": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"),
                        Col("status", "情况", "short"), Col("note", "说明")],
 }
