@@ -47,6 +47,9 @@ INDICATORS = "indicators.json"  # step 2
 SUPERVISION = "督办清单.xlsx"  # step 2
 SOURCES = "数字来源.xlsx"  # step 2
 REPORT_HTML, REPORT_PDF, REPORT_DOCX = "report.html", "report.pdf", "report.docx"  # step 4
+# Step 1, only when a file met an error the pipeline did not foresee: its detail, for the analyst (the console and
+# 附录一 say it in one line).
+ERROR_LOG = "程序错误详情.log"
 
 # Names inside data/processed/<round>/ (besides one <kind>.parquet per return kind, RoundPaths.clean_table).
 LEDGER = "ledger.csv"
@@ -137,6 +140,11 @@ class RoundPaths:
     @property
     def figures(self) -> Path:
         return self.outputs / FIGURES
+
+    @property
+    def error_log(self) -> Path:
+        """The detail of the unforeseen errors of step 1 (written only when there are any)."""
+        return self.outputs / ERROR_LOG
 
     @property
     def summaries(self) -> Path:

@@ -269,8 +269,21 @@ def test_a_file_the_cleaner_trips_on_is_reported_and_the_round_goes_on(tmp_path,
         return real(sheet, *args)
 
     monkeypatch.setattr(cleaning, "clean_sheet", trips_on_one_file)
-    result, sent_back = run(tmp_path)
+    log = tmp_path / "out" / "程序错误详情.log"
+    said = []
+    write_round(raw(tmp_path), UNITS)
+    result = cleaning.clean_round(rounds.load_round("r", tmp_path), schemas.load_aliases(), echo=said.append,
+                                  error_log=log)
     assert set(result.tables["projects"]["project_name"]) == {"正常项目"}
     row = result.ledger.set_index("file").loc["交通运输厅.xlsx"]
-    assert row["status"] == "处理失败" and row["data_rows"] == 0
-    assert any(r[1] == "交通运输厅.xlsx" and "程序出错" in r[6] for r in sent_back)
+    assert row["status"] == "处理失败" and row["data_rows"] == 0 and "未预料" in row["note"]
+    # one Chinese line for the analyst; the detail, traceback included, in the round's error log
+    assert said == ["  处理失败 交通运输厅.xlsx：处理该文件时遇到程序未预料的情况，整个文件暂未采用"
+                    "（详情已记入 程序错误详情.log）"]
+    assert "ZeroDivisionError: an unforeseen shape of sheet" in log.read_text(encoding="utf-8")
+    assert "Traceback" in log.read_text(encoding="utf-8")
+    # not the unit's to fix: no list of its own, and no maintainer instruction anywhere
+    feedback.write_feedback(result, rounds.load_round("r", tmp_path), tmp_path / "out")
+    assert not (tmp_path / "out" / "退回修改" / "交通运输厅.xlsx").exists()
+    texts = " ".join(result.problems["problem"] + result.problems["fix"])
+    assert "ZeroDivisionError" not in texts and "维护人员" not in texts

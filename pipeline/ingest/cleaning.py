@@ -24,7 +24,7 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from pipeline import paths, schemas, workers
-from pipeline.ingest import cache, columnwise, corrections, plausibility, quality, readers, units
+from pipeline.ingest import cache, columnwise, corrections, plausibility, provenance, quality, readers, units
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.ingest.parsing import (
@@ -389,12 +389,10 @@ def _report_header(header: Header, problem, context: SheetContext, hidden_cols=f
         elif col.column is None:
             suggestion = col.match.suggestion if col.match else None
             text = f"表头“{col.written}”无法识别，该列未读入清洗表（原值保留在“其他列”中）"
-            fix = "请按模板表头填写；若确属需要的列，分析人员可在 data/header_aliases.csv 中补充别名"
+            fix = "请按模板表头填写"  # the alias table is the analyst's: 表头对照 and the run summary name it
             if suggestion:
                 text = f"表头“{col.written}”无法识别，是否为“{kind.column(suggestion).label}”？"
-                fix = ("如是，分析人员在 data/header_aliases.csv 中加一行“"
-                       f"{schemas.alias_line(kind.name, suggestion, col.written)}”"
-                       f"后重新运行；否则请单位按模板表头填写")
+                fix = f"如是，请按模板改为“{kind.column(suggestion).label}”；否则请按模板表头填写"
             problem(col.row, col.written, col.written, text, fix, HINT, "unknown_header")
     missing = [m for m in header.missing_required if not (m == "batch" and context.batch)]
     if missing:
@@ -698,7 +696,8 @@ def _normalise_indicator(record: dict) -> None:
 
 
 def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path | None = None,
-                previous: dict[str, pd.DataFrame] | None = None, processes: int | None = None) -> RoundResult:
+                previous: dict[str, pd.DataFrame] | None = None, processes: int | None = None,
+                error_log: Path | None = None) -> RoundResult:
     """Read and clean every return of a round. Files that cannot be read are reported, not fatal.
 
     cache_dir: where each file's cleaned result is kept between runs (RoundPaths.cache; see cache.py), so that
@@ -706,8 +705,12 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
     previous: the previous round's clean tables (cleaned_tables), which amounts are checked against (after the
     per-file phase, so never cached).
     processes: how many files are read and cleaned side by side (None: one per core; see _clean_files).
+    error_log: where the detail of an unforeseen error is written (RoundPaths.error_log); the console and the
+    ledger get one Chinese line.
     """
     files = readers.list_round_files(round_.raw_dir)
+    if error_log is not None:
+        error_log.unlink(missing_ok=True)  # this run's errors only
     store = cache.FileCache(cache_dir, round_, aliases)
     fixes = corrections.load(round_.raw_dir)
     records: list[dict] = []
@@ -741,11 +744,9 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
             continue
         except Exception as exc:  # noqa: BLE001 - one file the cleaner cannot handle must not stop the round
             unit = _unit_from_path(rel, round_) or UNKNOWN_UNIT
-            text = f"处理该文件时程序出错（{type(exc).__name__}），整个文件暂未采用"
-            problems.append(Problem(unit, rel, "", None, "", "", text,
-                                    "请把该文件发给流水线维护人员；其余文件已正常处理", ERROR, "cleaner_failed"))
-            ledger.append(_file_ledger(rel, unit, "处理失败", text))
-            echo(f"  处理失败 {rel}：{text}")
+            problems.append(provenance.unforeseen(unit, rel))
+            ledger.append(_file_ledger(rel, unit, "处理失败", provenance.UNFORESEEN))
+            echo(f"  处理失败 {rel}：{provenance.UNFORESEEN}{provenance.log_unforeseen(error_log, rel, exc)}")
             continue
         records.extend(file_records)
         problems.extend(file_problems)
@@ -865,6 +866,16 @@ def _result_of(outcome: workers.Outcome) -> tuple:
 
 def _read_and_clean_file(path: Path, rel: str, own_fixes: corrections.FileCorrections, round_: Round,
                          aliases: AliasTable):
+    try:
+        return _read_and_clean(path, rel, own_fixes, round_, aliases)
+    except (readers.ReadError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - its detail, traceback included, survives the trip from the worker
+        raise provenance.Unforeseen(provenance.detail(exc)) from exc
+
+
+def _read_and_clean(path: Path, rel: str, own_fixes: corrections.FileCorrections, round_: Round,
+                    aliases: AliasTable):
     sheets = readers.read_return(path, rel)
     sheets, file_fixes = corrections.apply(sheets, own_fixes, aliases)
     found = units.of_file(rel, sheets, round_.units)
@@ -875,6 +886,8 @@ def _read_and_clean_file(path: Path, rel: str, own_fixes: corrections.FileCorrec
         problems.append(Problem(unit, rel, "", None, "填报单位", "", "无法确定填报单位",
                                 "请在表尾填写“填报单位：XX”，或把文件放入以单位命名的文件夹", ERROR, "unknown_unit"))
     results = [clean_sheet(sheet, unit, round_, aliases) for sheet in sheets]
+    for sheet, result in zip(sheets, results):  # which reader read it, and what its formatting pass missed
+        problems += provenance.note_reading(sheet, result.ledger, result.mapping, unit, bool(result.kind))
     recognised = any(r.kind for r in results)
     records = [record for result in results for record in result.records]
     # A sheet that is not a return matters only beside sheets that are; otherwise the file is the problem.

@@ -9,7 +9,7 @@ import pandas as pd
 
 from pipeline import paths
 from pipeline.excel import write_workbook
-from pipeline.ingest import quality
+from pipeline.ingest import provenance, quality
 from pipeline.ingest.cleaning import ERROR, UNKNOWN_UNIT, RoundResult
 from pipeline.ingest.corrections import NOT_APPLIED
 from pipeline.ingest.problems import ANALYST_CODES
@@ -103,8 +103,9 @@ def run_summary(result: RoundResult) -> str:
                                         "not_a_table", "cleaner_failed"])
     for _, p in problems[file_level & (problems["severity"] == ERROR)].iterrows():
         where = f"{p['file']}" + (f"（{p['sheet']}）" if p["sheet"] else "")
-        lines.append(f"  {p['severity']}：{where}：{p['problem']}。{p['fix']}")
-    lines += header_suggestions(problems)
+        fix = f"详情见本轮输出文件夹中的 {paths.ERROR_LOG}" if p["code"] == provenance.UNFORESEEN_CODE else p["fix"]
+        lines.append(f"  {p['severity']}：{where}：{p['problem']}。{fix}")
+    lines += header_suggestions(result.header_map)
     lines += analyst_lines(problems)
     units = list(dict.fromkeys([*ledger["unit"].astype(str), *result.missing_units]))
     lines += quality.warning_lines(quality.assess(ledger, problems, result.quarantine, result.tables, units))
@@ -112,8 +113,9 @@ def run_summary(result: RoundResult) -> str:
 
 
 def units_own(problems: pd.DataFrame) -> pd.DataFrame:
-    """The problems that are the units' own: the analyst's notices (problems.ANALYST_CODES) left out."""
-    return problems[~problems["code"].isin(ANALYST_CODES)]
+    """The problems that are the units' own: the analyst's notices (problems.ANALYST_CODES) and unforeseen
+    errors (nothing a unit can fix) left out."""
+    return problems[~problems["code"].isin(ANALYST_CODES | {provenance.UNFORESEEN_CODE})]
 
 
 def analyst_notices(problems: pd.DataFrame) -> pd.DataFrame:
@@ -135,14 +137,15 @@ def analyst_lines(problems: pd.DataFrame) -> list[str]:
     return lines
 
 
-def header_suggestions(problems: pd.DataFrame) -> list[str]:
-    """Unknown headers that are close to a known one, once per header text, with the alias line to add."""
-    close = problems[(problems["code"] == "unknown_header") & problems["problem"].str.contains("是否为", regex=False)]
+def header_suggestions(header_map: pd.DataFrame) -> list[str]:
+    """For the analyst: unknown headers close to a known one, once per header text, with the alias line to add
+    (from 表头对照; the unit's list asks the unit to follow the template instead)."""
+    close = header_map[header_map["note"].fillna("").str.startswith("是否为")]
     if close.empty:
         return []
     lines = ["表头近似但未识别（确认后在 data/header_aliases.csv 中加一行即可）："]
-    for _, p in close.drop_duplicates("problem").iterrows():
-        lines.append(f"  {p['problem']}（{p['file']}）{p['fix']}")
+    for _, m in close.drop_duplicates("written").iterrows():
+        lines.append(f"  表头“{m['written']}”（{m['file']}）{m['note']}")
     return lines
 
 

@@ -75,8 +75,8 @@ class Quality:
     def excluded_units(self) -> list[str]:
         units = [*self.missing_units]
         for frame in (self.rejected, self.missing_columns, self.quarantined, self.set_aside):
-            units += [u for u in frame["unit"].astype(str) if u not in units]
-        return units
+            units += frame["unit"].astype(str).tolist()
+        return list(dict.fromkeys(units))  # each unit once, however many of its files were set aside
 
     @property
     def excluded_rows(self) -> int:

@@ -1,8 +1,20 @@
 """Reading returns: files in a round folder to grids of cell values.
 
-Excel workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods, and WPS's .et) are read with
-calamine (a fast Rust reader that handles both the modern and the legacy
-format); csv files are decoded as UTF-8 or GB18030, the encoding Excel uses on
+Excel workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods, and WPS's .et) are read by a
+chain of readers (sniff.py says what a file really is first; a password-protected
+workbook, or another program's file, is refused for that reason):
+
+1. calamine, a fast Rust reader of the modern and the legacy formats;
+2. on a failure it cannot explain, the library made for the format: xlrd for
+   the legacy .xls (BIFF2 to BIFF8), openpyxl for xlsx and xlsm (fallback.py);
+3. then LibreOffice, where installed: the file is converted to .xlsx, headless,
+   in a temporary folder, with a time and a memory limit, and the copy is read.
+
+Which reader read a file is kept on its sheets (Sheet.reader) for the ledger and
+表头对照. The formatting pass (formatting.py: hidden rows, percent and error cells)
+that fails costs only those facts (Sheet.unchecked), never the values.
+
+csv files are decoded as UTF-8 or GB18030, the encoding Excel uses on
 Chinese Windows. What web systems export as ".xls" is often an HTML table or
 tab-separated text: both are recognised by their content and read as such.
 Every grid keeps the sheet's own geometry: rows[i] is Excel row i + 1, so
@@ -27,15 +39,20 @@ import csv
 import io
 import os
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import unescape
 
 import python_calamine
 
 from pipeline import workers
+from pipeline.ingest import fallback, formatting, sniff
+from pipeline.ingest.formatting import SheetFacts
+from pipeline.ingest.sheets import FAST_READER, MAX_GRID_CELLS, ReadError, Sheet, cell_name, too_big
+from pipeline.ingest.sniff import MAX_COMPRESSION_RATIO, MAX_UNCOMPRESSED_BYTES
+
+__all__ = ["FAST_READER", "MAX_COMPRESSION_RATIO", "MAX_GRID_CELLS", "MAX_UNCOMPRESSED_BYTES", "ReadError", "Sheet",
+           "cell_name", "list_round_files", "read_return"]
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".et"}
 CSV_SUFFIXES = {".csv", ".tsv"}
@@ -46,12 +63,6 @@ ROUND_FILES = {"round.yml", "readme.txt", "readme.md", "planted_mistakes.json", 
 # refused before it is parsed.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
-# An xlsx is a zip: refuse one that would expand past this (a "zip bomb") before parsing it.
-MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200
-# The reader holds a sheet as a full grid (about 40 bytes a cell): refuse a sheet whose filled
-# cells span more than this (5 million cells, about 200 MB), naming the cell that is too far out.
-MAX_GRID_CELLS = 5_000_000
 # Address space a worker may use beyond what the reading process had when it forked, plus
 # READ_MEMORY_PER_BYTE for every byte of the file (its decompressed XML is read whole).
 READ_MEMORY_BUDGET = 512 * 1024 * 1024
@@ -62,52 +73,9 @@ IN_PROCESS_ABOVE_BYTES = 1024 * 1024
 # A csv cell may be as long as the file itself (the csv module stops at 131,072 characters by default).
 csv.field_size_limit(MAX_FILE_BYTES)
 
-_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE container: legacy .xls/.doc, or an encrypted xlsx
-_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
-
-class ReadError(Exception):
-    """A file that cannot be read as a return; the message says why and what to do, in Chinese."""
-
-    def __init__(self, problem: str, fix: str):
-        super().__init__(f"{problem}。{fix}")
-        self.problem = problem
-        self.fix = fix
-
-    def __reduce__(self):  # from a worker process, whole
-        return ReadError, (self.problem, self.fix)
-
-
-@dataclass
-class Sheet:
-    """One sheet of one return file, as a grid of raw cell values.
-
-    rows: rows[i][j] is the value of Excel row i + 1, column j + 1 (None or "" when empty).
-    merged: merged ranges as ((first_row, first_col), (last_row, last_col)), 0-based.
-    hidden_rows: 0-based rows hidden in Excel (xlsx only).
-    formulas_without_value: 0-based (row, col) of formulas saved without a computed value (xlsx only).
-    percent_cells: 0-based (row, col) of cells whose number format is a percentage (Excel
-        shows 0.085 as 8.5%; the grid holds 0.085). From the xlsx styles (built-in formats 9
-        and 10, or a custom format with an unquoted %), for xls and .et the cell's format
-        as xlrd reads it (numbers only), for ods the cell's value type (content.xml); empty for
-        csv and HTML (their cells hold the text as shown, “8.5%” included) and for xlsb (see feedback).
-    error_cells: 0-based (row, col) -> the Excel error the cell holds ("#DIV/0!", "#N/A",
-        "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!"), typed in or a formula's result.
-        The grid value of such a cell is None. From the xlsx sheet XML, or xlrd for xls and .et
-        (calamine reads errors as empty), or ods's content.xml; empty for xlsb, csv and HTML.
-    hidden_cols: 0-based columns hidden in Excel (the xlsx's <cols>, or xlrd's column info for xls).
-    """
-
-    file: str  # path relative to the round folder, with forward slashes
-    name: str
-    rows: list[list[Any]]
-    hidden: bool = False
-    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
-    hidden_rows: set[int] = field(default_factory=set)  # 0-based
-    formulas_without_value: set[tuple[int, int]] = field(default_factory=set)  # 0-based (row, col)
-    percent_cells: set[tuple[int, int]] = field(default_factory=set)  # 0-based (row, col)
-    error_cells: dict[tuple[int, int], str] = field(default_factory=dict)  # 0-based (row, col) -> "#DIV/0!"
-    hidden_cols: set[int] = field(default_factory=set)  # 0-based columns hidden in Excel (xlsx, xls)
+class _NeedsConversion(Exception):
+    """Raised in the reading worker: no reader of this process could read the file; LibreOffice may."""
 
 
 @dataclass
@@ -209,6 +177,15 @@ def read_return(path: Path, rel: str, *, isolate: bool = True) -> list[Sheet]:
             f"文件过大（{size / 1024 / 1024:.0f} MB，上限 {MAX_FILE_BYTES // 1024 // 1024} MB）",
             "请删除无关的工作表、图片后重新保存，或拆分为多个文件",
         )
+    try:
+        return _read_measured(path, rel, isolate, size)
+    except _NeedsConversion:
+        return _read_converted(path, rel, isolate)
+
+
+def _read_measured(path: Path, rel: str, isolate: bool, size: int | None = None) -> list[Sheet]:
+    """_read_any in the memory-limited worker, or in this process (see the module docstring)."""
+    size = path.stat().st_size if size is None else size
     if isolate and hasattr(os, "fork"):
         facts = _facts_if_known_to_fit(path, size)
         if facts is None:
@@ -217,7 +194,7 @@ def read_return(path: Path, rel: str, *, isolate: bool = True) -> list[Sheet]:
     return _read_any(path, rel)
 
 
-def _facts_if_known_to_fit(path: Path, size: int) -> dict[str, _SheetFacts] | None:
+def _facts_if_known_to_fit(path: Path, size: int) -> dict[str, SheetFacts] | None:
     """A large xlsx whose cells (by their references, whatever the stated dimension) all lie within
     MAX_GRID_CELLS is read in this process, sparing the copy of a big result from the worker (a third of
     the reading time for 100,000 rows): its facts, read here; None for every other file, which the
@@ -228,21 +205,11 @@ def _facts_if_known_to_fit(path: Path, size: int) -> dict[str, _SheetFacts] | No
         if fh.read(2) != b"PK":
             return None
     try:
-        _refuse_impostor(path, b"PK")  # a zip bomb is refused before anything is expanded
+        sniff.refuse_impostor(path, b"PK")  # a zip bomb is refused before anything is expanded
     except ReadError:
         return None  # the worker says so
-    facts = _xlsx_facts(path)
+    facts = formatting.xlsx_facts(path)
     return facts if facts and all(fact.span <= MAX_GRID_CELLS for fact in facts.values()) else None
-
-
-def _cells_span(xml: bytes) -> int:
-    """An upper bound of rows x columns of a sheet's grid from its cell references (styled empty cells included).
-    Cells come in row order, so the last one has the highest row; the widest column is among the 2- and 3-letter
-    ones."""
-    last = _LAST_REF.search(xml, max(0, xml.rfind(b'<c r="')))
-    rows = int(last.group(2)) if last else 0
-    columns = max((_cell_position(letters, b"1")[1] + 1 for letters in set(_WIDE_REF.findall(xml))), default=26)
-    return rows * columns
 
 
 def _link_inside_round(path: Path, rel: str) -> bool:
@@ -253,25 +220,41 @@ def _link_inside_round(path: Path, rel: str) -> bool:
     return _points_inside(path, root.resolve())
 
 
-def _read_any(path: Path, rel: str, facts: dict[str, _SheetFacts] | None = None) -> list[Sheet]:
-    """The reading proper: by the file's content first, its suffix second (facts: the xlsx's, if read already)."""
+def _read_any(path: Path, rel: str, facts: dict[str, SheetFacts] | None = None) -> list[Sheet]:
+    """The reading proper: by the file's content first, its suffix second (facts: the xlsx's, if read already).
+    Raises _NeedsConversion when only LibreOffice may read the file."""
     with open(path, "rb") as fh:
         head = fh.read(4096)
     if path.suffix.lower() in CSV_SUFFIXES:
         return [Sheet(file=rel, name=path.stem, rows=_read_csv(path))]
-    _refuse_impostor(path, head[:8])
-    if not head.startswith((b"PK", _CFB_MAGIC)):
+    sniff.refuse_impostor(path, head)
+    if not head.startswith((b"PK", sniff.CFB_MAGIC)) and not sniff.is_biff_stream(head):
         sheets = _read_text_disguised_as_excel(path, rel, head)
         if sheets is not None:
             return sheets
-    if facts is None:
-        facts = _xlsx_facts(path) if head.startswith(b"PK") else {}
-    if not facts and head.startswith(b"PK") and path.suffix.lower() == ".ods":
-        facts = _ods_facts(path)
-    sheets = _read_excel(path, rel, facts)
-    if head.startswith(_CFB_MAGIC):  # only once calamine has shown that the grids are of a sane size
-        facts = _xls_facts(path)
+    kind = sniff.kind(path, head)
+    if facts is None and kind == sniff.OOXML:
+        facts = formatting.xlsx_facts(path)
+    elif facts is None and kind == sniff.ODS:
+        facts = formatting.ods_facts(path)
+    try:
+        sheets = _read_excel(path, rel, facts or {})
+    except _Unexplained:
+        return _read_by_format(path, rel, kind)
+    if kind == sniff.BIFF:  # only once calamine has shown that the grids are of a sane size
+        facts = formatting.xls_facts(path)
+    elif kind not in (sniff.OOXML, sniff.ODS):
+        facts = {}  # xlsb: no formatting pass (see Sheet)
+    _apply_facts(sheets, facts)
+    return sheets
+
+
+def _apply_facts(sheets: list[Sheet], facts: dict[str, SheetFacts] | None) -> None:
+    """The formatting pass's facts onto the sheets calamine read; when the pass failed, what was not checked."""
     for sheet in sheets:
+        if facts is None:
+            sheet.unchecked = formatting.CHECKED_FACTS
+            continue
         fact = facts.get(sheet.name)
         if fact:
             sheet.hidden_rows, sheet.formulas_without_value = fact.hidden_rows, fact.formulas_without_value
@@ -280,6 +263,40 @@ def _read_any(path: Path, rel: str, facts: dict[str, _SheetFacts] | None = None)
             for r, c in fact.error_cells:
                 if r < len(sheet.rows) and c < len(sheet.rows[r]):
                     sheet.rows[r][c] = None
+
+
+_WPS = ("这是 WPS 表格（.et）文件，无法直接读取",
+        "请另存为 .xlsx（在 WPS 中选“文件→另存为”，文件类型选“Excel 工作簿（*.xlsx）”）后重新发送")
+
+
+def _read_by_format(path: Path, rel: str, kind: str | None) -> list[Sheet]:
+    """What calamine could not read: the library of its format, else LibreOffice (_NeedsConversion), else a
+    refusal that says what the file is."""
+    library = {sniff.BIFF: fallback.read_xls, sniff.OOXML: fallback.read_ooxml}.get(kind)
+    if library is not None:
+        try:
+            return library(path, rel)
+        except (ReadError, MemoryError):
+            raise
+        except Exception:  # noqa: BLE001 - the next reader of the chain tries
+            pass
+    if path.suffix.lower() == ".et":
+        raise ReadError(*_WPS)
+    if kind is None:
+        raise fallback.corrupt()
+    raise _NeedsConversion(kind)
+
+
+def _read_converted(path: Path, rel: str, isolate: bool) -> list[Sheet]:
+    """The file converted to .xlsx by LibreOffice in a temporary folder, read as any return; the raw file untouched."""
+    with fallback.temporary_folder() as folder:
+        converted = fallback.convert_with_libreoffice(path, Path(folder))
+        try:
+            sheets = _read_measured(converted, rel, isolate)
+        except _NeedsConversion:
+            raise fallback.corrupt() from None
+    for sheet in sheets:
+        sheet.reader = "libreoffice" if sheet.reader == FAST_READER else sheet.reader
     return sheets
 
 
@@ -304,330 +321,12 @@ def _in_worker(function, path: Path, rel: str, budget: int) -> list[Sheet]:
     return outcome.value
 
 
-def _refuse_impostor(path: Path, head: bytes) -> None:
-    """Name the real kind of a file that only pretends to be a workbook."""
-    if head.startswith(b"\x00\x05\x16\x07"):
-        raise ReadError("这是 macOS 复制文件时生成的附属文件（文件名以“._”开头），不是报表",
-                        "无需处理，可从轮次文件夹中删除")
-    if head.startswith(b"%PDF"):
-        raise ReadError("这是 PDF 文件，只是扩展名为 Excel", "请发送 Excel 原表，不要发送 PDF 或扫描件")
-    if head.startswith(b"{\\rtf"):
-        raise ReadError("这是 Word（RTF）文档，不是 Excel 表格", "请把数据填入下发的 Excel 模板后发送")
-    if head.startswith(_CFB_MAGIC):
-        with open(path, "rb") as fh:
-            data = fh.read(1024 * 1024)
-        if _ENCRYPTED_PACKAGE in data:
-            raise ReadError("文件设置了打开密码，无法读取",
-                            "请取消密码保护（文件→信息→保护工作簿→用密码进行加密，清空密码）后重新发送")
-        if "WordDocument".encode("utf-16-le") in data:
-            raise ReadError("这是 Word 文档，不是 Excel 表格", "请把数据填入下发的 Excel 模板后发送")
-    if head.startswith(b"PK"):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
-                infos = archive.infolist()
-        except zipfile.BadZipFile:
-            raise ReadError("文件已损坏（不完整的 xlsx），无法读取",
-                            "请用 Excel 打开确认能正常显示后，另存为 .xlsx 重新发送") from None
-        if any(n.startswith("word/") for n in names):
-            raise ReadError("这是 Word 文档，只是扩展名为 Excel", "请把数据填入下发的 Excel 模板后发送")
-        expanded = sum(i.file_size for i in infos)
-        packed = max(1, sum(i.compress_size for i in infos))
-        if expanded > MAX_UNCOMPRESSED_BYTES or (expanded > 20 * 1024 * 1024
-                                                 and expanded / packed > MAX_COMPRESSION_RATIO):
-            raise ReadError(
-                f"文件解压后异常庞大（约 {expanded / 1024 / 1024:,.0f} MB），已拒绝读取",
-                "请确认文件来源；正常报表请删除多余内容后重新保存发送",
-            )
+class _Unexplained(Exception):
+    """calamine failed for a reason it does not name: the next reader of the chain tries."""
 
 
-_ROW_TAG = re.compile(rb"<row\b[^>]*>")
-_CELL = re.compile(rb"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
-_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*?(?:/>|>(.*?)</c>)', re.S)
-_LAST_REF = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"')
-_WIDE_REF = re.compile(rb'<c r="([A-Z]{2,3})\d')
-_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*?\st="e"[^>]*>(.*?)</c>', re.S)
-_DIMENSION = re.compile(rb'<dimension ref="(?:[A-Z]+\d+:)?([A-Z]{1,3})(\d{1,7})"')
-_SHEET_ENTRY = re.compile(rb"<sheet\b[^>]*?name=\"([^\"]*)\"[^>]*?r:id=\"([^\"]*)\"")
-_REL_ENTRY = re.compile(rb"<Relationship\b[^>]*?>")
-_NUM_FMT = re.compile(rb"<numFmt\b[^>]*>")
-_CELL_XFS = re.compile(rb"<cellXfs\b[^>]*>(.*?)</cellXfs>", re.S)
-_XF = re.compile(rb"<xf\b[^>]*>")
-PERCENT_BUILTIN_FORMATS = {9, 10}  # 0% and 0.00%
-MAX_TABLE_COLUMNS = 702  # A to ZZ: a cell further right is never part of a return's table
-
-
-@dataclass
-class _SheetFacts:
-    """What calamine does not report about an xlsx sheet, from its XML."""
-
-    hidden_rows: set[int]
-    formulas_without_value: set[tuple[int, int]]
-    percent_cells: set[tuple[int, int]]
-    error_cells: dict[tuple[int, int], str]
-    hidden_cols: set[int]
-    too_far: str | None  # the far cell that makes the grid too big, as "XFD5000"; None when it fits
-    grid_cells: int  # rows x columns of the filled cells, when too_far is set
-    span: int  # an upper bound of the grid's cells from every cell reference (see _cells_span)
-
-
-def _xlsx_facts(path: Path) -> dict[str, _SheetFacts]:
-    """Per sheet: hidden rows, formulas saved without a computed value, percent-formatted cells,
-    error cells, and whether the filled cells fit in MAX_GRID_CELLS.
-
-    calamine reports none of these (it reads a formula with no cached value, and an error,
-    as empty), so the XML is scanned: <row hidden="1">, <c><f>…</f></c> with no <v>,
-    <c s="…"> whose style is a percentage, <c t="e">, and the cell references.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            workbook = archive.read("xl/workbook.xml")
-            targets = _workbook_targets(archive.read("xl/_rels/workbook.xml.rels"))
-            percent_styles = _percent_styles(archive.read("xl/styles.xml")) if "xl/styles.xml" in names else set()
-            facts = {}
-            for name, rid in _SHEET_ENTRY.findall(workbook):
-                member = targets.get(rid)
-                if not member or member not in names:
-                    continue
-                xml = archive.read(member)
-                too_far, grid_cells = _too_far(xml)
-                facts[unescape(name.decode("utf-8"), {"&quot;": '"', "&apos;": "'"})] = _SheetFacts(
-                    _hidden_rows(xml), _formulas_without_value(xml), _percent_cells(xml, percent_styles),
-                    _error_cells(xml), _hidden_cols(xml), too_far, grid_cells, _cells_span(xml))
-            return facts
-    except (KeyError, zipfile.BadZipFile, UnicodeDecodeError):
-        return {}
-
-
-# A run of hidden rows longer than this is the empty rest of the sheet, not rows of a table.
-ODS_MAX_HIDDEN_RUN = 10_000
-_ODS = {"table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
-        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
-        "calcext": "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0"}
-
-
-def _ods_facts(path: Path) -> dict[str, _SheetFacts]:
-    """Per sheet of an OpenDocument spreadsheet (LibreOffice, WPS): hidden rows and columns, percent-valued cells
-    and error cells, from content.xml (calamine reports none of these). Empty when it cannot be read."""
-    from lxml import etree
-
-    try:
-        with zipfile.ZipFile(path) as archive, archive.open("content.xml") as content:
-            facts, walk = {}, None
-            for event, element in etree.iterparse(content, events=("start", "end"), resolve_entities=False,
-                                                  no_network=True, huge_tree=False):
-                walk = _ods_event(event, element, walk, facts)
-            return facts
-    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, ValueError):
-        return {}
-
-
-def _ods_attr(element, prefix: str, name: str, default=None):
-    return element.get(f"{{{_ODS[prefix]}}}{name}", default)
-
-
-def _ods_event(event: str, element, walk: dict | None, facts: dict[str, _SheetFacts]) -> dict | None:
-    """One step of the streaming walk over content.xml: walk holds the current sheet's position and findings."""
-    tag = etree_local(element.tag)
-    repeat = int(_ods_attr(element, "table",
-                           "number-rows-repeated" if tag == "table-row" else "number-columns-repeated", 1))
-    if tag == "table" and event == "start":
-        return {"name": _ods_attr(element, "table", "name", ""), "row": -1, "col": 0, "cols": 0,
-                "hidden_rows": set(), "hidden_cols": set(), "percent": set(), "errors": {}}
-    if walk is None:
-        return None
-    if tag == "table" and event == "end":
-        facts[walk["name"]] = _SheetFacts(walk["hidden_rows"], set(), walk["percent"], walk["errors"],
-                                          walk["hidden_cols"], None, 0, 0)
-        element.clear()
-        return None
-    if tag == "table-column" and event == "start":
-        if _ods_attr(element, "table", "visibility") == "collapse":
-            walk["hidden_cols"].update(range(walk["cols"], walk["cols"] + min(repeat, MAX_TABLE_COLUMNS)))
-        walk["cols"] += repeat
-    elif tag == "table-row" and event == "start":
-        walk["row"], walk["col"], walk["row_repeat"] = walk["row"] + 1, 0, repeat
-        if _ods_attr(element, "table", "visibility") in ("collapse", "filter") and repeat <= ODS_MAX_HIDDEN_RUN:
-            walk["hidden_rows"].update(range(walk["row"], walk["row"] + repeat))
-    elif tag == "table-row" and event == "end":
-        walk["row"] += walk.pop("row_repeat", 1) - 1
-        element.clear()
-    elif tag in ("table-cell", "covered-table-cell") and event == "end":
-        _ods_cell(element, walk, repeat)
-    return walk
-
-
-def _ods_cell(element, walk: dict, repeat: int) -> None:
-    cell = (walk["row"], walk["col"])
-    if _ods_attr(element, "office", "value-type") == "percentage":
-        walk["percent"].update((walk["row"], walk["col"] + i) for i in range(min(repeat, MAX_TABLE_COLUMNS)))
-    elif _ods_attr(element, "calcext", "value-type") == "error":
-        text = "".join(element.itertext()).strip()
-        walk["errors"][cell] = text if text.startswith("#") else "#错误"
-    walk["col"] += repeat
-
-
-def etree_local(tag) -> str:
-    """An XML tag without its namespace ({urn:…}table-cell → table-cell)."""
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _workbook_targets(rels: bytes) -> dict[bytes, str]:
-    targets = {}
-    for tag in _REL_ENTRY.findall(rels):
-        rid, target = re.search(rb'Id="([^"]*)"', tag), re.search(rb'Target="([^"]*)"', tag)
-        if rid and target:
-            t = target.group(1).decode().lstrip("/")
-            targets[rid.group(1)] = t if t.startswith("xl/") else f"xl/{t}"
-    return targets
-
-
-def _cell_position(letters: bytes, digits: bytes) -> tuple[int, int]:
-    col = 0
-    for ch in letters:
-        col = col * 26 + ch - 64
-    return int(digits) - 1, col - 1
-
-
-def _hidden_rows(xml: bytes) -> set[int]:
-    rows = set()
-    for tag in _ROW_TAG.findall(xml):
-        if re.search(rb'hidden="(1|true)"', tag):
-            number = re.search(rb'\br="(\d+)"', tag)
-            if number:
-                rows.add(int(number.group(1)) - 1)
-    return rows
-
-
-_COL_TAG = re.compile(rb"<col\b[^>]*>")
-
-
-def _hidden_cols(xml: bytes) -> set[int]:
-    """0-based columns of <col min="…" max="…" hidden="1"/> (1-based, inclusive) in the sheet's <cols>."""
-    cols = set()
-    head = xml[: xml.find(b"<sheetData")] if b"<sheetData" in xml else xml
-    for tag in _COL_TAG.findall(head):
-        if re.search(rb'hidden="(1|true)"', tag):
-            low, high = re.search(rb'\bmin="(\d+)"', tag), re.search(rb'\bmax="(\d+)"', tag)
-            if low and high:
-                cols.update(range(int(low.group(1)) - 1, min(int(high.group(1)), MAX_TABLE_COLUMNS)))
-    return cols
-
-
-def _formulas_without_value(xml: bytes) -> set[tuple[int, int]]:
-    if b"<f" not in xml:
-        return set()
-    cells = set()
-    for attrs, body in _CELL.findall(xml):
-        if body and b"<f" in body and not re.search(rb"<v>[^<]+</v>", body):
-            ref = re.search(rb'r="([A-Z]+)(\d+)"', attrs)
-            if ref:
-                cells.add(_cell_position(ref.group(1), ref.group(2)))
-    return cells
-
-
-def _percent_styles(styles: bytes) -> set[int]:
-    """Indexes of the cell styles (cellXfs) whose number format shows a percentage."""
-    percent_formats = set(PERCENT_BUILTIN_FORMATS)
-    for tag in _NUM_FMT.findall(styles):
-        number, code = re.search(rb'numFmtId="(\d+)"', tag), re.search(rb'formatCode="([^"]*)"', tag)
-        if number and code and _is_percent_format(unescape(code.group(1).decode("utf-8", "replace"), {"&quot;": '"'})):
-            percent_formats.add(int(number.group(1)))
-    block = _CELL_XFS.search(styles)
-    if not block:
-        return set()
-    styles_found = set()
-    for index, tag in enumerate(_XF.findall(block.group(1))):
-        number = re.search(rb'numFmtId="(\d+)"', tag)
-        if number and int(number.group(1)) in percent_formats:
-            styles_found.add(index)
-    return styles_found
-
-
-def _is_percent_format(code: str) -> bool:
-    """A number format that multiplies by 100 and shows "%": an unquoted, unescaped % (0.0%, #,##0.00%)."""
-    bare = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", code)
-    return "%" in bare
-
-
-def _percent_cells(xml: bytes, percent_styles: set[int]) -> set[tuple[int, int]]:
-    if not percent_styles:
-        return set()
-    styles = b"|".join(str(i).encode() for i in sorted(percent_styles))
-    pattern = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"(?=[^>]*?\ss="(?:' + styles + rb')")')
-    return {_cell_position(letters, digits) for letters, digits in pattern.findall(xml)}
-
-
-def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:
-    if b't="e"' not in xml:
-        return {}
-    cells = {}
-    for letters, digits, body in _ERROR_CELL.findall(xml):
-        value = re.search(rb"<v>([^<]*)</v>", body)
-        if value:
-            cells[_cell_position(letters, digits)] = value.group(1).decode("utf-8", "replace")
-    return cells
-
-
-def _xls_facts(path: Path) -> dict[str, _SheetFacts]:
-    """Per sheet of a legacy .xls (or WPS .et): percent-formatted cells and error cells, read with xlrd
-    (calamine reports neither for xls). Empty when xlrd cannot read the file: these facts are never
-    worth refusing a file that calamine read."""
-    import xlrd
-
-    try:
-        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True, ragged_rows=True,
-                                  logfile=io.StringIO())  # its warnings are English and not the unit's concern
-    except Exception:  # noqa: BLE001 - xlrd's errors are many; calamine has read the file already
-        return {}
-    percent_xfs = {i for i, xf in enumerate(book.xf_list)
-                   if xf.format_key in book.format_map
-                   and _is_percent_format(book.format_map[xf.format_key].format_str)}
-    facts = {}
-    for index in range(book.nsheets):
-        sheet = book.sheet_by_index(index)
-        percent, errors = set(), {}
-        for r in range(sheet.nrows):
-            for c, kind in enumerate(sheet.row_types(r)):
-                if kind == xlrd.XL_CELL_NUMBER and sheet.cell_xf_index(r, c) in percent_xfs:
-                    percent.add((r, c))
-                elif kind == xlrd.XL_CELL_ERROR:
-                    errors[(r, c)] = xlrd.error_text_from_code.get(sheet.cell_value(r, c), "#错误")
-        hidden = {c for c, info in sheet.colinfo_map.items() if info.hidden}
-        facts[sheet.name] = _SheetFacts(set(), set(), percent, errors, hidden, None, 0, 0)
-        book.unload_sheet(index)
-    return facts
-
-
-def _too_far(xml: bytes) -> tuple[str | None, int]:
-    """The filled cell that makes the sheet's grid exceed MAX_GRID_CELLS, and the grid's size.
-
-    The stated dimension is trusted when it fits (calamine sizes the grid by the filled
-    cells, never beyond it); otherwise the filled cells themselves are measured.
-    """
-    dimension = _DIMENSION.search(xml[:65536])
-    if dimension:
-        row, col = _cell_position(dimension.group(1), dimension.group(2))
-        if (row + 1) * (col + 1) <= MAX_GRID_CELLS:
-            return None, 0
-    max_row = max_col = 0
-    farthest = {"row": "A1", "col": "A1"}
-    for letters, digits, body in _CELL_REF.findall(xml):
-        if body and (b"<v>" in body or b"<is>" in body):
-            row, col = _cell_position(letters, digits)
-            if row >= max_row:
-                max_row, farthest["row"] = row, (letters + digits).decode()
-            if col >= max_col:
-                max_col, farthest["col"] = col, (letters + digits).decode()
-    cells = (max_row + 1) * (max_col + 1)
-    if cells <= MAX_GRID_CELLS:
-        return None, 0
-    return farthest["col"] if max_col >= MAX_TABLE_COLUMNS else farthest["row"], cells
-
-
-def _read_excel(path: Path, rel: str, facts: dict[str, _SheetFacts]) -> list[Sheet]:
-    wps = path.suffix.lower() == ".et"
+def _read_excel(path: Path, rel: str, facts: dict[str, SheetFacts]) -> list[Sheet]:
+    """Every worksheet with calamine (the fast reader); _Unexplained when it cannot read the file."""
     try:
         with open(path, "rb") as fh:  # read-only handle: raw files are never written
             book = python_calamine.CalamineWorkbook.from_filelike(fh)
@@ -637,11 +336,11 @@ def _read_excel(path: Path, rel: str, facts: dict[str, _SheetFacts]) -> list[She
                     continue
                 fact = facts.get(meta.name)
                 if fact and fact.too_far:  # checked before calamine builds the grid
-                    raise _too_big(meta.name, fact.too_far, fact.grid_cells)
+                    raise too_big(meta.name, fact.too_far, fact.grid_cells)
                 sheet = book.get_sheet_by_name(meta.name)
                 if sheet.height * sheet.width > MAX_GRID_CELLS:  # xls, ods: bounded by the worker's memory limit
                     end = sheet.end or (sheet.height - 1, sheet.width - 1)
-                    raise _too_big(meta.name, cell_name(*end), sheet.height * sheet.width)
+                    raise too_big(meta.name, cell_name(*end), sheet.height * sheet.width)
                 sheets.append(Sheet(
                     file=rel,
                     name=meta.name,
@@ -650,37 +349,12 @@ def _read_excel(path: Path, rel: str, facts: dict[str, _SheetFacts]) -> list[She
                     merged=list(sheet.merged_cell_ranges or []),
                 ))
             return sheets
-    except ReadError:
+    except (ReadError, MemoryError, KeyboardInterrupt, SystemExit):
         raise
     except python_calamine.PasswordError:
-        raise ReadError("文件设置了打开密码，无法读取", "请取消密码保护后重新发送") from None
-    except Exception as exc:  # noqa: BLE001 - any parser failure is the file's problem, reported per file
-        if wps:
-            raise ReadError("这是 WPS 表格（.et）文件，无法直接读取",
-                            "请另存为 .xlsx（在 WPS 中选“文件→另存为”，文件类型选“Excel 工作簿（*.xlsx）”）"
-                            "后重新发送") from None
-        raise ReadError(
-            f"文件已损坏或不是有效的 Excel 文件（{type(exc).__name__}）",
-            "请用 Excel 打开确认能正常显示后，另存为 .xlsx 重新发送",
-        ) from None
-
-
-def _too_big(sheet: str, cell: str, cells: int) -> ReadError:
-    return ReadError(
-        f"工作表“{sheet}”中的单元格 {cell} 远离表格，"
-        f"使该表的范围达到 {cells:,} 个单元格（上限 {MAX_GRID_CELLS:,} 个），未读取",
-        f"请删除表格之外多余的行列（或清除单元格 {cell} 的内容）后重新保存发送",
-    )
-
-
-def cell_name(row: int, col: int) -> str:
-    """0-based (row, col) as Excel names it: (4999, 16383) -> XFD5000."""
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
+        raise sniff.encrypted() from None
+    except BaseException:  # noqa: BLE001 - a parser error, or a panic in the Rust reader: the chain goes on
+        raise _Unexplained() from None
 
 
 # --------------------------------------------------------------------------- text saved as .xls
