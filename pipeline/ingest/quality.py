@@ -131,7 +131,8 @@ def _rejected(ledger: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:
     not_a_return = set(problems.loc[problems["code"] == "no_return_in_file", "file"])
     no_return = (ledger[ledger["file"].isin(not_a_return)].drop_duplicates("file")
                  .assign(sheet="", status="没有可识别的报表", note="文件中没有可识别的表头"))
-    return pd.concat([unread[columns], no_return[columns]], ignore_index=True)
+    rejected = pd.concat([unread[columns], no_return[columns]], ignore_index=True)
+    return rejected.fillna({"sheet": "", "note": ""})  # a file-level row has no sheet (empty in ledger.csv)
 
 
 def _missing_columns(problems: pd.DataFrame, ledger: pd.DataFrame) -> pd.DataFrame:

@@ -181,6 +181,13 @@ def read_return(path: Path, rel: str, *, isolate: bool = True) -> list[Sheet]:
         return _read_measured(path, rel, isolate, size)
     except _NeedsConversion:
         return _read_converted(path, rel, isolate)
+    except sniff.LegacyEncrypted:
+        if fallback.find_soffice() is None:
+            raise
+    try:  # perhaps Excel's default password only (see LegacyEncrypted): LibreOffice opens those
+        return _read_converted(path, rel, isolate)
+    except ReadError:
+        raise sniff.encrypted() from None
 
 
 def _read_measured(path: Path, rel: str, isolate: bool, size: int | None = None) -> list[Sheet]:

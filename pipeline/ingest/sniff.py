@@ -31,10 +31,25 @@ _GLOBALS_RECORDS = 2000
 BIFF, OOXML, XLSB, ODS = "biff", "ooxml", "xlsb", "ods"
 
 
+_ENCRYPTED = ("文件设置了打开密码，无法读取",
+              "请取消密码后重新发送（Excel：文件→信息→保护工作簿→用密码进行加密，清空密码后保存；"
+              "WPS：文件→文档加密→密码加密，清空密码后保存）")
+
+
 def encrypted() -> ReadError:
-    return ReadError("文件设置了打开密码，无法读取",
-                     "请取消密码后重新发送（Excel：文件→信息→保护工作簿→用密码进行加密，清空密码后保存；"
-                     "WPS：文件→文档加密→密码加密，清空密码后保存）")
+    return ReadError(*_ENCRYPTED)
+
+
+class LegacyEncrypted(ReadError):
+    """A legacy .xls with a FILEPASS record. Excel also writes one, with its built-in default password, for a
+    workbook whose structure alone is protected, and opens it without asking: LibreOffice, which does the same,
+    tries before the file is refused as password-protected (readers.read_return)."""
+
+    def __init__(self):
+        super().__init__(*_ENCRYPTED)
+
+    def __reduce__(self):  # from a worker process, whole
+        return LegacyEncrypted, ()
 
 
 def refuse_impostor(path: Path, head: bytes) -> None:
@@ -51,7 +66,7 @@ def refuse_impostor(path: Path, head: bytes) -> None:
     elif is_biff_stream(head):
         with open(path, "rb") as fh:
             if _biff_encrypted(fh.read(1024 * 1024)):
-                raise encrypted()
+                raise LegacyEncrypted()
     elif head.startswith(b"PK"):
         _refuse_zip(path)
 
@@ -69,7 +84,7 @@ def _refuse_cfb(path: Path) -> None:
     book = streams.get("workbook") or streams.get("book")
     if book is not None:
         if _biff_encrypted(book):
-            raise encrypted()
+            raise LegacyEncrypted()
         return  # a workbook, whatever objects it embeds
     if "worddocument" in streams:
         raise ReadError("这是 Word 文档，不是 Excel 表格", "请把数据填入下发的 Excel 模板后发送")
