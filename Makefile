@@ -16,7 +16,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 # The project's Jupyter kernel; pipeline/run/runner.py uses the same name.
 KERNEL := inspection-pipeline
 
-.PHONY: help setup report test lab sample screenshot bench clean template corrections docs
+.PHONY: help setup report test lab sample screenshot bench corpus clean template corrections docs
 
 help: ## 列出可用的命令（默认）
 	@echo "用法：make <命令> [ROUND=轮次]      （ROUND 默认为 $(ROUND)）"
@@ -66,6 +66,9 @@ BENCH_SIZES ?= 600,10000,100000
 
 bench: setup ## 性能测试：600、1万、10万个项目的用时、峰值内存和比值（只测部分：make bench BENCH_SIZES=600,10000）
 	$(PY) -m pipeline.devtools.bench --sizes $(BENCH_SIZES)
+
+corpus: setup ## 表头识别率：按独立编写的表头语料（tests/fixtures/header_corpus.csv）统计已对应、有意不读、未识别的表头
+	$(PY) -m pipeline.devtools.corpus
 
 clean: ## 删除 data/processed/ 和 outputs/ 下的全部生成结果（保留 .gitkeep）及 .cache/ 中的读取缓存
 	find data/processed outputs -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +

@@ -66,9 +66,10 @@ class ReturnKind:
 BATCHES = {"第一批": "第一批", "一批": "第一批", "第1批": "第一批", "1": "第一批",
            "第二批": "第二批", "二批": "第二批", "第2批": "第二批", "2": "第二批"}
 NATURES = {"新建": "新建", "续建": "续建", "改扩建": "改扩建", "扩建": "改扩建", "改建": "改扩建"}
-STAGES = {"前期": "前期", "前期工作": "前期", "在建": "在建", "建设中": "在建", "施工": "在建",
-          "建成": "建成", "已建成": "建成", "完工": "建成"}
-SIGN_MODES = {"集中签约": "集中签约", "单独签约": "单独签约", "集中": "集中签约", "单独": "单独签约"}
+STAGES = {"前期": "前期", "前期工作": "前期", "在建": "在建", "建设中": "在建", "施工": "在建", "开工建设": "在建",
+          "建成": "建成", "已建成": "建成", "完工": "建成", "竣工": "建成", "建成投产": "建成"}
+SIGN_MODES = {"集中签约": "集中签约", "单独签约": "单独签约", "集中": "集中签约", "单独": "单独签约",
+              "视频签约": "视频签约", "网上签约": "网上签约"}
 ATTRACTION_STATUSES = {"签约": "签约", "已签约": "签约", "开工": "开工", "已开工": "开工",
                        "在建": "开工", "投产": "投产", "已投产": "投产"}
 
@@ -303,6 +304,8 @@ def _pattern(alias: str) -> re.Pattern:
 # How a header was matched, as the 表头对照 output shows it.
 MATCH_ALIAS, MATCH_PATTERN, MATCH_LOOSE, MATCH_SUGGEST, MATCH_UNKNOWN = (
     "别名", "模式", "别名（忽略“投资/金额”后缀）", "近似（未采用）", "无法识别")
+# Matched by what the header is about (pipeline/ingest/concepts.py, pipeline/ingest/header_concepts.csv).
+MATCH_CONCEPT = "按含义"
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,8 @@ class HeaderMatch:
     how: str  # one of the MATCH_* labels
     alias: str = ""  # the alias-table line (or pattern) that matched
     suggestion: str | None = None  # for an unknown header: the closest known column of the kind
+    score: float | None = None  # for a match by concept (or a suggestion from one): the share of the header explained
+    words: tuple[str, ...] = ()  # the concept words that decided it
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def test_validation_rules_with_chinese_messages(project):
     assert projects["建设性质"].formula1 == '"新建,续建,改扩建"'
     for label in ("是否重点项目", "是否开工", "是否入统", "是否竣工"):
         assert projects[label].formula1 == '"是,否"', label
-    assert attraction["签约方式"].formula1 == '"集中签约,单独签约"'
+    assert attraction["签约方式"].formula1 == '"集中签约,单独签约,视频签约,网上签约"'
     assert attraction["产业类别"].formula1 == '"' + ",".join([*schemas.NINE_INDUSTRIES, "其他"]) + '"'
     assert attraction["是否延链补链强链"].formula1 == '"是,否"'
     for label in ("开工时间", "计划开工时间", "竣工时间"):

@@ -5,7 +5,7 @@ cleaning._read_and_clean_file gives them, before the round-level steps) is kept 
 RoundPaths.cache (.cache/ingest/<round>/, never committed), named by a key made of:
 
 - the file's bytes (sha256) and its path in the round folder;
-- the alias table (every alias and pattern row);
+- the alias table (every alias and pattern row) and the concept table (pipeline/ingest/header_concepts.csv);
 - the cleaning code: the source of pipeline/ingest/ and of the shared modules it uses (schemas, conventions,
   rounds, frames, workers);
 - the round's settings (round.yml as loaded: units, 截至日期, conventions …), and the Python version.
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import paths, workers
+from pipeline.ingest import concepts
 from pipeline.rounds import Round
 from pipeline.schemas import AliasTable
 
@@ -72,8 +73,8 @@ class FileCache:
 
     def __init__(self, folder: Path | None, round_: Round, aliases: AliasTable):
         self.folder = Path(folder) if folder else None
-        self.common = "\0".join([str(FORMAT), sys.version, code_digest(), alias_digest(aliases), round_digest(round_)]
-                                ) if self.folder else ""
+        self.common = "\0".join([str(FORMAT), sys.version, code_digest(), alias_digest(aliases),
+                                  concepts.concepts_digest(), round_digest(round_)]) if self.folder else ""
         self.used: set[str] = set()
         self.hits = self.misses = 0
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from pipeline import paths, schemas, workers
 from pipeline.ingest import cache, columnwise, corrections, plausibility, provenance, quality, readers, units
+from pipeline.ingest.concepts import concept_note
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.ingest.parsing import (
@@ -40,6 +41,7 @@ from pipeline.ingest.parsing import (
 )
 from pipeline.ingest.problems import ERROR, HINT, Problem
 from pipeline.ingest.totals import TotalsCheck
+from pipeline.ingest.values import parser_for as concept_parser
 from pipeline.rounds import Round
 from pipeline.schemas import AliasTable, ReturnKind
 
@@ -64,9 +66,11 @@ class SheetResult:
     mapping: list[dict] = field(default_factory=list)  # the 表头对照 rows
 
 
-HEADER_MAP_COLUMNS = ["file", "sheet", "return_kind", "excel_row", "written", "column", "label", "how", "note"]
+HEADER_MAP_COLUMNS = ["file", "sheet", "return_kind", "excel_row", "written", "column", "label", "how", "note",
+                      "score", "words"]
 HEADER_MAP_LABELS = {"file": "文件", "sheet": "工作表", "return_kind": "报表类型", "excel_row": "表头所在行",
-                     "written": "表头原文", "column": "标准列名", "label": "标准列", "how": "匹配方式", "note": "说明"}
+                     "written": "表头原文", "column": "标准列名", "label": "标准列", "how": "匹配方式", "note": "说明",
+                     "score": "含义得分", "words": "依据的词"}
 
 
 @dataclass
@@ -85,6 +89,9 @@ class RoundResult:
 
 def cell_parser(column: schemas.Column, unit: str | None) -> Callable[[Any], Parsed]:
     """The parser of one column's cells, chosen by the column's type once, not per cell."""
+    by_concept = concept_parser(column)  # yes/no and state values read by their words (values.py)
+    if by_concept is not None:
+        return by_concept
     if column.type == schemas.MONEY:
         return functools.partial(parse_money, unit=unit)
     if column.type == schemas.NUMBER:
@@ -363,11 +370,14 @@ def header_mapping(header: Header, context: SheetContext, file: str, sheet: str)
             how, note = "重复列（未读取）", f"与“{col.duplicate_of}”含义相同"
         elif m and m.how == schemas.MATCH_PATTERN:
             note = f"别名表中的模式：{m.alias}"
+        elif m and m.how == schemas.MATCH_CONCEPT:
+            note = concept_note(m, label)
         elif m and m.suggestion:
             note = (f"是否为“{kind.column(m.suggestion).label}”？可在别名表中加一行："
                     f"{schemas.alias_line(kind.name, m.suggestion, col.written)}")
         rows.append(dict(file=file, sheet=sheet, return_kind=kind.label, excel_row=col.row, written=col.written,
-                         column=col.column or "", label=label, how=how, note=note))
+                         column=col.column or "", label=label, how=how, note=note,
+                         score=m.score if m else None, words="、".join(m.words) if m else ""))
     for label, value, where in context.rows():
         rows.append(dict(file=file, sheet=sheet, return_kind=kind.label, excel_row=None, written=f"（表外）{value}",
                          column="", label=label, how="表外信息", note=f"取自{where}"))
@@ -759,7 +769,8 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
     records, problems = _deduplicate(records, problems)
     _apply_doubts(plausibility.check_round(records, previous, round_.previous), fixes, problems)
     result = _assemble(records, problems, ledger, round_)
-    result.header_map = pd.DataFrame(mapping, columns=HEADER_MAP_COLUMNS).astype({"excel_row": "Int64"})
+    result.header_map = pd.DataFrame(mapping, columns=HEADER_MAP_COLUMNS).astype(
+        {"excel_row": "Int64", "score": "Float64"})
     result.corrections = fixes.applied_frame()
     return result
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline import schemas
+from pipeline.ingest.concepts import ConceptTable, default_concepts
 from pipeline.ingest.parsing import is_empty
 from pipeline.schemas import AliasTable, ReturnKind
 
@@ -102,18 +103,21 @@ def collapse_lines(text: str) -> str:
     return re.sub(r"\s*[\r\n]+\s*", "", text).strip()
 
 
-def find_header(rows: list[list[Any]], aliases: AliasTable, hidden_cols: frozenset[int] = frozenset()) -> Header | None:
+def find_header(rows: list[list[Any]], aliases: AliasTable, hidden_cols: frozenset[int] = frozenset(),
+                concepts: ConceptTable | None = None) -> Header | None:
     """The header of a sheet: the one to three rows whose cells best match one return kind.
 
     Rows read together when a group header is merged over sub-headers ("2021年投资"
     over "计划" and "完成"); each level is normalised on its own and the levels are
     joined (`schemas.join_levels`) before they are looked up.
 
+    A header the alias table does not name is matched by concept (concepts.py); an alias row always wins.
     Every (top row, height) is scored against every kind; the header cells of
     one (top, height) are the same for every kind, so they are built once
     (`_candidates`), and only the winner is turned into a Header.
     """
     normalise = _memo_normalise()
+    concepts = concepts or default_concepts()
     texts = [row_texts(row) for row in rows[: HEADER_SEARCH_ROWS + MAX_HEADER_ROWS]]
     best, best_score = None, (0, 0, 0)
     for top in range(min(len(rows), HEADER_SEARCH_ROWS)):
@@ -121,11 +125,12 @@ def find_header(rows: list[list[Any]], aliases: AliasTable, hidden_cols: frozens
             if top + height > len(rows) or not any(texts[top + height - 1]):
                 continue
             candidates = _candidates(texts, top, height, normalise)
-            kinds_hit = {k for c in candidates for k in aliases.kinds_of(c.tries)}
+            kinds_hit = {k for c in candidates
+                         for k in (*aliases.kinds_of(c.tries), *concepts.kinds_of(c.keys, c.unit))}
             for kind in schemas.RETURN_KINDS.values():
                 if kind.name not in kinds_hit:
                     continue  # no header cell names a column of this kind: it cannot win
-                known = {m.column for m in _resolve(candidates, kind, aliases)[0] if m.column}
+                known = {m.column for m in _resolve(candidates, kind, aliases, concepts=concepts)[0] if m.column}
                 required_hit = sum(1 for r in kind.required if r in known)
                 # On a tie, fewer header rows win: a title row is not a group header.
                 score = (len(known), required_hit, -height)
@@ -134,7 +139,7 @@ def find_header(rows: list[list[Any]], aliases: AliasTable, hidden_cols: frozens
     if best is None:
         return None
     top, height, kind, candidates = best
-    return _header(candidates, top, height, kind, aliases, frozenset(hidden_cols))
+    return _header(candidates, top, height, kind, aliases, frozenset(hidden_cols), concepts)
 
 
 # A header has at most this many rows (a title over a group over sub-headers).
@@ -162,6 +167,7 @@ class _Candidate:
     levels: tuple[tuple[str, int], ...]  # (text as written, Excel row) of each level, top first
     tries: list[str]
     unit: str | None
+    keys: tuple[str, ...] = ()  # each level normalised, top first: what the concepts read
 
 
 def _levels_of(rows: list[list[str]], j: int, groups: list[str]) -> list[tuple[str, int]]:
@@ -192,26 +198,44 @@ def _candidates(texts: list[list[str]], top: int, height: int, normalise) -> lis
         normalised = [normalise(text) for text, _ in levels]
         tries = schemas.join_levels([key for key, _ in normalised])
         unit = next((u for _, u in reversed(normalised) if u), None)  # the lowest level that states one
-        found.append(_Candidate(j, tuple((text, top + k + 1) for text, k in levels), tries, unit))
+        found.append(_Candidate(j, tuple((text, top + k + 1) for text, k in levels), tries, unit,
+                                tuple(key for key, _ in normalised)))
     return found
 
 
-def _resolve(candidates: list[_Candidate], kind: ReturnKind, aliases: AliasTable, hidden: frozenset[int] = frozenset()):
+def _resolve(candidates: list[_Candidate], kind: ReturnKind, aliases: AliasTable, hidden: frozenset[int] = frozenset(),
+             concepts: ConceptTable | None = None):
     """Per column, its HeaderMatch for one kind, and {index: earlier header} for a second column of the same meaning.
 
     Of two columns with the same meaning the first is read, except that a visible column wins over a
-    hidden one (a hidden stale column, last month's figures, placed before the live one).
+    hidden one (a hidden stale column, last month's figures, placed before the live one), and a column
+    the alias table names wins over one matched by concept (which then becomes a suggestion).
     """
-    matches = {c.index: aliases.match(c.tries, kind.name) for c in candidates}
+    matches = {c.index: _match(c, kind, aliases, concepts) for c in candidates}
     seen, duplicates = {}, {}
-    for c in sorted(candidates, key=lambda c: c.index in hidden):  # visible columns claim their meaning first
+    by_concept = schemas.MATCH_CONCEPT
+    for c in sorted(candidates, key=lambda c: (c.index in hidden, matches[c.index].how == by_concept)):
         m = matches[c.index]
-        if m.column and m.column in seen:
+        if m.column and m.column in seen and m.how == by_concept:
+            matches[c.index] = schemas.HeaderMatch(None, m.key, schemas.MATCH_SUGGEST, suggestion=m.column,
+                                                   score=m.score, words=m.words)
+        elif m.column and m.column in seen:
             duplicates[c.index] = seen[m.column]
             matches[c.index] = schemas.HeaderMatch(None, m.key, m.how, m.alias)
         elif m.column:
             seen[m.column] = _written(c)
     return [matches[c.index] for c in candidates], duplicates
+
+
+def _match(c: _Candidate, kind: ReturnKind, aliases: AliasTable, concepts: ConceptTable | None) -> schemas.HeaderMatch:
+    """The alias table's match (the analyst's override), else the concept's when it is adopted."""
+    m = aliases.match(c.tries, kind.name)
+    if m.column or concepts is None:
+        return m
+    found = concepts.match(c.keys, c.unit, kind.name)
+    if found.adopted:
+        return schemas.HeaderMatch(found.column, m.key, schemas.MATCH_CONCEPT, score=found.score, words=found.words)
+    return m
 
 
 def _written(c: _Candidate) -> str:
@@ -220,18 +244,30 @@ def _written(c: _Candidate) -> str:
 
 
 def _header(candidates: list[_Candidate], top: int, height: int, kind: ReturnKind, aliases: AliasTable,
-            hidden: frozenset[int] = frozenset()) -> Header:
-    resolved, duplicates = _resolve(candidates, kind, aliases, hidden)
+            hidden: frozenset[int] = frozenset(), concepts: ConceptTable | None = None) -> Header:
+    resolved, duplicates = _resolve(candidates, kind, aliases, hidden, concepts)
     taken = {m.column for m in resolved if m.column}
     columns = []
     for c, m in zip(candidates, resolved):
-        if m.column is None and c.index not in duplicates:
-            suggestion = aliases.suggest(m.key, kind.name, taken)
-            if suggestion:
-                m = schemas.HeaderMatch(None, m.key, schemas.MATCH_SUGGEST, suggestion=suggestion)
+        if m.column is None and c.index not in duplicates and m.how != schemas.MATCH_SUGGEST:
+            m = _suggestion(c, m, kind, aliases, concepts, taken)
         columns.append(HeaderColumn(c.index, _written(c), c.levels[-1][1], m.column, c.unit,
                                     duplicates.get(c.index), m, tuple(collapse_lines(t) for t, _ in c.levels)))
     return Header(kind=kind, first_row=top, last_row=top + height - 1, columns=columns)
+
+
+def _suggestion(c: _Candidate, m: schemas.HeaderMatch, kind: ReturnKind, aliases: AliasTable,
+                concepts: ConceptTable | None, taken: set[str]) -> schemas.HeaderMatch:
+    """An unknown header's closest column: the alias table's suggestion (close to an alias), else the best column by
+    concept when it scored too low, or too close to another, to be adopted."""
+    suggestion = aliases.suggest(m.key, kind.name, taken)
+    if suggestion:
+        return schemas.HeaderMatch(None, m.key, schemas.MATCH_SUGGEST, suggestion=suggestion)
+    found = concepts.match(c.keys, c.unit, kind.name) if concepts is not None else None
+    if found is not None and found.suggested and found.column not in taken:
+        return schemas.HeaderMatch(None, m.key, schemas.MATCH_SUGGEST, suggestion=found.column, score=found.score,
+                                   words=found.words)
+    return m
 
 
 # --------------------------------------------------------------------------- row roles
