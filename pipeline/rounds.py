@@ -88,9 +88,12 @@ def load_round(round_id: str, root: Path | None = None) -> Round:
         data = _safe_yaml(path.read_text(encoding="utf-8"), path)
     except RoundError:
         raise
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise RoundError(f"{path} 无法解析（{type(exc).__name__}）："
-                         "请检查缩进、冒号和引号，并以 UTF-8 保存。") from None
+    except UnicodeDecodeError:
+        raise RoundError(f"{path} 不是 UTF-8 编码，无法读取：请用记事本等另存为 UTF-8 后再试。") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"（第{mark.line + 1}行附近）" if mark is not None else ""
+        raise RoundError(f"{path} 的格式有误{where}，无法解析：请检查缩进、冒号和引号，并以 UTF-8 保存。") from None
     except ValueError:  # YAML reads 2021-13-45 as a date and fails on it
         raise RoundError(f"{path} 中有不存在的日期：请检查 as_of 等日期，写成 2021-11-30 的形式。") from None
     if not isinstance(data, dict):

@@ -366,7 +366,7 @@ def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, pr
                 "请检查文件夹是否存在、是否有写入权限、磁盘是否已满。"
             ) from None
         raise RunError(
-            f"{step.label}无法启动 Python 内核（{python}）：{type(exc).__name__}: {_first_line(str(exc))}。"
+            f"{step.label}无法启动 Python 内核（{python}）：{_first_line(str(exc)) or '原因未知'}。"
             f"请运行 make setup 重新安装环境（需要 ipykernel）后再试。"
         ) from None
     finally:
@@ -395,7 +395,8 @@ def check_notebook(step: Step) -> None:
     try:
         nb = _notebook_json(step.notebook)
     except (OSError, ValueError) as exc:  # a broken or truncated file, not JSON, not a notebook
-        raise UserError(f"{step.label}的笔记本文件无法读取（{type(exc).__name__}）："
+        why = "无法打开" if isinstance(exc, OSError) else "内容不是有效的笔记本"
+        raise UserError(f"{step.label}的笔记本文件无法读取（{why}）："
                         "文件可能已损坏，请从版本库中恢复。") from None
     cells = [cell for cell in nb["cells"] if PARAMETERS_TAG in cell.get("metadata", {}).get("tags", [])]
     if not cells:
