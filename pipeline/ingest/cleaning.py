@@ -875,18 +875,9 @@ def _result_of(outcome: workers.Outcome) -> tuple:
     return outcome.value
 
 
+@provenance.carries_detail
 def _read_and_clean_file(path: Path, rel: str, own_fixes: corrections.FileCorrections, round_: Round,
                          aliases: AliasTable):
-    try:
-        return _read_and_clean(path, rel, own_fixes, round_, aliases)
-    except (readers.ReadError, MemoryError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - its detail, traceback included, survives the trip from the worker
-        raise provenance.Unforeseen(provenance.detail(exc)) from exc
-
-
-def _read_and_clean(path: Path, rel: str, own_fixes: corrections.FileCorrections, round_: Round,
-                    aliases: AliasTable):
     sheets = readers.read_return(path, rel)
     sheets, file_fixes = corrections.apply(sheets, own_fixes, aliases)
     found = units.of_file(rel, sheets, round_.units)

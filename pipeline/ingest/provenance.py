@@ -10,11 +10,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import traceback
 from pathlib import Path
 
 from pipeline.ingest.problems import ERROR, HINT, Problem
-from pipeline.ingest.sheets import FAST_READER, READER_LABELS, Sheet
+from pipeline.ingest.sheets import FAST_READER, READER_LABELS, ReadError, Sheet
 
 UNFORESEEN = "处理该文件时遇到程序未预料的情况，整个文件暂未采用"
 UNFORESEEN_CODE = "cleaner_failed"
@@ -53,6 +54,21 @@ class Unforeseen(Exception):
     def __init__(self, detail: str):
         super().__init__(detail)
         self.detail = detail
+
+
+def carries_detail(function):
+    """function, its unforeseen errors raised as Unforeseen (their detail as text); a ReadError, the file's own
+    problem, and a MemoryError, which the caller reports as such, pass as they are."""
+    @functools.wraps(function)
+    def wrapped(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (ReadError, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - its detail, traceback included, survives the trip from a worker
+            raise Unforeseen(detail(exc)) from exc
+
+    return wrapped
 
 
 def detail(exc: BaseException) -> str:
