@@ -54,12 +54,14 @@ EXPECTED = {
     "poi-51519.xlsb": ("read", "calamine", "Sheet1", "RecordSpec"),
     "sheetjs-text_and_numbers.xlsb": ("read", "calamine", "Sheet1", "Hello"),
     "sheetjs-BlankSheetTypes.xlsb": ("read", "libreoffice", "Dialog1", None),
+    # Apple Numbers: LibreOffice reads it
+    "sheetjs-minimal_112.numbers": ("read", "libreoffice", "Table 1", "JS"),
     # really corrupt or not a spreadsheet; another program's file said as such
     "calamine-too_small.xls": ("refused", CORRUPT),
     "calamine-issue_594_dos.ods": ("refused", CORRUPT),
     "poi-PasswordProtected.doc": ("refused", "这是 Word 文档"),
 }
-LIBREOFFICE_ONLY = {"sheetjs-BlankSheetTypes.xlsb", "calamine-issue_594_dos.ods"}
+LIBREOFFICE_ONLY = {"sheetjs-BlankSheetTypes.xlsb", "calamine-issue_594_dos.ods", "sheetjs-minimal_112.numbers"}
 
 
 def test_every_corpus_file_has_an_expectation_and_a_readme_line():
@@ -222,6 +224,15 @@ def test_a_truncated_legacy_xls_is_corrupt_or_read_never_misnamed(tmp_path, keep
     except readers.ReadError as exc:
         assert CORRUPT in exc.problem or "不完整" in exc.problem, exc.problem
         assert_clean(str(exc))
+
+
+@needs_soffice
+def test_a_numbers_file_renamed_to_xlsx_is_read_by_libreoffice(tmp_path):
+    """A Mac user renames the Numbers file to .xlsx: its content says what it is."""
+    path = tmp_path / "银川市.xlsx"
+    shutil.copyfile(CORPUS / "sheetjs-minimal_112.numbers", path)
+    sheets = readers.read_return(path, "银川市.xlsx")
+    assert [s.reader for s in sheets] == ["libreoffice"] and sheets[0].rows[1][0] == 123
 
 
 def test_not_a_spreadsheet_at_all_is_said_so(tmp_path):

@@ -1,6 +1,6 @@
 """Reading returns: files in a round folder to grids of cell values.
 
-Excel workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods, and WPS's .et) are read by a
+Excel workbooks (.xlsx, .xlsm, .xlsb, .xls, .ods, WPS's .et, Apple's .numbers) are read by a
 chain of readers (sniff.py says what a file really is first; a password-protected
 workbook, or another program's file, is refused for that reason):
 
@@ -54,7 +54,7 @@ from pipeline.ingest.sniff import MAX_COMPRESSION_RATIO, MAX_UNCOMPRESSED_BYTES
 __all__ = ["FAST_READER", "MAX_COMPRESSION_RATIO", "MAX_GRID_CELLS", "MAX_UNCOMPRESSED_BYTES", "ReadError", "Sheet",
            "cell_name", "list_round_files", "read_return"]
 
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".et"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".et", ".numbers"}
 CSV_SUFFIXES = {".csv", ".tsv"}
 RETURN_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES
 # Files that belong to the round folder itself, not returns.

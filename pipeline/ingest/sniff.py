@@ -28,7 +28,7 @@ _FILEPASS, _EOF = 0x002F, 0x000A
 _GLOBALS_RECORDS = 2000
 
 # The kinds of workbook container the chain of readers knows (see kind()).
-BIFF, OOXML, XLSB, ODS = "biff", "ooxml", "xlsb", "ods"
+BIFF, OOXML, XLSB, ODS, NUMBERS = "biff", "ooxml", "xlsb", "ods", "numbers"
 
 
 _ENCRYPTED = ("文件设置了打开密码，无法读取",
@@ -158,7 +158,8 @@ def _refuse_zip(path: Path) -> None:
 
 
 def kind(path: Path, head: bytes) -> str | None:
-    """Which workbook format a file is by its content (BIFF, OOXML, XLSB, ODS), or None for anything else."""
+    """Which workbook format a file is by its content (BIFF, OOXML, XLSB, ODS, NUMBERS), or None for anything
+    else."""
     if head.startswith(CFB_MAGIC) or is_biff_stream(head):
         return BIFF
     if not head.startswith(b"PK"):
@@ -173,6 +174,8 @@ def kind(path: Path, head: bytes) -> str | None:
         return XLSB
     if "content.xml" in names:
         return ODS
+    if "Index/Document.iwa" in names:  # Apple Numbers
+        return NUMBERS
     if any(n.lower().startswith("xl/") for n in names) or "[Content_Types].xml" in names:
         return OOXML
     return None
