@@ -24,7 +24,7 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from pipeline import paths, schemas, workers
-from pipeline.ingest import cache, columnwise, corrections, plausibility, provenance, quality, readers, units
+from pipeline.ingest import cache, columnwise, corrections, layout, plausibility, provenance, quality, readers, units
 from pipeline.ingest.concepts import concept_note
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
@@ -887,6 +887,7 @@ def _read_and_clean_file(path: Path, rel: str, own_fixes: corrections.FileCorrec
         unit = UNKNOWN_UNIT
         problems.append(Problem(unit, rel, "", None, "填报单位", "", "无法确定填报单位",
                                 "请在表尾填写“填报单位：XX”，或把文件放入以单位命名的文件夹", ERROR, "unknown_unit"))
+    sheets = layout.split_tables(sheets, aliases)  # several tables in one sheet: one part each
     results = [clean_sheet(sheet, unit, round_, aliases) for sheet in sheets]
     for sheet, result in zip(sheets, results):  # which reader read it, and what its formatting pass missed
         problems += provenance.note_reading(sheet, result.ledger, result.mapping, unit, bool(result.kind))

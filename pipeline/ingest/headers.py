@@ -118,9 +118,12 @@ def find_header(rows: list[list[Any]], aliases: AliasTable, hidden_cols: frozens
     """
     normalise = _memo_normalise()
     concepts = concepts or default_concepts()
-    texts = [row_texts(row) for row in rows[: HEADER_SEARCH_ROWS + MAX_HEADER_ROWS]]
+    # The search starts at the first filled row: a second table of a sheet (layout.split_tables) has only blank
+    # rows above its title.
+    first = next((i for i, row in enumerate(rows) if any(v is not None and v != "" for v in row)), 0)
+    texts = [[]] * first + [row_texts(row) for row in rows[first: first + HEADER_SEARCH_ROWS + MAX_HEADER_ROWS]]
     best, best_score = None, (0, 0, 0)
-    for top in range(min(len(rows), HEADER_SEARCH_ROWS)):
+    for top in range(first, min(len(rows), first + HEADER_SEARCH_ROWS)):
         for height in range(1, MAX_HEADER_ROWS + 1):
             if top + height > len(rows) or not any(texts[top + height - 1]):
                 continue

@@ -1,0 +1,100 @@
+"""Layouts that hold more than one table in a sheet: each table is read on its own, with its own title,
+header and context.
+
+A sheet with a 第一批 table followed, lower down, by a 第二批 table with its own title and header row is
+split into one sheet per table before cleaning. The second table is known by its header row repeating
+the first table's (the name column's header again) with a title row right above it; a header repeated
+without a title (a table printed over several pages) stays one table. The second part is listed as
+“Sheet1（第2个表）” (the ledger, the lists), and its rows keep their Excel row numbers: the rows of the
+other tables are left blank in it.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from pipeline.ingest.headers import Header, collapse_lines, find_header, row_role, row_texts, total_word
+from pipeline.ingest.sheets import Sheet
+from pipeline.schemas import AliasTable
+
+# A title row: one filled cell (a merged title), long enough to be a title rather than a leftover 序号.
+TITLE_MIN_CHARS = 6
+# How many rows above a repeated header may hold its title, unit row and blank rows.
+TITLE_ROWS_ABOVE = 4
+
+
+def split_tables(sheets: list[Sheet], aliases: AliasTable) -> list[Sheet]:
+    """Every sheet, the ones holding several tables as one sheet per table (in order)."""
+    out: list[Sheet] = []
+    for sheet in sheets:
+        out.extend(_tables_of(sheet, aliases))
+    return out
+
+
+def _tables_of(sheet: Sheet, aliases: AliasTable) -> list[Sheet]:
+    header = find_header(sheet.rows, aliases, frozenset(sheet.hidden_cols))
+    if header is None:
+        return [sheet]
+    starts = [0]
+    for i in _repeated_headers(sheet.rows, header):
+        start = _title_start(sheet.rows, i, header)
+        if start is not None and start > starts[-1]:
+            starts.append(start)
+    if len(starts) == 1:
+        return [sheet]
+    ends = [*starts[1:], len(sheet.rows)]
+    return [_part(sheet, start, end, k) for k, (start, end) in enumerate(zip(starts, ends), start=1)]
+
+
+def _repeated_headers(rows: list[list], header: Header) -> list[int]:
+    """The rows below the header whose name cell repeats the name column's header text (then checked whole)."""
+    name = next((c for c in header.known if c.column == header.kind.identity[0]), None)
+    if name is None:
+        return []
+    texts = set(name.levels or (name.written,))
+    j = name.index
+    found = []
+    for i in range(header.last_row + 1, len(rows)):
+        row = rows[i]
+        value = row[j] if j < len(row) else None
+        if value.__class__ is str and collapse_lines(value) in texts and row_role(row_texts(row), header) == "header":
+            found.append(i)
+    return found
+
+
+def _title_start(rows: list[list], i: int, header: Header) -> int | None:
+    """The first row of the title block right above a repeated header, or None when it has no title."""
+    start = None
+    for k in range(i - 1, max(header.last_row, i - 1 - TITLE_ROWS_ABOVE), -1):
+        values = [v for v in row_texts(rows[k]) if v]
+        if not values:
+            continue
+        if len(values) == 1 and len(values[0]) >= TITLE_MIN_CHARS and not total_word(values[0]):
+            start = k
+            continue
+        if row_role(row_texts(rows[k]), header) in ("data", "total", "subtotal", "group", "breakdown", "header"):
+            break
+        # a unit row (单位：万元) between the title and the header is inside the block; a footer of the
+        # table above (填报单位：…) above the title stays with that table
+    return start
+
+
+def part_name(sheet: str, k: int) -> str:
+    """The name the k-th table of a sheet is listed under (the first keeps the sheet's name): Sheet1（第2个表）."""
+    return sheet if k == 1 else f"{sheet}（第{k}个表）"
+
+
+def _part(sheet: Sheet, start: int, end: int, k: int) -> Sheet:
+    """The sheet with only rows start..end-1 filled; every other row blank, every row number kept."""
+    def inside(cell) -> bool:
+        return start <= cell[0] < end
+
+    return dataclasses.replace(
+        sheet,
+        name=part_name(sheet.name, k),
+        rows=[row if start <= k < end else [] for k, row in enumerate(sheet.rows)],
+        merged=[m for m in sheet.merged if start <= m[0][0] < end],
+        hidden_rows={r for r in sheet.hidden_rows if start <= r < end},
+        formulas_without_value={c for c in sheet.formulas_without_value if inside(c)},
+        percent_cells={c for c in sheet.percent_cells if inside(c)},
+        error_cells={c: e for c, e in sheet.error_cells.items() if inside(c)},
+    )

@@ -1,0 +1,80 @@
+"""Layouts of issue 21 on real files: several tables in one sheet; group headings with sub-numbered rows."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import layouts
+import pytest
+from office import write_round, write_xls, write_xlsx
+
+from pipeline import rounds, schemas
+from pipeline.ingest import cleaning
+
+HEADER = ["序号", "项目名称", "年度计划投资", "累计完成投资", "是否开工"]
+
+
+def clean(root: Path, units=("吴忠市",)):
+    write_round(root / "data" / "raw" / "r", list(units), as_of="2022-08-31")
+    return cleaning.clean_round(rounds.load_round("r", root), schemas.load_aliases(), echo=lambda *_: None)
+
+
+def raw(root: Path) -> Path:
+    return root / "data" / "raw" / "r"
+
+
+def assert_reconciles(result) -> None:
+    for _, row in result.ledger.iterrows():
+        assert row["data_rows"] == row["kept"] + row["quarantined"]
+        assert row["money_raw_wan"] == pytest.approx(row["money_kept_wan"] + row["money_set_aside_wan"], abs=0.01)
+
+
+def two_tables() -> list[list]:
+    return [["吴忠市2022年第一批集中开工重大项目进展情况表"], ["单位：万元"], HEADER,
+            [1, "甲", 100, 40, "是"], [2, "乙", 200, 0, "否"], ["合计", None, 300, 40],
+            [],
+            ["吴忠市2022年第二批集中开工重大项目进展情况表"], ["单位：亿元"], HEADER,
+            [1, "丙", 3, 0.9, "是"], [2, "丁", 1, 0, "否"], [3, "戊", 2, 1, "是"],
+            [], ["填报单位：吴忠市发展和改革委员会"]]
+
+
+def assert_two_tables(result) -> None:
+    projects = result.tables["projects"].set_index("project_name")
+    assert projects["batch"].to_dict() == {"甲": "第一批", "乙": "第一批", "丙": "第二批", "丁": "第二批", "戊": "第二批"}
+    # each table's own money unit: the second is in 亿元
+    assert projects["annual_plan"].to_dict() == {"甲": 100, "乙": 200, "丙": 30000, "丁": 10000, "戊": 20000}
+    assert projects["row"].tolist() == [4, 5, 11, 12, 13]  # Excel row numbers kept
+    assert result.quarantine.empty
+    assert not result.problems["code"].isin(["total_mismatch", "missing_column"]).any()
+    assert_reconciles(result)
+    ledger = result.ledger[result.ledger["data_rows"] > 0]
+    assert ledger["data_rows"].tolist() == [2, 3]
+
+
+def test_two_tables_one_under_the_other_each_with_its_title(tmp_path):
+    write_xlsx(raw(tmp_path) / "吴忠市.xlsx", {"Sheet1": two_tables()})
+    assert_two_tables(clean(tmp_path))
+
+
+def test_two_tables_with_merged_titles_in_an_xls(tmp_path):
+    rows = two_tables()
+    write_xls(raw(tmp_path) / "吴忠市.xls", {"Sheet1": rows}, {"Sheet1": [(0, 0, 0, 4), (7, 0, 7, 4)]})
+    assert_two_tables(clean(tmp_path))
+
+
+def test_two_tables_resaved_by_libreoffice_as_ods(tmp_path):
+    if layouts.soffice() is None:
+        pytest.skip("LibreOffice (soffice) 未安装：apt-get install libreoffice-calc-nogui 后可运行此测试")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = write_xlsx(Path(tmp) / "吴忠市.xlsx", {"Sheet1": two_tables()})
+        layouts.libreoffice_convert(src, raw(tmp_path), "ods")
+    assert_two_tables(clean(tmp_path))
+
+
+def test_a_header_repeated_without_a_title_is_still_one_table(tmp_path):
+    rows = [["吴忠市2022年第一批集中开工重大项目进展情况表"], HEADER, [1, "甲", 100, 40, "是"], [2, "乙", 200, 0, "否"],
+            HEADER, [3, "丙", 300, 90, "是"]]
+    write_xlsx(raw(tmp_path) / "吴忠市.xlsx", {"Sheet1": rows})
+    result = clean(tmp_path)
+    projects = result.tables["projects"]
+    assert projects["batch"].tolist() == ["第一批"] * 3 and len(result.ledger[result.ledger["data_rows"] > 0]) == 1
