@@ -40,7 +40,8 @@ def two_tables() -> list[list]:
 
 def assert_two_tables(result) -> None:
     projects = result.tables["projects"].set_index("project_name")
-    assert projects["batch"].to_dict() == {"甲": "第一批", "乙": "第一批", "丙": "第二批", "丁": "第二批", "戊": "第二批"}
+    first, second = "第一批", "第二批"
+    assert projects["batch"].to_dict() == {"甲": first, "乙": first, "丙": second, "丁": second, "戊": second}
     # each table's own money unit: the second is in 亿元
     assert projects["annual_plan"].to_dict() == {"甲": 100, "乙": 200, "丙": 30000, "丁": 10000, "戊": 20000}
     assert projects["row"].tolist() == [4, 5, 11, 12, 13]  # Excel row numbers kept
