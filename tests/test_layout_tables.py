@@ -79,3 +79,50 @@ def test_a_header_repeated_without_a_title_is_still_one_table(tmp_path):
     result = clean(tmp_path)
     projects = result.tables["projects"]
     assert projects["batch"].tolist() == ["第一批"] * 3 and len(result.ledger[result.ledger["data_rows"] > 0]) == 1
+
+
+# --------------------------------------------------------------------------- group headings by numbering
+
+PLAN_HEADER = ["序号", "项目名称", "批次", "年度计划投资", "累计完成投资", "是否开工"]
+
+
+@pytest.mark.parametrize("first, second, sub", [
+    ("（1）", "（2）", "{n}.{k}"),  # （1） over 1.1, 1.2
+    ("1、", "2、", "{n}-{k}"),  # 1、 over 1-1, 1-2
+    ("1", "2", "{n}.{k}"),  # a bare 1 over 1.1: the numbering, not the mark, says it is a heading
+])
+def test_group_headings_known_by_the_numbering_under_them(tmp_path, first, second, sub):
+    rows = [PLAN_HEADER,
+            [first, "产业项目（2个）", None, 300, 120, None],
+            [sub.format(n=1, k=1), "甲", "第一批", 100, 40, "是"],
+            [sub.format(n=1, k=2), "乙", "第一批", 200, 80, "是"],
+            [second, "基础设施项目", None, 500, None, None],
+            [sub.format(n=2, k=1), "丙", "第一批", 500, 100, "是"]]
+    write_xlsx(raw(tmp_path) / "吴忠市.xlsx", {"S": rows})
+    result = clean(tmp_path)
+    projects = result.tables["projects"]
+    assert projects["project_name"].tolist() == ["甲", "乙", "丙"]
+    assert projects["annual_plan"].sum() == 800
+    assert not result.problems["code"].isin(["total_mismatch", "group_count_mismatch"]).any(), \
+        result.problems[["row", "problem"]]
+    assert result.ledger.iloc[0]["note"] == "跳过：标题和表头1行、分组2行"
+    assert_reconciles(result)
+
+
+def test_a_numbered_heading_whose_amounts_disagree_is_a_finding(tmp_path):
+    rows = [PLAN_HEADER,
+            ["（1）", "产业项目（3个）", None, 350, 120, None],
+            ["1.1", "甲", "第一批", 100, 40, "是"], ["1.2", "乙", "第一批", 200, 80, "是"],
+            ["（2）", "民生项目", None, 90, 10, None],
+            ["2.1", "丙", "第二批", 100, 10, "是"]]
+    write_xlsx(raw(tmp_path) / "吴忠市.xlsx", {"S": rows})
+    result = clean(tmp_path)
+    found = result.problems.dropna(subset=["row"]).groupby("row")["code"].apply(list).to_dict()
+    assert found == {2: ["total_mismatch", "group_count_mismatch"], 5: ["total_mismatch"]}  # 350≠300, 3个≠2, 90≠100
+
+
+def test_projects_numbered_one_two_three_stay_projects(tmp_path):
+    rows = [PLAN_HEADER, [1, "甲", "第一批", 100, 40, "是"], [2, "乙", "第一批", 200, 80, "是"],
+            ["3", "丙", "第一批", 300, 0, "否"]]
+    write_xlsx(raw(tmp_path) / "吴忠市.xlsx", {"S": rows})
+    assert clean(tmp_path).tables["projects"]["project_name"].tolist() == ["甲", "乙", "丙"]

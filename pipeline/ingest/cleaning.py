@@ -233,6 +233,7 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
     if grid is not sheet.rows:  # a merged text cell was copied down: those rows read differently now
         texts = texts[: header.last_row + 1] + [row_texts(row) for row in grid[header.last_row + 1:]]
     roles = {i: row_role(texts[i], header) for i in range(header.last_row + 1, len(grid))}
+    roles = layout.numbered_groups(roles, texts, header)  # （1） over 1.1, 1.2 is a heading
     below = [t for i, role in roles.items() if role == "footer" for t in texts[i] if t]
     context = sheet_context(grid, header, sheet.name, sheet.file, below)
     result.mapping = header_mapping(header, context, sheet.file, sheet.name)

@@ -314,6 +314,20 @@ def group_level(label: str, seq: str = "") -> int | None:
     return 3 if label and _GROUP_COUNT.search(label) else None
 
 
+_NUMBERED = re.compile(r"^(?:\((?P<paren>\d{1,3})\)|(?P<plain>\d{1,3})(?:[、.](?!\d)|$))")
+
+
+def numbered_heading(text: str) -> tuple[int, int] | None:
+    """(number, level) of a text numbered like a heading in Arabic digits: 1、/1./1 -> level 3, （1） -> level 4.
+
+    Alone this does not make a row a heading (projects are numbered 1, 2, 3 too): the rows under it must be
+    sub-numbered (layout.numbered_groups)."""
+    m = _NUMBERED.match(_label(text or ""))
+    if not m:
+        return None
+    return (int(m.group("paren")), 4) if m.group("paren") else (int(m.group("plain")), 3)
+
+
 def total_word(label: str) -> str | None:
     """total, subtotal or breakdown when a label names one (合计, 兴庆区小计, 其中：…), else None."""
     if "计" not in label and "汇总" not in label and "其中" not in label:

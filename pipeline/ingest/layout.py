@@ -1,5 +1,6 @@
-"""Layouts that hold more than one table in a sheet: each table is read on its own, with its own title,
-header and context.
+"""Layouts: several tables in one sheet, and group headings known by their numbering.
+
+Several tables in one sheet: each table is read on its own, with its own title, header and context.
 
 A sheet with a 第一批 table followed, lower down, by a 第二批 table with its own title and header row is
 split into one sheet per table before cleaning. The second table is known by its header row repeating
@@ -7,12 +8,25 @@ the first table's (the name column's header again) with a title row right above 
 without a title (a table printed over several pages) stays one table. The second part is listed as
 “Sheet1（第2个表）” (the ledger, the lists), and its rows keep their Excel row numbers: the rows of the
 other tables are left blank in it.
+
+Group headings numbered in Arabic digits (（1）产业项目, 1、产业项目) are told from projects numbered 1, 2, 3 by
+the rows under them: numbered 1.1, 1.2 (or 1-1, 1-2), they are sub-items of the heading (numbered_groups).
 """
 from __future__ import annotations
 
 import dataclasses
+import re
+import unicodedata
 
-from pipeline.ingest.headers import Header, collapse_lines, find_header, row_role, row_texts, total_word
+from pipeline.ingest.headers import (
+    Header,
+    collapse_lines,
+    find_header,
+    numbered_heading,
+    row_role,
+    row_texts,
+    total_word,
+)
 from pipeline.ingest.sheets import Sheet
 from pipeline.schemas import AliasTable
 
@@ -98,3 +112,41 @@ def _part(sheet: Sheet, start: int, end: int, k: int) -> Sheet:
         percent_cells={c for c in sheet.percent_cells if inside(c)},
         error_cells={c: e for c, e in sheet.error_cells.items() if inside(c)},
     )
+
+
+# --------------------------------------------------------------------------- group headings by their numbering
+
+_SUB_NUMBER = r"^{n}[.\-－—_](\d{{1,3}})$"
+_SUB_MARKS = ".-－—_"
+
+
+def numbered_groups(roles: dict[int, str], texts: list[list[str]], header: Header) -> dict[int, str]:
+    """roles with every data row numbered like a heading (（1）, 1、, 1) whose next data row is numbered under it
+    (1.1, 1-1) turned into a group heading: it is checked like a 小计 where it carries amounts, never counted."""
+    seq_i, name_i = header.index_of("seq"), header.index_of(header.kind.identity[0])
+    data = [i for i, role in roles.items() if role == "data"]
+    out = dict(roles)
+    for i, nxt in zip(data, data[1:]):
+        below = _cell(texts[nxt], seq_i) or _cell(texts[nxt], name_i)
+        if not any(mark in below for mark in _SUB_MARKS):
+            continue  # the common case (the next row is numbered 2, 3 …), settled without a regex
+        number = _heading_number(texts[i], seq_i, name_i)
+        if number is not None and re.match(_SUB_NUMBER.format(n=number), _nfkc(below)):
+            out[i] = "group"
+    return out
+
+
+def _heading_number(values: list[str], seq_i: int | None, name_i: int | None) -> int | None:
+    for text in (_cell(values, seq_i), _cell(values, name_i)):
+        numbered = numbered_heading(text) if text else None
+        if numbered:
+            return numbered[0]
+    return None
+
+
+def _cell(values: list[str], j: int | None) -> str:
+    return values[j] if j is not None and j < len(values) else ""
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).replace(" ", "")

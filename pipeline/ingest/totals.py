@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from pipeline.ingest.headers import Header, group_level
+from pipeline.ingest.headers import Header, group_level, numbered_heading
 
 # A stated total may differ from the sum of its rows by rounding: at most 1 万元
 # or 0.05% of the total, whichever is larger.
@@ -75,6 +75,9 @@ class TotalsCheck:
 
     def group(self, raw: list, excel_row: int, label: str, seq: str) -> None:
         level = group_level(label, seq) or 3
+        numbered = numbered_heading(seq) or numbered_heading(label)  # （1） over 1.1, 1.2 (layout.numbered_groups)
+        if numbered and level not in (1, 2):  # its number, not its count (产业项目（2个）), gives its level
+            level = numbered[1]
         self._close(level)
         self.groups.append(_Group(level, raw, label, excel_row))
         self.section = []
