@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 from corpus_files import as_excel_2007_beta, libreoffice_save, truncated, write_biff
 from layouts import soffice
@@ -50,6 +52,7 @@ EXPECTED = {
     "poi-SampleSS.strict.xlsx": ("read", "calamine", "First Sheet", "Test spreadsheet"),
     "poi-chart_sheet.xlsx": ("read", "calamine", "Sheet1", "soap"),
     "calamine-nonstandard-xml-ns-prefix.xlsx": ("read", "calamine", "Sheet1", "a"),
+    "sheetjs-wtf_path.xlsx": ("read", "calamine", "SheetJS", None),  # parts under wtf/, not xl/
     # xlsb: read by calamine; one with macro and dialog sheets only LibreOffice reads
     "poi-51519.xlsb": ("read", "calamine", "Sheet1", "RecordSpec"),
     "sheetjs-text_and_numbers.xlsb": ("read", "calamine", "Sheet1", "Hello"),
@@ -224,6 +227,30 @@ def test_a_truncated_legacy_xls_is_corrupt_or_read_never_misnamed(tmp_path, keep
     except readers.ReadError as exc:
         assert CORRUPT in exc.problem or "不完整" in exc.problem, exc.problem
         assert_clean(str(exc))
+
+
+def moved_parts(xlsx: Path, out: Path, folder: str) -> Path:
+    """The package with its workbook parts under another folder than xl/ (the relationships say where)."""
+    with zipfile.ZipFile(xlsx) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info).replace(b"/xl/", f"/{folder}/".encode()).replace(b'"xl/', f'"{folder}/'.encode())
+            target.writestr(info.filename.replace("xl/", f"{folder}/", 1), data)
+    return out
+
+
+@pytest.mark.parametrize("folder", ["wtf", "工作簿"])
+def test_the_formatting_pass_finds_parts_wherever_the_package_puts_them(tmp_path, folder):
+    src = write_xlsx(tmp_path / "src.xlsx", {"项目": [HEADER, [1, "隐藏行项目", "第一批", 100, 50, "是"],
+                                                      [2, "可见项目", "第一批", 100, 50, "是"]]})
+    book = openpyxl.load_workbook(src)
+    book["项目"].row_dimensions[2].hidden = True
+    book.save(src)
+    path = moved_parts(src, tmp_path / "moved.xlsx", folder)
+    assert not any(n.startswith("xl/") for n in zipfile.ZipFile(path).namelist())
+    sheet, = readers.read_return(path, "moved.xlsx")
+    assert sheet.hidden_rows == {1} and not sheet.unchecked and sheet.rows[1][1] == "隐藏行项目"
+    assert {s.reader for s in readers.read_return(CORPUS / "sheetjs-wtf_path.xlsx", "x")} == {"calamine"}
+    assert readers.read_return(CORPUS / "sheetjs-wtf_path.xlsx", "x")[0].hidden_rows == {4}
 
 
 @needs_soffice

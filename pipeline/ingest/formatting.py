@@ -8,6 +8,7 @@ unit is told what could not be checked), never the file's values.
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
@@ -61,9 +62,12 @@ def xlsx_facts(path: Path) -> dict[str, SheetFacts] | None:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            workbook = archive.read("xl/workbook.xml")
-            targets = _workbook_targets(archive.read("xl/_rels/workbook.xml.rels"))
-            percent_styles = _percent_styles(archive.read("xl/styles.xml")) if "xl/styles.xml" in names else set()
+            part = _workbook_part(archive, names)
+            folder = posixpath.dirname(part)
+            workbook = archive.read(part)
+            targets = _workbook_targets(archive.read(f"{folder}/_rels/{posixpath.basename(part)}.rels"), folder)
+            styles = targets.get(b"styles", f"{folder}/styles.xml")
+            percent_styles = _percent_styles(archive.read(styles)) if styles in names else set()
             facts = {}
             for name, rid in _SHEET_ENTRY.findall(workbook):
                 member = targets.get(rid)
@@ -152,13 +156,30 @@ def etree_local(tag) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _workbook_targets(rels: bytes) -> dict[bytes, str]:
+_OFFICE_DOCUMENT = re.compile(rb'<Relationship\b[^>]*?Type="[^"]*/officeDocument"[^>]*?>')
+
+
+def _workbook_part(archive: zipfile.ZipFile, names: set[str]) -> str:
+    """The workbook part: xl/workbook.xml, or wherever the package's relationships put it."""
+    if "xl/workbook.xml" in names or "_rels/.rels" not in names:
+        return "xl/workbook.xml"
+    entry = _OFFICE_DOCUMENT.search(archive.read("_rels/.rels"))
+    target = re.search(rb'Target="([^"]*)"', entry.group(0)) if entry else None
+    return target.group(1).decode().lstrip("/") if target else "xl/workbook.xml"
+
+
+def _workbook_targets(rels: bytes, folder: str = "xl") -> dict[bytes, str]:
+    """The workbook's relationships: id -> part, and b"styles" -> the styles part."""
     targets = {}
     for tag in _REL_ENTRY.findall(rels):
         rid, target = re.search(rb'Id="([^"]*)"', tag), re.search(rb'Target="([^"]*)"', tag)
         if rid and target:
-            t = target.group(1).decode().lstrip("/")
-            targets[rid.group(1)] = t if t.startswith("xl/") else f"xl/{t}"
+            t = target.group(1).decode()
+            part = (t.lstrip("/") if t.startswith("/") or t.startswith(f"{folder}/")
+                    else posixpath.normpath(f"{folder}/{t}"))
+            targets[rid.group(1)] = part
+            if re.search(rb'Type="[^"]*/styles"', tag):
+                targets[b"styles"] = part
     return targets
 
 
