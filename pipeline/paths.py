@@ -7,6 +7,7 @@ project's own folders (``root`` defaults to the project itself).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,11 @@ SAMPLE_ROUND = "2021-12"
 
 # Kept between runs, never committed, safe to delete: each return file's cleaned result (pipeline/ingest/cache.py).
 CACHE_DIR = ".cache"
+
+# In the project root of a staged run (pipeline/run/staging.py): {"root": the real project root, "round": the round
+# being run}. Under such a root, RoundPaths finds the inputs (returns, alias table, cache) and other rounds' results
+# in the real project, and only the staged round's own results in the staging folder: no link is needed.
+STAGED_RUN = ".staged-run.json"
 
 # Names inside outputs/<round>/.
 EXECUTED_NOTEBOOKS = "notebooks"
@@ -102,16 +108,28 @@ class RoundPaths:
     round_id: str
 
     @property
+    def inputs_root(self) -> Path:
+        """Where the inputs are: the project root, or the real one when root is a staged run's (STAGED_RUN)."""
+        staged = staged_run(self.root)
+        return staged[0] if staged else Path(self.root)
+
+    @property
+    def results_root(self) -> Path:
+        """Where this round's results are: the root, except another round's under a staged run's root."""
+        staged = staged_run(self.root)
+        return staged[0] if staged and staged[1] != self.round_id else Path(self.root)
+
+    @property
     def raw(self) -> Path:
-        return Path(self.root) / "data" / "raw" / self.round_id
+        return self.inputs_root / "data" / "raw" / self.round_id
 
     @property
     def processed(self) -> Path:
-        return Path(self.root) / "data" / "processed" / self.round_id
+        return self.results_root / "data" / "processed" / self.round_id
 
     @property
     def outputs(self) -> Path:
-        return Path(self.root) / "outputs" / self.round_id
+        return self.results_root / "outputs" / self.round_id
 
     @property
     def notebooks(self) -> Path:
@@ -125,13 +143,13 @@ class RoundPaths:
 
     @property
     def aliases(self) -> Path:
-        return Path(self.root) / "data" / ALIASES_NAME
+        return self.inputs_root / "data" / ALIASES_NAME
 
     @property
     def cache(self) -> Path:
         """The cleaned returns of the last run, one file each (.cache/ingest/<round>/): a rerun cleans only what
         changed."""
-        return Path(self.root) / CACHE_DIR / "ingest" / self.round_id
+        return self.inputs_root / CACHE_DIR / "ingest" / self.round_id
 
     @property
     def manifest(self) -> Path:
@@ -167,7 +185,8 @@ class RoundPaths:
                 folder = RoundPaths(self.root, previous).processed
             else:
                 folder = getattr(self, attribute)
-            shown = folder.relative_to(self.root).as_posix() if folder.is_relative_to(self.root) else str(folder)
+            base = next((b for b in (Path(self.root), self.inputs_root) if folder.is_relative_to(b)), None)
+            shown = folder.relative_to(base).as_posix() if base else str(folder)
             rows.append({"读/写": action, "位置": shown + "/" * (attribute != "aliases"), "文件": names, "内容": what})
         return Flow(rows)
 
@@ -189,6 +208,21 @@ class Flow(list):
 
     def __str__(self) -> str:
         return "\n".join(f"{r['读/写']}  {r['位置']}{r['文件']}  （{r['内容']}）" for r in self)
+
+
+def staged_run(root: Path) -> tuple[Path, str] | None:
+    """(real project root, round) when root is a staged run's project root (STAGED_RUN), else None."""
+    try:
+        said = json.loads((Path(root) / STAGED_RUN).read_text(encoding="utf-8"))
+        return Path(said["root"]), str(said["round"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def mark_staged(stage: Path, root: Path, round_id: str) -> None:
+    """Make stage the project root of a staged run of round_id whose inputs are in root (see STAGED_RUN)."""
+    (Path(stage) / STAGED_RUN).write_text(json.dumps({"root": str(root), "round": round_id}, ensure_ascii=False),
+                                          encoding="utf-8")
 
 
 def round_paths(round_id: str, root: Path | None = None) -> RoundPaths:

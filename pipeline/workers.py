@@ -1,15 +1,24 @@
-"""Forked worker processes: work that must not take the round down with it, on every core.
+"""Worker processes: work that must not take the round down with it, on every core.
 
 run_forked(function, jobs, processes=n) calls function(*job) for each job in a
-forked child, up to n children at a time, and gives back one Outcome per job,
+child process, up to n children at a time, and gives back one Outcome per job,
 in the order of the jobs, whatever order the children finish in. A child that
 raises, runs out of memory or dies of a signal ends as an Outcome that says so;
-the other jobs are not affected. The inputs are never pickled (the child is a
-fork of this process); each result comes back pickled through a pipe, and the
-warnings a job gave are given again here, in the order of the jobs (a child's
-own output goes nowhere: in a Jupyter kernel its streams are the kernel's).
+the other jobs are not affected. Each result comes back pickled through a pipe,
+and the warnings a job gave are given again here, in the order of the jobs (a
+child's own output goes nowhere: in a Jupyter kernel its streams are the kernel's).
 
-Used twice: readers reads one file in a child whose address space is limited
+How a child starts depends on the platform (pipeline/platforms.py):
+- fork (Linux, macOS): the child is a copy of this process, so the inputs are
+  never pickled; its address space is limited by the kernel (resource);
+- spawn (Windows, or PIPELINE_FORCE_PLATFORM=windows): the child is a fresh
+  interpreter (`python -c ...`) that gets this process's sys.path and the pickled
+  function and job on its standard input and writes its result on its standard
+  output; where the kernel cannot limit its memory, this process watches it with
+  psutil and ends it when it passes its budget: the same Outcome(memory=True).
+The function must then be importable by name (a module-level function).
+
+Used twice: readers reads one file in a child whose memory is limited
 (budget), so a file that would exhaust memory is refused by name; cleaning reads
 and cleans the round's files side by side, one child per file and one child per
 core.
@@ -22,10 +31,15 @@ import os
 import pickle
 import selectors
 import signal
+import subprocess
 import sys
+import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
+
+from pipeline import platforms
 
 _CRASH_SIGNALS = {getattr(signal, name) for name in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE") if hasattr(signal, name)}
 
@@ -53,7 +67,8 @@ def cores() -> int:
 
 
 def can_fork() -> bool:
-    return hasattr(os, "fork")
+    """Children are forked (see the module docstring); False where they are spawned."""
+    return platforms.start_method() == "fork"
 
 
 @contextlib.contextmanager
@@ -74,10 +89,15 @@ def run_forked(function: Callable[..., Any], jobs: Sequence[tuple], *, processes
                budget: int | None = None, quiet: bool = False) -> list[Outcome]:
     """function(*job) for every job, each in a forked child, at most `processes` at a time (see the module docstring).
 
-    budget: the address space a child may use beyond this process's (None: no limit).
+    budget: the address space a child may use beyond this process's (None: no limit); a spawned child's memory
+    (its resident set) may not pass it.
     quiet: the child's stdout and stderr go to /dev/null (an allocation failure in a Rust reader prints an English
     line there before it aborts).
     """
+    if not can_fork():
+        outcomes = run_spawned(function, jobs, processes=processes, budget=budget, quiet=quiet)
+        _warn_again(outcomes)
+        return outcomes
     outcomes: list[Outcome | None] = [None] * len(jobs)
     running: dict[int, tuple[int, int, bytearray]] = {}  # read end -> (job index, pid, bytes so far)
     waiting = iter(range(len(jobs)))
@@ -96,10 +116,14 @@ def run_forked(function: Callable[..., Any], jobs: Sequence[tuple], *, processes
                     os.kill(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
                 os.close(fd)
+    _warn_again(outcomes)
+    return outcomes
+
+
+def _warn_again(outcomes: list[Outcome]) -> None:
     for outcome in outcomes:
         for message, category, filename, lineno in outcome.warned:
             warnings.warn_explicit(message, category, filename, lineno)
-    return outcomes
 
 
 def _take(indices, n: int) -> list[int]:
@@ -115,23 +139,28 @@ def _start(function, job: tuple, index: int, budget: int | None, quiet: bool, ru
             for fd in running:  # the other children's pipes are theirs
                 os.close(fd)
             _child_setup(budget, quiet)
-            with warnings.catch_warnings(record=True) as caught:  # under this process's filters, as in it
-                try:
-                    result = ("ok", function(*job))
-                except MemoryError:
-                    result = ("memory",)
-                except BaseException as exc:  # noqa: BLE001 - handed to the parent, which decides
-                    result = ("raise", exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
-            warned = [(str(w.message), w.category if _picklable(w.category) else UserWarning, w.filename, w.lineno)
-                      for w in caught]
             with os.fdopen(write_end, "wb") as fh:
-                pickle.dump((result, warned), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(call(function, job), fh, protocol=pickle.HIGHEST_PROTOCOL)
         finally:
             os._exit(0)
     os.close(write_end)
     os.set_blocking(read_end, False)
     running[read_end] = (index, pid, bytearray())
     selector.register(read_end, selectors.EVENT_READ)
+
+
+def call(function, job: tuple) -> tuple:
+    """In a child: (result, warnings) of function(*job), as the parent takes them back (_outcome)."""
+    with warnings.catch_warnings(record=True) as caught:  # under this process's filters, as in it
+        try:
+            result = ("ok", function(*job))
+        except MemoryError:
+            result = ("memory",)
+        except BaseException as exc:  # noqa: BLE001 - handed to the parent, which decides
+            result = ("raise", exc if _picklable(exc) else RuntimeError(f"{type(exc).__name__}: {exc}"))
+    warned = [(str(w.message), w.category if _picklable(w.category) else UserWarning, w.filename, w.lineno)
+              for w in caught]
+    return result, warned
 
 
 def _read_some(fd: int, running: dict, selector, outcomes: list) -> bool:
@@ -148,18 +177,18 @@ def _read_some(fd: int, running: dict, selector, outcomes: list) -> bool:
     os.close(fd)
     del running[fd]
     _, status = os.waitpid(pid, 0)
-    outcomes[index] = _outcome(received, status)
+    outcomes[index] = outcome_of(received, os.WIFSIGNALED(status) and os.WTERMSIG(status) in _CRASH_SIGNALS)
     return True
 
 
-def _outcome(received: bytearray, status: int) -> Outcome:
+def outcome_of(received: bytes | bytearray, crashed: bool) -> Outcome:
+    """The Outcome of a child from what it wrote; crashed: it died of a crash signal (or a Windows crash code)."""
     try:
         with paused_gc():
             result, warned = pickle.loads(received)
     except Exception:  # noqa: BLE001 - the child died before it finished writing
         result, warned = None, []
     if result is None:
-        crashed = os.WIFSIGNALED(status) and os.WTERMSIG(status) in _CRASH_SIGNALS
         return Outcome(crashed=crashed, memory=not crashed)  # killed or aborted when an allocation failed
     if result[0] == "memory":
         return Outcome(memory=True, warned=warned)
@@ -182,7 +211,7 @@ def _child_setup(budget: int | None, quiet: bool) -> None:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)
-    if budget is not None:
+    if budget is not None and platforms.has_rlimit():
         _limit_address_space(budget)
 
 
@@ -212,6 +241,133 @@ def _picklable(thing) -> bool:
         return True
     except Exception:  # noqa: BLE001
         return False
+
+
+# --------------------------------------------------------------------------- spawned children (no fork: Windows)
+#
+# run_spawned gives what run_forked gives, with each child a new `python` that receives this process's sys.path,
+# then the pickled (function, job, budget, quiet) on its standard input, and writes its pickled (result, warnings)
+# on its standard output. The pipes are read by one thread per child: Windows cannot select() on a pipe. Where
+# the kernel cannot limit a child's address space (platforms.has_rlimit() is False), this process reads each
+# child's resident memory with psutil every POLL_S seconds and ends a child that passes SPAWN_BASE_BYTES + its
+# budget: the job's Outcome then says memory, as a limited fork's would.
+
+POLL_S = 0.02
+# A fresh interpreter that has imported pandas and the readers holds about 150 MB before it reads anything; a
+# forked child's budget is counted beyond its parent's address space, a spawned one's beyond this.
+SPAWN_BASE_BYTES = 256 * 1024 * 1024
+# How a spawned child that crashed ends: a crash signal (POSIX: a negative return code) or, on Windows, an
+# NTSTATUS crash code (access violation, illegal instruction, stack overflow, integer divide by zero).
+_WINDOWS_CRASH_CODES = {0xC0000005, 0xC000001D, 0xC00000FD, 0xC0000094, 0xC0000409}
+_CHILD = ("import pickle, sys; sys.path[:0] = pickle.load(sys.stdin.buffer); "
+          "import pipeline.workers as w; w.child_main()")
+
+
+def run_spawned(function: Callable[..., Any], jobs: Sequence[tuple], *, processes: int = 1,
+                budget: int | None = None, quiet: bool = False) -> list[Outcome]:
+    """function(*job) for every job, each in a spawned child, at most `processes` at a time."""
+    outcomes: list[Outcome | None] = [None] * len(jobs)
+    waiting = list(range(len(jobs)))
+    running: dict[int, _Child] = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < max(1, processes):
+                index = waiting.pop(0)
+                running[index] = _Child(function, jobs[index], budget, quiet)
+            for index, child in list(running.items()):
+                outcome = child.poll()
+                if outcome is not None:
+                    outcomes[index] = outcome
+                    del running[index]
+            if running:
+                time.sleep(POLL_S)
+    finally:
+        for child in running.values():  # interrupted (Ctrl-C): leave no child behind
+            child.kill()
+    return outcomes
+
+
+class _Child:
+    """One spawned child, its two pipe threads and its memory watch."""
+
+    def __init__(self, function, job: tuple, budget: int | None, quiet: bool):
+        self.outcome: Outcome | None = None
+        self.over_budget = False
+        self.limit = None if budget is None or platforms.has_rlimit() else SPAWN_BASE_BYTES + budget
+        try:
+            payload = pickle.dumps((function, job, budget, quiet), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001 - a local function or an unpicklable input: this job's error
+            self.outcome = Outcome(error=RuntimeError(f"无法交给工作进程（{type(exc).__name__}: {exc}）"))
+            return
+        self.process = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if quiet else None)
+        self.received = b""
+        head = pickle.dumps([p for p in sys.path if p], protocol=pickle.HIGHEST_PROTOCOL)
+        self.writer = threading.Thread(target=self._write, args=(head + payload,), daemon=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.writer.start()
+        self.reader.start()
+
+    def _write(self, data: bytes) -> None:
+        with contextlib.suppress(OSError):  # the child died before it read everything: its outcome says so
+            self.process.stdin.write(data)
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+
+    def _read(self) -> None:
+        self.received = self.process.stdout.read()
+
+    def poll(self) -> Outcome | None:
+        if self.outcome is not None:
+            return self.outcome
+        if self.process.poll() is None:
+            if self.limit is not None and _resident(self.process.pid) > self.limit:
+                self.over_budget = True
+                self.kill()
+            return None
+        self.reader.join()
+        self.writer.join()
+        self.process.stdout.close()
+        if self.over_budget:
+            return Outcome(memory=True)
+        code = self.process.returncode
+        crashed = (code < 0 and -code in _CRASH_SIGNALS) or (code & 0xFFFFFFFF) in _WINDOWS_CRASH_CODES
+        return outcome_of(self.received, crashed)
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+
+
+def _resident(pid: int) -> int:
+    import psutil
+
+    try:
+        return psutil.Process(pid).memory_info().rss
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return 0
+
+
+def child_main() -> None:
+    """In the spawned child: read the job, run it, write (result, warnings) on the original standard output."""
+    out = os.fdopen(os.dup(1), "wb")
+    with contextlib.suppress(OSError):  # nothing the job prints may reach the pipe the result goes through
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+    try:
+        function, job, budget, quiet = pickle.load(sys.stdin.buffer)
+    except Exception as exc:  # noqa: BLE001 - e.g. the function's module cannot be imported here
+        answer = (("raise", RuntimeError(f"工作进程无法读取任务（{type(exc).__name__}: {exc}）")), [])
+    else:
+        _child_setup(budget, quiet)
+        answer = call(function, job)
+    try:
+        pickle.dump(answer, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.close()
+    finally:
+        os._exit(0)
 
 
 # --------------------------------------------------------------------------- writing a file in the background
@@ -320,6 +476,10 @@ def _pid_in(marker) -> int | None:
 
 def _alive(pid: int) -> bool:
     """The process runs (a zombie does not: in a container without an init, nobody may reap the writer)."""
+    if sys.platform == "win32":  # os.kill(pid, 0) would end the process there
+        import psutil
+
+        return psutil.pid_exists(pid)
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
             return fh.read().rpartition(")")[2].split()[0] != "Z"

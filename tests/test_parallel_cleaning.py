@@ -15,8 +15,13 @@ import pytest
 from office import write_round, write_xlsx
 from test_columnwise import _write_corpus, assert_same_result
 
-from pipeline import paths, rounds, schemas, workers
+from pipeline import paths, platforms, rounds, schemas, workers
 from pipeline.ingest import cleaning
+
+# These tests change the cleaning code in this process (monkeypatch) or hand a local function to a worker: only a
+# forked child sees that. The same failures in spawned children: tests/test_workers_spawn.py.
+fork_only = pytest.mark.skipif(platforms.start_method() != "fork",
+                               reason="a forked child only sees this process's monkeypatches and local functions")
 
 
 def clean(round_: rounds.Round, processes: int) -> cleaning.RoundResult:
@@ -73,6 +78,7 @@ FAILURES = {"raises": _raise(KeyError("boom")), "segfault": lambda: os.kill(os.g
             "exits": lambda: os._exit(3)}
 
 
+@fork_only
 @pytest.mark.parametrize("how", sorted(FAILURES))
 def test_a_worker_that_fails_costs_its_own_file_only(tmp_path, monkeypatch, how):
     round_ = _three_returns(tmp_path)
@@ -87,6 +93,7 @@ def test_a_worker_that_fails_costs_its_own_file_only(tmp_path, monkeypatch, how)
     cleaning.check_ledger(result)
 
 
+@fork_only
 def test_a_failure_in_a_worker_reads_as_the_same_failure_in_this_process(tmp_path, monkeypatch):
     round_ = _three_returns(tmp_path)
     _fail_on(monkeypatch, "吴忠市.xlsx", _raise(ValueError("boom")))
@@ -112,6 +119,7 @@ def test_a_result_larger_than_a_pipe_comes_back_whole():
     assert outcome.ok and len(outcome.value) == 200_000 and outcome.value[-1]["name"] == "项目199999" * 10
 
 
+@fork_only
 def test_an_exception_comes_back_as_itself_even_when_it_cannot_be_pickled():
     class Local(Exception):  # a local class cannot be pickled
         pass

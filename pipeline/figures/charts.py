@@ -606,7 +606,7 @@ def draw_and_save(inputs: FigureInputs, out_dir: Path, processes: int | None = N
     processes = workers.cores() if processes is None else processes
     (Path(out_dir) / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
     jobs = [(inputs, spec.key, Path(out_dir)) for spec in FIGURES]
-    if processes > 1 and workers.can_fork():
+    if processes > 1:
         for spec, outcome in zip(FIGURES, workers.run_forked(_draw_and_save_one, jobs, processes=processes)):
             if outcome.error is not None:
                 raise outcome.error

@@ -844,7 +844,7 @@ def _clean_files(paths: list[Path], round_: Round, aliases: AliasTable, fixes: c
     # A file with corrections records what was applied in the round's corrections (FileCorrections.settle):
     # it is cleaned in this process, where that record is kept.
     forked = [job for job in todo if not job.args[2].items] if processes > 1 and len(todo) > 1 else []
-    done = {} if not forked or not workers.can_fork() else dict(zip(
+    done = {} if not forked else dict(zip(
         (job.index for job in forked),
         workers.run_forked(_read_and_clean_file, [job.args for job in forked], processes=processes)))
     for job in todo:

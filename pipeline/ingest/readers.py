@@ -193,7 +193,7 @@ def read_return(path: Path, rel: str, *, isolate: bool = True) -> list[Sheet]:
 def _read_measured(path: Path, rel: str, isolate: bool, size: int | None = None) -> list[Sheet]:
     """_read_any in the memory-limited worker, or in this process (see the module docstring)."""
     size = path.stat().st_size if size is None else size
-    if isolate and hasattr(os, "fork"):
+    if isolate:
         facts = _facts_if_known_to_fit(path, size)
         if facts is None:
             return _in_worker(_read_any, path, rel, READ_MEMORY_BUDGET + READ_MEMORY_PER_BYTE * size)

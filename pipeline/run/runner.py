@@ -138,9 +138,11 @@ def run_round(
     started = time.perf_counter()
     root = Path(root).resolve()
     round_ = load_round(round_id, root)  # RoundError: before anything runs, before even the lock
+    staging.recover_all(root)  # publishes a crash interrupted, of any round not being run now (pipeline/run/staging.py)
     prepare_previous(round_, root, echo, notebooks_dir=notebooks_dir, progress=progress)
     try:
         with staging.round_lock(round_id, root):
+            staging.recover(round_id, root)  # a publish a crash interrupted is completed first
             staging.discard(round_id, root)  # what a killed run left behind: nothing may point into it
             return _run_locked(round_id, root, notebooks_dir, force, echo, progress, started, through)
     except staging.LockedError as exc:
@@ -194,12 +196,18 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
         raise
     if stage is not None:  # every step succeeded: only now do the results replace the last good ones
         with _sigint_deferred():  # Ctrl-C now would make "结果保持上次成功运行的状态" untrue: finish first
-            staging.publish(round_id, root)
-            staging.unstage_notebooks(round_id, root)
+            _publish(round_id, root)
             remember_results(manifest, round_id, root)
             save_manifest(where.manifest, manifest)
     return RunResult(round=round_, steps=tuple(results), processed_dir=where.processed, outputs_dir=where.outputs,
                      executed_dir=where.executed, seconds=time.perf_counter() - started)
+
+
+def _publish(round_id: str, root: Path) -> None:
+    try:
+        staging.publish(round_id, root)
+    except staging.PublishBlocked as exc:
+        raise UserError(f"{exc}。") from None
 
 
 def _wait_for_workbooks(stage: Path, echo: Callable[[str], object]) -> None:
