@@ -1,9 +1,9 @@
-# The project's front door. `make` alone lists the targets.
+# The project's front door on Linux and macOS. `make` alone lists the targets.
 #
-# The venv lives in .venv. It is (re)installed only when pyproject.toml or
-# requirements.lock changed: requirements.lock is the full resolved set
-# (regenerate it as the README says, under “依赖的版本”), then the project
-# itself, editable, with --no-deps so nothing outside the lock gets in.
+# Each target is a `python -m pipeline` command, which works without make too (Windows: `py -m pipeline report`).
+# The venv lives in .venv; `python -m pipeline setup` (pipeline/cli.py) (re)installs it only when pyproject.toml
+# or requirements.lock changed: requirements.lock is the full resolved set, then the project itself, editable,
+# with --no-deps so nothing outside the lock gets in.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -11,10 +11,6 @@ SHELL := /bin/bash
 ROUND ?= 2021-12
 VENV := .venv
 PY := $(VENV)/bin/python
-INSTALLED := $(VENV)/.installed
-PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
-# The project's Jupyter kernel; pipeline/run/runner.py uses the same name.
-KERNEL := inspection-pipeline
 
 .PHONY: help setup report test lab sample screenshot bench corpus clean template corrections docs
 
@@ -23,16 +19,8 @@ help: ## 列出可用的命令（默认）
 	@echo
 	@awk -F ':.*## ' '/^[a-z][a-z_-]*:.*## / { printf "  make %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-$(PY):
-	python3 -m venv $(VENV)
-
-$(INSTALLED): pyproject.toml requirements.lock | $(PY)
-	$(PIP_INSTALL) -r requirements.lock
-	$(PIP_INSTALL) --no-deps -e .
-	@touch $@
-
-setup: $(INSTALLED) ## 创建 .venv 并安装依赖（仅在依赖变化时重装）；以 root 运行时自动安装 Chromium 和中文字体
-	@bash scripts/install-system-deps.sh
+setup: ## 创建 .venv 并安装依赖（仅在依赖变化时重装）；以 root 运行时自动安装 Chromium 和中文字体
+	@python3 -m pipeline setup
 
 report: setup ## 运行一轮督查的全部笔记本，例如 make report ROUND=2021-12
 	$(PY) -m pipeline run $(ROUND)
@@ -44,12 +32,10 @@ corrections: setup ## 按退回修改清单生成更正记录底稿 outputs/<轮
 	$(PY) -m pipeline corrections $(ROUND)
 
 test: setup ## 代码检查（ruff）并运行全部测试
-	$(PY) -m ruff check pipeline tests
-	$(PY) -m pytest
+	$(PY) -m pipeline test
 
 lab: setup ## 在项目环境中打开 JupyterLab（可查看 notebooks/ 和 outputs/<轮次>/notebooks/）
-	@$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python（督查流水线）" >/dev/null
-	JUPYTER_PREFER_ENV_PATH=1 $(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(PY) -m pipeline lab
 
 sample: setup ## 重新生成 data/raw/ 下的示例轮次数据
 	$(PY) -m pipeline sample

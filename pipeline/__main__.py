@@ -1,4 +1,5 @@
-"""The command line: `python -m pipeline run ROUND`, `template ROUND`, `corrections ROUND` and `sample`.
+"""The command line: `python -m pipeline run ROUND`, `template ROUND`, `corrections ROUND` and `sample`; and what
+the Makefile does, for machines without make (Windows): `setup`, `report [ROUND]`, `test`, `lab`.
 
 Errors the user can fix (RoundError, UserError) print their Chinese message and
 exit 2; a failed step (RunError) exits 1. Neither shows a traceback.
@@ -6,9 +7,11 @@ exit 2; a failed step (RunError) exits 1. Neither shows a traceback.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 
-from pipeline import paths
+from pipeline import cli, paths
 from pipeline.cli import EXIT_USER_ERROR, ChineseParser
 
 EXIT_FAILED_STEP = 1
@@ -53,6 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fixes.add_argument("round_id", metavar="轮次", help="轮次编号，例如 2021-12")
 
+    commands.add_parser("setup", help="创建 .venv/ 并安装依赖（仅在依赖变化时重装），同 make setup",
+                        description="创建或更新项目的 .venv/（requirements.lock 中锁定的版本），然后检查系统软件"
+                        "（Linux 上以 root 运行时安装 Chromium、中文字体和 LibreOffice）。")
+    report = commands.add_parser("report", help=f"运行一轮（默认 {paths.SAMPLE_ROUND}），同 make report",
+                                 description="需要时先准备 .venv/，然后运行该轮的全部笔记本（同 run）。")
+    report.add_argument("round_id", metavar="轮次", nargs="?", default=paths.SAMPLE_ROUND,
+                        help=f"轮次编号（默认 {paths.SAMPLE_ROUND}）")
+    report.add_argument("--force", action="store_true", help="重新运行全部笔记本")
+    tests = commands.add_parser("test", help="代码检查（ruff）并运行全部测试，同 make test",
+                                description="先用 ruff 检查代码，再运行 pytest；其余参数原样交给 pytest。")
+    tests.add_argument("pytest_args", metavar="pytest参数", nargs=argparse.REMAINDER, help="交给 pytest 的参数")
+    commands.add_parser("lab", help="在项目环境中打开 JupyterLab，同 make lab",
+                        description="注册项目的内核“Python（督查流水线）”，以项目根目录为根打开 JupyterLab。")
+
     sample = commands.add_parser(
         "sample",
         help="重新生成示例轮次数据（data/raw/）",
@@ -65,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    cli.safe_console()
     try:
         return _main(argv)
     except KeyboardInterrupt:  # also while the runner is still being imported
@@ -74,12 +92,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    if args.command == "setup":
+        return cli.setup(paths.PROJECT_ROOT)
+    elsewhere = cli.in_project_environment(argv, paths.PROJECT_ROOT)  # no dependencies here: .venv/ runs it
+    if elsewhere is not None:
+        return elsewhere
+    if args.command == "test":
+        return _test(args)
+    if args.command == "lab":
+        return _lab()
     from pipeline.rounds import RoundError
     from pipeline.run.runner import RunError, UserError
 
     try:
-        if args.command == "run":
+        if args.command in ("run", "report"):
             return _run(args)
         if args.command == "template":
             return _template(args)
@@ -112,6 +140,26 @@ def _run(args: argparse.Namespace) -> int:
     ]:
         print(f"  {shown_path(path, root) + '/':<32} {what}")
     return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    root = paths.PROJECT_ROOT
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "pipeline", "tests"], cwd=root).returncode
+    if lint:
+        return lint
+    return subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], cwd=root).returncode
+
+
+def _lab() -> int:
+    from pipeline.run.runner import KERNEL_DISPLAY_NAME, KERNEL_NAME
+
+    root = paths.PROJECT_ROOT
+    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL_NAME,
+                    "--display-name", KERNEL_DISPLAY_NAME], check=True, stdout=subprocess.DEVNULL)
+    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}"]
+    if hasattr(os, "getuid") and os.getuid() == 0:
+        command.append("--allow-root")
+    return subprocess.run(command, cwd=root, env={**os.environ, "JUPYTER_PREFER_ENV_PATH": "1"}).returncode
 
 
 def _template(args: argparse.Namespace) -> int:
