@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import read_only
 from office import project_row, project_sheet, write_csv, write_round, write_xls, write_xlsx
 
 from pipeline import paths as config
@@ -42,6 +43,7 @@ def small_round(tmp_path_factory):
               [["项目名称", "签约时间", "合同投资额", "本年到位资金"], ["某招商项目", "2021.5.1", "12,000", "3000"]])
     (raw / "水利厅").mkdir()
     (raw / "水利厅" / "水利厅项目表.xlsx").write_bytes(b"%PDF-1.7 a scan saved as .xlsx")  # a bad file beside good ones
+    read_only(root / "data" / "raw")  # a share the analyst may only read: the chain needs no write there
     before = digest(raw)
     messages = []
     result = runner.run_round("t1", root=root, notebooks_dir=config.NOTEBOOKS_DIR, echo=messages.append, progress=False)

@@ -9,6 +9,7 @@ import dataclasses
 import io
 import shutil
 import warnings
+from pathlib import Path
 
 import matplotlib
 import pandas as pd
@@ -111,13 +112,63 @@ def test_apply_theme_puts_the_cjk_font_first_after_seaborn():
         assert matplotlib.rcParams["axes.unicode_minus"] is False
 
 
-def test_no_cjk_font_is_a_clear_chinese_error(monkeypatch):
-    monkeypatch.setattr(figures, "CJK_FAMILIES", ("No Such Font SC",))
+def latin_fonts_only(monkeypatch):
+    """A machine whose fonts (real ones: DejaVu) draw no Chinese, and no font file left to register."""
+    latin = [f for f in font_manager.fontManager.ttflist if f.name.startswith("DejaVu")]
+    assert latin
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
     monkeypatch.setattr(figures, "CJK_FONT_FILES", ())
+    monkeypatch.setattr(figures, "WINDOWS_FONT_FILES", ())
+
+
+def test_no_cjk_font_is_a_clear_chinese_error(monkeypatch):
+    latin_fonts_only(monkeypatch)
     figures.cjk_font.cache_clear()
     try:
-        with pytest.raises(figures.FontMissingError, match="fonts-noto-cjk"):
+        with pytest.raises(figures.FontMissingError, match="方框.*fonts-noto-cjk.*统信 UOS"):
             figures.cjk_font()
+        monkeypatch.setenv("PIPELINE_FORCE_PLATFORM", "windows")
+        figures.cjk_font.cache_clear()
+        with pytest.raises(figures.FontMissingError, match="方框.*微软雅黑"):
+            figures.cjk_font()
+    finally:
+        monkeypatch.undo()
+        figures.cjk_font.cache_clear()
+
+
+def test_a_chinese_font_under_a_name_not_listed_is_found_by_its_glyphs(monkeypatch):
+    """A 方正 or CESI font an office installed: not in CJK_FAMILIES, but it draws Chinese."""
+    monkeypatch.setattr(figures, "CJK_FAMILIES", ("No Such Font SC",))
+    monkeypatch.setattr(figures, "CJK_FONT_FILES", ())
+    monkeypatch.setattr(figures, "WINDOWS_FONT_FILES", ())
+    figures.cjk_font.cache_clear()
+    try:
+        family = figures.cjk_font()
+        path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        font = font_manager.get_font(path)
+        assert all(font.get_char_index(ord(ch)) for ch in "督查报告各市开工率")
+    finally:
+        monkeypatch.undo()
+        figures.cjk_font.cache_clear()
+
+
+def test_windows_fonts_folders_are_searched(monkeypatch, tmp_path):
+    """WINDIR\\Fonts (微软雅黑 msyh.ttc, 黑体 simhei.ttf …) and the user's own fonts folder are registered."""
+    windows_folders = figures.WINDOWS_FONT_FILES
+    latin_fonts_only(monkeypatch)
+    noto = sorted(font_manager.findSystemFonts(fontext="ttf") + font_manager.findSystemFonts(fontext="otf"))
+    noto = [path for path in noto if "NotoSansCJK" in path]
+    if not noto:
+        pytest.skip("no Noto Sans CJK file to lay out as a Windows font")
+    (tmp_path / "Windows" / "Fonts").mkdir(parents=True)
+    shutil.copy(noto[0], tmp_path / "Windows" / "Fonts" / "msyh.ttc")  # a Chinese font where 微软雅黑 is
+    monkeypatch.setattr(figures, "WINDOWS_FONT_FILES", windows_folders)
+    monkeypatch.setenv("WINDIR", str(tmp_path / "Windows"))
+    figures.cjk_font.cache_clear()
+    try:
+        assert str(tmp_path / "Windows" / "Fonts" / "msyh.ttc") in figures.font_files()
+        assert figures.cjk_font()  # found there, registered, and it draws Chinese
+        assert any(Path(f.fname).name == "msyh.ttc" for f in font_manager.fontManager.ttflist)
     finally:
         monkeypatch.undo()
         figures.cjk_font.cache_clear()

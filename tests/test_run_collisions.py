@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import console_encoding
 from test_runner import ROUND, ROUND_YML, TRACE, make_project, write_notebook
 
 from pipeline.run import runner, staging
@@ -48,7 +49,7 @@ SLOW = ("import pathlib, time\n"
 
 def start(code: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True, cwd=Path(__file__).parent.parent)
+                            encoding=console_encoding(), start_new_session=True, cwd=Path(__file__).parent.parent)
 
 
 def wait_for(condition, what: str, timeout: float = 60) -> None:
@@ -145,7 +146,7 @@ def test_after_sigkill_the_stale_staging_is_cleaned_by_the_next_run(project, tmp
     lines: list[str] = []
     result = runner.run_round(ROUND, root=project, echo=lines.append, progress=False)
 
-    assert result.all_skipped
+    assert result.all_skipped, lines
     assert not stale.exists(), "the killed run's staging folder is removed at the next run"
     assert not any(".staging" in line for line in lines), lines
     assert not (project / "outputs" / ROUND / "half.txt").exists()

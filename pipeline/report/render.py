@@ -1150,7 +1150,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 # Headless, sandbox off (root in CI), and nothing that phones home.
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
@@ -1167,8 +1166,11 @@ def find_executable(names: Iterable[str], override_variable: str) -> str | None:
 
 
 def find_chromium() -> str | None:
-    """The Chromium (or Chrome) executable, or None. CHROMIUM=/path overrides the search."""
-    return find_executable(CHROMIUM_NAMES, "CHROMIUM")
+    """The Chromium, Chrome or Edge executable that prints the PDF on this platform, or None (report/browser.py).
+    CHROMIUM=/path overrides the search."""
+    from pipeline.report import browser
+
+    return browser.find_browser()
 
 
 def run_chromium(chromium: str, html_path: Path, out_name: str, args, what: str, hint: str = "") -> bytes:

@@ -311,6 +311,10 @@ def _after_step(step: Step, round_id: str, stage: Path, echo: Callable[[str], ob
         raise RunError(f"{step.label}：{exc}") from None
     made = "、".join(path.name for path in exported.values())
     echo(f"      已生成 {made}。")
+    if "pdf" not in exported:
+        from pipeline.report import browser
+
+        echo(f"      {browser.missing_hint()}")
 
 
 def chain_steps(notebooks_dir: Path) -> list[Step]:
