@@ -235,6 +235,23 @@ def _address_space() -> int:
         return 0
 
 
+def kill_tree(process) -> None:
+    """End a started program and every process it started (a process group on POSIX; the children psutil finds on
+    Windows, where soffice.exe hands over to soffice.bin)."""
+    if hasattr(os, "killpg") and not platforms.windows_like():
+        with contextlib.suppress(OSError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return
+    import psutil
+
+    with contextlib.suppress(psutil.Error):
+        for child in psutil.Process(process.pid).children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+    with contextlib.suppress(OSError):
+        process.kill()
+
+
 def _picklable(thing) -> bool:
     try:
         pickle.loads(pickle.dumps(thing))

@@ -104,7 +104,8 @@ def read_csv(path: Path) -> list[Correction]:
             continue
     else:
         raise CorrectionsError(f"{path.name} 的文字编码无法识别：请另存为 UTF-8 编码的 CSV。")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # Saved on Windows: CRLF line ends, also inside a quoted cell (a line break in 修正值); a cell holds "\n".
+    reader = csv.DictReader(io.StringIO(text.replace("\r\n", "\n"), newline=""))
     names = {unicodedata.normalize("NFKC", n or "").strip(): n for n in reader.fieldnames or []}
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     if missing:

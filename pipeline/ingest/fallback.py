@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import io
 import os
-import resource
 import shutil
-import signal
 import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from pipeline import platforms, workers
 from pipeline.ingest import formatting
 from pipeline.ingest.sheets import MAX_GRID_CELLS, ReadError, Sheet, cell_name, too_big
 
@@ -179,11 +178,12 @@ def convert_with_libreoffice(path: Path, folder: Path) -> Path:
                "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(source)]
     env = {**os.environ, "HOME": str(folder)}
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                          env=env, start_new_session=True, preexec_fn=_limit_memory) as process:
+                          env=env, start_new_session=True,
+                          preexec_fn=_limit_memory if platforms.has_rlimit() else None) as process:
         try:
             process.wait(timeout=CONVERT_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            workers.kill_tree(process)
             process.wait()
             raise ReadError(f"转换该文件超过 {CONVERT_TIMEOUT_S} 秒仍未完成，已停止，文件可能已损坏", RESAVE) from None
     converted = out / "source.xlsx"
@@ -193,6 +193,8 @@ def convert_with_libreoffice(path: Path, folder: Path) -> Path:
 
 
 def _limit_memory() -> None:
+    import resource  # not on Windows: there the conversion runs without this limit (platforms.has_rlimit)
+
     resource.setrlimit(resource.RLIMIT_AS, (CONVERT_MEMORY_BYTES, CONVERT_MEMORY_BYTES))
 
 
