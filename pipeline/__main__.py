@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--force", action="store_true", help="重新运行全部笔记本")
     tests = commands.add_parser("test", help="代码检查（ruff）并运行全部测试，同 make test",
                                 description="先用 ruff 检查代码，再运行 pytest；其余参数原样交给 pytest。")
-    tests.add_argument("pytest_args", metavar="pytest参数", nargs=argparse.REMAINDER, help="交给 pytest 的参数")
+    tests.add_argument("pytest_args", metavar="pytest参数", nargs="*",
+                       help="交给 pytest 的参数，原样按顺序（如 -x -q tests/某文件.py -k 关键字）")
     commands.add_parser("lab", help="在项目环境中打开 JupyterLab，同 make lab",
                         description="注册项目的内核“Python（督查流水线）”，以项目根目录为根打开 JupyterLab。")
 
@@ -93,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    if argv[:1] == ["test"] and not {"-h", "--help"} & set(argv[1:]):  # pytest's own options, as given, in order
+        args = argparse.Namespace(command="test", pytest_args=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     if args.command == "setup":
         return cli.setup(paths.PROJECT_ROOT)
     elsewhere = cli.in_project_environment(argv, paths.PROJECT_ROOT)  # no dependencies here: .venv/ runs it

@@ -13,6 +13,7 @@ import sys
 import time
 
 import pytest
+from conftest import console_encoding
 from office import write_round
 
 from pipeline import cli, paths, platforms, rounds, schemas
@@ -123,7 +124,7 @@ def test_the_front_door_needs_only_the_standard_library():
     """`py -m pipeline setup` runs on a bare Python (-S: no site-packages), and knows it lacks the dependencies."""
     done = python("-S", "-c", "from pipeline import cli; print(cli.has_dependencies())", text=True)
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr
-    helped = python("-S", "-m", "pipeline", "-h", text=True, encoding="utf-8")
+    helped = python("-S", "-m", "pipeline", "-h", encoding=console_encoding())
     assert helped.returncode == 0
     for command in ("setup", "report", "test", "lab", "sample", "template", "corrections"):
         assert f"    {command}" in helped.stdout, command
@@ -149,6 +150,18 @@ def test_setup_reinstalls_only_when_the_dependencies_changed(tmp_path):
 def test_the_venv_python_is_where_each_platform_puts_it(tmp_path):
     expected = "Scripts/python.exe" if os.name == "nt" else "bin/python"
     assert cli.venv_python(tmp_path) == tmp_path / ".venv" / expected
+
+
+def test_test_hands_pytest_its_own_options(monkeypatch):
+    from pipeline import __main__ as main
+
+    seen = []
+    monkeypatch.setattr(main, "_test", lambda args: seen.append(args.pytest_args) or 0)
+    assert main.main(["test", "-x", "-q", "tests/test_platforms.py", "-k", "gbk"]) == 0
+    assert seen[0] == ["-x", "-q", "tests/test_platforms.py", "-k", "gbk"]
+    with pytest.raises(SystemExit) as refused:
+        main.main(["run", "2021-12", "-x"])
+    assert refused.value.code == 2
 
 
 def test_report_runs_the_round_as_run_does(monkeypatch):

@@ -83,6 +83,19 @@ def test_published_notebooks_point_at_the_real_root(tmp_path):
     assert str(stage) not in text and f'root = \\"{root.resolve()}\\"' in text
 
 
+@pytest.mark.parametrize("ascii_json", [True, False], ids=["chinese-escaped", "chinese-as-is"])
+def test_published_notebooks_point_at_the_real_root_under_a_chinese_path(tmp_path, ascii_json):
+    root = project(tmp_path / "督查 工作")
+    stage = staging.prepare("r", root)
+    executed = stage / "outputs" / "r" / "notebooks" / "01_clean.ipynb"
+    executed.parent.mkdir(parents=True)
+    executed.write_text(json.dumps({"cells": [{"source": f'root = "{stage}"'}]}, ensure_ascii=ascii_json),
+                        encoding="utf-8")
+    staging.publish("r", root)
+    published_nb = json.loads((root / "outputs" / "r" / "notebooks" / "01_clean.ipynb").read_text(encoding="utf-8"))
+    assert published_nb["cells"][0]["source"] == f'root = "{root.resolve()}"'
+
+
 def test_an_interrupted_run_leaves_the_last_good_results(tmp_path, monkeypatch):
     """Ctrl-C in the middle of the chain: the real folders keep what the last good run left."""
     import pytest

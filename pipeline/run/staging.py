@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import shutil
 from pathlib import Path
@@ -252,10 +253,17 @@ def unstage_notebooks(round_id: str, root: Path) -> None:
     one in JupyterLab reads and writes the round's real folders, not the staging ones."""
     root = Path(root).resolve()
     stage = str(staging_root(round_id, root))
+    # As a notebook's JSON may write the path: as is, with its backslashes escaped (Windows), or with its Chinese
+    # characters as \\uXXXX escapes.
+    forms = {json.dumps(stage, ensure_ascii=ascii)[1:-1]: json.dumps(str(root), ensure_ascii=ascii)[1:-1]
+             for ascii in (False, True)}
     for notebook in paths.RoundPaths(Path(stage), round_id).executed.glob("*.ipynb"):
         text = notebook.read_text(encoding="utf-8")
-        if stage in text:
-            notebook.write_text(text.replace(stage, str(root)), encoding="utf-8")
+        changed = text
+        for staged, real in forms.items():
+            changed = changed.replace(staged, real)
+        if changed != text:
+            notebook.write_text(changed, encoding="utf-8")
 
 
 def _round_dirs(round_id: str, root: Path, stage: Path) -> list[tuple[Path, Path]]:
