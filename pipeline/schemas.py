@@ -306,6 +306,8 @@ MATCH_ALIAS, MATCH_PATTERN, MATCH_LOOSE, MATCH_SUGGEST, MATCH_UNKNOWN = (
     "别名", "模式", "别名（忽略“投资/金额”后缀）", "近似（未采用）", "无法识别")
 # Matched by what the header is about (pipeline/ingest/concepts.py, pipeline/ingest/header_concepts.csv).
 MATCH_CONCEPT = "按含义"
+# A month's own column under a parent (2022年完成投资 / 1月, 2月 …): read through the 累计 column, or summed into one.
+MATCH_MONTH = "各月数（不单独读取）"
 
 
 @dataclass(frozen=True)

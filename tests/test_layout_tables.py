@@ -126,3 +126,57 @@ def test_projects_numbered_one_two_three_stay_projects(tmp_path):
             ["3", "丙", "第一批", 300, 0, "否"]]
     write_xlsx(raw(tmp_path) / "吴忠市.xlsx", {"S": rows})
     assert clean(tmp_path).tables["projects"]["project_name"].tolist() == ["甲", "乙", "丙"]
+
+
+# --------------------------------------------------------------------------- monthly columns
+
+MONTHS = [f"{k}月" for k in range(1, 9)]
+
+
+def monthly_rows(with_total: bool, months=MONTHS) -> tuple[list[list], list]:
+    """序号, 项目名称, 批次, 年度计划投资, then 2022年完成投资 merged over one column per month (and 累计)."""
+    top = ["序号", "项目名称", "批次", "年度计划投资", "2022年完成投资", *[None] * (len(months) - 1 + with_total),
+           "是否开工"]
+    sub = [None] * 4 + months + (["累计"] if with_total else []) + [None]
+    a = [10, 20, 30, 40, 50, 60, 70, 80][: len(months)]
+    b = [5] * len(months)
+    rows = [["吴忠市2022年重大项目月度进展表"], top, sub,
+            [1, "甲", "第一批", 1000, *a, *([sum(a)] if with_total else []), "是"],
+            [2, "乙", "第一批", 500, *b, *([sum(b)] if with_total else []), "是"],
+            [3, "丙", "第一批", 300, *[None] * len(months), *([None] if with_total else []), "否"]]
+    last = 4 + len(months) - 1 + with_total
+    merges = [(0, 0, 0, last + 1), (1, 4, 1, last)] + [(1, j, 2, j) for j in (0, 1, 2, 3, last + 1)]
+    return rows, merges
+
+
+def test_monthly_columns_with_a_cumulative_column_read_the_cumulative(tmp_path):
+    rows, merges = monthly_rows(with_total=True)
+    write_xlsx(raw(tmp_path) / "吴忠市.xlsx", {"S": rows}, {"S": merges})
+    result = clean(tmp_path)
+    projects = result.tables["projects"].set_index("project_name")
+    assert projects["completed"].to_dict() == {"甲": 360, "乙": 40, "丙": 0}
+    hm = result.header_map.set_index("written")
+    assert hm.loc["2022年完成投资/累计", "column"] == "completed"
+    assert hm.loc["2022年完成投资/1月", "how"] == schemas.MATCH_MONTH  # the parent is never the first month's
+    assert not (result.problems["code"] == "unknown_header").any()
+    assert len(projects) == 3  # the month row is a header row, not data
+
+
+@pytest.mark.parametrize("months, as_of, expected", [
+    (MONTHS, "2022-08-31", {"甲": 360, "乙": 40}),  # every month up to the cut-off
+    (MONTHS, "2022-06-30", {"甲": 210, "乙": 30}),  # months after the cut-off are not this return's
+    (["一月", "二月", "三月"], "2022-08-31", {"甲": 60, "乙": 15}),
+])
+def test_monthly_columns_without_a_cumulative_column_are_summed_to_the_cut_off(tmp_path, months, as_of, expected):
+    rows, merges = monthly_rows(with_total=False, months=months)
+    write_xls(raw(tmp_path) / "吴忠市.xls", {"S": rows}, {"S": merges})
+    write_round(raw(tmp_path), ["吴忠市"], as_of=as_of)
+    result = cleaning.clean_round(rounds.load_round("r", tmp_path), schemas.load_aliases(), echo=lambda *_: None)
+    projects = result.tables["projects"].set_index("project_name")
+    assert {k: projects.loc[k, "completed"] for k in expected} == expected
+    assert projects.loc["丙", "completed"] == 0  # not started, no month filled
+    cut = int(as_of[5:7])
+    written = f"2022年完成投资/累计（1-{cut}月各月相加）"
+    hm = result.header_map.set_index("written")
+    assert hm.loc[written, "column"] == "completed" and "各月相加" in hm.loc[written, "words"]
+    assert not result.problems["code"].isin(["missing_column", "unknown_header"]).any()

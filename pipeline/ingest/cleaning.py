@@ -397,7 +397,7 @@ def _report_header(header: Header, problem, context: SheetContext, hidden_cols=f
             problem(col.row, col.written, col.written,
                     f"列“{col.written}”与前面的“{col.duplicate_of}”含义相同，只读取前一列",
                     "请删除重复的列，或核对两列内容后只保留一列", ERROR, "duplicate_column")
-        elif col.column is None:
+        elif col.column is None and not (col.match and col.match.how == schemas.MATCH_MONTH):
             suggestion = col.match.suggestion if col.match else None
             text = f"表头“{col.written}”无法识别，该列未读入清洗表（原值保留在“其他列”中）"
             fix = "请按模板表头填写"  # the alias table is the analyst's: 表头对照 and the run summary name it
@@ -888,7 +888,7 @@ def _read_and_clean_file(path: Path, rel: str, own_fixes: corrections.FileCorrec
         unit = UNKNOWN_UNIT
         problems.append(Problem(unit, rel, "", None, "填报单位", "", "无法确定填报单位",
                                 "请在表尾填写“填报单位：XX”，或把文件放入以单位命名的文件夹", ERROR, "unknown_unit"))
-    sheets = layout.split_tables(sheets, aliases)  # several tables in one sheet: one part each
+    sheets = layout.arrange(sheets, aliases, round_.as_of)  # several tables in one sheet; monthly columns
     results = [clean_sheet(sheet, unit, round_, aliases) for sheet in sheets]
     for sheet, result in zip(sheets, results):  # which reader read it, and what its formatting pass missed
         problems += provenance.note_reading(sheet, result.ledger, result.mapping, unit, bool(result.kind))

@@ -122,7 +122,7 @@ def find_header(rows: list[list[Any]], aliases: AliasTable, hidden_cols: frozens
     # rows above its title.
     first = next((i for i, row in enumerate(rows) if any(v is not None and v != "" for v in row)), 0)
     texts = [[]] * first + [row_texts(row) for row in rows[first: first + HEADER_SEARCH_ROWS + MAX_HEADER_ROWS]]
-    best, best_score = None, (0, 0, 0)
+    best, best_score = None, (0, 0, 0, 0)
     for top in range(first, min(len(rows), first + HEADER_SEARCH_ROWS)):
         for height in range(1, MAX_HEADER_ROWS + 1):
             if top + height > len(rows) or not any(texts[top + height - 1]):
@@ -133,10 +133,13 @@ def find_header(rows: list[list[Any]], aliases: AliasTable, hidden_cols: frozens
             for kind in schemas.RETURN_KINDS.values():
                 if kind.name not in kinds_hit:
                     continue  # no header cell names a column of this kind: it cannot win
-                known = {m.column for m in _resolve(candidates, kind, aliases, concepts=concepts)[0] if m.column}
+                resolved = _resolve(candidates, kind, aliases, concepts=concepts)[0]
+                known = {m.column for m in resolved if m.column}
                 required_hit = sum(1 for r in kind.required if r in known)
-                # On a tie, fewer header rows win: a title row is not a group header.
-                score = (len(known), required_hit, -height)
+                months = sum(1 for m in resolved if m.how == schemas.MATCH_MONTH)
+                # On a tie, the header that reads month sub-headers as such wins; then fewer header rows win:
+                # a title row is not a group header.
+                score = (len(known), required_hit, months, -height)
                 if required_hit and len(known) >= 2 and score > best_score:
                     best, best_score = (top, height, kind, candidates), score
     if best is None:
@@ -230,8 +233,19 @@ def _resolve(candidates: list[_Candidate], kind: ReturnKind, aliases: AliasTable
     return [matches[c.index] for c in candidates], duplicates
 
 
+_MONTH = re.compile(r"^(?:\d{1,2}|[一二三四五六七八九十]{1,3})月份?$")
+
+
+def is_month(text: str) -> bool:
+    """A header naming one month (8月, 八月份): under a parent it is a month's own figure, never the parent's."""
+    return bool(_MONTH.match(unicodedata.normalize("NFKC", text or "").replace(" ", "")))
+
+
 def _match(c: _Candidate, kind: ReturnKind, aliases: AliasTable, concepts: ConceptTable | None) -> schemas.HeaderMatch:
-    """The alias table's match (the analyst's override), else the concept's when it is adopted."""
+    """The alias table's match (the analyst's override), else the concept's when it is adopted; a month under a
+    parent is a month (MATCH_MONTH), whatever its parent says."""
+    if len(c.levels) > 1 and is_month(c.levels[-1][0]):
+        return schemas.HeaderMatch(None, c.tries[0] if c.tries else "", schemas.MATCH_MONTH)
     m = aliases.match(c.tries, kind.name)
     if m.column or concepts is None:
         return m
@@ -252,7 +266,7 @@ def _header(candidates: list[_Candidate], top: int, height: int, kind: ReturnKin
     taken = {m.column for m in resolved if m.column}
     columns = []
     for c, m in zip(candidates, resolved):
-        if m.column is None and c.index not in duplicates and m.how != schemas.MATCH_SUGGEST:
+        if m.column is None and c.index not in duplicates and m.how not in (schemas.MATCH_SUGGEST, schemas.MATCH_MONTH):
             m = _suggestion(c, m, kind, aliases, concepts, taken)
         columns.append(HeaderColumn(c.index, _written(c), c.levels[-1][1], m.column, c.unit,
                                     duplicates.get(c.index), m, tuple(collapse_lines(t) for t, _ in c.levels)))

@@ -9,12 +9,16 @@ without a title (a table printed over several pages) stays one table. The second
 “Sheet1（第2个表）” (the ledger, the lists), and its rows keep their Excel row numbers: the rows of the
 other tables are left blank in it.
 
+Monthly columns: a parent (2022年完成投资) merged over one column per month is a parent, never a month; its
+累计 column is read, or, without one, the months up to the cut-off are added up (monthly_columns).
+
 Group headings numbered in Arabic digits (（1）产业项目, 1、产业项目) are told from projects numbered 1, 2, 3 by
 the rows under them: numbered 1.1, 1.2 (or 1-1, 1-2), they are sub-items of the heading (numbered_groups).
 """
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import unicodedata
 
@@ -22,11 +26,13 @@ from pipeline.ingest.headers import (
     Header,
     collapse_lines,
     find_header,
+    is_month,
     numbered_heading,
     row_role,
     row_texts,
     total_word,
 )
+from pipeline.ingest.parsing import parse_number
 from pipeline.ingest.sheets import Sheet
 from pipeline.schemas import AliasTable
 
@@ -150,3 +156,97 @@ def _cell(values: list[str], j: int | None) -> str:
 
 def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text).replace(" ", "")
+
+
+# --------------------------------------------------------------------------- monthly columns
+
+_CUMULATIVE = re.compile(r"累计|合计|小计|总计")
+
+
+def monthly_columns(sheet: Sheet, aliases: AliasTable, as_of: dt.date) -> Sheet:
+    """A sheet whose amounts are given month by month under a parent (2022年完成投资 / 1月 … 8月).
+
+    With a 累计 column under the parent, the header reads it (headers: months are months) and the sheet is
+    unchanged. Without one, a column is added at the right: the parent over “累计（1-N月各月相加）”, each row's
+    months of this year up to the cut-off month N added up, so that 表头对照 says where the figure comes from.
+    A month cell that is not a number is carried over as written, for the unit to fix.
+    """
+    header = find_header(sheet.rows, aliases, frozenset(sheet.hidden_cols))
+    if header is None:
+        return sheet
+    m = _month_row(sheet.rows, header)
+    if m is None or m == 0:
+        return sheet
+    row = row_texts(sheet.rows[m])
+    months = {j: _month_number(t) for j, t in enumerate(row) if is_month(t)}
+    first, last = min(months), max(months)
+    if any(_CUMULATIVE.search(t) for t in row[first: last + 3] if t):
+        return sheet
+    parent = _parent_text(sheet, m - 1, first)
+    if not parent:
+        return sheet
+    return _with_sum_column(sheet, m, parent, {j for j, n in months.items() if n <= as_of.month}, as_of.month)
+
+
+def _month_row(rows: list[list], header: Header) -> int | None:
+    """The row of month sub-headers: the header's last row, or the row right under a one-row header."""
+    for k in (header.last_row, header.last_row + 1):
+        if k < len(rows) and sum(1 for t in row_texts(rows[k]) if is_month(t)) >= MIN_MONTHS:
+            return k
+    return None
+
+
+# At least this many month sub-headers make a monthly layout.
+MIN_MONTHS = 2
+
+
+_MONTH_WORDS = {w: k for k, w in enumerate("一 二 三 四 五 六 七 八 九 十 十一 十二".split(), start=1)}
+
+
+def _month_number(text: str) -> int:
+    """8月 -> 8, 十一月份 -> 11 (the text is a month, is_month)."""
+    word = re.sub(r"月份?$", "", unicodedata.normalize("NFKC", text).replace(" ", ""))
+    return int(word) if word.isdigit() else _MONTH_WORDS.get(word, 13)
+
+
+def _parent_text(sheet: Sheet, r: int, c: int) -> str:
+    """The text over column c in row r: its own cell, or the merged range's that covers it."""
+    for (r1, c1), (r2, c2) in sheet.merged:
+        if r1 <= r <= r2 and c1 <= c <= c2:
+            r, c = r1, c1
+            break
+    row = sheet.rows[r] if r < len(sheet.rows) else []
+    return row_texts(row)[c] if c < len(row) else ""
+
+
+def _with_sum_column(sheet: Sheet, m: int, parent: str, summed: set[int], cutoff: int) -> Sheet:
+    width = max(len(r) for r in sheet.rows)
+    rows = []
+    for k, row in enumerate(sheet.rows):
+        cell = None
+        if k == m - 1:
+            cell = parent
+        elif k == m:
+            cell = f"累计（1-{cutoff}月各月相加）"
+        elif k > m:
+            cell = _sum_of(row, summed)
+        rows.append([*row, *[None] * (width - len(row)), cell])
+    return dataclasses.replace(sheet, rows=rows)
+
+
+def _sum_of(row: list, columns: set[int]):
+    """The months' sum; None when all are empty; the first unreadable cell as written when one is."""
+    total, seen = 0.0, False
+    for j in sorted(columns):
+        value = row[j] if j < len(row) else None
+        parsed = parse_number(value)
+        if parsed.problem:
+            return value
+        if parsed.value is not None:
+            total, seen = total + parsed.value, True
+    return total if seen else None
+
+
+def arrange(sheets: list[Sheet], aliases: AliasTable, as_of: dt.date) -> list[Sheet]:
+    """The layouts this module reads, in order: several tables per sheet, then monthly columns of each table."""
+    return [monthly_columns(s, aliases, as_of) for s in split_tables(sheets, aliases)]
