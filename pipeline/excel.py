@@ -136,12 +136,18 @@ def _for_excel(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = series.dt.date
         elif pd.api.types.is_bool_dtype(series) or str(series.dtype) == "boolean":
             out[col] = series.map(lambda v: "" if pd.isna(v) else ("是" if v else "否"))
+        elif pd.api.types.is_float_dtype(series):
+            out[col] = series.round(FLOAT_DECIMALS)  # 5699.999999999999 (0.57亿元 × 10000) is 5700 in the cell
     out = out.astype(object).where(out.notna(), None)
     for col in out.columns:
         if pd.api.types.infer_dtype(out[col], skipna=True) not in _PLAIN_KINDS or _has_inf(out[col]):
             out[col] = out[col].map(lambda v: v if _is_plain(v) else str(v))
     return out
 
+
+# Decimals kept in a float cell: binary noise (5699.999999999999, 0.49999999999999956) goes, no figure of the domain
+# (万元, 亿元, %, 亩) needs more than this.
+FLOAT_DECIMALS = 9
 
 # What pandas.api.types.infer_dtype calls a column of values xlsxwriter writes as they are.
 _PLAIN_KINDS = {"string", "integer", "floating", "mixed-integer-float", "boolean", "date", "empty"}

@@ -2,8 +2,8 @@
 
 It opens the report.html of the sample chain (tests/test_report.py runs it once per session), checks
 that the sections render, the figures load, nothing is requested from outside and nothing errors, that
-a number's link leads to its entry in 附录三 数字来源; then prints it to an A4 PDF and takes a PNG of the
-first screen.
+a number's link leads to its entry in 数字来源 (collapsed until then); then prints it to an A4 PDF and takes a PNG
+of the first screen.
 
 Without Chromium the tests are skipped on a developer's machine (scripts/install-system-deps.sh installs
 it) but fail in CI (CI=true), where the set-up must have installed it.
@@ -94,6 +94,7 @@ def page_run(tmp_path_factory):
                    .map(a => decodeURIComponent(a.getAttribute('href').slice(1)))
                    .filter(id => !document.getElementById(id))""")
         page.emulate_media(media="print")
+        result["print_text"] = page.evaluate("document.body.innerText")  # what report.pdf shows
         page.set_viewport_size({"width": A4_CONTENT_WIDTH_PX, "height": 1100})
         result["too_wide"] = page.evaluate(
             """w => Array.from(document.querySelectorAll('table.data, figure.chart img'))
@@ -107,7 +108,7 @@ def page_run(tmp_path_factory):
 
 
 def follow_source_link(page, key: str, within: str = "") -> dict:
-    """Hover a number, click it, and see where the page went (its 附录三 entry should be at the top of the window).
+    """Hover a number, click it, and see where the page went (its entry in 数字来源 should be at the top of the window).
 
     within: a CSS scope for the number ("table": one in a table cell, not one the prose quotes)."""
     link = page.locator(f'{within} a.v[href="#src-{key}"]'.strip()).first
@@ -139,17 +140,17 @@ def test_no_console_errors_and_no_page_errors(page_run):
 
 def test_a_number_links_to_its_source_in_the_appendix_offline(page_run):
     link = page_run["source_link"]
-    assert link["title"].startswith("batch.completion_rate_pct = 累计完成投资")
+    assert link["title"].startswith("两批次集中开工重大项目：投资完成率（%）：累计完成投资")
     assert link["hash"] == "#src-batch.completion_rate_pct" and link["matches"] and link["inAppendix"]
-    assert link["after"] > link["before"]  # the page scrolled down to the appendix
+    assert link["after"] > link["before"]  # the page scrolled down to 数字来源, which the link opened
     assert -2 <= link["top"] < link["height"] / 2, link  # and the entry is at the top of the window (sub-pixel)
-    assert "batch.completion_rate_pct" in link["text"]
+    assert link["text"] == "两批次集中开工重大项目：投资完成率（%）"  # visible: the collapsed section opened
     assert not page_run["external"], page_run["external"]  # following the link asked nothing of the network
 
 
 def test_a_table_cell_links_to_its_tables_source_offline(page_run):
     link = page_run["table_link"]
-    assert link["title"].startswith("table.warning_summary：") and "三色预警" in link["title"]
+    assert link["title"].startswith("各单位三色预警项目：") and "三色预警" in link["title"]
     assert link["hash"] == "#src-table.warning_summary" and link["matches"] and link["inAppendix"]
     assert -2 <= link["top"] < link["height"] / 2, link
     assert "表：各单位三色预警项目" in link["text"]
@@ -197,3 +198,14 @@ def test_prints_to_a4_pdf_and_a_png(page_run):
         Path(keep).mkdir(parents=True, exist_ok=True)
         for name in ("report.pdf", "report.png"):
             shutil.copy(page_run["out"] / name, Path(keep) / name)
+
+
+# An identifier a reader should not meet: batch.start_rate_pct, round.yml, ledger.csv, start_rate_base.
+IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+")
+
+
+def test_the_printed_report_has_no_identifiers_and_no_sources_section(page_run):
+    printed, screen = page_run["print_text"], page_run["text"]
+    assert not IDENTIFIER.findall(printed), sorted(set(IDENTIFIER.findall(printed)))
+    assert printed.index("附录一　数据质量") < printed.index("附录二　指标口径")
+    assert "点击展开" in screen and "点击展开" not in printed  # the 数字来源 section: collapsed on screen, not printed

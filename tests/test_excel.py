@@ -74,6 +74,16 @@ def test_unusual_values_are_written_as_their_text(tmp_path):
                                                                 (None, "2021-01-01 00:00:00+00:00")]
 
 
+def test_binary_noise_of_unit_conversions_does_not_reach_a_cell(tmp_path):
+    # 0.57亿元 and 1.1亿元 as 万元, a rate of 1/3 and a sum of tenths: what the arithmetic of cleaning leaves.
+    noisy = [0.57 * 10_000, 1.1 * 10_000, 0.1 + 0.2, 100 / 3, -0.07 * 10_000, float("nan")]
+    assert str(noisy[0]) == "5699.999999999999" and str(noisy[2]) == "0.30000000000000004"
+    frame = pd.DataFrame({"金额(万元)": noisy, "个数": [1, 2, 3, 4, 5, 6]})
+    ws = openpyxl.load_workbook(excel.write_workbook(tmp_path / "数字来源.xlsx", {"表": frame}))["表"]
+    cells = [row[0] for row in ws.iter_rows(min_row=2, values_only=True)]
+    assert [repr(v) for v in cells] == ["5700", "11000", "0.3", "33.333333333", "-700", "None"]
+
+
 def test_a_table_longer_than_a_sheet_continues_on_numbered_sheets_and_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(excel, "EXCEL_MAX_ROWS", 12)  # the real limit, 1,048,576 rows, is too big to write in a test
     frame = table(25)

@@ -55,7 +55,7 @@ class Chain:
 def plant_hostile_text(raw: Path) -> None:
     """A not-started project and a 典型做法 whose text is HTML, in returns 银川市 sends."""
     grid, merges = project_sheet([project_row(1, "HOSTILE-1", HOSTILE_PROJECT, started="否", start=None, done=0,
-                                              plan=800)])
+                                              plan=80_000)])  # large: first of the not started listed
     write_xlsx(raw / "银川市" / "补报项目.xlsx", {"补报": grid}, {"补报": merges})
     write_csv(raw / "银川市" / "补报典型做法.csv", [["板块", "内容"], ["抓项目的意识", HOSTILE_PRACTICE]])
 

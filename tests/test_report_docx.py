@@ -42,9 +42,11 @@ def doc(docx_path):
 
 
 def html_body(html: str):
-    """The report's body in report.html: <main> without the table of contents, styles and the page footer."""
+    """The report's body in report.html as printed: <main> without the table of contents, styles, the page footer and
+    what is on screen only (数字来源, names of files and settings)."""
     main = lxml.html.fromstring(html).find(".//main")
-    for el in main.xpath(".//nav | .//style | .//script | .//footer"):
+    for el in main.xpath(".//nav | .//style | .//script | .//footer | .//*[contains(concat(' ', @class, ' '),"
+                         " ' screen-only ')]"):
         el.drop_tree()
     return main
 
@@ -128,7 +130,8 @@ def test_every_paragraph_has_the_style_of_its_kind(doc):
     cells = [p for t in doc.tables for row in t.rows for c in row.cells for p in c.paragraphs]
     assert cells and {p.style.name for p in cells} == {"表格文字"}
     names = Counter(p.style.name for p in doc.paragraphs)
-    assert names["Normal"] > 20 and names["表题"] == len(doc.tables) and names["图"] == names["图题"] > 0
+    assert names["Normal"] > 10 and names["注释"] > 10  # the seed's text; the data sentences, notes and red box
+    assert names["表题"] == len(doc.tables) and names["图"] == names["图题"] > 0
     assert set(names) <= {*report_docx.PARA_STYLES.values(), "表题", "图", "图题"}, set(names)
 
 
@@ -210,7 +213,28 @@ def test_sample_notice_in_the_header_and_page_numbers_at_the_outside_corner(doc)
         assert [f.get(qn("w:instr")) for f in fields] == ["PAGE"]
 
 
+# An identifier a reader should not meet: batch.start_rate_pct, round.yml, ledger.csv, start_rate_base.
+IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][A-Za-z0-9]*(?:[._][A-Za-z0-9]+)+")
+
+
+def test_the_gongwen_has_no_identifiers_and_ends_with_the_two_appendices(doc):
+    visible = [docx_body_text(doc)] + [p.text for s in doc.sections
+                                       for part in (s.header, s.even_page_header, s.footer, s.even_page_footer)
+                                       for p in part.paragraphs]
+    assert not IDENTIFIER.findall("\n".join(visible))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[-2:] == ["附录一　数据质量", "附录二　指标口径"]
+    assert "数字来源" not in headings and not any("数字来源" in h for h in headings)
+
+
+def test_identifiers_are_found_by_the_check():
+    text = "round.yml 中 start_rate_base、batch.start_rate_pct 与 ledger.csv；486.2亿元、2021-12、A4、数字来源.xlsx"
+    assert IDENTIFIER.findall(text) == ["round.yml", "start_rate_base", "batch.start_rate_pct", "ledger.csv"]
+
+
 # =========================================================================== LibreOffice: the docx as pages
+
+MAX_PAGES = 20  # report.docx and report.pdf at the sample round: a report leaders read, not a listing
 
 SOFFICE = report_docx.find_soffice()
 
@@ -235,4 +259,5 @@ def test_libreoffice_renders_it_in_about_as_many_pages_as_the_html_pdf(chain, do
     # area of text, less where figures and tables (smaller type in both) fill the page. So 1.3–3.2 times.
     docx_pages, html_pages = pdf_pages(pdf), pdf_pages(chain.written["pdf"])
     assert html_pages > 3
-    assert 1.3 * html_pages <= docx_pages <= 3.2 * html_pages, (docx_pages, html_pages)
+    assert 1.1 * html_pages <= docx_pages <= 3.2 * html_pages, (docx_pages, html_pages)
+    assert docx_pages <= MAX_PAGES and html_pages <= MAX_PAGES, (docx_pages, html_pages)

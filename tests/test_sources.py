@@ -8,6 +8,7 @@ body links to its entry in 附录三, and hover text and appendix say what indic
 from __future__ import annotations
 
 import math
+import re
 
 import lxml.html
 import pandas as pd
@@ -47,8 +48,8 @@ def from_rows(key: str, source: dict, frame: pd.DataFrame) -> float:
     """The figure as the inspector would get it from the listed rows, by rows.how."""
     rows = source["rows"]
     how = rows["how"]
-    if "键" in frame:  # a sheet shared by several figures: the rows of this one
-        frame = frame[frame["键"].str.split("、").map(lambda keys: key in keys)]
+    if sources.FIGURE in frame:  # a sheet shared by several figures: the rows of this one, named by its label
+        frame = frame[frame[sources.FIGURE].str.split("；").map(lambda labels: source["label"] in labels)]
     if how == "rows":
         return len(frame)
     if how == "yes":
@@ -179,30 +180,69 @@ def test_hover_text_agrees_with_indicators_json(page, srcs, chain):
             continue
         key = el.get("href").removeprefix("#src-")
         assert el.get("title") == report.source_hover(key, srcs[key]), key
-        assert el.get("title").startswith(f"{key} = ")
+        assert el.get("title").startswith(srcs[key]["label"]) and not IDENTIFIER.search(el.get("title")), key
     v = chain.values
     link = page.xpath('//a[@href="#src-batch.completion_rate_pct"]')[0]
-    assert link.get("title") == (f"batch.completion_rate_pct = 累计完成投资{report.number(v['batch.completed_yi'])}亿元"
+    assert link.get("title") == (f"两批次集中开工重大项目：投资完成率（%）："
+                                 f"累计完成投资{report.number(v['batch.completed_yi'])}亿元"
                                  f" ÷ 年度计划投资{report.number(v['batch.plan_yi'])}亿元"
-                                 f"（{v['batch.projects']}个项目）")
+                                 f"（依据{v['batch.projects']}个项目）")
     assert link.text_content() == report.number(v["batch.completion_rate_pct"])
 
 
 def test_appendix_lists_every_source_as_indicators_json_has_it(page, srcs):
     section = page.get_element_by_id("appendix_sources")
-    assert section.xpath(".//h2")[0].text_content() == "附录三　数字来源"
+    assert section.xpath(".//h2")[0].text_content() == "数字来源"
+    assert "screen-only" in section.get("class").split() and section.xpath("./details[not(@open)]")
     entries = section.xpath(".//dt")
     assert [dt.get("id") for dt in entries] == [f"src-{k}" for k in srcs]
     for dt in entries:
         key = dt.get("id").removeprefix("src-")
         source, text = srcs[key], dt.getnext().text_content()
-        assert key in dt.text_content() and source["label"] in dt.text_content()
-        assert source["formula"] in text and report.source_expression(source) in text, key
+        assert dt.text_content() == source["label"]
+        calculation = report.source_calculation(source)
+        assert text.count(calculation) == 1 if calculation else "公式" not in text, key
+        assert calculation != source["formula"] or not source["inputs"], key  # the values are in it
+        assert not IDENTIFIER.search(dt.text_content() + text.replace(sources.SOURCES_FILE, "")), (key, text)
         rows = source["rows"]
         if rows["count"] is not None:
             assert f"依据{rows['count']}{rows['what']}" in text, key
         if rows["sheet"]:
             assert f"{sources.SOURCES_FILE} 的工作表“{rows['sheet']}”" in text, key
+
+
+# An indicators.json key or a setting's name (batch.start_rate_pct, start_rate_base, unit.<单位>.…): not for readers.
+# The files an analyst edits may be named on screen (round.yml, corrections.csv); nothing else of that form.
+IDENTIFIER = re.compile(r"(?<![A-Za-z0-9])(?!round\.yml|corrections\.csv)[A-Za-z][A-Za-z0-9]*(?:[._<][A-Za-z0-9>]+)+")
+
+
+def test_no_entry_says_its_meaning_twice_and_the_months_are_no_count(srcs):
+    tp = srcs["time_progress_pct"]
+    assert report.source_calculation(tp) == f"截至月份{tp['inputs'][0]['value']} ÷ 12"
+    for key, source in srcs.items():
+        shown = report.source_hover(key, source)
+        assert shown.count(source["label"]) == 1, shown
+        assert "个 ÷ 12" not in shown and "；代入" not in shown, shown
+
+
+NOISE = re.compile(r"\.\d*(?:9{6}|0{6})\d+$")  # 5699.999999999999, 0.30000000000000004
+
+
+def test_the_workbook_names_figures_in_chinese_and_stores_no_binary_noise(chain):
+    import openpyxl
+
+    book = openpyxl.load_workbook(chain.out / sources.SOURCES_FILE, read_only=True)
+    noisy = []
+    for ws in book.worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        note, header = rows[0], rows[1]
+        assert note[0].startswith("本表各行是以下数字的来源：") and not IDENTIFIER.search(note[0]), note[0]
+        assert all(not IDENTIFIER.search(str(h)) for h in header if h), header
+        if sources.FIGURE in header:
+            at = header.index(sources.FIGURE)
+            assert all(not IDENTIFIER.search(str(r[at])) for r in rows[2:]), ws.title
+        noisy += [v for r in rows[2:] for v in r if isinstance(v, float) and NOISE.search(repr(v))]
+    assert not noisy, noisy[:5]
 
 
 def test_growth_and_acceleration_are_their_inputs(srcs, chain):

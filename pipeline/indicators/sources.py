@@ -23,7 +23,7 @@ with the unit, file, sheet and Excel row of the unit's own return and the values
 the two batches (``batch.*``, sheet 两批次项目), key projects (``key.*``, 重点项目), each unit's
 rates (``unit.<单位>.*``, 单位_<单位>) and the track list (``track.*``, 督办项目). So do the figures
 read from one row of a return: 固定资产投资 (``fai.*``) and the "XX市…" figures of the 主要指标情况表
-(sheet 主要指标, whose 键 column says which figure each row gives), and the three-colour warning
+(sheet 主要指标, whose 所给数字 column names the figure each row gives, by its label), and the three-colour warning
 lights (``warning.red`` / ``yellow`` / ``green``, sheet 三色预警: every project with its light, the
 rules that fired and those not judged). Every other number of indicators.json
 (招商引资, 十大工程, rankings, the previous round) gets its formula (its meaning, from
@@ -49,6 +49,7 @@ import pandas as pd
 
 from pipeline import indicators as ind
 from pipeline import paths
+from pipeline.conventions import conventions_of
 from pipeline.excel import write_workbook
 from pipeline.frames import equals, is_true
 from pipeline.indicators import early_warning as ew
@@ -63,9 +64,11 @@ NOT_NUMBERS = ("round", "title", "as_of", "sample", "start_rate_base", "inspecti
                "inspection.base_names", "fai.region", "ranking.showcase", "ranking.exposure", "notify.units",
                "previous.round", "previous.as_of")
 NOT_NUMBER_SUFFIXES = (".unit", ".units", ".names")
+NOT_NUMBER_PREFIXES = ("conventions.",)  # the round's settings (算法、称谓、小数位数): words, not figures
 
 # Column names of the row sheets (Chinese: the workbook is for inspectors).
 UNIT, FILE, SHEET, ROW = "单位", "文件", "工作表", "Excel行号"
+FIGURE = "所给数字"  # in a sheet whose rows give several figures: the figures (their labels, joined by ；) a row gives
 PLAN, DONE = "年度计划投资(万元)", "累计完成投资(万元)"
 STARTED, IN_BASE, KEY = "已开工", "计入开工率分母", "重点项目"
 TRACK_FLAGS = {"not_started": "未开工", "zero_investment": "已开工零投资", "not_in_stats": "已开工未入统",
@@ -98,9 +101,10 @@ class Source:
         return {"label": self.label, "value": self.value, "formula": self.formula, "inputs": self.inputs, "rows": rows}
 
 
-def _input(name: str, key: str, value: Any, kind: str) -> dict:
+def _input(name: str, key: str, value: Any, kind: str, unit: str | None = None) -> dict:
+    """An input of a formula; unit: what follows its value (by kind unless given: 个, 亿元, …; "" for a bare number)."""
     units = {"yi": "亿元", "pct": "%", "pp": "个百分点", "count": "个", "wan": "万元", "mu": "亩"}
-    return {"name": name, "key": key, "value": value, "kind": kind, "unit": units[kind]}
+    return {"name": name, "key": key, "value": value, "kind": kind, "unit": units[kind] if unit is None else unit}
 
 
 # =========================================================================== the rows behind the figures
@@ -255,23 +259,36 @@ def indicator_sources(values: dict[str, Any], indicators: pd.DataFrame) -> tuple
             continue
         factor *= 0.0001 if ind._norm(row["measure_unit"].iloc[0]) == "元" else 1.0  # 元 -> 万元, as attributed does
         label = "本期累计" if column == "current" else "上年同期"
-        frames.append(_row_frame(row, {"键": key, "指标名称": row["indicator"].astype("string"),
+        name = _label(key) if column == "current" else f"{_label(key.replace('last_year_', ''))}：上年同期"
+        frames.append(_row_frame(row, {FIGURE: name, "指标名称": row["indicator"].astype("string"),
                                        "计量单位": row["measure_unit"].astype("string"), "本期累计": row["current"],
                                        "上年同期": row["last_year"], "换算系数": factor}))
         words = f"{unit}报送的“{indicator}”{label}" + ("" if factor == 1 else f" × {factor:g}")
-        out.append(Source(key, re.sub(r"X+", "××", ind.KEYS[key][1]), words, values[key], sheet="主要指标",
+        out.append(Source(key, name, words, values[key], sheet="主要指标",
                           column=label, how="value", count=1, what="行"))
     for prefix, indicator, _, suffix, _, with_yoy in ind.UNIT_FIGURES:
         now, before = f"{prefix}.{suffix}", f"{prefix}.last_year_{suffix}"
         if with_yoy and any(o.key == now for o in out):
             kind = suffix if suffix in ("yi", "wan", "mu") else "count"
-            out.append(Source(f"{prefix}.yoy_pct", re.sub(r"X+", "××", ind.KEYS[f"{prefix}.yoy_pct"][1]),
+            out.append(Source(f"{prefix}.yoy_pct", _label(f"{prefix}.yoy_pct"),
                               "（本期累计 − 上年同期）÷ 上年同期", values[f"{prefix}.yoy_pct"],
                               [_input("本期累计", now, values[now], kind),
                                _input("上年同期", before, values[before], kind)],
                               sheet="主要指标", count=1, what="行"))
     sheet = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return out, sheet
+
+
+FAI_LABELS = {"fai.total_yi": "全区固定资产投资累计完成额（亿元）", "fai.yoy_pct": "全区固定资产投资累计同比增长（%）",
+              "fai.last_yoy_pct": "上年同期累计增速（%）", "fai.accel_pp": "比上年同期加快（回落）的百分点"}
+
+
+def _label(key: str) -> str:
+    """A figure's label as keys.csv words it for readers: its XX placeholders as ××, without the description of a
+    JSON value (“：[{unit, rank, …}]…”) or a bracket that names fields or settings (“（同 start_rate_base）”)."""
+    label = re.sub(r"X+", lambda m: "×" * max(2, len(m.group())), ind.KEYS[key][1])
+    label = re.split(r"[：:]?\s*\[", label)[0]
+    return re.sub(r"（[^（）]*[A-Za-z_]{3,}[^（）]*）", "", label).strip()
 
 
 def fai_sources(values: dict[str, Any], fai: pd.DataFrame) -> tuple[list[Source], pd.DataFrame]:
@@ -283,20 +300,20 @@ def fai_sources(values: dict[str, Any], fai: pd.DataFrame) -> tuple[list[Source]
                & is_true(fai["month"].astype("Int64").eq(int(month)))]
     filled = rows[["cum_value", "yoy_pct"]].notna().sum(axis=1)
     row = rows.assign(_f=filled).sort_values("_f", ascending=False, kind="stable").head(1)
-    sheet = _row_frame(row, {"键": "fai.total_yi、fai.yoy_pct、fai.last_yoy_pct、fai.accel_pp",
+    sheet = _row_frame(row, {FIGURE: "；".join(FAI_LABELS.values()),
                              "地区": row["region"].astype("string"), "月份": row["month"].astype("Int64"),
                              "累计完成额(万元)": row["cum_value"], "累计增速(%)": row["yoy_pct"],
                              "上年同期增速(%)": row["last_yoy_pct"], "换算系数": 1.0})
     listed = dict(sheet="固定资产投资", count=1, what="行", how="value")
-    out = [Source("fai.total_yi", "全区固定资产投资累计完成额（亿元）",
+    out = [Source("fai.total_yi", FAI_LABELS["fai.total_yi"],
                   f"{region}1—{month}月“累计完成额(万元)” ÷ 10000",
                   values["fai.total_yi"], column="累计完成额(万元)", **{**listed, "how": "sum_yi"}),
-           Source("fai.yoy_pct", "全区固定资产投资累计同比增长（%）",
+           Source("fai.yoy_pct", FAI_LABELS["fai.yoy_pct"],
                   f"{region}1—{month}月“累计增速(%)”（统计部门报送值）",
                   values["fai.yoy_pct"], column="累计增速(%)", **listed),
-           Source("fai.last_yoy_pct", "上年同期累计增速（%）", f"{region}1—{month}月“上年同期增速(%)”",
+           Source("fai.last_yoy_pct", FAI_LABELS["fai.last_yoy_pct"], f"{region}1—{month}月“上年同期增速(%)”",
                   values["fai.last_yoy_pct"], column="上年同期增速(%)", **listed),
-           Source("fai.accel_pp", "比上年同期加快（回落）的百分点", "本年累计增速 − 上年同期累计增速",
+           Source("fai.accel_pp", FAI_LABELS["fai.accel_pp"], "本年累计增速 − 上年同期累计增速",
                   values["fai.accel_pp"],
                   [_input("本年累计增速", "fai.yoy_pct", values["fai.yoy_pct"], "pct"),
                    _input("上年同期累计增速", "fai.last_yoy_pct", values["fai.last_yoy_pct"], "pct")],
@@ -310,37 +327,50 @@ def fai_sources(values: dict[str, Any], fai: pd.DataFrame) -> tuple[list[Source]
 # =========================================================================== every other number
 
 
-ROUND_YML = {"time_progress_pct": "数据截至月份 ÷ 12", "as_of_month": "round.yml 的 as_of（数据截至日期）的月份",
-             "year": "round.yml 的 as_of 的年份", "behind_margin_pp": "round.yml 的 behind_margin_pp（默认 20）",
-             "inspection.groups": "round.yml 的 groups",
-             "inspection.cities": "round.yml 的 units 中名称以“市”结尾的单位个数",
-             "inspection.bases": "round.yml 的 units 中名称以“基地”结尾的单位个数",
-             "inspection.departments": "round.yml 的 units 中其余单位的个数"}
-ORIGINS = (("fai.", "统计部门报送的固定资产投资情况表（全区一行）"),
-           ("measures.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
-           ("support.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
-           ("land.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
-           ("business_env.", "单位报送的主要指标情况表（单位见同名 .unit 键）"),
-           ("planning.", "单位报送的主要指标情况表"),
+SETTINGS = "轮次设置（round.yml）"
+ROUND_YML = {"as_of_month": "数据截至日期的月份", "year": "数据截至日期的年份",
+             "behind_margin_pp": "进度滞后的标准（未设置时为20个百分点）", "inspection.groups": "督查组数",
+             "inspection.cities": "应报送单位中名称以“市”结尾的单位个数",
+             "inspection.bases": "应报送单位中名称以“基地”结尾的单位个数",
+             "inspection.departments": "应报送单位中其余单位（区直部门）的个数"}
+UNIT_ROW = "单位报送的主要指标情况表（该单位一行）"
+FROM_UNIT_RATES = "各单位开工和投资完成情况（各单位的开工率、投资完成率另有逐单位的来源）"
+ORIGINS = (("fai.", "统计部门报送的固定资产投资情况表（全区一行）"), ("measures.", UNIT_ROW), ("support.", UNIT_ROW),
+           ("land.", UNIT_ROW), ("business_env.", UNIT_ROW), ("planning.", "单位报送的主要指标情况表"),
            ("attraction.", "各单位报送的招商引资项目情况表（及主要指标情况表）"), ("major.", "十大工程项目推进情况表"),
-           ("practices.", "工作举措与典型做法表"), ("ranking.", "各单位开工和投资完成情况（见 unit.<单位>.* 的来源）"),
-           ("notify.", "各单位开工和投资完成情况（见 unit.<单位>.* 的来源）"),
+           ("practices.", "工作举措与典型做法表"), ("ranking.", FROM_UNIT_RATES), ("notify.", FROM_UNIT_RATES),
            ("previous.", "上一轮的清洗结果"), ("change.", "本轮和上一轮的重大项目进展情况表"))
+
+
+def time_progress_source(values: dict[str, Any], round_: Round) -> Source:
+    """时间进度 as the round works it out: 截至月份11 ÷ 12, days elapsed ÷ days of the year, or the plan's target."""
+    conv = conventions_of(round_)
+    label = f"{conv.time_progress_name}（%）"
+    if conv.time_progress_mode == "months":
+        return Source("time_progress_pct", label, "截至月份 ÷ 12", values["time_progress_pct"],
+                      [_input("截至月份", "as_of_month", values["as_of_month"], "count", unit="")],
+                      origin=SETTINGS, what="行")
+    if conv.time_progress_mode == "days":
+        return Source("time_progress_pct", label, "截至日已过天数 ÷ 全年天数", values["time_progress_pct"],
+                      origin=SETTINGS, what="行")
+    return Source("time_progress_pct", label, "年度计划逐月累计目标中截至当月的目标", values["time_progress_pct"],
+                  origin=SETTINGS, what="行")
 
 
 def other_source(key: str, values: dict[str, Any], round_: Round) -> Source:
     """A number without listed rows: its meaning as the formula, and where it is taken from."""
-    label = re.sub(r"X+", lambda m: "×" * len(m.group()), ind.KEYS[key][1])  # the docstring's XX placeholders
+    if key == "time_progress_pct":
+        return time_progress_source(values, round_)
+    label = _label(key)
     if key in ROUND_YML:
-        inputs = ([_input("截至月份", "as_of_month", values["as_of_month"], "count")]
-                  if key == "time_progress_pct" else [])
-        return Source(key, label, ROUND_YML[key], values[key], inputs, origin="round.yml", what="行")
+        return Source(key, label, ROUND_YML[key], values[key], origin=SETTINGS, what="行")
     origin = next((text for prefix, text in ORIGINS if key.startswith(prefix)), "清洗后的报表")
     return Source(key, label, label, values[key], origin=origin, what="行")
 
 
 def numeric_keys(keys) -> list[str]:
-    return [k for k in keys if k not in NOT_NUMBERS and not k.endswith(NOT_NUMBER_SUFFIXES)]
+    return [k for k in keys if k not in NOT_NUMBERS and not k.endswith(NOT_NUMBER_SUFFIXES)
+            and not k.startswith(NOT_NUMBER_PREFIXES)]
 
 
 def compute_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.DataFrame],
@@ -447,9 +477,8 @@ GROUP_COLUMNS = {
 }
 BY = (UNIT, "unit")
 BY_UNIT = "按“单位”分组，每组的行是该单位报送的项目"
-FROM_UNITS = "各单位开工和投资完成情况（table.by_unit；各单位的开工率、投资完成率另见 unit.<单位>.* 的来源）"
-LEDGER = ("第1步的台账 data/processed/<轮次>/ledger.csv 和问题清单 problems.parquet；"
-          "逐条问题见《退回修改清单》（退回修改清单.xlsx）")
+FROM_UNITS = FROM_UNIT_RATES
+LEDGER = "第1步的台账和问题清单；逐条问题见《退回修改清单》（退回修改清单.xlsx）"
 TABLE_SOURCES: dict[str, TableSource] = {
     "by_batch": TableSource("分批次开工和投资完成情况",
                             "两批次项目按“批次”分组；范围为“重点项目”的行只计“重点项目”为是的项目",
@@ -492,11 +521,10 @@ TABLE_SOURCES: dict[str, TableSource] = {
     "returns_by_unit": TableSource("各单位报送情况", "逐单位汇总台账的文件、工作表、数据行、采用行和隔离行",
                                    origin=LEDGER),
     "quarantine_by_reason": TableSource("隔离行（按原因）", "隔离行按原因分类计数，金额为所涉行的金额之和",
-                                        origin="第1步的隔离行 data/processed/<轮次>/quarantine.parquet；"
-                                               "逐行见《退回修改清单》"),
+                                        origin="第1步的隔离行；逐行见《退回修改清单》"),
     "corrections_applied": TableSource("按更正记录应用的更正",
-                                       "data/raw/<轮次>/corrections.csv 中清洗时应用的更正，逐条列出",
-                                       origin="data/raw/<轮次>/corrections.csv"),
+                                       "本轮的更正记录中清洗时应用的更正，逐条列出",
+                                       origin="本轮的更正记录（corrections.csv）"),
     "files_not_read": TableSource("未作为报表读取的文件和工作表", "台账中状态不是“已读取”的文件和工作表",
                                   origin=LEDGER),
 }
@@ -552,13 +580,13 @@ def listed_tables(tables: dict[str, pd.DataFrame], report: dict[str, pd.DataFram
 
 
 def sheet_notes(sources: dict[str, dict]) -> dict[str, str]:
-    """One line above each sheet: which figures its rows give."""
+    """One line above each sheet: which figures its rows give, by their labels (no indicators.json key)."""
     notes: dict[str, list[str]] = {}
-    for key, source in sources.items():
+    for source in sources.values():
         sheet = source["rows"]["sheet"]
         if sheet:
-            notes.setdefault(sheet, []).append(key)
-    return {sheet: "本表各行是以下数字的来源：" + "、".join(keys) for sheet, keys in notes.items()}
+            notes.setdefault(sheet, []).append(source["label"].removeprefix("表："))
+    return {sheet: "本表各行是以下数字的来源：" + "；".join(dict.fromkeys(labels)) for sheet, labels in notes.items()}
 
 
 def save_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.DataFrame],
@@ -569,6 +597,6 @@ def save_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.Dat
     out_dir = Path(out_dir)
     write_workbook(out_dir / SOURCES_FILE, sheets, notes=sheet_notes(sources), background=background)
     ind.save_indicators({**values, SOURCES_KEY: sources}, out_dir)
-    return pd.DataFrame([{"键": k, "含义": s["label"], "公式": s["formula"], "行数": s["rows"]["count"],
+    return pd.DataFrame([{"含义": s["label"], "公式": s["formula"], "行数": s["rows"]["count"],
                           "工作表": s["rows"]["sheet"] or "", "来源": s["rows"].get("origin", "")}
                          for k, s in sources.items()])

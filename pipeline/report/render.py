@@ -81,7 +81,7 @@ PARTS: dict[str, str] = {
     "advice_supervision": "（五）督查考核促落实",
     "appendix_quality": "附录一 数据质量",
     "appendix_definitions": "附录二 指标口径",
-    "appendix_sources": "附录三 数字来源",
+    "appendix_sources": "数字来源（只在屏幕上查看，不打印、不进 Word 版）",
 }
 
 
@@ -549,7 +549,7 @@ TABLES: dict[str, list[Col]] = {
 
 # The tables that list projects or files one by one: at most LISTING_LIMIT rows in the report, the worst
 # first by the rule stated under the table, then where the full list is. name -> (rule, sort, where).
-LISTING_LIMIT = 20
+LISTING_LIMIT = 10  # the 公文 and the printed report stay within 20 A4 pages (tests/test_report_docx.py)
 SOURCES_BOOK = "《数字来源》（数字来源.xlsx）"
 
 
@@ -568,9 +568,9 @@ LISTINGS: dict[str, Listing] = {
     "not_started_both": Listing("按年度计划投资从大到小", ("annual_plan_wan",), (False,),
                                 f"{SOURCES_BOOK}的“两轮均未开工”表"),
     "corrections_applied": Listing("按单位和文件的顺序",
-                                   where="更正记录 data/raw/{round}/corrections.csv 和第1步笔记本"),
+                                   where="本轮的更正记录文件和第1步笔记本"),
     "files_not_read": Listing("按单位和文件的顺序",
-                              where="台账 data/processed/{round}/ledger.csv 和《退回修改清单》（退回修改清单.xlsx）"),
+                              where="第1步的台账和《退回修改清单》（退回修改清单.xlsx）"),
 }
 
 
@@ -589,8 +589,11 @@ def capped(name: str, frame: pd.DataFrame, round_id: str = "", limit: int = LIST
     return ordered.head(limit), note
 
 
-# =========================================================================== sources of the numbers (附录三 数字来源)
-# indicators.json's "sources" (written by pipeline/indicators/sources.py): each number links to its entry in 附录三.
+# =========================================================================== sources of the numbers (数字来源)
+# indicators.json's "sources" (written by pipeline/indicators/sources.py): each number links to its entry in the
+# section 数字来源 of report.html, which is collapsed on screen and left out of print and of report.docx. Every text
+# made here is Chinese: an entry is named by its label, never by its indicators.json key; the formula with the values
+# substituted is written once, then the rows once.
 
 
 def source_anchor(key: str) -> str:
@@ -612,30 +615,45 @@ def source_expression(source: dict[str, Any]) -> str:
     return text
 
 
+def source_calculation(source: dict[str, Any]) -> str:
+    """How the number is had, once: the formula with its values (“累计完成投资486.2亿元 ÷ 年度计划投资554.8亿元”);
+    "" when the formula only says again what the label says (a number taken as it is from a return)."""
+    label = source["label"].removeprefix("表：")
+    expression = source_expression(source)
+    return "" if _same_meaning(expression, label) else expression
+
+
+def _same_meaning(a: str, b: str) -> bool:
+    def bare(text: str) -> str:
+        return re.sub(r"[（）()%：:，,、\s×]|个数|亿元|万元|个百分点", "", text)
+
+    return bare(a) == bare(b) or bare(a) in bare(b)
+
+
 def source_rows_text(source: dict[str, Any]) -> str:
-    """（593个项目） or （来源：round.yml）."""
+    """（依据593个项目） or （取自round.yml）: the rows once."""
     rows = source["rows"]
     if rows.get("count") is None:
-        return f"（来源：{rows.get('origin') or '清洗后的报表'}）"
-    return f"（{rows['count']}{rows.get('what', '行')}）"
+        return f"（取自{rows.get('origin') or '清洗后的报表'}）"
+    return f"（依据{rows['count']}{rows.get('what', '行')}）"
 
 
 def source_hover(key: str, source: dict[str, Any]) -> str:
-    """batch.completion_rate_pct = 累计完成投资486.2亿元 ÷ 年度计划投资554.8亿元（593个项目）."""
-    return f"{key} = {source_expression(source)}{source_rows_text(source)}"
+    """投资完成率（%）：累计完成投资486.2亿元 ÷ 年度计划投资554.8亿元（依据593个项目）. key: the entry, for callers
+    that have it; the text names the number by its label only."""
+    calculation = source_calculation(source)
+    return f"{source['label']}" + (f"：{calculation}" if calculation else "") + source_rows_text(source)
 
 
 def source_entries(sources: dict[str, dict]) -> list[dict[str, Any]]:
-    """The entries of 附录三, in the order of indicators.json: key, label, formula, inputs, rows and where they are
-    listed."""
+    """The entries of 数字来源, in the order of indicators.json: anchor, label, calculation, rows and columns."""
     entries = []
     for key, source in sources.items():
         rows = source["rows"]
         columns = rows.get("column")
         columns = "、".join(columns) if isinstance(columns, list) else columns
         entries.append({"key": key, "anchor": source_anchor(key), "label": source["label"],
-                        "formula": source["formula"], "expression": source_expression(source),
-                        "hover": source_hover(key, source),
+                        "calculation": source_calculation(source), "hover": source_hover(key, source),
                         "count": rows.get("count"), "what": rows.get("what", "行"), "sheet": rows.get("sheet"),
                         "file": rows.get("file"), "column": columns, "origin": rows.get("origin"),
                         "by": rows.get("by"), "columns": column_formulas(key, source)})
@@ -665,10 +683,10 @@ def row_label(row: pd.Series, columns: list[Col]) -> str:
 
 
 def cell_rows_text(source: dict[str, Any], group: str | None) -> str:
-    """（数字来源.xlsx 工作表“督办项目”中“单位”为“银川市”的行） or （来源：…）."""
+    """（数字来源.xlsx 工作表“督办项目”中“单位”为“银川市”的行） or （取自…）."""
     rows = source["rows"]
     if not rows.get("sheet"):
-        return f"（来源：{rows.get('origin') or '清洗后的报表'}）"
+        return f"（取自{rows.get('origin') or '清洗后的报表'}）"
     where = f"{rows['file']} 工作表“{rows['sheet']}”"
     if rows.get("by") and group is not None:
         where += "的全部行" if group == TOTAL_ROW else f"中“{rows['by']}”为“{group}”的行"
@@ -676,9 +694,12 @@ def cell_rows_text(source: dict[str, Any], group: str | None) -> str:
 
 
 def cell_hover(key: str, source: dict[str, Any], label: str, column: Col, group: str | None = None) -> str:
-    """table.by_unit：银川市·项目数 = 所列项目的个数（数字来源.xlsx 工作表“两批次项目”中“单位”为“银川市”的行）."""
-    formula = source.get("columns", {}).get(column.name, {}).get("formula") or column.label
-    return f"{key}：{label}·{column.label} = {formula}{cell_rows_text(source, group)}"
+    """各单位开工和投资完成情况：银川市·项目数＝所列项目的个数（数字来源.xlsx 工作表“两批次项目”中“单位”为“银川市”的行）
+
+    key: the table's entry, for callers that have it; the text names the table by its label only."""
+    formula = source.get("columns", {}).get(column.name, {}).get("formula")
+    table = source["label"].removeprefix("表：")
+    return f"{table}：{label}·{column.label}" + (f"＝{formula}" if formula else "") + cell_rows_text(source, group)
 
 
 def cell_link(name: str, columns: list[Col], sources: dict[str, dict]):
@@ -711,7 +732,7 @@ class _Part:
     conventions.
 
     Raw access lives here: ``get`` (a KeyError for an unknown key, never a silent blank), ``dash`` (“—” with a note
-    giving the reason) and ``shown`` (a number linked to its entry in 附录三, the formula and inputs on hover)."""
+    giving the reason) and ``shown`` (a number linked to its entry in 数字来源, the formula and inputs on hover)."""
 
     def __init__(self, data: ReportData, part: str = "report"):
         self.data = data
@@ -733,11 +754,11 @@ class _Part:
         return Markup('<span class="na">{}</span>{}').format(DASH, self.notes.ref(key, reason))
 
     def from_table(self, name: str, text: Any) -> Markup:
-        """A number the prose quotes from one of the report's tables, linked to that table's entry in 附录三."""
+        """A number the prose quotes from one of the report's tables, linked to that table's entry in 数字来源."""
         return self.shown(table_key(name), str(text))
 
     def shown(self, key: str, text: str) -> Markup:
-        """A number as shown, linked to its source (附录三) with the formula and inputs on hover."""
+        """A number as shown, linked to its source (数字来源) with the formula and inputs on hover."""
         source = self.values.get("sources", {}).get(key)
         if not source:
             return Markup('<span class="v">{}</span>').format(text)
@@ -936,7 +957,7 @@ def practice_sentence(unit: str, contents: list[str], clauses: list[Markup]) -> 
 
 
 class Embeds(_Part):
-    """Tables, figures, notes, caveats and the source entries of 附录三, as pieces of HTML."""
+    """Tables, figures, notes, caveats and the source entries of 数字来源, as pieces of HTML."""
 
     def source_entries(self) -> list[dict[str, Any]]:
         return source_entries(self.values.get("sources", {}))

@@ -21,9 +21,12 @@ template by hand. The HTML is our own and well formed (lxml.html reads it).
     own 仿宋 and 小标宋; Latin letters and digits of the body are Times New Roman. Where those fonts
     are missing (Linux), ``render_pdf`` maps them to Noto Serif CJK SC / Noto Sans CJK SC with a
     fontconfig file (``templates/report_docx/fonts.conf``).
-    Tables are Word tables whose header row repeats on every page; figures are PNGs redrawn at
+    Tables are Word tables (小五) whose header row repeats on every page; figures are PNGs redrawn at
     300 dpi from the same tables as report.html's, with their captions "图N …". When the round is
-    sample data the page header says so on every page.
+    sample data the page header says so on every page. The data sentences under the seed's text, the
+    red box and the notes are 四号, 附录一 and 附录二 小四 (a defined term and its definition one
+    paragraph): so the 公文 of the sample round stays within 20 A4 pages. What report.html shows on
+    screen only (class ``screen-only``: the section 数字来源, names of files and settings) is left out.
 
 python-docx has no API for three things used here: East Asian font names, a repeating table
 header row and a PAGE field. They are set in ``_east_asian_fonts``, ``_repeat_header`` and
@@ -53,11 +56,12 @@ TITLE_FONT = "方正小标宋简体"
 BODY_FONT, BODY_LATIN = "仿宋", "Times New Roman"
 H1_FONT, H2_FONT = "黑体", "楷体"
 PAGE_NUMBER_FONT = "宋体"
-SIZE_TITLE, SIZE_BODY, SIZE_NOTE, SIZE_TABLE, SIZE_HEADER = 22, 16, 14, 10.5, 10.5
+SIZE_TITLE, SIZE_BODY, SIZE_NOTE, SIZE_TABLE, SIZE_HEADER = 22, 16, 14, 9, 10.5  # tables 小五, header 五号
+SIZE_APPENDIX, APPENDIX_PITCH = 12, 20  # 附录一、附录二: 小四
 LINE_PITCH = 28.95  # pt: 22 lines on the A4 text area, as GB/T 9704 asks
 NOTE_PITCH = 22
 TEXT_WIDTH_MM = 210 - 28 - 26
-FIGURE_WIDTH_MM = 150
+FIGURE_WIDTH_MM = 85  # the charts with the tables beside them: the 公文 stays within 20 pages
 
 
 # =========================================================================== HTML -> blocks
@@ -106,7 +110,11 @@ PARAGRAPH_TAGS = {"p", "li", "dt", "dd", "figcaption", "caption", "blockquote", 
 BLOCK_TAGS = {*HEADING_KINDS, *PARAGRAPH_TAGS, "table", "figure", "div", "section", "header", "footer", "main",
               "article", "aside", "ol", "ul", "dl", "nav", "style", "script", "template", "hr", "form", "details"}
 CLASS_KINDS = {"doc-kind": "doc-kind", "meta": "meta", "sample-banner": "banner", "table-note": "table-note",
-               "table-empty": "table-note", "notes": "note", "sources": "note"}  # 附录三's entries in the smaller type
+               "table-empty": "table-note", "notes": "note",
+               "appendix": "appendix", "data-note": "note", "dq-box": "note"}
+# The data sentences under the seed's text and the red box in the smaller type of notes (四号), 附录一 and 附录二 in
+# 小四: 三号 is for the body of the report, and the 公文 stays within 20 pages (tests/test_report_docx.py)
+SCREEN_ONLY = "screen-only"  # report.html shows it on screen only (数字来源, file and setting names): not in the 公文
 
 
 def html_blocks(html: str) -> list[Block]:
@@ -163,7 +171,7 @@ def _container(el, out: list[Block], kind: str) -> None:
 
 
 def _block(el, out: list[Block], kind: str) -> None:
-    if el.tag in SKIP_TAGS:
+    if el.tag in SKIP_TAGS or SCREEN_ONLY in _classes(el):
         return
     if el.tag == "table":
         out.append(_table(el))
@@ -190,7 +198,7 @@ def _inline_children(el, runs: list[Run], style: dict) -> None:
 
 def _inline(el, runs: list[Run], style: dict) -> None:
     tag = el.tag
-    if tag in SKIP_TAGS:
+    if tag in SKIP_TAGS or SCREEN_ONLY in _classes(el):
         return
     if tag == "br":
         runs.append(Run("\n", **style))
@@ -337,7 +345,8 @@ def _styles(doc) -> None:
     setup("Heading 1", east=H1_FONT, latin=H1_FONT, keep=True, base="Normal")
     setup("Heading 2", east=H2_FONT, latin=H2_FONT, keep=True, base="Normal")
     setup("Heading 3", east=BODY_FONT, latin=BODY_LATIN, bold=True, keep=True, base="Normal")
-    setup("条目", east=BODY_FONT, latin=BODY_LATIN, bold=True, keep=True, base="Normal")
+    setup("条目", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_NOTE, bold=True, pitch=NOTE_PITCH, keep=True,
+          base="Normal")
     setup("公文说明", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_NOTE, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
           pitch=NOTE_PITCH, base="Normal")
     setup("注释", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_NOTE, pitch=NOTE_PITCH, base="Normal")
@@ -347,6 +356,8 @@ def _styles(doc) -> None:
           pitch=None, after=6, base="Normal")
     setup("图", east=BODY_FONT, size=SIZE_NOTE, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, pitch=None, before=6,
           keep=True, base="Normal")
+    setup("附录文字", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_APPENDIX, pitch=APPENDIX_PITCH, base="Normal")
+    setup("表注", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_HEADER, indent=False, pitch=None, base="Normal")
     setup("表格文字", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_TABLE, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False,
           pitch=None, base="Normal")
     setup("页码", east=PAGE_NUMBER_FONT, latin=PAGE_NUMBER_FONT, size=SIZE_NOTE, indent=False, pitch=None,
@@ -356,8 +367,8 @@ def _styles(doc) -> None:
 
 
 PARA_STYLES = {"title": "公文标题", "h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3", "body": "Normal",
-               "doc-kind": "公文说明", "meta": "公文说明", "banner": "注释", "note": "注释", "table-note": "注释",
-               "caption": "图题", "dt": "条目"}
+               "doc-kind": "公文说明", "meta": "公文说明", "banner": "注释", "note": "注释", "table-note": "表注",
+               "caption": "图题", "dt": "条目", "appendix": "附录文字"}
 
 
 def _add_para(doc, block: Para, ids: dict[str, str | None]) -> None:
@@ -515,7 +526,20 @@ def _page_field(paragraph) -> None:
 
 def report_blocks(data: report.ReportData) -> list[Block]:
     """Every part of the report (report.PARTS, in order) as blocks, from the same HTML as report.html."""
-    return [block for name in report.PARTS for block in html_blocks(report.render_part(data, name))]
+    return run_in_terms([block for name in report.PARTS for block in html_blocks(report.render_part(data, name))])
+
+
+def run_in_terms(blocks: list[Block]) -> list[Block]:
+    """A defined term and its definition (附录二's dt and dd) as one paragraph, the term in bold: “开工率　已开工…”."""
+    out: list[Block] = []
+    for block in blocks:
+        previous = out[-1] if out else None
+        if isinstance(block, Para) and isinstance(previous, Para) and previous.kind == "dt" and block.kind != "dt":
+            term = [Run(r.text, True, r.italic, r.superscript) for r in previous.runs]
+            out[-1] = Para(block.kind, [*term, Run("\u3000"), *block.runs])
+        else:
+            out.append(block)
+    return out
 
 
 def print_pictures(round_id: str, root: Path | None):
