@@ -525,6 +525,9 @@ TABLE_SOURCES: dict[str, TableSource] = {
     "corrections_applied": TableSource("按更正记录应用的更正",
                                        "本轮的更正记录中清洗时应用的更正，逐条列出",
                                        origin="本轮的更正记录（corrections.csv）"),
+    "analyst_notices": TableSource("给分析人员的提示（不发给单位）",
+                                   "清洗中只给分析人员的提示（文件副本、桌面遗留文件等），逐条列出",
+                                   origin="第1步的问题清单"),
     "files_not_read": TableSource("未作为报表读取的文件和工作表", "台账中状态不是“已读取”的文件和工作表",
                                   origin=LEDGER),
 }
