@@ -103,3 +103,20 @@ def test_the_edge_found_in_its_windows_folder_prints_an_a4_pdf(windows, tmp_path
     assert found == str(edge)
     pdf = render.print_pdf(html, html.with_name("report.pdf"), found)
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_a_run_without_a_browser_says_how_to_get_the_pdf(windows, tmp_path, monkeypatch):
+    """Step 4 exports what it can (HTML; the notebook wrote the Word version); the console says how to get the PDF."""
+    from pipeline.report import render as report
+    from pipeline.run import runner
+
+    def exported_without_pdf(round_id, root):
+        assert report.find_chromium() is None  # what export_report asks: no browser on this machine
+        return {"html": tmp_path / "report.html"}
+
+    monkeypatch.setattr(report, "export_report", exported_without_pdf)
+    said = []
+    step = runner.Step(4, "生成报告", tmp_path / runner.REPORT_NOTEBOOK)
+    runner._after_step(step, "2021-12", tmp_path, said.append)
+    assert said[0] == "      已生成 report.html。"
+    assert "未生成 report.pdf" in said[1] and "Edge" in said[1] and "--force" in said[1]
