@@ -4,6 +4,8 @@ container), an Excel 2007 beta package, and LibreOffice saving a return with an 
 Word document (a StarBasic macro in a throwaway profile: LibreOffice's command line has no such option)."""
 from __future__ import annotations
 
+import os
+import signal
 import struct
 import subprocess
 import tempfile
@@ -67,7 +69,7 @@ def as_excel_2007_beta(xlsx: Path, out: Path) -> Path:
 _MODULE = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">
 <script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1" script:language="StarBasic">
-Sub Save(src As String, dst As String, filter As String, password As String, clsid As String)
+Sub Save(src As String, dst As String, filter As String, password As String, clsid As String, guard As String)
   Dim args(0) As New com.sun.star.beans.PropertyValue
   args(0).Name = &quot;Hidden&quot;
   args(0).Value = True
@@ -80,6 +82,9 @@ Sub Save(src As String, dst As String, filter As String, password As String, cls
     size.Height = 3000
     shape.Size = size
     shape.CLSID = clsid
+  End If
+  If guard &lt;&gt; &quot;-&quot; Then
+    doc.protect(guard)
   End If
   If Len(password) > 0 Then
     Dim locked(1) As New com.sun.star.beans.PropertyValue
@@ -102,23 +107,36 @@ FILTERS = {".xls": "MS Excel 97", ".ods": "calc8", ".xlsx": "Calc MS Excel 2007 
 WRITER_CLSID = "8BC6B165-B1B2-4EDD-AA47-DAE2EE689DD6"  # a LibreOffice Writer (Word) document
 
 
-def libreoffice_save(src: Path, out: Path, *, password: str = "", embed_word: bool = False) -> Path:
-    """src saved by LibreOffice as out (format by its suffix), with an open password and/or an embedded
-    Word document."""
+def libreoffice_save(src: Path, out: Path, *, password: str = "", embed_word: bool = False,
+                     structure_password: str | None = None) -> Path:
+    """src saved by LibreOffice as out (format by its suffix), with an open password, an embedded Word document,
+    and/or the workbook's structure protected (structure_password; "" protects it without a password)."""
     binary = soffice()
     with tempfile.TemporaryDirectory(prefix="lo-macro-") as folder:
         profile = Path(folder) / "profile"
         subprocess.run([binary, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--terminate_after_init"],
-                       check=True, capture_output=True, timeout=180)
+                       check=True, capture_output=True, timeout=90)
         (profile / "user" / "basic" / "Standard" / "Module1.xba").write_text(_MODULE, encoding="utf-8")
         clsid = WRITER_CLSID if embed_word else ""
         macro = (f'macro:///Standard.Module1.Save("{src.resolve()}","{out.resolve()}",'
-                 f'"{FILTERS[out.suffix]}","{password}","{clsid}")')
-        subprocess.run([binary, f"-env:UserInstallation={profile.as_uri()}", "--headless", macro],
-                       check=True, capture_output=True, timeout=180)
+                 f'"{FILTERS[out.suffix]}","{password}","{clsid}",'
+                 f'"{"-" if structure_password is None else structure_password}")')
+        _run_or_kill([binary, f"-env:UserInstallation={profile.as_uri()}", "--headless", macro])
     if not out.is_file():
         raise FileNotFoundError(out)
     return out
+
+
+def _run_or_kill(command: list[str], timeout: int = 90) -> None:
+    """Run soffice; on a timeout (a macro error waits for a dialog no one sees) kill it and its children."""
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          start_new_session=True) as process:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
 
 
 def truncated(src: Path, out: Path, keep: float = 0.5) -> Path:

@@ -209,6 +209,19 @@ def test_a_return_libreoffice_saved_with_an_open_password_is_named_encrypted(tmp
 
 
 @needs_soffice
+@pytest.mark.parametrize("structure_password", ["", "abc"])
+def test_an_xls_whose_structure_alone_is_protected_is_read(tmp_path, structure_password):
+    """Excel and LibreOffice save a workbook whose structure is protected (no open password) with a FILEPASS
+    record and the built-in default password; both open it without asking. calamine and xlrd call it
+    password-protected: LibreOffice reads it."""
+    path = libreoffice_save(a_return(tmp_path), raw(tmp_path) / "银川市.xls", structure_password=structure_password)
+    with pytest.raises(Exception, match="(?i)password|encrypted"):
+        __import__("xlrd").open_workbook(str(path))
+    assert [s.reader for s in readers.read_return(path, "银川市.xls")] == ["libreoffice"]
+    assert run(tmp_path)[0].tables["projects"]["project_name"].tolist() == ["手工变体项目"]
+
+
+@needs_soffice
 def test_a_return_with_an_embedded_word_document_is_read_as_excel(tmp_path):
     path = libreoffice_save(a_return(tmp_path), raw(tmp_path) / "银川市.xls", embed_word=True)
     assert "WordDocument".encode("utf-16-le") in path.read_bytes()  # the object is really in there
