@@ -248,16 +248,16 @@ def test_unreadable_file_and_non_return_are_reported_and_the_rest_is_processed(t
     (raw_dir(tmp_path) / "交通运输厅" / "坏.xlsx").write_bytes(b"PK\x03\x04 truncated")
     write_xlsx(raw_dir(tmp_path) / "银川市" / "通知.xlsx",
                {"通知": [["关于报送项目进展的通知"], ["各单位：请于11月30日前报送。"]]})
-    (raw_dir(tmp_path) / "银川市" / "说明.docx").write_bytes(b"word")
+    (raw_dir(tmp_path) / "银川市" / "说明.pdf").write_bytes(b"%PDF-1.4")
     result = clean(tmp_path, aliases)
     assert len(result.tables["projects"]) == 1
     by_file = result.problems.set_index("file")
     assert by_file.loc["交通运输厅/坏.xlsx", "unit"] == "交通运输厅"
     assert "损坏" in by_file.loc["交通运输厅/坏.xlsx", "problem"]
     assert "没有可识别的报表" in by_file.loc["银川市/通知.xlsx", "problem"]
-    assert "不是 Excel 或 CSV 文件" in by_file.loc["银川市/说明.docx", "problem"]
+    assert "不是 Excel 或 CSV 文件" in by_file.loc["银川市/说明.pdf", "problem"]
     statuses = dict(zip(result.ledger["file"], result.ledger["status"]))
-    assert statuses["交通运输厅/坏.xlsx"] == "无法读取" and statuses["银川市/说明.docx"] == "未读取"
+    assert statuses["交通运输厅/坏.xlsx"] == "无法读取" and statuses["银川市/说明.pdf"] == "未读取"
     assert result.missing_units == []  # a corrupt file is a return to fix, not a missing one
 
 

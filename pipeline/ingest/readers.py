@@ -46,7 +46,7 @@ from typing import Any
 import python_calamine
 
 from pipeline import workers
-from pipeline.ingest import fallback, formatting, sniff
+from pipeline.ingest import fallback, formatting, narrative, sniff
 from pipeline.ingest.formatting import SheetFacts
 from pipeline.ingest.sheets import FAST_READER, MAX_GRID_CELLS, ReadError, Sheet, cell_name, too_big
 from pipeline.ingest.sniff import MAX_COMPRESSION_RATIO, MAX_UNCOMPRESSED_BYTES
@@ -56,7 +56,7 @@ __all__ = ["FAST_READER", "MAX_COMPRESSION_RATIO", "MAX_GRID_CELLS", "MAX_UNCOMP
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".et", ".numbers"}
 CSV_SUFFIXES = {".csv", ".tsv"}
-RETURN_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES
+RETURN_SUFFIXES = EXCEL_SUFFIXES | CSV_SUFFIXES | narrative.NARRATIVE_SUFFIXES  # Word: 典型做法 (narrative.py)
 # Files that belong to the round folder itself, not returns.
 ROUND_FILES = {"round.yml", "readme.txt", "readme.md", "planted_mistakes.json", ".gitkeep", "corrections.csv"}
 # A return is a table of at most a few thousand rows; anything far bigger is
@@ -234,6 +234,8 @@ def _read_any(path: Path, rel: str, facts: dict[str, SheetFacts] | None = None) 
         head = fh.read(4096)
     if path.suffix.lower() in CSV_SUFFIXES:
         return [Sheet(file=rel, name=path.stem, rows=_read_csv(path))]
+    if path.suffix.lower() in narrative.NARRATIVE_SUFFIXES:
+        return narrative.read_narrative(path, rel)
     sniff.refuse_impostor(path, head)
     if not head.startswith((b"PK", sniff.CFB_MAGIC)) and not sniff.is_biff_stream(head):
         sheets = _read_text_disguised_as_excel(path, rel, head)
