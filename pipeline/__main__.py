@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="先用 ruff 检查代码，再运行 pytest；其余参数原样交给 pytest。")
     tests.add_argument("pytest_args", metavar="pytest参数", nargs="*",
                        help="交给 pytest 的参数，原样按顺序（如 -x -q tests/某文件.py -k 关键字）")
+    commands.add_parser("clean", help="删除 data/processed/、outputs/ 下的全部生成结果和 .cache/，同 make clean",
+                        description="删除 data/processed/ 和 outputs/ 下的全部生成结果（保留 .gitkeep）及 .cache/ 中的"
+                        "读取缓存；data/raw/ 中的原始报表不动。")
     commands.add_parser("lab", help="在项目环境中打开 JupyterLab，同 make lab",
                         description="注册项目的内核“Python（督查流水线）”，以项目根目录为根打开 JupyterLab。")
 
@@ -100,6 +103,8 @@ def _main(argv: list[str] | None) -> int:
         args = build_parser().parse_args(argv)
     if args.command == "setup":
         return cli.setup(paths.PROJECT_ROOT)
+    if args.command == "clean":
+        return cli.clean(paths.PROJECT_ROOT)
     elsewhere = cli.in_project_environment(argv, paths.PROJECT_ROOT)  # no dependencies here: .venv/ runs it
     if elsewhere is not None:
         return elsewhere
@@ -113,6 +118,10 @@ def _main(argv: list[str] | None) -> int:
     try:
         if args.command in ("run", "report"):
             return _run(args)
+        if args.command in ("template", "corrections"):  # they read published results: a crashed publish first
+            from pipeline.run import staging
+
+            staging.recover_all(paths.PROJECT_ROOT)
         if args.command == "template":
             return _template(args)
         if args.command == "corrections":

@@ -100,6 +100,21 @@ def setup(root: Path, *, echo=print) -> int:
     return 0
 
 
+def clean(root: Path) -> int:
+    """What `make clean` removes: everything under data/processed/ and outputs/ but .gitkeep, and .cache/."""
+    root = Path(root)
+    for folder in (root / "data" / "processed", root / "outputs"):
+        for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if entry.name == ".gitkeep":
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    shutil.rmtree(root / ".cache", ignore_errors=True)
+    return 0
+
+
 def in_project_environment(argv: list[str], root: Path) -> int | None:
     """Run argv again under the venv's Python when this one lacks the dependencies (setting the venv up first);
     None when this interpreter can run it itself."""

@@ -120,3 +120,13 @@ def test_a_run_without_a_browser_says_how_to_get_the_pdf(windows, tmp_path, monk
     runner._after_step(step, "2021-12", tmp_path, said.append)
     assert said[0] == "      已生成 report.html。"
     assert "未生成 report.pdf" in said[1] and "Edge" in said[1] and "--force" in said[1]
+
+
+def test_libreoffice_in_its_windows_folder_is_found(windows, monkeypatch):
+    """The odd formats are converted by LibreOffice where it is installed; its Windows installer adds no PATH entry."""
+    from pipeline.ingest import fallback
+
+    monkeypatch.delenv("SOFFICE", raising=False)
+    assert fallback.find_soffice() is None
+    soffice = executable(windows["ProgramFiles"] / "LibreOffice" / "program" / "soffice.exe")
+    assert fallback.find_soffice() == str(soffice)

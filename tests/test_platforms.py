@@ -126,7 +126,7 @@ def test_the_front_door_needs_only_the_standard_library():
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr
     helped = python("-S", "-m", "pipeline", "-h", encoding=console_encoding())
     assert helped.returncode == 0
-    for command in ("setup", "report", "test", "lab", "sample", "template", "corrections"):
+    for command in ("setup", "report", "test", "lab", "sample", "template", "corrections", "clean"):
         assert f"    {command}" in helped.stdout, command
 
 

@@ -283,6 +283,23 @@ def test_the_next_run_completes_a_publish_a_crash_interrupted(tmp_path, monkeypa
     assert published(root) == NEW
 
 
+def test_template_and_corrections_complete_a_crashed_publish_before_they_read(tmp_path, monkeypatch, capsys):
+    from pipeline import __main__ as main
+    from pipeline import paths as config
+
+    root = published_once(tmp_path)
+    stage_new_results(root)
+    with monkeypatch.context() as m:
+        crash_at(m, 5)  # after the commit point, before the new folders moved in
+        with pytest.raises(Crash):
+            staging.publish("r", root)
+    assert published(root) == (None, None)
+    monkeypatch.setattr(config, "PROJECT_ROOT", root)
+    assert main.main(["corrections", "r"]) == 2  # this tiny round has no problems table: a Chinese error, after
+    assert published(root) == NEW
+    assert "错误：" in capsys.readouterr().err
+
+
 def test_a_folder_that_cannot_be_set_aside_publishes_nothing_and_says_which(tmp_path, monkeypatch):
     """Windows refuses to rename a folder in which Excel or Word holds a file open (PermissionError)."""
     import os
@@ -297,7 +314,7 @@ def test_a_folder_that_cannot_be_set_aside_publishes_nothing_and_says_which(tmp_
         return real(src, dst, *a, **k)
 
     monkeypatch.setattr(os, "rename", refuse_outputs)
-    with pytest.raises(staging.PublishBlocked, match=r"无法替换 outputs/r/.*Excel、Word.*仍是上次成功运行的结果"):
+    with pytest.raises(staging.PublishBlocked, match=r"无法替换 outputs/r/.*Excel、Word.*上次成功运行的结果保持不变"):
         staging.publish("r", root)
     assert published(root) == OLD and not (root / ".staging" / "r.publish").exists()
     assert not (root / "data" / "processed" / ".r.old").exists()
@@ -305,6 +322,31 @@ def test_a_folder_that_cannot_be_set_aside_publishes_nothing_and_says_which(tmp_
     stage_new_results(root)
     staging.publish("r", root)  # closed: the next run publishes
     assert published(root) == NEW
+
+
+def test_an_old_folder_that_cannot_be_removed_publishes_nothing_and_says_which(tmp_path, monkeypatch):
+    """A file held open in data/processed/.r.old (left by an earlier publish) keeps the folder from being removed."""
+    import shutil
+
+    root = published_once(tmp_path)
+    held = root / "data" / "processed" / ".r.old"
+    held.mkdir()
+    (held / "清洗数据.xlsx").write_text("held open", encoding="utf-8")
+    real_rmtree = shutil.rmtree
+
+    def cannot_remove_held(path, *args, **kwargs):  # as rmtree(ignore_errors=True) when a file in it is open
+        if Path(path) != held:
+            real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", cannot_remove_held)
+    stage_new_results(root)
+    with pytest.raises(staging.PublishBlocked, match=r"无法删除上次发布留下的 data/processed/\.r\.old/.*Excel"):
+        staging.publish("r", root)
+    assert published(root) == OLD and not (root / ".staging" / "r.publish").exists()
+    monkeypatch.setattr(shutil, "rmtree", real_rmtree)  # closed
+    stage_new_results(root)
+    staging.publish("r", root)
+    assert published(root) == NEW and not held.exists()
 
 
 def test_the_staged_chain_reads_inputs_and_other_rounds_from_the_real_project(tmp_path):
@@ -322,14 +364,22 @@ def test_the_staged_chain_reads_inputs_and_other_rounds_from_the_real_project(tm
     assert {"data/raw/r/", "data/processed/prev/", "data/processed/r/"} <= shown  # relative, as the analyst sees
 
 
-def test_make_clean_removes_every_result_and_no_raw_file(tmp_path):
+@pytest.mark.parametrize("how", ["make clean", "python -m pipeline clean"])
+def test_make_clean_removes_every_result_and_no_raw_file(tmp_path, how):
     import subprocess
 
+    from pipeline import cli
     from pipeline import paths as config
 
     root = published_once(tmp_path)
     (root / "data" / "processed" / ".gitkeep").write_text("", encoding="utf-8")
-    subprocess.run(["make", "-s", "-f", str(config.PROJECT_ROOT / "Makefile"), "-C", str(root), "clean"], check=True)
+    (root / ".cache" / "ingest").mkdir(parents=True)
+    if how == "make clean":
+        subprocess.run(["make", "-s", "-f", str(config.PROJECT_ROOT / "Makefile"), "-C", str(root), "clean"],
+                       check=True)
+    else:  # Windows, without make: the same command's function, on this project root
+        assert cli.clean(root) == 0
+    assert not (root / ".cache").exists()
     assert [p.name for p in (root / "data" / "processed").iterdir()] == [".gitkeep"]
     assert list((root / "outputs").iterdir()) == []
     assert (root / "data" / "raw" / "r" / "round.yml").is_file()

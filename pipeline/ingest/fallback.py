@@ -161,7 +161,13 @@ def find_soffice() -> str | None:
     if "SOFFICE" in os.environ:
         chosen = os.environ["SOFFICE"]
         return chosen if chosen and Path(chosen).is_file() else None
-    return next((found for name in SOFFICE_NAMES if (found := shutil.which(name))), None)
+    on_path = next((found for name in SOFFICE_NAMES if (found := shutil.which(name))), None)
+    if on_path or not platforms.windows_like():
+        return on_path
+    # Windows: LibreOffice's installer does not put soffice on PATH.
+    installed = [Path(os.environ[v]) / "LibreOffice" / "program" / "soffice.exe"
+                 for v in ("ProgramFiles", "ProgramFiles(x86)") if os.environ.get(v)]
+    return next((str(path) for path in installed if path.is_file()), None)
 
 
 def convert_with_libreoffice(path: Path, folder: Path) -> Path:

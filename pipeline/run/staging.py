@@ -155,21 +155,29 @@ def publish(round_id: str, root: Path) -> None:
     unstage_notebooks(round_id, root)
     journal = journal_path(round_id, root)
     _write_whole(journal, ASIDE)
-    moved = []
+    moved: list[tuple[Path, Path]] = []
     for published, _, aside in moves:
         if aside.exists() or aside.is_symlink():
-            _remove(aside)  # left by a crash after the commit point of an earlier publish, once recovered
+            _remove(aside)  # left by an earlier publish whose .old could not be removed (a file held open in it)
+            if aside.exists() or aside.is_symlink():
+                _undo(moved, journal)
+                raise PublishBlocked(_blocked_message(aside, root, None))
         if published.exists() or published.is_symlink():
             try:
                 os.rename(published, aside)
-            except PermissionError as exc:
-                for back, old in reversed(moved):
-                    os.rename(old, back)
-                journal.unlink()
+            except PermissionError as exc:  # Windows: a file in it is open (Excel, Word, Explorer's preview)
+                _undo(moved, journal)
                 raise PublishBlocked(_blocked_message(published, root, exc)) from None
             moved.append((published, aside))
     _write_whole(journal, COMMIT)  # the commit point
     _finish(round_id, root)
+
+
+def _undo(moved: list[tuple[Path, Path]], journal: Path) -> None:
+    """Before the commit point: the folders set aside go back, and the journal goes."""
+    for back, old in reversed(moved):
+        os.rename(old, back)
+    journal.unlink()
 
 
 def recover(round_id: str, root: Path) -> str | None:
@@ -241,11 +249,16 @@ def _write_whole(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
-def _blocked_message(folder: Path, root: Path, exc: OSError) -> str:
+def _blocked_message(folder: Path, root: Path, exc: OSError | None) -> str:
     shown = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else str(folder)
-    return (f"无法替换 {shown}/（{exc.strerror or exc}）：其中可能有文件正被 Excel、Word 或其他程序打开。"
-            f"请关闭这些文件（也可关闭打开该文件夹的窗口）后重新运行；本次运行的结果未采用，"
-            f"{shown}/ 仍是上次成功运行的结果")
+    why = f"（{exc.strerror or exc}）" if exc is not None else ""
+    if exc is None:  # the .old folder of an earlier publish
+        what = f"无法删除上次发布留下的 {shown}/{why}"
+    else:
+        what = f"无法替换 {shown}/{why}"
+    return (f"{what}：其中可能有文件正被 Excel、Word 或其他程序打开。"
+            "请关闭这些文件（也可关闭打开该文件夹的窗口）后重新运行；本次运行的结果未采用，"
+            "上次成功运行的结果保持不变")
 
 
 def unstage_notebooks(round_id: str, root: Path) -> None:
