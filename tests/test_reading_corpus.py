@@ -53,6 +53,9 @@ EXPECTED = {
     "poi-chart_sheet.xlsx": ("read", "calamine", "Sheet1", "soap"),
     "calamine-nonstandard-xml-ns-prefix.xlsx": ("read", "calamine", "Sheet1", "a"),
     "sheetjs-wtf_path.xlsx": ("read", "calamine", "SheetJS", None),  # parts under wtf/, not xl/
+    # written by a JavaScript library (exceljs): a sheet state calamine rejects, a range without its column
+    "exceljs-test-row-styles.xlsx": ("read", "libreoffice", "Sheet1", "asdf"),
+    "exceljs-test-issue-176.xlsx": ("read", "openpyxl", "Sheet", "Rating"),
     # xlsb: read by calamine; one with macro and dialog sheets only LibreOffice reads
     "poi-51519.xlsb": ("read", "calamine", "Sheet1", "RecordSpec"),
     "sheetjs-text_and_numbers.xlsb": ("read", "calamine", "Sheet1", "Hello"),
@@ -64,7 +67,8 @@ EXPECTED = {
     "calamine-issue_594_dos.ods": ("refused", CORRUPT),
     "poi-PasswordProtected.doc": ("refused", "这是 Word 文档"),
 }
-LIBREOFFICE_ONLY = {"sheetjs-BlankSheetTypes.xlsb", "calamine-issue_594_dos.ods", "sheetjs-minimal_112.numbers"}
+LIBREOFFICE_ONLY = {"sheetjs-BlankSheetTypes.xlsb", "calamine-issue_594_dos.ods", "sheetjs-minimal_112.numbers",
+                    "exceljs-test-row-styles.xlsx"}
 
 
 def test_every_corpus_file_has_an_expectation_and_a_readme_line():
@@ -315,3 +319,42 @@ def test_a_formatting_pass_that_fails_costs_only_its_facts(tmp_path, suffix):
     hint = result.problems[result.problems["code"] == "format_unchecked"]
     assert len(hint) == 1 and hint.iloc[0]["severity"] == "提示" and "数值已照常读取" in hint.iloc[0]["problem"]
     assert any(row[1] == path.name and "未能检查该表的单元格格式" in row[6] for row in sent_back)
+
+
+def with_builtin_chinese_date_format(path: Path) -> Path:
+    """The date cells' style pointed at built-in number format 31 (yyyy"年"m"月"d"日" in Chinese Excel), which the
+    file itself does not spell out: xlrd knows such a format without its string."""
+    data = bytearray(path.read_bytes())
+    custom = data.find(b"\x1e\x04")  # FORMAT (BIFF8): its id follows the record header
+    while custom >= 0 and b"y\x00y\x00" not in data[custom:custom + 40] and b"yy" not in data[custom:custom + 40]:
+        custom = data.find(b"\x1e\x04", custom + 2)
+    assert custom >= 0
+    number = data[custom + 4:custom + 6]
+    at, changed = data.find(b"\xe0\x00\x14\x00"), 0
+    while at >= 0:
+        if data[at + 6:at + 8] == number:
+            data[at + 6:at + 8] = (31).to_bytes(2, "little")
+            changed += 1
+        at = data.find(b"\xe0\x00\x14\x00", at + 4)
+    assert changed
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".xls", ".et"])
+def test_a_cell_in_a_built_in_chinese_date_format_does_not_cost_the_file(tmp_path, suffix):
+    """The formatting pass once stopped on a number format without a format string, and the whole file with it."""
+    import datetime as dt
+
+    import xlrd
+
+    rows = [HEADER + ["开工时间"], [1, "中文日期项目", "第一批", 100, 50, "是", dt.date(2021, 3, 15)]]
+    path = with_builtin_chinese_date_format(write_xls(raw(tmp_path) / f"银川市{suffix}", {"项目": rows}))
+    book = xlrd.open_workbook(str(path), formatting_info=True)
+    assert any(not isinstance(book.format_map[xf.format_key].format_str, str) for xf in book.xf_list
+               if xf.format_key in book.format_map)
+    sheet, = readers.read_return(path, path.name)
+    assert sheet.reader == "calamine" and not sheet.unchecked and sheet.rows[1][1] == "中文日期项目"
+    result, _ = run(tmp_path)
+    assert result.tables["projects"]["project_name"].tolist() == ["中文日期项目"]
+    assert "cleaner_failed" not in set(result.problems["code"])
