@@ -24,7 +24,18 @@ from typing import Any, Callable, NamedTuple
 import pandas as pd
 
 from pipeline import paths, schemas, workers
-from pipeline.ingest import cache, columnwise, corrections, layout, plausibility, provenance, quality, readers, units
+from pipeline.ingest import (
+    cache,
+    columnwise,
+    corrections,
+    indicator_names,
+    layout,
+    plausibility,
+    provenance,
+    quality,
+    readers,
+    units,
+)
 from pipeline.ingest.concepts import concept_note
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
@@ -692,15 +703,8 @@ def _raw_of(raw, header: Header, name: str):
 
 
 def _normalise_indicator(record: dict) -> None:
-    """Canonical 指标名称; an amount stated in 亿元 is stored in 万元 like every other amount."""
-    record["indicator"] = _canonical_name(record["indicator"], schemas.KNOWN_INDICATORS)
-    unit = unicodedata.normalize("NFKC", record.get("measure_unit") or "").strip()
-    if unit == "亿元":
-        for name in ("current", "last_year"):
-            if record.get(name) is not None:
-                record[name] *= 10_000
-        unit = "万元"
-    record["measure_unit"] = unit or None
+    """Canonical 指标名称 by concept and the row's own unit converting its amounts (indicator_names.py)."""
+    indicator_names.normalise(record)
 
 
 # --------------------------------------------------------------------------- the round
