@@ -6,8 +6,10 @@ chain that can, or refused with the reason the unit can act on; and nothing anyo
 name or “nan”."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import zipfile
 from pathlib import Path
 
@@ -364,3 +366,19 @@ def test_a_cell_in_a_built_in_chinese_date_format_does_not_cost_the_file(tmp_pat
     result, _ = run(tmp_path)
     assert result.tables["projects"]["project_name"].tolist() == ["中文日期项目"]
     assert "cleaner_failed" not in set(result.problems["code"])
+
+
+@pytest.mark.parametrize("make", ["xls", "xlsx"])
+def test_a_crash_of_the_fast_reader_costs_only_its_turn(tmp_path, monkeypatch, make):
+    """The fast reader is compiled code: should it crash (a fault, not an error it raises) on a file, the rest of
+    the chain reads it."""
+    rows = [HEADER, [1, "快速读取崩溃项目", "第一批", 100, 50, "是"]]
+    path = (write_xls(tmp_path / "a.xls", {"项目": rows}) if make == "xls"
+            else write_xlsx(tmp_path / "a.xlsx", {"项目": rows}))
+
+    def crashes(*_):
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    monkeypatch.setattr(readers, "_read_excel", crashes)
+    sheet, = readers.read_return(path, path.name)
+    assert sheet.reader == {"xls": "xlrd", "xlsx": "openpyxl"}[make] and sheet.rows[1][1] == "快速读取崩溃项目"

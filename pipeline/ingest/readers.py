@@ -36,6 +36,7 @@ One file can never stop a round:
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import os
 import re
@@ -72,6 +73,16 @@ READ_MEMORY_PER_BYTE = 12
 IN_PROCESS_ABOVE_BYTES = 1024 * 1024
 # A csv cell may be as long as the file itself (the csv module stops at 131,072 characters by default).
 csv.field_size_limit(MAX_FILE_BYTES)
+
+
+class _ReaderCrashed(ReadError):
+    """The reading worker died of a crash signal (a fault in a compiled reader)."""
+
+    def __init__(self):
+        super().__init__("读取该文件时读取程序意外退出，文件可能已损坏", fallback.RESAVE)
+
+    def __reduce__(self):
+        return _ReaderCrashed, ()
 
 
 class _NeedsConversion(Exception):
@@ -178,9 +189,7 @@ def read_return(path: Path, rel: str, *, isolate: bool = True) -> list[Sheet]:
             "请删除无关的工作表、图片后重新保存，或拆分为多个文件",
         )
     try:
-        return _read_measured(path, rel, isolate, size)
-    except _NeedsConversion:
-        return _read_converted(path, rel, isolate)
+        return _read_chain(path, rel, isolate, size)
     except sniff.LegacyEncrypted:
         if fallback.find_soffice() is None:
             raise
@@ -190,15 +199,27 @@ def read_return(path: Path, rel: str, *, isolate: bool = True) -> list[Sheet]:
         raise sniff.encrypted() from None
 
 
-def _read_measured(path: Path, rel: str, isolate: bool, size: int | None = None) -> list[Sheet]:
+def _read_chain(path: Path, rel: str, isolate: bool, size: int) -> list[Sheet]:
+    """calamine, then the format's own library, then LibreOffice; a crash of the fast reader costs only its turn."""
+    try:
+        try:
+            return _read_measured(path, rel, isolate, size)
+        except _ReaderCrashed:
+            return _read_measured(path, rel, isolate, size, fast=False)
+    except _NeedsConversion:
+        return _read_converted(path, rel, isolate)
+
+
+def _read_measured(path: Path, rel: str, isolate: bool, size: int | None = None, fast: bool = True) -> list[Sheet]:
     """_read_any in the memory-limited worker, or in this process (see the module docstring)."""
     size = path.stat().st_size if size is None else size
+    read = _read_any if fast else functools.partial(_read_any, fast=False)
     if isolate:
-        facts = _facts_if_known_to_fit(path, size)
+        facts = _facts_if_known_to_fit(path, size) if fast else None
         if facts is None:
-            return _in_worker(_read_any, path, rel, READ_MEMORY_BUDGET + READ_MEMORY_PER_BYTE * size)
+            return _in_worker(read, path, rel, READ_MEMORY_BUDGET + READ_MEMORY_PER_BYTE * size)
         return _read_any(path, rel, facts)
-    return _read_any(path, rel)
+    return read(path, rel)
 
 
 def _facts_if_known_to_fit(path: Path, size: int) -> dict[str, SheetFacts] | None:
@@ -227,9 +248,10 @@ def _link_inside_round(path: Path, rel: str) -> bool:
     return _points_inside(path, root.resolve())
 
 
-def _read_any(path: Path, rel: str, facts: dict[str, SheetFacts] | None = None) -> list[Sheet]:
-    """The reading proper: by the file's content first, its suffix second (facts: the xlsx's, if read already).
-    Raises _NeedsConversion when only LibreOffice may read the file."""
+def _read_any(path: Path, rel: str, facts: dict[str, SheetFacts] | None = None, fast: bool = True) -> list[Sheet]:
+    """The reading proper: by the file's content first, its suffix second (facts: the xlsx's, if read already;
+    fast: False when the fast reader crashed on the file). Raises _NeedsConversion when only LibreOffice may read
+    the file."""
     with open(path, "rb") as fh:
         head = fh.read(4096)
     if path.suffix.lower() in CSV_SUFFIXES:
@@ -246,6 +268,8 @@ def _read_any(path: Path, rel: str, facts: dict[str, SheetFacts] | None = None) 
         facts = formatting.xlsx_facts(path)
     elif facts is None and kind == sniff.ODS:
         facts = formatting.ods_facts(path)
+    if not fast:
+        return _read_by_format(path, rel, kind)
     try:
         sheets = _read_excel(path, rel, facts or {})
     except _Unexplained:
@@ -317,8 +341,7 @@ def _in_worker(function, path: Path, rel: str, budget: int) -> list[Sheet]:
     this process's; its result (or its ReadError) comes back pickled through a pipe."""
     outcome, = workers.run_forked(function, [(path, rel)], budget=budget, quiet=True)
     if outcome.crashed:
-        raise ReadError("读取该文件时读取程序意外退出，文件可能已损坏",
-                        "请用 Excel 打开确认能正常显示后，另存为 .xlsx 重新发送")
+        raise _ReaderCrashed()
     if outcome.memory:
         raise ReadError(
             f"读取该文件所需的内存超过上限（约 {budget / 1024 / 1024:,.0f} MB），已停止读取",
