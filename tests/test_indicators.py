@@ -524,10 +524,11 @@ def test_indicators_json_is_valid_json_with_nulls_and_reasons(full_round, tmp_pa
     values = ind.compute_indicators(round_, {**tables, "fai": tables["fai"].iloc[0:0]}, None)
     path = ind.save_indicators(values, tmp_path / "outputs" / "2021-12")
     loaded = json.loads(path.read_text(encoding="utf-8"))
-    assert list(loaded) == [*ind.KEYS, "notes"]
+    assert list(loaded) == [*ind.KEYS, "notes", "gaps"]
     assert loaded["fai.total_yi"] is None and "固定资产投资" in loaded["notes"]["fai.total_yi"]
     assert loaded["change.batch.start_rate_pp"] is None and "上一轮" in loaded["notes"]["change.batch.start_rate_pp"]
-    assert set(loaded["notes"]) == {k for k in ind.KEYS if loaded[k] is None}
+    assert set(loaded["notes"]) == {k for k in ind.KEYS if loaded[k] is None} | set(loaded["data_quality.partial_keys"])
+    assert set(loaded["gaps"]) == set(loaded["data_quality.partial_keys"])
 
 
 def test_report_tables_are_saved_beside_the_clean_tables_without_overwriting_them(full_round, tmp_path):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import glob
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -344,10 +345,11 @@ def fai_growth(inputs: FigureInputs) -> Figure:
             regions = (regions.assign(_o=regions["region"].map(lambda r: rank.get(r, len(rank))))
                        .sort_values(["_o", "region"]))
             names = regions["region"].astype(str).tolist()[::-1]
-            yoy = regions["yoy_pct"].tolist()[::-1]
-            last = regions["last_yoy_pct"].tolist()[::-1]
+            yoy = regions["yoy_pct"].astype(float).tolist()[::-1]
+            last = regions["last_yoy_pct"].astype(float).tolist()[::-1]  # a column nobody could read is all NaN
             bars = right.barh(names, yoy, color=[inputs.color(n) for n in names], height=0.6, label="本年累计增速")
-            right.scatter(last, names, marker="|", s=120, color="0.25", zorder=3, label="上年同期增速")
+            if not all(math.isnan(v) for v in last):
+                right.scatter(last, names, marker="|", s=120, color="0.25", zorder=3, label="上年同期增速")
             right.axvline(0, color="0.4", linewidth=0.8)
             _bar_labels(right, bars, [_label(v) for v in yoy])
             right.set_xlabel("累计增速（%）")

@@ -78,7 +78,7 @@ import pandas as pd
 from pipeline import conventions as conv_
 from pipeline import schemas
 from pipeline.frames import equals, is_true
-from pipeline.indicators import early_warning, findings
+from pipeline.indicators import coverage, early_warning, findings
 from pipeline.indicators.breakdowns import (
     BREAKDOWNS,
     UnitFigure,
@@ -473,7 +473,7 @@ def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=
         quality_key_values(data_quality),
         correction_values(corrections),
     ]
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"data_quality.partial_keys": []}
     notes: dict[str, str] = {}
     for part in parts:
         for key, value in part.items():
@@ -481,17 +481,34 @@ def compute_indicators(round_: Round, tables: dict[str, pd.DataFrame], previous=
                 values[key], notes[key] = None, value.reason
             else:
                 values[key] = _plain(value)
+    gaps = covered(values, notes, round_, tables, data_quality)
     missing = [k for k in KEYS if k not in values]
     extra = [k for k in values if k not in KEYS]
     if missing or extra:  # the documented key list and the computation must agree
         raise AssertionError(f"indicators.json keys out of step with KEYS: missing {missing}, undocumented {extra}")
-    return {**{k: values[k] for k in KEYS}, "notes": notes}
+    return {**{k: values[k] for k in KEYS}, "notes": notes, "gaps": gaps}
+
+
+def covered(values: dict[str, Any], notes: dict[str, str], round_: Round, tables: dict[str, pd.DataFrame],
+            data_quality: quality.Quality | None) -> dict[str, list]:
+    """Coverage (coverage.py): null the figures no return fed, list and note the partial ones, and say the data
+    is complete only when no figure is partial or missing for a reason in the returns. The gaps per partial key
+    are returned for the report's caveats."""
+    q = data_quality
+    found = coverage.sources(tables, q.header_map if q else None, q.missing_units if q else (),
+                             q.rejected if q else None, q.ledger if q else None)
+    done = coverage.apply(values, notes, round_.start_rate_base, found)
+    values["data_quality.partial_keys"] = done.partial
+    if values.get("data_quality.complete") and (done.partial or done.nulled):
+        values["data_quality.complete"] = False
+    return done.gaps
 
 
 def quality_key_values(data_quality: quality.Quality | None) -> dict[str, Any]:
     """The data_quality.* keys from pipeline/ingest/quality.py; all Missing when no cleaning record was given."""
     if data_quality is None:
-        keys = [k for k in KEYS if k.startswith("data_quality.") and k != "data_quality.corrections"]
+        keys = [k for k in KEYS if k.startswith("data_quality.")
+                and k not in ("data_quality.corrections", "data_quality.partial_keys")]
         return {k: Missing("未提供第1步的台账和问题清单，无法判断数据是否完整") for k in keys}
     return quality.quality_values(data_quality)
 

@@ -159,6 +159,7 @@ def fai_by_region(fai: pd.DataFrame, round_: Round) -> pd.DataFrame:
     if fai.empty:
         return pd.DataFrame(columns=columns).pipe(float_columns)
     data = fai.assign(region=fai["region"].astype("string").str.strip(), month=fai["month"].astype("Int64"))
+    data = data[data["month"].notna() & data["region"].notna()]  # a month or region not read places no row
     upto = data[data["month"] <= round_.as_of.month]
     data = upto if not upto.empty else data
     latest = (data.sort_values(["region", "month"], kind="stable")
@@ -330,11 +331,12 @@ def major_works_status(major_works: pd.DataFrame, round_: Round) -> pd.DataFrame
     for r in major_works.itertuples():
         done = milestone_done(r.milestone_status)
         date = r.milestone_date if not pd.isna(r.milestone_date) else None
-        building = r.stage in UNDER_CONSTRUCTION
+        stage = None if pd.isna(r.stage) else r.stage
+        building = stage in UNDER_CONSTRUCTION
         rate = completion_rate_pct(_num(r.completed), _num(r.annual_plan)) if building else None
         rows.append({
             "project_name": r.project_name, "lead_unit": r.lead_unit, "leader": r.leader, "stage": r.stage,
-            "category": major_work_category(r.stage, done), "milestone": r.milestone, "milestone_date": date,
+            "category": major_work_category(stage, done), "milestone": r.milestone, "milestone_date": date,
             "milestone_status": r.milestone_status, "milestone_done": done,
             "milestone_overdue": bool(date is not None and date < cut_off and done is not True),
             "total_investment_yi": wan_to_yi(_num(r.total_investment)), "plan_yi": wan_to_yi(_num(r.annual_plan)),

@@ -65,6 +65,8 @@ class Quality:
     quarantined: pd.DataFrame  # unit, return_kind, rows, money_wan (duplicates excluded)
     set_aside: pd.DataFrame  # unit, return_kind, rows, money_wan: kept rows with a value left out (SET_ASIDE_CODES)
     kinds_by_unit: dict[str, set[str]] = field(default_factory=dict)  # kinds with kept rows, per unit
+    header_map: pd.DataFrame | None = None  # 表头对照 (cleaning.HEADER_MAP_COLUMNS): which headers were not read
+    ledger: pd.DataFrame | None = None  # the ledger: which sheets were read and kept nothing
 
     @property
     def complete(self) -> bool:
@@ -101,7 +103,7 @@ class Quality:
 
 
 def assess(ledger: pd.DataFrame, problems: pd.DataFrame, quarantine: pd.DataFrame,
-           tables: dict[str, pd.DataFrame], units) -> Quality:
+           tables: dict[str, pd.DataFrame], units, header_map: pd.DataFrame | None = None) -> Quality:
     """Gather what the figures leave out (see the module docstring)."""
     received = set(ledger.loc[ledger["status"].fillna("") != "", "unit"].astype(str))
     missing = [u for u in units if u not in received]
@@ -112,6 +114,8 @@ def assess(ledger: pd.DataFrame, problems: pd.DataFrame, quarantine: pd.DataFram
         quarantined=_quarantined(quarantine),
         set_aside=_set_aside(tables, problems),
         kinds_by_unit={u: {k for k, t in tables.items() if (t["unit"].astype(str) == u).any()} for u in units},
+        header_map=header_map,
+        ledger=ledger,
     )
 
 
@@ -119,9 +123,11 @@ def load_quality(processed_dir: Path, units) -> Quality:
     """assess() on what step 1 left in data/processed/<round>/ (ledger, problems, quarantine, clean tables)."""
     processed_dir = Path(processed_dir)
     tables = {name: pd.read_parquet(processed_dir / f"{name}.parquet") for name in schemas.RETURN_KINDS}
+    header_map = processed_dir / "header_map.parquet"
     return assess(pd.read_csv(processed_dir / "ledger.csv", keep_default_na=False, na_values=[""]),
                   pd.read_parquet(processed_dir / "problems.parquet"),
-                  pd.read_parquet(processed_dir / "quarantine.parquet"), tables, units)
+                  pd.read_parquet(processed_dir / "quarantine.parquet"), tables, units,
+                  pd.read_parquet(header_map) if header_map.exists() else None)
 
 
 def _rejected(ledger: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:

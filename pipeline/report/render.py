@@ -48,10 +48,11 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from pipeline import indicators as ind
-from pipeline import paths
+from pipeline import paths, schemas
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.figures import charts as figures
 from pipeline.frames import in_order, is_missing
+from pipeline.indicators.coverage import gap_text as coverage_gap_text
 from pipeline.ingest import corrections as fixes
 from pipeline.ingest import quality
 from pipeline.ingest.problems import ANALYST_CODES
@@ -247,8 +248,9 @@ class ReportData:
     corrections: pd.DataFrame | None = None  # applied in cleaning (corrections.APPLIED_COLUMNS); None: none
 
     def __repr__(self) -> str:  # what the notebook shows
-        nulls = len(self.values.get("notes", {}))
-        keys = len([k for k in self.values if k not in ("notes", "sources")])
+        keys = [k for k in self.values if k not in ("notes", "sources", "gaps")]
+        nulls = sum(self.values[k] is None for k in keys)
+        keys = len(keys)
         return (f"轮次 {self.round.id}：{self.round.title}（数据截至 {self.round.as_of:%Y-%m-%d}）；"
                 f"指标 {keys} 项，其中无法计算 {nulls} 项；表 {len(self.tables)} 张；"
                 f"台账 {len(self.ledger)} 行，隔离行 {len(self.quarantine)} 行")
@@ -268,6 +270,7 @@ class ReportData:
             "batches": batches_with_projects(self.tables["by_batch"]),
             "dq": self.quality,
             "dq_findings": quality.findings(self.quality),
+            "dq_coverage": coverage_lines(self.values),
             "warnings": warning_summary(self.tables["warning_by_unit"]),
             "most_red": most_red(self.tables["warning_by_unit"]),
         }
@@ -435,6 +438,29 @@ def analyst_notices(problems: pd.DataFrame) -> pd.DataFrame:
     text = [p if f in p else f"{f}：{p}" for f, p in zip(notes["file"].astype(str), notes["problem"].astype(str))]
     fix = notes["fix"].astype(str).tolist()
     return pd.DataFrame({"notice": text, "fix": fix}, columns=["notice", "fix"])
+
+
+# How many figures one line of the red box names before “等”.
+BOX_NAMES = 6
+
+
+def coverage_lines(values: dict[str, Any]) -> list[str]:
+    """The red box's lines on coverage: the figures computed from part of the returns, and those no return
+    could feed, grouped by the reason (notes), each naming its figures: “开工率、投资完成率等12个数字只据部分报表
+    计算（不含农业农村厅：未报送）”."""
+    notes = values.get("notes", {})
+    partial = values.get("data_quality.partial_keys") or []
+    unfed = [k for k, why in notes.items() if values.get(k) is None and why.startswith("各单位报表均无可识别的")]
+    lines = []
+    for keys, words in ((partial, "只据部分报表计算（{}）"), (unfed, "无法计算：{}")):
+        by_reason: dict[str, list[str]] = {}
+        for key in keys:
+            by_reason.setdefault(notes.get(key, ""), []).append(ind.KEYS.get(key, ("", key))[1])
+        for reason, names in by_reason.items():
+            names = list(dict.fromkeys(names))
+            shown = "、".join(names[:BOX_NAMES]) + (f"等{len(names)}个数字" if len(names) > BOX_NAMES else "")
+            lines.append(f"{shown}{words.format(reason)}")
+    return lines
 
 
 def files_not_read(ledger: pd.DataFrame) -> pd.DataFrame:
@@ -741,6 +767,17 @@ class _Part:
         self.conv: Conventions = conventions_of(data.round)
         self._clauses: dict[str, dict[str, list[Markup]]] = {}  # see Practices
         self._placed: set[str] = set()  # the clause groups whose practices are already rendered
+        self._stated: set[tuple[str, str]] = set()  # (unit, why) left out, already said in this part
+
+    def partial(self, key: str) -> Markup:
+        """The caveat of a figure computed from part of the returns (data_quality.partial_keys), after it:
+        “（不含银川市：报表中没有可识别的“签约方式”列）”; each unit and reason said once in a part."""
+        gaps = [tuple(g) for g in self.values.get("gaps", {}).get(key, [])]
+        fresh = [g for g in gaps if g not in self._stated]
+        if not fresh:
+            return Markup("")
+        self._stated.update(fresh)
+        return Markup('<span class="caveat">（不含{}）</span>').format(coverage_gap_text(fresh))
 
     def get(self, key: str) -> Any:
         if key not in self.values:
@@ -778,7 +815,7 @@ class Numbers(_Part):
         value = self.get(key)
         if is_missing(value):
             return self.dash(key)
-        return Markup("{}{}").format(self.shown(key, number(value, digits)), unit)
+        return Markup("{}{}{}").format(self.shown(key, number(value, digits)), unit, self.partial(key))
 
     def yi(self, key: str) -> Markup:
         """亿元 to one decimal: 486.2亿元."""
@@ -806,8 +843,8 @@ class Numbers(_Part):
         """A name (a unit, a region) as text; a list as 甲、乙、丙."""
         value = self.get(key)
         if isinstance(value, list):
-            return escape(join_names(value)) if value else self.dash(key, "无")
-        return self.dash(key) if is_missing(value) else escape(str(value))
+            return escape(join_names(value)) + self.partial(key) if value else self.dash(key, "无")
+        return self.dash(key) if is_missing(value) else escape(str(value)) + self.partial(key)
 
     def names(self, key: str) -> list[str]:
         value = self.get(key)
@@ -823,7 +860,7 @@ class Words(Numbers):
         word, size = signed_word(value, up, down, self.conv.decimals)
         if not word:
             return escape(flat)
-        return Markup("{}{}{}{}").format(lead, word, self.shown(key, size), unit)
+        return Markup("{}{}{}{}{}").format(lead, word, self.shown(key, size), unit, self.partial(key))
 
     def growth(self, key: str) -> Markup:
         """同比增长15.0% / 同比下降3.2% / 与上年同期持平."""
@@ -987,7 +1024,11 @@ class Embeds(_Part):
 
     def caveat(self, kind: str = "projects") -> Markup:
         """What a headline figure leaves out, in brackets after it: “（不含石嘴山市报表）”; nothing when complete."""
-        text = quality.caveat(self.data.quality, kind, self.data.round.units)
+        q = self.data.quality
+        said = {u for u, why in self._stated if why == "未报送"}
+        text = quality.caveat(q, kind, [u for u in self.data.round.units if u not in said])
+        self._stated.update((u, "未报送") for u in q.missing_units
+                            if kind in schemas.EXPECTED_KINDS[schemas.unit_kind(u)])
         return Markup('<span class="caveat">{}</span>').format(text) if text else Markup("")
 
 
@@ -1088,7 +1129,7 @@ def open_items(data: ReportData) -> pd.DataFrame:
     """The values the report shows as "—", and why: what to fix in the returns or round.yml."""
     labels = ind.KEYS
     rows = [{"指标": labels.get(k, ("", k))[1], "键": k, "原因": why}
-            for k, why in data.values.get("notes", {}).items()]
+            for k, why in data.values.get("notes", {}).items() if data.values.get(k) is None]
     return pd.DataFrame(rows, columns=["指标", "键", "原因"])
 
 
