@@ -5,7 +5,10 @@ computed from, the columns it needs (``a|b``: either will do; ``{start_base}``: 
 开工率 base reads — 建设性质 for new, 计划开工时间 for planned, none for all) and how it is covered:
 
 - ``all``: the figure adds up every return of its kind (counts, sums, rates): every return must feed it;
-- ``any``: the figure is one value one return gives (全区固定资产投资, the 主要指标 of one unit): one is enough.
+- ``any``: the figure is one value one return gives (全区固定资产投资): one is enough;
+- ``city``, ``base`` or a unit's name (发展改革委): the figure is one unit's, taken from the preferred units
+  (the 主要指标 “XX市…”, “发展改革委争取…” figures): every return of those units must feed it; when none of
+  them sent the kind, every return of the kind, as ``all``.
 
 A return *could* feed a figure when it is a sheet of the figure's kind (read, with rows kept), a unit of
 round.yml that sent nothing but is expected to send that kind, or a file that could not be read (its kind is
@@ -54,7 +57,7 @@ def load_needs(path: Path = NEEDS_FILE) -> dict[str, Need]:
         if kind:
             names = {c.name for c in schemas.RETURN_KINDS[kind].columns}
             unknown = [c for slot in slots for c in slot if c not in names and c != "{start_base}"]
-            if unknown or row["coverage"] not in (ALL, ANY):
+            if unknown or not row["coverage"]:
                 raise ValueError(f"{path.name}: {row['key']}: unknown column {unknown} or coverage {row['coverage']!r}")
         needs[row["key"]] = Need(row["key"], kind, slots, row["coverage"])
     return needs
@@ -178,8 +181,19 @@ def why_not(source: Source, slots: tuple[tuple[str, ...], ...]) -> str | None:
     return "，".join(parts)
 
 
+def in_scope(need: Need, kind_sources: list[Source]) -> list[Source]:
+    """The returns a figure is taken from: the preferred units' (city, base, a named unit), else all."""
+    if need.mode in (ALL, ANY):
+        return kind_sources
+    prefer = {"city": schemas.CITY, "base": schemas.BASE}
+    mine = [s for s in kind_sources if (schemas.unit_kind(s.unit) == prefer[need.mode] if need.mode in prefer
+                                        else s.unit == need.mode)]
+    return mine or kind_sources
+
+
 def cover(need: Need, kind_sources: list[Source], start_rate_base: str) -> KeyCoverage:
     slots = resolve(need, start_rate_base)
+    kind_sources = in_scope(need, kind_sources)
     fed, gaps = [], []
     for source in kind_sources:
         reason = why_not(source, slots)
@@ -226,7 +240,7 @@ def apply(values: dict[str, Any], notes: dict[str, str], start_rate_base: str, f
     for key, need in needs.items():
         if not need.kind or key not in values:
             continue
-        kind_sources = found.get(need.kind, [])
+        kind_sources = in_scope(need, found.get(need.kind, []))
         coverage = cover(need, kind_sources, start_rate_base)
         if coverage.none and any(s.status in ("", "未采用") for s in kind_sources):
             if values[key] is not None or key not in notes:

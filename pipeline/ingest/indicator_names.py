@@ -17,6 +17,7 @@ import re
 import unicodedata
 
 from pipeline import schemas
+from pipeline.ingest.parsing import is_measure_unit
 
 # Verbs an office may put before an indicator's name; an indicator whose own name starts with one (新增供地)
 # is still matched, because its canonical name is normalised the same way.
@@ -60,7 +61,10 @@ def unit_in_name(name: str | None) -> str | None:
 def normalise(record: dict) -> None:
     """Canonical 指标名称, and the row's amounts in 万元 when its unit is a money unit (元, 千元, 亿元)."""
     written = record.get("indicator")
-    unit = unicodedata.normalize("NFKC", record.get("measure_unit") or "").strip() or unit_in_name(written) or ""
+    unit = unicodedata.normalize("NFKC", record.get("measure_unit") or "").strip()
+    if unit and not is_measure_unit(unit):  # “？？”, “见备注”: no unit, so the amount's unit is not known from it
+        unit = ""
+    unit = unit or unit_in_name(written) or ""
     record["indicator"] = canonical(written)
     factor = schemas.MONEY_FACTORS.get(unit)
     if factor is not None:

@@ -237,3 +237,13 @@ def parse_choice(raw: Any, choices: dict[str, str], label: str) -> Parsed:
         return Parsed(choices[key])
     allowed = "、".join(dict.fromkeys(choices.values()))
     return Parsed(None, f"{label}不在可选范围内", f"请填写{allowed}之一")
+
+
+# A 计量单位 as offices write it: a money unit, a measure word, a physical unit, a percentage.
+_MEASURE_UNIT = re.compile(r"^(?:[万亿千百]?元|[万亿]?(?:个|项|条|亩|类|大类|家|人|次|户|套|台|处|座|宗|件|批|吨"
+                           r"|千瓦|平方米|立方米|公里)|千米|米|兆瓦|%|％|百分点|倍|天|月|年)$")
+
+
+def is_measure_unit(text: str) -> bool:
+    """Whether a 计量单位 cell reads as a unit (亿元, 个, 万平方米, %); “？？”, “见备注” do not."""
+    return bool(_MEASURE_UNIT.match(text.replace(" ", "")))

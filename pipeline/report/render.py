@@ -48,10 +48,11 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from pipeline import indicators as ind
-from pipeline import paths, schemas
+from pipeline import paths
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.figures import charts as figures
 from pipeline.frames import in_order, is_missing
+from pipeline.indicators.coverage import NEEDS
 from pipeline.indicators.coverage import gap_text as coverage_gap_text
 from pipeline.ingest import corrections as fixes
 from pipeline.ingest import quality
@@ -771,13 +772,32 @@ class _Part:
 
     def partial(self, key: str) -> Markup:
         """The caveat of a figure computed from part of the returns (data_quality.partial_keys), after it:
-        “（不含银川市：报表中没有可识别的“签约方式”列）”; each unit and reason said once in a part."""
+        “（不含银川市：报表中没有可识别的“签约方式”列）”, with the kind's rows left out when not said yet; each
+        unit and reason is said once in a part."""
         gaps = [tuple(g) for g in self.values.get("gaps", {}).get(key, [])]
         fresh = [g for g in gaps if g not in self._stated]
         if not fresh:
             return Markup("")
         self._stated.update(fresh)
-        return Markup('<span class="caveat">（不含{}）</span>').format(coverage_gap_text(fresh))
+        need = NEEDS.get(key)
+        _, part = self._unsaid(need.kind) if need else ([], [])
+        text = f"不含{coverage_gap_text(fresh)}" + (f"；{'、'.join(part)}部分数据未计入" if part else "")
+        return Markup('<span class="caveat">（{}）</span>').format(text)
+
+    def _unsaid(self, kind: str) -> tuple[list[str], list[str]]:
+        """The units whose data of `kind` the figures leave out (not sent or not used; partly) that this part has
+        not said yet; from now on they count as said."""
+        q, units = self.data.quality, self.data.round.units
+        whole, part = [], []
+        for unit in units:
+            status = quality.unit_status(q, unit, kind)
+            if status in ("未报送", "报表未采用") and not {(unit, "未报送"), (unit, status)} & self._stated:
+                whole.append(unit)
+            elif status == "部分数据未计入" and (unit, status) not in self._stated:
+                part.append(unit)
+            if status:
+                self._stated.add((unit, status))
+        return whole, part
 
     def get(self, key: str) -> Any:
         if key not in self.values:
@@ -1023,13 +1043,12 @@ class Embeds(_Part):
         return self.notes.html()
 
     def caveat(self, kind: str = "projects") -> Markup:
-        """What a headline figure leaves out, in brackets after it: “（不含石嘴山市报表）”; nothing when complete."""
-        q = self.data.quality
-        said = {u for u, why in self._stated if why == "未报送"}
-        text = quality.caveat(q, kind, [u for u in self.data.round.units if u not in said])
-        self._stated.update((u, "未报送") for u in q.missing_units
-                            if kind in schemas.EXPECTED_KINDS[schemas.unit_kind(u)])
-        return Markup('<span class="caveat">{}</span>').format(text) if text else Markup("")
+        """What a headline figure leaves out, in brackets after it: “（不含石嘴山市报表；吴忠市部分数据未计入）”;
+        nothing when complete, or when the figure's own caveat (partial) already said it."""
+        whole, part = self._unsaid(kind)
+        pieces = [f"不含{'、'.join(whole)}报表"] if whole else []
+        pieces += [f"{'、'.join(part)}部分数据未计入"] if part else []
+        return Markup('<span class="caveat">（{}）</span>').format("；".join(pieces)) if pieces else Markup("")
 
 
 def figure_html(key: str, caption: str, png: bytes) -> Markup:
