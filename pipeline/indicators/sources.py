@@ -530,8 +530,6 @@ TABLE_SOURCES: dict[str, TableSource] = {
                                    origin="第1步的问题清单"),
     "files_not_read": TableSource("未作为报表读取的文件和工作表", "台账中状态不是“已读取”的文件和工作表",
                                   origin=LEDGER),
-    "analyst_notices": TableSource("给分析人员的提示", "问题清单中只给分析人员、不发给单位的提示（锁定文件和系统文件、"
-                                   "内容相同的文件、round.yml 中单位名称的写法）", origin=LEDGER),
 }
 
 
