@@ -52,7 +52,7 @@ from pipeline import paths
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.figures import charts as figures
 from pipeline.frames import in_order, is_missing
-from pipeline.indicators.coverage import NEEDS
+from pipeline.indicators.coverage import NEEDS, UNREAD_HOW
 from pipeline.indicators.coverage import gap_text as coverage_gap_text
 from pipeline.ingest import corrections as fixes
 from pipeline.ingest import quality
@@ -1164,8 +1164,29 @@ def save_summary(data: ReportData, path: Path) -> Path:
         lines.append(f"有 {len(items)} 个数值无法计算，报告中显示为“—”并注明原因：")
         lines += open_items_by_reason(items)
     lines += quality.warning_lines(data.quality)
+    lines += unread_header_lines(data.values, data.quality.header_map)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def unread_header_lines(values: dict[str, Any], header_map: pd.DataFrame | None) -> list[str]:
+    """The headers no column was found for, by file and sheet, with the figures they may affect (those null or
+    partial for a reason naming the header): for the analyst's console."""
+    if header_map is None or header_map.empty:
+        return []
+    unread = header_map[header_map["how"] == UNREAD_HOW]
+    if unread.empty:
+        return []
+    notes = values.get("notes", {})
+    lines = ["未能识别的表头（按文件；详见《表头对照》）："]
+    for (file, sheet), rows in unread.groupby(["file", "sheet"], sort=False):
+        headers = list(dict.fromkeys(str(w) for w in rows["written"] if str(w).strip()))
+        hit = [ind.KEYS.get(k, ("", k))[1] for k, why in notes.items() if any(f"“{h}”" in why for h in headers)]
+        hit = list(dict.fromkeys(hit))
+        affects = ("；可能影响：" + "、".join(hit[:BOX_NAMES]) + ("等" if len(hit) > BOX_NAMES else "")
+                   if hit else "；报告中的数字所需的列均已识别，未受影响")
+        lines.append(f"  {file}（{sheet}）：" + "、".join(f"“{h}”" for h in headers) + affects)
+    return lines
 
 
 # How many names of uncomputable items one console line lists before “等”.
