@@ -100,3 +100,33 @@ def test_a_broken_docx_is_refused_in_chinese(tmp_path):
     result = clean(tmp_path)
     problems = result.problems[result.problems["file"] == "吴忠市/典型做法.docx"]
     assert len(problems) and problems["problem"].str.contains("Word 文档无法打开|无法").any(), problems
+
+
+def test_a_narrative_typed_into_one_big_excel_cell_is_split_the_same_way(tmp_path):
+    from office import write_xlsx
+
+    text = ("一、压实责任，抓项目的意识逐步提高\n市委市政府每月召开项目推进会，逐一研究解决问题。\n"
+            "二、强化要素保障\n1．新增建设用地3000亩；2．争取专项债券12亿元。\n"
+            "（三）十大工程项目稳步推进\n黄河黑山峡生态保护工程前期工作取得实质性进展。")
+    write_xlsx(raw(tmp_path) / "吴忠市" / "典型做法.xlsx", {"Sheet1": [["吴忠市工作举措与典型做法"], [None], [text]]})
+    result = clean(tmp_path)
+    assert practices_of(result) == [EXPECTED[0], *EXPECTED[2:]]
+    assert set(result.tables["practices"]["sheet"]) == {"Sheet1（A3单元格中的文字）"}
+
+
+def test_a_short_note_in_one_cell_is_not_a_narrative(tmp_path):
+    from office import write_xlsx
+
+    write_xlsx(raw(tmp_path) / "吴忠市" / "说明.xlsx", {"Sheet1": [["本月无新增典型做法。"]]})
+    result = clean(tmp_path)
+    assert "practices" not in result.tables or result.tables["practices"].empty
+
+
+def test_instructions_in_one_big_cell_are_not_practices(tmp_path):
+    from office import write_xlsx
+
+    text = ("填表说明：\n1．请各单位于每月5日前报送；\n2．项目推进情况请如实填写，金额单位为万元；"
+            "\n3．联系人：张三，电话0951-1234567。\n4．要素保障方面的问题请单独说明。")
+    write_xlsx(raw(tmp_path) / "吴忠市" / "说明.xlsx", {"填表说明": [[text]]})
+    result = clean(tmp_path)
+    assert "practices" not in result.tables or result.tables["practices"].empty

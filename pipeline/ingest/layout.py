@@ -22,7 +22,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from pipeline.ingest import fai_wide
+from pipeline.ingest import fai_wide, narrative
 from pipeline.ingest.headers import (
     Header,
     collapse_lines,
@@ -249,7 +249,7 @@ def _sum_of(row: list, columns: set[int]):
 
 
 def arrange(sheets: list[Sheet], aliases: AliasTable, as_of: dt.date) -> list[Sheet]:
-    """The layouts this module reads, in order: the wide FAI table (fai_wide.py), several tables per sheet, then
-    monthly columns of each table."""
-    sheets = [fai_wide.to_long(s) for s in sheets]
+    """The layouts this module reads, in order: the wide FAI table (fai_wide.py), a narrative in one big cell
+    (narrative.py), several tables per sheet, then monthly columns of each table."""
+    sheets = [narrative.from_big_cell(fai_wide.to_long(s)) for s in sheets]
     return [monthly_columns(s, aliases, as_of) for s in split_tables(sheets, aliases)]

@@ -5,10 +5,11 @@ A .docx is read directly (python-docx). Each paragraph or list item is one item 
 or, under no heading, the section its own words name. A first short line before any heading is the title.
 The result is a sheet like a 典型做法 table (序号, 板块, 内容), so cleaning reads it like any return.
 .doc and .wps (WPS 文字) are converted to .docx by LibreOffice when it is installed; otherwise a clear
-Chinese message says what to do.
+Chinese message says what to do. A narrative typed into one big Excel cell is split the same way (from_big_cell).
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import re
@@ -19,7 +20,7 @@ import unicodedata
 from pathlib import Path
 
 from pipeline.ingest import fallback
-from pipeline.ingest.sheets import ReadError, Sheet
+from pipeline.ingest.sheets import ReadError, Sheet, cell_name
 
 DOCX_SUFFIXES = {".docx"}
 CONVERTED_SUFFIXES = {".doc", ".wps"}
@@ -162,3 +163,31 @@ def _encrypted_word(path: Path) -> bool:
     except Exception:  # noqa: BLE001 - not an OLE container we can parse: let LibreOffice say what it can
         return False
     return len(stream) >= 0x0C and bool(struct.unpack_from("<H", stream, 0x0A)[0] & _FIB_ENCRYPTED)
+
+
+# A cell holding a whole narrative: long, and more than one line or numbered item.
+BIG_CELL_MIN_CHARS = 60
+BIG_CELL_MAX_FILLED = 3  # the big cell, perhaps a title and a unit line beside it
+_INSTRUCTIONS = re.compile(r"说明|注[:：]|须知|通知|要求")
+
+
+def from_big_cell(sheet: Sheet) -> Sheet:
+    """A sheet whose narrative is typed into one big cell, split like a Word document (one item per paragraph or
+    numbered item, sections from the heading lines); any other sheet unchanged. The items cannot keep an Excel
+    row of their own, so the sheet is listed as “Sheet1（A3单元格中的文字）” and the items are numbered in order."""
+    filled = [(r, c, v) for r, row in enumerate(sheet.rows) for c, v in enumerate(row)
+              if isinstance(v, str) and v.strip()]
+    if not filled or len(filled) > BIG_CELL_MAX_FILLED:
+        return sheet
+    r, c, text = max(filled, key=lambda f: len(f[2]))
+    lines = [ln for ln in re.split(r"[\r\n]+", text) if ln.strip()]
+    if len(text) < BIG_CELL_MIN_CHARS or (len(lines) < 2 and len(split_items(text)) < 2):
+        return sheet
+    titles = [v for rr, cc, v in filled if (rr, cc) != (r, c)]
+    if any(_INSTRUCTIONS.search(t) for t in (sheet.name, *titles, text[:20])):
+        return sheet  # 填表说明 and notes are not practices
+    rows = narrative_rows([("", t) for t in titles[:1]] + [("", ln) for ln in lines])
+    if not any(row[1] for row in rows if len(row) == 3 and row[0] != "序号"):
+        return sheet  # no item under any of the report's sections: not a narrative of practices
+    return dataclasses.replace(sheet, name=f"{sheet.name}（{cell_name(r, c)}单元格中的文字）", rows=rows, merged=[],
+                               hidden_rows=set(), percent_cells=set(), error_cells={}, formulas_without_value=set())
