@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# System packages the project needs beyond Python (Debian/Ubuntu):
+# System packages the project needs beyond Python (Debian/Ubuntu, 统信 UOS, 银河麒麟):
 #   chromium        headless browser: the browser test of the report and report.pdf (A4)
 #   fonts-noto-cjk  Noto Sans CJK (SIL Open Font License): Chinese text in the figures
 #   libreoffice-writer-nogui  renders report.docx to PDF in the tests and for the README screenshot
@@ -12,7 +12,18 @@
 # Idempotent and quick when everything is present. Usage: scripts/install-system-deps.sh
 set -euo pipefail
 
-PACKAGES=(chromium fonts-noto-cjk libreoffice-writer-nogui libreoffice-calc-nogui)
+# The browser's package: chromium on Debian and 统信 UOS; chromium-browser where only that name is known
+# (Ubuntu-based systems such as 银河麒麟).
+browser_package() {
+    if command -v apt-cache >/dev/null 2>&1 && ! apt-cache show chromium >/dev/null 2>&1 \
+        && apt-cache show chromium-browser >/dev/null 2>&1; then
+        echo chromium-browser
+    else
+        echo chromium
+    fi
+}
+
+PACKAGES=("$(browser_package)" fonts-noto-cjk libreoffice-writer-nogui libreoffice-calc-nogui)
 
 installed() {  # a Debian package is installed
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
