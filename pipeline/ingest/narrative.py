@@ -175,9 +175,15 @@ def from_big_cell(sheet: Sheet) -> Sheet:
     """A sheet whose narrative is typed into one big cell, split like a Word document (one item per paragraph or
     numbered item, sections from the heading lines); any other sheet unchanged. The items cannot keep an Excel
     row of their own, so the sheet is listed as “Sheet1（A3单元格中的文字）” and the items are numbered in order."""
-    filled = [(r, c, v) for r, row in enumerate(sheet.rows) for c, v in enumerate(row)
-              if isinstance(v, str) and v.strip()]
-    if not filled or len(filled) > BIG_CELL_MAX_FILLED:
+    filled = []
+    for r, row in enumerate(sheet.rows):
+        for c, v in enumerate(row):
+            if v is not None and v != "":
+                if not isinstance(v, str) or len(filled) == BIG_CELL_MAX_FILLED:
+                    return sheet  # a number, or more cells than a narrative: a table (settled at its first rows)
+                if v.strip():
+                    filled.append((r, c, v))
+    if not filled:
         return sheet
     r, c, text = max(filled, key=lambda f: len(f[2]))
     lines = [ln for ln in re.split(r"[\r\n]+", text) if ln.strip()]
