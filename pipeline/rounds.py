@@ -139,8 +139,24 @@ def parse_round(round_id: str, data: dict, raw_dir: Path) -> Round:
         inspection_end=end,
         groups=groups,
         feedback_due=_feedback_due(data.get("feedback_due"), where),
-        warnings=_as_of_warnings(as_of, where),
+        warnings=_as_of_warnings(as_of, where) + _opening_hints(start, end, groups, where),
     )
+
+
+# What round.yml can still give the report's opening sentence (“12月6日—10日，……组成5个督查组”): key -> what it is.
+OPENING = {"inspection_start": "督查开始日期，如 2021-12-06", "inspection_end": "督查结束日期，如 2021-12-10",
+           "groups": "督查组数，如 5"}
+
+
+def _opening_hints(start: dt.date | None, end: dt.date | None, groups: int | None, where: str) -> tuple[str, ...]:
+    """One line before the run when round.yml leaves the opening sentence without dates or groups: the report then
+    says it without them, and the analyst may add them."""
+    given = {"inspection_start": start, "inspection_end": end, "groups": groups}
+    missing = [f"{key}（{OPENING[key]}）" for key, value in given.items() if value is None]
+    if not missing:
+        return ()
+    return (f"提示：{where} 中还可以填写 {'、'.join(missing)}，报告开头一句会写明督查日期和督查组数；"
+            "不填时这句话不写日期和组数。",)
 
 
 def _inspection(data: dict, where: str) -> tuple[dt.date | None, dt.date | None, int | None]:

@@ -96,10 +96,22 @@ def test_as_of_in_the_future_is_a_warning_not_an_error(tmp_path):
     import datetime as dt
 
     future = dt.date.today() + dt.timedelta(days=40)
-    round_ = load(tmp_path, f"as_of: {future:%Y-%m-%d}\nunits: [银川市]\n")
+    opening = "inspection_start: 2021-12-06\ninspection_end: 2021-12-10\ngroups: 5\n"
+    round_ = load(tmp_path, f"as_of: {future:%Y-%m-%d}\nunits: [银川市]\n{opening}")
     assert round_.as_of == future
     assert len(round_.warnings) == 1 and "晚于今天" in round_.warnings[0] and f"{future:%Y-%m-%d}" in round_.warnings[0]
-    assert load(tmp_path, "as_of: 2021-11-30\nunits: [银川市]\n").warnings == ()
+    assert load(tmp_path, f"as_of: 2021-11-30\nunits: [银川市]\n{opening}").warnings == ()
+
+
+@pytest.mark.parametrize("given, named, not_named", [
+    ("", ["inspection_start", "inspection_end", "groups"], []),
+    ("groups: 4\n", ["inspection_start", "inspection_end"], ["groups"]),
+    ("inspection_start: 2022-06-13\ninspection_end: 2022-06-17\n", ["groups"], ["inspection_"]),
+])
+def test_what_round_yml_could_add_to_the_opening_is_said_before_the_run(tmp_path, given, named, not_named):
+    warnings = load(tmp_path, f"as_of: 2022-05-31\nunits: [银川市]\n{given}").warnings
+    hints = [w for w in warnings if "报告开头" in w]
+    assert len(hints) == 1 and all(k in hints[0] for k in named) and not any(k in hints[0] for k in not_named)
 
 
 def test_the_runner_prints_the_future_as_of_warning_before_running(tmp_path, monkeypatch):

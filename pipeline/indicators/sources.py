@@ -259,7 +259,7 @@ def indicator_sources(values: dict[str, Any], indicators: pd.DataFrame) -> tuple
             continue
         factor *= 0.0001 if ind._norm(row["measure_unit"].iloc[0]) == "元" else 1.0  # 元 -> 万元, as attributed does
         label = "本期累计" if column == "current" else "上年同期"
-        name = _label(key) if column == "current" else f"{_label(key.replace('last_year_', ''))}：上年同期"
+        name = reader_label(key) if column == "current" else f"{reader_label(key.replace('last_year_', ''))}：上年同期"
         frames.append(_row_frame(row, {FIGURE: name, "指标名称": row["indicator"].astype("string"),
                                        "计量单位": row["measure_unit"].astype("string"), "本期累计": row["current"],
                                        "上年同期": row["last_year"], "换算系数": factor}))
@@ -270,7 +270,7 @@ def indicator_sources(values: dict[str, Any], indicators: pd.DataFrame) -> tuple
         now, before = f"{prefix}.{suffix}", f"{prefix}.last_year_{suffix}"
         if with_yoy and any(o.key == now for o in out):
             kind = suffix if suffix in ("yi", "wan", "mu") else "count"
-            out.append(Source(f"{prefix}.yoy_pct", _label(f"{prefix}.yoy_pct"),
+            out.append(Source(f"{prefix}.yoy_pct", reader_label(f"{prefix}.yoy_pct"),
                               "（本期累计 − 上年同期）÷ 上年同期", values[f"{prefix}.yoy_pct"],
                               [_input("本期累计", now, values[now], kind),
                                _input("上年同期", before, values[before], kind)],
@@ -283,7 +283,7 @@ FAI_LABELS = {"fai.total_yi": "全区固定资产投资累计完成额（亿元�
               "fai.last_yoy_pct": "上年同期累计增速（%）", "fai.accel_pp": "比上年同期加快（回落）的百分点"}
 
 
-def _label(key: str) -> str:
+def reader_label(key: str) -> str:
     """A figure's label as keys.csv words it for readers: its XX placeholders as ××, without the description of a
     JSON value (“：[{unit, rank, …}]…”) or a bracket that names fields or settings (“（同 start_rate_base）”)."""
     label = re.sub(r"X+", lambda m: "×" * max(2, len(m.group())), ind.KEYS[key][1])
@@ -361,7 +361,7 @@ def other_source(key: str, values: dict[str, Any], round_: Round) -> Source:
     """A number without listed rows: its meaning as the formula, and where it is taken from."""
     if key == "time_progress_pct":
         return time_progress_source(values, round_)
-    label = _label(key)
+    label = reader_label(key)
     if key in ROUND_YML:
         return Source(key, label, ROUND_YML[key], values[key], origin=SETTINGS, what="行")
     origin = next((text for prefix, text in ORIGINS if key.startswith(prefix)), "清洗后的报表")
@@ -485,6 +485,10 @@ TABLE_SOURCES: dict[str, TableSource] = {
                             "两批次项目", columns=GROUP_COLUMNS),
     "by_unit": TableSource("各单位开工和投资完成情况", f"两批次项目{BY_UNIT}（也逐单位列在工作表“单位_<单位>”）",
                            "两批次项目", BY, columns=GROUP_COLUMNS, cell_key="unit.{row}.{column}"),
+    "by_industry": TableSource("分行业投资完成情况",
+                               "两批次项目按“行业领域”分组；投资完成率＝累计完成投资 ÷ 年度计划投资",
+                               origin="两批次集中开工重大项目（行业领域取自重大项目进展情况表）",
+                               columns=GROUP_COLUMNS),
     "major_works_status": TableSource("十大工程项目推进情况", "十大工程项目推进情况表逐项列出；亿元＝万元 ÷ 10000，"
                                       "年度投资完成率＝累计完成 ÷ 年度计划", "十大工程"),
     "attraction_by_unit": TableSource("各地招商引资情况", "招商引资项目按“单位”分组", "招商引资项目", BY, columns={
@@ -528,6 +532,8 @@ TABLE_SOURCES: dict[str, TableSource] = {
     "analyst_notices": TableSource("给分析人员的提示（不发给单位）",
                                    "清洗中只给分析人员的提示（文件副本、桌面遗留文件等），逐条列出",
                                    origin="第1步的问题清单"),
+    "open_items": TableSource("无法计算的数字（按原因）", "第2步无法计算的数字按原因分组计数",
+                              origin="第2步的指标（无法计算的数字写明原因）"),
     "files_not_read": TableSource("未作为报表读取的文件和工作表", "台账中状态不是“已读取”的文件和工作表",
                                   origin=LEDGER),
 }

@@ -52,12 +52,14 @@ from pipeline import paths
 from pipeline.conventions import Conventions, conventions_of
 from pipeline.figures import charts as figures
 from pipeline.frames import in_order, is_missing
+from pipeline.indicators import sources
 from pipeline.indicators.coverage import NEEDS, UNREAD_HOW
 from pipeline.indicators.coverage import gap_text as coverage_gap_text
 from pipeline.ingest import corrections as fixes
 from pipeline.ingest import quality
 from pipeline.ingest.problems import ANALYST_CODES
 from pipeline.rounds import Round, load_round
+from pipeline.schemas import RETURN_KINDS
 
 TEMPLATES_DIR = paths.TEMPLATES_DIR
 REPORT_TEMPLATES = TEMPLATES_DIR / "report"
@@ -161,12 +163,27 @@ class Notes:
     def anchor(self, n: int) -> str:
         return f"{self.prefix}-note-{n}"
 
-    def html(self) -> Markup:
-        if not self.items:
+    def html(self, items: list[str] | None = None) -> Markup:
+        items = self.items if items is None else items
+        if not items:
             return Markup("")
         rows = Markup("").join(Markup('<li id="{}">注{}：{}</li>').format(self.anchor(i), i, text)
-                               for i, text in enumerate(self.items, 1))
+                               for i, text in enumerate(items, 1))
         return Markup('<ol class="notes" aria-label="注">{}</ol>').format(rows)
+
+    def renumber(self, html: str) -> str:
+        """The part's HTML with its notes numbered in the order the text refers to them, and only those: a figure the
+        template computed and then left out (a clause of a unit nobody reported) leaves no note behind."""
+        ref = re.compile(r'href="#{}-note-(\d+)">注(\d+)</a>'.format(re.escape(self.prefix)))
+        listed = str(self.html())
+        body = html.replace(listed, "\x00") if listed else html
+        used = list(dict.fromkeys(int(m.group(1)) for m in ref.finditer(body)))
+        if used == list(range(1, len(self.items) + 1)):
+            return html
+        new = {old: n for n, old in enumerate(used, 1)}
+        body = ref.sub(lambda m: 'href="#{}">注{}</a>'.format(self.anchor(new[int(m.group(1))]),
+                                                             new[int(m.group(1))]), body)
+        return body.replace("\x00", str(self.html([self.items[old - 1] for old in used])))
 
 
 @dataclass(frozen=True)
@@ -274,6 +291,8 @@ class ReportData:
             "dq_coverage": coverage_lines(self.values),
             "warnings": warning_summary(self.tables["warning_by_unit"]),
             "most_red": most_red(self.tables["warning_by_unit"]),
+            "industries": industry_rates(self.tables.get("by_industry")),
+            "open_by_reason": open_items_table(self.values),
         }
 
     @functools.cached_property
@@ -330,6 +349,41 @@ def warning_summary(by_unit: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     total = pd.DataFrame([{"unit": "合计", **{c: int(rows[c].sum()) for c in columns[1:]}}])
     return pd.concat([rows[columns], total], ignore_index=True)
+
+
+# How many names of uncomputable items one console line or table cell lists before “等”.
+SUMMARY_NAMES = 4
+
+
+def open_items_table(values: dict[str, Any]) -> pd.DataFrame:
+    """The values that could not be computed (null in indicators.json, with their reason in its notes), one row per
+    reason: how many, which."""
+    columns = ["reason", "count", "items"]
+    notes = {k: why for k, why in values.get("notes", {}).items() if values.get(k) is None}
+    if not notes:
+        return pd.DataFrame(columns=columns)
+    rows: dict[str, list[str]] = {}
+    for key, reason in notes.items():
+        label = sources.reader_label(key) if key in ind.KEYS else key
+        rows.setdefault(str(reason).rstrip("。"), []).append(label)
+    def names(labels: list[str]) -> str:
+        labels = list(dict.fromkeys(labels))
+        return "、".join(labels[:SUMMARY_NAMES]) + (f"等{len(labels)}项" if len(labels) > SUMMARY_NAMES else "")
+
+    return pd.DataFrame([{"reason": reason, "count": len(labels), "items": names(labels)}
+                         for reason, labels in rows.items()], columns=columns)
+
+
+def industry_rates(by_industry: pd.DataFrame | None) -> pd.DataFrame:
+    """The industry chart's numbers (图4) for the text: industry, 投资完成率 and its gap to 时间进度, all projects, the
+    highest rate first; industries without a rate are left out, as the chart leaves them out."""
+    columns = ["industry", "completion_rate_pct", "vs_time_progress_pp"]
+    if by_industry is None or by_industry.empty:
+        return pd.DataFrame(columns=columns)
+    rows = by_industry[(by_industry["scope"] == ind.SCOPE_ALL) & (by_industry["projects"] > 0)]
+    rows = rows.dropna(subset=["completion_rate_pct"]).sort_values("completion_rate_pct", ascending=False,
+                                                                    kind="stable")
+    return rows[columns].reset_index(drop=True)
 
 
 def most_red(by_unit: pd.DataFrame, top: int = 3) -> list[tuple[str, int]]:
@@ -520,6 +574,11 @@ TABLES: dict[str, list[Col]] = {
                  Col("plan_yi", "年度计划投资(亿元)", "yi"), Col("completed_yi", "累计完成投资(亿元)", "yi"),
                  Col("completion_rate_pct", "投资完成率(%)", "pct"),
                  Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp")],
+    "by_industry": [Col("industry", "行业领域", "short"), Col("projects", "项目数", "count"),
+                    Col("started", "已开工", "count"), Col("start_rate_pct", "开工率(%)", "pct"),
+                    Col("plan_yi", "年度计划投资(亿元)", "yi"), Col("completed_yi", "累计完成投资(亿元)", "yi"),
+                    Col("completion_rate_pct", "投资完成率(%)", "pct"),
+                    Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp")],
     "major_works_status": [Col("project_name", "工程名称"), Col("lead_unit", "牵头单位", "short"),
                            Col("stage", "所处阶段", "short"), Col("category", "推进情况"), Col("milestone", "计划节点"),
                            Col("milestone_date", "节点时间", "date"), Col("milestone_status", "完成情况"),
@@ -567,6 +626,7 @@ TABLES: dict[str, list[Col]] = {
                             Col("row", "行号", "short"), Col("column", "列"), Col("old", "原值"), Col("new", "修正值"),
                             Col("basis", "依据")],
     "analyst_notices": [Col("notice", "提示"), Col("fix", "处理")],
+    "open_items": [Col("reason", "原因"), Col("count", "个数", "count")],
     "files_not_read": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"),
                        Col("status", "情况", "short"), Col("note", "说明")],
 }
@@ -934,10 +994,10 @@ class Words(Numbers):
         return chinese_date(self.get("as_of"))
 
     def inspection_dates(self) -> Markup:
-        span = date_span(self.get("inspection.start"), self.get("inspection.end"))
-        if span:
-            return escape(span)
-        return self.dash("inspection.start" if self.missing("inspection.start") else "inspection.end")
+        """12月6日—10日, or the one date given, or nothing (the sentence then starts with who inspected)."""
+        start, end = self.get("inspection.start"), self.get("inspection.end")
+        span = date_span(start, end) or (chinese_date(start or end, with_year=False) if start or end else "")
+        return escape(span)
 
 class Practices(_Part):
     """The units' 典型做法 as sentences, with the figures that belong to a unit joined to its sentence.
@@ -951,15 +1011,15 @@ class Practices(_Part):
         """Join a figure ("兑现奖励资金715万元") to the 典型做法 sentence of the unit named by unit_key.
 
         Returns nothing to show: ``practices`` places it. A figure whose unit is
-        missing (nobody reported it) follows the group's sentences on its own, with its "—".
+        missing (nobody reported it) is left out; indicators.json's notes say why.
         """
         if group in self._placed:
             raise ReportError(f"模板中“{unit_key}”的数字在其所属的典型做法（组“{group}”）之后才加入，"
                               "须先调用 t.clause 再调用 t.practices。")
         unit = self.get(unit_key)
-        if is_missing(unit):
-            self._clauses.setdefault(group, {}).setdefault("", []).append(Markup(html))
-        elif str(html):
+        if is_missing(unit):  # nobody reported it: left out, not a sentence of dashes (the reason: indicators.json)
+            return Markup("")
+        if str(html):
             self._clauses.setdefault(group, {}).setdefault(str(unit), []).append(Markup(html))
         return Markup("")
 
@@ -1032,15 +1092,48 @@ class Embeds(_Part):
                           name=name)
 
     def figure(self, key: str) -> Markup:
-        """A chart of step 3, embedded as a PNG data URI, with its number and title."""
+        """A chart of step 3, embedded as a PNG data URI, with its number and title; nothing when the chart has no
+        data to draw (FIGURE_NEEDS): an empty box says nothing the text does not say."""
+        if not self.has_data(key):
+            return Markup("")
         spec = figures.FIGURES_BY_KEY[key]
         png = figures.figure_paths(self.data.outputs_dir, key)["png"]
         if not png.is_file():
             raise ReportError(f"找不到图表 {png}：请先运行第3步（绘制图表，03_figures.ipynb）。")
         return figure_html(key, f"图{spec.number}　{spec.title}", png.read_bytes())
 
+    def has_data(self, figure: str) -> bool:
+        """Whether a chart has something to draw: one of the values it needs (FIGURE_NEEDS) is there and not 0."""
+        needs = FIGURE_NEEDS.get(figure, ())
+        return not needs or any(not is_missing(self.values.get(k)) and self.values.get(k) != 0 for k in needs)
+
+    def received(self, kind: str) -> bool:
+        """Whether a return of this kind (schemas.RETURN_KINDS: projects, fai, indicators, …) was read this round."""
+        return RETURN_LABELS[kind] in received_kinds(self.data.ledger)
+
+    def not_received(self, kind: str) -> Markup:
+        """“本轮未收到十大工程项目推进情况表。” when no return of the kind was read; nothing otherwise."""
+        return Markup("") if self.received(kind) else Markup("本轮未收到{}。").format(RETURN_LABELS[kind])
+
     def notes_html(self) -> Markup:
         return self.notes.html()
+
+    def industry_sentence(self, rows: pd.DataFrame) -> Markup:
+        """分行业看，投资完成率超过时间进度的有电子信息114.3%、…；低于时间进度的有绿色食品58.8%、…。 — the numbers of
+        the industry chart in words, each linked to the table's entry of 数字来源."""
+        if rows.empty:
+            return Markup("")
+        up, down = self.conv.progress_words
+
+        def listed(part: pd.DataFrame) -> Markup:
+            return Markup("、").join(Markup("{}{}%").format(name, self.from_table("by_industry", number(
+                rate, self.conv.decimals))) for name, rate in zip(part["industry"], part["completion_rate_pct"]))
+
+        gap = rows["vs_time_progress_pp"].map(lambda v: rounded(v, self.conv.decimals))
+        groups = [(f"{up}{self.tp_name}", rows[gap > 0]), (f"与{self.tp_name}持平", rows[gap == 0]),
+                  (f"{down}{self.tp_name}", rows[gap < 0])]
+        said = [Markup("{}的有{}").format(words, listed(part)) for words, part in groups if len(part)]
+        return Markup("分行业看，投资完成率{}。").format(Markup("；").join(said))
 
     def caveat(self, kind: str = "projects") -> Markup:
         """What a headline figure leaves out, in brackets after it: “（不含石嘴山市报表；吴忠市部分数据未计入）”;
@@ -1049,6 +1142,26 @@ class Embeds(_Part):
         pieces = [f"不含{'、'.join(whole)}报表"] if whole else []
         pieces += [f"{'、'.join(part)}部分数据未计入"] if part else []
         return Markup('<span class="caveat">（{}）</span>').format("；".join(pieces)) if pieces else Markup("")
+
+
+# A chart drawn from nothing is left out of the report: figure key -> the indicators.json keys, one of which it needs.
+FIGURE_NEEDS: dict[str, tuple[str, ...]] = {
+    "fai_growth": ("fai.yoy_pct", "fai.last_yoy_pct", "fai.total_yi"),
+    "projects_by_batch": ("batch.projects",), "unit_rates": ("batch.projects",),
+    "industry_completion": ("batch.plan_yi",), "warning_lights": ("batch.projects",),
+    "attraction_industries": ("attraction.projects",), "attraction_units": ("attraction.projects",),
+    "major_works_progress": ("major.projects",),
+    "change_since_previous": ("change.batch.start_rate_pp", "change.batch.completion_rate_pp"),
+}
+RETURN_LABELS = {kind: spec.label for kind, spec in RETURN_KINDS.items()}
+
+
+def received_kinds(ledger: pd.DataFrame) -> set[str]:
+    """The kinds of return (their Chinese labels) read this round, from the ledger."""
+    if ledger.empty or "return_kind" not in ledger:
+        return set()
+    read = ledger[ledger["status"].fillna("") == "已读取"]
+    return set(read["return_kind"].dropna().astype(str))
 
 
 def figure_html(key: str, caption: str, png: bytes) -> Markup:
@@ -1120,7 +1233,7 @@ def render_part(data: ReportData, name: str) -> str:
     context = {"t": t, "v": data.values, "data": data, "round": data.round, "tables": data.tables, "name": name,
                **data.summaries}
     try:
-        return _compact(_environment().get_template(f"{name}.html.j2").render(**context))
+        return t.notes.renumber(_compact(_environment().get_template(f"{name}.html.j2").render(**context)))
     except ReportError:
         raise
     except Exception as exc:  # a template or data problem: say which part and which template line
@@ -1187,10 +1300,6 @@ def unread_header_lines(values: dict[str, Any], header_map: pd.DataFrame | None)
                    if hit else "；报告中的数字所需的列均已识别，未受影响")
         lines.append(f"  {file}（{sheet}）：" + "、".join(f"“{h}”" for h in headers) + affects)
     return lines
-
-
-# How many names of uncomputable items one console line lists before “等”.
-SUMMARY_NAMES = 6
 
 
 def open_items_by_reason(items: pd.DataFrame) -> list[str]:

@@ -24,7 +24,7 @@ template by hand. The HTML is our own and well formed (lxml.html reads it).
     Tables are Word tables (小五) whose header row repeats on every page; figures are PNGs redrawn at
     300 dpi from the same tables as report.html's, with their captions "图N …". When the round is
     sample data the page header says so on every page. The data sentences under the seed's text, the
-    red box and the notes are 四号, 附录一 and 附录二 小四 (a defined term and its definition one
+    red box and the notes are 四号, 附录一 and 附录二 五号 (a defined term and its definition one
     paragraph): so the 公文 of the sample round stays within 20 A4 pages. What report.html shows on
     screen only (class ``screen-only``: the section 数字来源, names of files and settings) is left out.
 
@@ -57,11 +57,11 @@ BODY_FONT, BODY_LATIN = "仿宋", "Times New Roman"
 H1_FONT, H2_FONT = "黑体", "楷体"
 PAGE_NUMBER_FONT = "宋体"
 SIZE_TITLE, SIZE_BODY, SIZE_NOTE, SIZE_TABLE, SIZE_HEADER = 22, 16, 14, 9, 10.5  # tables 小五, header 五号
-SIZE_APPENDIX, APPENDIX_PITCH = 12, 20  # 附录一、附录二: 小四
+SIZE_APPENDIX, APPENDIX_PITCH = 10.5, 18  # 附录一、附录二: 五号
 LINE_PITCH = 28.95  # pt: 22 lines on the A4 text area, as GB/T 9704 asks
 NOTE_PITCH = 22
 TEXT_WIDTH_MM = 210 - 28 - 26
-FIGURE_WIDTH_MM = 85  # the charts with the tables beside them: the 公文 stays within 20 pages
+FIGURE_WIDTH_MM = 80  # the charts with the tables beside them: the 公文 stays within 20 pages
 
 
 # =========================================================================== HTML -> blocks
@@ -113,7 +113,7 @@ CLASS_KINDS = {"doc-kind": "doc-kind", "meta": "meta", "sample-banner": "banner"
                "table-empty": "table-note", "notes": "note",
                "appendix": "appendix", "data-note": "note", "dq-box": "note"}
 # The data sentences under the seed's text and the red box in the smaller type of notes (四号), 附录一 and 附录二 in
-# 小四: 三号 is for the body of the report, and the 公文 stays within 20 pages (tests/test_report_docx.py)
+# 五号: 三号 is for the body of the report, and the 公文 stays within 20 pages (tests/test_report_docx.py)
 SCREEN_ONLY = "screen-only"  # report.html shows it on screen only (数字来源, file and setting names): not in the 公文
 
 
@@ -138,7 +138,7 @@ def _kind(el, inherited: str) -> str:
         return HEADING_KINDS[el.tag]
     for css in _classes(el):
         if css in CLASS_KINDS:
-            return CLASS_KINDS[css]
+            return inherited if inherited == "appendix" and css == "data-note" else CLASS_KINDS[css]
     if el.tag == "figcaption":
         return "caption"
     if el.tag == "dt":
