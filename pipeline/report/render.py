@@ -352,7 +352,7 @@ def warning_summary(by_unit: pd.DataFrame) -> pd.DataFrame:
 
 
 # How many names of uncomputable items one console line or table cell lists before “等”.
-SUMMARY_NAMES = 4
+SUMMARY_NAMES = 6
 
 
 def open_items_table(values: dict[str, Any]) -> pd.DataFrame:
@@ -510,7 +510,7 @@ def coverage_lines(values: dict[str, Any]) -> list[str]:
     for keys, words in ((partial, "只据部分报表计算（{}）"), (unfed, "无法计算：{}")):
         by_reason: dict[str, list[str]] = {}
         for key in keys:
-            by_reason.setdefault(notes.get(key, ""), []).append(ind.KEYS.get(key, ("", key))[1])
+            by_reason.setdefault(notes.get(key, ""), []).append(sources.reader_label(key) if key in ind.KEYS else key)
         for reason, names in by_reason.items():
             names = list(dict.fromkeys(names))
             shown = "、".join(names[:BOX_NAMES]) + (f"等{len(names)}个数字" if len(names) > BOX_NAMES else "")
