@@ -382,3 +382,17 @@ def test_a_crash_of_the_fast_reader_costs_only_its_turn(tmp_path, monkeypatch, m
     monkeypatch.setattr(readers, "_read_excel", crashes)
     sheet, = readers.read_return(path, path.name)
     assert sheet.reader == {"xls": "xlrd", "xlsx": "openpyxl"}[make] and sheet.rows[1][1] == "快速读取崩溃项目"
+
+
+@pytest.mark.parametrize("behaviour, said", [("exit 1", "LibreOffice 意外退出"), ("sleep 30", "秒仍未完成，已停止")])
+def test_a_converter_that_fails_or_hangs_is_said_as_such_not_as_a_damaged_file(tmp_path, monkeypatch, behaviour,
+                                                                                said):
+    """What LibreOffice does wrong is not the unit's file's fault: the message says what happened."""
+    fake = tmp_path / "soffice"
+    fake.write_text(f"#!/bin/sh\n{behaviour}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("SOFFICE", str(fake))
+    monkeypatch.setattr(fallback, "CONVERT_TIMEOUT_S", 2)
+    with pytest.raises(readers.ReadError, match=said) as refused:
+        readers.read_return(CORPUS / "sheetjs-BlankSheetTypes.xlsb", "x.xlsb")
+    assert CORRUPT not in refused.value.problem

@@ -193,9 +193,11 @@ def convert_with_libreoffice(path: Path, folder: Path) -> Path:
             process.wait()
             raise ReadError(f"转换该文件超过 {CONVERT_TIMEOUT_S} 秒仍未完成，已停止，文件可能已损坏", RESAVE) from None
     converted = out / "source.xlsx"
-    if not converted.is_file() or converted.stat().st_size == 0:
-        raise corrupt()
-    return converted
+    if converted.is_file() and converted.stat().st_size > 0:
+        return converted
+    if process.returncode != 0:  # LibreOffice itself failed (out of memory, a crash): nothing said about the file
+        raise ReadError("转换该文件时 LibreOffice 意外退出，未能读取", RESAVE)
+    raise corrupt()  # it ran and could not load the file
 
 
 def _limit_memory() -> None:
@@ -206,11 +208,3 @@ def _limit_memory() -> None:
 
 def temporary_folder() -> tempfile.TemporaryDirectory:
     return tempfile.TemporaryDirectory(prefix="pipeline-convert-")
-
-
-def as_of(sheets: list[Sheet], reader: str) -> list[Sheet]:
-    """The sheets, marked as read by `reader`."""
-    for sheet in sheets:
-        sheet.reader = reader
-    return sheets
-
