@@ -22,6 +22,7 @@ from office import project_row, project_sheet, write_csv, write_xlsx
 from pipeline import paths as config
 from pipeline.devtools import sample
 from pipeline.figures import charts as figures
+from pipeline.indicators import coverage
 from pipeline.report import render as report
 from pipeline.report.render import Col, ReportData, Text, html_table, number, signed_word
 from pipeline.run import runner
@@ -337,6 +338,21 @@ def test_every_number_comes_from_indicators_json(chain):
     assert f"{word}时间进度{number(abs(v['batch.vs_time_progress_pp']))}个百分点" in text
     word = "增长" if v["fai.yoy_pct"] > 0 else "下降"
     assert f"同比{word}{number(abs(v['fai.yoy_pct']))}%" in text
+
+
+def test_the_sample_round_states_as_partial_the_figures_its_missing_return_affects(chain):
+    """The sample's planted 未报送 (农业农村厅, a department that sends 重大项目, 主要指标 and 典型做法) leaves every
+    project figure, the 典型做法 lists and the sum of all units' 谋划储备项目 partial, and nothing else."""
+    v = chain.values
+    partial = set(v["data_quality.partial_keys"])
+    project_keys = {k for k, need in coverage.NEEDS.items() if need.kind == "projects"}
+    assert project_keys - {k for k in project_keys if v[k] is None} <= partial
+    assert {k for k in partial if not k.startswith(("batch.", "key.", "track.", "ranking.", "notify.", "warning.",
+                                                    "change.", "practices."))} == {"planning.projects_total"}
+    assert all(v["notes"][k] == "不含农业农村厅：未报送" for k in partial)
+    assert v["data_quality.complete"] is False
+    text = re.sub(r"<[^>]+>", "", chain.html)
+    assert re.search(r"两批次集中开工重大项目\d+个（不含农业农村厅：未报送；[^）]*部分数据未计入）", text)
 
 
 def test_null_values_show_a_dash_and_their_reason(chain):

@@ -22,6 +22,7 @@ No return fed it → the figure is null, with the reason (``notes[key]``): “�
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from pipeline import schemas
 NEEDS_FILE = Path(__file__).with_name("needs.csv")
 ALL, ANY = "all", "any"
 START_BASE_COLUMN = {"new": ("nature",), "planned": ("planned_start_date",), "all": ()}
-UNREAD_HOW = "无法识别"  # the header map's word for a header it could not map (cleaning.header_mapping)
+OUTSIDE_HOW = "表外信息"  # the header map's rows read around the table, not headers (cleaning.header_mapping)
 # The ledger's statuses of a file nothing could be read from (quality.REJECTED_STATUSES).
 REJECTED_STATUSES = ("无法读取", "处理失败", "未读取")
 
@@ -85,6 +86,7 @@ class KeyCoverage:
     key: str
     fed: list[Source]
     gaps: list[tuple[str, str]]  # (unit, why) for each return that could feed it and did not
+    seen: list[Source] = field(default_factory=list)  # every return that could feed it
 
     @property
     def none(self) -> bool:
@@ -135,9 +137,15 @@ def _header_map_by_sheet(header_map: pd.DataFrame | None) -> dict[tuple[str, str
     out: dict[tuple[str, str], tuple[set[str], list[str]]] = {}
     for (file, sheet), rows in header_map.groupby(["file", "sheet"], sort=False):
         recognised = {str(c) for c in rows["column"].dropna() if c}
-        unread = [str(w) for w, how in zip(rows["written"], rows["how"]) if how == UNREAD_HOW and str(w).strip()]
+        unread = [str(w) for w, c, how in zip(rows["written"], rows["column"], rows["how"])
+                  if is_unread(c, how) and str(w).strip()]
         out[(str(file), str(sheet))] = (recognised, unread)
     return out
+
+
+def is_unread(column, how) -> bool:
+    """A header of the 表头对照 no column was taken from: not recognised, or only close (近似，未采用)."""
+    return (column is None or column != column or not str(column)) and how != OUTSIDE_HOW
 
 
 def resolve(need: Need, start_rate_base: str) -> tuple[tuple[str, ...], ...]:
@@ -203,7 +211,7 @@ def cover(need: Need, kind_sources: list[Source], start_rate_base: str) -> KeyCo
             gaps.append((source.unit, reason))
     if need.mode == ANY and fed:
         gaps = []
-    return KeyCoverage(need.key, fed, list(dict.fromkeys(gaps)))
+    return KeyCoverage(need.key, fed, list(dict.fromkeys(gaps)), kind_sources)
 
 
 def gap_text(gaps) -> str:
@@ -219,8 +227,15 @@ def gap_text(gaps) -> str:
 def none_text(need: Need, coverage: KeyCoverage, start_rate_base: str) -> str:
     """The reason of a figure no return could feed."""
     slots = resolve(need, start_rate_base)
-    names = "、".join(f"“{'或'.join(label(need.kind, c) for c in s)}”" for s in slots) or "所需"
+    read = [s for s in coverage.seen if not s.status]
+    lacking = [slot for slot in slots if not any(any(c in s.fed for c in slot) for s in read)] or slots
+    names = "、".join(f"“{'或'.join(label(need.kind, c) for c in s)}”" for s in lacking) or "所需"
     return f"各单位报表均无可识别的{names}列，无法计算（{gap_text(coverage.gaps)}）"
+
+
+def _names_a_column(reason: str, coverage: KeyCoverage) -> bool:
+    """Whether an earlier reason already names a column the returns lack (kept: it says the same, shorter)."""
+    return any(f"“{column}”" in reason for _, why in coverage.gaps for column in re.findall(r"“([^”]+)”", why))
 
 
 @dataclass
@@ -243,7 +258,7 @@ def apply(values: dict[str, Any], notes: dict[str, str], start_rate_base: str, f
         kind_sources = in_scope(need, found.get(need.kind, []))
         coverage = cover(need, kind_sources, start_rate_base)
         if coverage.none and any(s.status in ("", "未采用") for s in kind_sources):
-            if values[key] is not None or key not in notes:
+            if values[key] is not None or not _names_a_column(notes.get(key, ""), coverage):
                 notes[key] = none_text(need, coverage, start_rate_base)
             values[key] = None
             done.nulled.append(key)

@@ -53,7 +53,7 @@ from pipeline.conventions import Conventions, conventions_of
 from pipeline.figures import charts as figures
 from pipeline.frames import in_order, is_missing
 from pipeline.indicators import sources
-from pipeline.indicators.coverage import NEEDS, UNREAD_HOW
+from pipeline.indicators.coverage import NEEDS, is_unread
 from pipeline.indicators.coverage import gap_text as coverage_gap_text
 from pipeline.ingest import corrections as fixes
 from pipeline.ingest import quality
@@ -828,20 +828,24 @@ class _Part:
         self.conv: Conventions = conventions_of(data.round)
         self._clauses: dict[str, dict[str, list[Markup]]] = {}  # see Practices
         self._placed: set[str] = set()  # the clause groups whose practices are already rendered
-        self._stated: set[tuple[str, str]] = set()  # (unit, why) left out, already said in this part
+        self._stated: set[tuple[str, str, str]] = set()  # (family of figures, unit, why) said in this part
+        self._said: set[tuple[str, str]] = set()  # (unit, why) said in this part, whatever the figure
 
     def partial(self, key: str) -> Markup:
         """The caveat of a figure computed from part of the returns (data_quality.partial_keys), after it:
-        “（不含银川市：报表中没有可识别的“签约方式”列）”, with the kind's rows left out when not said yet; each
-        unit and reason is said once in a part."""
-        gaps = [tuple(g) for g in self.values.get("gaps", {}).get(key, [])]
+        “（不含银川市：报表中没有可识别的“签约方式”列）”, with the kind's rows left out when not said yet. Each unit
+        and reason is said once per family of figures in a part (batch.*, key.*, attraction.signing_city.*)."""
+        family = key.rsplit(".", 1)[0]
+        gaps = [(family, *g) for g in self.values.get("gaps", {}).get(key, [])]
         fresh = [g for g in gaps if g not in self._stated]
         if not fresh:
             return Markup("")
         self._stated.update(fresh)
+        self._said.update((unit, why) for _, unit, why in fresh)
         need = NEEDS.get(key)
         _, part = self._unsaid(need.kind) if need else ([], [])
-        text = f"不含{coverage_gap_text(fresh)}" + (f"；{'、'.join(part)}部分数据未计入" if part else "")
+        text = f"不含{coverage_gap_text([g[1:] for g in fresh])}"
+        text += f"；{'、'.join(part)}部分数据未计入" if part else ""
         return Markup('<span class="caveat">（{}）</span>').format(text)
 
     def _unsaid(self, kind: str) -> tuple[list[str], list[str]]:
@@ -851,12 +855,12 @@ class _Part:
         whole, part = [], []
         for unit in units:
             status = quality.unit_status(q, unit, kind)
-            if status in ("未报送", "报表未采用") and not {(unit, "未报送"), (unit, status)} & self._stated:
+            if status in ("未报送", "报表未采用") and not {(unit, "未报送"), (unit, status)} & self._said:
                 whole.append(unit)
-            elif status == "部分数据未计入" and (unit, status) not in self._stated:
+            elif status == "部分数据未计入" and (unit, status) not in self._said:
                 part.append(unit)
             if status:
-                self._stated.add((unit, status))
+                self._said.add((unit, status))
         return whole, part
 
     def get(self, key: str) -> Any:
@@ -1287,7 +1291,7 @@ def unread_header_lines(values: dict[str, Any], header_map: pd.DataFrame | None)
     partial for a reason naming the header): for the analyst's console."""
     if header_map is None or header_map.empty:
         return []
-    unread = header_map[header_map["how"] == UNREAD_HOW]
+    unread = header_map[[is_unread(c, how) for c, how in zip(header_map["column"], header_map["how"])]]
     if unread.empty:
         return []
     notes = values.get("notes", {})
