@@ -432,8 +432,10 @@ def test_an_incomplete_round_says_so_on_the_first_screen_and_in_the_headline(cha
     assert headline and headline.group(2) and headline.group(2).startswith("（")
 def test_the_lights_rank_changes_and_conventions_are_in_the_report(chain):
     v, text = chain.values, re.sub(r"<[^>]+>", "", chain.html)
+    uncaveated = re.sub(r"（不含[^）]*）", "", text)  # the lights are partial: 农业农村厅 sent nothing
     assert (f"红色预警项目{v['warning.red']}个、黄色预警项目{v['warning.yellow']}个、"
-            f"绿色（无预警）项目{v['warning.green']}个") in text
+            f"绿色（无预警）项目{v['warning.green']}个") in uncaveated
+    assert f"红色预警项目{v['warning.red']}个（不含农业农村厅：未报送）" in text
     assert f"好转（如红转黄、黄转绿）的项目{v['change.warning.improving']}个" in text
     assert f"变差（如绿转黄、红）的项目{v['change.warning.worsening']}个" in text
     assert "各单位三色预警项目" in text and "图8　各单位项目三色预警" in text
