@@ -283,7 +283,7 @@ def test_a_changed_corrections_csv_reruns_from_the_first_step(chain):
     lines: list[str] = []
     runner.run_round("r", root=root, notebooks_dir=config.NOTEBOOKS_DIR, echo=lines.append, progress=False)
 
-    assert "      运行原因：本轮报表、round.yml 或 corrections.csv有变化。" in lines
+    assert "      运行原因：corrections.csv 有变化。" in lines
     assert not any("跳过" in m for m in lines)
     values = json.loads((root / "outputs" / "r" / "indicators.json").read_text(encoding="utf-8"))
     assert values["data_quality.corrections"] == 1

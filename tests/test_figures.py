@@ -266,8 +266,10 @@ def test_a_warning_while_drawing_in_a_worker_reaches_the_notebook(inputs, tmp_pa
 
 def test_summary_names_the_folder(inputs, tmp_path):
     table = pd.DataFrame({"图": ["图1"], "标题": ["x"], "PNG": ["a.png"], "SVG": ["a.svg"]})
-    path = figures.save_summary(table, tmp_path, tmp_path / "summaries" / "03_figures.txt")
-    assert "已绘制图表 1 张" in path.read_text(encoding="utf-8")
+    staged = tmp_path / ".staging" / "2022-06" / "outputs" / "2022-06"  # where a run writes before publishing
+    text = figures.save_summary(table, staged, tmp_path / "summaries" / "03_figures.txt").read_text(encoding="utf-8")
+    assert "已绘制图表 1 张" in text and "保存在 outputs/2022-06/figures/" in text
+    assert str(tmp_path) not in text and ".staging" not in text
 
 
 def test_warning_lights_stack_each_units_red_yellow_and_green_counts(inputs, drawn):

@@ -71,7 +71,7 @@ def test_a_changed_return_reruns_from_the_first_step(project):
     ran, lines = run(project)
 
     assert ran == ["01", "02"]
-    assert "      运行原因：本轮报表、round.yml 或 corrections.csv有变化。" in lines
+    assert "      运行原因：银川市.csv 有变化。" in lines
     assert "      运行原因：第1步重新运行，其后的步骤都要重新运行。" in lines
 
 
@@ -161,19 +161,20 @@ def test_unchanged_inputs_make_an_all_skipped_plan(project):
 @pytest.mark.parametrize("change, reason", [
     (lambda root: (root / "data" / "raw" / ROUND / "round.yml").write_text(ROUND_YML + "sample: true\n",
                                                                            encoding="utf-8"),
-     "本轮报表、round.yml 或 corrections.csv有变化"),
+     "round.yml 有变化"),
     (lambda root: (root / "data" / "raw" / ROUND / "新增单位.xlsx").write_bytes(b"PK"),
-     "本轮报表、round.yml 或 corrections.csv有变化"),
+     "新增 新增单位.xlsx"),
     (lambda root: (root / "data" / "raw" / ROUND / "银川市.csv").rename(root / "data" / "raw" / ROUND / "石嘴山市.csv"),
-     "本轮报表、round.yml 或 corrections.csv有变化"),
+     "新增 石嘴山市.csv；删除了 银川市.csv"),
     (lambda root: (root / "data" / "raw" / ROUND / "corrections.csv").write_text("文件,工作表,行号,列,原值,修正值\n",
                                                                                  encoding="utf-8"),
-     "本轮报表、round.yml 或 corrections.csv有变化"),
+     "新增 corrections.csv"),
     (lambda root: (root / "data" / "header_aliases.csv").write_text("报表类型,标准列名,表头写法\n"
                                                                     "projects,project_name,名称\n", encoding="utf-8"),
      "表头别名表有变化"),
 ])
 def test_a_change_to_the_round_or_the_alias_table_reruns_from_the_first_step(project, change, reason):
+    # The reason names the round's files that changed, were added or removed (runner.changed_text).
     plan = recorded(project)
     change(project)
     assert plan() == [reason, "第1步重新运行，其后的步骤都要重新运行"]
@@ -315,3 +316,14 @@ def test_the_real_cleaning_notebook_is_skipped_until_a_return_changes(tmp_path):
     assert [s.skipped for s in (first.steps[0], second.steps[0], third.steps[0])] == [False, True, False]
     assert second.all_skipped and not third.all_skipped
     assert cleaned.stat().st_mtime_ns != written, "the cleaning ran again after the return changed"
+
+
+def test_many_changed_files_are_named_up_to_three_and_an_old_manifest_says_the_folder():
+    before = {f"{runner.ROUND_FILE_KEY}{u}.xlsx": "a" for u in "甲乙丙丁戊"} | {"code": "c"}
+    now = {k: "b" for k in before if k != "code"} | {"code": "d"}
+    changed = [k for k in {**before, **now} if before.get(k) != now.get(k)]
+    assert (runner.changed_text(changed, before, now)
+            == "甲.xlsx、乙.xlsx、丙.xlsx等5个文件 有变化；流水线代码（pipeline/）有变化")
+    old = {"returns": "x", "code": "d"}
+    changed = [k for k in {**old, **now} if old.get(k) != now.get(k)]
+    assert runner.changed_text(changed, old, now) == "本轮报表、round.yml 或 corrections.csv有变化"

@@ -736,7 +736,8 @@ def save_summary(table: pd.DataFrame, out_dir: Path, path: Path) -> Path:
     """The lines the runner prints after this step: how many charts, and where."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(out_dir) / FIGURES_DIR
-    path.write_text(f"已绘制图表 {len(table)} 张（PNG、SVG 和打印用 PNG 各一份），"
-                    f"保存在 {folder.name}/ 文件夹：{folder}\n", encoding="utf-8")
+    # Where the charts are once the run is published, relative to the project root (the run writes them in a staging
+    # copy that is gone when the line is read): outputs/<round>/figures/.
+    folder = f"{paths.OUTPUTS_DIR.name}/{Path(out_dir).name}/{FIGURES_DIR}/"
+    path.write_text(f"已绘制图表 {len(table)} 张（PNG、SVG 和打印用 PNG 各一份），保存在 {folder}\n", encoding="utf-8")
     return path

@@ -1270,17 +1270,16 @@ def open_items(data: ReportData) -> pd.DataFrame:
 
 
 def save_summary(data: ReportData, path: Path) -> Path:
-    """The lines the runner prints after this step: what could not be computed, one line per reason,
-    then the data-quality warning when the figures leave something out."""
+    """The lines the runner prints after this step: how many values could not be computed and where to read why
+    (one line, not the list on every run), and the unread headers. The data-quality warning is step 1's: printed
+    once, there."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     items = open_items(data)
     lines = [f"报告共 {len(PARTS)} 部分，图 {len(figures.FIGURES)} 张；"
              f"导出为 {HTML_FILE}（有 Chromium 时另存 {PDF_FILE}）。"]
     if len(items):
-        lines.append(f"有 {len(items)} 个数值无法计算，报告中显示为“—”并注明原因：")
-        lines += open_items_by_reason(items)
-    lines += quality.warning_lines(data.quality)
+        lines.append(open_items_line(items, data.round.id if data.round else "<轮次>"))
     lines += unread_header_lines(data.values, data.quality.header_map)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -1304,6 +1303,13 @@ def unread_header_lines(values: dict[str, Any], header_map: pd.DataFrame | None)
                    if hit else "；报告中的数字所需的列均已识别，未受影响")
         lines.append(f"  {file}（{sheet}）：" + "、".join(f"“{h}”" for h in headers) + affects)
     return lines
+
+
+def open_items_line(items: pd.DataFrame, round_id: str) -> str:
+    """“有 80 个数值无法计算（12 种原因）……”: the count, and where the reasons are, in one line."""
+    reasons = items["原因"].nunique()
+    return (f"有 {len(items)} 个数值无法计算（{reasons} 种原因），报告中不写或写作“—”：按原因的个数见报告附录一"
+            f"“无法计算的数字”，逐项原因见 outputs/{round_id}/{ind.INDICATORS_FILE} 的 notes 和第4步笔记本。")
 
 
 def open_items_by_reason(items: pd.DataFrame) -> list[str]:

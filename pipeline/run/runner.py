@@ -604,7 +604,7 @@ INPUT_LABELS = {
     "aliases": "表头别名表",
     "previous": "上一轮的数据",
 }
-CLEANING_INPUTS = ("returns", "aliases", "previous")  # step 1 reads these
+CLEANING_INPUTS = ("aliases", "previous")  # step 1 reads these, and each file of the round (ROUND_FILE_KEY)
 LATER_INPUTS = ("previous",)  # steps 2 onward read these (and what step 1 wrote)
 
 
@@ -646,8 +646,33 @@ def why_rerun(step: Step, inputs: dict[str, str], manifest: dict, executed_dir: 
         return f"上次执行后的笔记本 {shown_path(executed, root)} 不在了"
     changed = [key for key in {**last["inputs"], **inputs} if last["inputs"].get(key) != inputs.get(key)]
     if changed:
-        return "、".join(INPUT_LABELS.get(key, key) for key in changed) + "有变化"
+        return changed_text(changed, last["inputs"], inputs)
     return None
+
+
+# The round's files are digested one by one (round_inputs): a rerun names the files that changed.
+ROUND_FILE_KEY = "file:"
+NAMED_FILES = 3  # files a reason names before “等”
+
+
+def changed_text(changed: list[str], before: dict[str, str], now: dict[str, str]) -> str:
+    """“吴忠市重大项目表.xlsx 有变化”, “新增 甲.xlsx；流水线代码（pipeline/）有变化”: the round's files by name."""
+    files = [k for k in changed if k.startswith(ROUND_FILE_KEY)]
+    if "returns" in before:  # a manifest of an older version: one digest for the whole folder
+        files = []
+        changed = ["returns", *(k for k in changed if k != "returns" and not k.startswith(ROUND_FILE_KEY))]
+    said = []
+    for word, keys in (("", [k for k in files if k in before and k in now]),
+                       ("新增 ", [k for k in files if k not in before]),
+                       ("删除了 ", [k for k in files if k not in now])):
+        if keys:
+            names = [k.removeprefix(ROUND_FILE_KEY) for k in keys]
+            shown = "、".join(names[:NAMED_FILES]) + (f"等{len(names)}个文件" if len(names) > NAMED_FILES else "")
+            said.append(f"{word}{shown}" + (" 有变化" if not word else ""))
+    others = [INPUT_LABELS.get(k, k) for k in changed if not k.startswith(ROUND_FILE_KEY)]
+    if others:
+        said.append("、".join(others) + "有变化")
+    return "；".join(said)
 
 
 def step_inputs(step: Step, parameters: dict, shared: dict[str, str]) -> dict[str, str]:
@@ -659,6 +684,7 @@ def step_inputs(step: Step, parameters: dict, shared: dict[str, str]) -> dict[st
         "code": shared["code"],
         "environment": shared["environment"],
         **{key: shared[key] for key in own},
+        **({k: v for k, v in shared.items() if k.startswith(ROUND_FILE_KEY)} if step.number == 1 else {}),
     }
 
 
@@ -667,7 +693,8 @@ def round_inputs(round_: Round, root: Path) -> dict[str, str]:
     digests = {
         "code": code_digest(),
         "environment": environment_digest(),
-        "returns": tree_digest(paths.raw_round_dir(round_.id, root)),
+        **{ROUND_FILE_KEY + name: digest
+           for name, digest in file_digests(paths.raw_round_dir(round_.id, root)).items()},
         "aliases": tree_digest(paths.RoundPaths(root, round_.id).aliases),
     }
     previous = round_.previous or ""
@@ -690,6 +717,16 @@ def code_digest() -> str:
     """The pipeline code: every file of the package except the developer tools (paths.DEVTOOLS: the sample
     generator and the benchmark), so editing them does not rerun a round."""
     return tree_digest(paths.PACKAGE_DIR, skip=("__pycache__", *paths.DEVTOOLS))
+
+
+def file_digests(folder: Path) -> dict[str, str]:
+    """Each file under a folder (the round's returns, round.yml, corrections.csv) -> the digest of its content, by its
+    path relative to the folder; {} for a folder that is not there."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return {}
+    return {file.relative_to(folder).as_posix(): tree_digest(file)
+            for file in sorted(p for p in folder.rglob("*") if p.is_file())}
 
 
 def tree_digest(path: Path, *, skip: tuple[str, ...] = ()) -> str:
