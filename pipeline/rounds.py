@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import paths
+from pipeline import paths, round_yml
 from pipeline.conventions import (  # RoundError: see conventions
     CONVENTION_KEYS,
     Conventions,
@@ -79,26 +79,32 @@ def load_round(round_id: str, root: Path | None = None) -> Round:
     check_round_id(round_id)
     raw_dir = paths.raw_round_dir(round_id, root)
     if not raw_dir.is_dir():
-        raise RoundError(f"找不到轮次文件夹 {raw_dir}：请把本轮报表放在 data/raw/{round_id}/ 下。")
+        raise RoundError(round_yml.missing_round_message(round_id, raw_dir.parent))
     path = raw_dir / ROUND_FILE
     if not path.is_file():
         raise RoundError(f"轮次文件夹 {raw_dir} 中缺少 {ROUND_FILE}："
                          "请按 README 的示例填写标题、数据截至日期和报送单位。")
+    text = ""
     try:
-        data = _safe_yaml(path.read_text(encoding="utf-8"), path)
+        text = path.read_text(encoding="utf-8")
+        data = _safe_yaml(text, path)
     except RoundError:
         raise
     except UnicodeDecodeError:
         raise RoundError(f"{path} 不是 UTF-8 编码，无法读取：请用记事本等另存为 UTF-8 后再试。") from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"（第{mark.line + 1}行附近）" if mark is not None else ""
-        raise RoundError(f"{path} 的格式有误{where}，无法解析：请检查缩进、冒号和引号，并以 UTF-8 保存。") from None
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        raise RoundError(round_yml.syntax_message(path, text, line, column)) from None
     except ValueError:  # YAML reads 2021-13-45 as a date and fails on it
         raise RoundError(f"{path} 中有不存在的日期：请检查 as_of 等日期，写成 2021-11-30 的形式。") from None
     if not isinstance(data, dict):
-        raise RoundError(f"{path} 的内容应为“键: 值”的形式。")
-    round_ = parse_round(round_id, data, raw_dir)
+        found = round_yml.slips(text)
+        raise RoundError(f"{path} 的内容应为“键: 值”的形式" + (f"：{'；'.join(found)}。" if found else "。"))
+    try:
+        round_ = parse_round(round_id, data, raw_dir)
+    except RoundError as exc:
+        raise RoundError(round_yml.with_line(str(exc), text, KNOWN_KEYS)) from None
     _check_previous_chain(round_, raw_dir.parent)
     return dataclasses.replace(round_, conventions=parse_conventions(data, round_.as_of))
 
@@ -170,8 +176,8 @@ def _inspection(data: dict, where: str) -> tuple[dt.date | None, dt.date | None,
         try:
             dates.append(_as_date(value, where))
         except RoundError:
-            raise RoundError(f"{where} 中 {key}（{label}）不是有效日期："
-                             "请写成 2021-12-06 的形式，或删除该项。") from None
+            hint = round_yml.date_hint(value) or "请写成 2021-12-06 的形式"
+            raise RoundError(f"{where} 中 {key}（{label}）不是有效日期：{hint}，或删除该项。") from None
     start, end = dates
     if start and end and end < start:
         raise RoundError(f"{where} 中 inspection_end（督查结束日期）早于 inspection_start（督查开始日期），请核对。")
@@ -202,7 +208,9 @@ def _as_date(value: object, where: str) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise RoundError(f"{where} 中 as_of（数据截至日期）缺失或不是有效日期：请写成 2021-11-30 的形式。")
+    hint = round_yml.date_hint(value)
+    raise RoundError(f"{where} 中 as_of（数据截至日期）缺失或不是有效日期："
+                     + (hint + "。" if hint else "请写成 2021-11-30 的形式。"))
 
 
 # --------------------------------------------------------------------------- validation of single values
@@ -233,6 +241,9 @@ def _safe_yaml(text: str, path: Path) -> object:
 
 def _units(units: object, where: str) -> tuple[str, ...]:
     """The units, stripped; a unit listed twice (also as "银川市 " beside "银川市") is an error."""
+    hint = round_yml.units_hint(units)
+    if hint:
+        raise RoundError(f"{where} 中 units（应报送单位）{hint}。")
     if not isinstance(units, list) or not units or not all(isinstance(u, str) and u.strip() for u in units):
         raise RoundError(f"{where} 中 units（应报送单位）缺失或为空：请列出本轮应报送的单位，如 [银川市, 石嘴山市]。")
     stripped = [u.strip() for u in units]

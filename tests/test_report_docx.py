@@ -130,7 +130,7 @@ def test_every_paragraph_has_the_style_of_its_kind(doc):
     cells = [p for t in doc.tables for row in t.rows for c in row.cells for p in c.paragraphs]
     assert cells and {p.style.name for p in cells} == {"表格文字"}
     names = Counter(p.style.name for p in doc.paragraphs)
-    assert names["Normal"] > 10 and names["注释"] > 10  # the seed's text; the data sentences, notes and red box
+    assert names["Normal"] > 10 and names["数据说明"] > 10  # the seed's text; the data sentences and red box
     assert names["表题"] == len(doc.tables) and names["图"] == names["图题"] > 0
     assert set(names) <= {*report_docx.PARA_STYLES.values(), "表题", "图", "图题"}, set(names)
 

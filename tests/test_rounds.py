@@ -1,4 +1,6 @@
 """round.yml and round ids: every mistake an analyst can make gets a Chinese message before anything runs."""
+import re
+
 import pytest
 from office import write_round
 
@@ -130,3 +132,60 @@ def test_the_runner_prints_the_future_as_of_warning_before_running(tmp_path, mon
     lines = []
     runner.run_round("r", root=tmp_path, echo=lines.append, progress=False)
     assert any("晚于今天" in line for line in lines[:3]), lines
+
+
+# ============================================================ slips in round.yml, said with their line (round_yml.py)
+
+GOOD = "title: 测试\nas_of: 2021-11-30\nunits:\n  - 银川市\n  - 吴忠市\n"
+
+
+def error_of(tmp_path, text: str) -> str:
+    with pytest.raises(rounds.RoundError) as info:
+        load(tmp_path, text)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("text, line, words", [
+    (GOOD.replace("as_of: ", "as_of： "), 2, "全角“：”"),  # full-width colon after a key
+    ("title: 测试\nas_of: 2021-11-30\nunits：\n  - 银川市\n", 3, "全角“：”"),
+    (GOOD.replace("  - 吴忠市", "\t- 吴忠市"), 5, "Tab"),  # a Tab in the indentation
+    ("title: 测试\nas_of: 2021-11-30\nunits:\n\t- 银川市\n\t- 吴忠市\n", 4, "Tab"),
+    ("title: 测试\nas_of: 2021-11-30\nunits: [银川市, 吴忠市\n", None, "半角“:”"),  # no hint found: what to check
+])
+def test_a_syntax_slip_names_its_line_and_what_to_change(tmp_path, text, line, words):
+    message = error_of(tmp_path, text)
+    assert "ScannerError" not in message and "ParserError" not in message
+    assert re.search(r"第\d+行", message), message
+    if line:
+        assert f"第{line}行" in message, message
+    assert words in message, message
+
+
+@pytest.mark.parametrize("written, wanted", [("2021/11/30", "2021-11-30"), ("2021.11.30", "2021-11-30"),
+                                             ("2021年11月30日", "2021-11-30"), ("2021/6/5", "2021-06-05")])
+def test_a_date_written_another_way_says_how_to_write_it_and_where(tmp_path, written, wanted):
+    message = error_of(tmp_path, f"title: 测试\nunits: [银川市]\nas_of: {written}\n")
+    assert f"写的是“{written}”" in message and f"请写成 {wanted}" in message and "第3行" in message
+    message = error_of(tmp_path, f"as_of: 2021-11-30\nunits: [银川市]\ninspection_start: {written}\n")
+    assert f"请写成 {wanted}" in message and "inspection_start" in message and "第3行" in message
+
+
+@pytest.mark.parametrize("units", ["银川市、吴忠市、固原市", "[银川市、吴忠市]", "[银川市，吴忠市]",
+                                   "\n  - 银川市、吴忠市"])
+def test_units_written_with_a_chinese_separator_say_how_to_list_them(tmp_path, units):
+    message = error_of(tmp_path, f"as_of: 2021-11-30\nunits: {units}\n")
+    assert "[银川市, 吴忠市]" in message and "第2行" in message, message
+
+
+def test_a_round_that_does_not_exist_lists_those_that_do_and_the_closest(tmp_path):
+    for round_id in ("2021-12", "2022-06", "2021-09"):
+        write_round(tmp_path / "data" / "raw" / round_id, ["银川市"])
+    (tmp_path / "data" / "raw" / "草稿").mkdir()  # a folder without round.yml is no round
+    with pytest.raises(rounds.RoundError) as info:
+        rounds.load_round("2022-6", tmp_path)
+    message = str(info.value)
+    assert "现有的轮次：2021-09、2021-12、2022-06。" in message and "make report ROUND=2022-06" in message
+    assert "草稿" not in message
+    with pytest.raises(rounds.RoundError, match="现有的轮次") as info:
+        rounds.load_round("xyz", tmp_path)
+    assert "是不是" not in str(info.value)

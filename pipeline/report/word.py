@@ -23,8 +23,8 @@ template by hand. The HTML is our own and well formed (lxml.html reads it).
     fontconfig file (``templates/report_docx/fonts.conf``).
     Tables are Word tables (小五) whose header row repeats on every page; figures are PNGs redrawn at
     300 dpi from the same tables as report.html's, with their captions "图N …". When the round is
-    sample data the page header says so on every page. The data sentences under the seed's text, the
-    red box and the notes are 四号, 附录一 and 附录二 五号 (a defined term and its definition one
+    sample data the page header says so on every page. The data sentences under the seed's text and the
+    red box are 小四, the notes 四号, 附录一 and 附录二 五号 (a defined term and its definition one
     paragraph): so the 公文 of the sample round stays within 20 A4 pages. What report.html shows on
     screen only (class ``screen-only``: the section 数字来源, names of files and settings) is left out.
 
@@ -58,6 +58,7 @@ H1_FONT, H2_FONT = "黑体", "楷体"
 PAGE_NUMBER_FONT = "宋体"
 SIZE_TITLE, SIZE_BODY, SIZE_NOTE, SIZE_TABLE, SIZE_HEADER = 22, 16, 14, 9, 10.5  # tables 小五, header 五号
 SIZE_APPENDIX, APPENDIX_PITCH = 10.5, 18  # 附录一、附录二: 五号
+SIZE_DATA, DATA_PITCH = 12, 20  # the data sentences under the seed's text and the red box: 小四
 LINE_PITCH = 28.95  # pt: 22 lines on the A4 text area, as GB/T 9704 asks
 NOTE_PITCH = 22
 TEXT_WIDTH_MM = 210 - 28 - 26
@@ -111,8 +112,8 @@ BLOCK_TAGS = {*HEADING_KINDS, *PARAGRAPH_TAGS, "table", "figure", "div", "sectio
               "article", "aside", "ol", "ul", "dl", "nav", "style", "script", "template", "hr", "form", "details"}
 CLASS_KINDS = {"doc-kind": "doc-kind", "meta": "meta", "sample-banner": "banner", "table-note": "table-note",
                "table-empty": "table-note", "notes": "note",
-               "appendix": "appendix", "data-note": "note", "dq-box": "note"}
-# The data sentences under the seed's text and the red box in the smaller type of notes (四号), 附录一 and 附录二 in
+               "appendix": "appendix", "data-note": "data", "dq-box": "data"}
+# The data sentences under the seed's text and the red box in 小四, 附录一 and 附录二 in
 # 五号: 三号 is for the body of the report, and the 公文 stays within 20 pages (tests/test_report_docx.py)
 SCREEN_ONLY = "screen-only"  # report.html shows it on screen only (数字来源, file and setting names): not in the 公文
 
@@ -356,6 +357,7 @@ def _styles(doc) -> None:
           pitch=None, after=6, base="Normal")
     setup("图", east=BODY_FONT, size=SIZE_NOTE, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False, pitch=None, before=6,
           keep=True, base="Normal")
+    setup("数据说明", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_DATA, pitch=DATA_PITCH, base="Normal")
     setup("附录文字", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_APPENDIX, pitch=APPENDIX_PITCH, base="Normal")
     setup("表注", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_HEADER, indent=False, pitch=None, base="Normal")
     setup("表格文字", east=BODY_FONT, latin=BODY_LATIN, size=SIZE_TABLE, align=WD_ALIGN_PARAGRAPH.LEFT, indent=False,
@@ -368,7 +370,7 @@ def _styles(doc) -> None:
 
 PARA_STYLES = {"title": "公文标题", "h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3", "body": "Normal",
                "doc-kind": "公文说明", "meta": "公文说明", "banner": "注释", "note": "注释", "table-note": "表注",
-               "caption": "图题", "dt": "条目", "appendix": "附录文字"}
+               "caption": "图题", "dt": "条目", "appendix": "附录文字", "data": "数据说明"}
 
 
 def _add_para(doc, block: Para, ids: dict[str, str | None]) -> None:
