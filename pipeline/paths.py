@@ -59,6 +59,7 @@ ERROR_LOG = "程序错误详情.log"
 
 # Names inside data/processed/<round>/ (besides one <kind>.parquet per return kind, RoundPaths.clean_table).
 LEDGER = "ledger.csv"
+LEDGER_WORKBOOK = "台账.xlsx"  # the ledger for people: Chinese headers (pipeline/ingest/workbooks.py)
 PROBLEMS = "problems.parquet"
 QUARANTINE = "quarantine.parquet"
 HEADER_MAP = "header_map.parquet"
@@ -71,7 +72,8 @@ STEP_FLOW: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("读取", "raw", "", "本轮报表、round.yml、corrections.csv（只读）"),
         ("读取", "aliases", "", "表头别名表"),
         ("读取", "previous_processed", "<报表类型>.parquet", "上一轮的清洗表：金额与上一轮同一项目比较"),
-        ("写入", "processed", "<报表类型>.parquet、" + "、".join((LEDGER, PROBLEMS, QUARANTINE, HEADER_MAP)),
+        ("写入", "processed",
+         "<报表类型>.parquet、" + "、".join((LEDGER, LEDGER_WORKBOOK, PROBLEMS, QUARANTINE, HEADER_MAP)),
          "清洗表、台账、问题、隔离行、表头对照"),
         ("写入", "processed", "、".join((CLEAN_WORKBOOK, QUARANTINE_WORKBOOK, HEADER_MAP_WORKBOOK)), "供查看的工作簿"),
         ("写入", "outputs", f"{FEEDBACK}、{UNIT_FEEDBACK}/<单位>.xlsx", "发回各单位的退回修改清单"),

@@ -1165,6 +1165,7 @@ def save_clean(result: RoundResult, out_dir: Path, *, background: bool = False) 
     background: 清洗数据.xlsx, which no later step reads, is written by a background writer (see
     excel.write_workbook) while the chain goes on; the runner waits for it before publishing the run."""
     from pipeline.excel import write_workbook
+    from pipeline.ingest import workbooks
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1182,8 +1183,9 @@ def save_clean(result: RoundResult, out_dir: Path, *, background: bool = False) 
     written.append(write_workbook(out_dir / paths.HEADER_MAP_WORKBOOK, {"表头对照": header_map_table(result)},
                                   notes={"表头对照": "每个文件、每个工作表的每个表头如何对应到标准列；"
                                                      "“表外信息”为从标题、单位行、工作表名或文件名读到的内容。"}))
+    written.append(workbooks.save_ledger_workbook(result.ledger, out_dir))
     written.append(write_workbook(out_dir / paths.QUARANTINE_WORKBOOK,
-                                  {"隔离行": result.quarantine.rename(columns=QUARANTINE_LABELS)},
+                                  {"隔离行": workbooks.quarantine_table(result.quarantine, QUARANTINE_LABELS)},
                                   notes={"隔离行": "以下数据行未进入清洗表，原因见“隔离原因”；原始内容原样保留。"}))
     return written + [out_dir / name for name in (paths.QUARANTINE, paths.PROBLEMS, paths.LEDGER, paths.HEADER_MAP)]
 
