@@ -34,8 +34,8 @@ corrections: setup ## 按退回修改清单生成更正记录底稿 outputs/<轮
 test: setup ## 代码检查（ruff）并运行全部测试
 	$(PY) -m pipeline test
 
-lab: setup ## 在项目环境中打开 JupyterLab（可查看 notebooks/ 和 outputs/<轮次>/notebooks/）
-	$(PY) -m pipeline lab
+lab: setup ## 在项目环境中以简体中文打开 JupyterLab（可查看 notebooks/ 和 outputs/<轮次>/notebooks/）；另加参数：make lab LAB_ARGS="--no-browser --port 8899"
+	$(PY) -m pipeline lab $(LAB_ARGS)
 
 sample: setup ## 重新生成 data/raw/ 下的示例轮次数据
 	$(PY) -m pipeline sample

@@ -10,6 +10,7 @@ import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from pipeline import cli, paths
 from pipeline.cli import EXIT_USER_ERROR, ChineseParser
@@ -71,8 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("clean", help="删除 data/processed/、outputs/ 下的全部生成结果和 .cache/，同 make clean",
                         description="删除 data/processed/ 和 outputs/ 下的全部生成结果（保留 .gitkeep）及 .cache/ 中的"
                         "读取缓存；data/raw/ 中的原始报表不动。")
-    commands.add_parser("lab", help="在项目环境中打开 JupyterLab，同 make lab",
-                        description="注册项目的内核“Python（督查流水线）”，以项目根目录为根打开 JupyterLab。")
+    lab = commands.add_parser("lab", help="在项目环境中以简体中文打开 JupyterLab，同 make lab",
+                              description="注册项目的内核“Python（督查流水线）”，以项目根目录为根、简体中文界面、"
+                              "不弹出新闻提示打开 JupyterLab；其余参数原样交给 JupyterLab"
+                              "（如 --no-browser --port 8899）。")
+    lab.add_argument("lab_args", nargs=argparse.REMAINDER, metavar="JupyterLab参数",
+                     help="交给 jupyter lab 的参数，原样按顺序")
 
     sample = commands.add_parser(
         "sample",
@@ -99,6 +104,8 @@ def _main(argv: list[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["test"] and not {"-h", "--help"} & set(argv[1:]):  # pytest's own options, as given, in order
         args = argparse.Namespace(command="test", pytest_args=argv[1:])
+    elif argv[:1] == ["lab"] and not {"-h", "--help"} & set(argv[1:]):  # JupyterLab's own options, as given
+        args = argparse.Namespace(command="lab", lab_args=argv[1:])
     else:
         args = build_parser().parse_args(argv)
     if args.command == "setup":
@@ -111,7 +118,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "test":
         return _test(args)
     if args.command == "lab":
-        return _lab()
+        return _lab(args.lab_args)
     from pipeline.rounds import RoundError
     from pipeline.run.runner import RunError, UserError
 
@@ -163,13 +170,37 @@ def _test(args: argparse.Namespace) -> int:
     return subprocess.run([sys.executable, "-m", "pytest", *args.pytest_args], cwd=root).returncode
 
 
-def _lab() -> int:
+# JupyterLab's settings for the project's environment (share/jupyter/lab/settings/overrides.json under sys.prefix):
+# the interface in Simplified Chinese (the language pack is pinned with the rest) and no news pop-up or update check.
+LAB_OVERRIDES = {
+    "@jupyterlab/translation-extension:plugin": {"locale": "zh_CN"},
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
+def write_lab_overrides(prefix: Path) -> Path:
+    """Merge LAB_OVERRIDES into the environment's overrides.json (other settings there are kept)."""
+    import json
+
+    path = Path(prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except ValueError:
+        current = {}
+    merged = {**current, **{k: {**current.get(k, {}), **v} for k, v in LAB_OVERRIDES.items()}}
+    path.write_text(json.dumps(merged, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _lab(lab_args: list[str] | None = None) -> int:
     from pipeline.run.runner import KERNEL_DISPLAY_NAME, KERNEL_NAME
 
     root = paths.PROJECT_ROOT
     subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL_NAME,
                     "--display-name", KERNEL_DISPLAY_NAME], check=True, stdout=subprocess.DEVNULL)
-    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}"]
+    write_lab_overrides(Path(sys.prefix))
+    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={root}", *(lab_args or [])]
     if hasattr(os, "getuid") and os.getuid() == 0:
         command.append("--allow-root")
     return subprocess.run(command, cwd=root, env={**os.environ, "JUPYTER_PREFER_ENV_PATH": "1"}).returncode
