@@ -495,14 +495,14 @@ def analyst_notices(problems: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"notice": text, "fix": fix}, columns=["notice", "fix"])
 
 
-# How many figures one line of the red box names before “等”.
+# How many figures one console line names before “等”.
 BOX_NAMES = 6
 
 
 def coverage_lines(values: dict[str, Any]) -> list[str]:
-    """The red box's lines on coverage: the figures computed from part of the returns, and those no return
-    could feed, grouped by the reason (notes), each naming its figures: “开工率、投资完成率等12个数字只据部分报表
-    计算（不含农业农村厅：未报送）”."""
+    """The red box's lines on coverage, one per reason (notes): the figures computed from part of the returns
+    and those no return could feed — a single figure by its name, several by the report sections they are in:
+    “一、总体情况、二、工作建议中的52个数字只据部分报表计算（不含农业农村厅：未报送）”."""
     notes = values.get("notes", {})
     partial = values.get("data_quality.partial_keys") or []
     unfed = [k for k, why in notes.items() if values.get(k) is None and why.startswith("各单位报表均无可识别的")]
@@ -510,11 +510,14 @@ def coverage_lines(values: dict[str, Any]) -> list[str]:
     for keys, words in ((partial, "只据部分报表计算（{}）"), (unfed, "无法计算：{}")):
         by_reason: dict[str, list[str]] = {}
         for key in keys:
-            by_reason.setdefault(notes.get(key, ""), []).append(sources.reader_label(key) if key in ind.KEYS else key)
-        for reason, names in by_reason.items():
-            names = list(dict.fromkeys(names))
-            shown = "、".join(names[:BOX_NAMES]) + (f"等{len(names)}个数字" if len(names) > BOX_NAMES else "")
-            lines.append(f"{shown}{words.format(reason)}")
+            by_reason.setdefault(notes.get(key, ""), []).append(key)
+        for reason, group in by_reason.items():
+            if len(group) == 1:
+                what = sources.reader_label(group[0]) if group[0] in ind.KEYS else group[0]
+            else:
+                sections = "、".join(dict.fromkeys(ind.KEYS[k][0] for k in group if k in ind.KEYS))
+                what = f"{sections}中的{len(group)}个数字"
+            lines.append(f"{what}{words.format(reason)}")
     return lines
 
 
