@@ -495,6 +495,8 @@ def analyst_notices(problems: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"notice": text, "fix": fix}, columns=["notice", "fix"])
 
 
+# A report section's number (一、, （二）), left out where the red box names sections: the headings are the report's.
+SECTION_NUMBER = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)")
 # How many figures one console line names before “等”.
 BOX_NAMES = 6
 
@@ -502,7 +504,8 @@ BOX_NAMES = 6
 def coverage_lines(values: dict[str, Any]) -> list[str]:
     """The red box's lines on coverage, one per reason (notes): the figures computed from part of the returns
     and those no return could feed — a single figure by its name, several by the report sections they are in:
-    “一、总体情况、二、工作建议中的52个数字只据部分报表计算（不含农业农村厅：未报送）”."""
+    “总体情况、工作建议中的52个数字只据部分报表计算（不含农业农村厅：未报送）” (the sections' numbers left out:
+    the headings are the report's own)."""
     notes = values.get("notes", {})
     partial = values.get("data_quality.partial_keys") or []
     unfed = [k for k, why in notes.items() if values.get(k) is None and why.startswith("各单位报表均无可识别的")]
@@ -515,7 +518,8 @@ def coverage_lines(values: dict[str, Any]) -> list[str]:
             if len(group) == 1:
                 what = sources.reader_label(group[0]) if group[0] in ind.KEYS else group[0]
             else:
-                sections = "、".join(dict.fromkeys(ind.KEYS[k][0] for k in group if k in ind.KEYS))
+                sections = "、".join(dict.fromkeys(SECTION_NUMBER.sub("", ind.KEYS[k][0]) for k in group
+                                                   if k in ind.KEYS))
                 what = f"{sections}中的{len(group)}个数字"
             lines.append(f"{what}{words.format(reason)}")
     return lines
