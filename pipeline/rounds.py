@@ -64,6 +64,23 @@ class Round:
     def year(self) -> int:
         return self.as_of.year
 
+    def __repr__(self) -> str:  # the text beside the HTML in a notebook: short, Chinese, no dataclass repr
+        return f"<轮次 {self.id}：{self.title}，数据截至 {self.as_of:%Y-%m-%d}，应报送单位 {len(self.units)} 个>"
+
+    def _repr_html_(self) -> str:
+        """What a notebook shows for a round: its settings in Chinese, not the dataclass's repr."""
+        from html import escape
+
+        rows = [("轮次", self.id), ("标题", self.title), ("数据截至", f"{self.as_of:%Y-%m-%d}"),
+                ("应报送单位", f"{len(self.units)}个：{'、'.join(self.units)}"), ("上一轮", self.previous or "（无）"),
+                ("开工率口径", self.start_rate_base), ("督查日期", " 至 ".join(
+                    f"{d:%Y-%m-%d}" for d in (self.inspection_start, self.inspection_end) if d) or "（未填）"),
+                ("督查组数", str(self.groups) if self.groups else "（未填）"),
+                ("示例数据", "是" if self.sample else "否")]
+        body = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th>"
+                       f"<td style='text-align:left'>{escape(v)}</td></tr>" for k, v in rows)
+        return f"<table>{body}</table>"
+
 
 def check_round_id(round_id: str) -> str:
     """A round id is a plain folder name such as 2021-12: no path separators, no '..'."""

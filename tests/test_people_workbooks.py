@@ -64,3 +64,17 @@ def test_a_ledger_column_without_a_chinese_label_is_an_error_not_english():
 
     with pytest.raises(KeyError, match="LEDGER_LABELS"):
         workbooks.ledger_table(pd.DataFrame({"file": ["a.xlsx"], "new_count": [1]}))
+
+
+def test_the_notebook_shows_a_compact_chinese_ledger_and_the_round_in_chinese(tmp_path):
+    from pipeline import rounds
+    from pipeline.ingest import cleaning
+
+    build_round(tmp_path)
+    result = clean_and_save("r", tmp_path)
+    shown = workbooks.compact_ledger(cleaning.check_ledger(result))
+    assert len(shown.columns) <= 10 and not [c for c in shown.columns if ASCII_NAME.search(c)]
+    assert shown["金额：原始(万元)"].map(lambda v: float(v).is_integer()).all()
+    html = rounds.load_round("r", tmp_path)._repr_html_()
+    assert "数据截至" in html and "2021-11-30" in html and "Round(" not in html
+    assert workbooks.shown_files([tmp_path / "台账.xlsx"]) == ["台账.xlsx"]

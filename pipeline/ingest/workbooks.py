@@ -44,3 +44,21 @@ def save_ledger_workbook(ledger: pd.DataFrame, out_dir: Path, *, background: boo
 def quarantine_table(quarantine: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """The quarantine with Chinese headers only: labels (cleaning's) and QUARANTINE_EXTRA; 是/否 for flags."""
     return quarantine.rename(columns={**labels, **QUARANTINE_EXTRA})
+
+
+# The ledger as notebook 1 shows it: one short row per file and sheet (the full ledger is 台账.xlsx).
+COMPACT_LEDGER = ("file", "sheet", "unit", "return_kind", "data_rows", "kept", "quarantined", "skipped_rows",
+                  "money_raw_wan", "status")
+
+
+def compact_ledger(ledger: pd.DataFrame) -> pd.DataFrame:
+    """The ledger for a reviewer's screen: the columns that reconcile, Chinese headers, 万元 rounded to whole
+    numbers."""
+    columns = [c for c in COMPACT_LEDGER if c in ledger]
+    money = [c for c in columns if c.startswith("money_")]
+    return ledger[columns].assign(**{c: ledger[c].round(0) for c in money}).pipe(ledger_table)
+
+
+def shown_files(written) -> list[str]:
+    """The files a step wrote, by name (not as Path objects): what a notebook cell shows after saving."""
+    return [Path(p).name for p in written]
