@@ -42,6 +42,7 @@ sample: setup ## 重新生成 data/raw/ 下的示例轮次数据
 
 docs: setup ## 按 pipeline/indicators/keys.csv 重新生成 docs/indicators.md 中的键表
 	$(PY) -c "from pipeline.indicators import keys; keys.main()"
+	$(PY) -m pipeline.devtools.columns_doc
 
 screenshot: setup ## 用最近一次生成的示例报告重新截取 README 中的截图（docs/report-screenshot.png）
 	$(PY) scripts/report-screenshot.py
