@@ -179,3 +179,29 @@ def test_lock_files_and_desktop_leftovers_are_skipped_and_noted_for_the_analyst_
     assert summary.loc["银川市", "提示"] == 0 and summary.loc["吴忠市", "报送情况"] == "未报送"
     console = feedback.run_summary(result)
     assert "给分析人员的提示（不发给单位）" in console and "银川市/Thumbs.db" in console
+
+
+# Counties, districts and banners are places too: a county-level round (the published sets of 连南县, 惠东县, 武进区)
+# has them as its units, and their offices write “某县发展和改革局”, “利通区住建局”, “阿拉善左旗发改委”.
+COUNTY_UNITS = ["某县", "利通区", "阿拉善左旗", "发展改革委"]
+
+
+@pytest.mark.parametrize("reporter, unit", [
+    ("某县发展和改革局", "某县"),
+    ("利通区住房和城乡建设局", "利通区"),
+    ("阿拉善左旗发改委", "阿拉善左旗"),
+    ("利通发改局", "利通区"),  # the district's core name without 区: a loose match
+    ("自治区发展改革委", "发展改革委"),  # 自治区 ends in 区 but names no unit of the round
+])
+def test_counties_districts_and_banners_are_places_before_their_offices(tmp_path, reporter, unit):
+    footer_file(raw(tmp_path, COUNTY_UNITS), "附件1.xlsx", reporter, "甲")
+    result, _ = clean(tmp_path, COUNTY_UNITS)
+    assert returns_of(result) == {"附件1.xlsx": unit}
+    assert "unknown_unit" not in set(result.problems["code"])
+    assert units.UNIT_NOT_IN_ROUND not in set(result.problems["code"])
+
+
+def test_a_one_character_place_is_no_near_miss_of_another():
+    """某县 and 另县 share only their ending: no question to the analyst about round.yml's spelling."""
+    assert units.near_misses(["另县发展和改革局"], ["某县"]) == []
+    assert units.match_unit("另县发展和改革局", ["某县"]) is None

@@ -29,8 +29,10 @@ from pipeline.ingest.problems import HINT, Problem
 _REPORTER = re.compile(r"(?:填报单位|填表单位|报送单位)(?:\(盖章\))?[:：]\s*([^\s:：]+)")
 # How a department's name is written at length: normalised before it is compared.
 _LONG_FORMS = (("委员会", "委"), ("和", ""), ("、", ""))
-# The place-type ending a unit's core name is written without (银川 for 银川市, 宁东 for 宁东基地).
-_PLACE_SUFFIX = re.compile(r"(市|基地)$")
+# The endings that make a unit a place (a city, a county, a district, a banner, a base or a park) rather than a
+# department, and that its core name may be written without (银川 for 银川市, 宁东 for 宁东基地, 利通 for 利通区).
+# A department's name ends in the office's kind (委, 厅, 局, 办) instead.
+_PLACE_SUFFIX = re.compile(r"(市|基地|县|区|旗|州|盟|园区|开发区)$")
 # How many rows at the top of a sheet may hold its title (“吴忠市2022年重大项目进展情况表”).
 TITLE_ROWS = 3
 
@@ -51,7 +53,7 @@ def normalise(text: str) -> str:
 
 
 def _is_place(unit: str) -> bool:
-    return schemas.unit_kind(unit) in (schemas.CITY, schemas.BASE)
+    return schemas.unit_kind(unit) in (schemas.CITY, schemas.BASE) or bool(_PLACE_SUFFIX.search(unit))
 
 
 def _place_hits(text: str, unit: str) -> list[tuple[int, str, str]]:
@@ -71,6 +73,8 @@ def _near(text: str, unit: str) -> list[tuple[int, str]]:
     told."""
     n, suffix = len(unit), _PLACE_SUFFIX.search(unit).group(0)
     found = []
+    if n - len(suffix) < 2:  # 某县: one character other than a one-character core is another place altogether
+        return found
     for m in re.finditer(re.escape(suffix), text):
         piece = text[m.end() - n:m.end()]
         if len(piece) == n and sum(a != b for a, b in zip(piece, unit)) == 1:
