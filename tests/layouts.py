@@ -204,6 +204,17 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def resaved_by_libreoffice(make, name: str, out_dir: Path, fmt: str, package: str = "calc") -> Path:
+    """A file written by make(path) under a temporary folder, then re-saved by LibreOffice as fmt into out_dir
+    (the way an office's suite saves it); the test is skipped where LibreOffice is not installed."""
+    import pytest
+
+    if soffice() is None:
+        pytest.skip(f"LibreOffice (soffice) 未安装：apt-get install libreoffice-{package}-nogui 后可运行此测试")
+    with tempfile.TemporaryDirectory() as tmp:
+        return libreoffice_convert(make(Path(tmp) / name), out_dir, fmt)
+
+
 def libreoffice_convert(src: Path, out_dir: Path, fmt: str) -> Path:
     """Re-save a workbook with LibreOffice (headless), with a private profile so parallel runs do not collide."""
     binary = soffice()

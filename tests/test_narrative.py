@@ -1,7 +1,6 @@
 """典型做法 sent as Word documents (.docx, and .doc/.wps through LibreOffice), read through cleaning."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import docx
@@ -70,11 +69,7 @@ def test_without_headings_each_item_takes_the_section_its_words_name(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["doc", "odt"])
 def test_a_word_97_document_is_converted_by_libreoffice(tmp_path, fmt):
-    if layouts.soffice() is None:
-        pytest.skip("LibreOffice (soffice) 未安装：apt-get install libreoffice-writer-nogui 后可运行此测试")
-    with tempfile.TemporaryDirectory() as tmp:
-        src = with_headings(Path(tmp) / "典型做法.docx")
-        layouts.libreoffice_convert(src, raw(tmp_path) / "吴忠市", fmt)
+    layouts.resaved_by_libreoffice(with_headings, "典型做法.docx", raw(tmp_path) / "吴忠市", fmt, package="writer")
     if fmt == "odt":  # not a narrative format: refused with a reason, nothing lost silently
         result = clean(tmp_path)
         assert (result.problems["code"] == "not_a_table").any()
