@@ -12,6 +12,7 @@ import sys
 from PIL import Image
 
 from pipeline import paths
+from pipeline.report import export
 from pipeline.report import render as report
 
 ROUND = sys.argv[1] if len(sys.argv) > 1 else paths.SAMPLE_ROUND
@@ -23,12 +24,12 @@ def main() -> int:
     if not html.is_file():
         print(f"找不到 {html}：请先运行 make report ROUND={ROUND}。", file=sys.stderr)
         return 2
-    chromium = report.find_chromium()
+    chromium = export.find_chromium()
     if chromium is None:
         print("没有安装 Chromium：请先运行 scripts/install-system-deps.sh。", file=sys.stderr)
         return 2
     TARGET.parent.mkdir(parents=True, exist_ok=True)
-    report.screenshot(html, TARGET, chromium)
+    export.screenshot(html, TARGET, chromium)
     # 256 colours are plenty for a page of text and charts: a third of the size in the repository.
     Image.open(TARGET).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(TARGET, optimize=True)
     print(f"已更新 {TARGET.relative_to(paths.PROJECT_ROOT)}（{html.relative_to(paths.PROJECT_ROOT)} 的第一屏）。")

@@ -19,10 +19,10 @@ import pytest
 from test_report import HOSTILE_PROJECT, SECTION_HEADINGS, sample_chain
 
 from pipeline.figures import charts as figures
-from pipeline.report import render as report
+from pipeline.report import export
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-CHROMIUM = report.find_chromium()
+CHROMIUM = export.find_chromium()
 # The flags the brief asks for; Playwright adds --headless and a fresh --user-data-dir of its own.
 FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]

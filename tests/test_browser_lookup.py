@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import platforms
-from pipeline.report import browser, render
+from pipeline.report import browser, export
 
 
 def executable(path: Path, body: str = "#!/bin/sh\nexit 0\n") -> Path:
@@ -50,7 +50,7 @@ def test_a_chrome_installed_for_one_user_is_found_on_windows(windows):
 
 
 def test_no_browser_on_windows_says_how_to_get_the_pdf(windows):
-    assert browser.find_browser() is None and render.find_chromium() is None
+    assert browser.find_browser() is None and export.find_chromium() is None
     hint = browser.missing_hint()
     assert "Edge" in hint and "CHROMIUM" in hint and "report.html 和 report.docx 不受影响" in hint
 
@@ -99,22 +99,21 @@ def test_the_edge_found_in_its_windows_folder_prints_an_a4_pdf(windows, tmp_path
     html.parent.mkdir()
     html.write_text("<!doctype html><meta charset=utf-8><style>@page{size:A4}</style><h1>督查报告</h1>",
                     encoding="utf-8")
-    found = render.find_chromium()
+    found = export.find_chromium()
     assert found == str(edge)
-    pdf = render.print_pdf(html, html.with_name("report.pdf"), found)
+    pdf = export.print_pdf(html, html.with_name("report.pdf"), found)
     assert pdf.read_bytes()[:5] == b"%PDF-"
 
 
 def test_a_run_without_a_browser_says_how_to_get_the_pdf(windows, tmp_path, monkeypatch):
     """Step 4 exports what it can (HTML; the notebook wrote the Word version); the console says how to get the PDF."""
-    from pipeline.report import render as report
     from pipeline.run import runner
 
     def exported_without_pdf(round_id, root):
-        assert report.find_chromium() is None  # what export_report asks: no browser on this machine
+        assert export.find_chromium() is None  # what export_report asks: no browser on this machine
         return {"html": tmp_path / "report.html"}
 
-    monkeypatch.setattr(report, "export_report", exported_without_pdf)
+    monkeypatch.setattr(export, "export_report", exported_without_pdf)
     said = []
     step = runner.Step(4, "生成报告", tmp_path / runner.REPORT_NOTEBOOK)
     runner._after_step(step, "2021-12", tmp_path, said.append)

@@ -23,6 +23,7 @@ from pipeline import paths as config
 from pipeline.devtools import sample
 from pipeline.figures import charts as figures
 from pipeline.indicators import coverage
+from pipeline.report import export
 from pipeline.report import render as report
 from pipeline.report.render import Col, ReportData, Text, html_table, number, signed_word
 from pipeline.run import runner
@@ -72,7 +73,7 @@ def sample_chain() -> Chain:
     plant_hostile_text(root / "data" / "raw" / ROUND)
     messages: list[str] = []
     runner.run_round(ROUND, root=root, notebooks_dir=config.NOTEBOOKS_DIR, echo=messages.append, progress=False)
-    written = report.export_report(ROUND, root)
+    written = export.export_report(ROUND, root)
     out = config.outputs_round_dir(ROUND, root)
     values = json.loads((out / "indicators.json").read_text(encoding="utf-8"))
     return Chain(root, out, values, written, messages)
@@ -404,7 +405,7 @@ def test_export_without_the_executed_notebook_is_a_clear_error(tmp_path):
     raw.mkdir(parents=True)
     (raw / "round.yml").write_text("title: t\nas_of: 2021-11-30\nunits: [银川市]\n", encoding="utf-8")
     with pytest.raises(report.ReportError, match="请先运行第4步"):
-        report.export_report("r1", tmp_path)
+        export.export_report("r1", tmp_path)
 
 
 

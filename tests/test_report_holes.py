@@ -26,6 +26,7 @@ from office import (
 )
 
 from pipeline import paths as config
+from pipeline.report import export
 from pipeline.report import render as report
 from pipeline.run import runner
 
@@ -58,7 +59,7 @@ def holes_chain():
     write_csv(raw / "交通运输厅重大项目.csv", [header, *_projects("JT", 4)])
     messages: list[str] = []
     runner.run_round(ROUND, root=root, notebooks_dir=config.NOTEBOOKS_DIR, echo=messages.append, progress=False)
-    written = report.export_report(ROUND, root, pdf=False)
+    written = export.export_report(ROUND, root, pdf=False)
     return root, written["html"].read_text(encoding="utf-8"), "\n".join(messages)
 
 

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from test_report import ROUND, sample_chain
 
+from pipeline.report import export, word
 from pipeline.report import render as report
-from pipeline.report import word
 
 BIG = 30_000  # rows of the track list at 100,000 projects
 MAX_PAGES = 40
@@ -99,7 +99,7 @@ def test_the_docx_lists_the_same_capped_rows(big):
 
 
 def test_the_printed_report_is_a_report_not_a_listing(big, tmp_path):
-    chromium = report.find_chromium()
+    chromium = export.find_chromium()
     if chromium is None:
         pytest.skip("没有安装 Chromium，无法打印 PDF")
     _, parts = big
@@ -110,7 +110,7 @@ def test_the_printed_report_is_a_report_not_a_listing(big, tmp_path):
         nb.cells.append(cell)
     executed = tmp_path / report.REPORT_NOTEBOOK
     nbformat.write(nb, executed)
-    html = report.export_html(executed, tmp_path / report.HTML_FILE, "大规模报告")
-    pdf = report.print_pdf(html, tmp_path / report.PDF_FILE, chromium).read_bytes()
+    html = export.export_html(executed, tmp_path / report.HTML_FILE, "大规模报告")
+    pdf = export.print_pdf(html, tmp_path / report.PDF_FILE, chromium).read_bytes()
     pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
     assert 5 < pages <= MAX_PAGES, pages

@@ -333,9 +333,9 @@ def run_notebooks_in_process(notebooks: list[Path], parameters: dict) -> dict[st
             if is_parameters:
                 namespace.update(parameters)
         if path.name == REPORT_NOTEBOOK:  # as the runner does right after the report notebook
-            from pipeline.report import render as report
+            from pipeline.report import export
 
-            report.export_report(parameters["round_id"], Path(parameters["root"]))
+            export.export_report(parameters["round_id"], Path(parameters["root"]))
         times[path.name] = time.perf_counter() - started
     workers.wait_for_background(Path(parameters["root"]))  # as the runner does before publishing (in the total)
     return times

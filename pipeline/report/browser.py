@@ -1,6 +1,6 @@
 """The browser that prints report.pdf, found where the analysts' machines keep it.
 
-Any Chromium-based browser prints the report headless (pipeline/report/render.py, run_chromium):
+Any Chromium-based browser prints the report headless (pipeline/report/export.py, run_chromium):
 
 - Linux (Debian, Ubuntu, 统信 UOS, 银河麒麟): chromium, chromium-browser, google-chrome, microsoft-edge on PATH,
   then the usual install folders (Debian's /usr/lib/chromium, Google's /opt/google/chrome, Microsoft's

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from pipeline import paths
 from pipeline.figures import charts as figures
+from pipeline.report import export
 from pipeline.report import render as report
 
 DOCX_FILE = paths.REPORT_DOCX
@@ -585,7 +586,7 @@ SOFFICE_TIMEOUT_S = 240
 
 def find_soffice() -> str | None:
     """LibreOffice's soffice (Debian libreoffice-writer-nogui), or None. SOFFICE=/path overrides the search."""
-    return report.find_executable(SOFFICE_NAMES, "SOFFICE")
+    return export.find_executable(SOFFICE_NAMES, "SOFFICE")
 
 
 def render_pdf(docx: Path, out_dir: Path, soffice: str) -> Path:

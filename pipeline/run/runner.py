@@ -303,11 +303,12 @@ def _after_step(step: Step, round_id: str, stage: Path, echo: Callable[[str], ob
     """What a step's notebook cannot do for itself: the report is exported from its executed copy."""
     if step.notebook.name != REPORT_NOTEBOOK:
         return
-    from pipeline.report import render as report
+    from pipeline.report import export
+    from pipeline.report.render import ReportError
 
     try:
-        exported = report.export_report(round_id, stage)
-    except report.ReportError as exc:
+        exported = export.export_report(round_id, stage)
+    except ReportError as exc:
         raise RunError(f"{step.label}：{exc}") from None
     made = "、".join(path.name for path in exported.values())
     echo(f"      已生成 {made}。")
