@@ -26,6 +26,7 @@ from pipeline import paths as config
 from pipeline.conventions import parse_conventions
 from pipeline.devtools import sample
 from pipeline.figures import charts as figures
+from pipeline.figures import fonts
 from pipeline.indicators import early_warning as ew
 from pipeline.indicators import findings
 from pipeline.ingest import cleaning
@@ -78,8 +79,8 @@ def bar_colors(ax) -> dict[str, str]:
 
 
 def test_a_cjk_font_is_used_and_has_every_glyph_the_charts_need(drawn):
-    family = figures.cjk_font()
-    assert family in figures.CJK_FAMILIES
+    family = fonts.cjk_font()
+    assert family in fonts.CJK_FAMILIES
     path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
     font = matplotlib.ft2font.FT2Font(path)
     chars = {ch for fig in drawn.values() for t in texts(fig) for ch in t.get_text() if ord(ch) > 127}
@@ -102,7 +103,7 @@ def test_a_seaborn_theme_set_afterwards_does_not_drop_the_cjk_font(inputs):
         render(fig)
         used = {font_manager.findfont(t.get_fontproperties())
                 for t in texts(fig) if any(ord(c) > 127 for c in t.get_text())}
-    assert {font_manager.get_font(path).family_name for path in used} == {figures.cjk_font()}
+    assert {font_manager.get_font(path).family_name for path in used} == {fonts.cjk_font()}
 
 
 def test_apply_theme_puts_the_cjk_font_first_after_seaborn():
@@ -117,44 +118,44 @@ def latin_fonts_only(monkeypatch):
     latin = [f for f in font_manager.fontManager.ttflist if f.name.startswith("DejaVu")]
     assert latin
     monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
-    monkeypatch.setattr(figures, "CJK_FONT_FILES", ())
-    monkeypatch.setattr(figures, "WINDOWS_FONT_FILES", ())
+    monkeypatch.setattr(fonts, "CJK_FONT_FILES", ())
+    monkeypatch.setattr(fonts, "WINDOWS_FONT_FILES", ())
 
 
 def test_no_cjk_font_is_a_clear_chinese_error(monkeypatch):
     latin_fonts_only(monkeypatch)
-    figures.cjk_font.cache_clear()
+    fonts.cjk_font.cache_clear()
     try:
-        with pytest.raises(figures.FontMissingError, match="方框.*fonts-noto-cjk.*统信 UOS"):
-            figures.cjk_font()
+        with pytest.raises(fonts.FontMissingError, match="方框.*fonts-noto-cjk.*统信 UOS"):
+            fonts.cjk_font()
         monkeypatch.setenv("PIPELINE_FORCE_PLATFORM", "windows")
-        figures.cjk_font.cache_clear()
-        with pytest.raises(figures.FontMissingError, match="方框.*微软雅黑"):
-            figures.cjk_font()
+        fonts.cjk_font.cache_clear()
+        with pytest.raises(fonts.FontMissingError, match="方框.*微软雅黑"):
+            fonts.cjk_font()
     finally:
         monkeypatch.undo()
-        figures.cjk_font.cache_clear()
+        fonts.cjk_font.cache_clear()
 
 
 def test_a_chinese_font_under_a_name_not_listed_is_found_by_its_glyphs(monkeypatch):
     """A 方正 or CESI font an office installed: not in CJK_FAMILIES, but it draws Chinese."""
-    monkeypatch.setattr(figures, "CJK_FAMILIES", ("No Such Font SC",))
-    monkeypatch.setattr(figures, "CJK_FONT_FILES", ())
-    monkeypatch.setattr(figures, "WINDOWS_FONT_FILES", ())
-    figures.cjk_font.cache_clear()
+    monkeypatch.setattr(fonts, "CJK_FAMILIES", ("No Such Font SC",))
+    monkeypatch.setattr(fonts, "CJK_FONT_FILES", ())
+    monkeypatch.setattr(fonts, "WINDOWS_FONT_FILES", ())
+    fonts.cjk_font.cache_clear()
     try:
-        family = figures.cjk_font()
+        family = fonts.cjk_font()
         path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
         font = font_manager.get_font(path)
         assert all(font.get_char_index(ord(ch)) for ch in "督查报告各市开工率")
     finally:
         monkeypatch.undo()
-        figures.cjk_font.cache_clear()
+        fonts.cjk_font.cache_clear()
 
 
 def test_windows_fonts_folders_are_searched(monkeypatch, tmp_path):
     """WINDIR\\Fonts (微软雅黑 msyh.ttc, 黑体 simhei.ttf …) and the user's own fonts folder are registered."""
-    windows_folders = figures.WINDOWS_FONT_FILES
+    windows_folders = fonts.WINDOWS_FONT_FILES
     latin_fonts_only(monkeypatch)
     noto = sorted(font_manager.findSystemFonts(fontext="ttf") + font_manager.findSystemFonts(fontext="otf"))
     noto = [path for path in noto if "NotoSansCJK" in path]
@@ -162,16 +163,16 @@ def test_windows_fonts_folders_are_searched(monkeypatch, tmp_path):
         pytest.skip("no Noto Sans CJK file to lay out as a Windows font")
     (tmp_path / "Windows" / "Fonts").mkdir(parents=True)
     shutil.copy(noto[0], tmp_path / "Windows" / "Fonts" / "msyh.ttc")  # a Chinese font where 微软雅黑 is
-    monkeypatch.setattr(figures, "WINDOWS_FONT_FILES", windows_folders)
+    monkeypatch.setattr(fonts, "WINDOWS_FONT_FILES", windows_folders)
     monkeypatch.setenv("WINDIR", str(tmp_path / "Windows"))
-    figures.cjk_font.cache_clear()
+    fonts.cjk_font.cache_clear()
     try:
-        assert str(tmp_path / "Windows" / "Fonts" / "msyh.ttc") in figures.font_files()
-        assert figures.cjk_font()  # found there, registered, and it draws Chinese
+        assert str(tmp_path / "Windows" / "Fonts" / "msyh.ttc") in fonts.font_files()
+        assert fonts.cjk_font()  # found there, registered, and it draws Chinese
         assert any(Path(f.fname).name == "msyh.ttc" for f in font_manager.fontManager.ttflist)
     finally:
         monkeypatch.undo()
-        figures.cjk_font.cache_clear()
+        fonts.cjk_font.cache_clear()
 
 
 # --------------------------------------------------------------------------- colours and order
