@@ -143,7 +143,8 @@ def _main(argv: list[str] | None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from pipeline.run.runner import format_seconds, run_round, shown_path
+    from pipeline.paths import shown_path
+    from pipeline.run.runner import format_seconds, run_round
 
     result = run_round(args.round_id, force=args.force)
     root = paths.PROJECT_ROOT
@@ -208,8 +209,8 @@ def _lab(lab_args: list[str] | None = None) -> int:
 
 def _template(args: argparse.Namespace) -> int:
     from pipeline.ingest import return_template
+    from pipeline.paths import shown_path
     from pipeline.rounds import check_round_id
-    from pipeline.run.runner import shown_path
 
     if args.next_round:
         check_round_id(args.next_round)
@@ -228,7 +229,8 @@ def _template(args: argparse.Namespace) -> int:
 
 def _corrections(args: argparse.Namespace) -> int:
     from pipeline.ingest import corrections
-    from pipeline.run.runner import UserError, shown_path
+    from pipeline.paths import shown_path
+    from pipeline.run.runner import UserError
 
     try:
         path, rows = corrections.write_skeleton(args.round_id, paths.PROJECT_ROOT)

@@ -23,7 +23,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
 
 # Developer tooling (pipeline/devtools/: the sample generator, the benchmark); not pipeline code, so editing it
-# does not rerun a round (pipeline/run/runner.py leaves this folder out of the code digest of the rerun manifest).
+# does not rerun a round (pipeline/run/rerun.py leaves this folder out of the code digest of the rerun manifest).
 DEVTOOLS = ("devtools",)
 
 # The header alias table: data an analyst extends when a unit writes a header
@@ -248,3 +248,11 @@ def step_summary_path(round_id: str, notebook_stem: str, root: Path | None = Non
     """Where a notebook leaves the few Chinese lines the runner prints after its step."""
     return RoundPaths(root, round_id).summary(notebook_stem) if root else (
         OUTPUTS_DIR / round_id / SUMMARIES / f"{notebook_stem}.txt")
+
+
+def shown_path(path: Path, root: Path) -> str:
+    """A path as the user sees it from the project root: relative when inside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

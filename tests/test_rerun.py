@@ -17,7 +17,7 @@ import pytest
 from test_runner import ROUND, ROUND_YML, TRACE, traced, write_notebook
 
 from pipeline import paths as config
-from pipeline.run import runner
+from pipeline.run import rerun, runner
 
 # A cell that writes one result file, as a real step writes its tables.
 WRITE_RESULT = (
@@ -59,7 +59,7 @@ def test_nothing_changed_skips_every_step_and_says_so(project):
     assert ran == []
     assert sum("输入、参数和代码均未变化，跳过" in line for line in lines) == 2
     assert any(line.startswith("[1/2] 清洗报表（01_clean.ipynb）：") for line in lines)
-    manifest = json.loads((project / "outputs" / ROUND / runner.MANIFEST_FILE).read_text(encoding="utf-8"))
+    manifest = json.loads((project / "outputs" / ROUND / rerun.MANIFEST_FILE).read_text(encoding="utf-8"))
     assert set(manifest["steps"]) == {"01_clean.ipynb", "02_indicators.ipynb"}
 
 
@@ -137,19 +137,19 @@ def test_a_failed_run_publishes_nothing_and_the_next_run_starts_from_the_last_go
 # --------------------------------------------------------------------------- the rules, without a kernel
 
 
-def recorded(project: Path, force: bool = False) -> list[runner.StepPlan]:
+def recorded(project: Path, force: bool = False) -> list[rerun.StepPlan]:
     """The plan for the project's steps once every step has run and was recorded as now."""
     steps = runner.chain_steps(project / "notebooks")
     round_ = runner.load_round(ROUND, project)
     parameters = {"round_id": ROUND, "root": str(project)}
-    manifest = {"format": runner.MANIFEST_FORMAT, "steps": {}}
+    manifest = {"format": rerun.MANIFEST_FORMAT, "steps": {}}
     executed = config.outputs_round_dir(ROUND, project) / "notebooks"
     executed.mkdir(parents=True)
-    for plan in runner.plan_steps(steps, parameters, round_, project, manifest):
-        runner.remember_step(manifest, plan.step, plan.inputs, 1.0)
+    for plan in rerun.plan_steps(steps, parameters, round_, project, manifest):
+        rerun.remember_step(manifest, plan.step, plan.inputs, 1.0)
         (executed / plan.step.notebook.name).write_text("{}", encoding="utf-8")
-    runner.remember_results(manifest, ROUND, project)
-    return lambda **kw: [p.reason for p in runner.plan_steps(steps, parameters, round_, project, manifest, **kw)]
+    rerun.remember_results(manifest, ROUND, project)
+    return lambda **kw: [p.reason for p in rerun.plan_steps(steps, parameters, round_, project, manifest, **kw)]
 
 
 def test_unchanged_inputs_make_an_all_skipped_plan(project):
@@ -174,7 +174,7 @@ def test_unchanged_inputs_make_an_all_skipped_plan(project):
      "表头别名表有变化"),
 ])
 def test_a_change_to_the_round_or_the_alias_table_reruns_from_the_first_step(project, change, reason):
-    # The reason names the round's files that changed, were added or removed (runner.changed_text).
+    # The reason names the round's files that changed, were added or removed (rerun.changed_text).
     plan = recorded(project)
     change(project)
     assert plan() == [reason, "第1步重新运行，其后的步骤都要重新运行"]
@@ -245,31 +245,31 @@ def test_a_missing_executed_copy_reruns_its_step(project):
 def test_a_changed_parameter_reruns_every_step(project):
     steps = runner.chain_steps(project / "notebooks")
     round_ = runner.load_round(ROUND, project)
-    shared = runner.round_inputs(round_, project)
-    a = runner.step_inputs(steps[0], {"round_id": ROUND, "root": str(project)}, shared)
-    b = runner.step_inputs(steps[0], {"round_id": ROUND, "root": "/elsewhere"}, shared)
+    shared = rerun.round_inputs(round_, project)
+    a = rerun.step_inputs(steps[0], {"round_id": ROUND, "root": str(project)}, shared)
+    b = rerun.step_inputs(steps[0], {"round_id": ROUND, "root": "/elsewhere"}, shared)
     assert a["parameters"] != b["parameters"] and {k for k in a if a[k] != b[k]} == {"parameters"}
 
 
 def test_a_notebook_digest_ignores_outputs_and_metadata_but_not_markdown(tmp_path):
     path = tmp_path / "n.ipynb"
     write_notebook(path, "x = 1")
-    before = runner.notebook_digest(path)
+    before = rerun.notebook_digest(path)
     nb = json.loads(path.read_text(encoding="utf-8"))
     nb["cells"][2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1"}]
     nb["cells"][2]["execution_count"] = 3
     nb["metadata"]["widgets"] = {"saved": "by JupyterLab"}
     path.write_text(json.dumps(nb), encoding="utf-8")
-    assert runner.notebook_digest(path) == before
+    assert rerun.notebook_digest(path) == before
     nb["cells"][0]["source"] = "# 另一个标题"
     path.write_text(json.dumps(nb), encoding="utf-8")
-    assert runner.notebook_digest(path) != before
+    assert rerun.notebook_digest(path) != before
 
 
 def test_an_unreadable_manifest_means_every_step_runs(tmp_path):
-    path = tmp_path / runner.MANIFEST_FILE
+    path = tmp_path / rerun.MANIFEST_FILE
     path.write_text("{not json", encoding="utf-8")
-    assert runner.load_manifest(path) == {"format": runner.MANIFEST_FORMAT, "steps": {}}
+    assert rerun.load_manifest(path) == {"format": rerun.MANIFEST_FORMAT, "steps": {}}
 
 
 # --------------------------------------------------------------------------- the command line and the real chain
@@ -319,11 +319,11 @@ def test_the_real_cleaning_notebook_is_skipped_until_a_return_changes(tmp_path):
 
 
 def test_many_changed_files_are_named_up_to_three_and_an_old_manifest_says_the_folder():
-    before = {f"{runner.ROUND_FILE_KEY}{u}.xlsx": "a" for u in "甲乙丙丁戊"} | {"code": "c"}
+    before = {f"{rerun.ROUND_FILE_KEY}{u}.xlsx": "a" for u in "甲乙丙丁戊"} | {"code": "c"}
     now = {k: "b" for k in before if k != "code"} | {"code": "d"}
     changed = [k for k in {**before, **now} if before.get(k) != now.get(k)]
-    assert (runner.changed_text(changed, before, now)
+    assert (rerun.changed_text(changed, before, now)
             == "甲.xlsx、乙.xlsx、丙.xlsx等5个文件 有变化；流水线代码（pipeline/）有变化")
     old = {"returns": "x", "code": "d"}
     changed = [k for k in {**old, **now} if old.get(k) != now.get(k)]
-    assert runner.changed_text(changed, old, now) == "本轮报表、round.yml 或 corrections.csv有变化"
+    assert rerun.changed_text(changed, old, now) == "本轮报表、round.yml 或 corrections.csv有变化"

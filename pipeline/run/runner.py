@@ -26,16 +26,11 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import datetime as dt
 import functools
-import hashlib
-import json
 import logging
-import os
 import re
 import subprocess
 import sys
-import sysconfig
 import textwrap
 import time
 from dataclasses import dataclass
@@ -43,8 +38,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from pipeline import paths, schemas, workers
+from pipeline.paths import shown_path
 from pipeline.rounds import Round, RoundError, load_round
-from pipeline.run import staging
+from pipeline.run import rerun, staging
+from pipeline.run.steps import CHAIN, Step
 
 if TYPE_CHECKING:
     from jupyter_client.kernelspec import KernelSpec
@@ -52,14 +49,6 @@ if TYPE_CHECKING:
 # Jupyter, papermill and nbformat are imported where they are used: importing them
 # takes seconds, and a mistyped round id should be reported at once, and a rerun
 # that skips every step should take no longer than hashing its inputs.
-
-# The chain, in order: (notebook file name, step name shown to the user).
-CHAIN: list[tuple[str, str]] = [
-    ("01_clean.ipynb", "清洗报表"),
-    ("02_indicators.ipynb", "计算指标"),
-    ("03_figures.ipynb", "绘制图表"),
-    ("04_report.ipynb", "生成报告"),
-]
 
 # The notebook whose executed copy is exported as report.html (and report.pdf).
 REPORT_NOTEBOOK = "04_report.ipynb"
@@ -79,17 +68,6 @@ class UserError(Exception):
 
 class RunError(UserError):
     """A step of the chain failed; the message (Chinese) names the step and where to look."""
-
-
-@dataclass(frozen=True)
-class Step:
-    number: int  # 1-based position in CHAIN
-    name: str  # Chinese step name
-    notebook: Path  # the source notebook
-
-    @property
-    def label(self) -> str:
-        return f"第{self.number}步「{self.name}」（{self.notebook.name}）"
 
 
 @dataclass(frozen=True)
@@ -183,8 +161,8 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
         check_notebook(step)
     # The fingerprint names the real root; the notebooks run on the staging copy of it.
     parameters = {"round_id": round_id, "root": str(root)}
-    manifest = load_manifest(where.manifest) | {"round": round_id}
-    plans = plan_steps(steps, parameters, round_, root, manifest, force=force)
+    manifest = rerun.load_manifest(where.manifest) | {"round": round_id}
+    plans = rerun.plan_steps(steps, parameters, round_, root, manifest, force=force)
     stage = _prepare_stage(round_id, root) if any(plan.reason for plan in plans) else None
     try:
         results = [_run_step(plan, len(steps), round_id, root, stage, manifest, echo, progress) for plan in plans]
@@ -197,8 +175,8 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
     if stage is not None:  # every step succeeded: only now do the results replace the last good ones
         with _sigint_deferred():  # Ctrl-C now would make "结果保持上次成功运行的状态" untrue: finish first
             _publish(round_id, root)
-            remember_results(manifest, round_id, root)
-            save_manifest(where.manifest, manifest)
+            rerun.remember_results(manifest, round_id, root)
+            rerun.save_manifest(where.manifest, manifest)
     return RunResult(round=round_, steps=tuple(results), processed_dir=where.processed, outputs_dir=where.outputs,
                      executed_dir=where.executed, seconds=time.perf_counter() - started)
 
@@ -236,13 +214,13 @@ def _announce(round_: Round, steps: list[Step], echo: Callable[[str], object], *
         echo(f"（流水线其余步骤的笔记本尚未加入：{'、'.join(missing)}。）")
 
 
-def _run_step(plan: StepPlan, total: int, round_id: str, root: Path, stage: Path | None, manifest: dict,
+def _run_step(plan: rerun.StepPlan, total: int, round_id: str, root: Path, stage: Path | None, manifest: dict,
               echo: Callable[[str], object], progress: bool) -> StepResult:
     """Run one planned step in the staging copy, or say why it is skipped."""
     step = plan.step
     executed = paths.RoundPaths(root, round_id).executed / step.notebook.name
     if plan.reason is None:
-        echo(skip_message(step, total, manifest))
+        echo(rerun.skip_message(step, total, manifest))
         _echo_summary(paths.step_summary_path(round_id, step.notebook.stem, root), echo)
         return StepResult(step, executed, 0.0, skipped=True)
     echo(f"[{step.number}/{total}] {step.name}（{step.notebook.name}）…")
@@ -250,7 +228,7 @@ def _run_step(plan: StepPlan, total: int, round_id: str, root: Path, stage: Path
     t0 = time.perf_counter()
     summary = paths.step_summary_path(round_id, step.notebook.stem, stage)
     summary.unlink(missing_ok=True)  # a summary left by an earlier run must not be shown as this one's
-    forget_steps(manifest, step.number)  # this step and every later one, until they succeed again
+    rerun.forget_steps(manifest, step.number)  # this step and every later one, until they succeed again
     staged = paths.RoundPaths(stage, round_id).executed / step.notebook.name
     staged.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -260,7 +238,7 @@ def _run_step(plan: StepPlan, total: int, round_id: str, root: Path, stage: Path
         raise RunError(f"{exc}本次运行的结果未采用：data/processed/{round_id}/ 和 outputs/{round_id}/ "
                        "仍是上次成功运行的结果。") from None
     seconds = time.perf_counter() - t0
-    remember_step(manifest, step, plan.inputs, seconds)
+    rerun.remember_step(manifest, step, plan.inputs, seconds)
     echo(f"      完成，用时 {format_seconds(seconds)}。")
     _echo_summary(summary, echo, stage, root)
     return StepResult(step, executed, seconds)
@@ -406,7 +384,7 @@ def _import_papermill():
 def check_notebook(step: Step) -> None:
     """A notebook the runner can run: valid JSON, with a cell tagged `parameters`."""
     try:
-        nb = _notebook_json(step.notebook)
+        nb = rerun.notebook_json(step.notebook)
     except (OSError, ValueError) as exc:  # a broken or truncated file, not JSON, not a notebook
         why = "无法打开" if isinstance(exc, OSError) else "内容不是有效的笔记本"
         raise UserError(f"{step.label}的笔记本文件无法读取（{why}）："
@@ -418,7 +396,7 @@ def check_notebook(step: Step) -> None:
             f"请在 JupyterLab 中给参数单元格加上 parameters 标签。"
         )
     for name in ("round_id", "root"):
-        if not re.search(rf"^{name}\s*[:=]", _source(cells[0]), flags=re.MULTILINE):
+        if not re.search(rf"^{name}\s*[:=]", rerun.cell_source(cells[0]), flags=re.MULTILINE):
             raise UserError(f"{step.label}的笔记本的 parameters 单元格中没有 {name}：请加上一行 {name} = \"…\"。")
 
 
@@ -552,297 +530,8 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else ""
 
 
-def shown_path(path: Path, root: Path) -> str:
-    """A path as the user sees it from the project root: relative when inside it."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def format_seconds(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} 秒"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} 分 {rest:02d} 秒"
-
-
-# --------------------------------------------------------------------------- skipping what has not changed
-#
-# A step is skipped when everything its result depends on is as it was at its
-# last successful run, as recorded in outputs/<round>/run_manifest.json:
-#
-# - its notebook's cells and the parameters it runs with;
-# - the pipeline package's files, all of them but the developer tools (paths.DEVTOOLS:
-#   the sample generator and the benchmark): any other change under pipeline/ reruns
-#   every step (simple, and sound without knowing which step uses which module),
-#   and the Python and the package versions installed;
-# - step 1 (cleaning): every file under data/raw/<round>/ (the returns,
-#   round.yml and corrections.csv) and data/header_aliases.csv;
-# - every step: the previous round's clean tables (data/processed/<previous>/), which
-#   cleaning checks amounts against and the comparison with the previous round reads
-#   (never its raw returns: run_round cleans the previous round first when they are missing);
-# - and what the earlier steps wrote: a step that runs makes every later step run.
-#
-# A step runs all the same when its executed copy is gone, and every step runs
-# when the results under data/processed/<round>/ and outputs/<round>/ were
-# changed or deleted since the runner last wrote them (make clean, a file
-# removed by hand), or with --force.
-
-MANIFEST_FILE = paths.MANIFEST
-MANIFEST_FORMAT = 1
-# Files under outputs/<round>/ that commands other than `run` write on request (python -m pipeline template,
-# python -m pipeline corrections): not results of the chain, so writing them does not make the next run rerun.
-ON_REQUEST_OUTPUTS = ("填报模板", "corrections.csv")
-
-# The inputs of a step's result, as the user is told about them when one changed.
-INPUT_LABELS = {
-    "notebook": "笔记本",
-    "parameters": "运行参数",
-    "code": "流水线代码（pipeline/）",
-    "environment": "Python 或依赖包的版本",
-    "returns": "本轮报表、round.yml 或 corrections.csv",
-    "aliases": "表头别名表",
-    "previous": "上一轮的数据",
-}
-CLEANING_INPUTS = ("aliases", "previous")  # step 1 reads these, and each file of the round (ROUND_FILE_KEY)
-LATER_INPUTS = ("previous",)  # steps 2 onward read these (and what step 1 wrote)
-
-
-@dataclass(frozen=True)
-class StepPlan:
-    step: Step
-    inputs: dict[str, str]  # digest of each input of the step's result
-    reason: str | None  # why the step runs (Chinese); None: it is skipped
-
-
-def plan_steps(steps: list[Step], parameters: dict, round_: Round, root: Path, manifest: dict, *,
-               force: bool = False) -> list[StepPlan]:
-    """Which steps run and why: each unchanged step is skipped, until the first that runs; every later one runs too."""
-    shared = round_inputs(round_, root)
-    executed_dir = paths.RoundPaths(root, round_.id).executed
-    reason_for_all = None
-    if force:
-        reason_for_all = "使用了 --force，全部重新运行"
-    elif results_changed(manifest, round_.id, root):
-        reason_for_all = (f"上次运行之后，data/processed/{round_.id}/ 或 outputs/{round_.id}/ 中的结果被改动或删除，"
-                          "全部重新运行")
-    plans = []
-    for step in steps:
-        inputs = step_inputs(step, parameters, shared)
-        reason = reason_for_all or why_rerun(step, inputs, manifest, executed_dir, root)
-        plans.append(StepPlan(step, inputs, reason))
-        if reason and not reason_for_all:
-            reason_for_all = f"第{step.number}步重新运行，其后的步骤都要重新运行"
-    return plans
-
-
-def why_rerun(step: Step, inputs: dict[str, str], manifest: dict, executed_dir: Path, root: Path) -> str | None:
-    """Why a step must run although no earlier step does; None when it can be skipped."""
-    last = manifest["steps"].get(step.notebook.name)
-    if not isinstance(last, dict) or not isinstance(last.get("inputs"), dict):
-        return "没有上次成功运行的记录"
-    executed = executed_dir / step.notebook.name
-    if not executed.is_file():
-        return f"上次执行后的笔记本 {shown_path(executed, root)} 不在了"
-    changed = [key for key in {**last["inputs"], **inputs} if last["inputs"].get(key) != inputs.get(key)]
-    if changed:
-        return changed_text(changed, last["inputs"], inputs)
-    return None
-
-
-# The round's files are digested one by one (round_inputs): a rerun names the files that changed.
-ROUND_FILE_KEY = "file:"
-NAMED_FILES = 3  # files a reason names before “等”
-
-
-def changed_text(changed: list[str], before: dict[str, str], now: dict[str, str]) -> str:
-    """“吴忠市重大项目表.xlsx 有变化”, “新增 甲.xlsx；流水线代码（pipeline/）有变化”: the round's files by name."""
-    files = [k for k in changed if k.startswith(ROUND_FILE_KEY)]
-    if "returns" in before:  # a manifest of an older version: one digest for the whole folder
-        files = []
-        changed = ["returns", *(k for k in changed if k != "returns" and not k.startswith(ROUND_FILE_KEY))]
-    said = []
-    for word, keys in (("", [k for k in files if k in before and k in now]),
-                       ("新增 ", [k for k in files if k not in before]),
-                       ("删除了 ", [k for k in files if k not in now])):
-        if keys:
-            names = [k.removeprefix(ROUND_FILE_KEY) for k in keys]
-            shown = "、".join(names[:NAMED_FILES]) + (f"等{len(names)}个文件" if len(names) > NAMED_FILES else "")
-            said.append(f"{word}{shown}" + (" 有变化" if not word else ""))
-    others = [INPUT_LABELS.get(k, k) for k in changed if not k.startswith(ROUND_FILE_KEY)]
-    if others:
-        said.append("、".join(others) + "有变化")
-    return "；".join(said)
-
-
-def step_inputs(step: Step, parameters: dict, shared: dict[str, str]) -> dict[str, str]:
-    """The digests of what one step's result depends on (see above)."""
-    own = CLEANING_INPUTS if step.number == 1 else LATER_INPUTS
-    return {
-        "notebook": notebook_digest(step.notebook),
-        "parameters": _digest_text(json.dumps(parameters, sort_keys=True, ensure_ascii=False)),
-        "code": shared["code"],
-        "environment": shared["environment"],
-        **{key: shared[key] for key in own},
-        **({k: v for k, v in shared.items() if k.startswith(ROUND_FILE_KEY)} if step.number == 1 else {}),
-    }
-
-
-def round_inputs(round_: Round, root: Path) -> dict[str, str]:
-    """The digests of the inputs steps share: the package, the environment, the round's data, the previous round's."""
-    digests = {
-        "code": code_digest(),
-        "environment": environment_digest(),
-        **{ROUND_FILE_KEY + name: digest
-           for name, digest in file_digests(paths.raw_round_dir(round_.id, root)).items()},
-        "aliases": tree_digest(paths.RoundPaths(root, round_.id).aliases),
-    }
-    previous = round_.previous or ""
-    digests["previous"] = _digest_text("\n".join([
-        previous,
-        "".join(tree_digest(paths.RoundPaths(root, previous).clean_table(kind)) for kind in schemas.RETURN_KINDS)
-        if previous else "",
-    ]))
-    return digests
-
-
-def notebook_digest(path: Path) -> str:
-    """The notebook's cells (kind, source, tags): not its outputs or metadata, which Jupyter rewrites on save."""
-    cells = [(cell.get("cell_type"), _source(cell), cell.get("metadata", {}).get("tags", []))
-             for cell in _notebook_json(path)["cells"]]
-    return _digest_text(json.dumps(cells, ensure_ascii=False))
-
-
-def code_digest() -> str:
-    """The pipeline code: every file of the package except the developer tools (paths.DEVTOOLS: the sample
-    generator and the benchmark), so editing them does not rerun a round."""
-    return tree_digest(paths.PACKAGE_DIR, skip=("__pycache__", *paths.DEVTOOLS))
-
-
-def file_digests(folder: Path) -> dict[str, str]:
-    """Each file under a folder (the round's returns, round.yml, corrections.csv) -> the digest of its content, by its
-    path relative to the folder; {} for a folder that is not there."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return {}
-    return {file.relative_to(folder).as_posix(): tree_digest(file)
-            for file in sorted(p for p in folder.rglob("*") if p.is_file())}
-
-
-def tree_digest(path: Path, *, skip: tuple[str, ...] = ()) -> str:
-    """The names and contents of every file under a folder (or of one file); a digest of "absent" if there is none."""
-    path = Path(path)
-    if path.is_file():
-        files = [path]
-    elif path.is_dir():
-        files = sorted(p for p in path.rglob("*")
-                       if p.is_file() and not any(part in skip for part in p.relative_to(path).parts))
-    else:
-        return _digest_text("absent")
-    digest = hashlib.blake2b(digest_size=20)
-    for file in files:
-        with open(file, "rb") as fh:
-            content = hashlib.file_digest(fh, "blake2b").hexdigest()
-        digest.update(f"{file.relative_to(path).as_posix() if file != path else file.name}\0{content}\n".encode())
-    return digest.hexdigest()
-
-
-def environment_digest() -> str:
-    """The Python version and the name and version of every installed distribution (from the folder names alone)."""
-    folders = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    installed = sorted(entry.name for folder in folders if os.path.isdir(folder)
-                       for entry in os.scandir(folder) if entry.name.endswith((".dist-info", ".egg-info")))
-    return _digest_text("\n".join([sys.version, *installed]))
-
-
-def results_digest(round_id: str, root: Path) -> str:
-    """The result files under data/processed/<round>/ and outputs/<round>/: names, sizes and modification times.
-
-    Not their contents: they are many megabytes, and only the runner writes
-    them. The manifest and the executed notebooks (which JupyterLab may save
-    when they are opened) are left out.
-    """
-    outputs = paths.outputs_round_dir(round_id, root)
-    entries = []
-    for folder in (paths.processed_round_dir(round_id, root), outputs):
-        if not folder.is_dir():
-            continue
-        for file in sorted(folder.rglob("*")):
-            if (file == outputs / MANIFEST_FILE or (outputs / paths.EXECUTED_NOTEBOOKS) in file.parents
-                    or not file.is_file()):
-                continue
-            if folder == outputs and file.relative_to(outputs).parts[0] in ON_REQUEST_OUTPUTS:
-                continue
-            stat = file.stat()
-            entries.append(f"{file.relative_to(root).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}")
-    return _digest_text("\n".join(entries))
-
-
-def results_changed(manifest: dict, round_id: str, root: Path) -> bool:
-    recorded = manifest.get("results")
-    return recorded is not None and recorded != results_digest(round_id, root)
-
-
-def load_manifest(path: Path) -> dict:
-    """The record of the last runs of a round; an empty one if there is none or it cannot be read (then every
-    step runs)."""
-    try:
-        manifest = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = None
-    if (not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT
-            or not isinstance(manifest.get("steps"), dict)):
-        manifest = {"format": MANIFEST_FORMAT, "steps": {}}
-    return manifest
-
-
-def save_manifest(path: Path, manifest: dict) -> None:
-    """Write the manifest whole or not at all (an interrupted write leaves the previous one)."""
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
-
-
-def forget_steps(manifest: dict, first: int) -> None:
-    """Forget the records of step `first` and of every later step of CHAIN (run or not in this run)."""
-    for notebook, _ in CHAIN[first - 1:]:
-        manifest["steps"].pop(notebook, None)
-
-
-def remember_step(manifest: dict, step: Step, inputs: dict[str, str], seconds: float) -> None:
-    manifest["steps"][step.notebook.name] = {
-        "inputs": inputs,
-        "seconds": round(seconds, 2),
-        "finished": dt.datetime.now().isoformat(timespec="seconds"),
-    }
-
-
-def remember_results(manifest: dict, round_id: str, root: Path) -> None:
-    manifest["results"] = results_digest(round_id, root)
-
-
-def skip_message(step: Step, total: int, manifest: dict) -> str:
-    last = manifest["steps"][step.notebook.name]
-    when = str(last.get("finished", "")).replace("T", " ")
-    return (f"[{step.number}/{total}] {step.name}（{step.notebook.name}）：输入、参数和代码均未变化，跳过"
-            f"（沿用 {when} 的结果）。")
-
-
-def _digest_text(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=20).hexdigest()
-
-
-def _notebook_json(path: Path) -> dict:
-    """A notebook file read as plain JSON (nbformat takes seconds to import); ValueError if it is not one."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    if (not isinstance(nb, dict) or not isinstance(nb.get("cells"), list)
-            or not all(isinstance(c, dict) for c in nb["cells"])):
-        raise ValueError("not a notebook")
-    return nb
-
-
-def _source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
