@@ -87,6 +87,22 @@ def test_every_step_writes_what_its_data_flow_declares_and_shows_it(small_round)
         assert "data/processed/t0/" in shown if step in ("01_clean", "02_indicators") else "outputs/t1/" in shown, step
 
 
+def test_each_executed_copy_shows_the_parameters_of_its_run_once(small_round):
+    """The notebook's default parameters are folded away under the values the run used (papermill's injected cell),
+    and the copy names the project's kernel, so a reviewer opening it in JupyterLab sees one set of parameters."""
+    root = small_round[0]
+    for step in ("01_clean", "02_indicators", "03_figures", "04_report"):
+        executed = json.loads((root / "outputs" / "t1" / "notebooks" / f"{step}.ipynb").read_text(encoding="utf-8"))
+        tags = [c.get("metadata", {}).get("tags", []) for c in executed["cells"]]
+        defaults = [c for c, t in zip(executed["cells"], tags) if "parameters" in t]
+        injected = [c for c, t in zip(executed["cells"], tags) if "injected-parameters" in t]
+        assert len(defaults) == 1 and len(injected) == 1, step
+        assert defaults[0]["metadata"]["jupyter"]["source_hidden"] is True, step
+        assert not injected[0]["metadata"].get("jupyter", {}).get("source_hidden"), step
+        assert "'t1'" in "".join(injected[0]["source"]) or '"t1"' in "".join(injected[0]["source"]), step
+        assert executed["metadata"]["kernelspec"]["name"] == runner.KERNEL_NAME
+
+
 def test_ledger_reconciles_and_clean_totals_are_right(small_round):
     root, *_ = small_round
     ledger = pd.read_csv(root / "data" / "processed" / "t1" / "ledger.csv")

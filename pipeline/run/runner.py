@@ -363,7 +363,7 @@ def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, pr
     finally:
         if executed.is_file():
             with contextlib.suppress(OSError, ValueError):  # cosmetic: never hide the real outcome
-                _name_project_kernel(executed)
+                _tidy_executed_copy(executed)
 
 
 def _import_papermill():
@@ -492,12 +492,19 @@ def _quiet_papermill_log():
         logger.removeHandler(handler)
 
 
-def _name_project_kernel(executed: Path) -> None:
-    """Make the executed copy name the project's kernel, so JupyterLab reopens it with the project's Python."""
+def _tidy_executed_copy(executed: Path) -> None:
+    """What a reviewer opens in JupyterLab: the executed copy names the project's kernel, so JupyterLab reopens it
+    with the project's Python, and its parameters are shown once: the notebook's defaults (the cell tagged
+    `parameters`) are folded away under the values this run used (papermill's injected cell right after it)."""
     import nbformat
 
     nb = nbformat.read(executed, as_version=4)
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME, "language": "python"}
+    tags = [cell.get("metadata", {}).get("tags", []) for cell in nb.cells]
+    if any("injected-parameters" in t for t in tags):
+        for cell, cell_tags in zip(nb.cells, tags):
+            if PARAMETERS_TAG in cell_tags:
+                cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
     nbformat.write(nb, executed)
 
 
