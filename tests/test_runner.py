@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from pipeline import __main__ as cli
 from pipeline.rounds import RoundError
-from pipeline.run import runner
+from pipeline.run import kernels, runner
 
 ROUND = "2021-12"
 ROUND_YML = "title: 测试轮次\nas_of: 2021-11-30\nunits: [银川市, 石嘴山市]\n"
@@ -129,9 +129,9 @@ def test_failing_cell_stops_the_chain_with_a_chinese_message(project):
 
 def test_a_kernel_that_cannot_start_is_a_clear_run_error(project, monkeypatch):
     write_notebook(project / "notebooks" / "01_clean.ipynb", "x = 1")
-    spec = runner.project_kernel_spec()
+    spec = kernels.project_kernel_spec()
     spec.argv = ["/nonexistent/python", *spec.argv[1:]]
-    monkeypatch.setattr(runner, "project_kernel_spec", lambda: spec)
+    monkeypatch.setattr(kernels, "project_kernel_spec", lambda: spec)
 
     with pytest.raises(runner.RunError,
                        match=r"第1步「清洗报表」（01_clean.ipynb）无法启动 Python 内核（/nonexistent/python）"):
@@ -233,3 +233,41 @@ def test_cli_success_says_where_the_outputs_are(monkeypatch, capsys):
     assert f"data/processed/{ROUND}/" in out
     assert f"outputs/{ROUND}/" in out
     assert f"outputs/{ROUND}/notebooks/" in out
+
+
+def test_the_next_kernel_is_warm_and_the_executed_copy_is_written_once_at_the_end(project):
+    """Step 2's kernel was started, and its notebook's modules imported, before its first cell; nothing of that
+    shows in the notebook (no name, no cell, counts from 1); the executed copy is written when a notebook ends,
+    not while its cells run."""
+    nbdir = project / "notebooks"
+    copy = "pathlib.Path(root) / 'outputs' / round_id / 'notebooks' / {!r}"
+    write_notebook(nbdir / "01_clean.ipynb", "import pathlib",
+                   f"assert not ({copy.format('01_clean.ipynb')}).exists()")
+    write_notebook(nbdir / "02_indicators.ipynb",
+                   "import sys\nwarm = 'colorsys' in sys.modules\nleft = [n for n in dir() if 'warm_up' in n]",
+                   "import colorsys, pathlib\n"
+                   "pathlib.Path(root, 'outputs', round_id, 'seen.txt').write_text("
+                   f"repr((warm, left, ({copy.format('02_indicators.ipynb')}).exists())))")
+
+    result = runner.run_round(ROUND, root=project, echo=lambda line: None, progress=False)
+
+    seen = project / "outputs" / ROUND / "seen.txt"
+    assert seen.read_text() == "(True, [], False)"
+    nb = nbformat.read(result.steps[1].executed, as_version=4)
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == [1, 2, 3, 4], "the warm-up ran silently: execution counts start at 1"
+    assert len([c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]) == 1
+
+
+def test_a_kernel_that_dies_leaves_what_ran_in_the_executed_copy(project):
+    write_notebook(project / "notebooks" / "01_clean.ipynb", "print('第一格已运行')", "import os\nos._exit(1)")
+    write_notebook(project / "notebooks" / "02_indicators.ipynb", TRACE.format(step="02"))
+
+    with pytest.raises(runner.RunError, match="运行中 Python 内核意外退出") as caught:
+        runner.run_round(ROUND, root=project, echo=lambda line: None, progress=False)
+
+    executed = project / ".staging" / ROUND / "outputs" / ROUND / "notebooks" / "01_clean.ipynb"
+    assert f"已执行的部分保存在 .staging/{ROUND}/outputs/{ROUND}/notebooks/01_clean.ipynb" in str(caught.value)
+    nb = nbformat.read(executed, as_version=4)
+    assert any("第一格已运行" in out.get("text", "") for c in nb.cells for out in c.get("outputs", []))
+    assert traced(project) == [], "the next notebook did not run"

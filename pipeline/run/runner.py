@@ -16,35 +16,30 @@ A step whose inputs, parameters and code are unchanged since its last
 successful run is skipped (see "Skipping what has not changed" below); `force`
 reruns everything.
 
-The kernel is always this process's own Python (``sys.executable``), served
-under the kernel name ``KERNEL_NAME`` by an in-memory kernel spec: a "python3"
-kernel a user installed in ~/.local/share/jupyter can never be picked up.
-``make lab`` registers the same kernel name in the venv, and every executed copy
-names it, so reopening an executed notebook uses the project's Python too.
+Each notebook runs in a fresh kernel of the project's own Python (pipeline/run/kernels.py):
+the next step's kernel is started, and its notebook's modules imported, while the
+current step runs; papermill writes each executed copy when its notebook ends
+(finished or failed), not at every cell.
 """
 from __future__ import annotations
 
 import ast
 import contextlib
-import functools
 import logging
 import re
-import subprocess
 import sys
 import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from pipeline import paths, schemas, workers
 from pipeline.paths import shown_path
 from pipeline.rounds import Round, RoundError, load_round
-from pipeline.run import rerun, staging
+from pipeline.run import kernels, rerun, staging
+from pipeline.run.kernels import KERNEL_DISPLAY_NAME, KERNEL_NAME
 from pipeline.run.steps import CHAIN, Step
-
-if TYPE_CHECKING:
-    from jupyter_client.kernelspec import KernelSpec
 
 # Jupyter, papermill and nbformat are imported where they are used: importing them
 # takes seconds, and a mistyped round id should be reported at once, and a rerun
@@ -53,13 +48,7 @@ if TYPE_CHECKING:
 # The notebook whose executed copy is exported as report.html (and report.pdf).
 REPORT_NOTEBOOK = "04_report.ipynb"
 
-# The project's kernel. The Makefile's `lab` target registers the same name.
-KERNEL_NAME = "inspection-pipeline"
-KERNEL_DISPLAY_NAME = "Python（督查流水线）"
-
 PARAMETERS_TAG = "parameters"
-# Seconds to wait for the kernel to start before calling it a failure.
-KERNEL_START_TIMEOUT_S = 120
 
 
 class UserError(Exception):
@@ -165,7 +154,7 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
     plans = rerun.plan_steps(steps, parameters, round_, root, manifest, force=force)
     stage = _prepare_stage(round_id, root) if any(plan.reason for plan in plans) else None
     try:
-        results = [_run_step(plan, len(steps), round_id, root, stage, manifest, echo, progress) for plan in plans]
+        results = _run_steps(plans, len(steps), round_id, root, stage, manifest, echo, progress)
         if stage is not None:
             _wait_for_workbooks(stage, echo)
     except BaseException:
@@ -214,8 +203,26 @@ def _announce(round_: Round, steps: list[Step], echo: Callable[[str], object], *
         echo(f"（流水线其余步骤的笔记本尚未加入：{'、'.join(missing)}。）")
 
 
+def _run_steps(plans: list[rerun.StepPlan], total: int, round_id: str, root: Path, stage: Path | None,
+               manifest: dict, echo: Callable[[str], object], progress: bool) -> list[StepResult]:
+    """Each planned step in turn. While a step runs, the kernel of the next step that runs starts up."""
+    running = [plan for plan in plans if plan.reason is not None]
+    warm: list[kernels.WarmKernel] = []
+    results = []
+    try:
+        for plan in plans:
+            mine = next((w for w in warm if w.notebook == plan.step.notebook), None)
+            if plan.reason is not None and plan is not running[-1]:
+                warm.append(kernels.WarmKernel(running[running.index(plan) + 1].step.notebook))
+            results.append(_run_step(plan, total, round_id, root, stage, manifest, echo, progress, mine))
+    finally:
+        for kernel in warm:  # a failed or interrupted run leaves no kernel behind
+            kernel.close()
+    return results
+
+
 def _run_step(plan: rerun.StepPlan, total: int, round_id: str, root: Path, stage: Path | None, manifest: dict,
-              echo: Callable[[str], object], progress: bool) -> StepResult:
+              echo: Callable[[str], object], progress: bool, warm: kernels.WarmKernel | None = None) -> StepResult:
     """Run one planned step in the staging copy, or say why it is skipped."""
     step = plan.step
     executed = paths.RoundPaths(root, round_id).executed / step.notebook.name
@@ -232,7 +239,8 @@ def _run_step(plan: rerun.StepPlan, total: int, round_id: str, root: Path, stage
     staged = paths.RoundPaths(stage, round_id).executed / step.notebook.name
     staged.parent.mkdir(parents=True, exist_ok=True)
     try:
-        run_notebook(step, staged, {"round_id": round_id, "root": str(stage)}, root=root, progress=progress)
+        run_notebook(step, staged, {"round_id": round_id, "root": str(stage)}, root=root, progress=progress,
+                     warm=warm)
         _after_step(step, round_id, stage, echo)
     except RunError as exc:
         raise RunError(f"{exc}本次运行的结果未采用：data/processed/{round_id}/ 和 outputs/{round_id}/ "
@@ -312,8 +320,12 @@ def chain_steps(notebooks_dir: Path) -> list[Step]:
     return [Step(number, name, notebooks_dir / file) for number, file, name in present]
 
 
-def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, progress: bool = True) -> None:
-    """Execute one (checked) notebook with papermill in the project's kernel; raise RunError on any failure."""
+def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, progress: bool = True,
+                 warm: kernels.WarmKernel | None = None) -> None:
+    """Execute one (checked) notebook with papermill in the project's kernel; raise RunError on any failure.
+
+    warm: a kernel started for this notebook beforehand (kernels.WarmKernel); without it, or when it did not
+    come up, papermill starts one."""
     papermill = _import_papermill()
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -322,20 +334,23 @@ def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, pr
            "bar_format": "{desc}{bar:30} {n_fmt}/{total_fmt} 个单元格 [{elapsed}]"}
     where = shown_path(executed, root)
     try:
+        km = warm.take() if warm is not None else None
         with _quiet_papermill_log():
             papermill.execute_notebook(
                 str(step.notebook),
                 str(executed),
                 parameters=parameters,
+                engine_name=kernels.register_engine(),
                 kernel_name=KERNEL_NAME,
                 language="python",
                 cwd=str(step.notebook.parent),
                 progress_bar=bar,
-                start_timeout=KERNEL_START_TIMEOUT_S,
-                kernel_manager_class=project_kernel_manager_class(),
+                start_timeout=kernels.KERNEL_START_TIMEOUT_S,
+                kernel_manager_class=kernels.project_kernel_manager_class(),
+                **({"km": km} if km is not None else {}),
             )
     except KeyboardInterrupt:
-        _kill_kernels()
+        kernels.kill_kernels()
         # nbclient's pending tasks now fail with "Kernel died"; asyncio would log each in English.
         logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         raise
@@ -350,7 +365,7 @@ def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, pr
         raise RunError(f"{step.label}的一个单元格运行超时：{_first_line(str(exc))}。"
                        f"已执行的部分保存在 {where}。") from None
     except (NoSuchKernel, RuntimeError, TimeoutError, OSError) as exc:
-        python = project_kernel_spec().argv[0]
+        python = kernels.project_kernel_spec().argv[0]
         if isinstance(exc, OSError) and exc.filename and exc.filename != python:
             raise RunError(
                 f"{step.label}无法读写文件 {exc.filename}：{exc.strerror}。"
@@ -412,71 +427,6 @@ def parameters_cell_literals(source: str) -> dict[str, object]:
             raise ValueError(f"line {node.lineno}: not a plain `name = literal` assignment")
         values[node.targets[0].id] = ast.literal_eval(node.value)
     return values
-
-
-# Kernel processes started by this process: killed when the run is interrupted (Ctrl-C), so that
-# none goes on writing into the staging folder after the runner has stopped.
-_LIVE_KERNELS: set = set()
-
-
-def _kill_kernels() -> None:
-    for process in list(_LIVE_KERNELS):
-        with contextlib.suppress(OSError):
-            process.kill()
-            process.wait(timeout=10)
-        _LIVE_KERNELS.discard(process)
-
-
-@functools.cache
-def project_kernel_manager_class() -> type:
-    """A kernel manager whose KERNEL_NAME kernel is this process's Python, served from
-    memory so that no kernel.json on disk (a user's "python3", a stale copy) can redirect it."""
-    import zmq
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-
-    class ProjectKernelSpecManager(KernelSpecManager):
-        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-            if kernel_name == KERNEL_NAME:
-                return project_kernel_spec()
-            return super().get_kernel_spec(kernel_name)
-
-    class ProjectKernelManager(AsyncKernelManager):
-        @default("kernel_spec_manager")
-        def _kernel_spec_manager_default(self) -> KernelSpecManager:
-            return ProjectKernelSpecManager(data_dir=self.data_dir)
-
-        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
-            # The kernel's own stdout/stderr carry only its English log lines (and, when the
-            # runner is interrupted, ipykernel's ZMQError tracebacks): keep them off the terminal.
-            # Cell outputs reach the executed notebook through the kernel's sockets, not these.
-            kw.setdefault("stdout", subprocess.DEVNULL)
-            kw.setdefault("stderr", subprocess.DEVNULL)
-            await super()._async_launch_kernel(kernel_cmd, **kw)
-            _LIVE_KERNELS.add(self.provisioner.process)
-
-        @default("transport_encryption")
-        def _transport_encryption_default(self) -> str:
-            # Encrypt the kernel's sockets when pyzmq can: ipykernel warns on the terminal otherwise.
-            return "auto" if zmq.has("curve") else "disabled"
-
-    return ProjectKernelManager
-
-
-def project_kernel_spec() -> KernelSpec:
-    from jupyter_client.kernelspec import KernelSpec
-
-    return KernelSpec(
-        name=KERNEL_NAME,
-        # -Xfrozen_modules=off: what `ipykernel install` writes on Python 3.11+, and it
-        # keeps debugpy's "frozen modules" warning off the user's terminal.
-        argv=[sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        display_name=KERNEL_DISPLAY_NAME,
-        language="python",
-        resource_dir="",
-        metadata={"debugger": True, "supported_encryption": ["curve"]},
-    )
 
 
 @contextlib.contextmanager
