@@ -534,7 +534,7 @@ def test_indicators_json_is_valid_json_with_nulls_and_reasons(full_round, tmp_pa
 def test_report_tables_are_saved_beside_the_clean_tables_without_overwriting_them(full_round, tmp_path):
     round_, tables, previous = full_round
     report = ind.report_tables(round_, tables, previous)
-    assert tuple(report) == ind.TABLE_NAMES
+    assert set(report) == set(ind.TABLE_NAMES)  # each checked against its declaration when saved
     assert not set(report) & set(schemas.RETURN_KINDS)
     out = tmp_path / "processed"
     ind.save_tables(report, out)
@@ -590,8 +590,9 @@ def test_the_keys_load_without_docstrings():
 
 
 def test_every_table_is_documented():
+    docs = (config.PROJECT_ROOT / "docs" / "indicators.md").read_text(encoding="utf-8")
     for name in ind.TABLE_NAMES:
-        assert f"``{name}``" in ind.assembly.__doc__ or name in findings.__doc__, name
+        assert f"### `{name}` " in docs, name
 
 
 # --------------------------------------------------------------------------- the seed: every redacted number has a key

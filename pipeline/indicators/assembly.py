@@ -37,34 +37,12 @@ docs/indicators.md's tables are generated from.
 
 Tables
 ======
-``report_tables`` returns these DataFrames; ``save_tables`` writes each to
-``data/processed/<round>/<name>.parquet`` (English column names; ``labelled``
-gives the Chinese headers). NaN in a rate column means "cannot be computed".
-
-- ``by_batch``, ``by_unit``, ``by_city``, ``by_industry``, ``by_nature`` —
-  columns: ``scope`` (全部项目 / 重点项目), the group (``batch`` / ``unit`` /
-  ``city`` / ``industry`` / ``nature``), ``projects, started, not_started,
-  start_base, start_base_started, start_rate_pct, plan_yi, completed_yi,
-  completion_rate_pct, vs_time_progress_pp``. by_unit lists every unit of
-  round.yml (a unit without projects has 0 and NaN rates) and adds
-  ``unit_kind`` (市/基地/部门). by_city: a project's city is its unit when the
-  unit is a city, else the city or base its 所在市/县区 starts with, else its
-  unit when that is a base, else 未注明所在市; every city and base is listed.
-- ``fai_by_region`` — ``region, month, total_yi, yoy_pct, last_yoy_pct, accel_pp``
-  (全区 first, then the cities), each region at its latest month up to the cut-off.
-- ``indicator_by_unit`` — ``unit, indicator, measure_unit, current, last_year,
-  yoy_pct`` (the 主要指标情况表, money in 万元).
-- ``attraction_by_unit`` — ``unit, projects, concentrated_projects, contract_yi,
-  funds_in_place_yi, nine_projects, nine_share_pct, chain_projects``.
-- ``attraction_by_industry`` — ``industry`` (a 九大重点产业 or 其他), ``nine`` (bool),
-  ``projects, contract_yi, funds_in_place_yi, share_pct`` (share of projects).
-- ``major_works_status`` — see ``major_works_status``.
-- ``practices_by_section`` — ``section, section_key, unit, content`` in the
-  order the report quotes them.
-- ``track_list``, ``project_lights``, ``unit_ranking``, ``notify_list``, ``rate_changes``,
-  ``started_since``, ``not_started_both`` — see pipeline/indicators/findings.py.
-- ``warning_by_unit`` — ``unit, red, yellow, green``: projects per 三色预警 light
-  (pipeline/indicators/early_warning.py), every unit of round.yml.
+``report_tables`` returns the report tables, by name; ``save_tables`` writes each to
+``data/processed/<round>/<name>.parquet`` (English column names) and ``load_report_tables`` reads them back, each
+checked against its declaration. The tables — their columns, dtypes, Chinese labels and display kinds — are
+declared once, as data, in ``tables.csv`` and ``table_columns.csv`` (see tables.py), which docs/indicators.md's
+list of tables and ``labelled``'s Chinese headers are generated from. NaN in a rate column means "cannot be
+computed".
 """
 from __future__ import annotations
 
@@ -94,7 +72,6 @@ from pipeline.indicators.breakdowns import (
     practices_by_section,
     project_figures,
 )
-from pipeline.indicators.findings import FINDING_LABELS
 from pipeline.indicators.formulas import (
     ACCELERATING,
     BASE,
@@ -120,6 +97,9 @@ from pipeline.indicators.formulas import (
     yoy_pct,
 )
 from pipeline.indicators.keys import KEYS, SECTIONS  # noqa: F401  (re-exported)
+from pipeline.indicators.tables import SAVED as TABLE_NAMES
+from pipeline.indicators.tables import check as check_table
+from pipeline.indicators.tables import labelled  # noqa: F401  (re-exported)
 from pipeline.ingest import quality
 from pipeline.rounds import Round
 
@@ -572,12 +552,6 @@ def report_tables(round_: Round, tables: dict[str, pd.DataFrame], previous=None)
     return out
 
 
-TABLE_NAMES = ("by_batch", "by_unit", "by_city", "by_industry", "by_nature", "fai_by_region", "indicator_by_unit",
-               "attraction_by_unit", "attraction_by_industry", "major_works_status", "practices_by_section",
-               "track_list", "project_lights", "warning_by_unit", "unit_ranking", "notify_list", "rate_changes",
-               "started_since", "not_started_both")
-
-
 def save_tables(report: dict[str, pd.DataFrame], processed_dir: Path) -> list[Path]:
     """Write each report table to data/processed/<round>/<name>.parquet."""
     processed_dir = Path(processed_dir)
@@ -587,14 +561,15 @@ def save_tables(report: dict[str, pd.DataFrame], processed_dir: Path) -> list[Pa
         if name in schemas.RETURN_KINDS:  # never overwrite a clean table
             raise ValueError(f"report table {name!r} would overwrite the clean table of the same name")
         path = processed_dir / f"{name}.parquet"
-        frame.to_parquet(path, index=False)
+        check_table(name, frame, "保存").to_parquet(path, index=False)
         written.append(path)
     return written
 
 
 def load_report_tables(processed_dir: Path) -> dict[str, pd.DataFrame]:
-    """The saved report tables, for notebooks 3 and 4."""
-    return {name: pd.read_parquet(Path(processed_dir) / f"{name}.parquet") for name in TABLE_NAMES}
+    """The saved report tables, for notebooks 3 and 4, each checked against its declaration (tables.py)."""
+    return {name: check_table(name, pd.read_parquet(Path(processed_dir) / f"{name}.parquet"), "读取")
+            for name in TABLE_NAMES}
 
 
 # =========================================================================== display in the notebook
@@ -638,28 +613,3 @@ def table_sizes(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame([{"报表": schemas.RETURN_KINDS[k].label if k in schemas.RETURN_KINDS else k,
                           "表": k, "行数": len(v)}
                          for k, v in tables.items()])
-
-
-COLUMN_LABELS = {
-    "scope": "范围", "batch": "批次", "unit": "单位", "unit_kind": "单位类型", "city": "所在市(基地)",
-    "industry": "行业/产业", "nature": "建设性质", "projects": "项目数", "started": "已开工", "not_started": "未开工",
-    "start_base": "应开工项目数", "start_base_started": "应开工中已开工", "start_rate_pct": "开工率(%)",
-    "plan_yi": "年度计划投资(亿元)", "completed_yi": "累计完成投资(亿元)", "completion_rate_pct": "投资完成率(%)",
-    "vs_time_progress_pp": "与时间进度差(百分点)", "region": "地区", "month": "月份", "total_yi": "累计完成额(亿元)",
-    "yoy_pct": "同比增长(%)", "last_yoy_pct": "上年同期增速(%)", "accel_pp": "加快/回落(百分点)",
-    "indicator": "指标名称", "measure_unit": "计量单位", "current": "本期累计", "last_year": "上年同期",
-    "concentrated_projects": "集中签约项目数", "contract_yi": "合同投资额(亿元)",
-    "funds_in_place_yi": "本年到位资金(亿元)", "nine_projects": "九大重点产业项目数",
-    "nine_share_pct": "九大重点产业占比(%,按个数)", "chain_projects": "延链补链强链项目数",
-    "nine": "是否九大重点产业", "share_pct": "项目数占比(%)", "project_name": "项目名称", "lead_unit": "牵头单位",
-    "leader": "包抓领导", "stage": "所处阶段", "category": "推进情况分类", "milestone": "计划节点",
-    "milestone_date": "节点时间",
-    "milestone_status": "完成情况", "milestone_done": "节点已完成", "milestone_overdue": "节点逾期",
-    "total_investment_yi": "总投资(亿元)", "progress": "进展情况", "problems": "存在问题", "section": "板块",
-    "section_key": "板块代码", "content": "内容",
-}
-
-
-def labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    """The same table with Chinese column headers, for reading in the notebook."""
-    return frame.rename(columns={**COLUMN_LABELS, **FINDING_LABELS})

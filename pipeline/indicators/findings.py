@@ -603,18 +603,3 @@ def write_supervision_list(track: pd.DataFrame, round_: Round, out_dir: Path,
     sheets, notes = supervision_sheets(track, round_, lights)
     fills = {name: {"预警": LIGHT_FILLS} for name in sheets if name != "汇总"}
     return write_workbook(Path(out_dir) / SUPERVISION_FILE, sheets, notes=notes, fills=fills, background=background)
-
-
-FINDING_LABELS = {
-    "project_code": "项目编号", "responsible_unit": "责任单位", "annual_plan_wan": "年度计划投资(万元)",
-    "completed_wan": "累计完成投资(万元)", "start_date": "开工时间", "in_stats": "是否入统", "is_key": "是否重点项目",
-    "zero_investment": "已开工零投资", "not_in_stats": "已开工未入统", "behind": "进度滞后", "reasons": "督办原因",
-    "file": "来源文件", "row": "行号", "rank": "名次", "score": "综合得分", "board": "展示台/曝光台", "note": "说明",
-    "catch_up_yi": "赶上时间进度尚需(亿元)", "remaining_yi": "完成年度计划尚需(亿元)", "reason": "通报理由",
-    "prev_projects": "上轮项目数", "prev_start_rate_pct": "上轮开工率(%)", "start_rate_change_pp": "开工率变化(百分点)",
-    "prev_completion_rate_pct": "上轮投资完成率(%)", "completion_rate_change_pp": "投资完成率变化(百分点)",
-    "prev_completed_yi": "上轮累计完成投资(亿元)", "completed_change_yi": "累计完成投资增加(亿元)",
-    "prev_completed_wan": "上轮累计完成投资(万元)", "warning": "预警", "warning_reasons": "预警原因",
-    "warning_not_judged": "未判断的预警规则", "planned_start_date": "计划开工时间", "prev_rank": "上轮名次",
-    "rank_change": "名次变化", "rank_trend": "名次升降", "red": "红色预警", "yellow": "黄色预警", "green": "绿色",
-}

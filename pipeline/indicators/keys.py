@@ -64,15 +64,17 @@ def with_generated(document: str, keys: dict[str, Key] = DECLARED) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Rewrite the generated block of docs/indicators.md (or the file named) from keys.csv."""
+    """Rewrite the generated blocks of docs/indicators.md (or the file named): the keys from keys.csv, the tables
+    from tables.csv and table_columns.csv (tables.py)."""
     from pipeline import paths
+    from pipeline.indicators import tables
 
     target = Path(argv[0]) if argv else paths.PROJECT_ROOT / "docs" / "indicators.md"
     text = target.read_text(encoding="utf-8")
-    updated = with_generated(text)
+    updated = tables.with_generated(with_generated(text))
     if updated != text:
         target.write_text(updated, encoding="utf-8")
-        print(f"已更新 {target}（{len(DECLARED)} 个键）。")
+        print(f"已更新 {target}（{len(DECLARED)} 个键，{len(tables.DECLARED)} 张表）。")
     else:
-        print(f"{target} 已是最新（{len(DECLARED)} 个键）。")
+        print(f"{target} 已是最新（{len(DECLARED)} 个键，{len(tables.DECLARED)} 张表）。")
     return 0

@@ -54,6 +54,7 @@ from pipeline.excel import write_workbook
 from pipeline.frames import equals, is_true
 from pipeline.indicators import early_warning as ew
 from pipeline.indicators import findings
+from pipeline.indicators import tables as declared_tables
 from pipeline.rounds import Round
 
 SOURCES_FILE = paths.SOURCES
@@ -466,77 +467,17 @@ class TableSource:
     cell_key: str | None = None  # a per-cell source that exists for some cells, e.g. unit.{row}.{column}
 
 
-GROUP_COLUMNS = {
-    "projects": ("所列项目的个数", "rows", None),
-    "started": (f"“{STARTED}”为是的项目个数", "yes", STARTED),
-    "start_rate_pct": ("应开工项目中已开工 ÷ 应开工项目", None, None),
-    "plan_yi": (f"“{PLAN}”之和 ÷ 10000", "sum_yi", PLAN),
-    "completed_yi": (f"“{DONE}”之和 ÷ 10000", "sum_yi", DONE),
-    "completion_rate_pct": ("累计完成投资 ÷ 年度计划投资", None, None),
-    "vs_time_progress_pp": ("投资完成率 − 时间进度", None, None),
-}
-BY = (UNIT, "unit")
-BY_UNIT = "按“单位”分组，每组的行是该单位报送的项目"
-FROM_UNITS = FROM_UNIT_RATES
-LEDGER = "第1步的台账和问题清单；逐条问题见《退回修改清单》（退回修改清单.xlsx）"
-TABLE_SOURCES: dict[str, TableSource] = {
-    "by_batch": TableSource("分批次开工和投资完成情况",
-                            "两批次项目按“批次”分组；范围为“重点项目”的行只计“重点项目”为是的项目",
-                            "两批次项目", columns=GROUP_COLUMNS),
-    "by_unit": TableSource("各单位开工和投资完成情况", f"两批次项目{BY_UNIT}（也逐单位列在工作表“单位_<单位>”）",
-                           "两批次项目", BY, columns=GROUP_COLUMNS, cell_key="unit.{row}.{column}"),
-    "by_industry": TableSource("分行业投资完成情况",
-                               "两批次项目按“行业领域”分组；投资完成率＝累计完成投资 ÷ 年度计划投资",
-                               origin="两批次集中开工重大项目（行业领域取自重大项目进展情况表）",
-                               columns=GROUP_COLUMNS),
-    "major_works_status": TableSource("十大工程项目推进情况", "十大工程项目推进情况表逐项列出；亿元＝万元 ÷ 10000，"
-                                      "年度投资完成率＝累计完成 ÷ 年度计划", "十大工程"),
-    "attraction_by_unit": TableSource("各地招商引资情况", "招商引资项目按“单位”分组", "招商引资项目", BY, columns={
-        "projects": ("所列项目的个数", "rows", None),
-        "contract_yi": ("“合同投资额(万元)”之和 ÷ 10000", "sum_yi", "合同投资额(万元)"),
-        "concentrated_projects": ("签约方式为集中签约的项目个数", None, None),
-        "funds_in_place_yi": ("“本年到位资金(万元)”之和 ÷ 10000", None, None),
-        "nine_share_pct": ("九大重点产业项目个数 ÷ 项目个数", None, None),
-        "chain_projects": ("延链补链强链项目个数", None, None)}),
-    "track_summary": TableSource("需跟踪督办的项目（按单位）", f"督办项目{BY_UNIT}；一个项目可有几种原因",
-                                 "督办项目", BY, columns={
-        "projects": ("所列督办项目的个数", "rows", None),
-        **{flag: (f"“{label}”为是的项目个数", "yes", label) for flag, label in TRACK_FLAGS.items()}}),
-    "start_problems": TableSource("未开工、已开工零投资、已开工未入统的项目",
-                                  "督办项目中“未开工”“已开工零投资”或“已开工未入统”为是的行，逐行列出", "督办项目",
-                                  columns={
-                                      "annual_plan_wan": (f"该项目的“{PLAN}”", None, PLAN),
-                                      "completed_wan": (f"该项目的“{DONE}”", None, DONE)}),
-    "warning_summary": TableSource("各单位三色预警项目", f"三色预警{BY_UNIT}（每个项目取最严重的一条规则）",
-                                   LIGHTS_SHEET, BY,
-                                   columns={"projects": ("所列项目的个数", "rows", None),
-                                            **{n: (f"“{label}”为是的项目个数", "yes", label)
-                                               for n, label in LIGHT_FLAGS.items()}}),
-    "rate_changes": TableSource("开工率和投资完成率与上轮比较",
-                                "本轮与上轮同一单位的开工率、投资完成率之差（百分点）和累计完成投资之差",
-                                origin="本轮的各单位开工和投资完成情况和上一轮的清洗结果"),
-    "not_started_both": TableSource("两轮督查均未开工的项目", "上轮未开工、本轮仍未开工的项目，逐行列出",
-                                    "两轮均未开工"),
-    "unit_ranking": TableSource("单位排名（展示台、曝光台）", "综合得分＝（开工率＋投资完成率）÷2，两项各以100%封顶",
-                                origin=FROM_UNITS, cell_key="unit.{row}.{column}"),
-    "notify_list": TableSource("拟通报单位",
-                               "投资完成率低于时间进度超过规定百分点的单位；赶上时间进度尚需＝年度计划×时间进度−累计完成",
-                               origin=FROM_UNITS, cell_key="unit.{row}.{column}"),
-    "returns_by_unit": TableSource("各单位报送情况", "逐单位汇总台账的文件、工作表、数据行、采用行和隔离行",
-                                   origin=LEDGER),
-    "quarantine_by_reason": TableSource("隔离行（按原因）", "隔离行按原因分类计数，金额为所涉行的金额之和",
-                                        origin="第1步的隔离行；逐行见《退回修改清单》"),
-    "corrections_applied": TableSource("按更正记录应用的更正",
-                                       "本轮的更正记录中清洗时应用的更正，逐条列出",
-                                       origin="本轮的更正记录（corrections.csv）"),
-    "analyst_notices": TableSource("给分析人员的提示（不发给单位）",
-                                   "清洗中只给分析人员的提示（文件副本、桌面遗留文件等），逐条列出",
-                                   origin="第1步的问题清单"),
-    "open_items": TableSource("无法计算的数字（按原因）", "第2步无法计算的数字按原因分组计数",
-                              origin="第2步的指标（无法计算的数字写明原因）"),
-    "files_not_read": TableSource("未作为报表读取的文件和工作表", "台账中状态不是“已读取”的文件和工作表",
-                                  origin=LEDGER),
-}
+def declared_sources() -> dict[str, TableSource]:
+    """TABLE_SOURCES from the tables' declaration (pipeline/indicators/tables.csv, table_columns.csv): every table the
+    report shows has a formula there."""
+    return {t.name: TableSource(t.label, t.formula, t.sheet or None, (t.by, t.by_field) if t.by else None, t.origin,
+                                {c.name: (c.formula, c.how or None, c.sheet_column or None)
+                                 for c in t.columns if c.formula},
+                                t.cell_key or None)
+            for t in declared_tables.DECLARED.values() if t.formula}
+
+
+TABLE_SOURCES: dict[str, TableSource] = declared_sources()
 
 
 def table_sources(sheets: dict[str, pd.DataFrame]) -> dict[str, dict]:

@@ -42,6 +42,7 @@ from pipeline.conventions import Conventions, conventions_of
 from pipeline.figures import charts as figures
 from pipeline.frames import in_order, is_missing
 from pipeline.indicators import sources
+from pipeline.indicators import tables as declared_tables
 from pipeline.indicators.coverage import NEEDS, is_unread
 from pipeline.indicators.coverage import gap_text as coverage_gap_text
 from pipeline.ingest import corrections as fixes
@@ -308,6 +309,8 @@ def load_report_data(round_id: str, root: Path | None = None) -> ReportData:
     except FileNotFoundError as exc:
         raise ReportError(f"找不到 {exc.filename}：请先运行第1步（清洗报表）和第2步（计算指标），"
                           f"例如 make report ROUND={round_id}。") from None
+    except declared_tables.TableError as exc:
+        raise ReportError(f"{exc}请重新运行第2步（计算指标），例如 make report ROUND={round_id}。") from None
     return ReportData(round_, values, tables, ledger, problems, quarantine, outputs, data_quality, applied)
 
 
@@ -558,74 +561,9 @@ def ledger_reconciles(ledger: pd.DataFrame) -> bool:
     return not quality.ledger_discrepancies(ledger)
 
 
-# The tables the report shows, by name: (source, columns).
-TABLES: dict[str, list[Col]] = {
-    "by_unit": [Col("unit", "单位", "short"), Col("data_status", "数据情况", "short"),
-                Col("projects", "项目数", "count"), Col("started", "已开工", "count"),
-                Col("start_rate_pct", "开工率(%)", "pct"), Col("plan_yi", "年度计划投资(亿元)", "yi"),
-                Col("completed_yi", "累计完成投资(亿元)", "yi"), Col("completion_rate_pct", "投资完成率(%)", "pct"),
-                Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp")],
-    "by_batch": [Col("scope", "范围", "short"), Col("batch", "批次", "short"), Col("projects", "项目数", "count"),
-                 Col("started", "已开工", "count"), Col("start_rate_pct", "开工率(%)", "pct"),
-                 Col("plan_yi", "年度计划投资(亿元)", "yi"), Col("completed_yi", "累计完成投资(亿元)", "yi"),
-                 Col("completion_rate_pct", "投资完成率(%)", "pct"),
-                 Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp")],
-    "by_industry": [Col("industry", "行业领域", "short"), Col("projects", "项目数", "count"),
-                    Col("started", "已开工", "count"), Col("start_rate_pct", "开工率(%)", "pct"),
-                    Col("plan_yi", "年度计划投资(亿元)", "yi"), Col("completed_yi", "累计完成投资(亿元)", "yi"),
-                    Col("completion_rate_pct", "投资完成率(%)", "pct"),
-                    Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp")],
-    "major_works_status": [Col("project_name", "工程名称"), Col("lead_unit", "牵头单位", "short"),
-                           Col("stage", "所处阶段", "short"), Col("category", "推进情况"), Col("milestone", "计划节点"),
-                           Col("milestone_date", "节点时间", "date"), Col("milestone_status", "完成情况"),
-                           Col("total_investment_yi", "总投资(亿元)", "yi"),
-                           Col("completion_rate_pct", "年度投资完成率(%)", "pct")],
-    "attraction_by_unit": [Col("unit", "单位", "short"), Col("projects", "项目数", "count"),
-                           Col("concentrated_projects", "集中签约", "count"),
-                           Col("contract_yi", "合同投资额(亿元)", "yi"),
-                           Col("funds_in_place_yi", "本年到位资金(亿元)", "yi"),
-                           Col("nine_share_pct", "九大重点产业占比(%，按个数)", "pct"),
-                           Col("chain_projects", "延链补链强链", "count")],
-    "track_summary": [Col("unit", "单位", "short"), Col("projects", "督办项目", "count"),
-                      Col("not_started", "未开工", "count"), Col("zero_investment", "已开工零投资", "count"),
-                      Col("not_in_stats", "已开工未入统", "count"), Col("behind", "进度滞后", "count")],
-    "start_problems": [Col("unit", "填报单位", "short"), Col("project_name", "项目名称"), Col("batch", "批次", "short"),
-                       Col("responsible_unit", "责任单位"), Col("annual_plan_wan", "年度计划(万元)", "wan"),
-                       Col("completed_wan", "累计完成(万元)", "wan"), Col("flags", "督办原因")],
-    "not_started_both": [Col("unit", "填报单位", "short"), Col("project_name", "项目名称"),
-                         Col("batch", "批次", "short"), Col("responsible_unit", "责任单位"),
-                         Col("annual_plan_wan", "年度计划(万元)", "wan")],
-    "rate_changes": [Col("unit", "单位", "short"), Col("prev_start_rate_pct", "上轮开工率(%)", "pct"),
-                     Col("start_rate_pct", "本轮开工率(%)", "pct"), Col("start_rate_change_pp", "变化(百分点)", "pp"),
-                     Col("prev_completion_rate_pct", "上轮投资完成率(%)", "pct"),
-                     Col("completion_rate_pct", "本轮投资完成率(%)", "pct"),
-                     Col("completion_rate_change_pp", "变化(百分点)", "pp"),
-                     Col("completed_change_yi", "完成投资增加(亿元)", "yi")],
-    "unit_ranking": [Col("rank", "名次", "count"), Col("unit", "单位", "short"),
-                     Col("start_rate_pct", "开工率(%)", "pct"), Col("completion_rate_pct", "投资完成率(%)", "pct"),
-                     Col("score", "综合得分", "pct"), Col("board", "展示台/曝光台", "short"),
-                     Col("rank_trend", "名次较上轮", "short"), Col("note", "说明")],
-    "warning_summary": [Col("unit", "单位", "short"), Col("red", "红色预警", "count"),
-                        Col("yellow", "黄色预警", "count"), Col("green", "绿色", "count"),
-                        Col("projects", "项目数", "count")],
-    "notify_list": [Col("unit", "单位", "short"), Col("completion_rate_pct", "投资完成率(%)", "pct"),
-                    Col("vs_time_progress_pp", "与时间进度差(百分点)", "pp"),
-                    Col("catch_up_yi", "赶上时间进度尚需(亿元)", "yi"),
-                    Col("remaining_yi", "完成年度计划尚需(亿元)", "yi")],
-    "returns_by_unit": [Col("unit", "单位", "short"), Col("status", "报送情况", "short"), Col("files", "文件", "count"),
-                        Col("sheets", "工作表", "count"), Col("data_rows", "数据行", "count"),
-                        Col("kept", "采用", "count"), Col("quarantined", "隔离", "count"),
-                        Col("errors", "需修改的问题", "count"), Col("hints", "提示", "count")],
-    "quarantine_by_reason": [Col("reason", "隔离原因"), Col("rows", "行数", "count"), Col("units", "涉及单位"),
-                             Col("money_wan", "涉及金额(万元)", "wan")],
-    "corrections_applied": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"),
-                            Col("row", "行号", "short"), Col("column", "列"), Col("old", "原值"), Col("new", "修正值"),
-                            Col("basis", "依据")],
-    "analyst_notices": [Col("notice", "提示"), Col("fix", "处理")],
-    "open_items": [Col("reason", "原因"), Col("count", "个数", "count")],
-    "files_not_read": [Col("unit", "单位", "short"), Col("file", "文件"), Col("sheet", "工作表"),
-                       Col("status", "情况", "short"), Col("note", "说明")],
-}
+# The tables the report shows, by name: their shown columns, as declared (pipeline/indicators/table_columns.csv).
+TABLES: dict[str, list[Col]] = {t.name: [Col(c.name, c.label, c.kind) for c in t.shown]
+                                for t in declared_tables.DECLARED.values() if t.shown}
 
 
 # =========================================================================== listings: a report, not a list
