@@ -1,0 +1,173 @@
+"""How the report writes numbers, dates and names, its notes (注1…) and its tables as HTML (see render.py's
+docstring for the rules)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterable
+
+import pandas as pd
+from markupsafe import Markup
+
+from pipeline.frames import is_missing
+
+DASH = "—"
+
+
+class ReportError(RuntimeError):
+    """The report cannot be made; the message (Chinese) says what to do."""
+
+
+# =========================================================================== numbers and words
+
+
+def rounded(value: float, digits: int = 1) -> Decimal:
+    """四舍五入 (half up) to `digits` decimals, on the value as written (97.15 -> 97.2)."""
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def number(value: Any, digits: int = 1, thousands: bool = False) -> str:
+    """A number as the report writes it: `digits` decimals, half up; "—" when missing."""
+    if is_missing(value):
+        return DASH
+    shown = rounded(value, digits)
+    if shown == 0:
+        shown = abs(shown)  # never "-0.0"
+    return f"{shown:,.{digits}f}" if thousands else f"{shown:.{digits}f}"
+
+
+def signed_word(value: Any, up: str, down: str, digits: int = 1) -> tuple[str, str]:
+    """(word, magnitude) by the sign of the value as displayed: (增长, "15.0"), (下降, "3.2"), ("", "0.0") when it shows
+    as zero."""
+    shown = rounded(value, digits)
+    if shown == 0:
+        return "", f"{abs(shown):.{digits}f}"
+    return (up if shown > 0 else down), f"{abs(shown):.{digits}f}"
+
+
+def join_names(names: Iterable[Any]) -> str:
+    return "、".join(str(n) for n in names if not is_missing(n))
+
+
+def chinese_date(iso: str | None, with_year: bool = True) -> str:
+    """2021-11-30 -> 2021年11月30日."""
+    if not iso:
+        return DASH
+    y, m, d = (int(x) for x in str(iso)[:10].split("-"))
+    return f"{y}年{m}月{d}日" if with_year else f"{m}月{d}日"
+
+
+def date_span(start: str | None, end: str | None) -> str | None:
+    """12月6日—10日 (same month), 11月29日—12月3日 (two months); None when a date is missing."""
+    if not start or not end:
+        return None
+    (sy, sm, sd), (ey, em, ed) = ((int(x) for x in str(d)[:10].split("-")) for d in (start, end))
+    if (sy, sm, sd) == (ey, em, ed):
+        return f"{sm}月{sd}日"
+    return f"{sm}月{sd}日—{ed}日" if (sy, sm) == (ey, em) else f"{sm}月{sd}日—{em}月{ed}日"
+
+
+# =========================================================================== notes and the text helper
+
+
+@dataclass
+class Notes:
+    """The numbered notes of one part: why a value shows as "—"."""
+
+    reasons: dict[str, str]
+    prefix: str = "note"  # the part's name: note anchors unique in the report and the same on every run
+    items: list[str] = field(default_factory=list)
+
+    def ref(self, key: str | None = None, reason: str | None = None) -> Markup:
+        text = reason or self.reasons.get(key or "", "") or "无法计算"
+        if text not in self.items:
+            self.items.append(text)
+        n = self.items.index(text) + 1
+        return Markup('<sup class="note-ref"><a href="#{}">注{}</a></sup>').format(self.anchor(n), n)
+
+    def anchor(self, n: int) -> str:
+        return f"{self.prefix}-note-{n}"
+
+    def html(self, items: list[str] | None = None) -> Markup:
+        items = self.items if items is None else items
+        if not items:
+            return Markup("")
+        rows = Markup("").join(Markup('<li id="{}">注{}：{}</li>').format(self.anchor(i), i, text)
+                               for i, text in enumerate(items, 1))
+        return Markup('<ol class="notes" aria-label="注">{}</ol>').format(rows)
+
+    def renumber(self, html: str) -> str:
+        """The part's HTML with its notes numbered in the order the text refers to them, and only those: a figure the
+        template computed and then left out (a clause of a unit nobody reported) leaves no note behind."""
+        ref = re.compile(r'href="#{}-note-(\d+)">注(\d+)</a>'.format(re.escape(self.prefix)))
+        listed = str(self.html())
+        body = html.replace(listed, "\x00") if listed else html
+        used = list(dict.fromkeys(int(m.group(1)) for m in ref.finditer(body)))
+        if used == list(range(1, len(self.items) + 1)):
+            return html
+        new = {old: n for n, old in enumerate(used, 1)}
+        body = ref.sub(lambda m: 'href="#{}">注{}</a>'.format(self.anchor(new[int(m.group(1))]),
+                                                             new[int(m.group(1))]), body)
+        return body.replace("\x00", str(self.html([self.items[old - 1] for old in used])))
+
+
+@dataclass(frozen=True)
+class Col:
+    """A table column: source column, Chinese header, kind (text, count, yi, wan, pct, pp, date, flag)."""
+
+    name: str
+    label: str
+    kind: str = "text"
+
+
+NUMERIC_KINDS = {"count": 0, "yi": 1, "wan": 0, "pct": 1, "pp": 1, "mu": 0}
+NOWRAP_KINDS = {"short", "date"}  # short words (单位, 批次) and dates stay on one line
+
+
+PERCENT_KINDS = {"pct", "pp"}  # shown to the round's ``decimals``
+
+
+def cell_text(value: Any, kind: str, decimals: int | None = None) -> str:
+    if kind in NUMERIC_KINDS:
+        digits = decimals if decimals is not None and kind in PERCENT_KINDS else NUMERIC_KINDS[kind]
+        return number(value, digits, thousands=True)
+    if is_missing(value):
+        return DASH if kind != "text" else ""
+    if kind == "date":
+        return pd.Timestamp(value).strftime("%Y-%m-%d")
+    if kind == "flag":
+        return "是" if bool(value) else "否"
+    return str(value)
+
+
+def _css_class(col: Col) -> Markup:
+    if col.kind in NUMERIC_KINDS:
+        return Markup(' class="num"')
+    return Markup(' class="nowrap"') if col.kind in NOWRAP_KINDS else Markup("")
+
+
+def html_table(frame: pd.DataFrame, columns: list[Col], caption: str = "", note: str = "",
+               empty: str = "（无）", css: str = "", decimals: int | None = None, link=None, name: str = "") -> Markup:
+    """A DataFrame as an HTML table: escaped text, right-aligned numbers with thousands separators.
+
+    decimals: places for percentages and points (the round's convention; default one).
+    link(row, col, text) -> Markup or None: a numeric cell's content, linked to its source (see ``cell_link``);
+    name: the table's name, as data-table (for readers and tests that find a table by what it is)."""
+    if frame.empty:
+        return Markup('<p class="table-empty"><strong>{}</strong>{}</p>').format(caption + "：" if caption else "",
+                                                                                  empty)
+
+    def cell(row, col: Col) -> Markup:
+        text = cell_text(row[col.name], col.kind, decimals)
+        linked = link(row, col, text) if link is not None and col.kind in NUMERIC_KINDS else None
+        return Markup('<td{}>{}</td>').format(_css_class(col), text if linked is None else linked)
+
+    head = Markup("").join(Markup('<th scope="col"{}>{}</th>').format(_css_class(c), c.label) for c in columns)
+    body = Markup("").join(Markup("<tr>{}</tr>").format(Markup("").join(cell(row, c) for c in columns))
+                           for _, row in frame.iterrows())
+    cap = Markup("<caption>{}</caption>").format(caption) if caption else ""
+    foot = Markup('<p class="table-note">{}</p>').format(note) if note else ""
+    data = Markup(' data-table="{}"').format(name) if name else ""
+    return Markup('<div class="table-wrap"><table class="data {}"{}>{}<thead><tr>{}</tr></thead><tbody>{}</tbody>'
+                  '</table>{}</div>').format(css, data, cap, head, body, foot)
