@@ -11,7 +11,7 @@ import xlsxwriter
 from office import project_row, project_sheet, write_csv, write_round, write_xlsx
 
 from pipeline import rounds, schemas
-from pipeline.ingest import cleaning, feedback
+from pipeline.ingest import cleaning, feedback, files
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UNITS = ["银川市", "交通运输厅"]
@@ -261,14 +261,14 @@ def test_a_good_round_with_bad_files_keeps_every_row_accounted_for(tmp_path):
 def test_a_file_the_cleaner_trips_on_is_reported_and_the_round_goes_on(tmp_path, monkeypatch):
     good_return(tmp_path)
     write_xlsx(raw(tmp_path) / "交通运输厅.xlsx", {"S": project_sheet([project_row(1, "P9", "乙")])[0]})
-    real = cleaning.clean_sheet
+    real = files.clean_sheet
 
     def trips_on_one_file(sheet, *args):
         if sheet.file == "交通运输厅.xlsx":
             raise ZeroDivisionError("an unforeseen shape of sheet")
         return real(sheet, *args)
 
-    monkeypatch.setattr(cleaning, "clean_sheet", trips_on_one_file)
+    monkeypatch.setattr(files, "clean_sheet", trips_on_one_file)
     log = tmp_path / "out" / "程序错误详情.log"
     said = []
     write_round(raw(tmp_path), UNITS)

@@ -1,6 +1,6 @@
 """Column-by-column parsing changes no output: every round cleaned both ways gives the same tables and problems.
 
-cleaning.COLUMNWISE = False sends every cell through its cell parser one by one (the old path); True reads
+sheet.COLUMNWISE = False sends every cell through its cell parser one by one (the old path); True reads
 whole columns (pipeline/ingest/columnwise.py). The rounds compared: the bundled sample rounds, every layout
 of the hand-built corpus (tests/layouts.py) together in one round, the fixtures, and a sheet of values
 chosen to fall off the fast path (text around numbers, infinities, booleans, dates in number columns …).
@@ -17,7 +17,8 @@ import pytest
 from office import write_round, write_xlsx
 
 from pipeline import paths, rounds, schemas
-from pipeline.ingest import cleaning, columnwise, parsing
+from pipeline.ingest import cleaning, columnwise, parsing, sheet
+from pipeline.ingest.rows import memo_parser
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -25,9 +26,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def clean_both_ways(round_: rounds.Round, monkeypatch,
                     aliases=None) -> tuple[cleaning.RoundResult, cleaning.RoundResult]:
     aliases = aliases or schemas.load_aliases()
-    monkeypatch.setattr(cleaning, "COLUMNWISE", False)
+    monkeypatch.setattr(sheet, "COLUMNWISE", False)
     per_cell = cleaning.clean_round(round_, aliases, echo=lambda *_: None)
-    monkeypatch.setattr(cleaning, "COLUMNWISE", True)
+    monkeypatch.setattr(sheet, "COLUMNWISE", True)
     by_column = cleaning.clean_round(round_, aliases, echo=lambda *_: None)
     return per_cell, by_column
 
@@ -92,7 +93,7 @@ def test_awkward_cells_in_every_column_type_clean_the_same(tmp_path, monkeypatch
 
 def test_a_money_column_reads_plain_numbers_as_the_cell_parser_does():
     values = [1.5, None, float("nan"), 2.0, "3", float("inf"), True, 10, "—", 0.1]
-    parse = cleaning._memo_parser(schemas.RETURN_KINDS["projects"].column("total_investment"), "亿元")
+    parse = memo_parser(schemas.RETURN_KINDS["projects"].column("total_investment"), "亿元")
     got = columnwise.parse_column(values, schemas.MONEY, "亿元", parse)
     want = [parsing.parse_money(v, "亿元") for v in values]
     assert [g if g.__class__ is parsing.Parsed else parsing.Parsed(g) for g in got] == want

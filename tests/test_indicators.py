@@ -20,6 +20,7 @@ from pipeline import paths as config
 from pipeline import rounds, schemas
 from pipeline.indicators import findings, keys
 from pipeline.ingest import cleaning
+from pipeline.ingest.tables import typed
 
 UNITS = ("银川市", "石嘴山市", "宁东基地", "发展改革委", "交通运输厅", "水利厅", "自然资源厅")
 
@@ -41,13 +42,13 @@ def projects_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame([{**base, **r} for r in rows], columns=cleaning.PROVENANCE + PROJECT_COLUMNS + ["extra"])
     if "project_name" not in frame or frame["project_name"].isna().any():
         frame["project_name"] = [r.get("project_name", f"项目{i}") for i, r in enumerate(rows)]
-    return cleaning._typed(frame, schemas.PROJECTS)
+    return typed(frame, schemas.PROJECTS)
 
 
 def empty_tables() -> dict[str, pd.DataFrame]:
     def columns(kind):
         return cleaning.PROVENANCE + [c.name for c in kind.columns if c.type != schemas.SEQ] + ["extra"]
-    return {name: cleaning._typed(pd.DataFrame(columns=columns(kind)), kind)
+    return {name: typed(pd.DataFrame(columns=columns(kind)), kind)
             for name, kind in schemas.RETURN_KINDS.items()}
 
 
@@ -56,7 +57,7 @@ def indicators_frame(rows: list[tuple]) -> pd.DataFrame:
     frame = pd.DataFrame([{"unit": u, "file": "f", "sheet": "S", "row": 3, "indicator": i, "measure_unit": m,
                            "current": c, "last_year": last} for u, i, m, c, last in rows],
                          columns=cleaning.PROVENANCE + ["indicator", "measure_unit", "current", "last_year", "extra"])
-    return cleaning._typed(frame, schemas.INDICATORS)
+    return typed(frame, schemas.INDICATORS)
 
 
 # --------------------------------------------------------------------------- the indicator functions
@@ -190,7 +191,7 @@ def fai_frame(rows):
                            "cum_value": v, "yoy_pct": y, "last_yoy_pct": last} for r, m, v, y, last in rows],
                          columns=cleaning.PROVENANCE + ["region", "month", "cum_value", "yoy_pct", "last_yoy_pct",
                                                         "extra"])
-    return cleaning._typed(frame, schemas.FAI)
+    return typed(frame, schemas.FAI)
 
 
 def test_fai_takes_the_region_total_at_the_cut_off_month():
@@ -258,7 +259,7 @@ def attraction_frame(rows):
                           for u, n, m, i, c, v, f in rows],
                          columns=cleaning.PROVENANCE + [c.name for c in schemas.ATTRACTION.columns
                                                         if c.type != schemas.SEQ] + ["extra"])
-    return cleaning._typed(frame, schemas.ATTRACTION)
+    return typed(frame, schemas.ATTRACTION)
 
 
 def test_attraction_hand_computed():
@@ -303,7 +304,7 @@ def major_frame(rows):
                           for n, s, p, c, d, st in rows],
                          columns=cleaning.PROVENANCE + [c.name for c in schemas.MAJOR_WORKS.columns
                                                         if c.type != schemas.SEQ] + ["extra"])
-    return cleaning._typed(frame, schemas.MAJOR_WORKS)
+    return typed(frame, schemas.MAJOR_WORKS)
 
 
 def test_major_works_categories_overdue_and_progress():

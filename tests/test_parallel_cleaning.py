@@ -1,4 +1,4 @@
-"""Files read and cleaned side by side (pipeline/ingest/workers.py, cleaning._clean_files) change nothing but the time.
+"""Files read and cleaned side by side (pipeline/ingest/workers.py, files.clean_files) change nothing but the time.
 
 Each return file is read and cleaned in a forked worker, one per core; the results are taken in the order of
 the files. The same rounds cleaned with one process and with several give the same tables, quarantine, problems
@@ -16,7 +16,7 @@ from office import write_round, write_xlsx
 from test_columnwise import _write_corpus, assert_same_result
 
 from pipeline import paths, platforms, rounds, schemas, workers
-from pipeline.ingest import cleaning
+from pipeline.ingest import cleaning, files
 
 # These tests change the cleaning code in this process (monkeypatch) or hand a local function to a worker: only a
 # forked child sees that. The same failures in spawned children: tests/test_workers_spawn.py.
@@ -58,14 +58,14 @@ def _three_returns(tmp_path) -> rounds.Round:
 
 def _fail_on(monkeypatch, file: str, fail) -> None:
     """Cleaning the sheets of one file calls fail() (which raises, or ends the process); the others clean as usual."""
-    real = cleaning.clean_sheet
+    real = files.clean_sheet
 
     def failing(sheet, *args):
         if sheet.file == file:
             fail()
         return real(sheet, *args)
 
-    monkeypatch.setattr(cleaning, "clean_sheet", failing)
+    monkeypatch.setattr(files, "clean_sheet", failing)
 
 
 def _raise(exc: BaseException):

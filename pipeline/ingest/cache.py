@@ -1,7 +1,7 @@
 """The per-file cache of cleaned returns: a rerun reads and cleans only the returns that changed.
 
 Each return file's cleaned result (its records, problems, ledger rows and 表头对照 rows, as
-cleaning._read_and_clean_file gives them, before the round-level steps) is kept in one file under
+files.read_and_clean_file gives them, before the round-level steps) is kept in one file under
 RoundPaths.cache (.cache/ingest/<round>/, never committed), named by a key made of:
 
 - the file's bytes (sha256) and its path in the round folder;

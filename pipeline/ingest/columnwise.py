@@ -13,7 +13,7 @@
 The result is what the cell parsers give, cell for cell: a clean value, or the
 cell parser's `Parsed` where it found a problem (its value is then None). So the
 cleaning reports the same problems, in the same order, with the same rows, as
-when every cell goes through its parser (cleaning.COLUMNWISE = False).
+when every cell goes through its parser (sheet.COLUMNWISE = False).
 """
 from __future__ import annotations
 

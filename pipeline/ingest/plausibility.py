@@ -1,6 +1,6 @@
 """Amounts in the wrong money unit that no single sheet can show: checks across the round and against the last one.
 
-A sheet checks its own amounts (cleaning._check_plausible_unit: a typical project under
+A sheet checks its own amounts (sheet._check_plausible_unit: a typical project under
 100万元 or over 100亿元). A sheet filled in 千元 and read as 万元 is ten times too big
 and still looks plausible on its own. Three comparisons catch what it cannot:
 
