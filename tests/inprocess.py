@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pipeline import indicators, paths, rounds, schemas
 from pipeline.figures import charts as figures
-from pipeline.indicators import findings, sources
+from pipeline.indicators import builder, findings, sources
 from pipeline.ingest import cleaning, corrections, feedback, quality
 from pipeline.report import render as report
 
@@ -23,18 +23,16 @@ def clean(root: Path, round_id: str):
 
 
 def compute(root: Path, round_id: str) -> dict:
-    """Step 2 (02_indicators): indicators.json and the report tables."""
+    """Step 2 (02_indicators): indicators.json (with its sources), 数字来源.xlsx and the report tables."""
     where = paths.RoundPaths(Path(root), round_id)
     round_ = rounds.load_round(round_id, where.root)
     tables = cleaning.load_clean_tables(where.processed)
+    previous = findings.load_previous(round_, where.root)
     data_quality = quality.load_quality(where.processed, round_.units)
-    values = indicators.compute_indicators(round_, tables, findings.load_previous(round_, where.root), data_quality,
-                                           corrections.load_applied(where.processed))
-    report_tables = indicators.report_tables(round_, tables, findings.load_previous(round_, where.root))
-    indicators.save_indicators(values, where.outputs)
-    sources.save_sources(values, round_, tables, report_tables, where.outputs)
-    indicators.save_tables(report_tables, where.processed)
-    return values
+    built = builder.build(round_, tables, previous, data_quality, corrections.load_applied(where.processed))
+    sources.save_sources(built, where.outputs)
+    indicators.save_tables(built.tables, where.processed)
+    return built.values
 
 
 def draw(root: Path, round_id: str) -> None:

@@ -277,13 +277,19 @@ def _unit_figures(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame |
     return by_unit[by_unit["scope"] == fm.SCOPE_ALL].drop(columns="scope").reset_index(drop=True)
 
 
-def finding_values(projects: pd.DataFrame, round_: Round) -> dict[str, Any]:
-    """indicators.json keys track.*, ranking.*, notify.*, warning.*."""
-    progress = project_progress(projects, round_)  # once, for the track list and the lights
-    track = track_list(projects, round_, progress)
-    by_unit = bd.breakdown(projects, round_, "unit")  # once, for the ranking and the 通报 list
-    ranking = unit_ranking(projects, round_, by_unit)
-    notify = notify_list(projects, round_, by_unit)
+def finding_values(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | None = None,
+                   track: pd.DataFrame | None = None, ranking: pd.DataFrame | None = None,
+                   notify: pd.DataFrame | None = None) -> dict[str, Any]:
+    """indicators.json keys track.*, ranking.*, notify.*, warning.*.
+
+    progress, track, ranking, notify: project_progress, track_list, unit_ranking and notify_list when the caller
+    has them already (the builder computes them once per round: pipeline/indicators/model.py)."""
+    progress = project_progress(projects, round_) if progress is None else progress
+    track = track_list(projects, round_, progress) if track is None else track
+    if ranking is None or notify is None:
+        by_unit = bd.breakdown(projects, round_, "unit")  # once, for the ranking and the 通报 list
+        ranking = unit_ranking(projects, round_, by_unit) if ranking is None else ranking
+        notify = notify_list(projects, round_, by_unit) if notify is None else notify
     out: dict[str, Any] = {
         "track.projects": len(track),
         "track.not_started": int(track["not_started"].sum()),
@@ -387,10 +393,11 @@ def match_previous(projects: pd.DataFrame, prev_projects: pd.DataFrame, extra: t
     return out.astype({"prev_started": "boolean", "prev_completed_wan": "float64"})
 
 
-def _change_list(projects: pd.DataFrame, previous: Previous | None, now_started: bool) -> pd.DataFrame:
+def _change_list(projects: pd.DataFrame, previous: Previous | None, now_started: bool,
+                 matched: pd.DataFrame | None = None) -> pd.DataFrame:
     if previous is None or previous.projects is None or projects.empty:
         return pd.DataFrame(columns=CHANGE_LIST_COLUMNS).pipe(bd.float_columns)
-    return _changes(match_previous(projects, previous.projects), now_started)
+    return _changes(match_previous(projects, previous.projects) if matched is None else matched, now_started)
 
 
 def _changes(data: pd.DataFrame, now_started: bool) -> pd.DataFrame:
@@ -403,26 +410,33 @@ def _changes(data: pd.DataFrame, now_started: bool) -> pd.DataFrame:
     return data.sort_values(["unit", "project_name"], kind="stable").reset_index(drop=True)
 
 
-def started_since(projects: pd.DataFrame, previous: Previous | None) -> pd.DataFrame:
-    """Projects not started at the previous round and started now."""
-    return _change_list(projects, previous, now_started=True)
+def started_since(projects: pd.DataFrame, previous: Previous | None,
+                  matched: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Projects not started at the previous round and started now. matched: match_previous (or matched_previous)
+    of these projects when the caller has it already."""
+    return _change_list(projects, previous, True, matched)
 
 
-def not_started_both(projects: pd.DataFrame, previous: Previous | None) -> pd.DataFrame:
-    """Projects not started at the previous round and still not started now."""
-    return _change_list(projects, previous, now_started=False)
+def not_started_both(projects: pd.DataFrame, previous: Previous | None,
+                     matched: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Projects not started at the previous round and still not started now (matched: as for started_since)."""
+    return _change_list(projects, previous, False, matched)
 
 
-def rate_changes(projects: pd.DataFrame, round_: Round, previous: Previous | None) -> pd.DataFrame:
-    """全区 and each unit: 开工率 and 投资完成率 this round and last, and the change in points."""
+def rate_changes(projects: pd.DataFrame, round_: Round, previous: Previous | None,
+                 by_unit: pd.DataFrame | None = None, prev_by_unit: pd.DataFrame | None = None) -> pd.DataFrame:
+    """全区 and each unit: 开工率 and 投资完成率 this round and last, and the change in points.
+
+    by_unit, prev_by_unit: the by-unit breakdowns of this round and the previous one when the caller has them."""
     columns = ["unit", "projects", "prev_projects", "start_rate_pct", "prev_start_rate_pct", "start_rate_change_pp",
                "completion_rate_pct", "prev_completion_rate_pct", "completion_rate_change_pp", "completed_yi",
                "prev_completed_yi", "completed_change_yi"]
     if previous is None or previous.projects is None:
         return pd.DataFrame(columns=columns).pipe(bd.float_columns)
-    prev_round = _previous_round_like(round_, previous)
-    now = _with_region(projects, round_)
-    before = _with_region(previous.projects, prev_round).add_prefix("prev_").rename(columns={"prev_unit": "unit"})
+    prev_round = previous_round_like(round_, previous)
+    now = _with_region(projects, round_, by_unit)
+    before = _with_region(previous.projects, prev_round, prev_by_unit).add_prefix("prev_")
+    before = before.rename(columns={"prev_unit": "unit"})
     merged = now.merge(before, on="unit", how="outer")
     merged = in_order(merged, "unit", [REGION, *round_.units])
     merged["start_rate_change_pp"] = [fm.change_pp(a, b) for a, b in
@@ -433,21 +447,26 @@ def rate_changes(projects: pd.DataFrame, round_: Round, previous: Previous | Non
     return merged.reindex(columns=columns).reset_index(drop=True).pipe(bd.float_columns)
 
 
-def _with_region(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
+def _with_region(projects: pd.DataFrame, round_: Round, by_unit: pd.DataFrame | None = None) -> pd.DataFrame:
     tp = fm.round_time_progress(round_)
     region = {"unit": REGION, **bd.project_figures(projects, tp, round_.start_rate_base, round_.as_of)}
-    units = _unit_figures(projects, round_)
+    units = _unit_figures(projects, round_, by_unit)
     keep = ["unit", "projects", "start_rate_pct", "completion_rate_pct", "completed_yi"]
     return pd.concat([pd.DataFrame([region])[keep], units[keep]], ignore_index=True)
 
 
-def _previous_round_like(round_: Round, previous: Previous) -> Round:
+def previous_round_like(round_: Round, previous: Previous) -> Round:
     """The previous round's own settings when its round.yml is readable, else this round's units and base."""
     return previous.round or round_
 
 
-def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | None) -> dict[str, Any]:
-    """indicators.json keys previous.* and change.*; all null, with the reason, when there is no previous round."""
+def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | None,
+                  ranking: pd.DataFrame | None = None, progress: pd.DataFrame | None = None,
+                  matched: pd.DataFrame | None = None) -> dict[str, Any]:
+    """indicators.json keys previous.* and change.*; all null, with the reason, when there is no previous round.
+
+    ranking (with_rank_change), progress (project_progress) and matched (matched_previous): when the caller has
+    them already."""
     keys = ["previous.round", "previous.as_of", "previous.batch.start_rate_pct", "previous.batch.completion_rate_pct",
             "previous.key.start_rate_pct", "previous.key.completion_rate_pct", "change.batch.start_rate_pp",
             "change.batch.completion_rate_pp", "change.batch.completed_yi", "change.key.start_rate_pp",
@@ -459,7 +478,7 @@ def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | No
         if previous is not None and previous.id:
             out["previous.round"] = previous.id
         return out
-    prev_round = _previous_round_like(round_, previous)
+    prev_round = previous_round_like(round_, previous)
     prev_projects = previous.projects
     out: dict[str, Any] = {
         "previous.round": previous.id,
@@ -484,15 +503,15 @@ def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | No
             f"本轮或上一轮{what}投资完成率无法计算")
         if prefix == "batch":
             out["change.batch.completed_yi"] = now["completed_yi"] - before["completed_yi"]
-    ranking = with_rank_change(unit_ranking(projects, round_), previous_ranking(previous, round_))
+    if ranking is None:
+        ranking = with_rank_change(unit_ranking(projects, round_), previous_ranking(previous, round_))
     out["change.ranking"] = rank_change_records(ranking)
     if projects.empty:
         out.update({"change.started_since": 0, "change.not_started_both": 0, "change.new_projects": 0,
                     "change.warning.improving": 0, "change.warning.worsening": 0})
         return out
-    now_lights = project_progress(projects, round_)["warning"]
-    prev_lights = project_progress(prev_projects, prev_round)["warning"]
-    matched = match_previous(projects, prev_projects.assign(warning=prev_lights), extra=("warning",))  # once
+    now_lights = (project_progress(projects, round_) if progress is None else progress)["warning"]
+    matched = matched_previous(projects, round_, previous) if matched is None else matched
     out["change.started_since"] = len(_changes(matched, now_started=True))
     out["change.not_started_both"] = len(_changes(matched, now_started=False))
     out["change.new_projects"] = int(matched["prev_started"].isna().sum())
@@ -501,11 +520,21 @@ def change_values(projects: pd.DataFrame, round_: Round, previous: Previous | No
     return out
 
 
-def previous_ranking(previous: Previous | None, round_: Round) -> pd.DataFrame | None:
-    """The previous round's unit ranking (for 上升/下降/持平), or None without a previous round."""
+def matched_previous(projects: pd.DataFrame, round_: Round, previous: Previous) -> pd.DataFrame:
+    """match_previous with the previous round's 三色预警 light (prev_warning): for started_since, not_started_both
+    and the lights that got better or worse, matched once."""
+    prev_lights = project_progress(previous.projects, previous_round_like(round_, previous))["warning"]
+    return match_previous(projects, previous.projects.assign(warning=prev_lights), extra=("warning",))
+
+
+def previous_ranking(previous: Previous | None, round_: Round,
+                     by_unit: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """The previous round's unit ranking (for 上升/下降/持平), or None without a previous round.
+
+    by_unit: the previous round's by-unit breakdown when the caller has it."""
     if previous is None or previous.projects is None:
         return None
-    return unit_ranking(previous.projects, _previous_round_like(round_, previous))
+    return unit_ranking(previous.projects, previous_round_like(round_, previous), by_unit)
 
 
 def rank_change_records(ranking: pd.DataFrame) -> list[dict[str, Any]]:

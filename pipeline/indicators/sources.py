@@ -1,7 +1,7 @@
 """Where each number of the report comes from: its formula in words, its inputs, and the rows behind it.
 
-Notebook 02 calls ``save_sources`` once, after indicators.json is written. It adds a ``sources``
-object to indicators.json and writes ``outputs/<round>/数字来源.xlsx``:
+``builder.build`` computes the sources with the round's other figures (``compute_sources``); notebook 02 calls
+``save_sources`` once, which writes indicators.json with a ``sources`` object and ``outputs/<round>/数字来源.xlsx``:
 
 ``sources[key]`` (key: an indicators.json key, or ``unit.<单位>.start_rate_pct`` /
 ``unit.<单位>.completion_rate_pct`` for each unit's rates)::
@@ -53,7 +53,7 @@ from pipeline.conventions import conventions_of
 from pipeline.excel import write_workbook
 from pipeline.frames import equals, is_true
 from pipeline.indicators import early_warning as ew
-from pipeline.indicators import findings
+from pipeline.indicators import findings, model
 from pipeline.indicators import tables as declared_tables
 from pipeline.rounds import Round
 
@@ -126,9 +126,11 @@ def project_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
-def track_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
-    """The track list (督办清单) with the sheet of each project's row, in the order of the rows."""
-    track = findings.track_list(projects, round_, keep=("sheet",))
+def track_rows(projects: pd.DataFrame, round_: Round, track: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The track list (督办清单) with the sheet of each project's row, in the order of the rows.
+
+    track: findings.track_list(..., keep=("sheet",)) when the caller has it (model.Basis.track)."""
+    track = findings.track_list(projects, round_, keep=("sheet",)) if track is None else track
     out = pd.DataFrame({
         UNIT: track["unit"].astype("string"), FILE: track["file"].astype("string"),
         SHEET: track["sheet"].astype("string"), ROW: track["row"].astype("Int64"),
@@ -186,8 +188,8 @@ def group_sources(prefix: str, what: str, sheet: str, rows: pd.DataFrame, figure
     return out
 
 
-def headline_sources(values: dict[str, Any], round_: Round, projects: pd.DataFrame,
-                     by_unit: pd.DataFrame) -> tuple[list[Source], dict[str, pd.DataFrame]]:
+def headline_sources(values: dict[str, Any], round_: Round, projects: pd.DataFrame, by_unit: pd.DataFrame,
+                     track: pd.DataFrame | None = None) -> tuple[list[Source], dict[str, pd.DataFrame]]:
     """The sources of the two batches, key projects, each unit's rates and the track list, and their row sheets."""
     rows = project_rows(projects, round_)
     key_rows = rows[rows[KEY]].reset_index(drop=True)
@@ -210,7 +212,7 @@ def headline_sources(values: dict[str, Any], round_: Round, projects: pd.DataFra
         for item in s.inputs:
             if item["key"] == "time_progress_pct":
                 item["value"] = values["time_progress_pct"]
-    track = track_rows(projects, round_)
+    track = track_rows(projects, round_, track)
     sheets["督办项目"] = track
     listed = dict(sheet="督办项目", count=len(track))
     sources.append(Source("track.projects", "需逐一跟踪督办的项目个数", "督办清单的项目个数（一个项目只列一次）",
@@ -375,17 +377,19 @@ def numeric_keys(keys) -> list[str]:
 
 
 def compute_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.DataFrame],
-                    report: dict[str, pd.DataFrame]) -> tuple[dict[str, dict], dict[str, pd.DataFrame]]:
+                    report: dict[str, pd.DataFrame], basis: model.Basis | None = None
+                    ) -> tuple[dict[str, dict], dict[str, pd.DataFrame]]:
     """(sources for indicators.json, the row sheets of 数字来源.xlsx): every number of indicators.json, and each unit's
-    rates."""
-    headline, sheets = headline_sources(values, round_, tables["projects"], report["by_unit"])
+    rates. basis: the round's model.Basis when the caller has it (builder.build)."""
+    headline, sheets = headline_sources(values, round_, tables["projects"], report["by_unit"],
+                                        None if basis is None else basis.track)
     by_key = {s.key: s for s in headline}
     for found, sheet, name in (fai_sources(values, tables["fai"]) + ("固定资产投资",),
                                indicator_sources(values, tables["indicators"]) + ("主要指标",)):
         if not sheet.empty:
             sheets[name] = sheet
             by_key.update({s.key: s for s in found})
-    lights = light_rows(tables["projects"], round_)
+    lights = light_rows(tables["projects"], round_, None if basis is None else basis.progress)
     sheets[LIGHTS_SHEET] = lights
     by_key.update({s.key: s for s in light_sources(values, lights)})
     sheets.update(listed_tables(tables, report))
@@ -421,10 +425,10 @@ LIGHTS_SHEET = "三色预警"
 LIGHT_FLAGS = {"red": "红色预警", "yellow": "黄色预警", "green": "绿色（无预警）"}
 
 
-def light_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
+def light_rows(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every project of the two batches with its light (pipeline/indicators/early_warning.py) and the rules behind
-    it."""
-    progress = findings.project_progress(projects, round_)
+    it. progress: findings.project_progress when the caller has it (model.Basis.progress)."""
+    progress = findings.project_progress(projects, round_) if progress is None else progress
     light = progress["warning"].astype("string")
     out = pd.DataFrame({
         UNIT: progress["unit"].astype("string"), FILE: progress["file"].astype("string"),
@@ -539,14 +543,13 @@ def sheet_notes(sources: dict[str, dict]) -> dict[str, str]:
     return {sheet: "本表各行是以下数字的来源：" + "；".join(dict.fromkeys(labels)) for sheet, labels in notes.items()}
 
 
-def save_sources(values: dict[str, Any], round_: Round, tables: dict[str, pd.DataFrame],
-                 report: dict[str, pd.DataFrame], out_dir: Path, *, background: bool = False) -> pd.DataFrame:
-    """Add ``sources`` to outputs/<round>/indicators.json and write 数字来源.xlsx; returns the list of sources to
-    show. background: 数字来源.xlsx, which no later step reads, is written in the background (excel.write_workbook)."""
-    sources, sheets = compute_sources(values, round_, tables, report)
-    out_dir = Path(out_dir)
-    write_workbook(out_dir / SOURCES_FILE, sheets, notes=sheet_notes(sources), background=background)
-    ind.save_indicators({**values, SOURCES_KEY: sources}, out_dir)
+def save_sources(built: model.Indicators, out_dir: Path, *, background: bool = False) -> pd.DataFrame:
+    """Write outputs/<round>/indicators.json (with ``sources``) and 数字来源.xlsx from builder.build's result; returns
+    the list of sources to show. background: 数字来源.xlsx, which no later step reads, is written in the background
+    (excel.write_workbook)."""
+    sources, out_dir = built.sources, Path(out_dir)
+    write_workbook(out_dir / SOURCES_FILE, built.sheets, notes=sheet_notes(sources), background=background)
+    ind.save_indicators({**built.values, SOURCES_KEY: sources}, out_dir)
     return pd.DataFrame([{"含义": s["label"], "公式": s["formula"], "行数": s["rows"]["count"],
                           "工作表": s["rows"]["sheet"] or "", "来源": s["rows"].get("origin", "")}
                          for k, s in sources.items()])
