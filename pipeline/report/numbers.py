@@ -11,6 +11,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline.frames import is_missing
+from pipeline.report.model import BLOCK_ATTRIBUTE, Block, Embedded, Para, Run, Table
 
 DASH = "—"
 
@@ -147,27 +148,47 @@ def _css_class(col: Col) -> Markup:
     return Markup(' class="nowrap"') if col.kind in NOWRAP_KINDS else Markup("")
 
 
+def table_model(frame: pd.DataFrame, columns: list[Col], caption: str = "", decimals: int | None = None) -> Table:
+    """The table as the report shows it: its caption, headers, each cell's text (cell_text) and which columns are
+    numbers. html_table writes it as HTML, word.py as a Word table."""
+    rows = [[cell_text(row[c.name], c.kind, decimals) for c in columns] for _, row in frame.iterrows()]
+    return Table(caption, [c.label for c in columns], rows, [c.kind in NUMERIC_KINDS for c in columns])
+
+
+def table_blocks(model: Table, note: str = "", empty: str = "（无）") -> list[Block]:
+    """The blocks of a table as the report embeds it: the table and the note under it, or the line saying it is
+    empty."""
+    if not model.rows:
+        return [Para("table-note", ([Run(model.caption + "：", bold=True)] if model.caption else []) + [Run(empty)])]
+    return [model] + ([Para("table-note", [Run(note)])] if note else [])
+
+
 def html_table(frame: pd.DataFrame, columns: list[Col], caption: str = "", note: str = "",
-               empty: str = "（无）", css: str = "", decimals: int | None = None, link=None, name: str = "") -> Markup:
+               empty: str = "（无）", css: str = "", decimals: int | None = None, link=None, name: str = "",
+               embedded: Embedded | None = None) -> Markup:
     """A DataFrame as an HTML table: escaped text, right-aligned numbers with thousands separators.
 
     decimals: places for percentages and points (the round's convention; default one).
     link(row, col, text) -> Markup or None: a numeric cell's content, linked to its source (see ``cell_link``);
-    name: the table's name, as data-table (for readers and tests that find a table by what it is)."""
+    name: the table's name, as data-table (for readers and tests that find a table by what it is);
+    embedded: where the table's model is kept for report.docx (model.py), its place marked by data-block."""
+    model = table_model(frame, columns, caption, decimals)
+    block = (Markup(' {}="{}"').format(BLOCK_ATTRIBUTE, embedded.add(table_blocks(model, note, empty)))
+             if embedded is not None else "")
     if frame.empty:
-        return Markup('<p class="table-empty"><strong>{}</strong>{}</p>').format(caption + "：" if caption else "",
-                                                                                  empty)
+        return Markup('<p class="table-empty"{}><strong>{}</strong>{}</p>').format(
+            block, caption + "：" if caption else "", empty)
 
-    def cell(row, col: Col) -> Markup:
-        text = cell_text(row[col.name], col.kind, decimals)
+    def cell(row, col: Col, text: str) -> Markup:
         linked = link(row, col, text) if link is not None and col.kind in NUMERIC_KINDS else None
         return Markup('<td{}>{}</td>').format(_css_class(col), text if linked is None else linked)
 
     head = Markup("").join(Markup('<th scope="col"{}>{}</th>').format(_css_class(c), c.label) for c in columns)
-    body = Markup("").join(Markup("<tr>{}</tr>").format(Markup("").join(cell(row, c) for c in columns))
-                           for _, row in frame.iterrows())
+    body = Markup("").join(Markup("<tr>{}</tr>").format(Markup("").join(cell(row, c, text)
+                                                                       for c, text in zip(columns, texts)))
+                           for (_, row), texts in zip(frame.iterrows(), model.rows))
     cap = Markup("<caption>{}</caption>").format(caption) if caption else ""
     foot = Markup('<p class="table-note">{}</p>').format(note) if note else ""
     data = Markup(' data-table="{}"').format(name) if name else ""
-    return Markup('<div class="table-wrap"><table class="data {}"{}>{}<thead><tr>{}</tr></thead><tbody>{}</tbody>'
-                  '</table>{}</div>').format(css, data, cap, head, body, foot)
+    return Markup('<div class="table-wrap"{}><table class="data {}"{}>{}<thead><tr>{}</tr></thead><tbody>{}</tbody>'
+                  '</table>{}</div>').format(block, css, data, cap, head, body, foot)

@@ -42,6 +42,7 @@ from pipeline.report.data import ReportData, load_report_data  # noqa: F401  (re
 # data (what a report is made from) — offer their names here too: templates, notebook 04 and tests write
 # report.number, report.TABLES, report.Text ….
 from pipeline.report.links import *  # noqa: F401,F403
+from pipeline.report.model import Embedded
 from pipeline.report.numbers import *  # noqa: F401,F403
 from pipeline.report.numbers import DASH, ReportError, chinese_date, join_names, number
 from pipeline.report.summaries import *  # noqa: F401,F403
@@ -120,20 +121,27 @@ def _compact(html: str) -> str:
     return re.sub(r"\s*\n\s*", "", html).strip()
 
 
-def render_part(data: ReportData, name: str) -> str:
-    """The HTML of one part of the report (see PARTS)."""
+def render_model(data: ReportData, name: str) -> tuple[str, Embedded]:
+    """One part of the report (see PARTS): its HTML and the models of the tables and figures it embeds, which
+    report.docx is written from (model.py)."""
     if name not in PARTS:
         raise KeyError(f"unknown report part {name!r}; one of {', '.join(PARTS)}")
     t = Text(data, name)
     context = {"t": t, "v": data.values, "data": data, "round": data.round, "tables": data.tables, "name": name,
                **data.summaries}
     try:
-        return t.notes.renumber(_compact(_environment().get_template(f"{name}.html.j2").render(**context)))
+        html = t.notes.renumber(_compact(_environment().get_template(f"{name}.html.j2").render(**context)))
     except ReportError:
         raise
     except Exception as exc:  # a template or data problem: say which part and which template line
         raise ReportError(f"生成报告的“{PARTS[name]}”部分时出错（{_template_line(exc, name)}）："
                           f"{type(exc).__name__}: {exc}") from exc
+    return html, t.embedded
+
+
+def render_part(data: ReportData, name: str) -> str:
+    """The HTML of one part of the report (see PARTS)."""
+    return render_model(data, name)[0]
 
 
 def _template_line(exc: BaseException, name: str) -> str:

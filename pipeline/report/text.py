@@ -18,6 +18,7 @@ from pipeline.indicators.coverage import NEEDS
 from pipeline.indicators.coverage import gap_text as coverage_gap_text
 from pipeline.ingest import quality
 from pipeline.report.links import cell_link, source_anchor, source_entries, source_hover, table_key
+from pipeline.report.model import BLOCK_ATTRIBUTE, Embedded, Picture
 from pipeline.report.numbers import (
     DASH,
     Col,
@@ -56,6 +57,7 @@ class _Part:
         self._placed: set[str] = set()  # the clause groups whose practices are already rendered
         self._stated: set[tuple[str, str, str]] = set()  # (family of figures, unit, why) said in this part
         self._said: set[tuple[str, str]] = set()  # (unit, why) said in this part, whatever the figure
+        self.embedded = Embedded()  # the models of the tables and figures this part embeds (model.py)
 
     def partial(self, key: str) -> Markup:
         """The caveat of a figure computed from part of the returns (data_quality.partial_keys), after it:
@@ -319,7 +321,7 @@ class Embeds(_Part):
         columns = [Col(c.name, c.label.replace("时间进度", self.tp_name), c.kind) for c in TABLES[name]]
         link = cell_link(name, columns, self.values.get("sources", {}))
         return html_table(source, columns, caption, cut + note, empty, css, decimals=self.conv.decimals, link=link,
-                          name=name)
+                          name=name, embedded=self.embedded)
 
     def figure(self, key: str) -> Markup:
         """A chart of step 3, embedded as a PNG data URI, with its number and title; nothing when the chart has no
@@ -330,7 +332,8 @@ class Embeds(_Part):
         png = figures.figure_paths(self.data.outputs_dir, key)["png"]
         if not png.is_file():
             raise ReportError(f"找不到图表 {png}：请先运行第3步（绘制图表，03_figures.ipynb）。")
-        return figure_html(key, f"图{spec.number}　{spec.title}", png.read_bytes())
+        caption, data = f"图{spec.number}　{spec.title}", png.read_bytes()
+        return figure_html(key, caption, data, self.embedded.add([Picture(key, data, caption)]))
 
     def has_data(self, figure: str) -> bool:
         """Whether a chart has something to draw: one of the values it needs (FIGURE_NEEDS) is there and not 0."""
@@ -394,11 +397,13 @@ def received_kinds(ledger: pd.DataFrame) -> set[str]:
     return set(read["return_kind"].dropna().astype(str))
 
 
-def figure_html(key: str, caption: str, png: bytes) -> Markup:
-    """A figure as HTML: the PNG embedded as a data URI (no request), the caption as alt text and figcaption."""
+def figure_html(key: str, caption: str, png: bytes, block: str = "") -> Markup:
+    """A figure as HTML: the PNG embedded as a data URI (no request), the caption as alt text and figcaption; block:
+    the index of its model (model.Embedded), as data-block."""
     data = base64.b64encode(png).decode("ascii")
-    return Markup('<figure class="chart" id="fig-{}"><img src="data:image/png;base64,{}" alt="{}">'
-                  '<figcaption>{}</figcaption></figure>').format(key, data, caption, caption)
+    mark = Markup(' {}="{}"').format(BLOCK_ATTRIBUTE, block) if block else ""
+    return Markup('<figure class="chart" id="fig-{}"{}><img src="data:image/png;base64,{}" alt="{}">'
+                  '<figcaption>{}</figcaption></figure>').format(key, mark, data, caption, caption)
 
 
 class Text(Words, Practices, Embeds):

@@ -1,16 +1,13 @@
 """The report as an editable Word 公文: ``outputs/<round>/report.docx``, made from the same parts as report.html.
 
 Notebook 04 calls ``save_docx(data, root)`` after the parts of the report. It renders every part
-with ``report.render_part`` (the HTML that report.html is made of), reads that HTML back into
-blocks — paragraphs of runs, headings, tables, figures (``html_blocks``) — and writes the blocks
-with python-docx (``build_document``). So the docx has exactly the text, numbers, tables and
-figures of the HTML, in the same order; whatever a template adds (a box, a sentence, a table)
-comes through without a change here.
-
-Why parse the rendered HTML instead of a structured model of each part: the parts are Jinja
-templates that produce HTML directly (numbers, words and escaping are decided there), and other
-work changes them; a second, structured rendering path would have to be kept in step with every
-template by hand. The HTML is our own and well formed (lxml.html reads it).
+once with ``report.render_model``: the part's HTML (the same as report.html's) and the models of the tables and
+figures it embeds (model.py: each table's caption, headers, cell texts and numeric columns, made from the same
+frame and declared columns its HTML is written from; each chart's PNG and caption). The blocks of the document
+(``html_blocks``) are the prose of the HTML — paragraphs of runs, headings, notes — with each table and figure
+taken from its model where the HTML marks it (``data-block``): the Word tables and pictures are never read back
+from the HTML's cells or data URIs. The prose is still walked from the part's HTML, since the wording (numbers,
+words and escaping) is decided in the Jinja templates, which write HTML.
 
 公文 typography (GB/T 9704, as far as fonts allow)
     A4; margins 37 mm top, 35 mm bottom, 28 mm left, 26 mm right. Title 方正小标宋简体 二号 (22 pt),
@@ -40,13 +37,13 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import paths
 from pipeline.figures import charts as figures
 from pipeline.report import export
 from pipeline.report import render as report
+from pipeline.report.model import BLOCK_ATTRIBUTE, Block, Embedded, Para, Picture, Run, Table
 
 DOCX_FILE = paths.REPORT_DOCX
 SAMPLE_NOTICE = "示例数据 · 虚构内容，不代表真实情况"
@@ -69,43 +66,6 @@ FIGURE_WIDTH_MM = 80  # the charts with the tables beside them: the 公文 stays
 # =========================================================================== HTML -> blocks
 
 
-@dataclass
-class Run:
-    text: str
-    bold: bool = False
-    italic: bool = False
-    superscript: bool = False
-
-
-@dataclass
-class Para:
-    """A paragraph; kind is one of title, h1, h2, h3, body, doc-kind, meta, banner, note, table-note, caption, dt."""
-
-    kind: str
-    runs: list[Run] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "".join(r.text for r in self.runs)
-
-
-@dataclass
-class Table:
-    caption: str
-    header: list[str]
-    rows: list[list[str]]
-    numeric: list[bool]
-
-
-@dataclass
-class Picture:
-    key: str  # figures.FIGURES key ("" when the figure is not one of them)
-    png: bytes  # the PNG embedded in the HTML
-    caption: str
-
-
-Block = Para | Table | Picture
-
 SKIP_TAGS = {"nav", "style", "script", "template"}
 HEADING_KINDS = {"h1": "title", "h2": "h1", "h3": "h2", "h4": "h3", "h5": "h3", "h6": "h3"}
 PARAGRAPH_TAGS = {"p", "li", "dt", "dd", "figcaption", "caption", "blockquote", "pre", "address"}
@@ -119,15 +79,18 @@ CLASS_KINDS = {"doc-kind": "doc-kind", "meta": "meta", "sample-banner": "banner"
 SCREEN_ONLY = "screen-only"  # report.html shows it on screen only (数字来源, file and setting names): not in the 公文
 
 
-def html_blocks(html: str) -> list[Block]:
-    """The report's HTML (one part or several) as a flat list of paragraphs, tables and pictures, in order."""
+def html_blocks(html: str, embedded: Embedded | None = None) -> list[Block]:
+    """The report's HTML (one part or several) as a flat list of paragraphs, tables and pictures, in order.
+
+    embedded: the models of the part's tables and figures (render.render_model), taken where the HTML marks them
+    (data-block); without it (HTML from elsewhere) a table or figure is read from the HTML."""
     import lxml.html
 
     if not html.strip():
         return []
     root = lxml.html.fragment_fromstring(html, create_parent="div")
     out: list[Block] = []
-    _container(root, out, "body")
+    _container(root, out, "body", embedded)
     return [b for b in out if not (isinstance(b, Para) and not b.text.strip())]
 
 
@@ -148,7 +111,7 @@ def _kind(el, inherited: str) -> str:
     return inherited
 
 
-def _container(el, out: list[Block], kind: str) -> None:
+def _container(el, out: list[Block], kind: str, embedded: Embedded | None = None) -> None:
     """Block children become blocks; text and inline children between them become paragraphs."""
     kind = _kind(el, kind)
     pending: list[Run] = []
@@ -165,29 +128,31 @@ def _container(el, out: list[Block], kind: str) -> None:
             continue
         if child.tag in BLOCK_TAGS:
             flush()
-            _block(child, out, kind)
+            _block(child, out, kind, embedded)
         else:
             _inline(child, pending, {})
         _text(child.tail, pending, {})
     flush()
 
 
-def _block(el, out: list[Block], kind: str) -> None:
+def _block(el, out: list[Block], kind: str, embedded: Embedded | None = None) -> None:
     if el.tag in SKIP_TAGS or SCREEN_ONLY in _classes(el):
         return
-    if el.tag == "table":
+    if embedded is not None and el.get(BLOCK_ATTRIBUTE) is not None:
+        out.extend(_as_shown(block) for block in embedded.blocks[int(el.get(BLOCK_ATTRIBUTE))])
+    elif el.tag == "table":
         out.append(_table(el))
     elif el.tag == "figure":
         out.extend(_figure(el))
     elif el.tag in HEADING_KINDS or el.tag in PARAGRAPH_TAGS:
         if any(child.tag in BLOCK_TAGS for child in el if isinstance(child.tag, str)):
-            _container(el, out, kind)  # a list item holding a nested list: walk it as a container
+            _container(el, out, kind, embedded)  # a list item holding a nested list: walk it as a container
         else:
             runs: list[Run] = []
             _inline_children(el, runs, {})
             out.append(Para(_kind(el, kind), runs))
     else:
-        _container(el, out, kind)
+        _container(el, out, kind, embedded)
 
 
 def _inline_children(el, runs: list[Run], style: dict) -> None:
@@ -232,6 +197,22 @@ def _text(text: str | None, runs: list[Run], style: dict) -> None:
 
 
 HTML_SPACE = re.compile(r"[ \t\r\n\f]+")  # what HTML collapses (not the ideographic space of 附录一　数据质量)
+
+
+def _shown(text: str) -> str:
+    """A model's text as report.html shows it: the part's line breaks dropped (render._compact), runs of white space
+    one space (HTML)."""
+    return HTML_SPACE.sub(" ", re.sub(r"\s*\n\s*", "", text))
+
+
+def _as_shown(block: Block) -> Block:
+    """An embedded block with its text as the HTML shows it, so that report.docx says what report.html says."""
+    if isinstance(block, Table):
+        return Table(_shown(block.caption).strip(" "), [_shown(h).strip(" ") for h in block.header],
+                     [[_shown(c).strip(" ") for c in row] for row in block.rows], list(block.numeric))
+    if isinstance(block, Picture):
+        return Picture(block.key, block.png, _shown(block.caption).strip(" "))
+    return Para(block.kind, [Run(_shown(r.text), r.bold, r.italic, r.superscript) for r in block.runs])
 
 
 def _cell_text(el) -> str:
@@ -528,8 +509,9 @@ def _page_field(paragraph) -> None:
 
 
 def report_blocks(data: report.ReportData) -> list[Block]:
-    """Every part of the report (report.PARTS, in order) as blocks, from the same HTML as report.html."""
-    return run_in_terms([block for name in report.PARTS for block in html_blocks(report.render_part(data, name))])
+    """Every part of the report (report.PARTS, in order) as blocks: the prose of the same HTML as report.html, the
+    tables and figures from their models."""
+    return run_in_terms([block for name in report.PARTS for block in html_blocks(*report.render_model(data, name))])
 
 
 def run_in_terms(blocks: list[Block]) -> list[Block]:
