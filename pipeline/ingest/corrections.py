@@ -41,7 +41,7 @@ import pandas as pd
 from pipeline import schemas
 from pipeline.ingest import readers
 from pipeline.ingest.headers import Header, cell_text, find_header
-from pipeline.ingest.problems import ERROR, HINT, Problem
+from pipeline.ingest.problems import ERROR, HINT, KEEPABLE, NOT_A_CELL, Problem
 
 CORRECTIONS_FILE = "corrections.csv"
 APPLIED_FILE = "corrections.parquet"  # in data/processed/<round>/: the corrections applied
@@ -49,9 +49,6 @@ COLUMNS = ("文件", "工作表", "行号", "列", "原值", "修正值", "依�
 REQUIRED_COLUMNS = ("文件", "工作表", "行号", "列", "原值", "修正值")
 DELETE_ROW, KEEP = "删除行", "保留"
 NOT_APPLIED = "correction_not_applied"
-# Problems a 保留 can accept: the value was read, but judged implausible.
-KEEPABLE = frozenset({"negative_amount", "completed_over_total", "plan_over_total", "date_after_cutoff",
-                      "total_mismatch", "implausible_unit"})
 # The issue cleaning writes on every row of a sheet whose amounts look like 亿元 written as 万元.
 DOUBTFUL_UNIT_ISSUE = "金额单位存疑，本表金额未计入合计，待单位确认"
 APPLIED_COLUMNS = ["unit", "file", "sheet", "row", "column", "old", "new", "basis", "by", "date"]
@@ -375,18 +372,13 @@ def load_applied(processed_dir: Path) -> pd.DataFrame:
     return pd.read_parquet(path) if path.is_file() else pd.DataFrame(columns=APPLIED_COLUMNS)
 
 
-# Errors that are not about one cell: a correction cannot fix them.
-_NOT_A_CELL = {"missing_column", "duplicate_column", "missing_return", "unknown_unit",
-               "no_return_in_file", "not_a_table", "unreadable", "cleaner_failed", "no_rows"}
-
-
 def skeleton(problems: pd.DataFrame) -> pd.DataFrame:
     """One corrections.csv row per 错误 on a cell, 原值 filled in; 修正值 and 依据 left for the analyst.
 
     A duplicate row gets no 列 and 原值: 删除行 is the correction for it. The last
     column, 问题, is for reading and ignored when the file is read back.
     """
-    errors = problems[(problems["severity"] == ERROR) & problems["row"].notna() & ~problems["code"].isin(_NOT_A_CELL)]
+    errors = problems[(problems["severity"] == ERROR) & problems["row"].notna() & ~problems["code"].isin(NOT_A_CELL)]
     rows = []
     for _, p in errors.iterrows():
         duplicate = p["code"] == "duplicate"

@@ -12,7 +12,7 @@ from pipeline.excel import write_workbook
 from pipeline.ingest import provenance, quality
 from pipeline.ingest.cleaning import ERROR, UNKNOWN_UNIT, RoundResult
 from pipeline.ingest.corrections import NOT_APPLIED
-from pipeline.ingest.problems import ANALYST_CODES
+from pipeline.ingest.problems import ANALYST_CODES, SUMMARY_CODES
 from pipeline.rounds import Round
 
 FEEDBACK_FILE = paths.FEEDBACK
@@ -99,8 +99,7 @@ def run_summary(result: RoundResult) -> str:
         lines.append(f"更正记录（corrections.csv）：应用 {applied} 条，未应用 {len(stale)} 条。")
     for _, p in stale.iterrows():
         lines.append(f"  {p['problem']}（{p['file']}）")
-    file_level = problems["code"].isin(["unreadable", "missing_column", "unknown_unit", "no_return_in_file",
-                                        "not_a_table", "cleaner_failed"])
+    file_level = problems["code"].isin(SUMMARY_CODES)  # a whole file, sheet or column unused (problems.csv)
     for _, p in problems[file_level & (problems["severity"] == ERROR)].iterrows():
         where = f"{p['file']}" + (f"（{p['sheet']}）" if p["sheet"] else "")
         fix = f"详情见本轮输出文件夹中的 {paths.ERROR_LOG}" if p["code"] == provenance.UNFORESEEN_CODE else p["fix"]

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import schemas
+from pipeline.ingest.problems import SET_ASIDE_CODES  # kept rows with a value left out (problems.csv)
 
 # Money in the ledger may differ by the rounding of floating-point sums.
 LEDGER_TOLERANCE_WAN = 0.01
@@ -24,11 +25,7 @@ LEDGER_TOLERANCE_WAN = 0.01
 # Ledger statuses of a file or sheet that was not used at all.
 REJECTED_STATUSES = ("无法读取", "处理失败", "未读取")
 
-# Problems on a kept row whose value was left out (unknown, unreadable or set aside): an amount not in
-# its sum, a yes/no or a date not in its count. A doubtful value kept as written (completed > total) is not.
-SET_ASIDE_CODES = ("bad_money", "bad_number", "bad_bool", "bad_date", "bad_choice", "bad_month", "formula_no_value",
-                   "excel_error", "negative_amount", "implausible_unit", "implausible_vs_previous",
-                   "implausible_vs_units", "implausible_row", "date_after_cutoff", "required_empty")
+
 
 # The headline figures each return kind feeds.
 KIND_FIGURES = {

@@ -14,7 +14,7 @@ from pipeline.frames import in_order, is_missing
 from pipeline.indicators import sources
 from pipeline.indicators import tables as declared_tables
 from pipeline.ingest import quality
-from pipeline.ingest.problems import ANALYST_CODES
+from pipeline.ingest.problems import ANALYST_CODES, REPORT_LABELS
 from pipeline.report.numbers import Col, join_names
 
 # =========================================================================== pure tables for the report
@@ -101,19 +101,8 @@ def start_problems(track: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(flags=flags.str.removesuffix("；"))
 
 
-REASON_LABELS = {
-    "duplicate": "重复填报（同一项目只计一次）",
-    "bad_money": "金额无法识别",
-    "bad_number": "数字无法识别",
-    "bad_date": "日期无法识别或不存在",
-    "bad_bool": "是/否填写不规范",
-    "bad_month": "月份无法识别",
-    "bad_choice": "填写值不在可选范围内",
-    "check_start_date": "开工时间晚于数据截至日期",
-    "check_project_name": "项目名称未填写",
-    "missing_required": "缺少必填列",
-    "formula_no_value": "公式没有计算结果",
-}
+# 附录一's 隔离原因 by problem code, from the catalogue (pipeline/ingest/problems.csv, label_in_report).
+REASON_LABELS = REPORT_LABELS
 
 
 def reason_label(code: Any, problem: Any) -> str:
@@ -124,8 +113,6 @@ def reason_label(code: Any, problem: Any) -> str:
         return REASON_LABELS[code]
     if "重复" in text:
         return REASON_LABELS["duplicate"]
-    if code.startswith("bad_"):
-        return "填写内容无法识别"
     stripped = re.sub(r"（[^）]*）|\([^)]*\)|“[^”]*”|\"[^\"]*\"|[0-9０-９,.，]+", "", text.split("；")[0])
     stripped = stripped.split("：")[-1].strip(" ：，。")
     return stripped or "其他"
