@@ -244,7 +244,9 @@ def attributed(indicators: pd.DataFrame, indicator: str, prefer: str | None, uni
 
 def attraction_frame(attraction: pd.DataFrame) -> pd.DataFrame:
     """The attraction projects with their 九大重点产业 (or 其他) and plain flags."""
-    industries = [nine_industry(c) for c in attraction["industry"]]
+    categories = list(attraction["industry"])
+    looked = {c: nine_industry(c) for c in dict.fromkeys(categories)}  # each 产业类别 once: they repeat
+    industries = [looked[c] for c in categories]
     return attraction.assign(
         nine_industry=[i or OTHER_INDUSTRY for i in industries],
         nine=[i is not None for i in industries],

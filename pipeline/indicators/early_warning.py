@@ -177,10 +177,11 @@ def project_lights(progress: pd.DataFrame, as_of: dt.date, conv: Conventions) ->
 def lights_by_unit(lights: pd.DataFrame, units: Iterable[str]) -> pd.DataFrame:
     """unit, red, yellow, green: projects per light for every unit of round.yml (then any other unit)."""
     units = list(units)
-    present = [u for u in dict.fromkeys(lights["unit"].astype(str)) if u not in units]
+    names = lights["unit"].astype(str)
+    present = [u for u in dict.fromkeys(names) if u not in units]
     rows = []
     for unit in [*units, *present]:
-        mine = lights.loc[lights["unit"].astype(str) == unit, "warning"]
+        mine = lights.loc[names == unit, "warning"]
         rows.append({"unit": unit, "red": int((mine == RED).sum()), "yellow": int((mine == YELLOW).sum()),
                      "green": int((mine == GREEN).sum())})
     return pd.DataFrame(rows, columns=["unit", "red", "yellow", "green"])
