@@ -117,6 +117,8 @@ def behind_rule(completion_pct, gap_pp, conv: Conventions) -> RuleResult:
         return RuleResult(reason=NO_PLAN, judged=False)
     behind = -float(gap_pp)
     th = conv.warning
+    if not (behind > th.behind_red_pp or behind >= th.behind_yellow_pp):
+        return NOT_FIRED  # before writing the text: most projects are not behind
     text = f"投资完成率{conv.progress_words[1]}{conv.time_progress_name}{half_up(behind, conv.decimals)}个百分点"
     if behind > th.behind_red_pp:
         return RuleResult(RED, f"{text}（超过{th.behind_red_pp:g}，红）")
