@@ -72,7 +72,7 @@ def test_a_changed_return_reruns_from_the_first_step(project):
 
     assert ran == ["01", "02"]
     assert "      运行原因：银川市.csv 有变化。" in lines
-    assert "      运行原因：第1步重新运行，其后的步骤都要重新运行。" in lines
+    assert "      运行原因：第1步重新运行，其结果有变化。" in lines
 
 
 def test_a_change_to_the_last_notebook_reruns_only_it(project):
@@ -158,26 +158,27 @@ def test_unchanged_inputs_make_an_all_skipped_plan(project):
     assert plan(force=True) == ["使用了 --force，全部重新运行"] * 2
 
 
-@pytest.mark.parametrize("change, reason", [
+@pytest.mark.parametrize("change, reason, then", [
     (lambda root: (root / "data" / "raw" / ROUND / "round.yml").write_text(ROUND_YML + "sample: true\n",
                                                                            encoding="utf-8"),
-     "round.yml 有变化"),
+     "round.yml 有变化", "round.yml有变化"),  # steps 2 on read round.yml too
     (lambda root: (root / "data" / "raw" / ROUND / "新增单位.xlsx").write_bytes(b"PK"),
-     "新增 新增单位.xlsx"),
+     "新增 新增单位.xlsx", "第1步重新运行"),
     (lambda root: (root / "data" / "raw" / ROUND / "银川市.csv").rename(root / "data" / "raw" / ROUND / "石嘴山市.csv"),
-     "新增 石嘴山市.csv；删除了 银川市.csv"),
+     "新增 石嘴山市.csv；删除了 银川市.csv", "第1步重新运行"),
     (lambda root: (root / "data" / "raw" / ROUND / "corrections.csv").write_text("文件,工作表,行号,列,原值,修正值\n",
                                                                                  encoding="utf-8"),
-     "新增 corrections.csv"),
+     "新增 corrections.csv", "第1步重新运行"),
     (lambda root: (root / "data" / "header_aliases.csv").write_text("报表类型,标准列名,表头写法\n"
                                                                     "projects,project_name,名称\n", encoding="utf-8"),
-     "表头别名表有变化"),
+     "表头别名表有变化", "第1步重新运行"),
 ])
-def test_a_change_to_the_round_or_the_alias_table_reruns_from_the_first_step(project, change, reason):
-    # The reason names the round's files that changed, were added or removed (rerun.changed_text).
+def test_a_change_to_the_round_or_the_alias_table_reruns_from_the_first_step(project, change, reason, then):
+    # The reason names the round's files that changed, were added or removed (rerun.changed_text). Step 2 runs
+    # for its own reason, or because step 1 does (unless what step 1 writes is as it was: decided at its turn).
     plan = recorded(project)
     change(project)
-    assert plan() == [reason, "第1步重新运行，其后的步骤都要重新运行"]
+    assert plan() == [reason, then]
 
 
 def test_templates_and_the_corrections_skeleton_written_after_a_run_do_not_make_it_rerun(project):
@@ -205,7 +206,7 @@ def test_the_previous_rounds_clean_tables_are_an_input_of_every_step(project):
 
     (previous / "projects.parquet").write_bytes(b"v2")  # the previous round was cleaned again
 
-    assert plan() == ["上一轮的数据有变化", "第1步重新运行，其后的步骤都要重新运行"]
+    assert plan() == ["上一轮的数据有变化"] * 2
 
 
 def test_a_change_to_the_pipeline_code_reruns_every_step(project, tmp_path, monkeypatch):
@@ -217,7 +218,7 @@ def test_a_change_to_the_pipeline_code_reruns_every_step(project, tmp_path, monk
     with open(package / "indicators" / "formulas.py", "a", encoding="utf-8") as fh:
         fh.write("\n# a change\n")
 
-    assert plan() == ["流水线代码（pipeline/）有变化", "第1步重新运行，其后的步骤都要重新运行"]
+    assert plan() == ["流水线代码（pipeline/）有变化"] * 2
 
 
 def test_editing_the_sample_generator_or_the_benchmark_reruns_nothing(project, tmp_path, monkeypatch):
@@ -233,7 +234,7 @@ def test_editing_the_sample_generator_or_the_benchmark_reruns_nothing(project, t
     assert plan() == [None, None]
     with open(package / "schemas.py", "a", encoding="utf-8") as fh:  # the same edit to pipeline code does rerun
         fh.write("\n# a change\n")
-    assert plan() == ["流水线代码（pipeline/）有变化", "第1步重新运行，其后的步骤都要重新运行"]
+    assert plan() == ["流水线代码（pipeline/）有变化"] * 2
 
 
 def test_a_missing_executed_copy_reruns_its_step(project):
@@ -327,3 +328,52 @@ def test_many_changed_files_are_named_up_to_three_and_an_old_manifest_says_the_f
     old = {"returns": "x", "code": "d"}
     changed = [k for k in {**old, **now} if old.get(k) != now.get(k)]
     assert rerun.changed_text(changed, old, now) == "本轮报表、round.yml 或 corrections.csv有变化"
+
+
+# Step 1 writes what the return says (not its bytes); step 2 derives a result from it. Each notes that it ran in a
+# log outside the project, so the log is no result of theirs.
+DERIVE_CLEAN = (
+    "import pathlib\n"
+    "out = pathlib.Path(root) / 'data' / 'processed' / round_id\n"
+    "out.mkdir(parents=True, exist_ok=True)\n"
+    "text = (pathlib.Path(root) / '..' / '..' / 'data' / 'raw' / round_id / '银川市.csv').read_text(encoding='utf-8')\n"
+    "(out / 'clean.txt').write_text(text.strip(), encoding='utf-8')"
+)
+DERIVE_INDICATORS = (
+    "import pathlib\n"
+    "clean = (pathlib.Path(root) / 'data' / 'processed' / round_id / 'clean.txt').read_text(encoding='utf-8')\n"
+    "(pathlib.Path(root) / 'outputs' / round_id / 'indicators.txt').write_text(str(len(clean.splitlines())))"
+)
+LOG = "with open({log!r}, 'a') as f:\n    f.write({step!r} + '\\n')"
+
+
+def test_a_step_whose_earlier_results_did_not_change_is_skipped_and_the_result_is_a_full_runs(project, tmp_path):
+    log = tmp_path.parent / f"{tmp_path.name}-ran.txt"
+    write_notebook(project / "notebooks" / "01_clean.ipynb", LOG.format(log=str(log), step="01"), DERIVE_CLEAN)
+    write_notebook(project / "notebooks" / "02_indicators.ipynb", LOG.format(log=str(log), step="02"),
+                   DERIVE_INDICATORS)
+    ran = lambda: log.read_text().split() if log.exists() else []  # noqa: E731
+    runner.run_round(ROUND, root=project, echo=lambda line: None, progress=False)
+    assert ran() == ["01", "02"]
+    the_return = project / "data" / "raw" / ROUND / "银川市.csv"
+
+    the_return.write_text(the_return.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")  # bytes, not rows
+    lines: list[str] = []
+    runner.run_round(ROUND, root=project, echo=lines.append, progress=False)
+    assert ran() == ["01", "02", "01"], "step 2 found what step 1 wrote as it was"
+    assert any(line.startswith("[2/2] 计算指标（02_indicators.ipynb）：前面步骤的结果与上次相同") for line in lines)
+
+    the_return.write_text("项目名称,年度计划投资\n甲项目,100\n乙项目,50\n", encoding="utf-8")  # a row more
+    lines = []
+    runner.run_round(ROUND, root=project, echo=lines.append, progress=False)
+    assert ran() == ["01", "02", "01", "01", "02"]
+    assert "      运行原因：第1步重新运行，其结果有变化。" in lines
+    rerun_result = (project / "outputs" / ROUND / "indicators.txt").read_text()
+
+    runner.run_round(ROUND, root=project, echo=lambda line: None, progress=False, force=True)
+    assert rerun_result == (project / "outputs" / ROUND / "indicators.txt").read_text() == "3"
+
+    # A step skipped this way is remembered as it was: the next run with nothing changed skips both.
+    lines = []
+    runner.run_round(ROUND, root=project, echo=lines.append, progress=False)
+    assert ran()[-2:] == ["01", "02"] and len(ran()) == 7

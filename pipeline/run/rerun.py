@@ -13,7 +13,11 @@ last successful run, as recorded in outputs/<round>/run_manifest.json:
 - every step: the previous round's clean tables (data/processed/<previous>/), which
   cleaning checks amounts against and the comparison with the previous round reads
   (never its raw returns: run_round cleans the previous round first when they are missing);
-- and what the earlier steps wrote: a step that runs makes every later step run.
+- steps 2 onward: round.yml, and what the earlier steps wrote (``earlier_results``): the
+  contents of the files under data/processed/<round>/ and outputs/<round>/ as the step finds
+  them, less those the step itself and the later steps wrote at their last run. A step that
+  runs makes the later steps run only when what it wrote differs: a return whose bytes changed
+  but whose rows did not reruns step 1 and skips the rest.
 
 A step runs all the same when its executed copy is gone, and every step runs
 when the results under data/processed/<round>/ and outputs/<round>/ were
@@ -33,7 +37,7 @@ from pathlib import Path
 
 from pipeline import paths, schemas
 from pipeline.paths import shown_path
-from pipeline.rounds import Round
+from pipeline.rounds import ROUND_FILE, Round
 from pipeline.run.steps import CHAIN, Step
 
 MANIFEST_FILE = paths.MANIFEST
@@ -51,16 +55,22 @@ INPUT_LABELS = {
     "returns": "本轮报表、round.yml 或 corrections.csv",
     "aliases": "表头别名表",
     "previous": "上一轮的数据",
+    "round": "round.yml",
+    "earlier": "前面步骤的结果",
 }
 CLEANING_INPUTS = ("aliases", "previous")  # step 1 reads these, and each file of the round (ROUND_FILE_KEY)
-LATER_INPUTS = ("previous",)  # steps 2 onward read these (and what step 1 wrote)
+LATER_INPUTS = ("previous", "round")  # steps 2 onward read these, and what the earlier steps wrote (EARLIER)
+EARLIER = "earlier"  # the key of what the earlier steps wrote, known only when the step is about to run
 
 
 @dataclass(frozen=True)
 class StepPlan:
     step: Step
-    inputs: dict[str, str]  # digest of each input of the step's result
+    inputs: dict[str, str]  # digest of each input of the step's result (EARLIER added when it is about to run)
     reason: str | None  # why the step runs (Chinese); None: it is skipped
+    # The step runs only because an earlier one does: whether it must is decided when it is its turn, from
+    # what the earlier steps wrote (still_needed).
+    after_earlier: bool = False
 
 
 def plan_steps(steps: list[Step], parameters: dict, round_: Round, root: Path, manifest: dict, *,
@@ -75,13 +85,75 @@ def plan_steps(steps: list[Step], parameters: dict, round_: Round, root: Path, m
         reason_for_all = (f"上次运行之后，data/processed/{round_.id}/ 或 outputs/{round_.id}/ 中的结果被改动或删除，"
                           "全部重新运行")
     plans = []
+    earlier_runs = None
     for step in steps:
         inputs = step_inputs(step, parameters, shared)
         reason = reason_for_all or why_rerun(step, inputs, manifest, executed_dir, root)
+        if reason is None and earlier_runs:
+            plans.append(StepPlan(step, inputs, f"第{earlier_runs}步重新运行", after_earlier=True))
+            continue
         plans.append(StepPlan(step, inputs, reason))
-        if reason and not reason_for_all:
-            reason_for_all = f"第{step.number}步重新运行，其后的步骤都要重新运行"
+        if reason and not earlier_runs:
+            earlier_runs = step.number
     return plans
+
+
+def still_needed(plan: StepPlan, earlier: str, manifest_steps: dict) -> StepPlan:
+    """The plan of a step about to run, with the digest of what the earlier steps wrote (EARLIER) among its
+    inputs. A step that was to run only because an earlier one ran is skipped when that digest, and every other
+    input, is what its last successful run recorded."""
+    inputs = plan.inputs | {EARLIER: earlier}
+    if not plan.after_earlier:
+        return StepPlan(plan.step, inputs, plan.reason)
+    last = manifest_steps.get(plan.step.notebook.name)
+    if isinstance(last, dict) and last.get("inputs") == inputs:
+        return StepPlan(plan.step, inputs, None, after_earlier=True)
+    return StepPlan(plan.step, inputs, f"{plan.reason}，其结果有变化")
+
+
+def result_files(round_id: str, root: Path) -> dict[str, tuple[int, int]]:
+    """The result files of a round under root (the staging copy): relative path -> (size, modification time).
+    Left out: the executed notebooks, the manifest, files written on request, and hidden or partial files
+    (a workbook still being written in the background)."""
+    outputs = paths.outputs_round_dir(round_id, root)
+    found = {}
+    for folder in (paths.processed_round_dir(round_id, root), outputs):
+        if not folder.is_dir():
+            continue
+        for file in folder.rglob("*"):
+            relative = file.relative_to(root)
+            if (file == outputs / MANIFEST_FILE or (outputs / paths.EXECUTED_NOTEBOOKS) in file.parents
+                    or any(part.startswith(".") for part in relative.parts) or not file.is_file()):
+                continue
+            if folder == outputs and file.relative_to(outputs).parts[0] in ON_REQUEST_OUTPUTS:
+                continue
+            stat = file.stat()
+            found[relative.as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def written_between(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
+    """The result files a step wrote: new, or changed in size or time, or removed."""
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+
+
+def earlier_results(step: Step, round_id: str, root: Path, last_runs: dict, this_run: dict) -> str:
+    """What the steps before `step` wrote, as `step` finds it: the contents of the round's result files under root,
+    less those only this step and the later ones wrote at their last runs (last_runs: the manifest's records as the
+    run began; this_run: as it is now)."""
+    files = result_files(round_id, root)
+    mine: set[str] = set()
+    theirs: set[str] = set()
+    for number, (notebook, _) in enumerate(CHAIN, 1):
+        for records in (last_runs, this_run):
+            record = records.get(notebook)
+            written = record.get("wrote", []) if isinstance(record, dict) else []
+            (theirs if number < step.number else mine).update(written)
+    digest = hashlib.blake2b(digest_size=20)
+    for name in sorted(set(files) - (mine - theirs)):
+        with open(root / name, "rb") as fh:
+            digest.update(f"{name}\0{hashlib.file_digest(fh, 'blake2b').hexdigest()}\n".encode())
+    return digest.hexdigest()
 
 
 def why_rerun(step: Step, inputs: dict[str, str], manifest: dict, executed_dir: Path, root: Path) -> str | None:
@@ -92,7 +164,8 @@ def why_rerun(step: Step, inputs: dict[str, str], manifest: dict, executed_dir: 
     executed = executed_dir / step.notebook.name
     if not executed.is_file():
         return f"上次执行后的笔记本 {shown_path(executed, root)} 不在了"
-    changed = [key for key in {**last["inputs"], **inputs} if last["inputs"].get(key) != inputs.get(key)]
+    changed = [key for key in {**last["inputs"], **inputs}
+               if key != EARLIER and last["inputs"].get(key) != inputs.get(key)]
     if changed:
         return changed_text(changed, last["inputs"], inputs)
     return None
@@ -146,6 +219,7 @@ def round_inputs(round_: Round, root: Path) -> dict[str, str]:
         "aliases": tree_digest(paths.RoundPaths(root, round_.id).aliases),
     }
     previous = round_.previous or ""
+    digests["round"] = tree_digest(paths.raw_round_dir(round_.id, root) / ROUND_FILE)
     digests["previous"] = _digest_text("\n".join([
         previous,
         "".join(tree_digest(paths.RoundPaths(root, previous).clean_table(kind)) for kind in schemas.RETURN_KINDS)
@@ -252,17 +326,19 @@ def save_manifest(path: Path, manifest: dict) -> None:
     os.replace(partial, path)
 
 
-def forget_steps(manifest: dict, first: int) -> None:
-    """Forget the records of step `first` and of every later step of CHAIN (run or not in this run)."""
-    for notebook, _ in CHAIN[first - 1:]:
-        manifest["steps"].pop(notebook, None)
+def forget_steps(manifest: dict, number: int) -> None:
+    """Forget the record of step `number` (it is running). The later steps' records stay: each of them runs again
+    unless what the earlier steps wrote is what it found at its last run (still_needed)."""
+    manifest["steps"].pop(CHAIN[number - 1][0], None)
 
 
-def remember_step(manifest: dict, step: Step, inputs: dict[str, str], seconds: float) -> None:
+def remember_step(manifest: dict, step: Step, inputs: dict[str, str], seconds: float,
+                  wrote: list[str] | None = None) -> None:
     manifest["steps"][step.notebook.name] = {
         "inputs": inputs,
         "seconds": round(seconds, 2),
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
+        "wrote": wrote or [],  # the result files it wrote (earlier_results)
     }
 
 
@@ -270,11 +346,11 @@ def remember_results(manifest: dict, round_id: str, root: Path) -> None:
     manifest["results"] = results_digest(round_id, root)
 
 
-def skip_message(step: Step, total: int, manifest: dict) -> str:
+def skip_message(step: Step, total: int, manifest: dict, *, after_earlier: bool = False) -> str:
     last = manifest["steps"][step.notebook.name]
     when = str(last.get("finished", "")).replace("T", " ")
-    return (f"[{step.number}/{total}] {step.name}（{step.notebook.name}）：输入、参数和代码均未变化，跳过"
-            f"（沿用 {when} 的结果）。")
+    why = "前面步骤的结果与上次相同，其余输入、参数和代码也未变化" if after_earlier else "输入、参数和代码均未变化"
+    return f"[{step.number}/{total}] {step.name}（{step.notebook.name}）：{why}，跳过（沿用 {when} 的结果）。"
 
 
 def _digest_text(text: str) -> str:

@@ -205,18 +205,30 @@ def _announce(round_: Round, steps: list[Step], echo: Callable[[str], object], *
 
 def _run_steps(plans: list[rerun.StepPlan], total: int, round_id: str, root: Path, stage: Path | None,
                manifest: dict, echo: Callable[[str], object], progress: bool) -> list[StepResult]:
-    """Each planned step in turn. While a step runs, the kernel of the next step that runs starts up."""
-    running = [plan for plan in plans if plan.reason is not None]
-    warm: list[kernels.WarmKernel] = []
+    """Each planned step in turn. A step that was to run only because an earlier one runs is skipped when what the
+    earlier steps wrote is what it found at its last run (rerun.still_needed). While a step runs, the kernel of the
+    next step that is to run starts up (kernels.WarmKernel)."""
+    last_runs = dict(manifest["steps"])  # as the last successful runs left them; this run's steps replace them
+    warm: dict[str, kernels.WarmKernel] = {}
     results = []
     try:
-        for plan in plans:
-            mine = next((w for w in warm if w.notebook == plan.step.notebook), None)
-            if plan.reason is not None and plan is not running[-1]:
-                warm.append(kernels.WarmKernel(running[running.index(plan) + 1].step.notebook))
-            results.append(_run_step(plan, total, round_id, root, stage, manifest, echo, progress, mine))
+        for index, plan in enumerate(plans):
+            if plan.reason is not None and plan.step.number > 1:
+                earlier = rerun.earlier_results(plan.step, round_id, stage, last_runs, manifest["steps"])
+                plan = rerun.still_needed(plan, earlier, last_runs)
+            mine = warm.pop(plan.step.notebook.name, None)
+            if plan.reason is None and mine is not None:
+                mine.close()
+            following = next((p for p in plans[index + 1:] if p.reason is not None), None)
+            if plan.reason is not None and following is not None:
+                warm[following.step.notebook.name] = kernels.WarmKernel(following.step.notebook)
+            try:
+                results.append(_run_step(plan, total, round_id, root, stage, manifest, echo, progress, mine))
+            finally:
+                if mine is not None:
+                    mine.close()  # nothing, once the step took it
     finally:
-        for kernel in warm:  # a failed or interrupted run leaves no kernel behind
+        for kernel in warm.values():  # a failed or interrupted run leaves no kernel behind
             kernel.close()
     return results
 
@@ -227,7 +239,7 @@ def _run_step(plan: rerun.StepPlan, total: int, round_id: str, root: Path, stage
     step = plan.step
     executed = paths.RoundPaths(root, round_id).executed / step.notebook.name
     if plan.reason is None:
-        echo(rerun.skip_message(step, total, manifest))
+        echo(rerun.skip_message(step, total, manifest, after_earlier=plan.after_earlier))
         _echo_summary(paths.step_summary_path(round_id, step.notebook.stem, root), echo)
         return StepResult(step, executed, 0.0, skipped=True)
     echo(f"[{step.number}/{total}] {step.name}（{step.notebook.name}）…")
@@ -235,7 +247,8 @@ def _run_step(plan: rerun.StepPlan, total: int, round_id: str, root: Path, stage
     t0 = time.perf_counter()
     summary = paths.step_summary_path(round_id, step.notebook.stem, stage)
     summary.unlink(missing_ok=True)  # a summary left by an earlier run must not be shown as this one's
-    rerun.forget_steps(manifest, step.number)  # this step and every later one, until they succeed again
+    rerun.forget_steps(manifest, step.number)  # until it succeeds again
+    before = rerun.result_files(round_id, stage)
     staged = paths.RoundPaths(stage, round_id).executed / step.notebook.name
     staged.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -246,7 +259,8 @@ def _run_step(plan: rerun.StepPlan, total: int, round_id: str, root: Path, stage
         raise RunError(f"{exc}本次运行的结果未采用：data/processed/{round_id}/ 和 outputs/{round_id}/ "
                        "仍是上次成功运行的结果。") from None
     seconds = time.perf_counter() - t0
-    rerun.remember_step(manifest, step, plan.inputs, seconds)
+    rerun.remember_step(manifest, step, plan.inputs, seconds,
+                        rerun.written_between(before, rerun.result_files(round_id, stage)))
     echo(f"      完成，用时 {format_seconds(seconds)}。")
     _echo_summary(summary, echo, stage, root)
     return StepResult(step, executed, seconds)
