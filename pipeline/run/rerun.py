@@ -137,10 +137,16 @@ def written_between(before: dict[str, tuple[int, int]], after: dict[str, tuple[i
     return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
 
 
+# Results written for people: workbooks, the report. No step reads them (each reads the tables, JSON and figures
+# the earlier steps wrote, through their loaders); and the workbooks are written in the background
+# (excel.write_workbook), so whether one is old or new when the next step starts is a matter of timing.
+FOR_PEOPLE = (".xlsx", ".docx", ".pdf", ".html")
+
+
 def earlier_results(step: Step, round_id: str, root: Path, last_runs: dict, this_run: dict) -> str:
-    """What the steps before `step` wrote, as `step` finds it: the contents of the round's result files under root,
-    less those only this step and the later ones wrote at their last runs (last_runs: the manifest's records as the
-    run began; this_run: as it is now)."""
+    """What the steps before `step` wrote, as `step` finds it: the contents of the round's result files under root
+    (but FOR_PEOPLE), less those only this step and the later ones wrote at their last runs (last_runs: the
+    manifest's records as the run began; this_run: as it is now)."""
     files = result_files(round_id, root)
     mine: set[str] = set()
     theirs: set[str] = set()
@@ -150,7 +156,7 @@ def earlier_results(step: Step, round_id: str, root: Path, last_runs: dict, this
             written = record.get("wrote", []) if isinstance(record, dict) else []
             (theirs if number < step.number else mine).update(written)
     digest = hashlib.blake2b(digest_size=20)
-    for name in sorted(set(files) - (mine - theirs)):
+    for name in sorted(name for name in set(files) - (mine - theirs) if not name.endswith(FOR_PEOPLE)):
         with open(root / name, "rb") as fh:
             digest.update(f"{name}\0{hashlib.file_digest(fh, 'blake2b').hexdigest()}\n".encode())
     return digest.hexdigest()
