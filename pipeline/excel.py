@@ -11,10 +11,19 @@ values, not pandas' cell-by-cell ExcelWriter. A table longer than one sheet can 
 (Excel's 1,048,576 rows) continues on sheets named “…（续2）”, “…（续3）”, and a note
 above each part says so. A workbook no later step reads can be written in the background
 (background=True: pipeline/workers.py's in_background), on the other core while the chain goes on.
+
+A workbook already there with the same content is kept, not written again: each workbook carries, as a custom
+document property (CONTENT_PROPERTY), a digest of the tables, notes and colours it was written from and of this
+module's code; write_workbook compares it with the digest of what it is asked to write. A rerun whose step 1 finds
+the same rows (a return saved again) or a unit whose list did not change leaves those workbooks as they were.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -43,16 +52,58 @@ def write_workbook(path: Path, sheets: dict[str, pd.DataFrame], *, notes: dict[s
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    digest = content_digest(sheets, notes, fills)
+    if digest is not None and digest == written_digest(path):
+        return path  # the workbook there was written from the same content: kept as it is
     if background:
-        workers.in_background(path, lambda target: _write(Path(target), sheets, notes, fills))
+        workers.in_background(path, lambda target: _write(Path(target), sheets, notes, fills, digest))
         return path
-    return _write(path, sheets, notes, fills)
+    return _write(path, sheets, notes, fills, digest)
+
+
+CONTENT_PROPERTY = "content-digest"  # the workbook's custom document property (File > Properties > Custom)
+
+
+def content_digest(sheets: dict[str, pd.DataFrame], notes: dict[str, str] | None,
+                   fills: dict[str, dict[str, dict[str, str]]] | None) -> str | None:
+    """A digest of what a workbook is written from: each sheet's name, columns, dtypes and values (pandas' own
+    row hashes), the notes, the colours, and this module's code. None when a value cannot be hashed (the
+    workbook is then always written)."""
+    digest = hashlib.blake2b(_code_digest().encode(), digest_size=20)
+    fills_said = sorted((name, repr(fill)) for name, fill in (fills or {}).items())
+    digest.update(repr((sorted((notes or {}).items()), fills_said)).encode())
+    try:
+        for name, frame in sheets.items():
+            shape = (name, list(map(str, frame.columns)), list(map(str, frame.dtypes)), len(frame))
+            digest.update(repr(shape).encode())
+            digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    except (TypeError, ValueError):
+        return None
+    return digest.hexdigest()
+
+
+@functools.cache
+def _code_digest() -> str:
+    return hashlib.blake2b(Path(__file__).read_bytes(), digest_size=20).hexdigest()
+
+
+def written_digest(path: Path) -> str | None:
+    """The content digest a workbook was written with, or None (no file, not ours, unreadable)."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            custom = book.read("docProps/custom.xml").decode("utf-8")
+    except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+        return None
+    found = re.search(rf'name="{CONTENT_PROPERTY}"[^>]*><vt:lpwstr>([0-9a-f]+)</vt:lpwstr>', custom)
+    return found.group(1) if found else None
 
 
 def _write(path: Path, sheets: dict[str, pd.DataFrame], notes: dict[str, str] | None,
-           fills: dict[str, dict[str, dict[str, str]]] | None) -> Path:
+           fills: dict[str, dict[str, dict[str, str]]] | None, digest: str | None = None) -> Path:
     book = xlsxwriter.Workbook(str(path), _OPTIONS)
     book.set_properties({"created": dt.datetime(2000, 1, 1)})  # stable bytes for the same content
+    if digest:
+        book.set_custom_property(CONTENT_PROPERTY, digest)
     styles = {"header": book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7",
                                          "border": 1}),
               "note": book.add_format({"italic": True, "font_color": "#555555"})}

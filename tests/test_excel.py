@@ -67,6 +67,41 @@ def test_the_same_content_gives_the_same_bytes(tmp_path):
     assert a == b
 
 
+def test_a_workbook_with_the_same_content_is_kept_and_any_change_rewrites_it(tmp_path):
+    frame = table(30)
+    path = excel.write_workbook(tmp_path / "清洗数据.xlsx", {"表": frame}, notes={"表": "说明"})
+    assert excel.written_digest(path) == excel.content_digest({"表": frame}, {"表": "说明"}, None)
+    stamp = path.stat().st_mtime_ns
+
+    excel.write_workbook(path, {"表": frame.copy()}, notes={"表": "说明"})
+    assert path.stat().st_mtime_ns == stamp, "same tables, notes and colours: the workbook there is kept"
+
+    changed = frame.copy()
+    changed.loc[7, "总投资(万元)"] += 1
+    for sheets, notes, fills in [({"表": changed}, {"表": "说明"}, None),  # one value
+                                 ({"表": frame}, {"表": "另一说明"}, None),  # the note
+                                 ({"表": frame}, {"表": "说明"}, {"表": {"预警": {"红": "#FF0000"}}}),  # colours
+                                 ({"另一表": frame}, {"另一表": "说明"}, None),  # the sheet's name
+                                 ({"表": frame[list(reversed(frame.columns))]}, {"表": "说明"}, None)]:  # column order
+        before = excel.written_digest(path)
+        excel.write_workbook(path, sheets, notes=notes, fills=fills)
+        assert excel.written_digest(path) != before
+        back = openpyxl.load_workbook(path)
+        assert back.sheetnames == list(sheets)
+
+
+def test_a_workbook_not_written_here_is_replaced(tmp_path):
+    path = tmp_path / "台账.xlsx"
+    book = openpyxl.Workbook()
+    book.active["A1"] = "旧内容"
+    book.save(path)
+    assert excel.written_digest(path) is None
+    excel.write_workbook(path, {"表": table(3)})
+    assert openpyxl.load_workbook(path).sheetnames == ["表"]
+    (tmp_path / "坏.xlsx").write_bytes(b"not a zip")
+    assert excel.written_digest(tmp_path / "坏.xlsx") is None and excel.written_digest(tmp_path / "无.xlsx") is None
+
+
 def test_unusual_values_are_written_as_their_text(tmp_path):
     frame = pd.DataFrame({"值": [float("inf"), 1.0, None], "其他": [[1, 2], "a", pd.Timestamp("2021-01-01", tz="UTC")]})
     ws = openpyxl.load_workbook(excel.write_workbook(tmp_path / "x.xlsx", {"表": frame}))["表"]
