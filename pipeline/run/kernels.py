@@ -237,7 +237,7 @@ class WarmKernel:
         self._thread.start()
 
     def _start(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = _new_loop()
         try:
             loop.run_until_complete(self._async_start())
         except Exception:  # noqa: BLE001 - the step starts its own kernel and reports why it cannot
@@ -283,8 +283,14 @@ class WarmKernel:
         if self._taken and not force:
             return
         self._thread.join()
-        loop = asyncio.new_event_loop()
+        loop = _new_loop()
         try:
             self._shutdown_in(loop)
         finally:
             loop.close()
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """An event loop for a kernel client: on Windows a selector loop (zmq's sockets need one; papermill sets the
+    same policy for its own)."""
+    return asyncio.SelectorEventLoop() if sys.platform == "win32" else asyncio.new_event_loop()
