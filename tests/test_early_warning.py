@@ -171,6 +171,43 @@ def test_each_project_gets_the_worst_light_with_every_reason():
                                                       "无开工时间，未判断入统是否滞后")
 
 
+def edge_progress() -> pd.DataFrame:
+    """Projects at the edges of the quiet path (ew.quiet_projects): gaps exactly at the thresholds (10 and 30
+    points behind, default conventions), just inside them, ahead of time progress; 入统 blank, 否 and 是; started
+    or not; no plan (NaN rate) or a rate without a gap."""
+    rows = []
+    for gap in (-30.0, -30.000001, -10.0, -9.999999, -0.0, 0.0, 25.5, float("nan")):
+        for in_stats in (True, False, None):
+            for started in (True, False):
+                rows.append({"started": started, "planned_start_date": dt.date(2022, 5, 1),
+                             "start_date": dt.date(2022, 3, 1) if started else None, "in_stats": in_stats,
+                             "completion_rate_pct": 66.0 + gap, "vs_time_progress_pp": gap})
+    rows.append({"started": True, "planned_start_date": None, "start_date": None, "in_stats": True,
+                 "completion_rate_pct": float("nan"), "vs_time_progress_pp": 5.0})
+    frame = pd.DataFrame(rows)
+    return frame.astype({"in_stats": "boolean", "completion_rate_pct": "float64", "vs_time_progress_pp": "float64"})
+
+
+@pytest.mark.parametrize("conv", [DEFAULT, parse_conventions({"decimals": 2, "warning": {"behind_yellow_pp": 0,
+                                                                                          "behind_red_pp": 10}})])
+def test_the_quiet_path_gives_what_the_rules_give_one_by_one(conv):
+    progress = edge_progress()
+    lights = ew.project_lights(progress, AS_OF, conv)
+    one_by_one = [ew.project_light(r, AS_OF, conv) for r in progress.itertuples(index=False)]
+    assert [tuple(r) for r in lights.itertuples(index=False)] == one_by_one
+    quiet = ew.quiet_projects(progress, conv)
+    assert 0 < quiet.sum() < len(progress)  # both paths were taken
+    assert all(one_by_one[i] == ew.QUIET for i in range(len(progress)) if quiet[i])
+
+
+def test_columns_of_other_types_take_the_rules_one_by_one():
+    progress = edge_progress().astype({"vs_time_progress_pp": object})
+    assert not ew.quiet_projects(progress, DEFAULT).any()
+    lights = ew.project_lights(progress, AS_OF, DEFAULT)
+    assert [tuple(r) for r in lights.itertuples(index=False)] == [
+        ew.project_light(r, AS_OF, DEFAULT) for r in progress.itertuples(index=False)]
+
+
 def test_warning_counts_and_by_unit_in_indicators_json():
     round_ = make_round(as_of=AS_OF)
     values = ind.compute_indicators(round_, {**empty_tables(), "projects": light_projects()})

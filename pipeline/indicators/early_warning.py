@@ -33,6 +33,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from pipeline.conventions import Conventions, half_up
@@ -172,8 +173,30 @@ def project_lights(progress: pd.DataFrame, as_of: dt.date, conv: Conventions) ->
     (nullable bool), completion_rate_pct and vs_time_progress_pp (unrounded, NaN when no plan).
     """
     used = progress[list(_LIGHT_INPUTS)]  # iterating only these: the other columns' text costs most of the time
-    rows = [project_light(r, as_of, conv) for r in used.itertuples(index=False)]
+    quiet = quiet_projects(used, conv)
+    rows: list[tuple[str, str, str]] = [QUIET] * len(used)
+    for i, r in zip(np.flatnonzero(~quiet), used[~quiet].itertuples(index=False)):
+        rows[i] = project_light(r, as_of, conv)
     return pd.DataFrame(rows, columns=LIGHT_COLUMNS, index=progress.index, dtype=object).astype("string")
+
+
+QUIET = (GREEN, "", "")  # project_light of a project on which no rule fires and every rule is judged
+
+
+def quiet_projects(used: pd.DataFrame, conv: Conventions) -> np.ndarray:
+    """The projects project_light would give QUIET, found column by column: started (rule 1 silent), 投资完成率
+    and its gap known and not behind by behind_yellow_pp (rule 2 silent), 是否入统 = 是 (rule 3 silent). The
+    others go through the rules one by one. Columns of other types than project_progress gives: none is quiet."""
+    flags, rates = used[["started", "in_stats"]], used[["completion_rate_pct", "vs_time_progress_pp"]]
+    if not (all(pd.api.types.is_bool_dtype(t) for t in flags.dtypes) and all(t == "float64" for t in rates.dtypes)):
+        return np.zeros(len(used), dtype=bool)
+    th = conv.warning
+    behind = -used["vs_time_progress_pp"].to_numpy()
+    known = rates.notna().all(axis=1).to_numpy()
+    with np.errstate(invalid="ignore"):
+        silent = known & ~((behind > th.behind_red_pp) | (behind >= th.behind_yellow_pp))
+    started, in_stats = (flags[c].astype("boolean").fillna(False).to_numpy(dtype=bool) for c in flags)
+    return started & in_stats & silent
 
 
 def lights_by_unit(lights: pd.DataFrame, units: Iterable[str]) -> pd.DataFrame:
