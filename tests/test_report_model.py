@@ -52,3 +52,19 @@ def test_an_empty_table_and_a_figure_are_models_too():
     no_caption = Embedded()
     html = str(report.html_table(frame().iloc[:0], COLUMNS, embedded=no_caption))
     assert word.html_blocks(html, no_caption) == word.html_blocks(html) == [Para("table-note", [Run("（无）")])]
+
+
+def test_a_parts_notes_are_a_model_numbered_as_the_text_refers_to_them():
+    reasons = {"a": "本轮未收到固定资产投资情况表", "b": "没有应开工的项目（开工率分母为0）"}
+    notes = report.Notes(reasons, prefix="overall")
+    first, second, unused = notes.ref("a"), notes.ref("b"), notes.ref(reason="模板算出后未用的数字")
+    # the text refers to 注2 before 注1 and never to the third: after renumber, 注1 is b's reason and there is no 注3
+    html = notes.renumber(report._compact(f"<p>开工率—{second}，全区固定资产投资—{first}。</p>{notes.html()}"))
+    assert notes.shown == ["没有应开工的项目（开工率分母为0）", "本轮未收到固定资产投资情况表"]
+    embedded = Embedded(notes=notes.shown)
+    blocks = word.html_blocks(html, embedded)
+    assert blocks[1:] == [Para("note", [Run("注1：没有应开工的项目（开工率分母为0）")]),
+                          Para("note", [Run("注2：本轮未收到固定资产投资情况表")])]
+    assert blocks == word.html_blocks(html)
+    assert word.html_blocks(html.replace("注1：没有", "注1：改过"), embedded) == blocks  # the model, not the HTML
+    assert str(unused)  # a reference made and left out of the text

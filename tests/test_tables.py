@@ -78,3 +78,25 @@ def test_tables_are_checked_when_saved_and_when_loaded(tmp_path):
     by_batch(projects=["三", "二"]).to_parquet(tmp_path / "by_batch.parquet", index=False)
     with pytest.raises(tables.TableError, match="读取时.*列 projects（项目数）应为整数"):
         ind.load_report_tables(tmp_path)
+
+
+def test_number_columns_pandas_left_as_objects_are_saved_with_their_dtype(tmp_path):
+    """0 key projects: the key rows' frame is empty (object columns), and concatenated with the rest its counts are
+    objects; saved, they are integers again. Text in a number column is still refused."""
+    empty = pd.DataFrame(columns=by_batch().columns)
+    concatenated = pd.concat([by_batch(), empty], ignore_index=True)
+    assert concatenated["projects"].dtype == object
+    with pytest.raises(tables.TableError):  # as made: refused by the check alone
+        tables.check("by_batch", concatenated)
+    typed = tables.typed("by_batch", concatenated)
+    assert typed["projects"].dtype == "int64" and typed["start_rate_pct"].dtype == "float64"
+    lights = pd.DataFrame({"industry": ["枸杞", "其他"], "nine": pd.Series([True, False], dtype=object),
+                           "projects": pd.Series([2, 1], dtype=object), "contract_yi": [1.5, 0.2],
+                           "funds_in_place_yi": [0.5, None], "share_pct": [66.7, 33.3]})
+    assert tables.typed("attraction_by_industry", lights)["nine"].dtype == bool
+    with pytest.raises(tables.TableError, match="列 projects（项目数）应为整数"):
+        tables.typed("by_batch", by_batch(projects=pd.Series(["3", "2"], dtype=object)))
+    saved = {name: pd.DataFrame({c.name: pd.Series(dtype=object) for c in tables.DECLARED[name].stored})
+             for name in ind.TABLE_NAMES}
+    ind.save_tables({**saved, "by_batch": concatenated}, tmp_path)
+    assert ind.load_report_tables(tmp_path)["by_batch"]["projects"].dtype == "int64"

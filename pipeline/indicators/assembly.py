@@ -89,6 +89,7 @@ from pipeline.indicators.other_returns import attraction_values, major_values, u
 from pipeline.indicators.tables import SAVED as TABLE_NAMES
 from pipeline.indicators.tables import check as check_table
 from pipeline.indicators.tables import labelled  # noqa: F401  (re-exported)
+from pipeline.indicators.tables import typed as typed_table
 from pipeline.ingest import quality
 from pipeline.rounds import Round
 
@@ -375,7 +376,7 @@ def save_tables(report: dict[str, pd.DataFrame], processed_dir: Path) -> list[Pa
         if name in schemas.RETURN_KINDS:  # never overwrite a clean table
             raise ValueError(f"report table {name!r} would overwrite the clean table of the same name")
         path = processed_dir / f"{name}.parquet"
-        check_table(name, frame, "保存").to_parquet(path, index=False)
+        typed_table(name, frame).to_parquet(path, index=False)
         written.append(path)
     return written
 

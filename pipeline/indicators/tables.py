@@ -19,7 +19,8 @@ their formulas are listed in 数字来源.
 The declaration is the single source: the report's table headers (report.render.TABLES), the notebook's Chinese
 headers (``labelled``), 数字来源's table entries (sources.TABLE_SOURCES) and docs/indicators.md's table list
 (``make docs``) are derived from it, and each saved table is checked against it when saved and when loaded
-(``check``: the columns, and each column's dtype; a column with no value passes any dtype).
+(``check``: the columns, and each column's dtype; a column with no value passes any dtype; on saving, ``typed``
+first gives a number column pandas left as objects its own dtype when every value is a number).
 
 Adding a table: add its row to tables.csv and its columns to table_columns.csv, compute it in step 2 (or step 4),
 run ``make docs``.
@@ -169,6 +170,16 @@ def problems(name: str, frame: pd.DataFrame) -> list[str]:
             out.append(f"列 {column.name}（{column.label}）应为{DTYPES[column.dtype]}（{column.dtype}），"
                        f"实际为 {frame[column.name].dtype}")
     return out
+
+
+def typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with each declared number or yes/no column that pandas left as objects (a table concatenated with an
+    empty one: 0 key projects) given its own dtype, when every value already is one; then checked (``check``)."""
+    table = DECLARED[name] if name in DECLARED else None
+    numeric = {c.name for c in table.stored if c.dtype not in ("string", "datetime64")} if table else set()
+    loose = [c for c in frame.columns if c in numeric and frame[c].dtype == object]
+    out = frame.assign(**{c: frame[c].infer_objects() for c in loose}) if loose else frame
+    return check(name, out, "保存")
 
 
 def check(name: str, frame: pd.DataFrame, when: str = "保存") -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline.frames import is_missing
-from pipeline.report.model import BLOCK_ATTRIBUTE, Block, Embedded, Para, Run, Table
+from pipeline.report.model import BLOCK_ATTRIBUTE, NOTES_BLOCK, Block, Embedded, Para, Run, Table
 
 DASH = "—"
 
@@ -79,6 +79,7 @@ class Notes:
     reasons: dict[str, str]
     prefix: str = "note"  # the part's name: note anchors unique in the report and the same on every run
     items: list[str] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)  # the notes listed after renumber: report.docx's (model.py)
 
     def ref(self, key: str | None = None, reason: str | None = None) -> Markup:
         text = reason or self.reasons.get(key or "", "") or "无法计算"
@@ -96,7 +97,7 @@ class Notes:
             return Markup("")
         rows = Markup("").join(Markup('<li id="{}">注{}：{}</li>').format(self.anchor(i), i, text)
                                for i, text in enumerate(items, 1))
-        return Markup('<ol class="notes" aria-label="注">{}</ol>').format(rows)
+        return Markup('<ol class="notes" aria-label="注" {}="{}">{}</ol>').format(BLOCK_ATTRIBUTE, NOTES_BLOCK, rows)
 
     def renumber(self, html: str) -> str:
         """The part's HTML with its notes numbered in the order the text refers to them, and only those: a figure the
@@ -105,12 +106,13 @@ class Notes:
         listed = str(self.html())
         body = html.replace(listed, "\x00") if listed else html
         used = list(dict.fromkeys(int(m.group(1)) for m in ref.finditer(body)))
+        self.shown = [self.items[old - 1] for old in used]
         if used == list(range(1, len(self.items) + 1)):
             return html
         new = {old: n for n, old in enumerate(used, 1)}
         body = ref.sub(lambda m: 'href="#{}">注{}</a>'.format(self.anchor(new[int(m.group(1))]),
                                                              new[int(m.group(1))]), body)
-        return body.replace("\x00", str(self.html([self.items[old - 1] for old in used])))
+        return body.replace("\x00", str(self.html(self.shown)))
 
 
 @dataclass(frozen=True)

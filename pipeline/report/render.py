@@ -136,6 +136,7 @@ def render_model(data: ReportData, name: str) -> tuple[str, Embedded]:
     except Exception as exc:  # a template or data problem: say which part and which template line
         raise ReportError(f"生成报告的“{PARTS[name]}”部分时出错（{_template_line(exc, name)}）："
                           f"{type(exc).__name__}: {exc}") from exc
+    t.embedded.notes = t.notes.shown
     return html, t.embedded
 
 

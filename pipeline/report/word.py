@@ -1,13 +1,13 @@
 """The report as an editable Word 公文: ``outputs/<round>/report.docx``, made from the same parts as report.html.
 
 Notebook 04 calls ``save_docx(data, root)`` after the parts of the report. It renders every part
-once with ``report.render_model``: the part's HTML (the same as report.html's) and the models of the tables and
-figures it embeds (model.py: each table's caption, headers, cell texts and numeric columns, made from the same
-frame and declared columns its HTML is written from; each chart's PNG and caption). The blocks of the document
-(``html_blocks``) are the prose of the HTML — paragraphs of runs, headings, notes — with each table and figure
-taken from its model where the HTML marks it (``data-block``): the Word tables and pictures are never read back
-from the HTML's cells or data URIs. The prose is still walked from the part's HTML, since the wording (numbers,
-words and escaping) is decided in the Jinja templates, which write HTML.
+once with ``report.render_model``: the part's HTML (the same as report.html's) and the models of what it embeds
+(model.py): each table's caption, headers, cell texts and numeric columns, made from the same frame and declared
+columns its HTML is written from; each chart's PNG and caption; the part's notes. The blocks of the document
+(``html_blocks``) are the prose of the HTML — paragraphs of runs, headings — with each table, figure and list of
+notes taken from its model where the HTML marks it (``data-block``): the Word tables, pictures and notes are never
+read back from the HTML. The prose is still walked from the part's HTML, since the wording (numbers, words and
+escaping) is decided in the Jinja templates, which write HTML.
 
 公文 typography (GB/T 9704, as far as fonts allow)
     A4; margins 37 mm top, 35 mm bottom, 28 mm left, 26 mm right. Title 方正小标宋简体 二号 (22 pt),
@@ -43,7 +43,7 @@ from pipeline import paths
 from pipeline.figures import charts as figures
 from pipeline.report import export
 from pipeline.report import render as report
-from pipeline.report.model import BLOCK_ATTRIBUTE, Block, Embedded, Para, Picture, Run, Table
+from pipeline.report.model import BLOCK_ATTRIBUTE, NOTES_BLOCK, Block, Embedded, Para, Picture, Run, Table
 
 DOCX_FILE = paths.REPORT_DOCX
 SAMPLE_NOTICE = "示例数据 · 虚构内容，不代表真实情况"
@@ -138,7 +138,9 @@ def _container(el, out: list[Block], kind: str, embedded: Embedded | None = None
 def _block(el, out: list[Block], kind: str, embedded: Embedded | None = None) -> None:
     if el.tag in SKIP_TAGS or SCREEN_ONLY in _classes(el):
         return
-    if embedded is not None and el.get(BLOCK_ATTRIBUTE) is not None:
+    if embedded is not None and el.get(BLOCK_ATTRIBUTE) == NOTES_BLOCK:
+        out.extend(_as_shown(Para("note", [Run(f"注{n}：{text}")])) for n, text in enumerate(embedded.notes, 1))
+    elif embedded is not None and el.get(BLOCK_ATTRIBUTE) is not None:
         out.extend(_as_shown(block) for block in embedded.blocks[int(el.get(BLOCK_ATTRIBUTE))])
     elif el.tag == "table":
         out.append(_table(el))
