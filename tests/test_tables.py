@@ -49,10 +49,14 @@ def test_a_table_as_declared_passes_and_so_do_empty_or_unfilled_columns():
     empty = pd.DataFrame({c.name: pd.Series(dtype=object) for c in tables.DECLARED["by_batch"].stored})
     tables.check("by_batch", empty)  # an empty table holds no value of a wrong type
     tables.check("by_batch", by_batch(start_rate_pct=float("nan"), projects=pd.array([3, 2], dtype="Int64")))
+    # a count with a gap (a unit without a previous round) is a float of whole numbers; an amount may be an integer
+    tables.check("by_batch", by_batch(projects=[3.0, float("nan")], plan_yi=[2, 1]))
 
 
 @pytest.mark.parametrize(("frame", "words"), [
     (by_batch(projects=["3", "2"]), ["列 projects（项目数）应为整数", "实际为"]),
+    (by_batch(projects=[3.5, float("nan")]), ["列 projects（项目数）应为整数", "实际为 float64"]),
+    (by_batch(scope=[1, 2]), ["列 scope（范围）应为文字"]),
     (by_batch(completed_yi=["1.2亿", "0.3"]), ["列 completed_yi（累计完成投资(亿元)）应为数值"]),
     (by_batch().drop(columns=["started"]), ["缺少列：started（已开工）"]),
     (by_batch(extra=1), ["多出未声明的列：extra"]),

@@ -19,7 +19,8 @@ their formulas are listed in 数字来源.
 The declaration is the single source: the report's table headers (report.render.TABLES), the notebook's Chinese
 headers (``labelled``), 数字来源's table entries (sources.TABLE_SOURCES) and docs/indicators.md's table list
 (``make docs``) are derived from it, and each saved table is checked against it when saved and when loaded
-(``check``: the columns, and each column's dtype; a column with no value passes any dtype; on saving, ``typed``
+(``check``: the columns, and each column's dtype — a column with no value passes any dtype, a count with a gap
+may be a float of whole numbers; on saving, ``typed``
 first gives a number column pandas left as objects its own dtype when every value is a number).
 
 Adding a table: add its row to tables.csv and its columns to table_columns.csv, compute it in step 2 (or step 4),
@@ -140,17 +141,24 @@ class TableError(ValueError):
 
 
 def _dtype_fits(declared: str, series: pd.Series) -> bool:
+    """Whether the column holds what its declared dtype says. Pandas' own ways are allowed: a count with a gap is a
+    float of whole numbers (NaN has no int64), a number may be stored as an integer, a yes/no as a nullable boolean."""
     dtype = series.dtype
     if series.isna().all():  # nothing in it (an empty table, a column nobody filled): any dtype holds no value
         return True
     if declared == "string":
         return pd.api.types.is_string_dtype(dtype)
     if declared in ("int64", "Int64"):
+        if pd.api.types.is_float_dtype(dtype):
+            values = series.dropna()
+            return bool((values == values.round()).all())
         return pd.api.types.is_integer_dtype(dtype)
     if declared == "float64":
-        return pd.api.types.is_float_dtype(dtype)
+        return pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
     if declared in ("bool", "boolean"):
         return pd.api.types.is_bool_dtype(dtype)
+    if pd.api.types.is_object_dtype(dtype):  # dates pandas kept as Python dates
+        return pd.api.types.infer_dtype(series, skipna=True) in ("date", "datetime", "datetime64")
     return pd.api.types.is_datetime64_any_dtype(dtype)
 
 
