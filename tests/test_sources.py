@@ -381,3 +381,30 @@ def test_the_appendix_gives_each_tables_columns(page, srcs):
     entry = section.get_element_by_id("src-table.by_unit").getnext().text_content()
     assert "各列：项目数＝所列项目的个数" in entry and "“单位”相同的行" in entry
     assert f"依据{srcs['table.by_unit']['rows']['count']}行" in entry
+
+
+def test_the_charts_numbers_stand_in_the_text_linked_to_their_tables(chain, page, srcs):
+    """图1 (FAI growth by month and by region) and the attraction-by-industry chart: each number the chart draws is
+    also written under it, linked to the entry of the table it comes from (issue 23)."""
+    processed = config.processed_round_dir(ROUND, chain.root)
+    notes = {p.text_content(): p for p in page.xpath('//p[contains(@class, "figure-data")]')}
+    fai_text = next(t for t in notes if t.startswith("图1中"))
+    fai = pd.read_parquet(processed / "fai.parquet")
+    total = fai[fai["region"] == "全区"].sort_values("month")
+    assert len(total) >= 6
+    for month, this_year in zip(total["month"], total["yoy_pct"]):
+        assert f"{report.months_to(month)}{report.number(this_year)}%" in fai_text, month
+    assert "依次为" + "%、".join(report.number(v) for v in total["last_yoy_pct"]) + "%" in fai_text
+    regions = pd.read_parquet(processed / "fai_by_region.parquet")
+    for region, growth in zip(regions["region"], regions["yoy_pct"]):
+        if region != "全区" and not pd.isna(growth):
+            assert f"{region}{report.number(growth)}%" in fai_text, region
+    industry_text = next(t for t in notes if t.startswith("分产业看，招商引资"))
+    industries = pd.read_parquet(processed / "attraction_by_industry.parquet")
+    assert industries["projects"].sum() > 100
+    for row in industries.itertuples():
+        assert f"{row.industry}{row.projects}个（占{report.number(row.share_pct)}%）、" \
+               f"{report.number(row.contract_yi, 2)}亿元" in industry_text, row.industry
+    for text, tables in ((fai_text, {"fai_months", "fai_by_region"}), (industry_text, {"attraction_by_industry"})):
+        links = {a.get("href").removeprefix("#src-") for a in notes[text].xpath(".//a")}
+        assert links == {f"table.{name}" for name in tables} and links <= set(srcs), links

@@ -148,12 +148,16 @@ def load_figure_inputs(round_id: str, root: Path | None = None) -> FigureInputs:
     """Read the round, indicators.json and the saved tables of step 2 (notebook 02_indicators)."""
     root = Path(root) if root else None
     processed = paths.processed_round_dir(round_id, root)
-    tables = ind.load_report_tables(processed)
-    fai = processed / "fai.parquet"
-    tables["fai"] = pd.read_parquet(fai) if fai.is_file() else pd.DataFrame(
-        columns=["region", "month", "cum_value", "yoy_pct", "last_yoy_pct"])
+    tables = {**ind.load_report_tables(processed), "fai": load_fai(processed)}
     values = ind.load_indicators(paths.outputs_round_dir(round_id, root))
     return FigureInputs(load_round(round_id, root), values, tables)
+
+
+def load_fai(processed: Path) -> pd.DataFrame:
+    """Step 1's clean FAI table (图1 draws its months), empty when the round has none."""
+    fai = processed / "fai.parquet"
+    return pd.read_parquet(fai) if fai.is_file() else pd.DataFrame(
+        columns=["region", "month", "cum_value", "yoy_pct", "last_yoy_pct"])
 
 
 # --------------------------------------------------------------------------- helpers
@@ -216,14 +220,26 @@ def _all_projects(table: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the charts
 
 
+def fai_months(fai: pd.DataFrame, month: int) -> pd.DataFrame:
+    """图1's left half, also stated in the report's text: the 全区 rows up to the round's month, one per month."""
+    total = fai[fai["region"].astype("string").isin(ind.REGION_TOTAL_NAMES).fillna(False).astype(bool)]
+    total = total[total["month"] <= month] if not total.empty else total
+    return total.sort_values("month").drop_duplicates("month", keep="last")
+
+
+def fai_regions(by_region: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """图1's right half, also stated in the report's text: each region's latest growth, in round.yml's order."""
+    regions = by_region[~by_region["region"].isin(ind.REGION_TOTAL_NAMES)].dropna(subset=["yoy_pct"])
+    rank = {u: i for i, u in enumerate(order)}
+    return regions.assign(_o=regions["region"].map(lambda r: rank.get(r, len(rank)))).sort_values(["_o", "region"])
+
+
 def fai_growth(inputs: FigureInputs) -> Figure:
     """全区固定资产投资累计增速 by month, this year against last year; and each region's latest growth."""
     fai, by_region = inputs.tables["fai"], inputs.tables["fai_by_region"]
     with theme():
         fig, (left, right) = _subplots(1, 2, figsize=(6.8, 3.6), width_ratios=[1.1, 1])
-        total = fai[fai["region"].astype("string").isin(ind.REGION_TOTAL_NAMES).fillna(False).astype(bool)]
-        total = total[total["month"] <= inputs.round.as_of.month] if not total.empty else total
-        total = total.sort_values("month").drop_duplicates("month", keep="last")
+        total = fai_months(fai, inputs.round.as_of.month)
         if total.empty or total[["yoy_pct", "last_yoy_pct"]].isna().all().all():
             _empty(left, "本轮未收到全区固定资产投资增速")
         else:
@@ -236,13 +252,10 @@ def fai_growth(inputs: FigureInputs) -> Figure:
                             rotation=45 if len(months) > 4 else 0)
             left.set_ylabel("累计增速（%）")
             left.set_title("全区逐月累计增速")
-        regions = by_region[~by_region["region"].isin(ind.REGION_TOTAL_NAMES)].dropna(subset=["yoy_pct"])
+        regions = fai_regions(by_region, inputs.order)
         if regions.empty:
             _empty(right, "未收到各地区固定资产投资增速")
         else:
-            rank = {u: i for i, u in enumerate(inputs.order)}
-            regions = (regions.assign(_o=regions["region"].map(lambda r: rank.get(r, len(rank))))
-                       .sort_values(["_o", "region"]))
             names = regions["region"].astype(str).tolist()[::-1]
             yoy = regions["yoy_pct"].astype(float).tolist()[::-1]
             last = regions["last_yoy_pct"].astype(float).tolist()[::-1]  # a column nobody could read is all NaN

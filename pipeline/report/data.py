@@ -11,6 +11,7 @@ import pandas as pd
 
 from pipeline import indicators as ind
 from pipeline import paths
+from pipeline.figures import charts as figures
 from pipeline.indicators import tables as declared_tables
 from pipeline.ingest import corrections as fixes
 from pipeline.ingest import quality
@@ -76,6 +77,9 @@ class ReportData:
             "warnings": warning_summary(self.tables["warning_by_unit"]),
             "most_red": most_red(self.tables["warning_by_unit"]),
             "industries": industry_rates(self.tables.get("by_industry")),
+            "fai_months": figures.fai_months(self.tables["fai"], self.round.as_of.month),
+            "fai_regions": figures.fai_regions(self.tables["fai_by_region"],
+                                               figures.unit_order(self.tables["unit_ranking"], self.round.units)),
             "open_by_reason": open_items_table(self.values),
         }
 
@@ -94,7 +98,7 @@ def load_report_data(round_id: str, root: Path | None = None) -> ReportData:
     outputs = paths.outputs_round_dir(round_id, root)
     try:
         values = ind.load_indicators(outputs)
-        tables = ind.load_report_tables(processed)
+        tables = {**ind.load_report_tables(processed), "fai": figures.load_fai(processed)}
         ledger = pd.read_csv(processed / "ledger.csv")
         problems = pd.read_parquet(processed / "problems.parquet")
         quarantine = pd.read_parquet(processed / "quarantine.parquet")

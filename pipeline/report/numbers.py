@@ -28,6 +28,11 @@ def rounded(value: float, digits: int = 1) -> Decimal:
     return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
+def months_to(month: int) -> str:
+    """A cumulative span of months as the statistics bureau writes it: 1月, 1—2月, … 1—11月."""
+    return f"1—{month}月" if month > 1 else "1月"
+
+
 def number(value: Any, digits: int = 1, thousands: bool = False) -> str:
     """A number as the report writes it: `digits` decimals, half up; "—" when missing."""
     if is_missing(value):

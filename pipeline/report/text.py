@@ -28,6 +28,7 @@ from pipeline.report.numbers import (
     date_span,
     html_table,
     join_names,
+    months_to,
     number,
     rounded,
     signed_word,
@@ -367,6 +368,39 @@ class Embeds(_Part):
                   (f"{down}{self.tp_name}", rows[gap < 0])]
         said = [Markup("{}的有{}").format(words, listed(part)) for words, part in groups if len(part)]
         return Markup("分行业看，投资完成率{}。").format(Markup("；").join(said))
+
+    def fai_sentence(self, months: pd.DataFrame, regions: pd.DataFrame) -> Markup:
+        """图1's numbers in words: 全区 growth month by month against last year's, then each region's latest."""
+        def pct(name: str, value: Any) -> Markup:
+            return Markup("{}%").format(self.from_table(name, number(value, self.conv.decimals)))
+
+        said = []
+        if not months.empty:
+            this_year = Markup("、").join(Markup("{}{}").format(months_to(m), pct("fai_months", v))
+                                         for m, v in zip(months["month"].astype(int), months["yoy_pct"]))
+            said.append(Markup("全区逐月累计增速：{}年{}").format(self.data.round.year, this_year))
+            if months["last_yoy_pct"].notna().any():
+                last = Markup("、").join(pct("fai_months", v) for v in months["last_yoy_pct"])
+                said.append(Markup("{}年同期依次为{}").format(self.data.round.year - 1, last))
+        if not regions.empty:
+            listed = Markup("、").join(Markup("{}{}").format(r, pct("fai_by_region", v))
+                                      for r, v in zip(regions["region"], regions["yoy_pct"]))
+            said.append(Markup("各地区{}累计增速：{}").format(months_to(int(regions["month"].max())), listed))
+        return Markup("图1中，{}。").format(Markup("；").join(said)) if said else Markup("")
+
+    def attraction_industry_sentence(self, rows: pd.DataFrame) -> Markup:
+        """The attraction-by-industry chart's numbers in words: each industry's projects, share by count and
+        contract investment, in the chart's order."""
+        if rows.empty or rows["projects"].sum() == 0:
+            return Markup("")
+
+        def listed(row) -> Markup:
+            share = self.from_table("attraction_by_industry", number(row.share_pct, self.conv.decimals))
+            money = self.from_table("attraction_by_industry", number(row.contract_yi, 2))
+            return Markup("{}{}个（占{}%）、{}亿元").format(
+                row.industry, self.from_table("attraction_by_industry", row.projects), share, money)
+        return Markup("分产业看，招商引资项目个数和合同投资额：{}。").format(
+            Markup("；").join(listed(row) for row in rows.itertuples()))
 
     def caveat(self, kind: str = "projects") -> Markup:
         """What a headline figure leaves out, in brackets after it: “（不含石嘴山市报表；吴忠市部分数据未计入）”;

@@ -71,7 +71,9 @@ HEADING_KINDS = {"h1": "title", "h2": "h1", "h3": "h2", "h4": "h3", "h5": "h3", 
 PARAGRAPH_TAGS = {"p", "li", "dt", "dd", "figcaption", "caption", "blockquote", "pre", "address"}
 BLOCK_TAGS = {*HEADING_KINDS, *PARAGRAPH_TAGS, "table", "figure", "div", "section", "header", "footer", "main",
               "article", "aside", "ol", "ul", "dl", "nav", "style", "script", "template", "hr", "form", "details"}
+# figure-data: a chart's numbers in words, under the chart (set like a table's note: they are the chart's own data)
 CLASS_KINDS = {"doc-kind": "doc-kind", "meta": "meta", "sample-banner": "banner", "table-note": "table-note",
+               "figure-data": "table-note",
                "table-empty": "table-note", "notes": "note",
                "appendix": "appendix", "data-note": "data", "dq-box": "data"}
 # The data sentences under the seed's text and the red box in 小四, 附录一 and 附录二 in
