@@ -44,6 +44,7 @@ from pipeline.conventions import Conventions, conventions_of
 from pipeline.figures.fonts import cjk_font
 from pipeline.frames import is_missing
 from pipeline.indicators import early_warning as ew
+from pipeline.ingest import artifacts
 from pipeline.rounds import Round, load_round
 
 FIGURES_DIR = paths.FIGURES  # under outputs/<round>/
@@ -155,8 +156,8 @@ def load_figure_inputs(round_id: str, root: Path | None = None) -> FigureInputs:
 
 def load_fai(processed: Path) -> pd.DataFrame:
     """Step 1's clean FAI table (图1 draws its months), empty when the round has none."""
-    fai = processed / "fai.parquet"
-    return pd.read_parquet(fai) if fai.is_file() else pd.DataFrame(
+    fai = processed / "fai.parquet"  # read by its loader (ingest/artifacts.py), which checks its columns
+    return artifacts.load_clean_table(processed, "fai") if fai.is_file() else pd.DataFrame(
         columns=["region", "month", "cum_value", "yoy_pct", "last_yoy_pct"])
 
 

@@ -9,7 +9,8 @@ sheet. The jobs live in their own modules, in the order a return travels through
 - ``rows`` and ``checks``: one data row's cells to a record, and the row checks;
 - ``files``: the round's files, read and cleaned side by side or taken from the cache;
 - ``revisions`` and ``dedup``: which copy of a return, and of a project, is used;
-- ``tables`` and ``ledger``: the records to typed tables, the quarantine and the ledger; saving and loading.
+- ``tables`` and ``ledger``: the records to typed tables, the quarantine and the ledger, and saving them
+  (``artifacts``: their declared columns and their one loader each).
 
 The names other stages and the notebooks use are importable from here.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.ingest import cache, corrections, dedup, plausibility, provenance, readers, units
+from pipeline.ingest.artifacts import cleaned_tables, load_clean_tables
 from pipeline.ingest.checks import leave_out_money
 from pipeline.ingest.files import UNKNOWN_UNIT, clean_files, identical_files, leftover_notice, result_of, unit_from_path
 from pipeline.ingest.ledger import LEDGER_COLUMNS, unread_file
@@ -33,9 +35,7 @@ from pipeline.ingest.tables import (
     RoundResult,
     assemble,
     check_ledger,
-    cleaned_tables,
     header_map_table,
-    load_clean_tables,
     save_clean,
 )
 from pipeline.rounds import Round

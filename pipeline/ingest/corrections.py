@@ -39,7 +39,7 @@ from typing import Callable
 import pandas as pd
 
 from pipeline import schemas
-from pipeline.ingest import readers
+from pipeline.ingest import artifacts, readers
 from pipeline.ingest.headers import Header, cell_text, find_header
 from pipeline.ingest.problems import ERROR, HINT, KEEPABLE, NOT_A_CELL, Problem
 
@@ -392,10 +392,14 @@ def write_skeleton(round_id: str, root: Path | None = None) -> tuple[Path, int]:
     """outputs/<round>/corrections.csv from the round's problems (data/processed/<round>/problems.parquet)."""
     from pipeline import paths
 
-    source = paths.processed_round_dir(round_id, root) / "problems.parquet"
-    if not source.is_file():
-        raise CorrectionsError(f"找不到 {source}：请先运行 make report ROUND={round_id}（至少第1步清洗报表）。")
-    frame = skeleton(pd.read_parquet(source))
+    processed = paths.processed_round_dir(round_id, root)
+    if not (processed / paths.PROBLEMS).is_file():
+        raise CorrectionsError(f"找不到 {processed / paths.PROBLEMS}：请先运行 make report ROUND={round_id}"
+                               "（至少第1步清洗报表）。")
+    try:
+        frame = skeleton(artifacts.load_problems(processed))
+    except artifacts.ArtifactError as exc:
+        raise CorrectionsError(str(exc)) from None
     path = paths.outputs_round_dir(round_id, root) / CORRECTIONS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, index=False, encoding="utf-8-sig")  # with a BOM, so that Excel shows the Chinese

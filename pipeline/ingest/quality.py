@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import schemas
+from pipeline.ingest import artifacts
 from pipeline.ingest.problems import SET_ASIDE_CODES  # kept rows with a value left out (problems.csv)
 
 # Money in the ledger may differ by the rounding of floating-point sums.
@@ -118,13 +119,9 @@ def assess(ledger: pd.DataFrame, problems: pd.DataFrame, quarantine: pd.DataFram
 
 def load_quality(processed_dir: Path, units) -> Quality:
     """assess() on what step 1 left in data/processed/<round>/ (ledger, problems, quarantine, clean tables)."""
-    processed_dir = Path(processed_dir)
-    tables = {name: pd.read_parquet(processed_dir / f"{name}.parquet") for name in schemas.RETURN_KINDS}
-    header_map = processed_dir / "header_map.parquet"
-    return assess(pd.read_csv(processed_dir / "ledger.csv", keep_default_na=False, na_values=[""]),
-                  pd.read_parquet(processed_dir / "problems.parquet"),
-                  pd.read_parquet(processed_dir / "quarantine.parquet"), tables, units,
-                  pd.read_parquet(header_map) if header_map.exists() else None)
+    return assess(artifacts.load_ledger(processed_dir), artifacts.load_problems(processed_dir),
+                  artifacts.load_quarantine(processed_dir), artifacts.load_clean_tables(processed_dir), units,
+                  artifacts.load_header_map(processed_dir))
 
 
 def _rejected(ledger: pd.DataFrame, problems: pd.DataFrame) -> pd.DataFrame:

@@ -23,7 +23,7 @@ import pandas as pd
 import xlsxwriter
 
 from pipeline import paths, schemas
-from pipeline.ingest import cleaning
+from pipeline.ingest import artifacts
 from pipeline.rounds import Round, load_round
 from pipeline.schemas import ReturnKind
 
@@ -244,11 +244,13 @@ def write_templates(round_id: str, next_round: str | None = None, root: Path | N
     target = f"{next_round}轮" if next_round else f"{round_.id}轮"
     processed = paths.processed_round_dir(round_id, root)
     try:
-        tables = cleaning.load_clean_tables(processed)
-        ledger = pd.read_csv(processed / "ledger.csv")
+        tables = artifacts.load_clean_tables(processed)
+        ledger = artifacts.load_ledger(processed)
     except (FileNotFoundError, OSError):
         raise TemplateError(f"找不到轮次 {round_id} 的清洗结果（{processed}）："
                             f"请先运行 make report ROUND={round_id}。") from None
+    except artifacts.ArtifactError as exc:
+        raise TemplateError(str(exc)) from None
     out_dir = paths.outputs_round_dir(round_id, root)
     written = []
     for unit in round_.units:

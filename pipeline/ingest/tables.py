@@ -1,5 +1,5 @@
-"""The round's records to the clean tables, the quarantine, the problems and the ledger; typing, saving and
-loading them, and the check that nothing was lost.
+"""The round's records to the clean tables, the quarantine, the problems and the ledger; typing and saving them
+(their columns are declared, and they are loaded, in artifacts.py), and the check that nothing was lost.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pandas as pd
 
 from pipeline import paths, schemas
 from pipeline.ingest import corrections, quality
+from pipeline.ingest.artifacts import HEADER_MAP_COLUMNS, PROVENANCE, QUARANTINE_COLUMNS, clean_columns
 from pipeline.ingest.checks import money_total
 from pipeline.ingest.ledger import ledger_frame
 from pipeline.ingest.problems import ERROR, Problem
@@ -18,12 +19,9 @@ from pipeline.ingest.rows import original
 from pipeline.rounds import Round
 from pipeline.schemas import ReturnKind
 
-PROVENANCE = ["unit", "file", "sheet", "row"]
 PROVENANCE_LABELS = {"unit": "填报单位", "file": "文件", "sheet": "工作表", "row": "行号"}
 
 
-HEADER_MAP_COLUMNS = ["file", "sheet", "return_kind", "excel_row", "written", "column", "label", "how", "note",
-                      "score", "words"]
 HEADER_MAP_LABELS = {"file": "文件", "sheet": "工作表", "return_kind": "报表类型", "excel_row": "表头所在行",
                      "written": "表头原文", "column": "标准列名", "label": "标准列", "how": "匹配方式", "note": "说明",
                      "score": "含义得分", "words": "依据的词"}
@@ -48,16 +46,14 @@ def assemble(records: list[dict], problems: list[Problem], ledger: list[dict], r
         record["issues"] = "；".join(record["_issues"]) or None
         record["set_aside_wan"] = record["_set_aside_wan"]
     for name, kind in schemas.RETURN_KINDS.items():
-        columns = PROVENANCE + [c.name for c in kind.columns if c.type != schemas.SEQ] + ["extra", *ROW_QUALITY]
         rows = [r for r in kept_rows if r["return_kind"] == name]
-        tables[name] = typed(records_frame(rows, columns), kind)
-    q_columns = PROVENANCE + ["return_kind", "reasons", "original"]
+        tables[name] = typed(records_frame(rows, clean_columns(kind)), kind)
     quarantine = pd.DataFrame(
         [{**{c: r.get(c) for c in PROVENANCE}, "return_kind": schemas.RETURN_KINDS[r["return_kind"]].label,
           "reasons": "；".join(r["_reasons"]), "original": original(r),
           "money_wan": money_total(r) + r["_set_aside_wan"], "duplicate": bool(r.get("_duplicate"))}
          for r in quarantined_rows],
-        columns=q_columns + ["money_wan", "duplicate"],
+        columns=QUARANTINE_COLUMNS,
     )
     ledger_table = ledger_frame(ledger, records)
     received = set(ledger_table.loc[ledger_table["status"] != "", "unit"])
@@ -68,10 +64,6 @@ def assemble(records: list[dict], problems: list[Problem], ledger: list[dict], r
     problem_frame["row"] = problem_frame["row"].astype("Int64")
     return RoundResult(tables=tables, quarantine=quarantine, problems=problem_frame, ledger=ledger_table,
                        missing_units=missing)
-
-
-# Per kept row: what was wrong with its cells (None when nothing), and the amount of the cells left out of the sums.
-ROW_QUALITY = ["issues", "set_aside_wan"]
 
 
 def typed(frame: pd.DataFrame, kind: ReturnKind) -> pd.DataFrame:
@@ -96,7 +88,7 @@ def typed(frame: pd.DataFrame, kind: ReturnKind) -> pd.DataFrame:
     return frame
 
 
-# --------------------------------------------------------------------------- saving and loading
+# --------------------------------------------------------------------------- saving
 
 
 def save_clean(result: RoundResult, out_dir: Path, *, background: bool = False) -> list[Path]:
@@ -145,11 +137,6 @@ def _labelled(frame: pd.DataFrame, kind: ReturnKind) -> pd.DataFrame:
     return frame.rename(columns=labels)
 
 
-def load_clean_tables(processed_dir: Path) -> dict[str, pd.DataFrame]:
-    """The clean tables a later notebook reads: {kind name: DataFrame}."""
-    return {name: pd.read_parquet(Path(processed_dir) / f"{name}.parquet") for name in schemas.RETURN_KINDS}
-
-
 class LedgerError(AssertionError):
     """The ledger does not reconcile: a row or an amount went missing between raw and clean."""
 
@@ -168,17 +155,3 @@ def check_ledger(result: RoundResult) -> pd.DataFrame:
     if kept != ledger["kept"].sum() or len(result.quarantine) != ledger["quarantined"].sum():
         raise LedgerError(f"台账不平：清洗表{kept}行、隔离表{len(result.quarantine)}行，与台账合计不符")
     return ledger
-
-
-def cleaned_tables(round_id: str, root: Path | None = None) -> dict[str, pd.DataFrame] | None:
-    """A round's clean tables as its step 1 wrote them (data/processed/<round>/); None when it was not cleaned.
-
-    The previous round is read this way, never cleaned again in memory: the runner cleans it first.
-    """
-
-    where = paths.round_paths(round_id, root)
-    if not all(where.clean_table(kind).is_file() for kind in schemas.RETURN_KINDS):
-        return None
-
-
-    return load_clean_tables(where.processed)

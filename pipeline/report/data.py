@@ -13,8 +13,8 @@ from pipeline import indicators as ind
 from pipeline import paths
 from pipeline.figures import charts as figures
 from pipeline.indicators import tables as declared_tables
+from pipeline.ingest import artifacts, quality
 from pipeline.ingest import corrections as fixes
-from pipeline.ingest import quality
 from pipeline.report.numbers import ReportError
 from pipeline.report.summaries import (
     analyst_notices,
@@ -99,14 +99,16 @@ def load_report_data(round_id: str, root: Path | None = None) -> ReportData:
     try:
         values = ind.load_indicators(outputs)
         tables = {**ind.load_report_tables(processed), "fai": figures.load_fai(processed)}
-        ledger = pd.read_csv(processed / "ledger.csv")
-        problems = pd.read_parquet(processed / "problems.parquet")
-        quarantine = pd.read_parquet(processed / "quarantine.parquet")
+        ledger = artifacts.load_ledger(processed)  # step 1's artifacts, each read by its one loader
+        problems = artifacts.load_problems(processed)
+        quarantine = artifacts.load_quarantine(processed)
         data_quality = quality.load_quality(processed, round_.units)
         applied = fixes.load_applied(processed)
     except FileNotFoundError as exc:
         raise ReportError(f"找不到 {exc.filename}：请先运行第1步（清洗报表）和第2步（计算指标），"
                           f"例如 make report ROUND={round_id}。") from None
+    except artifacts.ArtifactError as exc:
+        raise ReportError(str(exc)) from None
     except declared_tables.TableError as exc:
         raise ReportError(f"{exc}请重新运行第2步（计算指标），例如 make report ROUND={round_id}。") from None
     return ReportData(round_, values, tables, ledger, problems, quarantine, outputs, data_quality, applied)
