@@ -3,43 +3,31 @@
 A row that cannot be counted at all (no project name) is quarantined (its ``_reasons``); otherwise the row is
 kept and the wrong value set aside (left out of every sum, remembered in ``_aside`` so a 保留 correction can put it
 back) or kept as written, and the unit is asked to fix it either way (``_issues``). Also: a sheet whose money unit
-is in doubt has every amount set aside (leave_out_money), and the money of a record (money_total).
+is in doubt has every amount set aside (leave_out_money). The row's state is changed through records.py, where
+it is declared.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from pipeline import schemas
 from pipeline.ingest.headers import Header
 from pipeline.ingest.problems import ERROR
-from pipeline.ingest.records import kind_of
+from pipeline.ingest.records import (
+    add_issue,
+    doubt_unit,
+    is_bad,
+    kind_of,
+    mark_bad,
+    quarantine,
+    remember_aside,
+    rules_of,
+)
 from pipeline.rounds import Round
 from pipeline.schemas import ReturnKind
-
-
-@dataclass(frozen=True)
-class Rules:
-    """What the row checks need from a kind's schema, looked up once instead of on every row."""
-
-    kind: ReturnKind
-    names: tuple[str, ...]
-    required: tuple[str, ...]
-    money: tuple[str, ...]
-    dates: tuple[str, ...]
-
-
-_RULES: dict[str, Rules] = {}
-
-
-def rules_of(kind: ReturnKind) -> Rules:
-    rules = _RULES.get(kind.name)
-    if rules is None or rules.kind is not kind:
-        rules = _RULES[kind.name] = Rules(kind, tuple(c.name for c in kind.columns), kind.required,
-                                           kind.names_of(schemas.MONEY), kind.names_of(schemas.DATE))
-    return rules
-
 
 # 项目编号 written where the project has no code yet: no code, so never the identity of a project.
 PLACEHOLDER_CODE = re.compile(r"^\s*(?:待赋码|未赋码|暂未赋码|待赋|待申请|申请中|待定|暂无|"
@@ -60,7 +48,7 @@ def check_row(record: dict, kind: ReturnKind, as_of, absent: frozenset[str] = fr
     found = []
     rules = rules_of(kind)
     for name in rules.required:
-        if record.get(name) is None and not record.get(f"_bad_{name}") and name not in absent:
+        if record.get(name) is None and not is_bad(record, name) and name not in absent:
             found.extend(_empty_required(record, kind, name))
     for name in rules.money:
         if (record.get(name) or 0) < 0:
@@ -102,8 +90,8 @@ def _empty_required(record: dict, kind: ReturnKind, name: str):
 
 
 def bad_cell(record: dict, name: str, issue: str) -> None:
-    record[f"_bad_{name}"] = True
-    record["_issues"].append(issue)
+    mark_bad(record, name)
+    add_issue(record, issue)
 
 
 def absent_required(header: Header, defaults: dict[str, Any]) -> frozenset[str]:
@@ -111,17 +99,33 @@ def absent_required(header: Header, defaults: dict[str, Any]) -> frozenset[str]:
     return frozenset(m for m in header.missing_required if m not in defaults)
 
 
-def apply_checks(record, raw, header: Header, cells, excel_row: int, problem, round_: Round, defaults,
-                  absent: frozenset[str] | None = None) -> None:
-    kind = header.kind
-    absent = absent_required(header, defaults) if absent is None else absent
-    for name, text, fix, code, action in check_row(record, kind, round_.as_of, absent):
-        label = next((c.written for c in cells if c.name == name), kind.column(name).label)
-        problem(excel_row, label, _raw_of(raw, header, name), text, fix, ERROR, code)
+@dataclass(frozen=True)
+class RowContext:
+    """What every data row of one sheet is read and checked with, worked out once for the sheet."""
+
+    header: Header
+    cells: tuple  # how each column is read (rows.CellReader), in the sheet's order
+    problem: Callable[..., None]  # the sheet's problem(row, column, value, text, fix, severity, code)
+    as_of: dt.date  # the round's 数据截至日期: a date after it has not happened yet
+    defaults: dict[str, Any]  # values found around the table that fill an empty cell (the batch of a sheet)
+    absent: frozenset[str]  # required columns the sheet lacks and no default fills (absent_required)
+
+    @classmethod
+    def of(cls, header: Header, cells, problem, round_: Round, defaults: dict[str, Any]) -> "RowContext":
+        return cls(header, tuple(cells), problem, round_.as_of, defaults, absent_required(header, defaults))
+
+
+def apply_checks(record: dict, raw: list, excel_row: int, rows: RowContext) -> None:
+    """Run the row checks on one parsed record: report each finding, and quarantine the row, set the value aside
+    or keep it as the check says."""
+    header, kind = rows.header, rows.header.kind
+    for name, text, fix, code, action in check_row(record, kind, rows.as_of, rows.absent):
+        label = next((c.written for c in rows.cells if c.name == name), kind.column(name).label)
+        rows.problem(excel_row, label, _raw_of(raw, header, name), text, fix, ERROR, code)
         if action == QUARANTINE:
-            record["_reasons"].append(f"{label}：{text}")
+            quarantine(record, f"{label}：{text}")
             continue
-        record["_issues"].append(f"{label}：{text}")
+        add_issue(record, f"{label}：{text}")
         if action == SET_ASIDE:
             set_aside(record, name, kind, label)
 
@@ -133,11 +137,7 @@ def set_aside(record: dict, name: str, kind: ReturnKind, written: str | None = N
     """
     value = record.get(name)
     money = isinstance(value, float) and name in rules_of(kind).money
-    if money:
-        record["_set_aside_wan"] += value
-    record.setdefault("_aside", {})[name] = (value, money, written or kind.column(name).label)
-    record[name] = None
-    record[f"_bad_{name}"] = True
+    remember_aside(record, name, value, money, written or kind.column(name).label)
 
 
 def _raw_of(raw, header: Header, name: str):
@@ -151,8 +151,4 @@ def leave_out_money(record: dict) -> None:
     for name in rules_of(kind).money:
         if record.get(name) is not None:
             set_aside(record, name, kind)
-    record["_unit_doubted"] = True
-
-
-def money_total(record: dict) -> float:
-    return float(sum(record.get(n) or 0 for n in rules_of(kind_of(record)).money))
+    doubt_unit(record)

@@ -26,6 +26,7 @@ from pipeline.ingest.checks import leave_out_money
 from pipeline.ingest.files import UNKNOWN_UNIT, clean_files, identical_files, leftover_notice, result_of, unit_from_path
 from pipeline.ingest.ledger import LEDGER_COLUMNS, unread_file
 from pipeline.ingest.problems import ERROR, HINT, Problem
+from pipeline.ingest.records import add_issue
 from pipeline.ingest.revisions import revision_base, supersede_originals
 from pipeline.ingest.tables import (
     HEADER_MAP_COLUMNS,
@@ -128,5 +129,5 @@ def _apply_doubts(doubts: list[plausibility.Doubt], fixes: corrections.RoundCorr
             doubt.problem.problem = f"{doubt.problem.problem}（已按更正记录保留原值，依据：{kept.basis or '未注明'}）"
         for record in [] if kept else doubt.records:
             leave_out_money(record)
-            record["_issues"].append(doubt.issue)
+            add_issue(record, doubt.issue)
         problems.append(doubt.problem)

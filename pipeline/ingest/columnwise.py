@@ -11,9 +11,9 @@
   county or date repeat row after row).
 
 The result is what the cell parsers give, cell for cell: a clean value, or the
-cell parser's `Parsed` where it found a problem (its value is then None). So the
-cleaning reports the same problems, in the same order, with the same rows, as
-when every cell goes through its parser (sheet.COLUMNWISE = False).
+cell parser's `Parsed` where it found a problem (its value is then None). This is
+the only way data cells are read; tests/test_columnwise.py holds it to the cell
+parsers, column by column, over the hand-built corpus, and to values written by hand.
 """
 from __future__ import annotations
 

@@ -42,6 +42,7 @@ from pipeline import schemas
 from pipeline.ingest import artifacts, readers
 from pipeline.ingest.headers import Header, cell_text, find_header
 from pipeline.ingest.problems import ERROR, HINT, KEEPABLE, NOT_A_CELL, Problem
+from pipeline.ingest.records import drop_issue, put_back, quarantine
 
 CORRECTIONS_FILE = "corrections.csv"
 APPLIED_FILE = "corrections.parquet"  # in data/processed/<round>/: the corrections applied
@@ -222,7 +223,7 @@ class FileCorrections:
             if record is None:
                 self.reject(c, f"第{row}行不是数据行（空行、合计或落款），无法删除")
                 continue
-            record["_reasons"].append(f"按更正记录删除此行（依据：{c.basis or '未注明'}）")
+            quarantine(record, f"按更正记录删除此行（依据：{c.basis or '未注明'}）")
             for p in problems:
                 if p.sheet == sheet and p.row == row and p.severity == ERROR:
                     p.severity, p.problem = HINT, f"{p.problem}（该行已按更正记录删除）"
@@ -255,14 +256,8 @@ class FileCorrections:
 def restore(record: dict, column: str | None, issue: str) -> None:
     """Accept values cleaning set aside (保留): put back the one under `column` as written (every one when None),
     and drop the row's issue about it."""
-    for name, (value, money, written) in list(record.get("_aside", {}).items()):
-        if column is None or norm(written) == norm(column):
-            record[name] = value
-            record.pop(f"_bad_{name}", None)
-            if money:
-                record["_set_aside_wan"] -= value
-            del record["_aside"][name]
-    record["_issues"][:] = [x for x in record["_issues"] if x != issue]
+    put_back(record, lambda written: column is None or norm(written) == norm(column))
+    drop_issue(record, issue)
 
 
 def _notice(unit: str, c: Correction, why: str, fix: str = "") -> Problem:

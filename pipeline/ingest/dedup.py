@@ -11,6 +11,7 @@ import unicodedata
 
 from pipeline import schemas
 from pipeline.ingest.problems import ERROR, HINT, Problem
+from pipeline.ingest.records import is_quarantined, on_hidden_sheet, quarantine
 from pipeline.schemas import ReturnKind
 
 
@@ -42,10 +43,10 @@ def deduplicate(records: list[dict], problems: list[Problem]) -> tuple[list[dict
     """
     first_seen: dict[tuple, dict] = {}
     order = sorted(range(len(records)),
-                   key=lambda i: (records[i].get("_hidden_sheet", False), not _is_home(records[i]), i))
+                   key=lambda i: (on_hidden_sheet(records[i]), not _is_home(records[i]), i))
     for i in order:
         record = records[i]
-        if record["_reasons"]:
+        if is_quarantined(record):
             continue
         key = _dedup_key(record)
         if key is None:
@@ -60,7 +61,7 @@ def deduplicate(records: list[dict], problems: list[Problem]) -> tuple[list[dict
             continue
         where = f"{kept['file']}（{kept['sheet']}）第{kept['row']}行"
         name = record.get("project_name") or record.get("indicator") or record.get("region") or ""
-        if record.get("_hidden_sheet") and not kept.get("_hidden_sheet"):
+        if on_hidden_sheet(record) and not on_hidden_sheet(kept):
             text = f"隐藏工作表中的旧数据：项目“{name}”已按未隐藏的 {where} 统计"
             fix, severity = "请删除不再使用的隐藏工作表", HINT
         elif kept["unit"] == record["unit"]:
@@ -68,8 +69,7 @@ def deduplicate(records: list[dict], problems: list[Problem]) -> tuple[list[dict
         else:
             text = f"与{kept['unit']}重复填报同一项目“{name}”，已按一次统计（采用{kept['unit']}的数据）"
             fix, severity = "请与对方单位核实，由项目所在地单位填报", HINT
-        record["_reasons"].append(text)
-        record["_duplicate"] = True
+        quarantine(record, text, duplicate=True)
         column = "、".join(_kind_of(record).column(name).label for name in key.split(":")[0].split("+"))
         problems.append(Problem(record["unit"], record["file"], record["sheet"], record["row"], column,
                                 key.split(":", 1)[1], text, fix, severity, "duplicate"))

@@ -34,6 +34,7 @@ import pandas as pd
 
 from pipeline import schemas
 from pipeline.ingest.problems import ERROR, HINT, Problem
+from pipeline.ingest.records import is_quarantined, unit_doubted
 
 # The return kinds whose rows are projects with a total investment to compare, and the amount
 # each sheet's typical size is judged by.
@@ -66,7 +67,7 @@ class Doubt:
 
 def check_round(records: list[dict], previous: dict[str, pd.DataFrame] | None, previous_id: str | None) -> list[Doubt]:
     """Every doubt about money units across the round's kept rows (those not quarantined nor already in doubt)."""
-    live = [r for r in records if not r["_reasons"] and not r.get("_unit_doubted")]
+    live = [r for r in records if not is_quarantined(r) and not unit_doubted(r)]
     sheets = _by_sheet(live, AMOUNT_OF_KIND)
     doubts = []
     if previous:

@@ -6,6 +6,7 @@ import unicodedata
 
 from pipeline.ingest.files import UNKNOWN_UNIT
 from pipeline.ingest.problems import HINT, Problem
+from pipeline.ingest.records import quarantine
 
 # ----------------------------------------------------------------------------- which copy wins
 #
@@ -19,8 +20,7 @@ from pipeline.ingest.problems import HINT, Problem
 
 def _set_aside_copies(records: list[dict], reason: str) -> None:
     for record in records:
-        record["_reasons"].append(reason)
-        record["_duplicate"] = True
+        quarantine(record, reason, duplicate=True)
 
 
 _REVISED = re.compile(r"修改版?|修订版?|更正版?|修正版?|调整版|最新版?|终版|定稿|(?<![a-zA-Z])[vV]\d+")

@@ -1,8 +1,9 @@
 """One data row as a record: each cell through its column's parser, the cell facts (formula without value,
 Excel error, percent format), the values found around the table, then the row checks (checks.py).
 
-The cells usually come already parsed a column at a time (columnwise.py, through sheet._SheetWalk); the
-row takes each cell's value, or its Parsed with a problem, from there.
+The cells come already parsed a column at a time (columnwise.py, through sheet._SheetWalk); the row takes each
+cell's value, or its Parsed with a problem, from there. A cell's own parser (cell_parser) reads only what the
+columns could not: a percent-formatted cell, and the cells columnwise hands back to it.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any, Callable, NamedTuple
 
 from pipeline import schemas
 from pipeline.ingest import indicator_names, readers
-from pipeline.ingest.checks import PLACEHOLDER_CODE, apply_checks, bad_cell, rules_of
+from pipeline.ingest.checks import PLACEHOLDER_CODE, RowContext, apply_checks, bad_cell
 from pipeline.ingest.headers import Header, cell_text
 from pipeline.ingest.parsing import (
     Parsed,
@@ -27,8 +28,8 @@ from pipeline.ingest.parsing import (
     parse_text,
 )
 from pipeline.ingest.problems import ERROR
+from pipeline.ingest.records import is_bad, keep_source, new_record, source
 from pipeline.ingest.values import parser_for as concept_parser
-from pipeline.rounds import Round
 
 
 def cell_parser(column: schemas.Column, unit: str | None) -> Callable[[Any], Parsed]:
@@ -138,20 +139,17 @@ class RowFacts(NamedTuple):
     percent: set[int] = frozenset()
 
 
-def parse_row(raw, header: Header, cells: list[CellReader], excel_row: int, problem, round_: Round,
-               facts: RowFacts = RowFacts(), defaults: dict[str, Any] | None = None, parsed: tuple | None = None,
-               absent: frozenset[str] | None = None) -> dict:
+def parse_row(raw: list, excel_row: int, parsed: tuple, facts: RowFacts, rows: RowContext) -> dict:
     """One data row as a record. A cell that cannot be read is left empty (and reported); the row is kept.
 
     parsed: the row's cells as _SheetWalk.parse_columns read them (a value, or a Parsed with a problem), in
-    cells' order; None parses each cell here. absent: absent_required(header, defaults), if worked out already.
+    the order of rows.cells.
     """
-    kind = header.kind
-    record: dict = dict.fromkeys(rules_of(kind).names)
-    record.update(_reasons=[], _issues=[], _set_aside_wan=0.0)
+    kind, problem = rows.header.kind, rows.problem
+    record = new_record(kind)
     extra = {}
     width = len(raw)
-    for pos, (index, written, name, type_, parse, _) in enumerate(cells):
+    for pos, (index, written, name, type_, parse, _) in enumerate(rows.cells):
         value = raw[index] if index < width else None
         if name is None:
             if cell_text(value):
@@ -163,29 +161,27 @@ def parse_row(raw, header: Header, cells: list[CellReader], excel_row: int, prob
         if index in facts.percent and isinstance(value, float):
             value = _percent_cell(record, name, written, value, type_, excel_row, problem)
             result = parse(value)
-        elif parsed is not None:
+        else:
             result = parsed[pos]
             if result.__class__ is not Parsed:  # a clean value
                 record[name] = result
                 continue
-        else:
-            result = parse(value)
         if result.problem:
             bad_cell(record, name, f"{written}：{result.problem}")
             problem(excel_row, written, value, result.problem, result.fix, ERROR, f"bad_{type_}")
         record[name] = result.value
     if record.get("project_code") and PLACEHOLDER_CODE.match(record["project_code"]):
         record["project_code"] = None  # 待赋码 is no code: the project is known by its name
-    for name, value in (defaults or {}).items():  # a value found around the table fills an empty cell
-        if record.get(name) is None and not record.get(f"_bad_{name}"):
+    for name, value in rows.defaults.items():  # a value found around the table fills an empty cell
+        if record.get(name) is None and not is_bad(record, name):
             record[name] = value
-    apply_checks(record, raw, header, cells, excel_row, problem, round_, defaults or {}, absent)
+    apply_checks(record, raw, excel_row, rows)
     if kind.name == "indicators":
         _normalise_indicator(record)
     if kind.name == "practices":
         record["section"] = _canonical_name(record["section"], schemas.PRACTICE_SECTIONS)
     record["extra"] = json.dumps(extra, ensure_ascii=False) if extra else None
-    record["_source"] = (raw, header)  # `original` is written only for the rows that end in the quarantine
+    keep_source(record, raw, rows.header)
     return record
 
 
@@ -216,7 +212,7 @@ def _percent_cell(record: dict, name: str, written: str, value: float, type_: st
 
 def original(record: dict) -> str:
     """The row as the unit wrote it, header by header: what the quarantine keeps."""
-    raw, header = record["_source"]
+    raw, header = source(record)
     return json.dumps({c.written: cell_text(raw[c.index]) if c.index < len(raw) else "" for c in header.columns},
                       ensure_ascii=False)
 

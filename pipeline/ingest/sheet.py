@@ -15,20 +15,17 @@ from typing import Any
 
 from pipeline import schemas
 from pipeline.ingest import columnwise, corrections, layout, readers
-from pipeline.ingest.checks import absent_required, leave_out_money
+from pipeline.ingest.checks import RowContext, leave_out_money
 from pipeline.ingest.concepts import concept_note
 from pipeline.ingest.context import SheetContext, sheet_context
 from pipeline.ingest.headers import Header, cell_text, find_header, row_role, row_texts
 from pipeline.ingest.parsing import INVISIBLE, Parsed
 from pipeline.ingest.problems import ERROR, HINT, Problem
+from pipeline.ingest.records import HIDDEN_SHEET, add_issue, quarantine
 from pipeline.ingest.rows import CellFacts, cell_readers, parse_row
 from pipeline.ingest.totals import TotalsCheck
 from pipeline.rounds import Round
 from pipeline.schemas import AliasTable
-
-# Parse a sheet's data cells column by column (columnwise.py); False: every cell through its parser, one by one.
-# Both give the same tables and problems (tests/test_columnwise.py compares them); the flag keeps the old path.
-COLUMNWISE = True
 
 
 @dataclass
@@ -80,8 +77,7 @@ def clean_sheet(sheet: readers.Sheet, unit: str, round_: Round, aliases: AliasTa
                 f"与本轮数据截至日期的年份（{round_.as_of.year}年）不符",
                 "请确认报送的是本年度的报表", HINT, "other_year")
     walk = _SheetWalk(sheet, header, context, round_, problem, unit)
-    if COLUMNWISE:
-        walk.parse_columns(grid, [i for i, role in roles.items() if role == "data"])
+    walk.parse_columns(grid, [i for i, role in roles.items() if role == "data"])
     for i, role in roles.items():
         walk.row(i, grid[i], texts[i], role)
     result.records = walk.finish()
@@ -109,13 +105,13 @@ class _SheetWalk:
     """The rows below a header, in order: data rows become records, total rows are checked against them."""
 
     def __init__(self, sheet: readers.Sheet, header: Header, context: SheetContext, round_: Round, problem, unit: str):
-        self.sheet, self.header, self.round, self.problem, self.unit = sheet, header, round_, problem, unit
+        self.sheet, self.header, self.problem, self.unit = sheet, header, problem, unit
         self.money_unit = context.money_unit.value
         self.cells = cell_readers(header, self.money_unit)
         money = {c.index for c in header.known if header.kind.column(c.column).type == schemas.MONEY}
         self.money_of = {c.index: c.parse for c in self.cells if c.index in money}
         self.defaults = _context_defaults(header, context)
-        self.absent = absent_required(header, self.defaults)  # the same for every row: worked out once
+        self.rows = RowContext.of(header, self.cells, problem, round_, self.defaults)  # the same for every row
         self.totals = TotalsCheck.for_header(header, self.money_of, problem)
         self.facts = CellFacts.of(sheet)
         self.records: list[dict] = []
@@ -124,7 +120,7 @@ class _SheetWalk:
         self.money_raw = 0.0
         self.parsed: dict[int, tuple] = {}  # row -> its cells as parse_columns read them, in self.cells' order
         self.money_at = [k for k, c in enumerate(self.cells) if c.index in money]
-        missing = [m for m in header.missing_required if m not in self.defaults]
+        missing = [m for m in header.missing_required if m not in self.defaults]  # in the header's order
         self.unusable = (f"缺少必填列：{'、'.join(header.kind.column(m).label for m in missing)}"
                          if any(m in header.kind.identity for m in missing) else None)
 
@@ -132,7 +128,7 @@ class _SheetWalk:
         """Parse the data rows' cells a column at a time; parse_row then takes each cell's result from here."""
         columns = [columnwise.parse_column(columnwise.column_values(grid, data_rows, c.index), c.type, c.unit, c.parse)
                    if c.parse else [None] * len(data_rows) for c in self.cells]
-        self.parsed = dict(zip(data_rows, zip(*columns))) if columns else {}
+        self.parsed = dict(zip(data_rows, zip(*columns)))
 
     def row(self, i: int, raw: list, values: list[str], role: str) -> None:
         excel_row = i + 1
@@ -151,21 +147,17 @@ class _SheetWalk:
             self._data(i, raw, excel_row)
 
     def _data(self, i: int, raw: list, excel_row: int) -> None:
-        parsed = self.parsed.get(i)
-        record = parse_row(raw, self.header, self.cells, excel_row, self.problem, self.round,
-                            self.facts.row(i), self.defaults, parsed, self.absent)
+        parsed = self.parsed[i]
+        record = parse_row(raw, excel_row, parsed, self.facts.row(i), self.rows)
         if i in self.sheet.hidden_rows:
             self.hidden.append(excel_row)
         record.update(unit=self.unit, file=self.sheet.file, sheet=self.sheet.name, row=excel_row,
-                      return_kind=self.header.kind.name, _hidden_sheet=self.sheet.hidden)
+                      return_kind=self.header.kind.name, **{HIDDEN_SHEET: self.sheet.hidden})
         if self.unusable:
-            record["_reasons"].append(self.unusable)
-        if parsed is None:
-            self.money_raw += sum(v for j, parse in self.money_of.items() if j < len(raw)
-                                  for v in [parse(raw[j]).value] if v is not None)
-        else:  # the same values in the same order (a cell with a problem is a Parsed whose value is None)
-            self.money_raw += sum(v for k in self.money_at for v in [parsed[k]]
-                                  if v is not None and v.__class__ is not Parsed)
+            quarantine(record, self.unusable)
+        # the amounts as read (a cell with a problem is a Parsed, whose value is None)
+        self.money_raw += sum(v for k in self.money_at for v in [parsed[k]]
+                              if v is not None and v.__class__ is not Parsed)
         if INVISIBLE.search("".join(v for v in raw if v.__class__ is str)):
             self.invisible.append(excel_row)
         self.records.append(record)
@@ -287,7 +279,7 @@ def _check_plausible_unit(records: list[dict], header: Header, sheet_unit: str, 
             f"请确认金额单位；{fix}后重新报送", ERROR, "implausible_unit")
     for record in records:
         leave_out_money(record)
-        record["_issues"].append(corrections.DOUBTFUL_UNIT_ISSUE)
+        add_issue(record, corrections.DOUBTFUL_UNIT_ISSUE)
 
 
 def _fill_merged_down(sheet: readers.Sheet, header: Header, problem) -> list[list[Any]]:

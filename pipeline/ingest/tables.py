@@ -10,11 +10,10 @@ import pandas as pd
 
 from pipeline import paths, schemas
 from pipeline.ingest import corrections, quality
-from pipeline.ingest.artifacts import HEADER_MAP_COLUMNS, PROVENANCE, QUARANTINE_COLUMNS, clean_columns
-from pipeline.ingest.checks import money_total
+from pipeline.ingest.artifacts import HEADER_MAP_COLUMNS, PROVENANCE, QUARANTINE_COLUMNS, ROW_QUALITY, clean_columns
 from pipeline.ingest.ledger import ledger_frame
 from pipeline.ingest.problems import ERROR, Problem
-from pipeline.ingest.records import records_frame
+from pipeline.ingest.records import records_frame, state_frame
 from pipeline.ingest.rows import original
 from pipeline.rounds import Round
 from pipeline.schemas import ReturnKind
@@ -39,23 +38,29 @@ class RoundResult:
 
 
 def assemble(records: list[dict], problems: list[Problem], ledger: list[dict], round_: Round) -> RoundResult:
+    """The settled round's records to the clean tables (kept rows, by kind), the quarantine, the ledger and the
+    problem list; the row state is read once, as typed columns (records.state_frame)."""
+    state = state_frame(records)
+    quarantined = state["quarantined"].to_numpy()
+    kinds = state["return_kind"].to_numpy()
     tables = {}
-    kept_rows, quarantined_rows = [], []
-    for record in records:
-        (quarantined_rows if record["_reasons"] else kept_rows).append(record)
-        record["issues"] = "；".join(record["_issues"]) or None
-        record["set_aside_wan"] = record["_set_aside_wan"]
     for name, kind in schemas.RETURN_KINDS.items():
-        rows = [r for r in kept_rows if r["return_kind"] == name]
-        tables[name] = typed(records_frame(rows, clean_columns(kind)), kind)
-    quarantine = pd.DataFrame(
-        [{**{c: r.get(c) for c in PROVENANCE}, "return_kind": schemas.RETURN_KINDS[r["return_kind"]].label,
-          "reasons": "；".join(r["_reasons"]), "original": original(r),
-          "money_wan": money_total(r) + r["_set_aside_wan"], "duplicate": bool(r.get("_duplicate"))}
-         for r in quarantined_rows],
-        columns=QUARANTINE_COLUMNS,
-    )
-    ledger_table = ledger_frame(ledger, records)
+        columns = [c for c in clean_columns(kind) if c not in ROW_QUALITY]
+        mine = ~quarantined & (kinds == name)
+        frame = records_frame([r for r, m in zip(records, mine) if m], columns)
+        for column in ROW_QUALITY:  # the row's quality, from the state's columns
+            frame[column] = state[column].to_numpy()[mine]
+        tables[name] = typed(frame, kind)
+    q_rows = state[quarantined]
+    quarantine = pd.DataFrame({
+        **{c: q_rows[c] for c in PROVENANCE},
+        "return_kind": q_rows["return_kind"].map(lambda n: schemas.RETURN_KINDS[n].label),
+        "reasons": q_rows["reasons"],
+        "original": [original(r) for r, q in zip(records, quarantined) if q],
+        "money_wan": q_rows["money_wan"] + q_rows["set_aside_wan"],
+        "duplicate": q_rows["duplicate"],
+    }, columns=QUARANTINE_COLUMNS).reset_index(drop=True)
+    ledger_table = ledger_frame(ledger, state)
     received = set(ledger_table.loc[ledger_table["status"] != "", "unit"])
     missing = [u for u in round_.units if u not in received]
     for unit in missing:

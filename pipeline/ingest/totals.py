@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from pipeline.ingest.headers import Header, group_level, numbered_heading
+from pipeline.ingest.records import is_bad
 
 # A stated total may differ from the sum of its rows by rounding: at most 1 万元
 # or 0.05% of the total, whichever is larger.
@@ -116,7 +117,7 @@ class TotalsCheck:
 
 
 def _sum(rows: list[dict], column: str) -> float | None:
-    if any(r.get(f"_bad_{column}") for r in rows):
+    if any(is_bad(r, column) for r in rows):
         return None
     return sum(r.get(column) or 0 for r in rows)
 
