@@ -30,6 +30,18 @@ def _as_parsed(result) -> parsing.Parsed:
     return result if result.__class__ is parsing.Parsed else parsing.Parsed(result)
 
 
+def assert_same_result(a: cleaning.RoundResult, b: cleaning.RoundResult) -> None:
+    """Every clean table, the quarantine, every problem (text, row, value, order), the ledger and the header map.
+
+    Shared with the tests that must change nothing but the time (the cache, files cleaned side by side)."""
+    assert a.tables.keys() == b.tables.keys()
+    for name in a.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name], check_exact=True, obj=name)
+    for frame in ("quarantine", "problems", "ledger", "header_map", "corrections"):
+        pd.testing.assert_frame_equal(getattr(a, frame), getattr(b, frame), check_exact=True, obj=frame)
+    assert a.missing_units == b.missing_units
+
+
 @pytest.fixture
 def columns_checked(monkeypatch) -> list[int]:
     """Check every column cleaning parses against its cell parser, cell by cell; counts the cells checked."""
