@@ -40,7 +40,7 @@ lab: setup ## 在项目环境中以简体中文打开 JupyterLab（可查看 not
 sample: setup ## 重新生成 data/raw/ 下的示例轮次数据
 	$(PY) -m pipeline sample
 
-docs: setup ## 按 pipeline/indicators/keys.csv 和 pipeline/ingest/problems.csv 重新生成 docs/indicators.md 的键表和 docs/problems.md 的问题表
+docs: setup ## 按 pipeline/indicators/keys.csv、tables.csv 和 pipeline/ingest/problems.csv 重新生成 docs/indicators.md 的键表、统计表和 docs/problems.md 的问题表
 	$(PY) -c "from pipeline.indicators import keys; keys.main()"
 	$(PY) -m pipeline.ingest.problems
 	$(PY) -m pipeline.devtools.columns_doc
