@@ -126,6 +126,13 @@ def project_rows(projects: pd.DataFrame, round_: Round) -> pd.DataFrame:
     }).reset_index(drop=True)
 
 
+def _labelled(table: str, frame: pd.DataFrame, *columns: str) -> dict[str, pd.Series]:
+    """Columns of a report table under their declared Chinese labels (tables.py), text as strings."""
+    declared = declared_tables.DECLARED[table]
+    return {declared.labels[c]: frame[c].astype("string") if declared.column(c).dtype == "string" else frame[c]
+            for c in columns}
+
+
 def track_rows(projects: pd.DataFrame, round_: Round, track: pd.DataFrame | None = None) -> pd.DataFrame:
     """The track list (督办清单) with the sheet of each project's row, in the order of the rows.
 
@@ -134,11 +141,10 @@ def track_rows(projects: pd.DataFrame, round_: Round, track: pd.DataFrame | None
     out = pd.DataFrame({
         UNIT: track["unit"].astype("string"), FILE: track["file"].astype("string"),
         SHEET: track["sheet"].astype("string"), ROW: track["row"].astype("Int64"),
-        "项目名称": track["project_name"].astype("string"),
-        "批次": track["batch"].astype("string"), PLAN: track["annual_plan_wan"], DONE: track["completed_wan"],
-        "投资完成率(%)": track["completion_rate_pct"], "与时间进度差(百分点)": track["vs_time_progress_pp"],
+        **_labelled("track_list", track, "project_name", "batch", "annual_plan_wan", "completed_wan",
+                    "completion_rate_pct", "vs_time_progress_pp"),
         **{label: track[flag].astype(bool) for flag, label in TRACK_FLAGS.items()},
-        "督办原因": track["reasons"].astype("string"),
+        **_labelled("track_list", track, "reasons"),
     })
     return out.sort_values([UNIT, FILE, SHEET, ROW], kind="stable").reset_index(drop=True)
 
@@ -433,11 +439,11 @@ def light_rows(projects: pd.DataFrame, round_: Round, progress: pd.DataFrame | N
     out = pd.DataFrame({
         UNIT: progress["unit"].astype("string"), FILE: progress["file"].astype("string"),
         SHEET: progress["sheet"].astype("string"), ROW: progress["row"].astype("Int64"),
-        "项目名称": progress["project_name"].astype("string"), "批次": progress["batch"].astype("string"),
-        "投资完成率(%)": progress["completion_rate_pct"], "与时间进度差(百分点)": progress["vs_time_progress_pp"],
+        **_labelled("project_lights", progress, "project_name", "batch", "completion_rate_pct",
+                    "vs_time_progress_pp"),
         "灯色": light,
         **{label: equals(light, ew.LIGHTS[i]) for i, label in enumerate(LIGHT_FLAGS.values())},
-        "预警原因": progress["warning_reasons"].astype("string"),
+        **_labelled("project_lights", progress, "warning_reasons"),
         "未判断的规则": progress["warning_not_judged"].astype("string"),
     })
     return out.reset_index(drop=True)

@@ -94,6 +94,9 @@ class Table:
     def labels(self) -> dict[str, str]:
         return {c.name: c.label for c in self.columns}
 
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
 
 def _columns(path: Path) -> dict[str, list[Column]]:
     with open(path, encoding="utf-8", newline="") as fh:
