@@ -408,3 +408,21 @@ def test_the_charts_numbers_stand_in_the_text_linked_to_their_tables(chain, page
     for text, tables in ((fai_text, {"fai_months", "fai_by_region"}), (industry_text, {"attraction_by_industry"})):
         links = {a.get("href").removeprefix("#src-") for a in notes[text].xpath(".//a")}
         assert links == {f"table.{name}" for name in tables} and links <= set(srcs), links
+
+
+def test_every_sheet_column_a_declared_table_names_is_a_column_of_its_sheet(srcs, workbook):
+    """table_columns.csv's sheet_column and tables.csv's by name columns of 数字来源.xlsx's sheets: a label changed on
+    one side only would leave a formula pointing at nothing."""
+    from pipeline.indicators import tables
+
+    checked = 0
+    for name, table in tables.DECLARED.items():
+        if not table.sheet or table.sheet not in workbook:
+            continue
+        columns = set(workbook[table.sheet].columns)
+        named = [table.by] if table.by else []
+        named += [c.sheet_column for c in table.columns if c.sheet_column]
+        assert set(named) <= columns, (name, set(named) - columns)
+        assert srcs[f"table.{name}"]["rows"]["sheet"] == table.sheet
+        checked += len(named)
+    assert checked > 10
