@@ -59,18 +59,25 @@ class Concept:
     optional: tuple[str, ...]
     forbidden: tuple[str, ...]
 
+    def could_match(self, present: frozenset[str]) -> bool:
+        """Whether a text holding (of all the table's 必含 words) only the words `present` can score above 0:
+        a word of every 必含 group is among them."""
+        return all(not present.isdisjoint(group) for group in self.required)
+
     def score(self, text: str, context: str = "") -> tuple[float, tuple[str, ...]]:
         """(share of text's characters explained, the deciding words) of one header text; (0, ()) when it cannot be."""
-        if not text or any(w in text for w in self.forbidden):
-            return 0.0, ()
-        if any(w in context for w in self.forbidden if w in _CONTEXT_WORDS):
+        if not text:
             return 0.0, ()
         found: list[str] = []
-        for group in self.required:
+        for group in self.required:  # first: most texts lack a group, and are settled here
             present = [w for w in group if w in text]
             if not present:
                 return 0.0, ()
             found.extend(present)
+        if any(w in text for w in self.forbidden):
+            return 0.0, ()
+        if any(w in context for w in self.forbidden if w in _CONTEXT_WORDS):
+            return 0.0, ()
         optional = [w for w in self.optional if w in text]
         covered = [False] * len(text)
         for word in (*found, *optional):
@@ -136,17 +143,42 @@ class ConceptTable:
             hit = self._memo[key] = self._match(levels, unit, kind)
         return hit
 
+    @functools.cached_property
+    def _any_required(self) -> re.Pattern:
+        """One regex of every word of every 必含 group: a text holding none of them scores 0 for every column of
+        every kind (each column needs a word of each of its groups), so most texts (a sheet's data rows, read while
+        its header is searched for) are settled by this one search."""
+        return re.compile("|".join(re.escape(w) for w in sorted(self._required_words, key=len, reverse=True)) or "(?!)")
+
+    @functools.cached_property
+    def _required_words(self) -> tuple[str, ...]:
+        """Every word of every 必含 group of every column."""
+        return tuple(sorted({w for kind in self.concepts.values() for c in kind for g in c.required for w in g}))
+
+    def _present(self, text: str) -> frozenset[str]:
+        """The 必含 words (of any column) that text holds, found once for all the columns scored against it."""
+        hit = self._memo.get(("present", text))
+        if hit is None:
+            hit = self._memo[("present", text)] = frozenset(w for w in self._required_words if w in text)
+        return hit
+
+    def _could_match(self, leaf: str, joined: str) -> bool:
+        return bool(self._any_required.search(leaf) or self._any_required.search(joined))
+
     def _match(self, levels: tuple[str, ...], unit: str | None, kind: str) -> ConceptMatch:
         levels = tuple(lv for lv in levels if lv)
         if not levels:
             return NO_MATCH
         leaf = concept_text(levels[-1], unit)
         joined = concept_text("".join(levels), unit)
+        if not self._could_match(leaf, joined):
+            return NO_MATCH
         context = "".join(levels[:-1])
+        in_leaf, in_joined = self._present(leaf), self._present(joined)
         scored = []
         for concept in self.concepts.get(kind, ()):
-            s, words = concept.score(leaf, context)
-            if joined != leaf:
+            s, words = concept.score(leaf, context) if concept.could_match(in_leaf) else (0.0, ())
+            if joined != leaf and concept.could_match(in_joined):
                 s2, words2 = concept.score(joined, context)
                 if s2 > s:
                     s, words = s2, words2
@@ -161,7 +193,15 @@ class ConceptTable:
 
     def kinds_of(self, levels: tuple[str, ...], unit: str | None) -> set[str]:
         """The kinds some column of which this header is adopted as."""
-        return {k for k in self.concepts if self.match(levels, unit, k).adopted}
+        key = (levels, unit)
+        hit = self._memo.get(key)
+        if hit is None:
+            filled = tuple(lv for lv in levels if lv)
+            if filled and not self._could_match(concept_text(filled[-1], unit), concept_text("".join(filled), unit)):
+                hit = self._memo[key] = set()  # no column of any kind can match it (see _any_required)
+            else:
+                hit = self._memo[key] = {k for k in self.concepts if self.match(levels, unit, k).adopted}
+        return hit
 
 
 def _words(cell: str) -> tuple[str, ...]:

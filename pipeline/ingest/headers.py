@@ -116,23 +116,38 @@ def find_header(rows: list[list[Any]], aliases: AliasTable, hidden_cols: frozens
     one (top, height) are the same for every kind, so they are built once
     (`_candidates`), and only the winner is turned into a Header.
     """
-    normalise = _memo_normalise()
     concepts = concepts or default_concepts()
     # The search starts at the first filled row: a second table of a sheet (layout.split_tables) has only blank
     # rows above its title.
     first = next((i for i, row in enumerate(rows) if any(v is not None and v != "" for v in row)), 0)
-    texts = [[]] * first + [row_texts(row) for row in rows[first: first + HEADER_SEARCH_ROWS + MAX_HEADER_ROWS]]
+    region = tuple(tuple(row_texts(row)) for row in rows[first: first + HEADER_SEARCH_ROWS + MAX_HEADER_ROWS])
+    return _found.get((first, region, frozenset(hidden_cols)), aliases, concepts, _search)
+
+
+def _search(key: tuple, aliases: AliasTable, concepts: ConceptTable) -> Header | None:
+    """find_header proper, on the texts of the rows it may read (the search region) and nothing else."""
+    first, region, hidden_cols = key
+    normalise = _memo_normalise()
+    texts = [()] * first + list(region)
+    rows = texts  # only its length and the region are read below
     best, best_score = None, (0, 0, 0, 0)
+    single = _single_rows(texts, first, normalise, aliases, concepts)
+    candidate_rows = {r for r, (_, hits) in single.items()
+                      if max(hits.values(), default=0) >= 2 or _has_month(texts[r])}
     for top in range(first, min(len(rows), first + HEADER_SEARCH_ROWS)):
         for height in range(1, MAX_HEADER_ROWS + 1):
             if top + height > len(rows) or not any(texts[top + height - 1]):
                 continue
-            candidates = _candidates(texts, top, height, normalise)
-            kinds_hit = {k for c in candidates
-                         for k in (*aliases.kinds_of(c.tries), *concepts.kinds_of(c.keys, c.unit))}
+            if height == 1:
+                candidates, kinds_hit = single[top]
+            elif not any(r in candidate_rows for r in range(top, top + height)):
+                continue  # no row of it could be a header row: data rows (and titles) read together
+            else:
+                candidates = _candidates(texts, top, height, normalise)
+                kinds_hit = _kinds_hit(candidates, aliases, concepts)
             for kind in schemas.RETURN_KINDS.values():
-                if kind.name not in kinds_hit:
-                    continue  # no header cell names a column of this kind: it cannot win
+                if kinds_hit.get(kind.name, 0) < 2:
+                    continue  # fewer than two header cells name a column of this kind: it cannot win
                 resolved = _resolve(candidates, kind, aliases, concepts=concepts)[0]
                 known = {m.column for m in resolved if m.column}
                 required_hit = sum(1 for r in kind.required if r in known)
@@ -150,6 +165,58 @@ def find_header(rows: list[list[Any]], aliases: AliasTable, hidden_cols: frozens
 
 # A header has at most this many rows (a title over a group over sub-headers).
 MAX_HEADER_ROWS = 3
+
+
+def _kinds_hit(candidates: list[_Candidate], aliases: AliasTable, concepts: ConceptTable) -> dict[str, int]:
+    """{kind: how many header cells name a column of it (by alias or by concept)}. A header is known by at least
+    two columns (see _search), and a cell can be known as a column of a kind only if it names one."""
+    hits: dict[str, int] = {}
+    for c in candidates:
+        for k in aliases.kinds_of(c.tries) | concepts.kinds_of(c.keys, c.unit):
+            hits[k] = hits.get(k, 0) + 1
+    return hits
+
+
+def _single_rows(texts: list, first: int, normalise, aliases: AliasTable, concepts: ConceptTable) -> dict:
+    """Each filled row of the search region read as a one-row header: {row: (its header cells, _kinds_hit of
+    them)}.
+
+    The candidate header rows are those that alone name two columns of one kind, or hold month sub-headers
+    (1月 … 8月): a header of two or three rows is tried only when one of its rows is such a row (a group header's
+    row names 序号 and 项目名称 beside the group; a title's header row names its columns). So the data rows below
+    a header, most of the search region, are read once each, alone, and never in pairs and threes."""
+    return {r: (found, _kinds_hit(found, aliases, concepts))
+            for r in range(first, len(texts)) if any(texts[r])
+            for found in [_candidates(texts, r, 1, normalise)]}
+
+
+def _has_month(row) -> bool:
+    return any(text and is_month(text) for text in row)
+
+
+class _Found:
+    """The last few headers found, by the texts of their search region: a sheet is searched three times on its
+    way (layout.split_tables, layout.monthly_columns, cleaning.clean_sheet), and its header depends on those texts,
+    the hidden columns and the two tables only. The tables are kept with each entry and compared by identity."""
+
+    SIZE = 16
+
+    def __init__(self):
+        self.entries: dict[tuple, tuple[AliasTable, ConceptTable, Header | None]] = {}
+
+    def get(self, key: tuple, aliases: AliasTable, concepts: ConceptTable, search) -> Header | None:
+        hit = self.entries.get(key)
+        if hit is not None and hit[0] is aliases and hit[1] is concepts:
+            return hit[2]
+        header = search(key, aliases, concepts)
+        self.entries.pop(key, None)
+        if len(self.entries) >= self.SIZE:
+            self.entries.pop(next(iter(self.entries)))
+        self.entries[key] = (aliases, concepts, header)
+        return header
+
+
+_found = _Found()
 
 
 def _memo_normalise():
@@ -193,6 +260,8 @@ def _levels_of(rows: list[list[str]], j: int, groups: list[str]) -> list[tuple[s
 
 
 def _candidates(texts: list[list[str]], top: int, height: int, normalise) -> list[_Candidate]:
+    if height == 1:
+        return _one_row_candidates(texts[top], top, normalise)
     rows = texts[top: top + height]
     width = max(len(r) for r in rows)
     groups = [""] * height
@@ -206,6 +275,16 @@ def _candidates(texts: list[list[str]], top: int, height: int, normalise) -> lis
         unit = next((u for _, u in reversed(normalised) if u), None)  # the lowest level that states one
         found.append(_Candidate(j, tuple((text, top + k + 1) for text, k in levels), tries, unit,
                                 tuple(key for key, _ in normalised)))
+    return found
+
+
+def _one_row_candidates(row, top: int, normalise) -> list[_Candidate]:
+    """_candidates of a one-row header: every filled cell is one level (what _levels_of gives for one row)."""
+    found = []
+    for j, text in enumerate(row):
+        if text:
+            key, unit = normalise(text)
+            found.append(_Candidate(j, ((text, top + 1),), [key] if key else [], unit, (key,)))
     return found
 
 
