@@ -29,6 +29,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pipeline import schemas
 
@@ -143,42 +144,26 @@ class ConceptTable:
             hit = self._memo[key] = self._match(levels, unit, kind)
         return hit
 
-    @functools.cached_property
-    def _any_required(self) -> re.Pattern:
-        """One regex of every word of every 必含 group: a text holding none of them scores 0 for every column of
-        every kind (each column needs a word of each of its groups), so most texts (a sheet's data rows, read while
-        its header is searched for) are settled by this one search."""
-        return re.compile("|".join(re.escape(w) for w in sorted(self._required_words, key=len, reverse=True)) or "(?!)")
-
-    @functools.cached_property
-    def _required_words(self) -> tuple[str, ...]:
-        """Every word of every 必含 group of every column."""
-        return tuple(sorted({w for kind in self.concepts.values() for c in kind for g in c.required for w in g}))
-
-    def _present(self, text: str) -> frozenset[str]:
-        """The 必含 words (of any column) that text holds, found once for all the columns scored against it."""
-        hit = self._memo.get(("present", text))
+    def kinds_of(self, levels: tuple[str, ...], unit: str | None) -> set[str]:
+        """The kinds some column of which this header is adopted as."""
+        key = (levels, unit)
+        hit = self._memo.get(key)
         if hit is None:
-            hit = self._memo[("present", text)] = frozenset(w for w in self._required_words if w in text)
+            texts = self._texts(levels, unit)
+            # Only a kind with a column that can score on the header can adopt it (see _columns_for).
+            kinds = set() if texts is None else {self._kind_of[i] for i in texts.leaf_columns | texts.joined_columns}
+            hit = self._memo[key] = {k for k in self.concepts if k in kinds and self.match(levels, unit, k).adopted}
         return hit
 
-    def _could_match(self, leaf: str, joined: str) -> bool:
-        return bool(self._any_required.search(leaf) or self._any_required.search(joined))
-
     def _match(self, levels: tuple[str, ...], unit: str | None, kind: str) -> ConceptMatch:
-        levels = tuple(lv for lv in levels if lv)
-        if not levels:
+        texts = self._texts(levels, unit)
+        if texts is None or not (texts.leaf_columns or texts.joined_columns):
             return NO_MATCH
-        leaf = concept_text(levels[-1], unit)
-        joined = concept_text("".join(levels), unit)
-        if not self._could_match(leaf, joined):
-            return NO_MATCH
-        context = "".join(levels[:-1])
-        in_leaf, in_joined = self._present(leaf), self._present(joined)
+        leaf, joined, context = texts.leaf, texts.joined, texts.context
         scored = []
         for concept in self.concepts.get(kind, ()):
-            s, words = concept.score(leaf, context) if concept.could_match(in_leaf) else (0.0, ())
-            if joined != leaf and concept.could_match(in_joined):
+            s, words = concept.score(leaf, context) if id(concept) in texts.leaf_columns else (0.0, ())
+            if joined != leaf and id(concept) in texts.joined_columns:
                 s2, words2 = concept.score(joined, context)
                 if s2 > s:
                     s, words = s2, words2
@@ -191,17 +176,63 @@ class ConceptTable:
         runner = scored[1] if len(scored) > 1 else (0.0, None, ())
         return ConceptMatch(best[1], round(best[0], 2), best[2], runner[1], round(runner[0], 2))
 
-    def kinds_of(self, levels: tuple[str, ...], unit: str | None) -> set[str]:
-        """The kinds some column of which this header is adopted as."""
-        key = (levels, unit)
-        hit = self._memo.get(key)
-        if hit is None:
-            filled = tuple(lv for lv in levels if lv)
-            if filled and not self._could_match(concept_text(filled[-1], unit), concept_text("".join(filled), unit)):
-                hit = self._memo[key] = set()  # no column of any kind can match it (see _any_required)
-            else:
-                hit = self._memo[key] = {k for k in self.concepts if self.match(levels, unit, k).adopted}
-        return hit
+    def _texts(self, levels: tuple[str, ...], unit: str | None) -> "_Texts | None":
+        """What every kind's match reads of a header, worked out once: None for a header with no text."""
+        key = ("texts", levels, unit)
+        if key in self._memo:
+            return self._memo[key]
+        filled = tuple(lv for lv in levels if lv)
+        texts = None
+        if filled:
+            leaf, joined = concept_text(filled[-1], unit), concept_text("".join(filled), unit)
+            texts = _Texts(leaf, joined, "".join(filled[:-1]), self._columns_for(leaf),
+                           self._columns_for(joined) if joined != leaf else frozenset())
+        self._memo[key] = texts
+        return texts
+
+    def _columns_for(self, text: str) -> frozenset[int]:
+        """The columns (as id() of their Concept) that can score above 0 on text: those with a word of each 必含
+        group in it. Most texts (a sheet's data rows, read while its header is searched for) hold no 必含 word at
+        all, settled by one regex search; the others are checked against the columns their words lead to."""
+        if not self._any_required.search(text):
+            return frozenset()
+        present = frozenset(w for w in self._required_words if w in text)
+        return frozenset(id(c) for w in present for c in self._by_first_word.get(w, ()) if c.could_match(present))
+
+    @functools.cached_property
+    def _required_words(self) -> tuple[str, ...]:
+        """Every word of every 必含 group of every column."""
+        return tuple(sorted({w for kind in self.concepts.values() for c in kind for g in c.required for w in g}))
+
+    @functools.cached_property
+    def _any_required(self) -> re.Pattern:
+        """One regex of every word of every 必含 group: a text holding none of them scores 0 for every column."""
+        return re.compile("|".join(re.escape(w) for w in sorted(self._required_words, key=len, reverse=True)) or "(?!)")
+
+    @functools.cached_property
+    def _kind_of(self) -> dict[int, str]:
+        """id() of each Concept -> its kind."""
+        return {id(c): kind for kind, columns in self.concepts.items() for c in columns}
+
+    @functools.cached_property
+    def _by_first_word(self) -> dict[str, list[Concept]]:
+        """Each word of a first 必含 group -> the columns (of every kind) whose first group holds it."""
+        index: dict[str, list[Concept]] = {}
+        for concept in (c for kind in self.concepts.values() for c in kind):
+            for word in concept.required[0]:
+                index.setdefault(word, []).append(concept)
+        return index
+
+
+class _Texts(NamedTuple):
+    """A header as the concepts read it: its leaf, its levels joined, its parents (context), and the columns that
+    can score on the leaf and on the joined text (id() of their Concept)."""
+
+    leaf: str
+    joined: str
+    context: str
+    leaf_columns: frozenset[int]
+    joined_columns: frozenset[int]
 
 
 def _words(cell: str) -> tuple[str, ...]:
