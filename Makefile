@@ -52,7 +52,7 @@ screenshot: setup ## 用最近一次生成的示例报告重新截取 README 中
 # default) measures read + clean only and takes long to generate and read (docs/performance.md).
 BENCH_SIZES ?= 600,10000,100000
 
-bench: setup ## 性能测试：600、1万、10万个项目的用时、峰值内存和比值（只测部分：make bench BENCH_SIZES=600,10000）
+bench: setup ## 性能测试：600、1万、10万个项目的用时、峰值内存和比值，逐行对照议题 25 的目标（只测部分：make bench BENCH_SIZES=600,10000）
 	$(PY) -m pipeline.devtools.bench --sizes $(BENCH_SIZES)
 
 corpus: setup ## 表头识别率：按独立编写的表头语料（tests/fixtures/header_corpus.csv）统计已对应、有意不读、未识别的表头
