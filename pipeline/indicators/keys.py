@@ -14,6 +14,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.generated_docs import rewrite, with_block
+
 KEYS_FILE = Path(__file__).with_name("keys.csv")
 DOCS_BEGIN = "<!-- 以下由 make docs 根据 pipeline/indicators/keys.csv 生成，请勿手改 -->"
 DOCS_END = "<!-- 生成内容结束 -->"
@@ -56,11 +58,7 @@ def markdown(keys: dict[str, Key] = DECLARED) -> str:
 
 def with_generated(document: str, keys: dict[str, Key] = DECLARED) -> str:
     """The document with its generated block (between DOCS_BEGIN and DOCS_END) replaced by markdown(keys)."""
-    head, sep, rest = document.partition(DOCS_BEGIN)
-    if not sep or DOCS_END not in rest:
-        raise ValueError(f"the document has no generated block ({DOCS_BEGIN} … {DOCS_END})")
-    tail = rest.split(DOCS_END, 1)[1]
-    return f"{head}{DOCS_BEGIN}\n\n{markdown(keys)}\n{DOCS_END}{tail}"
+    return with_block(document, DOCS_BEGIN, DOCS_END, markdown(keys))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,11 +68,5 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.indicators import tables
 
     target = Path(argv[0]) if argv else paths.PROJECT_ROOT / "docs" / "indicators.md"
-    text = target.read_text(encoding="utf-8")
-    updated = tables.with_generated(with_generated(text))
-    if updated != text:
-        target.write_text(updated, encoding="utf-8")
-        print(f"已更新 {target}（{len(DECLARED)} 个键，{len(tables.DECLARED)} 张表）。")
-    else:
-        print(f"{target} 已是最新（{len(DECLARED)} 个键，{len(tables.DECLARED)} 张表）。")
-    return 0
+    return rewrite(target, lambda text: tables.with_generated(with_generated(text)),
+                   f"{len(DECLARED)} 个键，{len(tables.DECLARED)} 张表")

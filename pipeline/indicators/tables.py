@@ -34,6 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.generated_docs import with_block
+
 HERE = Path(__file__).parent
 TABLES_FILE, COLUMNS_FILE = HERE / "tables.csv", HERE / "table_columns.csv"
 DOCS_BEGIN = "<!-- 以下由 make docs 根据 pipeline/indicators/tables.csv 和 table_columns.csv 生成，请勿手改 -->"
@@ -230,8 +232,4 @@ def markdown(tables: dict[str, Table] = DECLARED) -> str:
 
 def with_generated(document: str, tables: dict[str, Table] = DECLARED) -> str:
     """The document with its tables block (between DOCS_BEGIN and DOCS_END) replaced by markdown(tables)."""
-    head, sep, rest = document.partition(DOCS_BEGIN)
-    if not sep or DOCS_END not in rest:
-        raise ValueError(f"the document has no generated block ({DOCS_BEGIN} … {DOCS_END})")
-    tail = rest.split(DOCS_END, 1)[1]
-    return f"{head}{DOCS_BEGIN}\n\n{markdown(tables)}\n{DOCS_END}{tail}"
+    return with_block(document, DOCS_BEGIN, DOCS_END, markdown(tables))

@@ -24,6 +24,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.generated_docs import rewrite, with_block
+
 ERROR, HINT = "错误", "提示"
 
 CATALOGUE_FILE = Path(__file__).with_name("problems.csv")
@@ -140,11 +142,7 @@ def markdown(kinds: dict[str, Kind] = KINDS) -> str:
 
 def with_generated(document: str, kinds: dict[str, Kind] = KINDS) -> str:
     """The document with its generated block (between DOCS_BEGIN and DOCS_END) replaced by markdown(kinds)."""
-    head, sep, rest = document.partition(DOCS_BEGIN)
-    if not sep or DOCS_END not in rest:
-        raise ValueError(f"the document has no generated block ({DOCS_BEGIN} … {DOCS_END})")
-    tail = rest.split(DOCS_END, 1)[1]
-    return f"{head}{DOCS_BEGIN}\n\n{markdown(kinds)}\n{DOCS_END}{tail}"
+    return with_block(document, DOCS_BEGIN, DOCS_END, markdown(kinds))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,14 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline import paths
 
     target = Path(argv[0]) if argv else paths.PROJECT_ROOT / "docs" / "problems.md"
-    text = target.read_text(encoding="utf-8")
-    updated = with_generated(text)
-    if updated != text:
-        target.write_text(updated, encoding="utf-8")
-        print(f"已更新 {target}（{len(KINDS)} 种问题）。")
-    else:
-        print(f"{target} 已是最新（{len(KINDS)} 种问题）。")
-    return 0
+    return rewrite(target, with_generated, f"{len(KINDS)} 种问题")
 
 
 if __name__ == "__main__":
