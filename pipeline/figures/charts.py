@@ -154,11 +154,13 @@ def load_figure_inputs(round_id: str, root: Path | None = None) -> FigureInputs:
     return FigureInputs(load_round(round_id, root), values, tables)
 
 
+FAI_COLUMNS = ["region", "month", "cum_value", "yoy_pct", "last_yoy_pct"]  # what 图1 reads of the clean FAI table
+
+
 def load_fai(processed: Path) -> pd.DataFrame:
     """Step 1's clean FAI table (图1 draws its months), empty when the round has none."""
     fai = processed / "fai.parquet"  # read by its loader (ingest/artifacts.py), which checks its columns
-    return artifacts.load_clean_table(processed, "fai") if fai.is_file() else pd.DataFrame(
-        columns=["region", "month", "cum_value", "yoy_pct", "last_yoy_pct"])
+    return artifacts.load_clean_table(processed, "fai") if fai.is_file() else pd.DataFrame(columns=FAI_COLUMNS)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -221,8 +223,11 @@ def _all_projects(table: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- the charts
 
 
-def fai_months(fai: pd.DataFrame, month: int) -> pd.DataFrame:
-    """图1's left half, also stated in the report's text: the 全区 rows up to the round's month, one per month."""
+def fai_months(fai: pd.DataFrame | None, month: int) -> pd.DataFrame:
+    """图1's left half, also stated in the report's text: the 全区 rows up to the round's month, one per month
+    (none when the round has no clean FAI table)."""
+    if fai is None:
+        return pd.DataFrame(columns=FAI_COLUMNS)
     total = fai[fai["region"].astype("string").isin(ind.REGION_TOTAL_NAMES).fillna(False).astype(bool)]
     total = total[total["month"] <= month] if not total.empty else total
     return total.sort_values("month").drop_duplicates("month", keep="last")

@@ -77,7 +77,7 @@ class ReportData:
             "warnings": warning_summary(self.tables["warning_by_unit"]),
             "most_red": most_red(self.tables["warning_by_unit"]),
             "industries": industry_rates(self.tables.get("by_industry")),
-            "fai_months": figures.fai_months(self.tables["fai"], self.round.as_of.month),
+            "fai_months": figures.fai_months(self.tables.get("fai"), self.round.as_of.month),
             "fai_regions": figures.fai_regions(self.tables["fai_by_region"],
                                                figures.unit_order(self.tables["unit_ranking"], self.round.units)),
             "open_by_reason": open_items_table(self.values),
