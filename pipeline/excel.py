@@ -87,11 +87,27 @@ def _code_digest() -> str:
     return hashlib.blake2b(Path(__file__).read_bytes(), digest_size=20).hexdigest()
 
 
+# What xlsxwriter (pinned) writes into docProps/app.xml; a test of tests/test_excel.py fails if a new version differs.
+WRITER_APP = ("<Application>Microsoft Excel</Application>", "<AppVersion>12.0000</AppVersion>")
+
+
+def saved_as_written(core: str, app: str) -> bool:
+    """Whether a workbook's document properties are still as this module wrote them: the same fixed time as created
+    and modified (Excel, WPS and openpyxl stamp the time they saved), and xlsxwriter's application (LibreOffice and
+    openpyxl put their own name, and Excel its own version)."""
+    stamps = [re.search(rf"<dcterms:{name}[^>]*>([^<]*)</dcterms:{name}>", core) for name in ("created", "modified")]
+    return all(stamps) and stamps[0].group(1) == stamps[1].group(1) and all(part in app for part in WRITER_APP)
+
+
 def written_digest(path: Path) -> str | None:
-    """The content digest a workbook was written with, or None (no file, not ours, unreadable)."""
+    """The content digest a workbook was written with, or None (no file, not ours, unreadable, or saved since by
+    someone: a workbook someone edited is written again, see saved_as_written)."""
     try:
         with zipfile.ZipFile(path) as book:
             custom = book.read("docProps/custom.xml").decode("utf-8")
+            if not saved_as_written(book.read("docProps/core.xml").decode("utf-8"),
+                                    book.read("docProps/app.xml").decode("utf-8")):
+                return None
     except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
         return None
     found = re.search(rf'name="{CONTENT_PROPERTY}"[^>]*><vt:lpwstr>([0-9a-f]+)</vt:lpwstr>', custom)

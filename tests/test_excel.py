@@ -3,6 +3,9 @@ would."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -100,6 +103,44 @@ def test_a_workbook_not_written_here_is_replaced(tmp_path):
     assert openpyxl.load_workbook(path).sheetnames == ["表"]
     (tmp_path / "坏.xlsx").write_bytes(b"not a zip")
     assert excel.written_digest(tmp_path / "坏.xlsx") is None and excel.written_digest(tmp_path / "无.xlsx") is None
+
+
+def _saved_by_an_office_suite(path: Path, way: str) -> None:
+    """The workbook saved again by someone, each way keeping our custom property: LibreOffice, openpyxl (as a
+    script would), or core.xml re-stamped as Excel and WPS stamp it (modified time and who saved it)."""
+    if way == "libreoffice":
+        import shutil
+
+        from layouts import libreoffice_convert, soffice
+        if soffice() is None:
+            pytest.skip("LibreOffice (soffice) 未安装")
+        out = libreoffice_convert(path, path.parent / "resaved", "xlsx")
+        shutil.move(out, path)
+    elif way == "openpyxl":
+        book = openpyxl.load_workbook(path)
+        book["表"]["A2"] = "改过"
+        book.save(path)
+    else:
+        with zipfile.ZipFile(path) as old:
+            parts = {name: old.read(name) for name in old.namelist()}
+        parts["docProps/core.xml"] = re.sub(
+            rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-12-08T09:30:00Z", parts["docProps/core.xml"]).replace(
+            b"<cp:lastModifiedBy></cp:lastModifiedBy>", "<cp:lastModifiedBy>张三</cp:lastModifiedBy>".encode())
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+            for name, data in parts.items():
+                new.writestr(name, data)
+
+
+@pytest.mark.parametrize("way", ["excel", "openpyxl", "libreoffice"])
+def test_a_workbook_someone_saved_since_is_written_again_even_with_the_same_content(tmp_path, way):
+    frame = table(5)
+    path = excel.write_workbook(tmp_path / "退回修改清单.xlsx", {"表": frame})
+    assert excel.written_digest(path) is not None
+    _saved_by_an_office_suite(path, way)
+    assert excel.written_digest(path) is None
+    excel.write_workbook(path, {"表": frame})
+    assert excel.written_digest(path) == excel.content_digest({"表": frame}, None, None)
+    assert openpyxl.load_workbook(path)["表"]["A2"].value != "改过"
 
 
 def test_unusual_values_are_written_as_their_text(tmp_path):
