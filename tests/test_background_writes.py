@@ -105,7 +105,7 @@ def test_the_runner_waits_for_the_writers_before_it_publishes(tmp_path, fail):
     lines: list[str] = []
     published = project / "outputs" / ROUND / "数字来源.xlsx"
     if fail:
-        with pytest.raises(runner.RunError, match="后台写出工作簿失败（数字来源.xlsx：OSError: 磁盘已满）"):
+        with pytest.raises(runner.RunError, match="后台写出文件失败（数字来源.xlsx：OSError: 磁盘已满）"):
             runner.run_round(ROUND, root=project, echo=lines.append, progress=False)
         assert not published.exists(), "a failed run publishes nothing"
     else:

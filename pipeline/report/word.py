@@ -1,6 +1,6 @@
 """The report as an editable Word 公文: ``outputs/<round>/report.docx``, made from the same parts as report.html.
 
-Notebook 04 calls ``save_docx(data, root)`` after the parts of the report. It renders every part
+Notebook 04 calls ``save_docx(data, root, background=True)`` after the parts of the report. It renders every part
 once with ``report.render_model``: the part's HTML (the same as report.html's) and the models of what it embeds
 (model.py): each table's caption, headers, cell texts and numeric columns, made from the same frame and declared
 columns its HTML is written from; each chart's PNG and caption; the part's notes. The blocks of the document
@@ -39,7 +39,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from pipeline import paths
+from pipeline import paths, workers
 from pipeline.figures import charts as figures
 from pipeline.report import export
 from pipeline.report import render as report
@@ -543,24 +543,35 @@ def print_pictures(round_id: str, root: Path | None):
     return picture
 
 
-def save_docx(data: report.ReportData, root: Path | None = None) -> Path:
-    """Write outputs/<round>/report.docx: the report's parts in 公文 layout (see the module docstring)."""
+def save_docx(data: report.ReportData, root: Path | None = None, *, background: bool = False) -> Path:
+    """Write outputs/<round>/report.docx: the report's parts in 公文 layout (see the module docstring).
+
+    background=True (notebook 04): built and written by a detached writer (workers.in_background, where the
+    platform can fork) while the runner prints report.pdf beside it; the runner waits for it, and stops the run with
+    its reason if it failed, before the run's results are published."""
     root = Path(root) if root else None
-    blocks = report_blocks(data)
-    doc = build_document(blocks, title=report.report_title(data.round), sample=bool(data.values.get("sample")),
-                         picture=print_pictures(data.round.id, root))
     path = paths.outputs_round_dir(data.round.id, root) / DOCX_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
+    if background:
+        workers.in_background(path, lambda target: _write_docx(data, root, Path(target)))
+        return path
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        doc.save(tmp)
-        os.chmod(tmp, 0o644)
+        _write_docx(data, root, Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _write_docx(data: report.ReportData, root: Path | None, target: Path) -> None:
+    blocks = report_blocks(data)
+    doc = build_document(blocks, title=report.report_title(data.round), sample=bool(data.values.get("sample")),
+                         picture=print_pictures(data.round.id, root))
+    doc.save(target)
+    os.chmod(target, 0o644)
 
 
 # ================================================================ rendering with LibreOffice (tests, screenshot)

@@ -156,7 +156,7 @@ def _run_locked(round_id: str, root: Path, notebooks_dir: Path | None, force: bo
     try:
         results = _run_steps(plans, len(steps), round_id, root, stage, manifest, echo, progress)
         if stage is not None:
-            _wait_for_workbooks(stage, echo)
+            _wait_for_background(stage, echo)
     except BaseException:
         if stage is not None:  # a writer of this failed run must not write into the next one's stage
             workers.stop_background(stage)
@@ -177,8 +177,8 @@ def _publish(round_id: str, root: Path) -> None:
         raise UserError(f"{exc}。") from None
 
 
-def _wait_for_workbooks(stage: Path, echo: Callable[[str], object]) -> None:
-    """The workbooks the steps write in the background (清洗数据.xlsx, 数字来源.xlsx) are part of the run."""
+def _wait_for_background(stage: Path, echo: Callable[[str], object]) -> None:
+    """The files the steps write in the background (清洗数据.xlsx, 数字来源.xlsx, report.docx) are part of the run."""
     started = time.perf_counter()
     pending = sorted({p.name[1:-len(workers.WRITING)] for p in stage.rglob(f".*{workers.WRITING}")})
     if pending:
@@ -186,7 +186,7 @@ def _wait_for_workbooks(stage: Path, echo: Callable[[str], object]) -> None:
     failures = workers.wait_for_background(stage)
     if failures:
         said = "；".join(f"{name}：{why}" for name, why in failures)
-        raise RunError(f"后台写出工作簿失败（{said}）。请检查磁盘空间后重新运行；本次运行的结果未采用："
+        raise RunError(f"后台写出文件失败（{said}）。请检查磁盘空间后重新运行；本次运行的结果未采用："
                        "上次成功运行的结果保持不变。")
     if pending:
         echo(f"      已写出，等待 {format_seconds(time.perf_counter() - started)}。")
