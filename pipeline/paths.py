@@ -250,6 +250,14 @@ def step_summary_path(round_id: str, notebook_stem: str, root: Path | None = Non
         OUTPUTS_DIR / round_id / SUMMARIES / f"{notebook_stem}.txt")
 
 
+def written(result: Path | list[Path], root: Path, note: str = "") -> str:
+    """What a notebook cell wrote, as a reviewer reads it (not a list of PosixPath reprs): “已写出
+    outputs/2021-12/report.docx”, the first three of a longer list and how many there are."""
+    files = [result] if isinstance(result, Path) else list(result)
+    shown = "、".join(shown_path(Path(p), root) for p in files[:3])
+    return f"已写出 {shown}{f' 等 {len(files)} 个文件' if len(files) > 3 else ''}{note}"
+
+
 def shown_path(path: Path, root: Path) -> str:
     """A path as the user sees it from the project root: relative when inside it."""
     try:

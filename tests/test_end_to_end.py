@@ -147,3 +147,16 @@ def test_the_report_is_made_for_the_good_part_and_accounts_for_the_bad_file(smal
 def test_raw_files_are_not_modified(small_round):
     _, raw, before, *_ = small_round
     assert digest(raw) == before
+
+
+def test_executed_copies_show_what_was_written_in_words_not_path_reprs(small_round):
+    """A reviewer in JupyterLab reads “已写出 outputs/t1/report.docx”, not PosixPath('/…/report.docx')."""
+    root = small_round[0]
+    said = []
+    for step in ("01_clean", "02_indicators", "03_figures", "04_report"):
+        executed = (root / "outputs" / "t1" / "notebooks" / f"{step}.ipynb").read_text(encoding="utf-8")
+        outputs = json.dumps([c.get("outputs", []) for c in json.loads(executed)["cells"]], ensure_ascii=False)
+        assert "PosixPath(" not in outputs and "WindowsPath(" not in outputs, step
+        said += re.findall(r"已写出 [^\"\\]+", outputs)
+    assert any("outputs/t1/report.docx" in line for line in said), said
+    assert any(line.endswith("个文件") for line in said), said

@@ -186,8 +186,8 @@ def _wait_for_background(stage: Path, echo: Callable[[str], object]) -> None:
     failures = workers.wait_for_background(stage)
     if failures:
         said = "；".join(f"{name}：{why}" for name, why in failures)
-        raise RunError(f"后台写出文件失败（{said}）。请检查磁盘空间后重新运行；本次运行的结果未采用："
-                       "上次成功运行的结果保持不变。")
+        raise RunError(f"后台写出文件失败（{said}）。请按括号中的原因处理（常见的是磁盘空间不足）后重新运行；"
+                       "本次运行的结果未采用：上次成功运行的结果保持不变。")
     if pending:
         echo(f"      已写出，等待 {format_seconds(time.perf_counter() - started)}。")
 
