@@ -11,6 +11,7 @@ from office import project_row, project_sheet, write_csv, write_round, write_xls
 from pipeline import paths as config
 from pipeline import rounds, schemas
 from pipeline.ingest import cleaning, corrections, feedback
+from pipeline.report.summaries import returns_by_unit
 
 UNITS = ["银川市", "吴忠市", "石嘴山市", "固原市"]
 
@@ -116,3 +117,20 @@ def test_a_unit_clean_now_loses_last_runs_list(result):
                                                  cleaned.missing_units), round_, out)
     assert not (out / "退回修改" / "银川市.xlsx").exists()
     assert (out / "退回修改" / "石嘴山市.xlsx").exists()
+
+
+def test_a_stale_correction_is_the_analysts_not_counted_against_the_unit(result):
+    cleaned, round_, out = result
+    summary = {r[0]: r for r in openpyxl.load_workbook(out / feedback.FEEDBACK_FILE)["汇总"].iter_rows(
+        min_row=3, values_only=True)}
+    own = cleaned.problems[(cleaned.problems["unit"] == "石嘴山市")
+                           & (cleaned.problems["code"] != corrections.NOT_APPLIED)]
+    header = [c.value for c in next(openpyxl.load_workbook(out / feedback.FEEDBACK_FILE)["汇总"].iter_rows(
+        min_row=2, max_row=2))]
+    assert summary["石嘴山市"][header.index("提示")] == int((own["severity"] != "错误").sum())
+    by_unit = returns_by_unit(cleaned.ledger, cleaned.problems, UNITS).set_index("unit")
+    assert by_unit.loc["石嘴山市", "hints"] == int((own["severity"] != "错误").sum())
+    text = feedback.run_summary(cleaned)
+    analyst_part = text.split("给分析人员的提示（不发给单位）：")[1]
+    assert "更正未应用（corrections.csv 第2行）" in analyst_part
+    assert text.count("更正未应用（corrections.csv 第2行）") == 1

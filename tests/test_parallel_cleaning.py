@@ -16,7 +16,8 @@ from office import write_round, write_xlsx
 from test_columnwise import _write_corpus, assert_same_result
 
 from pipeline import paths, platforms, rounds, schemas, workers
-from pipeline.ingest import cleaning, files
+from pipeline.ingest import cleaning, feedback, files
+from pipeline.report import summaries
 
 # These tests change the cleaning code in this process (monkeypatch) or hand a local function to a worker: only a
 # forked child sees that. The same failures in spawned children: tests/test_workers_spawn.py.
@@ -130,3 +131,18 @@ def test_an_exception_comes_back_as_itself_even_when_it_cannot_be_pickled():
     plain, local = workers.run_forked(raises, [("plain",), ("local",)], processes=2)
     assert isinstance(plain.error, ValueError) and str(plain.error) == "坏值"
     assert isinstance(local.error, RuntimeError) and "Local: 本地" in str(local.error)
+
+
+def test_a_file_the_program_failed_on_is_the_analysts_not_the_units(tmp_path, monkeypatch):
+    round_ = _three_returns(tmp_path)
+    _fail_on(monkeypatch, "石嘴山市.xlsx", _raise(KeyError("boom")))
+    result = cleaning.clean_round(round_, schemas.load_aliases(), echo=lambda *_: None, processes=1)
+    assert "石嘴山市" not in feedback.units_with_list(result)
+    assert feedback.unit_problems(result, "石嘴山市").empty
+    by_unit = summaries.returns_by_unit(result.ledger, result.problems, round_.units).set_index("unit")
+    assert by_unit.loc["石嘴山市", "errors"] == 0
+    text = feedback.run_summary(result)
+    assert "问题 0 条需单位修改" in text
+    assert "石嘴山市.xlsx" in text and "程序错误详情" in text  # named once, with the files not used
+    notices = summaries.analyst_notices(result.problems)
+    assert any("石嘴山市.xlsx" in n for n in notices["notice"])

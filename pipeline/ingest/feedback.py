@@ -79,12 +79,13 @@ def write_feedback(result: RoundResult, round_: Round, out_dir: Path) -> Path:
 def run_summary(result: RoundResult) -> str:
     """A few Chinese lines for the run's output: what was read, kept and quarantined, and what failed."""
     ledger, problems = result.ledger, result.problems
+    own = units_own(problems)
     lines = [
         f"读取文件 {ledger['file'].nunique()} 个、工作表 {int((ledger['status'] == '已读取').sum())} 个；"
         f"数据行 {int(ledger['data_rows'].sum())} 行，采用 {int(ledger['kept'].sum())} 行，"
         f"隔离 {int(ledger['quarantined'].sum())} 行。",
-        f"问题 {int((problems['severity'] == ERROR).sum())} 条需单位修改，"
-        f"提示 {int((problems['severity'] != ERROR).sum())} 条。",
+        f"问题 {int((own['severity'] == ERROR).sum())} 条需单位修改，"
+        f"提示 {int((own['severity'] != ERROR).sum())} 条。",
     ]
     if result.missing_units:
         lines.append(f"未报送：{'、'.join(result.missing_units)}。")
@@ -97,8 +98,6 @@ def run_summary(result: RoundResult) -> str:
     stale = problems[problems["code"] == NOT_APPLIED]
     if applied or len(stale):
         lines.append(f"更正记录（corrections.csv）：应用 {applied} 条，未应用 {len(stale)} 条。")
-    for _, p in stale.iterrows():
-        lines.append(f"  {p['problem']}（{p['file']}）")
     file_level = problems["code"].isin(SUMMARY_CODES)  # a whole file, sheet or column unused (problems.csv)
     for _, p in problems[file_level & (problems["severity"] == ERROR)].iterrows():
         where = f"{p['file']}" + (f"（{p['sheet']}）" if p["sheet"] else "")
@@ -112,19 +111,21 @@ def run_summary(result: RoundResult) -> str:
 
 
 def units_own(problems: pd.DataFrame) -> pd.DataFrame:
-    """The problems that are the units' own: the analyst's notices (problems.ANALYST_CODES) and unforeseen
-    errors (nothing a unit can fix) left out."""
-    return problems[~problems["code"].isin(ANALYST_CODES | {provenance.UNFORESEEN_CODE})]
+    """The problems that are the units' own: the analyst's notices (problems.ANALYST_CODES: the desk's
+    leftovers, unit names, corrections.csv lines not applied, files the program failed on) left out."""
+    return problems[~problems["code"].isin(ANALYST_CODES)]
 
 
 def analyst_notices(problems: pd.DataFrame) -> pd.DataFrame:
-    """The notices for the analyst alone: leftovers of the desk, files saved twice, round.yml's unit names."""
+    """The notices for the analyst alone (problems.ANALYST_CODES)."""
     return problems[problems["code"].isin(ANALYST_CODES)]
 
 
 def analyst_lines(problems: pd.DataFrame) -> list[str]:
-    """The analyst's notices as console lines (never in a unit's list)."""
+    """The analyst's notices as console lines (never in a unit's list); those about a whole file are named
+    with the files above (SUMMARY_CODES)."""
     notices = analyst_notices(problems)
+    notices = notices[~notices["code"].isin(SUMMARY_CODES)]
     if notices.empty:
         return []
     lines = ["给分析人员的提示（不发给单位）："]
@@ -174,9 +175,9 @@ def unit_file_name(unit: str) -> str:
 
 
 def unit_problems(result: RoundResult, unit: str) -> pd.DataFrame:
-    """One unit's problems, as in 问题清单; the analyst's own notes on corrections.csv are left out."""
+    """One unit's problems, as in 问题清单 (the analyst's notices left out)."""
     own = units_own(result.problems)
-    mine = own[(own["unit"] == unit) & (own["code"] != NOT_APPLIED)]
+    mine = own[own["unit"] == unit]
     return _listed(mine)
 
 
