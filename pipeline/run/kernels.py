@@ -11,11 +11,12 @@ Two things make the chain cheaper than papermill's defaults (docs/performance.md
   notebook ends, finished or failed (a failing cell, a kernel that died, a timeout, Ctrl-C), instead
   of at the start and the end of every cell: each save writes and schema-checks the whole notebook
   (66 code cells in step 2: 134 saves).
-- ``WarmKernel``: the next step's kernel is started while the current step runs, and the modules its
-  notebook imports are imported in it then (silently: no cell, no output, no execution count). The
-  notebook still runs in a fresh kernel of its own, from its first cell, as before: only the wait for
-  the kernel and for ``import pandas`` overlaps the previous step. When the warm kernel did not come up,
-  the step starts its kernel itself, and any failure is reported as before.
+- ``ChainKernel``: one kernel runs every notebook of the chain. It is started, and the modules of all the
+  notebooks imported in it, when the run begins (silently: no cell, no output, no execution count), so the
+  kernel's start and ``import pandas`` are paid once, not at every step (docs/performance.md measures them).
+  Between two notebooks the kernel is cleared (CLEAN_CODE): each notebook starts with an empty namespace and
+  counts its cells from 1, as in a kernel of its own, and still leaves its own executed copy. When the kernel
+  did not come up, or died, the step starts a kernel of its own, and any failure is reported as before.
 """
 from __future__ import annotations
 
@@ -154,10 +155,15 @@ def register_engine() -> str:
             km = kwargs.pop("km", None)
             if km is None:
                 return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-            # A warm kernel: papermill's own client, given the started kernel; it is shut down afterwards
-            # (cleanup_kc), as a kernel the client starts itself is.
+            # The chain's kernel: papermill's own client, given the started kernel, which outlives the notebook
+            # (the chain shuts it down); only the client's channels are closed.
             client = _client(PapermillNotebookClient, nb_man, kernel_name, km, **kwargs)
-            return client.execute(cleanup_kc=True)
+            try:
+                return client.execute(cleanup_kc=False)
+            finally:
+                if client.kc is not None:
+                    client.kc.stop_channels()
+                    client.kc = None
 
     papermill_engines.register(ENGINE_NAME, SaveAtEndEngine)
     return ENGINE_NAME
@@ -177,7 +183,7 @@ def _client(client_class, nb_man, kernel_name, km, *, log_output=False, stdout_f
                         **kwargs)
 
 
-# --------------------------------------------------------------------------- the next step's kernel, warm
+# --------------------------------------------------------------------------- one kernel for the chain
 
 
 def imported_modules(notebook: Path) -> list[str]:
@@ -201,10 +207,11 @@ def imported_modules(notebook: Path) -> list[str]:
     return list(dict.fromkeys(modules))
 
 
-# Runs silently in the warm kernel: imports each module (`a.b` that is no module: `a`), leaves no name behind.
+# Runs silently in the chain's kernel when it has started: imports each module (`a.b` that is no module: `a`), notes
+# what a fresh kernel looks like after those imports (working folder, matplotlib's settings), leaves no name behind.
 WARM_CODE = """\
 def _warm_up(names):
-    import importlib
+    import importlib, os, sys
     for name in names:
         try:
             importlib.import_module(name)
@@ -215,25 +222,50 @@ def _warm_up(names):
                 pass
         except Exception:
             pass
+    matplotlib = sys.modules.get("matplotlib")
+    get_ipython()._chain_fresh = (os.getcwd(), dict(matplotlib.rcParams) if matplotlib else None)
 _warm_up({modules!r})
 del _warm_up
 """
 
+# Runs silently between two notebooks: what the last one left goes (its names, its output history, its open figures,
+# a changed working folder or matplotlib setting), and execution counts start at 1 again, as in a fresh kernel.
+CLEAN_CODE = """\
+def _clean_slate():
+    import os, sys
+    shell = get_ipython()
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+    shell.reset(new_session=False)
+    shell.execution_count = 1
+    cwd, rc = getattr(shell, "_chain_fresh", (None, None))
+    if cwd:
+        os.chdir(cwd)
+    matplotlib = sys.modules.get("matplotlib")
+    if matplotlib is not None and rc is not None:
+        dict.update(matplotlib.rcParams, rc)
+_clean_slate()
+"""
 
-class WarmKernel:
-    """A kernel for `notebook`, started in a thread now, with the notebook's modules imported in it.
 
-    take() waits for it and returns its kernel manager, or None when it did not come up (the step then
-    starts a kernel itself, and reports any failure). close() shuts it down if it was never taken.
+class ChainKernel:
+    """One kernel for every step of the chain that runs: started in a thread now, with the modules of all the
+    notebooks imported in it, so neither the start nor `import pandas` is waited for again at each step.
+
+    take() waits for it and returns its kernel manager for the next notebook; from the second notebook on, it first
+    clears what the last notebook left (CLEAN_CODE): each notebook starts with an empty namespace and counts its
+    cells from 1, as in a kernel of its own. It returns None when the kernel did not come up or has died (the step
+    then starts a kernel of its own, and reports any failure). close() shuts the kernel down.
     """
 
-    def __init__(self, notebook: Path):
-        self.notebook = Path(notebook)
+    def __init__(self, notebooks: list[Path]):
         self.km = None
-        self._taken = False
+        self._used = False
         self._manager_class = project_kernel_manager_class()  # imported here: two threads must not import it at once
-        self._modules = imported_modules(self.notebook)
-        self._thread = threading.Thread(target=self._start, name=f"warm-{self.notebook.stem}", daemon=True)
+        self._modules = list(dict.fromkeys(m for notebook in notebooks for m in imported_modules(Path(notebook))))
+        self._cwd = Path(notebooks[0]).parent if notebooks else Path.cwd()
+        self._thread = threading.Thread(target=self._start, name="chain-kernel", daemon=True)
         self._thread.start()
 
     def _start(self) -> None:
@@ -248,18 +280,21 @@ class WarmKernel:
     async def _async_start(self) -> None:
         km = self._manager_class(kernel_name=KERNEL_NAME, log=_QUIET)
         self.km = km
-        await km.start_kernel(cwd=str(self.notebook.parent))
-        client = km.client()
+        await km.start_kernel(cwd=str(self._cwd))
+        await self._silently(WARM_CODE.format(modules=self._modules))
+        km._ready = None  # its start's future belongs to this thread's loop; the steps' clients run in another
+
+    async def _silently(self, code: str) -> None:
+        """Run code in the kernel with no cell, no output and no execution count; wait until it is done."""
+        client = self.km.client()
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=KERNEL_START_TIMEOUT_S)
-            msg_id = client.execute(WARM_CODE.format(modules=self._modules), silent=True,
-                                    store_history=False, allow_stdin=False)
+            msg_id = client.execute(code, silent=True, store_history=False, allow_stdin=False)
             while (await client.get_shell_msg(timeout=KERNEL_START_TIMEOUT_S))["parent_header"].get("msg_id") != msg_id:
                 pass
         finally:
             client.stop_channels()
-        km._ready = None  # its start's future belongs to this thread's loop; the step's client runs in another
 
     def _shutdown_in(self, loop) -> None:
         km, self.km = self.km, None
@@ -268,20 +303,27 @@ class WarmKernel:
                 loop.run_until_complete(km.shutdown_kernel(now=True))
 
     def take(self):
-        """The started kernel's manager (the caller shuts it down), or None."""
+        """The kernel's manager, ready for the next notebook (the caller does not shut it down), or None."""
         self._thread.join()
-        self._taken = True
         km = self.km
-        if km is not None and (km.provisioner is None or km.provisioner.process is None
-                               or km.provisioner.process.poll() is not None):
-            self.close(force=True)
+        if km is None or km.provisioner is None or km.provisioner.process is None \
+                or km.provisioner.process.poll() is not None:
+            self.close()
             return None
+        if self._used:
+            loop = _new_loop()
+            try:
+                loop.run_until_complete(self._silently(CLEAN_CODE))
+            except Exception:  # noqa: BLE001 - a kernel that cannot be cleared is not used again
+                self._shutdown_in(loop)
+                return None
+            finally:
+                loop.close()
+        self._used = True
         return km
 
-    def close(self, force: bool = False) -> None:
-        """Shut the kernel down unless a step took it."""
-        if self._taken and not force:
-            return
+    def close(self) -> None:
+        """Shut the kernel down (at the end of the run, or when it cannot be used)."""
         self._thread.join()
         loop = _new_loop()
         try:

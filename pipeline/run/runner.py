@@ -16,10 +16,10 @@ A step whose inputs, parameters and code are unchanged since its last
 successful run is skipped (see "Skipping what has not changed" below); `force`
 reruns everything.
 
-Each notebook runs in a fresh kernel of the project's own Python (pipeline/run/kernels.py):
-the next step's kernel is started, and its notebook's modules imported, while the
-current step runs; papermill writes each executed copy when its notebook ends
-(finished or failed), not at every cell.
+The notebooks run in one kernel of the project's own Python (pipeline/run/kernels.py),
+started, with their modules imported, when the run begins, and cleared between two
+notebooks (each starts with an empty namespace, its cells counted from 1); papermill
+writes each executed copy when its notebook ends (finished or failed), not at every cell.
 """
 from __future__ import annotations
 
@@ -206,35 +206,42 @@ def _announce(round_: Round, steps: list[Step], echo: Callable[[str], object], *
 def _run_steps(plans: list[rerun.StepPlan], total: int, round_id: str, root: Path, stage: Path | None,
                manifest: dict, echo: Callable[[str], object], progress: bool) -> list[StepResult]:
     """Each planned step in turn. A step that was to run only because an earlier one runs is skipped when what the
-    earlier steps wrote is what it found at its last run (rerun.still_needed). While a step runs, the kernel of the
-    next step that is to run starts up (kernels.WarmKernel)."""
+    earlier steps wrote is what it found at its last run (rerun.still_needed). The steps that run share one kernel
+    (kernels.ChainKernel), started, with their notebooks' modules imported, before the first of them."""
     last_runs = dict(manifest["steps"])  # as the last successful runs left them; this run's steps replace them
-    warm: dict[str, kernels.WarmKernel] = {}
+    to_run = [plan.step.notebook for plan in plans if plan.reason is not None]
+    kernel = kernels.ChainKernel(to_run) if to_run else None
+    if any(notebook.name == REPORT_NOTEBOOK for notebook in to_run):
+        _import_in_background("pipeline.report.export")  # the report's export, imported while the steps run
     results = []
     try:
-        for index, plan in enumerate(plans):
+        for plan in plans:
             if plan.reason is not None and plan.step.number > 1:
                 earlier = rerun.earlier_results(plan.step, round_id, stage, last_runs, manifest["steps"])
                 plan = rerun.still_needed(plan, earlier, last_runs)
-            mine = warm.pop(plan.step.notebook.name, None)
-            if plan.reason is None and mine is not None:
-                mine.close()
-            following = next((p for p in plans[index + 1:] if p.reason is not None), None)
-            if plan.reason is not None and following is not None:
-                warm[following.step.notebook.name] = kernels.WarmKernel(following.step.notebook)
-            try:
-                results.append(_run_step(plan, total, round_id, root, stage, manifest, echo, progress, mine))
-            finally:
-                if mine is not None:
-                    mine.close()  # nothing, once the step took it
+            results.append(_run_step(plan, total, round_id, root, stage, manifest, echo, progress,
+                                     kernel if plan.reason is not None else None))
     finally:
-        for kernel in warm.values():  # a failed or interrupted run leaves no kernel behind
+        if kernel is not None:  # a failed or interrupted run leaves no kernel behind either
             kernel.close()
     return results
 
 
+def _import_in_background(module: str) -> None:
+    """Import a module in a thread now, so that it is there when needed (an import that fails is retried, and its
+    error met, where the module is used)."""
+    import importlib
+    import threading
+
+    def load() -> None:
+        with contextlib.suppress(Exception):
+            importlib.import_module(module)
+
+    threading.Thread(target=load, name=f"import-{module}", daemon=True).start()
+
+
 def _run_step(plan: rerun.StepPlan, total: int, round_id: str, root: Path, stage: Path | None, manifest: dict,
-              echo: Callable[[str], object], progress: bool, warm: kernels.WarmKernel | None = None) -> StepResult:
+              echo: Callable[[str], object], progress: bool, kernel: kernels.ChainKernel | None = None) -> StepResult:
     """Run one planned step in the staging copy, or say why it is skipped."""
     step = plan.step
     executed = paths.RoundPaths(root, round_id).executed / step.notebook.name
@@ -253,7 +260,7 @@ def _run_step(plan: rerun.StepPlan, total: int, round_id: str, root: Path, stage
     staged.parent.mkdir(parents=True, exist_ok=True)
     try:
         run_notebook(step, staged, {"round_id": round_id, "root": str(stage)}, root=root, progress=progress,
-                     warm=warm)
+                     kernel=kernel)
         _after_step(step, round_id, stage, echo)
     except RunError as exc:
         raise RunError(f"{exc}本次运行的结果未采用：data/processed/{round_id}/ 和 outputs/{round_id}/ "
@@ -335,11 +342,11 @@ def chain_steps(notebooks_dir: Path) -> list[Step]:
 
 
 def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, progress: bool = True,
-                 warm: kernels.WarmKernel | None = None) -> None:
+                 kernel: kernels.ChainKernel | None = None) -> None:
     """Execute one (checked) notebook with papermill in the project's kernel; raise RunError on any failure.
 
-    warm: a kernel started for this notebook beforehand (kernels.WarmKernel); without it, or when it did not
-    come up, papermill starts one."""
+    kernel: the chain's kernel (kernels.ChainKernel); without it, or when it did not come up, papermill starts one
+    for this notebook."""
     papermill = _import_papermill()
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -348,7 +355,7 @@ def run_notebook(step: Step, executed: Path, parameters: dict, *, root: Path, pr
            "bar_format": "{desc}{bar:30} {n_fmt}/{total_fmt} 个单元格 [{elapsed}]"}
     where = shown_path(executed, root)
     try:
-        km = warm.take() if warm is not None else None
+        km = kernel.take() if kernel is not None else None
         with _quiet_papermill_log():
             papermill.execute_notebook(
                 str(step.notebook),
