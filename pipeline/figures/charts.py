@@ -3,35 +3,28 @@
 ``load_figure_inputs`` reads what step 2 wrote (indicators.json and the report tables under
 data/processed/<round>/, the clean FAI table); from there every chart is a pure function —
 tables in, a matplotlib Figure out, nothing read or written — listed in ``FIGURES`` in the
-order the report shows them, with its number, its Chinese title (the caption) and the report
-section it belongs to. ``draw_and_save`` draws each once and writes it to ``outputs/<round>/figures/``
+order the report shows them, with its number, its Chinese title (the caption), the report
+section it belongs to and the data it is drawn from (``FigureSpec.tables``, ``.values``, ``.facts``: it is given
+those only, ``FigureInputs.only``). ``draw_and_save`` writes each to ``outputs/<round>/figures/``
 as PNG (what report.html embeds), SVG (text as paths, so it shows the same on a machine without
-the font) and a PNG at PRINT_DPI (what report.docx embeds), the charts side by side on every core
-(pipeline/workers.py); ``draw_figures`` and ``save_figures`` do the same in this process.
+the font) and a PNG at PRINT_DPI (what report.docx embeds), drawn once per file, the charts side by side on every
+core (pipeline/workers.py); a chart whose data, code and fonts are as at its last drawing keeps its files
+(pipeline/figures/reuse.py). ``draw_figures`` and ``save_figures`` draw and save in this process.
 
-Chinese text
-    ``fonts.cjk_font()`` finds the Chinese font on this platform (pipeline/figures/fonts.py).
-    ``theme_rc()`` is seaborn's whitegrid theme
-    with that font put first: seaborn's own theme resets ``font.family`` to fonts without
-    Chinese glyphs, so every chart is drawn inside ``theme()`` whatever the caller set.
-
-Colours and order
-    A unit has one colour in every chart: its position among round.yml's units picks it
-    from ``UNIT_PALETTE``. Units are listed by their rank (``unit_ranking``: 综合得分),
-    units without a rank after them in round.yml order.
+The look (pipeline/figures/theme.py): seaborn's whitegrid theme with the Chinese font of ``fonts.cjk_font()``
+first, one colour per unit in every chart, units by their rank (综合得分).
 """
 from __future__ import annotations
 
-import contextlib
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Mapping
 
 import matplotlib
 import matplotlib.image
 import pandas as pd
-import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -41,56 +34,26 @@ from matplotlib.ticker import MaxNLocator
 from pipeline import indicators as ind
 from pipeline import paths, workers
 from pipeline.conventions import Conventions, conventions_of
+from pipeline.figures import reuse
+from pipeline.figures import theme as look
 from pipeline.figures.fonts import cjk_font
 from pipeline.frames import is_missing
 from pipeline.indicators import early_warning as ew
 from pipeline.ingest import artifacts
 from pipeline.rounds import Round, load_round
 
+# The look (pipeline/figures/theme.py), also as figures.* (notebook 03 calls figures.apply_theme).
+OTHER_COLOR, UNIT_PALETTE, theme, theme_rc, apply_theme = (look.OTHER_COLOR, look.UNIT_PALETTE, look.theme,
+                                                           look.theme_rc, look.apply_theme)
+unit_colors, unit_order = look.unit_colors, look.unit_order
 FIGURES_DIR = paths.FIGURES  # under outputs/<round>/
 # The pictures of report.docx (A4 print): each chart also saved at this resolution.
 PRINT_DPI = 300
+# What a chart may know of the round besides the tables and values: the cut-off date, the units' order (by rank) and
+# colours, the time progress and the round's conventions (how it is named and rounded).
+FACTS = ("as_of", "order", "colors", "time_progress", "conventions")
 
-def theme_rc() -> dict:
-    """seaborn's whitegrid theme with the Chinese font first: the rc of every chart."""
-    rc = {**sns.axes_style("whitegrid"), **sns.plotting_context("notebook", font_scale=0.85)}
-    rc.update({
-        # The font by name, not the generic "sans-serif": a text keeps its family, and a generic one
-        # would be looked up again in whatever rcParams are current when the figure is drawn.
-        "font.family": [cjk_font(), "DejaVu Sans"],
-        "font.sans-serif": [cjk_font(), "DejaVu Sans"],
-        "axes.unicode_minus": False,  # an ASCII hyphen for negative numbers: every font has it
-        "axes.titleweight": "bold",
-        "axes.titlelocation": "left",
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "figure.dpi": 100,
-        "savefig.dpi": 150,
-        "svg.fonttype": "path",  # SVG text as outlines: no font needed to view it
-        "svg.hashsalt": "inspection-pipeline",  # reproducible SVG ids
-    })
-    return rc
-
-
-@contextlib.contextmanager
-def theme() -> Iterator[None]:
-    """Draw inside this: the project's theme, whatever the global rcParams say."""
-    with matplotlib.rc_context(theme_rc()):
-        yield
-
-
-def apply_theme() -> str:
-    """Set the theme globally (for charts an analyst draws in the notebook); returns the font used."""
-    sns.set_theme(style="whitegrid")
-    matplotlib.rcParams.update(theme_rc())
-    return cjk_font()
-
-
-# --------------------------------------------------------------------------- colours and order
-
-# tab10, then the light tab20 companions: 20 distinct colours before any repeats.
-UNIT_PALETTE = tuple(sns.color_palette("tab10", 10)) + tuple(sns.color_palette("tab20", 20)[1::2])
-OTHER_COLOR = (0.6, 0.6, 0.6)
+# The charts' colours (a unit's own colour: theme.unit_colors).
 THIS_YEAR, LAST_YEAR = "#1f4e79", "#a6a6a6"
 TIME_PROGRESS_COLOR = "#c00000"
 STARTED_COLOR, NOT_STARTED_COLOR = "#2e75b6", "#f4b183"
@@ -99,50 +62,71 @@ CATEGORY_COLORS = {ind.ACCELERATING: "#548235", ind.SUBSTANTIVE: "#2e75b6", ind.
 NINE_COLOR, OTHER_INDUSTRY_COLOR = "#2e75b6", OTHER_COLOR
 AHEAD_COLOR, BEHIND_COLOR = "#2e75b6", "#f4b183"
 
-
-def unit_colors(units: tuple[str, ...] | list[str]) -> dict[str, tuple]:
-    """One colour per unit, by its position in round.yml: the same in every chart."""
-    return {unit: UNIT_PALETTE[i % len(UNIT_PALETTE)] for i, unit in enumerate(units)}
-
-
-def unit_order(ranking: pd.DataFrame, units: tuple[str, ...] | list[str]) -> list[str]:
-    """Units by rank (综合得分, best first), then the unranked ones in round.yml order, then any other."""
-    ranked = ranking[ranking["rank"].notna()].sort_values("rank", kind="stable")["unit"].astype(str).tolist()
-    rest = [u for u in units if u not in ranked]
-    others = [u for u in ranking["unit"].astype(str) if u not in ranked and u not in rest]
-    return [*ranked, *rest, *others]
-
-
 # --------------------------------------------------------------------------- inputs
 
 
 @dataclass(frozen=True)
 class FigureInputs:
     """What the charts are drawn from: the round, indicators.json and the tables of step 2 (plus the clean FAI
-    table)."""
+    table). ``only(spec)`` is what one chart is given: its declared tables, values and facts, nothing else."""
 
     round: Round
-    values: dict
+    values: Mapping
     tables: dict[str, pd.DataFrame]
+    facts: frozenset[str] | None = None  # the FACTS a chart may read (None: all)
+    ranked: tuple[str, ...] | None = None  # the units' order, kept when the ranking table is not among the tables
+
+    def fact(self, name: str) -> Any:
+        if self.facts is not None and name not in self.facts:
+            raise reuse.UndeclaredInput(f"a figure reads {name!r}, which its FigureSpec.facts does not declare")
+        if name == "as_of":
+            return self.round.as_of
+        if name == "order":
+            return list(self.ranked) if self.ranked is not None else unit_order(self.tables["unit_ranking"],
+                                                                                  self.round.units)
+        if name == "colors":
+            return unit_colors(self.round.units)
+        if name == "time_progress":
+            return ind.round_time_progress(self.round)
+        if name == "conventions":
+            return conventions_of(self.round)
+        raise ValueError(f"no such fact: {name!r}")
+
+    @property
+    def as_of(self):
+        return self.fact("as_of")
 
     @property
     def time_progress(self) -> float:
-        return ind.round_time_progress(self.round)
+        return self.fact("time_progress")
 
     @property
     def conventions(self) -> Conventions:
-        return conventions_of(self.round)
+        return self.fact("conventions")
 
     @property
     def colors(self) -> dict[str, tuple]:
-        return unit_colors(self.round.units)
+        return self.fact("colors")
 
     @property
     def order(self) -> list[str]:
-        return unit_order(self.tables["unit_ranking"], self.round.units)
+        return self.fact("order")
 
     def color(self, unit: str) -> tuple:
         return self.colors.get(unit, OTHER_COLOR)
+
+    def only(self, spec: FigureSpec) -> FigureInputs:
+        """What the chart of spec is drawn from, and nothing else (reading anything else raises UndeclaredInput)."""
+        return FigureInputs(self.round, reuse.DeclaredValues(self.values, spec.values, spec.key),
+                            reuse.DeclaredTables(self.tables, spec.tables, spec.key), frozenset(spec.facts),
+                            tuple(self.order) if "order" in spec.facts else None)
+
+    def data_digest(self) -> str:
+        """The digest of the declared data (call on ``only(spec)``)."""
+        facts = {name: self.fact(name) for name in sorted(FACTS if self.facts is None else self.facts)}
+        values = self.values if isinstance(self.values, reuse.DeclaredValues) else reuse.DeclaredValues(
+            self.values, [(key,) for key in self.values], "")
+        return reuse.data_digest(self.tables, values, facts)
 
 
 def load_figure_inputs(round_id: str, root: Path | None = None) -> FigureInputs:
@@ -245,14 +229,14 @@ def fai_growth(inputs: FigureInputs) -> Figure:
     fai, by_region = inputs.tables["fai"], inputs.tables["fai_by_region"]
     with theme():
         fig, (left, right) = _subplots(1, 2, figsize=(6.8, 3.6), width_ratios=[1.1, 1])
-        total = fai_months(fai, inputs.round.as_of.month)
+        total = fai_months(fai, inputs.as_of.month)
         if total.empty or total[["yoy_pct", "last_yoy_pct"]].isna().all().all():
             _empty(left, "本轮未收到全区固定资产投资增速")
         else:
             months = total["month"].astype(int).tolist()
-            left.plot(months, total["yoy_pct"], marker="o", color=THIS_YEAR, label=f"{inputs.round.year}年")
+            left.plot(months, total["yoy_pct"], marker="o", color=THIS_YEAR, label=f"{inputs.as_of.year}年")
             left.plot(months, total["last_yoy_pct"], marker="s", color=LAST_YEAR,
-                      label=f"{inputs.round.year - 1}年同期")
+                      label=f"{inputs.as_of.year - 1}年同期")
             left.axhline(0, color="0.4", linewidth=0.8)
             left.set_xticks(months, [f"1-{m}月" if m > 1 else "1月" for m in months],
                             rotation=45 if len(months) > 4 else 0)
@@ -530,30 +514,41 @@ class FigureSpec:
     title: str  # caption, Chinese
     section: str  # where the report shows it
     draw: Callable[[FigureInputs], Figure]
+    tables: tuple[str, ...] = ()  # the tables it is drawn from (report tables of step 2, and "fai")
+    values: tuple[tuple[str, ...], ...] = ()  # the values of indicators.json it reads, as key paths
+    facts: tuple[str, ...] = ()  # what it knows of the round (FACTS)
 
     @property
     def file_stem(self) -> str:
         return f"图{self.number}_{self.title}"
 
 
-FIGURES: tuple[FigureSpec, ...] = tuple(FigureSpec(key, n, title, section, draw)
-                                        for n, (key, title, section, draw) in enumerate((
-    ("fai_growth", "全区固定资产投资累计增速", "一、总体情况", fai_growth),
-    ("projects_by_batch", "两批次集中开工重大项目开工和投资完成情况", "一、总体情况", projects_by_batch),
-    ("unit_rates", "各单位开工率和投资完成率", "一、总体情况", unit_rates),
-    ("industry_completion", "分行业投资完成率", "一、总体情况", industry_completion),
-    ("attraction_industries", "招商引资项目产业分布", "（四）项目谋划招引有序开展", attraction_industries),
-    ("attraction_units", "各地招商引资项目和到位资金", "（四）项目谋划招引有序开展", attraction_units),
-    ("major_works_progress", "十大工程项目推进情况", "（五）“十大工程项目”稳步推进", major_works_progress),
-    ("warning_lights", "各单位项目三色预警", "二、工作建议", warning_lights),
-    ("change_since_previous", "开工率和投资完成率与上轮比较", "二、工作建议", change_since_previous),
+_UNITS = ("order", "colors")  # units in rank order, each in its colour
+_TIME = ("time_progress", "conventions")  # the time-progress line, named and rounded as the round says
+FIGURES: tuple[FigureSpec, ...] = tuple(FigureSpec(key, n, title, section, draw, tables, values, facts)
+                                        for n, (key, title, section, draw, tables, values, facts) in enumerate((
+    ("fai_growth", "全区固定资产投资累计增速", "一、总体情况", fai_growth,
+     ("fai", "fai_by_region"), (), ("as_of", *_UNITS)),
+    ("projects_by_batch", "两批次集中开工重大项目开工和投资完成情况", "一、总体情况", projects_by_batch,
+     ("by_batch",), (), _TIME),
+    ("unit_rates", "各单位开工率和投资完成率", "一、总体情况", unit_rates, ("by_unit",), (), (*_UNITS, *_TIME)),
+    ("industry_completion", "分行业投资完成率", "一、总体情况", industry_completion, ("by_industry",), (), _TIME),
+    ("attraction_industries", "招商引资项目产业分布", "（四）项目谋划招引有序开展", attraction_industries,
+     ("attraction_by_industry",), (), ()),
+    ("attraction_units", "各地招商引资项目和到位资金", "（四）项目谋划招引有序开展", attraction_units,
+     ("attraction_by_unit",), (), _UNITS),
+    ("major_works_progress", "十大工程项目推进情况", "（五）“十大工程项目”稳步推进", major_works_progress,
+     ("major_works_status",), (), ()),
+    ("warning_lights", "各单位项目三色预警", "二、工作建议", warning_lights, ("warning_by_unit",), (), ("order",)),
+    ("change_since_previous", "开工率和投资完成率与上轮比较", "二、工作建议", change_since_previous,
+     ("rate_changes",), (("previous.round",), ("notes", "previous.batch.completion_rate_pct")), (*_UNITS, *_TIME)),
 ), start=1))
 FIGURES_BY_KEY = {spec.key: spec for spec in FIGURES}
 
 
 def draw_figures(inputs: FigureInputs) -> dict[str, Figure]:
-    """Every chart of FIGURES, by key."""
-    return {spec.key: spec.draw(inputs) for spec in FIGURES}
+    """Every chart of FIGURES, by key, each drawn from its declared data."""
+    return {spec.key: spec.draw(inputs.only(spec)) for spec in FIGURES}
 
 
 def figure_paths(out_dir: Path, key: str) -> dict[str, Path]:
@@ -563,28 +558,57 @@ def figure_paths(out_dir: Path, key: str) -> dict[str, Path]:
     return {"png": folder / f"{stem}.png", "svg": folder / f"{stem}.svg", "print_png": folder / f"{stem}_打印.png"}
 
 
-def draw_and_save(inputs: FigureInputs, out_dir: Path, processes: int | None = None) -> pd.DataFrame:
-    """Draw every chart of FIGURES and save it (save_figures' files and table), `processes` charts at a time
-    in forked workers (None: one per core). Each chart is drawn from the same inputs by the same code wherever
-    it is drawn, so the files are the same either way; a chart that fails raises here, with its own error."""
-    processes = workers.cores() if processes is None else processes
-    (Path(out_dir) / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
-    jobs = [(inputs, spec.key, Path(out_dir)) for spec in FIGURES]
-    if processes > 1:
-        for spec, outcome in zip(FIGURES, workers.run_forked(_draw_and_save_one, jobs, processes=processes)):
-            if outcome.error is not None:
-                raise outcome.error
-            if not outcome.ok:
-                raise RuntimeError(f"绘制图{spec.number}（{spec.title}）的进程意外退出")
-    else:
-        for job in jobs:
-            _draw_and_save_one(*job)
-    return _saved_table([spec.key for spec in FIGURES])
-
-
-def _draw_and_save_one(inputs: FigureInputs, key: str, out_dir: Path) -> None:
+def figure_digests(inputs: FigureInputs) -> dict[str, str]:
+    """Each chart's digest: its declared data and how every chart is drawn (code, libraries, fonts, settings)."""
     with theme():
-        save_once(FIGURES_BY_KEY[key].draw(inputs), **figure_paths(out_dir, key))
+        drawing = reuse.drawing_digest(cjk_font())
+    return {spec.key: reuse.figure_digest(spec.key, inputs.only(spec).data_digest(), drawing) for spec in FIGURES}
+
+
+def draw_and_save(inputs: FigureInputs, out_dir: Path, processes: int | None = None, *,
+                  keep_unchanged: bool = True) -> pd.DataFrame:
+    """Draw the charts of FIGURES and save them (save_figures' files and table, with 本次: redrawn or kept),
+    `processes` charts at a time in forked workers (None: one per core). A chart whose digest (figure_digests) and
+    files are as recorded at its last drawing keeps its files (keep_unchanged=False: every chart is drawn). Each
+    chart is drawn from the same inputs by the same code wherever it is drawn, so the files are the same either way;
+    a chart that fails raises here, with its own error."""
+    out_dir = Path(out_dir)
+    (out_dir / FIGURES_DIR).mkdir(parents=True, exist_ok=True)
+    digests = figure_digests(inputs)
+    record = reuse.load_record(out_dir) if keep_unchanged else {}
+    kept = [key for key, digest in digests.items() if reuse.still_good(record.get(key), digest,
+                                                                        figure_paths(out_dir, key))]
+    files = {key: record[key]["files"] for key in kept}
+    files |= _draw_and_save([spec for spec in FIGURES if spec.key not in kept], inputs, out_dir,
+                            workers.cores() if processes is None else processes)
+    for key in kept:  # kept files count as written by this step, as the runner tells by their times (run/rerun.py)
+        for path in figure_paths(out_dir, key).values():
+            os.utime(path)
+    reuse.save_record(out_dir, {key: {"digest": digests[key], "files": files[key]} for key in digests})
+    return _saved_table(list(digests), kept)
+
+
+def _draw_and_save(specs: list[FigureSpec], inputs: FigureInputs, out_dir: Path,
+                   processes: int) -> dict[str, dict[str, str]]:
+    """Draw and save these charts; the digests of the files each wrote, by key."""
+    jobs = [(inputs, spec.key, out_dir) for spec in specs]
+    if processes < 2 or len(jobs) < 2:
+        return {spec.key: _draw_and_save_one(*job) for spec, job in zip(specs, jobs)}
+    written = {}
+    for spec, outcome in zip(specs, workers.run_forked(_draw_and_save_one, jobs, processes=processes)):
+        if outcome.error is not None:
+            raise outcome.error
+        if not outcome.ok:
+            raise RuntimeError(f"绘制图{spec.number}（{spec.title}）的进程意外退出")
+        written[spec.key] = outcome.value
+    return written
+
+
+def _draw_and_save_one(inputs: FigureInputs, key: str, out_dir: Path) -> dict[str, str]:
+    spec, files = FIGURES_BY_KEY[key], figure_paths(out_dir, key)
+    with theme():
+        save_once(spec.draw(inputs.only(spec)), **files)
+    return reuse.files_digests(files)
 
 
 def save_figures(figures: dict[str, Figure], out_dir: Path) -> pd.DataFrame:
@@ -597,12 +621,16 @@ def save_figures(figures: dict[str, Figure], out_dir: Path) -> pd.DataFrame:
     return _saved_table(list(figures))
 
 
-def _saved_table(keys: list[str]) -> pd.DataFrame:
+KEPT, REDRAWN = "所用数据未变，沿用上次的文件", "已绘制"  # the table's 本次 column
+
+
+def _saved_table(keys: list[str], kept: list[str] = ()) -> pd.DataFrame:
     rows = []
     for key in keys:
         spec, files = FIGURES_BY_KEY[key], figure_paths(Path(), key)
-        rows.append({"图": f"图{spec.number}", "标题": spec.title, "PNG": files["png"].name, "SVG": files["svg"].name})
-    return pd.DataFrame(rows, columns=["图", "标题", "PNG", "SVG"])
+        rows.append({"图": f"图{spec.number}", "标题": spec.title, "PNG": files["png"].name, "SVG": files["svg"].name,
+                     "本次": KEPT if key in kept else REDRAWN})
+    return pd.DataFrame(rows, columns=["图", "标题", "PNG", "SVG", "本次"])
 
 
 def save_once(fig: Figure, png: Path, svg: Path, print_png: Path | None = None) -> None:
@@ -657,5 +685,8 @@ def save_summary(table: pd.DataFrame, out_dir: Path, path: Path) -> Path:
     # Where the charts are once the run is published, relative to the project root (the run writes them in a staging
     # copy that is gone when the line is read): outputs/<round>/figures/.
     folder = f"{paths.OUTPUTS_DIR.name}/{Path(out_dir).name}/{FIGURES_DIR}/"
-    path.write_text(f"已绘制图表 {len(table)} 张（PNG、SVG 和打印用 PNG 各一份），保存在 {folder}\n", encoding="utf-8")
+    kept = int((table["本次"] == KEPT).sum()) if "本次" in table else 0
+    how = f"；其中 {kept} 张所用的数据未变，沿用上次的文件" if kept else ""
+    path.write_text(f"已绘制图表 {len(table)} 张（PNG、SVG 和打印用 PNG 各一份{how}），保存在 {folder}\n",
+                    encoding="utf-8")
     return path
