@@ -109,7 +109,7 @@ def test_a_run_without_a_browser_says_how_to_get_the_pdf(windows, tmp_path, monk
     """Step 4 exports what it can (HTML; the notebook wrote the Word version); the console says how to get the PDF."""
     from pipeline.run import runner
 
-    def exported_without_pdf(round_id, root):
+    def exported_without_pdf(round_id, root, printer=None):
         assert export.find_chromium() is None  # what export_report asks: no browser on this machine
         return {"html": tmp_path / "report.html"}
 

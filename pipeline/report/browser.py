@@ -21,6 +21,11 @@ from pathlib import Path
 
 from pipeline import platforms
 
+# Headless, sandbox off (root in CI), and nothing that phones home (report/export.py, report/printer.py).
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
+                  "--host-resolver-rules=MAP * ~NOTFOUND")
+
 LINUX_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "microsoft-edge",
                "microsoft-edge-stable")
 LINUX_FOLDERS = (

@@ -7,6 +7,7 @@ request), and, when a Chromium-based browser is found (report/browser.py), print
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Iterable
 
 from pipeline import paths
+from pipeline.report.browser import CHROMIUM_FLAGS
+from pipeline.report.printer import PrinterError, WarmPrinter
 from pipeline.report.render import (
     HTML_FILE,
     HTML_TEMPLATE,
@@ -74,10 +77,6 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-# Headless, sandbox off (root in CI), and nothing that phones home.
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-dev-shm-usage",
-                  "--host-resolver-rules=MAP * ~NOTFOUND")
 PDF_TIMEOUT_S = 180
 
 
@@ -115,11 +114,17 @@ def run_chromium(chromium: str, html_path: Path, out_name: str, args, what: str,
         return out.read_bytes()
 
 
-def print_pdf(html_path: Path, pdf_path: Path, chromium: str) -> Path:
-    """Print the report to an A4 PDF with headless Chromium (the page size comes from the report's @page rule)."""
-    pdf = run_chromium(chromium, html_path, "report.pdf",
-                       lambda out: ["--no-pdf-header-footer", f"--print-to-pdf={out}"],
-                       "打印 PDF", f"{HTML_FILE} 已生成，可用浏览器打开后打印。")
+def print_pdf(html_path: Path, pdf_path: Path, chromium: str, printer: WarmPrinter | None = None) -> Path:
+    """Print the report to an A4 PDF with headless Chromium (the page size comes from the report's @page rule):
+    with `printer`, a Chromium already running (report/printer.py), else, or when that fails, a new one."""
+    pdf = None
+    if printer is not None:
+        with contextlib.suppress(PrinterError):
+            pdf = printer.print_pdf(html_path, PDF_TIMEOUT_S)
+    if pdf is None:
+        pdf = run_chromium(chromium, html_path, "report.pdf",
+                           lambda out: ["--no-pdf-header-footer", f"--print-to-pdf={out}"],
+                           "打印 PDF", f"{HTML_FILE} 已生成，可用浏览器打开后打印。")
     _write_atomic(Path(pdf_path), pdf)
     return Path(pdf_path)
 
@@ -133,8 +138,10 @@ def screenshot(html_path: Path, png_path: Path, chromium: str, width: int = 1280
     return Path(png_path)
 
 
-def export_report(round_id: str, root: Path, *, pdf: bool = True) -> dict[str, Path]:
-    """outputs/<round>/report.html from the executed 04_report.ipynb, and report.pdf (A4) when Chromium is present.
+def export_report(round_id: str, root: Path, *, pdf: bool = True,
+                  printer: WarmPrinter | None = None) -> dict[str, Path]:
+    """outputs/<round>/report.html from the executed 04_report.ipynb, and report.pdf (A4) when Chromium is present
+    (printed by `printer`, a Chromium started beforehand, when given: see report/printer.py).
 
     Returns {"html": path} or {"html": path, "pdf": path}. Raises ReportError (Chinese message).
     """
@@ -147,5 +154,5 @@ def export_report(round_id: str, root: Path, *, pdf: bool = True) -> dict[str, P
     written = {"html": export_html(executed, out_dir / HTML_FILE, report_title(round_))}
     chromium = find_chromium() if pdf else None
     if chromium:
-        written["pdf"] = print_pdf(written["html"], out_dir / PDF_FILE, chromium)
+        written["pdf"] = print_pdf(written["html"], out_dir / PDF_FILE, chromium, printer)
     return written

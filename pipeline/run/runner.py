@@ -213,18 +213,29 @@ def _run_steps(plans: list[rerun.StepPlan], total: int, round_id: str, root: Pat
     kernel = kernels.ChainKernel(to_run) if to_run else None
     if any(notebook.name == REPORT_NOTEBOOK for notebook in to_run):
         _import_in_background("pipeline.report.export")  # the report's export, imported while the steps run
-    results = []
+    results, printer = [], None
     try:
         for plan in plans:
             if plan.reason is not None and plan.step.number > 1:
                 earlier = rerun.earlier_results(plan.step, round_id, stage, last_runs, manifest["steps"])
                 plan = rerun.still_needed(plan, earlier, last_runs)
+            if plan.reason is not None and plan.step.notebook.name == REPORT_NOTEBOOK:
+                printer = _start_printer()  # while the report notebook runs: the export then prints at once
             results.append(_run_step(plan, total, round_id, root, stage, manifest, echo, progress,
-                                     kernel if plan.reason is not None else None))
+                                     kernel if plan.reason is not None else None, printer))
     finally:
         if kernel is not None:  # a failed or interrupted run leaves no kernel behind either
             kernel.close()
+        if printer is not None:  # nor a browser
+            printer.close()
     return results
+
+
+def _start_printer():
+    """A Chromium for report.pdf, started now (report/printer.py), or None."""
+    from pipeline.report import browser, printer
+
+    return printer.WarmPrinter.start(browser.find_browser(), browser.CHROMIUM_FLAGS)
 
 
 def _import_in_background(module: str) -> None:
@@ -241,7 +252,8 @@ def _import_in_background(module: str) -> None:
 
 
 def _run_step(plan: rerun.StepPlan, total: int, round_id: str, root: Path, stage: Path | None, manifest: dict,
-              echo: Callable[[str], object], progress: bool, kernel: kernels.ChainKernel | None = None) -> StepResult:
+              echo: Callable[[str], object], progress: bool, kernel: kernels.ChainKernel | None = None,
+              printer=None) -> StepResult:
     """Run one planned step in the staging copy, or say why it is skipped."""
     step = plan.step
     executed = paths.RoundPaths(root, round_id).executed / step.notebook.name
@@ -261,7 +273,7 @@ def _run_step(plan: rerun.StepPlan, total: int, round_id: str, root: Path, stage
     try:
         run_notebook(step, staged, {"round_id": round_id, "root": str(stage)}, root=root, progress=progress,
                      kernel=kernel)
-        _after_step(step, round_id, stage, echo)
+        _after_step(step, round_id, stage, echo, printer)
     except RunError as exc:
         raise RunError(f"{exc}本次运行的结果未采用：data/processed/{round_id}/ 和 outputs/{round_id}/ "
                        "仍是上次成功运行的结果。") from None
@@ -306,15 +318,16 @@ def _echo_summary(summary: Path, echo: Callable[[str], object], stage: Path | No
         echo(textwrap.indent(text, "      "))
 
 
-def _after_step(step: Step, round_id: str, stage: Path, echo: Callable[[str], object]) -> None:
-    """What a step's notebook cannot do for itself: the report is exported from its executed copy."""
+def _after_step(step: Step, round_id: str, stage: Path, echo: Callable[[str], object], printer=None) -> None:
+    """What a step's notebook cannot do for itself: the report is exported from its executed copy (report.pdf printed
+    by `printer`, a Chromium started while the notebook ran, when there is one)."""
     if step.notebook.name != REPORT_NOTEBOOK:
         return
     from pipeline.report import export
     from pipeline.report.render import ReportError
 
     try:
-        exported = export.export_report(round_id, stage)
+        exported = export.export_report(round_id, stage, printer=printer)
     except ReportError as exc:
         raise RunError(f"{step.label}：{exc}") from None
     made = "、".join(path.name for path in exported.values())
