@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import math
 import re
 import zipfile
 from pathlib import Path
@@ -208,14 +209,14 @@ def write_cells(ws, first: int, columns: list[list], colours: dict[int, dict]) -
     _claim_formats(ws, body, kinds, colours)
     cells = []
     for col, values in enumerate(body):
-        tails = _column_tails(ws, values, colours.get(col, {}))
-        if tails is None:
+        column = _column_cells(ws, values, kinds[col], colours.get(col, {}), xlsxwriter.utility.xl_col_to_name(col),
+                               first + 1)
+        if column is None:
             return False
-        last = next((row for row in range(len(tails) - 1, -1, -1) if tails[row]), None)
+        last = next((row for row in range(len(column) - 1, -1, -1) if column[row]), None)
         if last is not None:
             ws._check_dimensions(first + last, col)  # the sheet's extent, as each written cell would have set it
-        letter = xlsxwriter.utility.xl_col_to_name(col)
-        cells.append([f'<c r="{letter}{row}"{tail}' if tail else "" for row, tail in enumerate(tails, first + 1)])
+        cells.append(column)
     out, chunk = ws.fh, []
     for row, row_cells in enumerate(zip(*cells), first + 1):
         text = "".join(row_cells)
@@ -255,6 +256,32 @@ def _claim_formats(ws, columns: list[list], kinds: list[set[type]], colours: dic
             fmt._get_xf_index()
 
 
+_NUMBER_KINDS = {int, float, type(None)}
+_TEXT_KINDS = {str, type(None)}
+
+
+def _column_cells(ws, values: list, kinds: set[type], formats: dict, letter: str, row: int) -> list[str] | None:
+    """Each cell's XML (`<c r="B7"…>…</c>`) of a column whose first value is in `row` (1-based), "" for a cell
+    xlsxwriter does not write; None when a value is one write_cells leaves to xlsxwriter. A column of numbers or of
+    text is made in one comprehension, text from each different value once; others through _column_tails."""
+    if kinds <= _NUMBER_KINDS:
+        if float in kinds and not all(map(math.isfinite, [v for v in values if v is not None])):
+            return None
+        return [f'<c r="{letter}{r}"><v>{v:.16G}</v></c>' if v is not None else "" for r, v in enumerate(values, row)]
+    if kinds <= _TEXT_KINDS:
+        tails = {None: ""}
+        for v in dict.fromkeys(values):
+            if v is not None:
+                if len(v) > _STRMAX:
+                    return None
+                tails[v] = _text_cell(v, formats)
+        return [f'<c r="{letter}{r}"{tail}' if (tail := tails[v]) else "" for r, v in enumerate(values, row)]
+    tails = _column_tails(ws, values, formats)
+    if tails is None:
+        return None
+    return [f'<c r="{letter}{r}"{tail}' if tail else "" for r, tail in enumerate(tails, row)]
+
+
 def _column_tails(ws, values: list, formats: dict) -> list[str] | None:
     """Each cell's XML after its reference (`<c r="B7"` + tail), as xlsxwriter's _write_cell writes it in
     constant_memory mode; "" for a cell it does not write (None, or empty text without a colour).
@@ -270,9 +297,7 @@ def _column_tails(ws, values: list, formats: dict) -> list[str] | None:
             if tail is None:
                 if len(v) > _STRMAX:
                     return None
-                fmt = formats.get(v)
-                tail = known[v] = (f' s="{fmt._get_xf_index()}"' + _text_tail(v) if fmt is not None
-                                   else _text_tail(v) if v else "")
+                tail = known[v] = _text_cell(v, formats)
             tails.append(tail)
         elif cls is float or cls is int:
             if v - v:  # NaN or ±inf (NaN - NaN and inf - inf are NaN, which is true)
@@ -289,12 +314,28 @@ def _column_tails(ws, values: list, formats: dict) -> list[str] | None:
     return tails
 
 
+def _text_cell(text: str, formats: dict) -> str:
+    """A text cell's tail: coloured by its text when `formats` says so (then written even when empty, as
+    write_string writes it); empty text without a colour is no cell (write_row leaves it blank)."""
+    fmt = formats.get(text)
+    if fmt is not None:
+        return f' s="{fmt._get_xf_index()}"' + _text_tail(text)
+    return _text_tail(text) if text else ""
+
+
 _XML = xlsxwriter.xmlwriter.XMLwriter()
+
+
+# Text xlsxwriter writes as it is: nothing to escape (control characters, &, <, >, a literal “_x…”), no space at
+# either end to keep.
+_ESCAPED = re.compile(r'[\x00-\x1f&<>"]|_x|^\s|\s$')
 
 
 def _text_tail(text: str) -> str:
     """An inline string cell's XML after its reference and format, as xlsxwriter writes it (control characters
     as _xHHHH_, a leading or trailing space kept, “<r>…</r>” taken as rich text)."""
+    if not _ESCAPED.search(text):
+        return f' t="inlineStr"><is><t>{text}</t></is></c>'
     text = _XML._escape_control_characters(text)
     if text.startswith("<r>") and text.endswith("</r>"):
         return f' t="inlineStr"><is>{text}</is></c>'
@@ -355,9 +396,12 @@ def _is_plain(value: object) -> bool:
     return value is None or (isinstance(value, _PLAIN) and getattr(value, "tzinfo", None) is None)
 
 
+_WIDE = re.compile("[\u2e81-\U0010ffff]")
+
+
 def _width(label: object, values: pd.Series) -> float:
     sample = [str(label)] + [str(v) for v in values.head(200) if v is not None]
-    longest = max((sum(2 if ord(ch) > 0x2E80 else 1 for ch in s) for s in sample), default=8)
+    longest = max((len(s) + len(_WIDE.findall(s)) for s in sample), default=8)  # CJK characters count twice
     return float(min(_MAX_WIDTH, max(6, longest + 2)))
 
 

@@ -18,7 +18,8 @@ COLOURS = {"红": "#E06666", "黄": "#FFD966", "绿": "#93C47D", "": "#CCCCCC"}
 def awkward_table(n: int) -> pd.DataFrame:
     """Every kind of cell the pipeline's tables give, with the text xlsxwriter escapes."""
     texts = ["项目 A&B <一期>", "  前导空格", "末尾空格 ", "控制\x07字符", "_x0041_ 字面", "<r>富文本</r>", '引号"', "",
-             "=SUM(A1)", "第一行\n第二行", "\U0001F600 表情"]
+             "=SUM(A1)", "第一行\n第二行", "\U0001F600 表情", "\u3000全角空格开头", "末尾换行\n", "a_xb _X0041_",
+             "制表\t符", "\u2e80\u2e81 宽度边界"]
     return pd.DataFrame({
         "文字": pd.array([texts[i % len(texts)] if i % 7 else None for i in range(n)], dtype="string"),
         "金额": np.where(np.arange(n) % 5 == 2, np.nan, np.arange(n) * 1234.5678 - 700),
@@ -81,16 +82,16 @@ def test_values_it_does_not_handle_go_to_xlsxwriter_and_come_back_the_same(tmp_p
 
 
 def test_what_a_reader_sees_from_the_fast_path(tmp_path):
-    frame = awkward_table(12)
+    frame = awkward_table(20)
     path = excel._write(tmp_path / "book.xlsx", {"表": frame}, {"表": "说明"}, {"表": {"预警": COLOURS}}, None)
     ws = openpyxl.load_workbook(path)["表"]
     assert ws["A3"].value is None and ws["A4"].value == "  前导空格" and ws["A5"].value == "末尾空格 "
     assert ws["A10"].value is None and ws["A11"].value == "=SUM(A1)" and ws["A11"].data_type == "s"
     assert ws["A12"].value == "第一行\n第二行" and ws["A13"].value == "\U0001F600 表情"
-    assert ws["A14"].value == "项目 A&B <一期>"
+    assert ws["A14"].value == "\u3000全角空格开头" and ws["A19"].value == "项目 A&B <一期>"
     assert ws["F3"].is_date and ws["F3"].number_format == "yyyy-mm-dd" and ws["F3"].value == dt.datetime(2021, 2, 27)
     assert ws["H3"].value == dt.datetime(1900, 2, 28)
     assert [ws.cell(row, 9).value for row in range(3, 9)] == ["是", "否", "是", None, "是", "否"]
     assert ws["J3"].value is True and ws["L4"].value == 3 and ws["L5"].value == 2.5
     assert ws["K6"].fill.fgColor.rgb == "FFCCCCCC" and ws["K6"].value in ("", None)
-    assert ws.freeze_panes == "A3" and ws.auto_filter.ref == "A2:M14" and ws.dimensions == "A1:M14"
+    assert ws.freeze_panes == "A3" and ws.auto_filter.ref == "A2:M22" and ws.dimensions == "A1:M22"
