@@ -270,27 +270,55 @@ def _error_cells(xml: bytes) -> dict[tuple[int, int], str]:
     return cells
 
 
-def xls_facts(path: Path) -> dict[str, SheetFacts] | None:
-    """Per sheet of a legacy .xls (or WPS .et): percent-formatted cells, error cells and hidden columns, read with
-    xlrd (calamine reports none of them for xls). None when xlrd cannot read the file or its formatting: these
-    facts are never worth refusing a file that calamine read."""
+def xls_facts(path: Path, data: bytes | None = None) -> dict[str, SheetFacts] | None:
+    """Per sheet of a legacy .xls (or WPS .et): percent-formatted cells, error cells and hidden columns (calamine
+    reports none of them for xls). data: the file's bytes, when the caller has read them already (the file is then
+    not opened again). xlrd reads the workbook's globals (formats, cell styles, where each sheet starts), and
+    biff.py walks each sheet's records for these facts, without building xlrd's cells; BIFF2 to BIFF4 are read by
+    xlrd whole. None when xlrd cannot read the file or its formatting: these facts are never worth refusing a file
+    that calamine read."""
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True, ragged_rows=True,
+        book = xlrd.open_workbook(filename=None if data is not None else str(path), file_contents=data,
+                                  formatting_info=True, on_demand=True, ragged_rows=True,
                                   logfile=io.StringIO())  # its warnings are English and not the unit's concern
-        return xls_book_facts(book, unload=True)
+        if book.biff_version < 50:
+            return xls_book_facts(book, unload=True)
+        return _xls_record_facts(book)
     except Exception:  # noqa: BLE001 - xlrd's errors are many (asserts, struct errors); calamine read the values
         return None
 
 
-def xls_book_facts(book, unload: bool = False) -> dict[str, SheetFacts]:
-    """xls_facts of a workbook xlrd opened with formatting_info (unload: free each sheet once scanned)."""
+def _percent_xfs(book) -> set[int]:
+    """The cell styles (XF indexes) of an xlrd book whose number format shows a percentage."""
+    formats = {key: fmt.format_str for key, fmt in book.format_map.items()}
+    return {i for i, xf in enumerate(book.xf_list)
+            if isinstance(formats.get(xf.format_key), str) and is_percent_format(formats[xf.format_key])}
+
+
+def _xls_record_facts(book) -> dict[str, SheetFacts]:
+    """xls_facts of a BIFF5–BIFF8 book opened on demand, from each sheet's records (biff.py)."""
     import xlrd
 
-    formats = {key: fmt.format_str for key, fmt in book.format_map.items()}
-    percent_xfs = {i for i, xf in enumerate(book.xf_list)
-                   if isinstance(formats.get(xf.format_key), str) and is_percent_format(formats[xf.format_key])}
+    from pipeline.ingest import biff
+
+    types = book._xf_index_to_xl_type_map
+    percent_numbers = {xf for xf in _percent_xfs(book) if types.get(xf) == xlrd.XL_CELL_NUMBER}
+    facts = {}
+    for index in range(book.nsheets):
+        percent, codes, hidden = biff.sheet_facts(book, index, percent_numbers)
+        errors = {cell: xlrd.error_text_from_code.get(code, "#错误") for cell, code in codes.items()}
+        facts[book._sheet_names[index]] = SheetFacts(set(), set(), percent, errors, hidden, None, 0, 0)
+    return facts
+
+
+def xls_book_facts(book, unload: bool = False) -> dict[str, SheetFacts]:
+    """xls_facts of a workbook xlrd opened with formatting_info, from xlrd's cells (unload: free each sheet once
+    scanned)."""
+    import xlrd
+
+    percent_xfs = _percent_xfs(book)
     facts = {}
     for index in range(book.nsheets):
         sheet = book.sheet_by_index(index)

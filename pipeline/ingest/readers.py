@@ -270,12 +270,13 @@ def _read_any(path: Path, rel: str, facts: dict[str, SheetFacts] | None = None, 
         facts = formatting.ods_facts(path)
     if not fast:
         return _read_by_format(path, rel, kind)
+    data = path.read_bytes() if kind == sniff.BIFF else None  # an .xls is read once, for its values and its facts
     try:
-        sheets = _read_excel(path, rel, facts or {})
+        sheets = _read_excel(path, rel, facts or {}, data)
     except _Unexplained:
         return _read_by_format(path, rel, kind)
     if kind == sniff.BIFF:  # only once calamine has shown that the grids are of a sane size
-        facts = formatting.xls_facts(path)
+        facts = formatting.xls_facts(path, data)
     elif kind not in (sniff.OOXML, sniff.ODS):
         facts = {}  # xlsb: no formatting pass (see Sheet)
     _apply_facts(sheets, facts)
@@ -357,10 +358,11 @@ class _Unexplained(Exception):
     """calamine failed for a reason it does not name: the next reader of the chain tries."""
 
 
-def _read_excel(path: Path, rel: str, facts: dict[str, SheetFacts]) -> list[Sheet]:
-    """Every worksheet with calamine (the fast reader); _Unexplained when it cannot read the file."""
+def _read_excel(path: Path, rel: str, facts: dict[str, SheetFacts], data: bytes | None = None) -> list[Sheet]:
+    """Every worksheet with calamine (the fast reader); _Unexplained when it cannot read the file.
+    data: the file's bytes, when they are read already."""
     try:
-        with open(path, "rb") as fh:  # read-only handle: raw files are never written
+        with io.BytesIO(data) if data is not None else open(path, "rb") as fh:  # raw files are never written
             book = python_calamine.CalamineWorkbook.from_filelike(fh)
             sheets = []
             for meta in book.sheets_metadata:

@@ -158,7 +158,7 @@ def parse_row(raw: list, excel_row: int, parsed: tuple, facts: RowFacts, rows: R
         if index in facts.uncomputed or index in facts.errors:
             _unreadable_cell(record, name, written, facts.errors.get(index), excel_row, problem)
             continue
-        if index in facts.percent and isinstance(value, float):
+        if index in facts.percent and value.__class__ in (int, float):  # 100% in an .xls is an integer (RK record)
             value = _percent_cell(record, name, written, value, type_, excel_row, problem)
             result = parse(value)
         else:
@@ -198,7 +198,7 @@ def _unreadable_cell(record: dict, name: str, written: str, error: str | None, e
             "请在 Excel 中打开文件，重新计算（F9）并保存后再发送，或改填数值", ERROR, "formula_no_value")
 
 
-def _percent_cell(record: dict, name: str, written: str, value: float, type_: str, excel_row: int, problem):
+def _percent_cell(record: dict, name: str, written: str, value: float | int, type_: str, excel_row: int, problem):
     """A percent-formatted cell: a rate column reads it as the percentage it shows; a money column must not hold one."""
     if type_ == schemas.NUMBER:
         return value * 100  # 0.085 shown as 8.5% is 8.5 (%), as if the unit had typed 8.5
