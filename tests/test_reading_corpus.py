@@ -314,12 +314,23 @@ def broken_note(path: Path) -> Path:
     return path
 
 
+def unknown_style(path: Path) -> Path:
+    """A number cell (an RK record) pointed at a cell style (XF) the file does not have: xlrd cannot type the cell and
+    stops; calamine reads the number."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"\x7e\x02\x0a\x00")
+    assert at > 0 and data.count(b"\x7e\x02\x0a\x00") == 1
+    data[at + 8:at + 10] = b"\xf0\xff"
+    path.write_bytes(bytes(data))
+    return path
+
+
 @pytest.mark.parametrize("suffix", [".xls", ".et"])
 def test_a_formatting_pass_that_fails_costs_only_its_facts(tmp_path, suffix):
-    """A legacy workbook (WPS saves .et so too) xlrd cannot read: calamine reads the values, and the unit is told
-    what could not be checked."""
+    """A legacy workbook (WPS saves .et so too) whose formatting cannot be read: calamine reads the values, and the
+    unit is told what could not be checked."""
     rows = [HEADER, [1, "格式异常项目", "第一批", 100, 50, "是"]]
-    path = broken_note(write_xls(raw(tmp_path) / f"银川市{suffix}", {"项目": rows}))
+    path = unknown_style(write_xls(raw(tmp_path) / f"银川市{suffix}", {"项目": rows}))
     sheets = readers.read_return(path, path.name)
     assert sheets[0].rows[1][1] == "格式异常项目" and sheets[0].reader == "calamine" and sheets[0].unchecked
     result, sent_back = run(tmp_path)
@@ -327,6 +338,18 @@ def test_a_formatting_pass_that_fails_costs_only_its_facts(tmp_path, suffix):
     hint = result.problems[result.problems["code"] == "format_unchecked"]
     assert len(hint) == 1 and hint.iloc[0]["severity"] == "提示" and "数值已照常读取" in hint.iloc[0]["problem"]
     assert any(row[1] == path.name and "未能检查该表的单元格格式" in row[6] for row in sent_back)
+
+
+@pytest.mark.parametrize("suffix", [".xls", ".et"])
+def test_a_damaged_note_no_longer_costs_the_formatting_facts(tmp_path, suffix):
+    """The formatting facts are read from the cell records alone (biff.py): a damaged note record, which stops
+    xlrd's full read, leaves them readable."""
+    rows = [HEADER, [1, "批注损坏项目", "第一批", 100, 50, "是"]]
+    path = broken_note(write_xls(raw(tmp_path) / f"银川市{suffix}", {"项目": rows}))
+    sheets = readers.read_return(path, path.name)
+    assert sheets[0].rows[1][1] == "批注损坏项目" and sheets[0].reader == "calamine" and not sheets[0].unchecked
+    result, _ = run(tmp_path)
+    assert "format_unchecked" not in set(result.problems["code"])
 
 
 def with_builtin_chinese_date_format(path: Path) -> Path:

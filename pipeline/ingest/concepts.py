@@ -150,8 +150,10 @@ class ConceptTable:
         hit = self._memo.get(key)
         if hit is None:
             texts = self._texts(levels, unit)
-            # Only a kind with a column that can score on the header can adopt it (see _columns_for).
-            kinds = set() if texts is None else {self._kind_of[i] for i in texts.leaf_columns | texts.joined_columns}
+            # Only a kind with a column that can score on the header can adopt it (see _columns_for), and only when
+            # the words can explain enough of the header (a project name that happens to hold 开工 cannot).
+            kinds = set() if texts is None or not self._may_adopt(texts) else {
+                self._kind_of[i] for i in texts.leaf_columns | texts.joined_columns}
             hit = self._memo[key] = {k for k in self.concepts if k in kinds and self.match(levels, unit, k).adopted}
         return hit
 
@@ -198,6 +200,23 @@ class ConceptTable:
             return frozenset()
         present = frozenset(w for w in self._required_words if w in text)
         return frozenset(id(c) for w in present for c in self._by_first_word.get(w, ()) if c.could_match(present))
+
+    def _may_adopt(self, texts: "_Texts") -> bool:
+        """False when no column can be adopted on the header: an upper bound of every column's score (the characters
+        of every occurrence of every word of the table, overlaps counted twice) stays below ADOPT_SCORE on the leaf
+        and on the joined text. Settles most data-row texts without scoring each column (exactly as scoring would:
+        the bound is never below a score)."""
+        return ((texts.leaf_columns and self._bound(texts.leaf) >= ADOPT_SCORE - 0.005)
+                or (texts.joined_columns and self._bound(texts.joined) >= ADOPT_SCORE - 0.005))
+
+    def _bound(self, text: str) -> float:
+        return sum(len(w) * text.count(w) for w in self._all_words if w in text) / len(text)
+
+    @functools.cached_property
+    def _all_words(self) -> tuple[str, ...]:
+        """Every 必含 and 可含 word of the table."""
+        return tuple(sorted({w for kind in self.concepts.values() for c in kind
+                             for w in (*c.optional, *(w for g in c.required for w in g))}))
 
     @functools.cached_property
     def _required_words(self) -> tuple[str, ...]:
