@@ -158,3 +158,16 @@ def test_a_money_column_reads_plain_numbers_as_the_cell_parser_does():
     want = [parsing.parse_money(v, "亿元") for v in values]
     assert [_as_parsed(g) for g in got] == want
     assert got[0] == 15_000.0 and got[9] == 0.1 * 10_000  # the same IEEE product as the cell parser's
+
+
+@pytest.mark.parametrize("type_", [schemas.MONEY, schemas.NUMBER])
+def test_whole_numbers_as_calamine_gives_them_read_as_the_cell_parser_does(type_):
+    """calamine gives a whole number as an int: read over the column, a float as the cell parser makes it; an int
+    beyond a float, and a bool, still through the cell parser."""
+    column = schemas.RETURN_KINDS["projects"].column("total_investment" if type_ == schemas.MONEY else "seq")
+    parse = memo_parser(column, "千元") if type_ == schemas.MONEY else parsing.parse_number
+    cell = (lambda v: parsing.parse_money(v, "千元")) if type_ == schemas.MONEY else parsing.parse_number
+    for values in ([1997, -3, 0, 2**60 + 1, 7.25, None, False, "12"], [10**400, 5, True], [3, 4]):
+        got = columnwise.parse_column(values, type_, "千元", parse)
+        assert [_as_parsed(g) for g in got] == [cell(v) for v in values]
+        assert all(g.__class__ is float for g, v in zip(got, values) if v.__class__ is int and abs(v) < 2**100)

@@ -3,7 +3,7 @@
 `parse_columns` reads every data row of one column at once:
 
 - a number or money column: the cells that are plain finite numbers (what Excel
-  gives for almost every amount) or empty are read with numpy over the whole
+  gives for almost every amount, a float or, from calamine, an int) or empty are read with numpy over the whole
   column (an amount times its unit's factor to 万元, exactly the product the cell
   parser computes);
 - every other cell, and every cell of the other columns, is read by the column's
@@ -40,15 +40,21 @@ def parse_column(values: list[Any], type_: str, unit: str | None, parse: Callabl
 
 
 def _numbers(values: list[Any], unit: str | None, money: bool, parse) -> list[Any]:
-    """Plain finite floats and empty cells over the whole column; the rest through the cell parser."""
+    """Plain finite floats, integers and empty cells over the whole column; the rest through the cell parser."""
     objects = np.empty(len(values), dtype=object)
     objects[:] = values
     types = np.fromiter(map(type, values), dtype=object, count=len(values))
     is_float = np.equal(types, float)
+    is_int = np.equal(types, int)  # calamine gives a whole number as int (bool is its own type)
     numbers = np.zeros(len(values), dtype=np.float64)
     numbers[is_float] = objects[is_float].astype(np.float64)
-    fast = is_float & np.isfinite(numbers)
-    if money:  # parse_money: raw * MONEY_FACTORS.get(unit or "万元", 1.0), the same IEEE product
+    if is_int.any():
+        try:  # float(raw), as parse_number reads an int
+            numbers[is_int] = objects[is_int].astype(np.float64)
+        except OverflowError:  # an integer beyond a float: the cell parser says so
+            is_int[:] = False
+    fast = (is_float & np.isfinite(numbers)) | is_int
+    if money:  # parse_money: float(raw) * MONEY_FACTORS.get(unit or "万元", 1.0), the same IEEE product
         numbers = numbers * MONEY_FACTORS.get(unit or "万元", 1.0)
     out = np.where(fast, numbers, None).tolist() if fast.any() else [None] * len(values)
     empty = np.equal(types, type(None)) | (is_float & np.isnan(numbers))  # None and NaN parse as EMPTY

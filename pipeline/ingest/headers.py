@@ -393,7 +393,8 @@ _COLON_OR_PHONE = re.compile(r"[:：]|\d{3,4}-?\d{7,8}|1[3-9]\d{9}")
 FOOTER_MAX_CELLS = 3
 
 
-def _label(text: str) -> str:
+@functools.lru_cache(maxsize=8192)
+def _label(text: str) -> str:  # cached: row_role reads the same two or three cells of a row up to six times
     return unicodedata.normalize("NFKC", text).replace(" ", "")
 
 

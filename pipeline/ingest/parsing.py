@@ -216,6 +216,8 @@ def parse_month(raw: Any) -> Parsed:
 def parse_text(raw: Any) -> Parsed:
     """Free text, trimmed; the written forms of 'empty' become None. Excel floats like 3.0 lose the .0."""
     try:
+        if raw.__class__ is str and _NOT_EMPTY.search(raw):  # a name or a place: what is_empty settles first
+            return Parsed(INVISIBLE.sub("", raw).strip().replace("\r\n", "\n"))
         if is_empty(raw):
             return EMPTY
         if isinstance(raw, float) and raw.is_integer():

@@ -81,23 +81,25 @@ class CellReader(NamedTuple):
     type: str | None
     parse: Callable[[Any], Parsed] | None
     unit: str | None = None  # the money unit the column's amounts are in (its header's, else the sheet's)
+    parse_each: Callable[[Any], Parsed] | None = None  # the parser without parse's memo (columnwise keeps its own)
 
 
 def cell_readers(header: Header, sheet_unit: str) -> list[CellReader]:
     readers_ = []
     for col in header.columns:
         column = header.kind.column(col.column) if col.column else None
-        parse = memo_parser(column, col.unit or sheet_unit) if column else None
+        each = cell_parser(column, col.unit or sheet_unit) if column else None
+        parse = memo_parser(column, col.unit or sheet_unit, each) if column else None
         readers_.append(CellReader(col.index, col.written, col.column, column.type if column else None, parse,
-                                    col.unit or sheet_unit))
+                                    col.unit or sheet_unit, each))
     return readers_
 
 
-def memo_parser(column: schemas.Column, unit: str | None) -> Callable[[Any], Parsed]:
-    """cell_parser for one column, computed once per distinct value: a column repeats its values
-    (是/否, 第一批, the same county) row after row, and parsers are pure."""
+def memo_parser(column: schemas.Column, unit: str | None, parse_one=None) -> Callable[[Any], Parsed]:
+    """cell_parser for one column (parse_one, when made already), computed once per distinct value: a column
+    repeats its values (是/否, 第一批, the same county) row after row, and parsers are pure."""
     memo: dict[tuple[type, Any], Parsed] = {}
-    parse_one = cell_parser(column, unit)
+    parse_one = parse_one or cell_parser(column, unit)
 
     def parse(value: Any) -> Parsed:
         key = (value.__class__, value)  # 1, 1.0 and True are equal as keys; their type tells them apart
@@ -149,7 +151,7 @@ def parse_row(raw: list, excel_row: int, parsed: tuple, facts: RowFacts, rows: R
     record = new_record(kind)
     extra = {}
     width = len(raw)
-    for pos, (index, written, name, type_, parse, _) in enumerate(rows.cells):
+    for pos, (index, written, name, type_, parse, _, _) in enumerate(rows.cells):
         value = raw[index] if index < width else None
         if name is None:
             if cell_text(value):

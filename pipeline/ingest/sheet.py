@@ -126,8 +126,8 @@ class _SheetWalk:
 
     def parse_columns(self, grid: list[list[Any]], data_rows: list[int]) -> None:
         """Parse the data rows' cells a column at a time; parse_row then takes each cell's result from here."""
-        columns = [columnwise.parse_column(columnwise.column_values(grid, data_rows, c.index), c.type, c.unit, c.parse)
-                   if c.parse else [None] * len(data_rows) for c in self.cells]
+        columns = [columnwise.parse_column(columnwise.column_values(grid, data_rows, c.index), c.type, c.unit,
+                                           c.parse_each) if c.parse else [None] * len(data_rows) for c in self.cells]
         self.parsed = dict(zip(data_rows, zip(*columns)))
 
     def row(self, i: int, raw: list, values: list[str], role: str) -> None:
