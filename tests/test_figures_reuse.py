@@ -146,3 +146,21 @@ def test_summary_says_how_many_charts_were_kept(tmp_path):
                           "SVG": ["a.svg", "b.svg"], "本次": [figures.KEPT, figures.REDRAWN]})
     text = figures.save_summary(table, tmp_path / "2021-12", tmp_path / "s.txt").read_text(encoding="utf-8")
     assert "已绘制图表 2 张" in text and "其中 1 张所用的数据未变，沿用上次的文件" in text
+
+
+def test_each_chart_is_drawn_once_per_file(inputs, tmp_path, monkeypatch):  # noqa: F811
+    from matplotlib.figure import Figure
+
+    draws = []
+    real = Figure.draw
+
+    def counted(self, renderer):
+        draws.append(type(renderer).__name__)
+        return real(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    spec = figures.FIGURES_BY_KEY["unit_rates"]
+    (tmp_path / figures.FIGURES_DIR).mkdir()
+    with figures.theme():
+        figures.save_once(spec.draw(inputs.only(spec)), **figures.figure_paths(tmp_path, spec.key))
+    assert sorted(draws) == ["MixedModeRenderer", "RendererAgg", "RendererAgg"]  # SVG, screen PNG, print PNG

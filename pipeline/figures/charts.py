@@ -639,7 +639,8 @@ def save_once(fig: Figure, png: Path, svg: Path, print_png: Path | None = None) 
     ``savefig`` lays a constrained-layout figure out with a full draw before each real one, so each
     savefig call draws it twice. Here the Agg canvas draws it once (layout and pixels together),
     the PNG is written from that buffer as savefig's own PNG writer does, and the SVG and the print PNG
-    are drawn with the layout then fixed: one draw each, and every file shows the same layout. SVG text
+    are drawn with the layout then fixed and no layout engine left (with one, even a placeholder, savefig draws the
+    figure once more first): one draw each, and every file shows the same layout. SVG text
     stays as paths (``svg.fonttype``): the file shows the same on a machine without the Chinese font.
     """
     dpi = matplotlib.rcParams["savefig.dpi"]
@@ -649,7 +650,10 @@ def save_once(fig: Figure, png: Path, svg: Path, print_png: Path | None = None) 
     canvas.draw()
     matplotlib.image.imsave(png, canvas.buffer_rgba(), format="png", origin="upper", dpi=dpi,
                             metadata=_metadata("png"))
-    fig.set_layout_engine("none")  # keep the positions the draw above computed
+    # Keep the positions the draw above computed, with no layout engine at all: "none" leaves a placeholder engine,
+    # and savefig draws a figure that has one an extra time before drawing it (a figure is drawn once per file).
+    with matplotlib.rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
     fig.savefig(svg, format="svg", facecolor="white", metadata=_metadata("svg"))
     if print_png is not None:
         fig.savefig(print_png, format="png", dpi=PRINT_DPI, facecolor="white", metadata=_metadata("png"))
