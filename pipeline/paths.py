@@ -19,7 +19,7 @@ OUTPUTS_DIR = PROJECT_ROOT / "outputs"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
-# The report's templates (Jinja2 text, the nbconvert HTML template, the docx fonts.conf): package data.
+# The report's templates (the nbconvert HTML page frame and its CSS, the docx fonts.conf): package data.
 TEMPLATES_DIR = PACKAGE_DIR / "report" / "templates"
 
 # Developer tooling (pipeline/devtools/: the sample generator, the benchmark); not pipeline code, so editing it

@@ -25,6 +25,7 @@ from pipeline.figures import charts as figures
 from pipeline.indicators import coverage
 from pipeline.report import export
 from pipeline.report import render as report
+from pipeline.report.prose_html import phrase_html
 from pipeline.report.render import Col, ReportData, Text, html_table, number, signed_word
 from pipeline.run import runner
 
@@ -188,7 +189,7 @@ def test_practices_quote_units_departments_first_and_join_their_figures():
 
 def test_practice_text_from_returns_is_escaped():
     table = practices_table([("抓项目的意识", "awareness", "银川市", HOSTILE_PRACTICE)])
-    html = str(Text(data_with({}, {"practices_by_section": table})).practices("awareness"))
+    html = phrase_html(Text(data_with({}, {"practices_by_section": table})).practices("awareness"))
     assert "<img" not in html and "<b>" not in html
     assert "&lt;img src=x onerror=alert(2)&gt;" in html
     assert "&amp;nbsp;" in html  # an entity in a return is text, not an entity

@@ -21,7 +21,22 @@ from test_report import SECTION_HEADINGS, sample_chain
 
 from pipeline.figures import charts as figures
 from pipeline.report import word as report_docx
-from pipeline.report.word import Para, Picture, Run, Table, html_blocks
+from pipeline.report.model import (
+    Box,
+    Embed,
+    Embedded,
+    Heading,
+    Item,
+    Items,
+    NotesList,
+    PageStyle,
+    Paragraph,
+    Phrase,
+    Span,
+    Terms,
+)
+from pipeline.report.render import RenderedPart
+from pipeline.report.word import Para, Picture, Run, Table
 
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
@@ -62,34 +77,49 @@ def docx_body_text(doc) -> str:
     return "\n".join(parts)
 
 
-# =========================================================================== HTML -> blocks, on small HTML
+# =========================================================================== the prose model -> blocks
 
 
-def test_html_becomes_headings_paragraphs_tables_and_pictures():
+def test_the_prose_becomes_headings_paragraphs_tables_and_pictures():
     png = (b"\x89PNG\r\n\x1a\n" + b"0" * 20)
-    import base64
-    data = base64.b64encode(png).decode()
-    html = ('<section><h2>一、总体情况</h2><nav><a href="#x">目录</a></nav><style>p{}</style>'
-            '<div class="prose"><p>完成<span class="v">486.2</span>亿元，<strong>完善推进机制。</strong>'
-            '<q class="practice">压实责任</q><sup class="note-ref"><a href="#n">注1</a></sup></p></div>'
-            '<h3>（一）抓项目</h3>'
-            '<div class="table-wrap"><table class="data"><caption>分批次</caption><thead><tr><th>批次</th>'
-            '<th class="num">项目数</th></tr></thead><tbody><tr><td>第一批</td><td class="num">1,325</td></tr></tbody>'
-            '</table><p class="table-note">注：说明</p></div>'
-            f'<figure class="chart" id="fig-fai_growth"><img src="data:image/png;base64,{data}" alt="图1">'
-            '<figcaption>图1　增速</figcaption></figure>'
-            '<ol class="notes"><li id="n">注1：原因</li></ol></section>')
-    blocks = html_blocks(html)
-    assert blocks[0] == Para("h1", [Run("一、总体情况")])
-    para = blocks[1]
+    embedded = Embedded(notes=["原因"])
+    table = Table("分批次", ["批次", "项目数"], [["第一批", "1,325"]], [False, True])
+    table_at = embedded.add([table, Para("table-note", [Run("注：说明")])])
+    figure_at = embedded.add([Picture("fai_growth", png, "图1　增速")])
+    note = Span("ref", href="n", note=1, number=1)
+    blocks = [Box("section", (("class", "part"),), [
+        Heading(2, Phrase("一、总体情况")), Box("nav", (("class", "toc"),), [Items([Item(Phrase("目录"))])]),
+        PageStyle("p{}"),
+        Box("div", (("class", "prose"),), [Paragraph(Phrase(
+            "完成", Span("v", ["486.2"], href="s"), "亿元，", Span("strong", ["完善推进机制。"]),
+            Span("practice", ["压实责任"], title="甲报送的典型做法"), Span("screen", ["（见 ledger.csv）"]), note))]),
+        Heading(3, Phrase("（一）抓项目")), Embed("<table>不读</table>", table_at), Embed("<figure/>", figure_at),
+        Paragraph(Phrase("分行业看…"), "figure-data data-note"), NotesList()])]
+    shown = report_docx.prose_blocks(RenderedPart("overall", blocks, embedded, ""))
+    assert shown[0] == Para("h1", [Run("一、总体情况")])
+    para = shown[1]
     assert para.kind == "body" and para.text == "完成486.2亿元，完善推进机制。压实责任注1"
     assert Run("完善推进机制。", bold=True) in para.runs and Run("注1", superscript=True) in para.runs
-    assert blocks[2] == Para("h2", [Run("（一）抓项目")])
-    assert blocks[3] == Table("分批次", ["批次", "项目数"], [["第一批", "1,325"]], [False, True])
-    assert blocks[4].kind == "table-note"
-    assert blocks[5] == Picture("fai_growth", png, "图1　增速")
-    assert blocks[6] == Para("note", [Run("注1：原因")])
-    assert len(blocks) == 7  # the table of contents and the style are left out
+    assert shown[2] == Para("h2", [Run("（一）抓项目")])
+    assert shown[3] == table and shown[4] == Para("table-note", [Run("注：说明")])
+    assert shown[5] == Picture("fai_growth", png, "图1　增速")
+    assert shown[6] == Para("table-note", [Run("分行业看…")])
+    assert shown[7] == Para("note", [Run("注1：原因")])
+    assert len(shown) == 8  # the table of contents, the page's CSS and what is on screen only are left out
+
+
+def test_defined_terms_lists_and_appendix_paragraphs_keep_their_kinds():
+    blocks = [Box("section", (("class", "part appendix"),), [
+        Terms([(Phrase("开工率"), Phrase("已开工项目数÷应开工项目数。", Span("screen", ["round.yml"])), "")]),
+        Paragraph(Phrase("资料来源：…"), "data-note")]),
+        Box("aside", (("class", "dq-box"),), [Items([Item(Phrase("甲未报送")), Item(Phrase("乙部分未计入"))])]),
+        Box("section", (("class", "part appendix screen-only"),), [Paragraph(Phrase("数字来源"))])]
+    shown = report_docx.prose_blocks(RenderedPart("x", blocks, Embedded(), ""))
+    assert shown == [Para("dt", [Run("开工率")]), Para("appendix", [Run("已开工项目数÷应开工项目数。")]),
+                     Para("appendix", [Run("资料来源：…")]), Para("data", [Run("甲未报送")]),
+                     Para("data", [Run("乙部分未计入")])]
+    assert report_docx.run_in_terms(shown)[0] == Para("appendix", [Run("开工率", bold=True), Run("\u3000"),
+                                                                   Run("已开工项目数÷应开工项目数。")])
 
 
 def test_not_sample_data_has_no_notice_in_the_header():

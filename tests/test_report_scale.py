@@ -88,8 +88,8 @@ LISTING_CAPTIONS = {"未开工、已开工零投资、已开工未入统的项�
 
 
 def test_the_docx_lists_the_same_capped_rows(big):
-    _, parts = big
-    blocks = [b for name in report.PARTS for b in word.html_blocks(parts[name])]
+    data, _ = big
+    blocks = [b for name in report.PARTS for b in word.prose_blocks(report.render_blocks(data, name))]
     tables = [b for b in blocks if isinstance(b, word.Table)]
     listings = [t for t in tables if t.caption in LISTING_CAPTIONS]
     assert listings and max(len(t.rows) for t in listings) == report.LISTING_LIMIT

@@ -2,7 +2,6 @@
 docstring for the rules)."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
@@ -11,7 +10,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from pipeline.frames import is_missing
-from pipeline.report.model import BLOCK_ATTRIBUTE, NOTES_BLOCK, Block, Embedded, Para, Run, Table
+from pipeline.report.model import BLOCK_ATTRIBUTE, NOTES_BLOCK, Block, Embedded, Para, Phrase, Run, Span, Table
 
 DASH = "—"
 
@@ -86,12 +85,12 @@ class Notes:
     items: list[str] = field(default_factory=list)
     shown: list[str] = field(default_factory=list)  # the notes listed after renumber: report.docx's (model.py)
 
-    def ref(self, key: str | None = None, reason: str | None = None) -> Markup:
+    def ref(self, key: str | None = None, reason: str | None = None) -> Phrase:
         text = reason or self.reasons.get(key or "", "") or "无法计算"
         if text not in self.items:
             self.items.append(text)
         n = self.items.index(text) + 1
-        return Markup('<sup class="note-ref"><a href="#{}">注{}</a></sup>').format(self.anchor(n), n)
+        return Phrase(Span("ref", href=self.anchor(n), note=n, number=n))
 
     def anchor(self, n: int) -> str:
         return f"{self.prefix}-note-{n}"
@@ -104,20 +103,17 @@ class Notes:
                                for i, text in enumerate(items, 1))
         return Markup('<ol class="notes" aria-label="注" {}="{}">{}</ol>').format(BLOCK_ATTRIBUTE, NOTES_BLOCK, rows)
 
-    def renumber(self, html: str) -> str:
-        """The part's HTML with its notes numbered in the order the text refers to them, and only those: a figure the
-        template computed and then left out (a clause of a unit nobody reported) leaves no note behind."""
-        ref = re.compile(r'href="#{}-note-(\d+)">注(\d+)</a>'.format(re.escape(self.prefix)))
-        listed = str(self.html())
-        body = html.replace(listed, "\x00") if listed else html
-        used = list(dict.fromkeys(int(m.group(1)) for m in ref.finditer(body)))
+    def renumber(self, refs: list[Span]) -> None:
+        """Number the notes in the order the text refers to them (refs: the part's spans, in order), and list only
+        those: a figure the part computed and then left out (a clause of a unit nobody reported) leaves no note
+        behind."""
+        refs = [s for s in refs if s.kind == "ref"]
+        used = list(dict.fromkeys(s.note for s in refs))
         self.shown = [self.items[old - 1] for old in used]
-        if used == list(range(1, len(self.items) + 1)):
-            return html
         new = {old: n for n, old in enumerate(used, 1)}
-        body = ref.sub(lambda m: 'href="#{}">注{}</a>'.format(self.anchor(new[int(m.group(1))]),
-                                                             new[int(m.group(1))]), body)
-        return body.replace("\x00", str(self.html(self.shown)))
+        for span in refs:
+            span.number = new[span.note]
+            span.href = self.anchor(span.number)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,13 @@
 
 Notebook 04 calls ``load_report_data`` once, then ``part(data, name)`` for each part of
 the report, in the order of ``PARTS``; each returns that part as HTML, which Jupyter
-shows. The wording lives in ``pipeline/report/templates/report/<name>.html.j2`` (Jinja2 with
-autoescape on: text that came from returns — unit and project names, 典型做法 — is
-always escaped, so a project called ``<script>…`` shows as text). The numbers and the
-words that depend on them come from ``Text`` (report/text.py), so the templates read like the
-seed with its ``XX`` replaced by calls. This module renders the parts and writes step 4's summary; the
-pieces it renders with live beside it (see the imports below).
+shows. The wording lives in ``pipeline/report/parts.py`` (and parts_advice.py, parts_appendix.py): one function per
+part returns its blocks (model.py: headings, paragraphs of text, numbers with their source, emphasis and notes'
+numbers, lists, defined terms, tables and figures). The numbers and the words that depend on them come from ``Text``
+(report/text.py), so the parts read like the seed with its ``XX`` replaced by calls. prose_html.py writes the blocks
+as HTML (text that came from returns — unit and project names, 典型做法 — is always escaped, so a project called
+``<script>…`` shows as text); word.py writes the same blocks as report.docx. This module renders the parts and
+writes step 4's summary; the pieces it renders with live beside it (see the imports below).
 
 How numbers are written (one way throughout)
     亿元 to one decimal, percentages and points to round.yml's ``decimals`` (1 by default, or 2),
@@ -23,7 +24,6 @@ How numbers are written (one way throughout)
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,8 @@ import pandas as pd
 from pipeline import indicators as ind
 from pipeline import paths
 from pipeline.figures import charts as figures
-from pipeline.frames import is_missing
 from pipeline.indicators.coverage import is_unread
+from pipeline.report import parts, parts_advice, parts_appendix
 from pipeline.report.data import ReportData, load_report_data  # noqa: F401  (re-exported)
 
 # The report's pieces, one module per job — numbers (how numbers, notes and tables are written), summaries (the tables
@@ -42,17 +42,17 @@ from pipeline.report.data import ReportData, load_report_data  # noqa: F401  (re
 # data (what a report is made from) — offer their names here too: templates, notebook 04 and tests write
 # report.number, report.TABLES, report.Text ….
 from pipeline.report.links import *  # noqa: F401,F403
-from pipeline.report.model import Embedded
+from pipeline.report.model import Embedded, Prose, spans
 from pipeline.report.numbers import *  # noqa: F401,F403
-from pipeline.report.numbers import DASH, ReportError, chinese_date, join_names, number
+from pipeline.report.numbers import ReportError
+from pipeline.report.prose_html import blocks_html
 from pipeline.report.summaries import *  # noqa: F401,F403
-from pipeline.report.summaries import BOX_NAMES, SUMMARY_NAMES, units_with_status
+from pipeline.report.summaries import BOX_NAMES, SUMMARY_NAMES
 from pipeline.report.text import *  # noqa: F401,F403
 from pipeline.report.text import Text
 from pipeline.rounds import Round
 
 TEMPLATES_DIR = paths.TEMPLATES_DIR
-REPORT_TEMPLATES = TEMPLATES_DIR / "report"
 HTML_TEMPLATE = "report_html"  # nbconvert template folder under TEMPLATES_DIR
 REPORT_NOTEBOOK = "04_report.ipynb"
 REPORT_TAG = "report"  # cells of notebook 04 whose output is part of the report
@@ -98,62 +98,57 @@ class ReportPart:
         return self.html
 
 
-def _environment():
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(REPORT_TEMPLATES)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals.update(DASH=DASH, PARTS=PARTS, is_missing=is_missing, number=number, join_names=join_names,
-                       units_with_status=units_with_status,
-                       chinese_date=chinese_date, unit_kind=ind.unit_kind, CITY=ind.CITY, BASE=ind.BASE,
-                       DEPARTMENT=ind.DEPARTMENT)
-    return env
+BUILDERS = {"head": parts.head, "overall": parts.overall, "awareness": parts.awareness, "measures": parts.measures,
+            "support": parts.support, "planning": parts.planning, "major_works": parts.major_works,
+            "advice_progress": parts_advice.advice_progress, "advice_support": parts_advice.advice_support,
+            "advice_attraction": parts_advice.advice_attraction, "advice_planning": parts_advice.advice_planning,
+            "advice_supervision": parts_advice.advice_supervision, "appendix_quality": parts_advice.appendix_quality,
+            "appendix_definitions": parts_appendix.appendix_definitions,
+            "appendix_sources": parts_appendix.appendix_sources}
 
 
-def _compact(html: str) -> str:
-    """Drop the template's line breaks and indentation: a line break between Chinese characters would show as a
-    space."""
-    return re.sub(r"\s*\n\s*", "", html).strip()
+@dataclass
+class RenderedPart:
+    """One part of the report as its prose blocks (model.py), the models of the tables and figures they embed, and
+    the HTML written from them: report.html's part and report.docx's are written from the same blocks."""
+
+    name: str
+    blocks: list[Prose]
+    embedded: Embedded
+    html: str
 
 
-def render_model(data: ReportData, name: str) -> tuple[str, Embedded]:
-    """One part of the report (see PARTS): its HTML and the models of the tables and figures it embeds, which
-    report.docx is written from (model.py)."""
+def render_blocks(data: ReportData, name: str) -> RenderedPart:
+    """One part of the report (see PARTS): its blocks, with the notes numbered as the text refers to them, and its
+    HTML."""
     if name not in PARTS:
         raise KeyError(f"unknown report part {name!r}; one of {', '.join(PARTS)}")
     t = Text(data, name)
-    context = {"t": t, "v": data.values, "data": data, "round": data.round, "tables": data.tables, "name": name,
-               **data.summaries}
     try:
-        html = t.notes.renumber(_compact(_environment().get_template(f"{name}.html.j2").render(**context)))
+        blocks = BUILDERS[name](t, data.summaries)
+        t.notes.renumber(spans(blocks))
     except ReportError:
         raise
-    except Exception as exc:  # a template or data problem: say which part and which template line
-        raise ReportError(f"生成报告的“{PARTS[name]}”部分时出错（{_template_line(exc, name)}）："
-                          f"{type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # a data problem: say which part
+        raise ReportError(f"生成报告的“{PARTS[name]}”部分时出错（{_where(exc)}）：{type(exc).__name__}: {exc}") from exc
     t.embedded.notes = t.notes.shown
-    return html, t.embedded
+    return RenderedPart(name, blocks, t.embedded, blocks_html(blocks, lambda: t.notes.html(t.notes.shown)))
 
 
 def render_part(data: ReportData, name: str) -> str:
     """The HTML of one part of the report (see PARTS)."""
-    return render_model(data, name)[0]
+    return render_blocks(data, name).html
 
 
-def _template_line(exc: BaseException, name: str) -> str:
-    """Where in the part's template an error happened: "measures.html.j2 第9行"."""
-    line = getattr(exc, "lineno", None)
-    tb = exc.__traceback__
+def _where(exc: BaseException) -> str:
+    """Where in pipeline/report/ an error happened: "parts.py 第90行"."""
+    tb, where = exc.__traceback__, ""
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
-            line = tb.tb_lineno
+        path = Path(tb.tb_frame.f_code.co_filename)
+        if path.parent.name == "report" and path.parent.parent.name == "pipeline":
+            where = f"pipeline/report/{path.name} 第{tb.tb_lineno}行"
         tb = tb.tb_next
-    return f"pipeline/report/templates/report/{name}.html.j2" + (f" 第{line}行" if line else "")
+    return where or "pipeline/report"
 
 
 def part(data: ReportData, name: str) -> ReportPart:

@@ -1,5 +1,6 @@
-"""The text helper the templates call as ``t``: numbers with their unit and source, words chosen by the data,
-the units' 典型做法 with their figures, and tables, figures and notes as pieces of HTML."""
+"""The text helper the parts of the report call as ``t`` (parts.py): numbers with their unit and source, words chosen
+by the data, the units' 典型做法 with their figures — as phrases of the prose model (model.py) — and tables, figures
+and notes as blocks."""
 from __future__ import annotations
 
 import base64
@@ -8,7 +9,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from pipeline import indicators as ind
 from pipeline.conventions import Conventions, conventions_of
@@ -18,7 +19,7 @@ from pipeline.indicators.coverage import NEEDS
 from pipeline.indicators.coverage import gap_text as coverage_gap_text
 from pipeline.ingest import quality
 from pipeline.report.links import cell_link, source_anchor, source_entries, source_hover, table_key
-from pipeline.report.model import BLOCK_ATTRIBUTE, Embedded, Picture
+from pipeline.report.model import BLOCK_ATTRIBUTE, Embed, Embedded, NotesList, Phrase, Picture, Span
 from pipeline.report.numbers import (
     DASH,
     Col,
@@ -54,13 +55,13 @@ class _Part:
         self.values = data.values
         self.notes = Notes(dict(data.values.get("notes", {})), prefix=part)
         self.conv: Conventions = conventions_of(data.round)
-        self._clauses: dict[str, dict[str, list[Markup]]] = {}  # see Practices
+        self._clauses: dict[str, dict[str, list[Phrase]]] = {}  # see Practices
         self._placed: set[str] = set()  # the clause groups whose practices are already rendered
         self._stated: set[tuple[str, str, str]] = set()  # (family of figures, unit, why) said in this part
         self._said: set[tuple[str, str]] = set()  # (unit, why) said in this part, whatever the figure
         self.embedded = Embedded()  # the models of the tables and figures this part embeds (model.py)
 
-    def partial(self, key: str) -> Markup:
+    def partial(self, key: str) -> Phrase:
         """The caveat of a figure computed from part of the returns (data_quality.partial_keys), after it:
         “（不含银川市：报表中没有可识别的“签约方式”列）”, with the kind's rows left out when not said yet. Each unit
         and reason is said once per family of figures in a part (batch.*, key.*, attraction.signing_city.*)."""
@@ -68,14 +69,14 @@ class _Part:
         gaps = [(family, *g) for g in self.values.get("gaps", {}).get(key, [])]
         fresh = [g for g in gaps if g not in self._stated]
         if not fresh:
-            return Markup("")
+            return Phrase()
         self._stated.update(fresh)
         self._said.update((unit, why) for _, unit, why in fresh)
         need = NEEDS.get(key)
         _, part = self._unsaid(need.kind) if need else ([], [])
         text = f"不含{coverage_gap_text([g[1:] for g in fresh])}"
         text += f"；{'、'.join(part)}部分数据未计入" if part else ""
-        return Markup('<span class="caveat">（{}）</span>').format(text)
+        return Phrase(Span("caveat", [f"（{text}）"]))
 
     def _unsaid(self, kind: str) -> tuple[list[str], list[str]]:
         """The units whose data of `kind` the figures leave out (not sent or not used; partly) that this part has
@@ -100,20 +101,19 @@ class _Part:
     def missing(self, key: str) -> bool:
         return is_missing(self.get(key))
 
-    def dash(self, key: str | None = None, reason: str | None = None) -> Markup:
-        return Markup('<span class="na">{}</span>{}').format(DASH, self.notes.ref(key, reason))
+    def dash(self, key: str | None = None, reason: str | None = None) -> Phrase:
+        return Phrase(Span("na", [DASH]), self.notes.ref(key, reason))
 
-    def from_table(self, name: str, text: Any) -> Markup:
+    def from_table(self, name: str, text: Any) -> Phrase:
         """A number the prose quotes from one of the report's tables, linked to that table's entry in 数字来源."""
         return self.shown(table_key(name), str(text))
 
-    def shown(self, key: str, text: str) -> Markup:
+    def shown(self, key: str, text: str) -> Phrase:
         """A number as shown, linked to its source (数字来源) with the formula and inputs on hover."""
         source = self.values.get("sources", {}).get(key)
         if not source:
-            return Markup('<span class="v">{}</span>').format(text)
-        return Markup('<a class="v" href="#{}" title="{}">{}</a>').format(source_anchor(key), source_hover(key, source),
-                                                                          text)
+            return Phrase(Span("v", [str(text)]))
+        return Phrase(Span("v", [str(text)], href=source_anchor(key), title=source_hover(key, source)))
 
     @property
     def tp_name(self) -> str:
@@ -124,40 +124,40 @@ class _Part:
 class Numbers(_Part):
     """Values with their unit, as the module docstring says numbers are written: ``t.yi("batch.completed_yi")``."""
 
-    def _value(self, key: str, digits: int, unit: str) -> Markup:
+    def _value(self, key: str, digits: int, unit: str) -> Phrase:
         value = self.get(key)
         if is_missing(value):
             return self.dash(key)
-        return Markup("{}{}{}").format(self.shown(key, number(value, digits)), unit, self.partial(key))
+        return Phrase(self.shown(key, number(value, digits)), unit, self.partial(key))
 
-    def yi(self, key: str) -> Markup:
+    def yi(self, key: str) -> Phrase:
         """亿元 to one decimal: 486.2亿元."""
         return self._value(key, 1, "亿元")
 
-    def wan(self, key: str) -> Markup:
+    def wan(self, key: str) -> Phrase:
         """万元 as a whole number: 715万元."""
         return self._value(key, 0, "万元")
 
-    def mu(self, key: str) -> Markup:
+    def mu(self, key: str) -> Phrase:
         return self._value(key, 0, "亩")
 
-    def pct(self, key: str) -> Markup:
+    def pct(self, key: str) -> Phrase:
         """A percentage to the round's decimals: 92.6% (or 92.63%)."""
         return self._value(key, self.conv.decimals, "%")
 
-    def count(self, key: str, unit: str = "个") -> Markup:
+    def count(self, key: str, unit: str = "个") -> Phrase:
         """A count as an integer: 593个; a missing count keeps its measure word (组成—个督查组) so the sentence
         reads."""
         if self.missing(key):
-            return Markup("{}{}").format(self.dash(key), unit)
+            return Phrase(self.dash(key), unit)
         return self._value(key, 0, unit)
 
-    def text(self, key: str) -> Markup:
+    def text(self, key: str) -> Phrase:
         """A name (a unit, a region) as text; a list as 甲、乙、丙."""
         value = self.get(key)
         if isinstance(value, list):
-            return escape(join_names(value)) + self.partial(key) if value else self.dash(key, "无")
-        return self.dash(key) if is_missing(value) else escape(str(value)) + self.partial(key)
+            return Phrase(join_names(value), self.partial(key)) if value else self.dash(key, "无")
+        return self.dash(key) if is_missing(value) else Phrase(str(value), self.partial(key))
 
     def names(self, key: str) -> list[str]:
         value = self.get(key)
@@ -166,30 +166,30 @@ class Numbers(_Part):
 class Words(Numbers):
     """Words chosen by the data (增长/下降, 超过/低于 …), the round's conventions and its dates."""
 
-    def _signed(self, key: str, up: str, down: str, flat: str, unit: str, lead: str = "") -> Markup:
+    def _signed(self, key: str, up: str, down: str, flat: str, unit: str, lead: str = "") -> Phrase:
         value = self.get(key)
         if is_missing(value):
-            return Markup("{}{}").format(lead, self.dash(key))
+            return Phrase(lead, self.dash(key))
         word, size = signed_word(value, up, down, self.conv.decimals)
         if not word:
-            return escape(flat)
-        return Markup("{}{}{}{}{}").format(lead, word, self.shown(key, size), unit, self.partial(key))
+            return Phrase(flat)
+        return Phrase(lead, word, self.shown(key, size), unit, self.partial(key))
 
-    def growth(self, key: str) -> Markup:
+    def growth(self, key: str) -> Phrase:
         """同比增长15.0% / 同比下降3.2% / 与上年同期持平."""
         return self._signed(key, "增长", "下降", "与上年同期持平", "%", "同比")
 
-    def accel(self, key: str) -> Markup:
+    def accel(self, key: str) -> Phrase:
         """比上年同期加快79.2个百分点 / 回落… / 与上年同期增速持平."""
         return self._signed(key, "加快", "回落", "增速与上年同期持平", "个百分点", "比上年同期")
 
-    def vs_time(self, key: str) -> Markup:
+    def vs_time(self, key: str) -> Phrase:
         """超过时间进度13.8个百分点 / 低于… / 与时间进度持平 — or 快于序时进度12.51个百分点, by the round's
         conventions."""
         value = self.get(key)
         name = self.tp_name
         if is_missing(value):
-            return Markup("与{}相比{}").format(name, self.dash(key))
+            return Phrase(f"与{name}相比", self.dash(key))
         up, down = self.conv.progress_words
         return self._signed(key, up + name, down + name, f"与{name}持平", "个百分点")
 
@@ -198,24 +198,24 @@ class Words(Numbers):
         """The word for below time progress: 低于 or 慢于."""
         return self.conv.progress_words[1]
 
-    def time_progress_basis(self) -> Markup:
+    def time_progress_basis(self) -> Phrase:
         """How this round's time progress is worked out: 8÷12＝66.7% / 第244天÷366天＝66.7% /
         年度计划截至8月底的目标80.0%."""
         tp = self.pct("time_progress_pct")
         as_of = dt.date.fromisoformat(str(self.get("as_of")))
         mode = self.conv.time_progress_mode
         if mode == "days":
-            return Markup("{}÷{}＝{}").format(f"截至日已过天数{as_of.timetuple().tm_yday}天",
-                                              f"全年天数{366 if calendar.isleap(as_of.year) else 365}天", tp)
+            return Phrase(f"截至日已过天数{as_of.timetuple().tm_yday}天÷"
+                          f"全年天数{366 if calendar.isleap(as_of.year) else 365}天＝", tp)
         if mode == "targets":
-            return Markup("年度计划逐月累计目标中截至{}月底的目标{}").format(as_of.month, tp)
-        return Markup("{}÷12＝{}").format(self.month, tp)
+            return Phrase(f"年度计划逐月累计目标中截至{as_of.month}月底的目标", tp)
+        return Phrase(f"{self.month}÷12＝", tp)
 
-    def change(self, key: str) -> Markup:
+    def change(self, key: str) -> Phrase:
         """提高20.0个百分点 / 降低… / 持平 (for a change in points since the previous round)."""
         return self._signed(key, "提高", "降低", "持平", "个百分点")
 
-    def more(self, key: str, unit: str = "亿元") -> Markup:
+    def more(self, key: str, unit: str = "亿元") -> Phrase:
         """增加153.7亿元 / 减少…."""
         return self._signed(key, "增加", "减少", "持平", unit)
 
@@ -226,38 +226,37 @@ class Words(Numbers):
     def as_of(self) -> str:
         return chinese_date(self.get("as_of"))
 
-    def inspection_dates(self) -> Markup:
+    def inspection_dates(self) -> str:
         """12月6日—10日, or the one date given, or nothing (the sentence then starts with who inspected)."""
         start, end = self.get("inspection.start"), self.get("inspection.end")
         span = date_span(start, end) or (chinese_date(start or end, with_year=False) if start or end else "")
-        return escape(span)
+        return span
 
 class Practices(_Part):
     """The units' 典型做法 as sentences, with the figures that belong to a unit joined to its sentence.
 
-    The order is a rule, not a habit of the templates: every ``clause`` of a group is registered
-    before the group's first ``practices``, which places them (a template sets its clauses at its
+    The order is a rule, not a habit of the parts: every ``clause`` of a group is registered
+    before the group's first ``practices``, which places them (a part sets its clauses at its
     top). A clause registered after its group was placed would be lost, so it is an error.
     """
 
-    def clause(self, unit_key: str, html: Markup, group: str = "") -> Markup:
+    def clause(self, unit_key: str, phrase: Phrase, group: str = "") -> None:
         """Join a figure ("兑现奖励资金715万元") to the 典型做法 sentence of the unit named by unit_key.
 
-        Returns nothing to show: ``practices`` places it. A figure whose unit is
+        ``practices`` places it. A figure whose unit is
         missing (nobody reported it) is left out; indicators.json's notes say why.
         """
         if group in self._placed:
-            raise ReportError(f"模板中“{unit_key}”的数字在其所属的典型做法（组“{group}”）之后才加入，"
+            raise ReportError(f"报告中“{unit_key}”的数字在其所属的典型做法（组“{group}”）之后才加入，"
                               "须先调用 t.clause 再调用 t.practices。")
         unit = self.get(unit_key)
         if is_missing(unit):  # nobody reported it: left out, not a sentence of dashes (the reason: indicators.json)
-            return Markup("")
-        if str(html):
-            self._clauses.setdefault(group, {}).setdefault(str(unit), []).append(Markup(html))
-        return Markup("")
+            return
+        if phrase:
+            self._clauses.setdefault(group, {}).setdefault(str(unit), []).append(phrase)
 
     def practices(self, section_key: str, group: str = "", match: str | None = None, exclude: str | None = None,
-                  kinds: tuple[str, ...] | None = None) -> Markup:
+                  kinds: tuple[str, ...] | None = None) -> Phrase:
         """The units' 典型做法 of a section as sentences, departments first (as the seed), each unit's figures joined.
 
         group: which figures (``clause``) go with these practices; match / exclude: keep the
@@ -276,8 +275,8 @@ class Practices(_Part):
         units.sort(key=lambda u: 0 if ind.unit_kind(u) == ind.DEPARTMENT else 1)  # stable sort: 部门 first
         sentences = [practice_sentence(u, by_unit[u], clauses.get(u, [])) for u in units]
         if kinds is None or ind.DEPARTMENT in kinds:
-            sentences += [Markup("{}。").format(c) for c in clauses.get("", [])]
-        return Markup("").join(sentences)
+            sentences += [Phrase(c, "。") for c in clauses.get("", [])]
+        return Phrase(*sentences)
 
 
 def practice_contents(table: pd.DataFrame, section_key: str, match: str | None = None,
@@ -294,26 +293,27 @@ def practice_contents(table: pd.DataFrame, section_key: str, match: str | None =
     return by_unit
 
 
-def practice_sentence(unit: str, contents: list[str], clauses: list[Markup]) -> Markup:
+def practice_sentence(unit: str, contents: list[str], clauses: list[Phrase]) -> Phrase:
     """“<unit>做法一，做法二，figure。”: the unit's name once, its practices quoted (escaped), then its figures."""
-    parts: list[Markup] = []
+    parts: list[Phrase] = []
     for i, content in enumerate(contents):
         content = content.strip().rstrip("。；;，,. ")
         if i == 0 and content.startswith(unit):
             content = content[len(unit):].lstrip("：:，, ")
-        parts.append(Markup('<q class="practice" title="{}报送的典型做法">{}</q>').format(unit, content))
+        parts.append(Phrase(Span("practice", [content] if content else [], title=f"{unit}报送的典型做法")))
     parts.extend(clauses)
-    return Markup('<span class="unit">{}</span>{}。').format(unit, Markup("，").join(parts))
+    return Phrase(Span("unit", [unit]), Phrase("，").join(parts), "。")
 
 
 class Embeds(_Part):
-    """Tables, figures, notes, caveats and the source entries of 数字来源, as pieces of HTML."""
+    """Tables, figures, notes, caveats and the source entries of 数字来源: tables and figures as blocks (Embed) whose
+    models report.docx is written from."""
 
     def source_entries(self) -> list[dict[str, Any]]:
         return source_entries(self.values.get("sources", {}))
 
     def table(self, name: str, caption: str = "", note: str = "", frame: pd.DataFrame | None = None,
-              empty: str = "（无）", css: str = "") -> Markup:
+              empty: str = "（无）", css: str = "") -> Embed:
         """A table of TABLES, percentages to the round's decimals and 时间进度 in its headers named as the round
         names it; each number linked to its source; a listing (LISTINGS) cut to its first LISTING_LIMIT rows, saying
         so."""
@@ -321,20 +321,22 @@ class Embeds(_Part):
         source, cut = capped(name, source, self.data.round.id if self.data.round else "")
         columns = [Col(c.name, c.label.replace("时间进度", self.tp_name), c.kind) for c in TABLES[name]]
         link = cell_link(name, columns, self.values.get("sources", {}))
-        return html_table(source, columns, caption, cut + note, empty, css, decimals=self.conv.decimals, link=link,
+        html = html_table(source, columns, caption, cut + note, empty, css, decimals=self.conv.decimals, link=link,
                           name=name, embedded=self.embedded)
+        return Embed(str(html), str(len(self.embedded.blocks) - 1))
 
-    def figure(self, key: str) -> Markup:
+    def figure(self, key: str) -> Embed | None:
         """A chart of step 3, embedded as a PNG data URI, with its number and title; nothing when the chart has no
         data to draw (FIGURE_NEEDS): an empty box says nothing the text does not say."""
         if not self.has_data(key):
-            return Markup("")
+            return None
         spec = figures.FIGURES_BY_KEY[key]
         png = figures.figure_paths(self.data.outputs_dir, key)["png"]
         if not png.is_file():
             raise ReportError(f"找不到图表 {png}：请先运行第3步（绘制图表，03_figures.ipynb）。")
         caption, data = f"图{spec.number}　{spec.title}", png.read_bytes()
-        return figure_html(key, caption, data, self.embedded.add([Picture(key, data, caption)]))
+        block = self.embedded.add([Picture(key, data, caption)])
+        return Embed(str(figure_html(key, caption, data, block)), block)
 
     def has_data(self, figure: str) -> bool:
         """Whether a chart has something to draw: one of the values it needs (FIGURE_NEEDS) is there and not 0."""
@@ -345,70 +347,74 @@ class Embeds(_Part):
         """Whether a return of this kind (schemas.RETURN_KINDS: projects, fai, indicators, …) was read this round."""
         return RETURN_LABELS[kind] in received_kinds(self.data.ledger)
 
-    def not_received(self, kind: str) -> Markup:
+    def not_received(self, kind: str) -> Phrase:
         """“本轮未收到十大工程项目推进情况表。” when no return of the kind was read; nothing otherwise."""
-        return Markup("") if self.received(kind) else Markup("本轮未收到{}。").format(RETURN_LABELS[kind])
+        return Phrase() if self.received(kind) else Phrase(f"本轮未收到{RETURN_LABELS[kind]}。")
 
     def notes_html(self) -> Markup:
         return self.notes.html()
 
-    def industry_sentence(self, rows: pd.DataFrame) -> Markup:
+    def notes_block(self) -> NotesList:
+        """Where the part lists its notes (注1 …), numbered as the text refers to them."""
+        return NotesList()
+
+    def industry_sentence(self, rows: pd.DataFrame) -> Phrase:
         """分行业看，投资完成率超过时间进度的有电子信息114.3%、…；低于时间进度的有绿色食品58.8%、…。 — the numbers of
         the industry chart in words, each linked to the table's entry of 数字来源."""
         if rows.empty:
-            return Markup("")
+            return Phrase()
         up, down = self.conv.progress_words
 
-        def listed(part: pd.DataFrame) -> Markup:
-            return Markup("、").join(Markup("{}{}%").format(name, self.from_table("by_industry", number(
-                rate, self.conv.decimals))) for name, rate in zip(part["industry"], part["completion_rate_pct"]))
+        def listed(part: pd.DataFrame) -> Phrase:
+            return Phrase("、").join(Phrase(str(name), self.from_table("by_industry", number(
+                rate, self.conv.decimals)), "%") for name, rate in zip(part["industry"], part["completion_rate_pct"]))
 
         gap = rows["vs_time_progress_pp"].map(lambda v: rounded(v, self.conv.decimals))
         groups = [(f"{up}{self.tp_name}", rows[gap > 0]), (f"与{self.tp_name}持平", rows[gap == 0]),
                   (f"{down}{self.tp_name}", rows[gap < 0])]
-        said = [Markup("{}的有{}").format(words, listed(part)) for words, part in groups if len(part)]
-        return Markup("分行业看，投资完成率{}。").format(Markup("；").join(said))
+        said = [Phrase(f"{words}的有", listed(part)) for words, part in groups if len(part)]
+        return Phrase("分行业看，投资完成率", Phrase("；").join(said), "。")
 
-    def fai_sentence(self, months: pd.DataFrame, regions: pd.DataFrame) -> Markup:
+    def fai_sentence(self, months: pd.DataFrame, regions: pd.DataFrame) -> Phrase:
         """图1's numbers in words: 全区 growth month by month against last year's, then each region's latest."""
-        def pct(name: str, value: Any) -> Markup:
-            return Markup("{}%").format(self.from_table(name, number(value, self.conv.decimals)))
+        def pct(name: str, value: Any) -> Phrase:
+            return Phrase(self.from_table(name, number(value, self.conv.decimals)), "%")
 
         said = []
         if not months.empty:
-            this_year = Markup("、").join(Markup("{}{}").format(months_to(m), pct("fai_months", v))
+            this_year = Phrase("、").join(Phrase(months_to(m), pct("fai_months", v))
                                          for m, v in zip(months["month"].astype(int), months["yoy_pct"]))
-            said.append(Markup("全区逐月累计增速：{}年{}").format(self.data.round.year, this_year))
+            said.append(Phrase(f"全区逐月累计增速：{self.data.round.year}年", this_year))
             if months["last_yoy_pct"].notna().any():
-                last = Markup("、").join(pct("fai_months", v) for v in months["last_yoy_pct"])
-                said.append(Markup("{}年同期依次为{}").format(self.data.round.year - 1, last))
+                last = Phrase("、").join(pct("fai_months", v) for v in months["last_yoy_pct"])
+                said.append(Phrase(f"{self.data.round.year - 1}年同期依次为", last))
         if not regions.empty:
-            listed = Markup("、").join(Markup("{}{}").format(r, pct("fai_by_region", v))
+            listed = Phrase("、").join(Phrase(str(r), pct("fai_by_region", v))
                                       for r, v in zip(regions["region"], regions["yoy_pct"]))
-            said.append(Markup("各地区{}累计增速：{}").format(months_to(int(regions["month"].max())), listed))
-        return Markup("图1中，{}。").format(Markup("；").join(said)) if said else Markup("")
+            said.append(Phrase(f"各地区{months_to(int(regions['month'].max()))}累计增速：", listed))
+        return Phrase("图1中，", Phrase("；").join(said), "。") if said else Phrase()
 
-    def attraction_industry_sentence(self, rows: pd.DataFrame) -> Markup:
+    def attraction_industry_sentence(self, rows: pd.DataFrame) -> Phrase:
         """The attraction-by-industry chart's numbers in words: each industry's projects, share by count and
         contract investment, in the chart's order."""
         if rows.empty or rows["projects"].sum() == 0:
-            return Markup("")
+            return Phrase()
 
-        def listed(row) -> Markup:
+        def listed(row) -> Phrase:
             share = self.from_table("attraction_by_industry", number(row.share_pct, self.conv.decimals))
             money = self.from_table("attraction_by_industry", number(row.contract_yi, 2))
-            return Markup("{}{}个（占{}%）、{}亿元").format(
-                row.industry, self.from_table("attraction_by_industry", row.projects), share, money)
-        return Markup("分产业看，招商引资项目个数和合同投资额：{}。").format(
-            Markup("；").join(listed(row) for row in rows.itertuples()))
+            return Phrase(str(row.industry), self.from_table("attraction_by_industry", row.projects), "个（占", share,
+                          "%）、", money, "亿元")
+        listing = Phrase("；").join(listed(row) for row in rows.itertuples())
+        return Phrase("分产业看，招商引资项目个数和合同投资额：", listing, "。")
 
-    def caveat(self, kind: str = "projects") -> Markup:
+    def caveat(self, kind: str = "projects") -> Phrase:
         """What a headline figure leaves out, in brackets after it: “（不含石嘴山市报表；吴忠市部分数据未计入）”;
         nothing when complete, or when the figure's own caveat (partial) already said it."""
         whole, part = self._unsaid(kind)
         pieces = [f"不含{'、'.join(whole)}报表"] if whole else []
         pieces += [f"{'、'.join(part)}部分数据未计入"] if part else []
-        return Markup('<span class="caveat">（{}）</span>').format("；".join(pieces)) if pieces else Markup("")
+        return Phrase(Span("caveat", [f"（{'；'.join(pieces)}）"])) if pieces else Phrase()
 
 
 # A chart drawn from nothing is left out of the report: figure key -> the indicators.json keys, one of which it needs.
@@ -441,9 +447,9 @@ def figure_html(key: str, caption: str, png: bytes, block: str = "") -> Markup:
 
 
 class Text(Words, Practices, Embeds):
-    """Numbers, words and pieces of HTML for one part of the report; every value is escaped.
+    """Numbers, words, tables and figures for one part of the report, as the prose model (model.py) holds them.
 
-    Templates call it as ``t``: ``{{ t.yi("batch.completed_yi") }}`` -> 486.2亿元, or
+    The parts (parts.py) call it as ``t``: ``t.yi("batch.completed_yi")`` -> 486.2亿元, or
     "—" with a note when the value is null. It is made of four pieces on one shared state
     (``_Part``: the data, the part's notes and the round's conventions): ``Numbers`` (values with
     their unit and source), ``Words`` (words chosen by the data), ``Practices`` (典型做法 with their

@@ -1,13 +1,11 @@
 """The report as an editable Word 公文: ``outputs/<round>/report.docx``, made from the same parts as report.html.
 
 Notebook 04 calls ``save_docx(data, root, background=True)`` after the parts of the report. It renders every part
-once with ``report.render_model``: the part's HTML (the same as report.html's) and the models of what it embeds
-(model.py): each table's caption, headers, cell texts and numeric columns, made from the same frame and declared
-columns its HTML is written from; each chart's PNG and caption; the part's notes. The blocks of the document
-(``html_blocks``) are the prose of the HTML — paragraphs of runs, headings — with each table, figure and list of
-notes taken from its model where the HTML marks it (``data-block``): the Word tables, pictures and notes are never
-read back from the HTML. The prose is still walked from the part's HTML, since the wording (numbers, words and
-escaping) is decided in the Jinja templates, which write HTML.
+once with ``report.render_blocks``, as report.html's parts are rendered: the part's prose (model.py: headings,
+paragraphs of text, numbers, emphasis and notes' numbers, lists, defined terms) and the models of what it embeds (each
+table's caption, headers, cell texts and numeric columns; each chart's PNG and caption; the part's notes). The
+document's blocks (``prose_blocks``) are written from those, never read back from the HTML: report.html and
+report.docx are two writers of the same blocks (prose_html.py and this module).
 
 公文 typography (GB/T 9704, as far as fonts allow)
     A4; margins 37 mm top, 35 mm bottom, 28 mm left, 26 mm right. Title 方正小标宋简体 二号 (22 pt),
@@ -31,7 +29,6 @@ header row and a PAGE field. They are set in ``_east_asian_fonts``, ``_repeat_he
 """
 from __future__ import annotations
 
-import base64
 import io
 import os
 import re
@@ -43,7 +40,25 @@ from pipeline import paths, workers
 from pipeline.figures import charts as figures
 from pipeline.report import export
 from pipeline.report import render as report
-from pipeline.report.model import BLOCK_ATTRIBUTE, NOTES_BLOCK, Block, Embedded, Para, Picture, Run, Table
+from pipeline.report.model import (
+    Block,
+    Box,
+    Embed,
+    Embedded,
+    Heading,
+    Items,
+    NotesList,
+    PageStyle,
+    Para,
+    Paragraph,
+    Phrase,
+    Picture,
+    Prose,
+    Run,
+    Span,
+    Table,
+    Terms,
+)
 
 DOCX_FILE = paths.REPORT_DOCX
 SAMPLE_NOTICE = "示例数据 · 虚构内容，不代表真实情况"
@@ -63,14 +78,11 @@ TEXT_WIDTH_MM = 210 - 28 - 26
 FIGURE_WIDTH_MM = 80  # the charts with the tables beside them: the 公文 stays within 20 pages
 
 
-# =========================================================================== HTML -> blocks
+# =========================================================================== the prose model -> blocks
 
 
-SKIP_TAGS = {"nav", "style", "script", "template"}
-HEADING_KINDS = {"h1": "title", "h2": "h1", "h3": "h2", "h4": "h3", "h5": "h3", "h6": "h3"}
-PARAGRAPH_TAGS = {"p", "li", "dt", "dd", "figcaption", "caption", "blockquote", "pre", "address"}
-BLOCK_TAGS = {*HEADING_KINDS, *PARAGRAPH_TAGS, "table", "figure", "div", "section", "header", "footer", "main",
-              "article", "aside", "ol", "ul", "dl", "nav", "style", "script", "template", "hr", "form", "details"}
+SKIP_BOXES = {"nav"}  # the table of contents: the 公文 has none
+HEADING_KINDS = {1: "title", 2: "h1", 3: "h2", 4: "h3"}
 # figure-data: a chart's numbers in words, under the chart (set like a table's note: they are the chart's own data)
 CLASS_KINDS = {"doc-kind": "doc-kind", "meta": "meta", "sample-banner": "banner", "table-note": "table-note",
                "figure-data": "table-note",
@@ -81,119 +93,91 @@ CLASS_KINDS = {"doc-kind": "doc-kind", "meta": "meta", "sample-banner": "banner"
 SCREEN_ONLY = "screen-only"  # report.html shows it on screen only (数字来源, file and setting names): not in the 公文
 
 
-def html_blocks(html: str, embedded: Embedded | None = None) -> list[Block]:
-    """The report's HTML (one part or several) as a flat list of paragraphs, tables and pictures, in order.
-
-    embedded: the models of the part's tables and figures (render.render_model), taken where the HTML marks them
-    (data-block); without it (HTML from elsewhere) a table or figure is read from the HTML."""
-    import lxml.html
-
-    if not html.strip():
-        return []
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
+def prose_blocks(part: report.RenderedPart) -> list[Block]:
+    """One rendered part (render.render_blocks) as a flat list of paragraphs, tables and pictures, in order: the
+    prose from its blocks, each table, figure and list of notes from its model (part.embedded)."""
     out: list[Block] = []
-    _container(root, out, "body", embedded)
+    _walk(part.blocks, out, "body", part.embedded)
     return [b for b in out if not (isinstance(b, Para) and not b.text.strip())]
 
 
-def _classes(el) -> list[str]:
-    return (el.get("class") or "").split()
-
-
-def _kind(el, inherited: str) -> str:
-    if el.tag in HEADING_KINDS:
-        return HEADING_KINDS[el.tag]
-    for css in _classes(el):
+def _kind(classes: list[str], inherited: str) -> str:
+    for css in classes:
         if css in CLASS_KINDS:
             return inherited if inherited == "appendix" and css == "data-note" else CLASS_KINDS[css]
-    if el.tag == "figcaption":
-        return "caption"
-    if el.tag == "dt":
-        return "dt"
     return inherited
 
 
-def _container(el, out: list[Block], kind: str, embedded: Embedded | None = None) -> None:
-    """Block children become blocks; text and inline children between them become paragraphs."""
-    kind = _kind(el, kind)
+def _walk(children: list, out: list[Block], kind: str, embedded: Embedded) -> None:
+    """Blocks become blocks; text and spans between them become paragraphs."""
     pending: list[Run] = []
-
-    def flush():
+    for child in children:
+        if isinstance(child, (str, Span, Phrase)):
+            _runs(Phrase(child), pending, {})
+            continue
         if pending:
             out.append(Para(kind, pending.copy()))
             pending.clear()
-
-    _text(el.text, pending, {})
-    for child in el:
-        if not isinstance(child.tag, str):  # a comment
-            _text(child.tail, pending, {})
-            continue
-        if child.tag in BLOCK_TAGS:
-            flush()
-            _block(child, out, kind, embedded)
-        else:
-            _inline(child, pending, {})
-        _text(child.tail, pending, {})
-    flush()
+        _block(child, out, kind, embedded)
+    if pending:
+        out.append(Para(kind, pending))
 
 
-def _block(el, out: list[Block], kind: str, embedded: Embedded | None = None) -> None:
-    if el.tag in SKIP_TAGS or SCREEN_ONLY in _classes(el):
-        return
-    if embedded is not None and el.get(BLOCK_ATTRIBUTE) == NOTES_BLOCK:
+def _block(block: Prose, out: list[Block], kind: str, embedded: Embedded) -> None:
+    if isinstance(block, Box):
+        if block.tag not in SKIP_BOXES and SCREEN_ONLY not in block.classes:
+            _walk(block.children, out, _kind(block.classes, kind), embedded)
+    elif isinstance(block, Embed):
+        if block.block:
+            out.extend(_as_shown(b) for b in embedded.blocks[int(block.block)])
+    elif isinstance(block, NotesList):
         out.extend(_as_shown(Para("note", [Run(f"注{n}：{text}")])) for n, text in enumerate(embedded.notes, 1))
-    elif embedded is not None and el.get(BLOCK_ATTRIBUTE) is not None:
-        out.extend(_as_shown(block) for block in embedded.blocks[int(el.get(BLOCK_ATTRIBUTE))])
-    elif el.tag == "table":
-        out.append(_table(el))
-    elif el.tag == "figure":
-        out.extend(_figure(el))
-    elif el.tag in HEADING_KINDS or el.tag in PARAGRAPH_TAGS:
-        if any(child.tag in BLOCK_TAGS for child in el if isinstance(child.tag, str)):
-            _container(el, out, kind, embedded)  # a list item holding a nested list: walk it as a container
+    elif isinstance(block, Heading):
+        out.append(Para(HEADING_KINDS[block.level], _phrase_runs(block.text)))
+    elif isinstance(block, Paragraph):
+        out.append(Para(_kind(block.css.split(), kind), _phrase_runs(block.text)))
+    elif isinstance(block, Items):
+        for item in block.items:
+            out.append(Para(kind, _phrase_runs(item.text)))
+            if item.sub is not None:
+                _block(item.sub, out, kind, embedded)
+    elif isinstance(block, Terms):
+        for term, definition, _ in block.terms:
+            out += [Para("dt", _phrase_runs(term)), Para(kind, _phrase_runs(definition))]
+    elif not isinstance(block, PageStyle):  # the printed page's CSS: report.html's only
+        raise TypeError(f"not a block of the report: {block!r}")
+
+
+def _phrase_runs(phrase: Phrase) -> list[Run]:
+    runs: list[Run] = []
+    _runs(phrase, runs, {})
+    return runs
+
+
+def _runs(phrase: Phrase, runs: list[Run], style: dict) -> None:
+    """A phrase's runs: strong bold, a note's number superscript, what is shown on screen only left out."""
+    text = ""
+    for piece in phrase.parts:
+        if isinstance(piece, str):
+            text += piece
+            continue
+        _text(text, runs, style)
+        text = ""
+        if piece.kind == "screen":
+            continue
+        inner = dict(style)
+        if piece.kind in ("strong", "strong-na"):
+            inner["bold"] = True
+        if piece.kind == "ref":
+            _text(f"注{piece.number}", runs, {**inner, "superscript": True})
         else:
-            runs: list[Run] = []
-            _inline_children(el, runs, {})
-            out.append(Para(_kind(el, kind), runs))
-    else:
-        _container(el, out, kind, embedded)
+            _runs(Phrase(*piece.parts), runs, inner)
+    _text(text, runs, style)
 
 
-def _inline_children(el, runs: list[Run], style: dict) -> None:
-    _text(el.text, runs, style)
-    for child in el:
-        if isinstance(child.tag, str):
-            _inline(child, runs, style)
-        _text(child.tail, runs, style)
-
-
-def _inline(el, runs: list[Run], style: dict) -> None:
-    tag = el.tag
-    if tag in SKIP_TAGS or SCREEN_ONLY in _classes(el):
-        return
-    if tag == "br":
-        runs.append(Run("\n", **style))
-        return
-    if tag == "img":
-        return
-    style = dict(style)
-    if tag in ("strong", "b"):
-        style["bold"] = True
-    elif tag in ("em", "i"):
-        style["italic"] = True
-    elif tag == "sup":
-        style["superscript"] = True
-    quoted = tag == "q" and "practice" not in _classes(el)  # the report's CSS shows q.practice without quotes
-    if quoted:
-        runs.append(Run("“", **style))
-    _inline_children(el, runs, style)
-    if quoted:
-        runs.append(Run("”", **style))
-
-
-def _text(text: str | None, runs: list[Run], style: dict) -> None:
+def _text(text: str, runs: list[Run], style: dict) -> None:
     if text:
-        text = HTML_SPACE.sub(" ", text)
+        text = _shown(text)
         if runs and runs[-1] == Run(runs[-1].text, **style) and runs[-1].text != "\n":
             runs[-1].text += text
         else:
@@ -204,8 +188,8 @@ HTML_SPACE = re.compile(r"[ \t\r\n\f]+")  # what HTML collapses (not the ideogra
 
 
 def _shown(text: str) -> str:
-    """A model's text as report.html shows it: the part's line breaks dropped (render._compact), runs of white space
-    one space (HTML)."""
+    """Text as report.html shows it: the part's line breaks dropped (prose_html.blocks_html), runs of white space one
+    space (HTML)."""
     return HTML_SPACE.sub(" ", re.sub(r"\s*\n\s*", "", text))
 
 
@@ -217,32 +201,6 @@ def _as_shown(block: Block) -> Block:
     if isinstance(block, Picture):
         return Picture(block.key, block.png, _shown(block.caption).strip(" "))
     return Para(block.kind, [Run(_shown(r.text), r.bold, r.italic, r.superscript) for r in block.runs])
-
-
-def _cell_text(el) -> str:
-    return HTML_SPACE.sub(" ", el.text_content()).strip(" ")
-
-
-def _table(el) -> Table:
-    caption = el.find("caption")
-    head = [c for c in el.iter("th")] if el.find(".//thead") is not None else []
-    if not head:  # a table without a head: its first row is the header
-        first = next(el.iter("tr"), None)
-        head = list(first) if first is not None else []
-    header_row = head[0].getparent() if head else None
-    rows = [[_cell_text(c) for c in tr if c.tag in ("td", "th")] for tr in el.iter("tr") if tr is not header_row]
-    return Table(caption=_cell_text(caption) if caption is not None else "", header=[_cell_text(c) for c in head],
-                 rows=rows, numeric=["num" in _classes(c) for c in head])
-
-
-def _figure(el) -> list[Block]:
-    img = next(el.iter("img"), None)
-    caption = el.find("figcaption")
-    src = img.get("src", "") if img is not None else ""
-    png = base64.b64decode(src.split(",", 1)[1]) if src.startswith("data:image/png;base64,") else b""
-    key = (el.get("id") or "").removeprefix("fig-")
-    text = _cell_text(caption) if caption is not None else (img.get("alt", "") if img is not None else "")
-    return [Picture(key if key in figures.FIGURES_BY_KEY else "", png, text)] if png else [Para("caption", [Run(text)])]
 
 
 # =========================================================================== blocks -> docx
@@ -513,9 +471,9 @@ def _page_field(paragraph) -> None:
 
 
 def report_blocks(data: report.ReportData) -> list[Block]:
-    """Every part of the report (report.PARTS, in order) as blocks: the prose of the same HTML as report.html, the
-    tables and figures from their models."""
-    return run_in_terms([block for name in report.PARTS for block in html_blocks(*report.render_model(data, name))])
+    """Every part of the report (report.PARTS, in order) as blocks, from the same prose blocks and models as
+    report.html."""
+    return run_in_terms([block for name in report.PARTS for block in prose_blocks(report.render_blocks(data, name))])
 
 
 def run_in_terms(blocks: list[Block]) -> list[Block]:
