@@ -1,1 +1,2 @@
-"""Stage 4: the report (``render``: text, tables and the HTML/PDF export; ``word``: report.docx; ``templates/``)."""
+"""Stage 4: the report (``parts``: its text as a model; ``render``: the parts as HTML; ``word``: report.docx;
+``templates/``: report.html's page frame)."""

@@ -38,8 +38,8 @@ from pipeline.report import parts, parts_advice, parts_appendix
 from pipeline.report.data import ReportData, load_report_data  # noqa: F401  (re-exported)
 
 # The report's pieces, one module per job — numbers (how numbers, notes and tables are written), summaries (the tables
-# made from the cleaning records), links (each number linked to its source), text (the helper the templates call),
-# data (what a report is made from) — offer their names here too: templates, notebook 04 and tests write
+# made from the cleaning records), links (each number linked to its source), text (the helper the parts call),
+# data (what a report is made from) — offer their names here too: notebook 04 and tests write
 # report.number, report.TABLES, report.Text ….
 from pipeline.report.links import *  # noqa: F401,F403
 from pipeline.report.model import Embedded, Prose, spans

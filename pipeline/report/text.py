@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from pipeline.report.data import ReportData
 from pipeline.schemas import RETURN_KINDS
 
-# =========================================================================== the text helper the templates call
+# =========================================================================== the text helper the parts call
 
 
 class _Part:
