@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import math
 import re
 import zipfile
@@ -195,58 +196,63 @@ def write_cells(ws, first: int, columns: list[list], colours: dict[int, dict]) -
     into the worksheet's row file, without xlsxwriter's per-cell dispatch, checks and tuples: several times faster.
 
     Takes the values _for_excel leaves (text, int, float, bool, date, datetime, None) with xlsxwriter's escaping,
-    number and date forms, and formats numbered in the order it numbers them. The last row goes through write_rows:
-    xlsxwriter keeps a sheet's last row until the workbook is closed, and numbers the formats first used there
-    only then. Anything else (a value of another type, ±inf or NaN, text over half of Excel's 32,767 characters)
-    returns False before any data row is written, and write_rows writes the rows."""
+    number and date forms, and formats numbered in the order it numbers them. Rows are made and written a block
+    at a time (memory stays bounded, as in constant_memory). The last row goes through write_rows: xlsxwriter
+    keeps a sheet's last row until the workbook is closed, and numbers the formats first used there only then.
+    Anything else (a value of another type, ±inf or NaN, text over half of Excel's 32,767 characters) returns
+    False before any data row is written, and write_rows writes the rows."""
     kinds = [set(map(type, values)) for values in columns]
-    if not all(kind <= _CELL_TYPES for kind in kinds):
+    if not all(kind <= _CELL_TYPES and _writable(values, kind) for values, kind in zip(columns, kinds)):
         return False
     if not columns or not columns[0]:
         return True
     ws._write_single_row(first)  # the header row (and the note) go to the row file first, as write_row would
-    body = [values[:-1] for values in columns]
-    _claim_formats(ws, body, kinds, colours)
-    cells = []
-    for col, values in enumerate(body):
-        column = _column_cells(ws, values, kinds[col], colours.get(col, {}), xlsxwriter.utility.xl_col_to_name(col),
-                               first + 1)
-        if column is None:
-            return False
-        last = next((row for row in range(len(column) - 1, -1, -1) if column[row]), None)
-        if last is not None:
-            ws._check_dimensions(first + last, col)  # the sheet's extent, as each written cell would have set it
-        cells.append(column)
-    out, chunk = ws.fh, []
-    for row, row_cells in enumerate(zip(*cells), first + 1):
-        text = "".join(row_cells)
-        if text:
-            chunk.append(f'<row r="{row}">{text}</row>')
-        if len(chunk) >= 4096:
-            out.write("".join(chunk))
-            chunk.clear()
-    out.write("".join(chunk))
-    last_row = first + len(columns[0]) - 1
+    n_body = len(columns[0]) - 1
+    _claim_formats(ws, columns, n_body, kinds, colours)
+    letters = [xlsxwriter.utility.xl_col_to_name(col) for col in range(len(columns))]
+    last_used: dict[int, int] = {}
+    for start in range(0, n_body, _BLOCK_ROWS):
+        stop = min(n_body, start + _BLOCK_ROWS)
+        cells = [_column_cells(ws, values[start:stop], kinds[col], colours.get(col, {}), letters[col],
+                               first + 1 + start) for col, values in enumerate(columns)]
+        for col, column in enumerate(cells):
+            last = next((row for row in range(len(column) - 1, -1, -1) if column[row]), None)
+            if last is not None:
+                last_used[col] = first + start + last
+        rows = map("".join, zip(*cells))
+        ws.fh.write("".join([f'<row r="{row}">{text}</row>' for row, text in enumerate(rows, first + 1 + start)
+                             if text]))
+    for col, row in last_used.items():
+        ws._check_dimensions(row, col)  # the sheet's extent, as each written cell would have set it
+    last_row = first + n_body
     ws.previous_row = max(first, last_row - 1)
     write_rows(ws, last_row, [values[-1:] for values in columns], colours)
     return True
 
 
+_BLOCK_ROWS = 2048
 _DATES = {dt.date, dt.datetime}
 _CELL_TYPES = {str, int, float, bool, dt.date, dt.datetime, type(None)}
 _STRMAX = 32767 // 2  # text this long or shorter is under Excel's limit whatever its characters (xlsxwriter's test)
 
 
-def _claim_formats(ws, columns: list[list], kinds: list[set[type]], colours: dict[int, dict]) -> None:
-    """Number the formats the data cells use in the order xlsxwriter would: by the first cell (row, then column)
-    that uses each (the numbers are the cells' s="…" and the order of styles.xml)."""
+def _writable(values: list, kinds: set[type]) -> bool:
+    """No number that is not finite (xlsxwriter refuses NaN and ±inf), no text it might cut."""
+    if float in kinds and not all(map(math.isfinite, [v for v in values if v.__class__ is float])):
+        return False
+    return str not in kinds or max(map(len, [v for v in values if v.__class__ is str])) <= _STRMAX
+
+
+def _claim_formats(ws, columns: list[list], n_rows: int, kinds: list[set[type]], colours: dict[int, dict]) -> None:
+    """Number the formats the first n_rows data cells use in the order xlsxwriter would: by the first cell (row,
+    then column) that uses each (the numbers are the cells' s="…" and the order of styles.xml)."""
     firsts = []
-    for col, values in enumerate(columns):
-        if kinds[col] & _DATES:  # (the only dates of a column may be in its last row, which is not here)
-            firsts.append((next((row for row, v in enumerate(values) if v.__class__ in _DATES), None), col,
-                           ws.default_date_format))
+    for col, column in enumerate(columns):
+        if kinds[col] & _DATES:  # (the only dates of a column may be in its last row, which is not counted)
+            dated = (row for row, v in enumerate(itertools.islice(column, n_rows)) if v.__class__ in _DATES)
+            firsts.append((next(dated, None), col, ws.default_date_format))
         seen = set()
-        for row, v in enumerate(values if col in colours else ()):
+        for row, v in enumerate(itertools.islice(column, n_rows) if col in colours else ()):
             fmt = colours[col].get(v) if v.__class__ is str else None
             if fmt is not None and id(fmt) not in seen:
                 seen.add(id(fmt))
@@ -260,32 +266,23 @@ _NUMBER_KINDS = {int, float, type(None)}
 _TEXT_KINDS = {str, type(None)}
 
 
-def _column_cells(ws, values: list, kinds: set[type], formats: dict, letter: str, row: int) -> list[str] | None:
+def _column_cells(ws, values: list, kinds: set[type], formats: dict, letter: str, row: int) -> list[str]:
     """Each cell's XML (`<c r="B7"…>…</c>`) of a column whose first value is in `row` (1-based), "" for a cell
-    xlsxwriter does not write; None when a value is one write_cells leaves to xlsxwriter. A column of numbers or of
-    text is made in one comprehension, text from each different value once; others through _column_tails."""
+    xlsxwriter does not write. A column of numbers or of text is made in one comprehension, text from each
+    different value once; others through _column_tails."""
     if kinds <= _NUMBER_KINDS:
-        if float in kinds and not all(map(math.isfinite, [v for v in values if v is not None])):
-            return None
         return [f'<c r="{letter}{r}"><v>{v:.16G}</v></c>' if v is not None else "" for r, v in enumerate(values, row)]
     if kinds <= _TEXT_KINDS:
-        tails = {None: ""}
-        for v in dict.fromkeys(values):
-            if v is not None:
-                if len(v) > _STRMAX:
-                    return None
-                tails[v] = _text_cell(v, formats)
+        tails = {v: _text_cell(v, formats) for v in dict.fromkeys(values) if v is not None}
+        tails[None] = ""
         return [f'<c r="{letter}{r}"{tail}' if (tail := tails[v]) else "" for r, v in enumerate(values, row)]
     tails = _column_tails(ws, values, formats)
-    if tails is None:
-        return None
     return [f'<c r="{letter}{r}"{tail}' if tail else "" for r, tail in enumerate(tails, row)]
 
 
-def _column_tails(ws, values: list, formats: dict) -> list[str] | None:
+def _column_tails(ws, values: list, formats: dict) -> list[str]:
     """Each cell's XML after its reference (`<c r="B7"` + tail), as xlsxwriter's _write_cell writes it in
-    constant_memory mode; "" for a cell it does not write (None, or empty text without a colour).
-    None when a value is one write_cells leaves to xlsxwriter (a number not finite, text it might cut)."""
+    constant_memory mode; "" for a cell it does not write (None, or empty text without a colour)."""
     tails = []
     known: dict = {}
     for v in values:
@@ -295,13 +292,9 @@ def _column_tails(ws, values: list, formats: dict) -> list[str] | None:
         elif cls is str:
             tail = known.get(v)
             if tail is None:
-                if len(v) > _STRMAX:
-                    return None
                 tail = known[v] = _text_cell(v, formats)
             tails.append(tail)
         elif cls is float or cls is int:
-            if v - v:  # NaN or ±inf (NaN - NaN and inf - inf are NaN, which is true)
-                return None
             tails.append(f"><v>{v:.16G}</v></c>")
         elif cls is bool:
             tails.append(f' t="b"><v>{int(v)}</v></c>')

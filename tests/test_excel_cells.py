@@ -95,3 +95,15 @@ def test_what_a_reader_sees_from_the_fast_path(tmp_path):
     assert ws["J3"].value is True and ws["L4"].value == 3 and ws["L5"].value == 2.5
     assert ws["K6"].fill.fgColor.rgb == "FFCCCCCC" and ws["K6"].value in ("", None)
     assert ws.freeze_panes == "A3" and ws.auto_filter.ref == "A2:M22" and ws.dimensions == "A1:M22"
+
+
+def test_rows_made_in_blocks_give_the_same_bytes(tmp_path, monkeypatch):
+    """Rows are made a block at a time (memory stays bounded); blocks of 5 rows, with a colour, an empty text and
+    dates first met in later blocks, give the bytes of one block and of xlsxwriter's own path."""
+    frame = awkward_table(53)
+    frame.loc[:12, ["日期", "时刻", "当天", "预警", "混合"]] = None
+    sheets, fills = {"表": frame, "表2": frame.iloc[::-1]}, {"表": {"预警": COLOURS}}
+    one_block = excel._write(tmp_path / "one.xlsx", sheets, None, fills, "0" * 40).read_bytes()
+    monkeypatch.setattr(excel, "_BLOCK_ROWS", 5)
+    fast, slow = two_ways(tmp_path, monkeypatch, sheets, fills=fills)
+    assert fast == slow == one_block
