@@ -1,8 +1,8 @@
 """The per-file cache of cleaned returns: a rerun reads and cleans only the returns that changed.
 
-Each return file's cleaned result (its records, problems, ledger rows and 表头对照 rows, as
-files.read_and_clean_file gives them, before the round-level steps) is kept in one file under
-RoundPaths.cache (.cache/ingest/<round>/, never committed), named by a key made of:
+Each return file's cleaned result (its rows as an Arrow IPC buffer of rowtable.ROW_SCHEMA, its problems,
+ledger rows and 表头对照 rows, as files.read_and_clean_file gives them, before the round-level steps) is kept in
+one file under RoundPaths.cache (.cache/ingest/<round>/, never committed), named by a key made of:
 
 - the file's bytes (sha256) and its path in the round folder;
 - the alias table (every alias and pattern row) and the concept table (pipeline/ingest/header_concepts.csv);
@@ -34,7 +34,7 @@ from pipeline.rounds import Round
 from pipeline.schemas import AliasTable
 
 # Bump when the layout of an entry changes (the code digest covers the code that fills it).
-FORMAT = 1
+FORMAT = 2
 SUFFIX = ".pickle"
 # The code whose change makes every entry stale.
 CODE = ("ingest", "schemas.py", "conventions.py", "rounds.py", "frames.py", "workers.py")

@@ -9,7 +9,8 @@ sheet. The jobs live in their own modules, in the order a return travels through
 - ``rows`` and ``checks``: one data row's cells to a record, and the row checks;
 - ``files``: the round's files, read and cleaned side by side or taken from the cache;
 - ``revisions`` and ``dedup``: which copy of a return, and of a project, is used;
-- ``tables`` and ``ledger``: the records to typed tables, the quarantine and the ledger, and saving them
+- ``rowtable``: the shape a file's rows leave its cleaning in, and the round's frame the round is settled on;
+- ``tables`` and ``ledger``: the round's rows to typed tables, the quarantine and the ledger, and saving them
   (``artifacts``: their declared columns and their one loader each).
 
 The names other stages and the notebooks use are importable from here.
@@ -20,13 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.ingest import cache, corrections, dedup, plausibility, provenance, readers, units
+from pipeline.ingest import cache, corrections, dedup, plausibility, provenance, readers, rowtable, units
 from pipeline.ingest.artifacts import cleaned_tables, load_clean_tables
-from pipeline.ingest.checks import leave_out_money
 from pipeline.ingest.files import UNKNOWN_UNIT, clean_files, identical_files, leftover_notice, result_of, unit_from_path
 from pipeline.ingest.ledger import LEDGER_COLUMNS, unread_file
 from pipeline.ingest.problems import ERROR, HINT, Problem
-from pipeline.ingest.records import add_issue
 from pipeline.ingest.revisions import revision_base, supersede_originals
 from pipeline.ingest.tables import (
     HEADER_MAP_COLUMNS,
@@ -68,7 +67,7 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
         error_log.unlink(missing_ok=True)  # this run's errors only
     store = cache.FileCache(cache_dir, round_, aliases)
     fixes = corrections.load(round_.raw_dir)
-    records: list[dict] = []
+    tables: list = []  # each file's rows (rowtable.ROW_SCHEMA)
     problems: list[Problem] = []
     ledger: list[dict] = []
     mapping: list[dict] = []
@@ -90,7 +89,8 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
     for path, outcome in zip(returns, clean_files(returns, round_, aliases, fixes, store, processes)):
         rel = path.relative_to(round_.raw_dir).as_posix()
         try:
-            file_records, file_problems, file_ledger, file_mapping = result_of(outcome)
+            file_rows, file_problems, file_ledger, file_mapping = result_of(outcome)
+            file_table = rowtable.from_ipc(file_rows)
         except readers.ReadError as exc:
             unit = unit_from_path(rel, round_) or UNKNOWN_UNIT
             problems.append(Problem(unit, rel, "", None, "", "", exc.problem, exc.fix, ERROR, "unreadable"))
@@ -103,31 +103,32 @@ def clean_round(round_: Round, aliases: AliasTable, echo=print, cache_dir: Path 
             ledger.append(unread_file(rel, unit, "处理失败", provenance.UNFORESEEN))
             echo(f"  处理失败 {rel}：{provenance.UNFORESEEN}{provenance.log_unforeseen(error_log, rel, exc)}")
             continue
-        records.extend(file_records)
+        tables.append(file_table)
         problems.extend(file_problems)
         ledger.extend(file_ledger)
         mapping.extend(file_mapping)
     store.prune()
     problems += fixes.unsettled(lambda rel: unit_from_path(rel, round_) or UNKNOWN_UNIT)
     problems = units.first_of_each(problems)
-    problems = supersede_originals(records, problems, ledger)
-    records, problems = dedup.deduplicate(records, problems)
-    _apply_doubts(plausibility.check_round(records, previous, round_.previous), fixes, problems)
-    result = assemble(records, problems, ledger, round_)
+    rows = rowtable.round_frame(tables)  # the round is settled on its columns
+    problems = supersede_originals(rows, problems, ledger)
+    problems = dedup.deduplicate(rows, problems)
+    _apply_doubts(plausibility.check_round(rows, previous, round_.previous), fixes, problems, rows)
+    result = assemble(rows, problems, ledger, round_)
     result.header_map = pd.DataFrame(mapping, columns=HEADER_MAP_COLUMNS).astype(
         {"excel_row": "Int64", "score": "Float64"})
     result.corrections = fixes.applied_frame()
     return result
 
 
-def _apply_doubts(doubts: list[plausibility.Doubt], fixes: corrections.RoundCorrections, problems: list[Problem]):
+def _apply_doubts(doubts: list[plausibility.Doubt], fixes: corrections.RoundCorrections, problems: list[Problem],
+                  rows: pd.DataFrame):
     """Ask about amounts in doubt across the round; leave them out of the sums unless a 保留 line accepts them."""
     for doubt in doubts:
-        kept = fixes.keep_for(doubt.problem, problems) if doubt.records else None
+        kept = fixes.keep_for(doubt.problem, problems) if doubt.rows else None
         if kept:
             doubt.problem.severity = HINT
             doubt.problem.problem = f"{doubt.problem.problem}（已按更正记录保留原值，依据：{kept.basis or '未注明'}）"
-        for record in [] if kept else doubt.records:
-            leave_out_money(record)
-            add_issue(record, doubt.issue)
+        for i in [] if kept else doubt.rows:
+            rowtable.leave_out_money(rows, i, doubt.issue)
         problems.append(doubt.problem)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pipeline import workers
-from pipeline.ingest import cache, corrections, layout, provenance, readers, units
+from pipeline.ingest import cache, corrections, layout, provenance, readers, rowtable, units
 from pipeline.ingest.problems import ERROR, HINT, Problem
 from pipeline.ingest.sheet import clean_sheet
 from pipeline.rounds import Round
@@ -49,9 +49,9 @@ def identical_files(paths: list[Path]) -> tuple[list[Path], dict[Path, Path]]:
 
 def clean_files(paths: list[Path], round_: Round, aliases: AliasTable, fixes: corrections.RoundCorrections,
                  store: cache.FileCache, processes: int | None = None) -> list[workers.Outcome]:
-    """Every return file's records, problems, ledger rows and 表头对照 rows (all or nothing per file), in the
-    order of paths: for each, the outcome of reading and cleaning it (result_of gives them, or raises what
-    cleaning that file raised).
+    """Every return file's rows (an Arrow IPC buffer of rowtable.ROW_SCHEMA), problems, ledger rows and 表头对照
+    rows (all or nothing per file), in the order of paths: for each, the outcome of reading and cleaning it
+    (result_of gives them, or raises what cleaning that file raised).
 
     From the store for a file it holds as the file is now (a file with corrections is always cleaned afresh);
     the others are read and cleaned side by side, each in a forked worker (workers.run_forked), `processes` at
@@ -72,6 +72,8 @@ def clean_files(paths: list[Path], round_: Round, aliases: AliasTable, fixes: co
     # A file with corrections records what was applied in the round's corrections (FileCorrections.settle):
     # it is cleaned in this process, where that record is kept.
     forked = [job for job in todo if not job.args[2].items] if processes > 1 and len(todo) > 1 else []
+    if forked:
+        rowtable.warm()  # once here, not in every forked worker
     done = {} if not forked else dict(zip(
         (job.index for job in forked),
         workers.run_forked(read_and_clean_file, [job.args for job in forked], processes=processes)))
@@ -128,7 +130,9 @@ def read_and_clean_file(path: Path, rel: str, own_fixes: corrections.FileCorrect
         problems.append(Problem(unit, rel, "", None, "", "", "文件中没有可识别的报表（工作表为空或不是报表）",
                                 "请使用下发的报表模板填写后重新发送", ERROR, "no_return_in_file"))
     records, problems = file_fixes.settle(records, problems, [result.ledger for result in results], unit)
-    return records, problems, [result.ledger for result in results], [m for result in results for m in result.mapping]
+    # The rows leave the file's cleaning as the declared table (rowtable.ROW_SCHEMA), an Arrow IPC buffer.
+    return (rowtable.to_ipc(records), problems, [result.ledger for result in results],
+            [m for result in results for m in result.mapping])
 
 
 def unit_from_path(rel: str, round_: Round) -> str | None:

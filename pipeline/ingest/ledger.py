@@ -21,7 +21,7 @@ def ledger_frame(ledger: list[dict], state: pd.DataFrame) -> pd.DataFrame:
     money as read = money used + money set aside (quarantined rows and cells left out of the sums).
 
     ledger: each sheet's (and each unread file's) entry as cleaning wrote it; state: the round's rows
-    (records.state_frame), whose columns give the counts and the money."""
+    (rowtable.state_of), whose columns give the counts and the money."""
     frame = pd.DataFrame(ledger, columns=[c for c in LEDGER_COLUMNS if c not in _LEDGER_COUNTS + _LEDGER_MONEY])
     q, money, aside = state["quarantined"], state["money_wan"], state["set_aside_wan"]
     out = pd.DataFrame({"file": state["file"], "sheet": state["sheet"], "kept": ~q,

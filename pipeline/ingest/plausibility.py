@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from pipeline import schemas
+from pipeline.ingest import rowtable
 from pipeline.ingest.problems import ERROR, HINT, Problem
-from pipeline.ingest.records import is_quarantined, unit_doubted
 
 # The return kinds whose rows are projects with a total investment to compare, and the amount
 # each sheet's typical size is judged by.
@@ -58,24 +58,41 @@ DOUBT_FIX = "请确认金额单位（元、千元、万元、亿元）并在表�
 
 @dataclass
 class Doubt:
-    """Amounts in doubt: the problem to send, and the rows whose amounts are left out (none: kept, only asked)."""
+    """Amounts in doubt: the problem to send, and the rows (positions in the round's frame) whose amounts are left
+    out (none: kept, only asked)."""
 
     problem: Problem
-    records: list[dict] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
     issue: str = ""
 
 
-def check_round(records: list[dict], previous: dict[str, pd.DataFrame] | None, previous_id: str | None) -> list[Doubt]:
+# The columns the checks read, as Python values (rowtable.values): r[name][i] is row i's value.
+_READ = ("unit", "file", "sheet", "row", "return_kind", "project_code", "project_name", "total_investment",
+         "contract_investment", "annual_plan", "yoy_pct", "last_yoy_pct", "stated_completion_pct")
+
+
+class _Rows:
+    """The round's rows a check reads: `r.get(i, name)` is row i's value of a column (None when missing)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.columns = {c: rowtable.values(frame, c) for c in _READ}
+
+    def get(self, i: int, name: str):
+        return self.columns[name][i]
+
+
+def check_round(rows: pd.DataFrame, previous: dict[str, pd.DataFrame] | None, previous_id: str | None) -> list[Doubt]:
     """Every doubt about money units across the round's kept rows (those not quarantined nor already in doubt)."""
-    live = [r for r in records if not is_quarantined(r) and not unit_doubted(r)]
-    sheets = _by_sheet(live, AMOUNT_OF_KIND)
+    r = _Rows(rows)
+    live = [int(i) for i in (~rowtable.quarantined(rows) & ~rows["unit_doubted"]).to_numpy().nonzero()[0]]
+    sheets = _by_sheet(r, live, AMOUNT_OF_KIND)
     doubts = []
     if previous:
-        doubts += _against_previous(sheets, previous, previous_id or "")
-    doubted = {id(r) for d in doubts for r in d.records}
-    doubts += _against_units({key: rows for key, rows in sheets.items() if not doubted & {id(r) for r in rows}})
-    doubts += _plan_against_total(live)
-    doubts += _fractions_in_xlsb(_by_sheet(live, RATE_COLUMNS))
+        doubts += _against_previous(r, sheets, previous, previous_id or "")
+    doubted = {i for d in doubts for i in d.rows}
+    doubts += _against_units(r, {key: mine for key, mine in sheets.items() if not doubted & set(mine)})
+    doubts += _plan_against_total(r, live)
+    doubts += _fractions_in_xlsb(r, _by_sheet(r, live, RATE_COLUMNS))
     return doubts
 
 
@@ -91,30 +108,31 @@ def factor_text(log_ratio: int) -> str:
 # --------------------------------------------------------------------------- against the previous round
 
 
-def _by_sheet(records: list[dict], kinds=None) -> dict[tuple[str, str], list[dict]]:
-    """{(file, sheet): its rows}, of the given return kinds only (every kind when None)."""
-    sheets: dict[tuple[str, str], list[dict]] = {}
-    for record in records:
-        if kinds is None or record["return_kind"] in kinds:
-            sheets.setdefault((record["file"], record["sheet"]), []).append(record)
+def _by_sheet(r: _Rows, live: list[int], kinds=None) -> dict[tuple[str, str], list[int]]:
+    """{(file, sheet): its rows}, of the given return kinds only (every kind when None), in the round's order."""
+    sheets: dict[tuple[str, str], list[int]] = {}
+    kind, file, sheet = r.columns["return_kind"], r.columns["file"], r.columns["sheet"]
+    for i in live:
+        if kinds is None or kind[i] in kinds:
+            sheets.setdefault((file[i], sheet[i]), []).append(i)
     return sheets
 
 
-def _against_previous(sheets: dict, previous: dict[str, pd.DataFrame], previous_id: str) -> list[Doubt]:
+def _against_previous(r: _Rows, sheets: dict, previous: dict[str, pd.DataFrame], previous_id: str) -> list[Doubt]:
     lookup = {kind: _previous_totals(previous.get(kind)) for kind in ("projects", "major_works")}
     doubts = []
     for rows in sheets.values():
-        kind = rows[0]["return_kind"]
+        kind = r.get(rows[0], "return_kind")
         if kind not in lookup:
             continue
-        pairs = [(r, before) for r in rows
-                 if (before := _previous_total(r, lookup[kind])) and r.get("total_investment")]
-        logs = [math.log10(r["total_investment"] / before) for r, before in pairs]
+        pairs = [(i, before) for i in rows
+                 if (before := _previous_total(r, i, lookup[kind])) and r.get(i, "total_investment")]
+        logs = [math.log10(r.get(i, "total_investment") / before) for i, before in pairs]
         factor = _common_factor(logs)
         if factor:
-            doubts.append(_sheet_doubt_previous(rows, pairs, logs, factor, previous_id))
+            doubts.append(_sheet_doubt_previous(r, rows, pairs, logs, factor, previous_id))
             continue
-        doubts += [_row_doubt_previous(r, before, log, previous_id) for (r, before), log in zip(pairs, logs)
+        doubts += [_row_doubt_previous(r, i, before, log, previous_id) for (i, before), log in zip(pairs, logs)
                    if _near_power(log) and abs(round(log)) >= 3]
     return doubts
 
@@ -137,11 +155,11 @@ def _previous_totals(frame: pd.DataFrame | None) -> dict[str, float]:
     return totals
 
 
-def _previous_total(record: dict, totals: dict[str, float]) -> float | None:
-    code = _key(record.get("project_code"))
+def _previous_total(r: _Rows, i: int, totals: dict[str, float]) -> float | None:
+    code = _key(r.get(i, "project_code"))
     if code and f"code:{code}" in totals:
         return totals[f"code:{code}"]
-    return totals.get(f"name:{_key(record.get('unit'))}|{_key(record.get('project_name'))}")
+    return totals.get(f"name:{_key(r.get(i, 'unit'))}|{_key(r.get(i, 'project_name'))}")
 
 
 def _near_power(log: float) -> bool:
@@ -158,34 +176,36 @@ def _common_factor(logs: list[float]) -> int | None:
     return k if k != 0 and agreeing >= AGREEING_SHARE * len(logs) else None
 
 
-def _sheet_doubt_previous(rows: list[dict], pairs: list[tuple[dict, float]], logs: list[float], k: int,
+def _sheet_doubt_previous(r: _Rows, rows: list[int], pairs: list[tuple[int, float]], logs: list[float], k: int,
                           previous_id: str) -> Doubt:
     first = rows[0]
     same = sum(1 for log in logs if round(log) == k)
     text = (f"金额单位存疑：本表与上一轮（{previous_id}）相同的{len(pairs)}个项目中，{same}个的总投资约为上一轮的"
             f"{factor_text(k)}，疑似金额单位与上一轮不一致，本表金额未计入合计")
-    problem = Problem(first["unit"], first["file"], first["sheet"], min(r["row"] for r in rows), "总投资",
-                      "", text, DOUBT_FIX, ERROR, "implausible_vs_previous")
+    problem = Problem(r.get(first, "unit"), r.get(first, "file"), r.get(first, "sheet"),
+                      min(r.get(i, "row") for i in rows), "总投资", "", text, DOUBT_FIX, ERROR,
+                      "implausible_vs_previous")
     return Doubt(problem, list(rows), "金额单位存疑（与上一轮相比），本表金额未计入合计，待单位确认")
 
 
-def _row_doubt_previous(record: dict, before: float, log: float, previous_id: str) -> Doubt:
+def _row_doubt_previous(r: _Rows, i: int, before: float, log: float, previous_id: str) -> Doubt:
     k = round(log)
-    text = (f"金额单位存疑：总投资{record['total_investment']:,.2f}万元，约为上一轮（{previous_id}）同一项目"
+    total = r.get(i, "total_investment")
+    text = (f"金额单位存疑：总投资{total:,.2f}万元，约为上一轮（{previous_id}）同一项目"
             f"（{before:,.2f}万元）的{factor_text(k)}，本行金额未计入合计")
-    problem = Problem(record["unit"], record["file"], record["sheet"], record["row"], "总投资",
-                      f"{record['total_investment']:g}", text, DOUBT_FIX, ERROR, "implausible_row")
-    return Doubt(problem, [record], "金额单位存疑（与上一轮相比），本行金额未计入合计，待单位确认")
+    problem = Problem(r.get(i, "unit"), r.get(i, "file"), r.get(i, "sheet"), r.get(i, "row"), "总投资",
+                      f"{total:g}", text, DOUBT_FIX, ERROR, "implausible_row")
+    return Doubt(problem, [i], "金额单位存疑（与上一轮相比），本行金额未计入合计，待单位确认")
 
 
 # --------------------------------------------------------------------------- against the other units
 
 
-def _against_units(sheets: dict) -> list[Doubt]:
+def _against_units(r: _Rows, sheets: dict) -> list[Doubt]:
     medians: dict[tuple[str, str], tuple[str, float]] = {}
     for key, rows in sheets.items():
-        kind = rows[0]["return_kind"]
-        values = [r[AMOUNT_OF_KIND[kind]] for r in rows if r.get(AMOUNT_OF_KIND[kind])]
+        kind = r.get(rows[0], "return_kind")
+        values = [v for i in rows if (v := r.get(i, AMOUNT_OF_KIND[kind]))]
         if len(values) >= MIN_ROWS:
             medians[key] = (kind, statistics.median(values))
     doubts = []
@@ -196,33 +216,35 @@ def _against_units(sheets: dict) -> list[Doubt]:
         typical = statistics.median(others)
         log = math.log10(median / typical)
         if abs(log) >= UNITS_LOG_FACTOR:
-            doubts.append(_sheet_doubt_units(sheets[key], kind, median, typical, len(others), log))
+            doubts.append(_sheet_doubt_units(r, sheets[key], kind, median, typical, len(others), log))
     return doubts
 
 
-def _sheet_doubt_units(rows: list[dict], kind: str, median: float, typical: float, others: int, log: float) -> Doubt:
+def _sheet_doubt_units(r: _Rows, rows: list[int], kind: str, median: float, typical: float, others: int,
+                       log: float) -> Doubt:
     first = rows[0]
     column = "合同投资额" if kind == "attraction" else "总投资"
     text = (f"金额单位存疑：本表{column}的中位数为{median:,.2f}万元，约为其他{others}份同类报表中位数"
             f"（{typical:,.2f}万元）的{factor_text(round(log))}，疑似金额单位有误，本表金额未计入合计")
-    problem = Problem(first["unit"], first["file"], first["sheet"], min(r["row"] for r in rows), column, "",
-                      text, DOUBT_FIX, ERROR, "implausible_vs_units")
+    problem = Problem(r.get(first, "unit"), r.get(first, "file"), r.get(first, "sheet"),
+                      min(r.get(i, "row") for i in rows), column, "", text, DOUBT_FIX, ERROR, "implausible_vs_units")
     return Doubt(problem, list(rows), "金额单位存疑（与其他单位相比），本表金额未计入合计，待单位确认")
 
 
 # --------------------------------------------------------------------------- within a project
 
 
-def _plan_against_total(records: list[dict]) -> list[Doubt]:
+def _plan_against_total(r: _Rows, live: list[int]) -> list[Doubt]:
     doubts = []
-    for r in records:
-        plan, total = r.get("annual_plan"), r.get("total_investment")
-        if r["return_kind"] != "projects" or not plan or not total or plan <= 0:
+    for i in live:
+        plan, total = r.get(i, "annual_plan"), r.get(i, "total_investment")
+        if r.get(i, "return_kind") != "projects" or not plan or not total or plan <= 0:
             continue
         if math.log10(total / plan) >= PLAN_LOG_FACTOR:
             text = (f"年度计划投资{plan:,.2f}万元仅为总投资（{total:,.2f}万元）的{plan / total:.5%}，"
                     "疑似两列金额单位不一致")
-            problem = Problem(r["unit"], r["file"], r["sheet"], r["row"], "年度计划投资", f"{plan:g}", text,
+            problem = Problem(r.get(i, "unit"), r.get(i, "file"), r.get(i, "sheet"), r.get(i, "row"),
+                              "年度计划投资", f"{plan:g}", text,
                               "请核对年度计划投资和总投资的金额单位后重新报送；如数据无误，请书面说明", ERROR,
                               "plan_far_below_total")
             doubts.append(Doubt(problem))
@@ -236,17 +258,17 @@ RATE_COLUMNS = {"fai": ("yoy_pct", "last_yoy_pct"), "projects": ("stated_complet
 RATE_LABELS = {"yoy_pct": "累计增速(%)", "last_yoy_pct": "上年同期增速(%)", "stated_completion_pct": "完成率(%)"}
 
 
-def _fractions_in_xlsb(sheets: dict) -> list[Doubt]:
+def _fractions_in_xlsb(r: _Rows, sheets: dict) -> list[Doubt]:
     doubts = []
     for (file, sheet), rows in sheets.items():
         if not file.lower().endswith(".xlsb"):
             continue
-        for name in RATE_COLUMNS.get(rows[0]["return_kind"], ()):
-            values = [r[name] for r in rows if isinstance(r.get(name), float) and r[name] != 0]
+        for name in RATE_COLUMNS.get(r.get(rows[0], "return_kind"), ()):
+            values = [v for i in rows if isinstance(v := r.get(i, name), float) and v != 0]
             if len(values) >= 2 and all(abs(v) < 1 for v in values):
                 text = (f"{RATE_LABELS[name]}的数值都小于1（如{values[0]:g}），.xlsb 文件无法判断是否设置了百分比格式："
                         f"已按{values[0]:g}%读取；如表中显示为{values[0] * 100:g}%，请另存为 .xlsx 后重新报送")
-                doubts.append(Doubt(Problem(rows[0]["unit"], file, sheet, min(r["row"] for r in rows),
+                doubts.append(Doubt(Problem(r.get(rows[0], "unit"), file, sheet, min(r.get(i, "row") for i in rows),
                                             RATE_LABELS[name], "", text,
                                             "请另存为 .xlsx 后重新报送，或直接填写百分数（如8.5）",
                                             HINT, "percent_unknown_xlsb")))

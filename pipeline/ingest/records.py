@@ -1,17 +1,16 @@
-"""A parsed row as ingest carries it, and its state, declared once.
+"""A parsed row as a file's cleaning carries it, and its state, declared once.
 
-While a sheet is read and the round settled (rows.py, checks.py, corrections.py, plausibility.py, totals.py,
-dedup.py), a row is a dict: its schema columns, its provenance (unit, file, sheet, row, return_kind) and its
-state under the private keys declared in ROW_STATE. Once the round is settled, the state becomes typed columns
-(state_frame, declared in STATE_COLUMNS), and the clean tables, the quarantine and the ledger are computed from
-those columns (tables.py, ledger.py).
+While a file's sheets are read (sheet.py, rows.py, checks.py, totals.py, corrections.FileCorrections.settle), a
+row is a dict: its schema columns, its provenance (unit, file, sheet, row, return_kind) and its state under the
+private keys declared in ROW_STATE. The file's rows then leave its cleaning as one typed table whose columns carry
+the same state (rowtable.ROW_SCHEMA, rowtable.STATE_FIELDS): the round is settled on those columns (revisions,
+dedup, plausibility, the doubts), and its state read as STATE_COLUMNS gives the clean tables, the quarantine and
+the ledger (rowtable.state_of, tables.py, ledger.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable
-
-import pandas as pd
 
 from pipeline import schemas
 from pipeline.schemas import ReturnKind
@@ -43,10 +42,6 @@ def kind_of(record: dict) -> ReturnKind:
     return schemas.RETURN_KINDS[record["return_kind"]]
 
 
-def money_total(record: dict) -> float:
-    return float(sum(record.get(n) or 0 for n in rules_of(kind_of(record)).money))
-
-
 @dataclass(frozen=True)
 class State:
     """One piece of a row's state: its key on the record, what a record without the key means, who sets it."""
@@ -68,10 +63,10 @@ ROW_STATE = (
     State("_unit_doubted", False, None, "every amount set aside: the money unit is in doubt (checks.leave_out_money)"),
     State("_hidden_sheet", False, None, "read from a hidden sheet: a copy there loses to a visible one (dedup)"),
     State("_source", None, None, "the row's cells as written and its header: the quarantine's `original`"),
+    State("_bad", [], None, "the columns whose cell was unreadable or whose value was set aside, in the order "
+                            "marked: a value found around the table (a default) never fills them, and a sum over "
+                            "such a column is known to lack it (totals.py)"),
 )
-# `_bad_<column>`: the column's cell was unreadable or its value set aside; a value found around the table
-# (a default) never fills it, and a sum over the column is known to lack it (totals.py).
-BAD = "_bad_"
 STATE_KEYS = frozenset(s.key for s in ROW_STATE)
 
 
@@ -108,11 +103,13 @@ def drop_issue(record: dict, issue: str) -> None:
 
 def mark_bad(record: dict, name: str) -> None:
     """The column's cell was unreadable or its value set aside: no default fills it, no sum counts on it."""
-    record[BAD + name] = True
+    bad = record.setdefault("_bad", [])
+    if name not in bad:
+        bad.append(name)
 
 
 def is_bad(record: dict, name: str) -> bool:
-    return bool(record.get(BAD + name))
+    return name in record.get("_bad", ())
 
 
 def remember_aside(record: dict, name: str, value: Any, money: bool, written: str) -> None:
@@ -129,7 +126,8 @@ def put_back(record: dict, column_matches: Callable[[str], bool]) -> None:
     for name, (value, money, written) in list(record.get("_aside", {}).items()):
         if column_matches(written):
             record[name] = value
-            record.pop(BAD + name, None)
+            if name in record.get("_bad", ()):
+                record["_bad"].remove(name)
             if money:
                 record["_set_aside_wan"] -= value
             del record["_aside"][name]
@@ -172,33 +170,6 @@ STATE_COLUMNS = {
     "reasons": ("str", "its reasons, joined with “；”"),
     "issues": ("object", "what is wrong with its cells, joined with “；”; None when nothing"),
     "set_aside_wan": ("float64", "the amount of its cells left out of every sum"),
-    "money_wan": ("float64", "its amounts still counted (money_total)"),
+    "money_wan": ("float64", "its amounts still counted (rowtable.money_total)"),
     "duplicate": ("bool", "quarantined as a copy counted elsewhere"),
 }
-
-
-def state_frame(records: list[dict]) -> pd.DataFrame:
-    """The row state of the records as typed columns (STATE_COLUMNS), in the records' order."""
-    columns = {
-        "unit": [r.get("unit") for r in records],
-        "file": [r["file"] for r in records],
-        "sheet": [r["sheet"] for r in records],
-        "row": [r["row"] for r in records],
-        "return_kind": [r["return_kind"] for r in records],
-        "quarantined": [bool(r["_reasons"]) for r in records],
-        "reasons": ["；".join(r["_reasons"]) for r in records],
-        "issues": ["；".join(r["_issues"]) or None for r in records],
-        "set_aside_wan": [r["_set_aside_wan"] for r in records],
-        "money_wan": [money_total(r) for r in records],
-        "duplicate": [bool(r.get("_duplicate")) for r in records],
-    }
-    return pd.DataFrame(columns, columns=list(STATE_COLUMNS)).astype(
-        {name: dtype for name, (dtype, _) in STATE_COLUMNS.items()})
-
-
-def records_frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
-    """The given columns of dict records as a frame, built column by column (much faster than row by row)."""
-    if not records:
-        return pd.DataFrame([], columns=columns)
-    return pd.DataFrame({c: [r.get(c) for r in records] for c in columns}, columns=columns)
-

@@ -1,4 +1,4 @@
-"""The round's records to the clean tables, the quarantine, the problems and the ledger; typing and saving them
+"""The round's rows to the clean tables, the quarantine, the problems and the ledger; typing and saving them
 (their columns are declared, and they are loaded, in artifacts.py), and the check that nothing was lost.
 """
 from __future__ import annotations
@@ -13,8 +13,7 @@ from pipeline.ingest import corrections, quality
 from pipeline.ingest.artifacts import HEADER_MAP_COLUMNS, PROVENANCE, QUARANTINE_COLUMNS, ROW_QUALITY, clean_columns
 from pipeline.ingest.ledger import ledger_frame
 from pipeline.ingest.problems import ERROR, Problem
-from pipeline.ingest.records import records_frame, state_frame
-from pipeline.ingest.rows import original
+from pipeline.ingest.rowtable import original_of, state_of
 from pipeline.rounds import Round
 from pipeline.schemas import ReturnKind
 
@@ -37,17 +36,17 @@ class RoundResult:
     corrections: pd.DataFrame | None = None  # the corrections applied (corrections.APPLIED_COLUMNS)
 
 
-def assemble(records: list[dict], problems: list[Problem], ledger: list[dict], round_: Round) -> RoundResult:
-    """The settled round's records to the clean tables (kept rows, by kind), the quarantine, the ledger and the
-    problem list; the row state is read once, as typed columns (records.state_frame)."""
-    state = state_frame(records)
+def assemble(rows: pd.DataFrame, problems: list[Problem], ledger: list[dict], round_: Round) -> RoundResult:
+    """The settled round's rows (rowtable.round_frame) to the clean tables (kept rows, by kind), the quarantine,
+    the ledger and the problem list, column by column; the row state is read once (rowtable.state_of)."""
+    state = state_of(rows)
     quarantined = state["quarantined"].to_numpy()
     kinds = state["return_kind"].to_numpy()
     tables = {}
     for name, kind in schemas.RETURN_KINDS.items():
         columns = [c for c in clean_columns(kind) if c not in ROW_QUALITY]
         mine = ~quarantined & (kinds == name)
-        frame = records_frame([r for r, m in zip(records, mine) if m], columns)
+        frame = rows.loc[mine, columns].reset_index(drop=True)
         for column in ROW_QUALITY:  # the row's quality, from the state's columns
             frame[column] = state[column].to_numpy()[mine]
         tables[name] = typed(frame, kind)
@@ -56,7 +55,8 @@ def assemble(records: list[dict], problems: list[Problem], ledger: list[dict], r
         **{c: q_rows[c] for c in PROVENANCE},
         "return_kind": q_rows["return_kind"].map(lambda n: schemas.RETURN_KINDS[n].label),
         "reasons": q_rows["reasons"],
-        "original": [original(r) for r, q in zip(records, quarantined) if q],
+        "original": [original_of(cells, header) for cells, header in
+                     zip(rows["source_cells"][quarantined].tolist(), rows["source_header"][quarantined])],
         "money_wan": q_rows["money_wan"] + q_rows["set_aside_wan"],
         "duplicate": q_rows["duplicate"],
     }, columns=QUARANTINE_COLUMNS).reset_index(drop=True)
