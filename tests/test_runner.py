@@ -236,30 +236,33 @@ def test_cli_success_says_where_the_outputs_are(monkeypatch, capsys):
 
 
 def test_one_warm_kernel_runs_the_chain_and_the_executed_copy_is_written_once_at_the_end(project):
-    """The steps run in one kernel, started with every notebook's modules imported before the first cell; nothing
+    """The steps run in one kernel, started with the first notebook's modules imported before its first cell; nothing
     of that, and nothing step 1 left (its names, a changed working folder, matplotlib settings, execution counts),
     shows in step 2: it starts as in a kernel of its own. The executed copy is written when a notebook ends, not
     while its cells run."""
     nbdir = project / "notebooks"
     copy = "pathlib.Path(root) / 'outputs' / round_id / 'notebooks' / {!r}"
     pid = "pathlib.Path(root, 'outputs', round_id, {!r}).write_text(str(os.getpid()))"
-    write_notebook(nbdir / "01_clean.ipynb", "import os, pathlib\nimport matplotlib",
+    write_notebook(nbdir / "01_clean.ipynb",
+                   "import sys\nwarm = 'colorsys' in sys.modules",
+                   "import colorsys, os, pathlib\nimport matplotlib\n"
+                   "pathlib.Path(root, 'outputs', round_id, 'warm.txt').write_text(repr(warm))",
                    f"assert not ({copy.format('01_clean.ipynb')}).exists()",
                    "left_by_step_1 = 1\nmatplotlib.rcParams['font.size'] = 31\nos.chdir('/')",
                    pid.format("pid1.txt"))
     write_notebook(nbdir / "02_indicators.ipynb",
-                   "import sys\nwarm = 'colorsys' in sys.modules\nleft = [n for n in dir() if 'warm_up' in n\n"
-                   "        or 'left_by' in n or 'slate' in n]",
-                   "import colorsys, os, pathlib\nimport matplotlib\nsize = matplotlib.rcParams['font.size']\n"
+                   "left = [n for n in dir() if 'warm' in n or 'left_by' in n or 'slate' in n]",
+                   "import os, pathlib\nimport matplotlib\nsize = matplotlib.rcParams['font.size']\n"
                    "pathlib.Path(root, 'outputs', round_id, 'seen.txt').write_text("
-                   f"repr((warm, left, ({copy.format('02_indicators.ipynb')}).exists(), size, os.getcwd())))",
+                   f"repr((left, ({copy.format('02_indicators.ipynb')}).exists(), size, os.getcwd())))",
                    pid.format("pid2.txt"))
 
     result = runner.run_round(ROUND, root=project, echo=lambda line: None, progress=False)
 
     outputs = project / "outputs" / ROUND
     assert (outputs / "pid1.txt").read_text() == (outputs / "pid2.txt").read_text(), "one kernel for both steps"
-    assert (outputs / "seen.txt").read_text() == repr((True, [], False, 10.0, str(nbdir)))
+    assert (outputs / "warm.txt").read_text() == "True", "step 1's modules were imported before its first cell"
+    assert (outputs / "seen.txt").read_text() == repr(([], False, 10.0, str(nbdir)))
     for step in result.steps:
         nb = nbformat.read(step.executed, as_version=4)
         counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]

@@ -11,8 +11,8 @@ Two things make the chain cheaper than papermill's defaults (docs/performance.md
   notebook ends, finished or failed (a failing cell, a kernel that died, a timeout, Ctrl-C), instead
   of at the start and the end of every cell: each save writes and schema-checks the whole notebook
   (66 code cells in step 2: 134 saves).
-- ``ChainKernel``: one kernel runs every notebook of the chain. It is started, and the modules of all the
-  notebooks imported in it, when the run begins (silently: no cell, no output, no execution count), so the
+- ``ChainKernel``: one kernel runs every notebook of the chain. It is started, and the first notebook's
+  modules imported in it, when the run begins (silently: no cell, no output, no execution count), so the
   kernel's start and ``import pandas`` are paid once, not at every step (docs/performance.md measures them).
   Between two notebooks the kernel is cleared (CLEAN_CODE): each notebook starts with an empty namespace and
   counts its cells from 1, as in a kernel of its own, and still leaves its own executed copy. When the kernel
@@ -229,16 +229,30 @@ del _warm_up
 """
 
 # Runs silently between two notebooks: what the last one left goes (its names, its output history, its open figures,
-# a changed working folder or matplotlib setting), and execution counts start at 1 again, as in a fresh kernel.
+# a changed working folder or matplotlib setting), and execution counts start at 1 again, as in a fresh kernel. The
+# memory its tables took is handed back to the system (glibc's malloc_trim, Arrow's pool), so that the kernel's peak
+# is the largest step's, not the sum of the steps'.
 CLEAN_CODE = """\
 def _clean_slate():
-    import os, sys
+    import ctypes, gc, os, sys
     shell = get_ipython()
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close("all")
     shell.reset(new_session=False)
     shell.execution_count = 1
+    gc.collect()
+    pyarrow = sys.modules.get("pyarrow")
+    if pyarrow is not None:
+        try:
+            pyarrow.default_memory_pool().release_unused()
+        except Exception:
+            pass
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).malloc_trim(0)
+        except Exception:
+            pass
     cwd, rc = getattr(shell, "_chain_fresh", (None, None))
     if cwd:
         os.chdir(cwd)
@@ -250,8 +264,8 @@ _clean_slate()
 
 
 class ChainKernel:
-    """One kernel for every step of the chain that runs: started in a thread now, with the modules of all the
-    notebooks imported in it, so neither the start nor `import pandas` is waited for again at each step.
+    """One kernel for every step of the chain that runs: started in a thread now, with the first notebook's modules
+    imported in it, so neither the start nor `import pandas` is waited for again at each step.
 
     take() waits for it and returns its kernel manager for the next notebook; from the second notebook on, it first
     clears what the last notebook left (CLEAN_CODE): each notebook starts with an empty namespace and counts its
@@ -263,7 +277,9 @@ class ChainKernel:
         self.km = None
         self._used = False
         self._manager_class = project_kernel_manager_class()  # imported here: two threads must not import it at once
-        self._modules = list(dict.fromkeys(m for notebook in notebooks for m in imported_modules(Path(notebook))))
+        # The first notebook's modules only: the later notebooks import theirs in this kernel anyway, once, and a step's
+        # peak memory (1 GB at 100,000 projects, docs/performance.md) is not raised by modules it does not use.
+        self._modules = imported_modules(Path(notebooks[0])) if notebooks else []
         self._cwd = Path(notebooks[0]).parent if notebooks else Path.cwd()
         self._thread = threading.Thread(target=self._start, name="chain-kernel", daemon=True)
         self._thread.start()

@@ -17,7 +17,7 @@ successful run is skipped (see "Skipping what has not changed" below); `force`
 reruns everything.
 
 The notebooks run in one kernel of the project's own Python (pipeline/run/kernels.py),
-started, with their modules imported, when the run begins, and cleared between two
+started, with the first notebook's modules imported, when the run begins, and cleared between two
 notebooks (each starts with an empty namespace, its cells counted from 1); papermill
 writes each executed copy when its notebook ends (finished or failed), not at every cell.
 """
@@ -207,7 +207,7 @@ def _run_steps(plans: list[rerun.StepPlan], total: int, round_id: str, root: Pat
                manifest: dict, echo: Callable[[str], object], progress: bool) -> list[StepResult]:
     """Each planned step in turn. A step that was to run only because an earlier one runs is skipped when what the
     earlier steps wrote is what it found at its last run (rerun.still_needed). The steps that run share one kernel
-    (kernels.ChainKernel), started, with their notebooks' modules imported, before the first of them."""
+    (kernels.ChainKernel), started, with the first one's modules imported, before the first of them."""
     last_runs = dict(manifest["steps"])  # as the last successful runs left them; this run's steps replace them
     to_run = [plan.step.notebook for plan in plans if plan.reason is not None]
     kernel = kernels.ChainKernel(to_run) if to_run else None
