@@ -200,9 +200,12 @@ def write_cells(ws, first: int, columns: list[list], colours: dict[int, dict]) -
     at a time (memory stays bounded, as in constant_memory). The last row goes through write_rows: xlsxwriter
     keeps a sheet's last row until the workbook is closed, and numbers the formats first used there only then.
     Anything else (a value of another type, ±inf or NaN, text over half of Excel's 32,767 characters) returns
-    False before any data row is written, and write_rows writes the rows."""
+    False before any data row is written, and write_rows writes the rows.
+    It works with xlsxwriter's constant_memory internals (the row file, the last row kept, the sheet's extent) as
+    the pinned version has them: tests/test_excel_cells.py fails if another version writes differently."""
     kinds = [set(map(type, values)) for values in columns]
-    if not all(kind <= _CELL_TYPES and _writable(values, kind) for values, kind in zip(columns, kinds)):
+    if not ws.constant_memory or not all(kind <= _CELL_TYPES and _writable(values, kind)
+                                         for values, kind in zip(columns, kinds)):
         return False
     if not columns or not columns[0]:
         return True
