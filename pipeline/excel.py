@@ -191,6 +191,10 @@ def write_rows(ws, first: int, columns: list[list], colours: dict[int, dict]) ->
                 ws.write_string(row, col, values[col], fmt)
 
 
+# The xlsxwriter release whose row XML write_cells reproduces (requirements.lock pins it; test_excel_cells checks).
+ROW_XML_VERSION = "3.3.1"
+
+
 def write_cells(ws, first: int, columns: list[list], colours: dict[int, dict]) -> bool:
     """The data rows as the XML xlsxwriter writes for them (write_rows), built a column at a time and put straight
     into the worksheet's row file, without xlsxwriter's per-cell dispatch, checks and tuples: several times faster.
@@ -202,10 +206,12 @@ def write_cells(ws, first: int, columns: list[list], colours: dict[int, dict]) -
     Anything else (a value of another type, ±inf or NaN, text over half of Excel's 32,767 characters) returns
     False before any data row is written, and write_rows writes the rows.
     It works with xlsxwriter's constant_memory internals (the row file, the last row kept, the sheet's extent) as
-    the pinned version has them: tests/test_excel_cells.py fails if another version writes differently."""
+    the pinned version has them (ROW_XML_VERSION): with any other installed version it returns False, so an
+    environment set up by hand never writes rows this way unproven; tests/test_excel_cells.py holds the bytes."""
     kinds = [set(map(type, values)) for values in columns]
-    if not ws.constant_memory or not all(kind <= _CELL_TYPES and _writable(values, kind)
-                                         for values, kind in zip(columns, kinds)):
+    if xlsxwriter.__version__ != ROW_XML_VERSION or not ws.constant_memory:
+        return False
+    if not all(kind <= _CELL_TYPES and _writable(values, kind) for values, kind in zip(columns, kinds)):
         return False
     if not columns or not columns[0]:
         return True

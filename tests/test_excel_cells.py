@@ -9,8 +9,10 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter
 
 from pipeline import excel
+from pipeline import paths as config
 
 COLOURS = {"红": "#E06666", "黄": "#FFD966", "绿": "#93C47D", "": "#CCCCCC"}
 
@@ -107,3 +109,18 @@ def test_rows_made_in_blocks_give_the_same_bytes(tmp_path, monkeypatch):
     monkeypatch.setattr(excel, "_BLOCK_ROWS", 5)
     fast, slow = two_ways(tmp_path, monkeypatch, sheets, fills=fills)
     assert fast == slow == one_block
+
+
+def test_the_fast_path_runs_only_with_the_xlsxwriter_it_was_proven_with(tmp_path, monkeypatch):
+    pinned = next(line.split("==")[1].strip() for line in
+                  (config.PROJECT_ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines()
+                  if line.lower().startswith("xlsxwriter=="))
+    assert excel.ROW_XML_VERSION == pinned == xlsxwriter.__version__
+    used = []
+    real = excel.write_cells
+    monkeypatch.setattr(excel, "write_cells", lambda *args: used.append(real(*args)) or used[-1])
+    excel._write(tmp_path / "a.xlsx", {"表": awkward_table(5)}, None, None, "0" * 40)
+    monkeypatch.setattr(xlsxwriter, "__version__", "9.9.9")
+    excel._write(tmp_path / "b.xlsx", {"表": awkward_table(5)}, None, None, "0" * 40)
+    assert used == [True, False]
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
