@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     cli.safe_console()
+    cli.interruptible()
     try:
         return _main(argv)
     except KeyboardInterrupt:  # also while the runner is still being imported

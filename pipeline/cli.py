@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 EXIT_USER_ERROR = 2
@@ -122,6 +123,21 @@ def in_project_environment(argv: list[str], root: Path) -> int | None:
         return None
     setup(root)
     return subprocess.run([str(venv_python(root)), "-m", "pipeline", *argv], cwd=root).returncode
+
+
+def interruptible() -> None:
+    """Ctrl-C (SIGINT) stops the command cleanly however it was started. A command started in the background by a
+    shell without job control, by nohup or by some IDE and task runners inherits SIGINT ignored (or blocked), and
+    would run on through a `kill -INT` or a stop button; Python installs its KeyboardInterrupt handler only when it
+    finds the default. Here the handler is installed, and the signal unblocked, whatever was inherited."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def safe_console() -> None:

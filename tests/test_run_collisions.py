@@ -47,9 +47,10 @@ SLOW = ("import pathlib, time\n"
         "time.sleep(60)")
 
 
-def start(code: str, *args: str) -> subprocess.Popen:
+def start(code: str, *args: str, preexec_fn=None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            encoding=console_encoding(), start_new_session=True, cwd=Path(__file__).parent.parent)
+                            encoding=console_encoding(), start_new_session=True, cwd=Path(__file__).parent.parent,
+                            preexec_fn=preexec_fn)
 
 
 def wait_for(condition, what: str, timeout: float = 60) -> None:
@@ -108,14 +109,25 @@ def test_other_rounds_are_not_locked(project):
         holder.wait()
 
 
-def test_ctrl_c_prints_one_chinese_line_and_keeps_the_last_good_results(project, tmp_path):
+def _inherit(how: str):
+    """What the runner inherits for SIGINT from whatever started it: the default; ignored (a background job of a
+    shell without job control, nohup, some IDE task runners); blocked."""
+    if how == "ignored":
+        return lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if how == "blocked":
+        return lambda: signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    return None
+
+
+@pytest.mark.parametrize("inherited", ["default", "ignored", "blocked"])
+def test_ctrl_c_prints_one_chinese_line_and_keeps_the_last_good_results(project, tmp_path, inherited):
     write_notebook(project / "notebooks" / "01_clean.ipynb", TRACE.format(step="01"))
     good_run(project)
     before = (project / "outputs" / ROUND / "trace.jsonl").read_text(encoding="utf-8")
     flag = tmp_path / "running.flag"
     write_notebook(project / "notebooks" / "01_clean.ipynb", TRACE.format(step="01"), SLOW.format(flag=str(flag)))
 
-    run = start(CLI, str(project), ROUND)
+    run = start(CLI, str(project), ROUND, preexec_fn=_inherit(inherited))
     wait_for(flag.exists, "the slow cell to start")
     os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends: the runner's whole process group
     out, err = run.communicate(timeout=60)
