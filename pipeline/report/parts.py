@@ -88,8 +88,7 @@ def lead(t: Text, s: dict[str, Any]) -> Phrase:
              "和相关区直部门" if v["inspection.departments"] else "",
              f"，采取查阅资料、实地踏勘、座谈交流等方式，对{v['year']}年全区{join_names(s['batches']) or '各批次'}"
              f"集中开工重大项目建设情况、“十大工程项目”推进情况、{v['year']}年招商引资情况开展集中督查。现将有关情况"
-             "报"
-             "告如下：")
+             "报告如下：")
 
 
 START_BASE_WORDS = {"all": "全部项目", "new": "新建、改扩建项目（续建项目不计入）",
@@ -122,10 +121,8 @@ def overall(t: Text, s: dict[str, Any]) -> list:
                                                   div("figures", t.figure("unit_rates"))]),
         t.table("by_batch", caption="分批次开工和投资完成情况"),
         t.table("by_unit", caption="各单位开工和投资完成情况（按报送单位）", frame=by_unit,
-                note="无项目的单位开工率、投资完成率无法计算，显示为“—”；“报表未采用”“未报送”的单位不是没有项目"
-                     "，而是其"
-                     "报表"
-                     "未计入，见首页提示和附录一。"),
+                note="无项目的单位开工率、投资完成率无法计算，显示为“—”；“报表未采用”“未报送”的单位不是没有项目，而是其"
+                     "报表未计入，见首页提示和附录一。"),
         div("figures wide", t.figure("industry_completion")),
         Paragraph(t.industry_sentence(s["industries"]), "figure-data data-note") if len(s["industries"]) else None,
         t.notes_block())]
@@ -139,8 +136,7 @@ def overall_lead(t: Text) -> Phrase:
         fai = P("全区固定资产投资", span,
                 P("完成", t.yi("fai.total_yi"), t.caveat("fai"), "，") if not t.missing("fai.total_yi") else "",
                 t.growth("fai.yoy_pct"), "，", t.accel("fai.accel_pp"), "；其中，")
-    return P("今年以来，全区各地各部门狠抓重大项目建设，全力以赴扩大有效投资，项目建设总体态势良好，为开局“十四五”、"
-             "奋"
+    return P("今年以来，全区各地各部门狠抓重大项目建设，全力以赴扩大有效投资，项目建设总体态势良好，为开局“十四五”、奋"
              "进新征程打下了"
              f"坚实基础。截至{t.month}月底，", fai, "两批次集中开工重大项目", t.count("batch.projects"),
              t.caveat("projects"), "，开工率", t.pct("batch.start_rate_pct"), "，完成投资", t.yi("batch.completed_yi"),
@@ -153,11 +149,8 @@ def awareness(t: Text, s: dict[str, Any]) -> list:
     """（一）: the seed's text, then the units' own 典型做法 of this section."""
     return [section("awareness", Heading(3, P("（一）抓项目的意识逐步提高")), Paragraph(P(
         "去年以来，自治区党委、政府高度重视抓项目、促投资工作，坚持高位推动、持续推进、狠抓落实，全区上下项目建设大干快"
-        "上氛围日益"
-        "浓厚。各地各部门牢固树立“项目为王”理念，自我加压、主动作为，对标对表全年目标任务，抓紧抓早安排部署，层层落实"
-        "主"
-        "体责任，扎实"
-        "推动谋项目、扩投资、推进度、抓落实。", t.practices("awareness"),
+        "上氛围日益浓厚。各地各部门牢固树立“项目为王”理念，自我加压、主动作为，对标对表全年目标任务，抓紧抓早安排部署，"
+        "层层落实主体责任，扎实推动谋项目、扩投资、推进度、抓落实。", t.practices("awareness"),
         "形成了一级抓一级、层层抓落实的局面。" if t.names("practices.awareness.units") else "")), t.notes_block())]
 
 
@@ -176,9 +169,8 @@ def measures(t: Text, s: dict[str, Any]) -> list:
         "各地各部门按照“时间过半、任务超半”“加大力度、加快进度，确保完成任务”工作部署，算清时间账，明确任务量，落实"
         "责任"
         "人，压茬"
-        "推进项目建设。", strong("完善推进机制。"), "落实“四个一”重大项目推进机制，完善“部门主管、市县主抓、企业主干"
-                                      "”联"
-                                      "动机制。",
+        "推进项目建设。", strong("完善推进机制。"), "落实“四个一”重大项目推进机制，完善“部门主管、市县主抓、企业主干”联"
+                                                    "动机制。",
         mechanisms, P(strong("优化推进措施。"), others) if others else "")), t.notes_block())]
 
 
@@ -236,8 +228,7 @@ def planning(t: Text, s: dict[str, Any]) -> list:
             t.pct("attraction.nine_share_by_investment_pct"), "），延链补链强链项目", t.count("attraction.chain_project"
                                                                                     "s"),
             "。")
-    prose = [Paragraph(P("各地各部门围绕重点产业发展、生态环境保护、基础设施建设、推进“四权”改革等重点领域，加大项目"
-                         "谋"
+    prose = [Paragraph(P("各地各部门围绕重点产业发展、生态环境保护、基础设施建设、推进“四权”改革等重点领域，加大项目谋"
                          "划和招商引资力度。",
                          P(strong("开展项目谋划。"), plans) if plans else "")),
              Paragraph(P(strong("扩大招商引资。"), attraction,
@@ -263,8 +254,7 @@ def major_works(t: Text, s: dict[str, Any]) -> list:
                    if substantive else "",
                    f"{join_names(pushing)}{'等项目' if len(pushing) > 1 else ''}前期工作加紧推进。" if pushing else "")
     prose = [Paragraph(P("省级包抓领导组织相关牵头部门和有关地方成立工作专班、制定任务书、细化时序表，主动对接国家部委"
-                         "，积极协调有关省区，"
-                         "加快推进项目建设。", t.practices("major_works"), status))]
+                         "，积极协调有关省区，加快推进项目建设。", t.practices("major_works"), status))]
     if not t.missing("major.projects"):
         prose.append(Paragraph(P(
             "在建（含建成）工程", t.count("major.construction.projects"), "，年度计划投资", t.yi("major.construction.pl"

@@ -22,24 +22,18 @@ def advice_progress(t: Text, s: dict[str, Any]) -> list:
     v, tables = t.values, t.data.tables
     margin, below = number(v["behind_margin_pp"], 0), f"{t.below}{t.tp_name}"
     out: list = [Heading(2, P("二、工作建议")), Heading(3, P("（一）加快建设抓进度"), "advice_progress"), Paragraph(P(
-        "各地各部门要紧盯“时间过半、任务超半”目标任务，抓紧抓实第一批、第二批重大项目建设，强化工作措施，加快工作进度"
-        "，"
-        "确保按照时间"
-        "节点高质量完成投资目标。要千方百计加快推进“十大工程项目”，切实发挥大型骨干项目引领支撑和辐射带动作用。全面落"
-        "实"
-        "“四个一”项目"
-        "推进机制，逐一明确项目建设路线图、施工图、作战图，紧盯节点抓进度，做好项目前期论证工作，推动能立项的尽早落地、"
-        "已确定的抓紧"
-        "开工、已开工的加快进度、已建成的快速验收，确保项目早落地、早开工、早投产、早见效。各地各部门要对前两批集中开工"
-        "项目逐一排查、"
-        "跟踪督办，确保真实开工、及时入统，实事求是反映项目开工情况和投资完成进度。")),
+        "各地各部门要紧盯“时间过半、任务超半”目标任务，抓紧抓实第一批、第二批重大项目建设，强化工作措施，加快工作进度，"
+        "确保按照时间节点高质量完成投资目标。要千方百计加快推进“十大工程项目”，切实发挥大型骨干项目引领支撑和辐射带动作"
+        "用。全面落实“四个一”项目推进机制，逐一明确项目建设路线图、施工图、作战图，紧盯节点抓进度，做好项目前期论证工作"
+        "，推动能立项的尽早落地、已确定的抓紧开工、已开工的加快进度、已建成的快速验收，确保项目早落地、早开工、早投产、"
+        "早见效。各地各部门要对前两批集中开工项目逐一排查、跟踪督办，确保真实开工、及时入统，实事求是反映项目开工情况和"
+        "投资完成进度。")),
         Paragraph(P("经逐一排查，需跟踪督办的项目", t.count("track.projects"), "：未开工", t.count("track.not_started"),
-                    "，已开工但累计完成投资为0的", t.count("track.zero_investment"), "（需核实是否真实开工），已开工未"
-                                                                        "入统",
-                    t.count("track.not_in_stats"), f"，投资完成率{below}超过{margin}个百分点的",
-                    t.count("track.behind"),
-                    "（一个项目可能同时属于几种情况）。逐个项目的名单已按单位列入《督办清单》（督办清单.xlsx）。"), "da"
-                                                                         "ta-note"),
+                    "，已开工但累计完成投资为0的", t.count("track.zero_investment"),
+                    "（需核实是否真实开工），已开工未入统", t.count("track.not_in_stats"),
+                    f"，投资完成率{below}超过{margin}个百分点的", t.count("track.behind"),
+                    "（一个项目可能同时属于几种情况）。逐个项目的名单已按单位列入《督办清单》（督办清单.xlsx）。"),
+                  "data-note"),
         t.table("track_summary", caption="需跟踪督办的项目（按单位）", frame=s["track_summary"]),
         t.table("start_problems", caption="未开工、已开工零投资、已开工未入统的项目", frame=s["start_problems"],
                 note="投资进度滞后的项目较多，见《督办清单》。"),
@@ -49,18 +43,17 @@ def advice_progress(t: Text, s: dict[str, Any]) -> list:
         if s["most_red"] else ""
     out += [with_figure([Paragraph(P(
         f"按三色预警规则（未按计划开工、投资完成率{below}、开工后未入统，取最严重的一条，标准见附录二），两批次集中开工"
-        "重大项目中，"
-        "红色预警项目", t.count("warning.red"), "、黄色预警项目", t.count("warning.yellow"), "、绿色（无预警）项目",
-        t.count("warning.green"), "。", most_red, "每个预警项目的灯色和原因已列入《督办清单》的“预警项目”表。"), "dat"
-                                                                                    "a-"
-                                                                                    "note")],
+        "重大项目中，红色预警项目", t.count("warning.red"), "、黄色预警项目", t.count("warning.yellow"),
+        "、绿色（无预警）项目",
+        t.count("warning.green"), "。", most_red, "每个预警项目的灯色和原因已列入《督办清单》的“预警项目”表。"),
+        "data-note")],
         t.figure("warning_lights")),
-        t.table("warning_summary", caption="各单位三色预警项目", frame=s["warnings"], empty="本轮没有重大项目数据，未作"
-                                                                                   "三色预警"),
+        t.table("warning_summary", caption="各单位三色预警项目", frame=s["warnings"],
+                empty="本轮没有重大项目数据，未作三色预警"),
         Heading(4, P("与上轮督查相比"), "advice_change")]
     if t.missing("change.batch.start_rate_pp") and t.missing("change.batch.completion_rate_pp"):
-        out.append(Paragraph(P("本轮不作与上轮比较", P("（上一轮", t.text("previous.round"), "的数据无法比较，见附录一"
-                                                                                "）")
+        out.append(Paragraph(P("本轮不作与上轮比较",
+                               P("（上一轮", t.text("previous.round"), "的数据无法比较，见附录一）")
                                if v["previous.round"] else "", "。"), "data-note"))
     else:
         out += change_since_previous(t, tables)
@@ -72,16 +65,16 @@ def change_since_previous(t: Text, tables) -> list:
     as_of = chinese_date(v["previous.as_of"]) if v["previous.as_of"] else t.dash("previous.as_of")
     prose = Paragraph(P(
         "与上轮督查（", t.text("previous.round"), "，数据截至", as_of, "）相比，两批次集中开工重大项目开工率由",
-        t.pct("previous.batch.start_rate_pct"), t.change("change.batch.start_rate_pp"), "至", t.pct("batch.start_rate_p"
-                                                                                                   "ct"),
+        t.pct("previous.batch.start_rate_pct"), t.change("change.batch.start_rate_pp"), "至",
+        t.pct("batch.start_rate_pct"),
         "，投资完成率由", t.pct("previous.batch.completion_rate_pct"), t.change("change.batch.completion_rate_pp"),
         "至",
         t.pct("batch.completion_rate_pct"), "，累计完成投资", t.more("change.batch.completed_yi"), "；重点项目开工率",
         t.change("change.key.start_rate_pp"), "，投资完成率", t.change("change.key.completion_rate_pp"),
         "。上轮未开工的项目中，已有", t.count("change.started_since"), "开工；仍有", t.count("change.not_started_both"),
         "两轮督查均未开工，要作为督办重点。本轮新出现的项目", t.count("change.new_projects"),
-        "。三色预警较上轮好转（如红转黄、黄转绿）的项目", t.count("change.warning.improving"), "，变差（如绿转黄、红）"
-                                                                        "的项目",
+        "。三色预警较上轮好转（如红转黄、黄转绿）的项目", t.count("change.warning.improving"),
+        "，变差（如绿转黄、红）的项目",
         t.count("change.warning.worsening"), "。"), "data-note")
     rates = tables["rate_changes"].dropna(subset=["completion_rate_pct", "prev_completion_rate_pct"], how="all")
     return [with_figure([prose], t.figure("change_since_previous")),
@@ -94,11 +87,9 @@ def advice_support(t: Text, s: dict[str, Any]) -> list:
     pushing = t.names("major.pushing.names")
     return [section("advice_support", Heading(3, P("（二）统筹协调优保障")), Paragraph(P(
         "加大重大项目用地保障力度，细化征地拆迁补偿具体标准，扎实做好报批、征用、拆迁等工作。发挥政府资金引导带动作用，"
-        "创新投融资体制"
-        "机制，吸引民间资本参与市政、交通、生态环境、社会事业等补短板领域建设。对国家审批项目，各级各部门要领导带头、专"
-        "题汇报、全力"
-        "协调，力争早日获批建设。完善并落实跨省项目对接机制，加大与相关省区协调沟通力度，争取跨省区重大项目早日落地实施"
-        "。")),
+        "创新投融资体制机制，吸引民间资本参与市政、交通、生态环境、社会事业等补短板领域建设。对国家审批项目，各级各部门"
+        "要领导带头、专题汇报、全力协调，力争早日获批建设。完善并落实跨省项目对接机制，加大与相关省区协调沟通力度，争取"
+        "跨省区重大项目早日落地实施。")),
         Paragraph(P(f"前期工作仍需加紧推进的“十大工程项目”：{join_names(pushing)}。"), "data-note")
         if pushing else None,
         t.notes_block())]
@@ -108,16 +99,10 @@ def advice_attraction(t: Text, s: dict[str, Any]) -> list:
     """二（三）: the seed's text."""
     return [section("advice_attraction", Heading(3, P("（三）招商引资扩投资")), Paragraph(P(
         "要强化招商引资政策顶层设计，规范各地招商引资行为，优化完善招商引资考核办法，建立定期通报制度，加大考核奖励力度"
-        "，树立“大招商"
-        "大奖励、小招商小奖励”的鲜明导向。各地各有关部门要确定专项、明确专人、设立专班，大力开展产业链招商、集群式招商"
-        "、生态化招商。"
-        "实行重大工程项目“一对一、点对点”招商，聚焦引进大项目、强企业，着力引进一批产业链延伸项目、补短板增优势项目、"
-        "带"
-        "动型规模型"
-        "项目，提高招商引资的精准性、实效性。集中力量打造优质营商环境，持续深化“放管服”改革，提供全过程、全领域、全方"
-        "位"
-        "服务，确保项目"
-        "落地快、推进快、建设快。")),
+        "，树立“大招商大奖励、小招商小奖励”的鲜明导向。各地各有关部门要确定专项、明确专人、设立专班，大力开展产业链招商"
+        "、集群式招商、生态化招商。实行重大工程项目“一对一、点对点”招商，聚焦引进大项目、强企业，着力引进一批产业链延伸"
+        "项目、补短板增优势项目、带动型规模型项目，提高招商引资的精准性、实效性。集中力量打造优质营商环境，持续深化“放"
+        "管服”改革，提供全过程、全领域、全方位服务，确保项目落地快、推进快、建设快。")),
         None if t.missing("attraction.projects") else Paragraph(P(
             "本轮招商引资合同项目中，“九大重点产业”项目占", t.pct("attraction.nine_share_pct"), "（按项目个数计），延"
                                                                            "链"
@@ -130,12 +115,9 @@ def advice_attraction(t: Text, s: dict[str, Any]) -> list:
 def advice_planning(t: Text, s: dict[str, Any]) -> list:
     """二（四）: the seed's text."""
     return [section("advice_planning", Heading(3, P("（四）谋划储备增后劲")), Paragraph(P(
-        "聚焦高质量发展，围绕“两新一重”，谋划实施一批投资体量大、辐射带动效应强、亩均产出效益好的重大项目；聚焦转型发"
-        "展"
-        "，围绕“九大"
-        "重点产业”高端化、智能化、集群化，谋划实施一批结构优化、创新驱动、科技引领的重大项目；聚焦绿色发展，围绕先行区"
-        "建设、落实"
-        "“四权”改革重点任务，谋划实施一批生态建设、环境整治、土地修复重大项目。")),
+        "聚焦高质量发展，围绕“两新一重”，谋划实施一批投资体量大、辐射带动效应强、亩均产出效益好的重大项目；聚焦转型发展"
+        "，围绕“九大重点产业”高端化、智能化、集群化，谋划实施一批结构优化、创新驱动、科技引领的重大项目；聚焦绿色发展，"
+        "围绕先行区建设、落实“四权”改革重点任务，谋划实施一批生态建设、环境整治、土地修复重大项目。")),
         None if t.missing("planning.projects_total") else Paragraph(P(
             "各单位目前报送谋划储备项目", t.count("planning.projects_total"), "（按各单位口径加总，可能有重叠）。"),
             "data-note"),
@@ -206,8 +188,7 @@ def appendix_quality(t: Text, s: dict[str, Any]) -> list:
                    note="一行有几个问题时在每个原因下各计一次。")]
     if len(s["open_by_reason"]):
         out.append(t.table("open_items", caption="无法计算的数字（按原因）", frame=s["open_by_reason"],
-                           note="这些数字在正文中不写或写作“—”，逐项名称见第4步笔记本；补报报表或补充轮次设置后重新"
-                                "运行"
+                           note="这些数字在正文中不写或写作“—”，逐项名称见第4步笔记本；补报报表或补充轮次设置后重新运行"
                                 "即可计算。"))
     out.append(t.table("files_not_read", caption="未作为报表读取的文件和工作表", frame=s["not_read"],
                        empty="所有文件和工作表均已读取"))
@@ -215,8 +196,6 @@ def appendix_quality(t: Text, s: dict[str, Any]) -> list:
         out.append(t.table("analyst_notices", caption="给分析人员的提示（不发给单位）", frame=s["analyst_notices"]))
     out += [t.table("corrections_applied", caption="按更正记录应用的更正", frame=s["corrections"], empty="本轮没有应用"
                                                                                                "更正记录",
-                    note="更正记录在本轮的更正记录文件中，清洗时替换单元格的值，原始报表未改动；“删除行”的行已隔离，"
-                         "“保"
-                         "留”表示经核实"
-                         "按原值采用。"), t.notes_block()]
+                    note="更正记录在本轮的更正记录文件中，清洗时替换单元格的值，原始报表未改动；“删除行”的行已隔离，“保"
+                         "留”表示经核实按原值采用。"), t.notes_block()]
     return [section("appendix_quality", *out, css="part appendix")]
