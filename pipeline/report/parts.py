@@ -55,8 +55,7 @@ def head(t: Text, s: dict[str, Any]) -> list:
             Items([Item(P(line)) for line in [*s["dq_findings"], *s["dq_coverage"]]]),
             Paragraph(P(f"受影响的数字：{affected}。未计入的数据行{number(v['data_quality.excluded_rows'] or 0, 0)}行、"
                         f"金额{number((v['data_quality.excluded_wan'] or 0) / 10000, 2)}亿元；各单位补报或更正后重新运"
-                        "行"
-                        "即可更新。详见", Span("link", ["附录一"], href="appendix_quality"), "。"))]))
+                        "行即可更新。详见", Span("link", ["附录一"], href="appendix_quality"), "。"))]))
     out += [toc(), Paragraph(lead(t, s), "lead"), t.notes_block()]
     return [Box("header", (("class", "report-head"), ("id", "top")), out)]
 
@@ -166,8 +165,7 @@ def measures(t: Text, s: dict[str, Any]) -> list:
     mechanisms = t.practices("measures", group="mechanisms", match=MECHANISM)
     others = t.practices("measures", exclude=MECHANISM)
     return [section("measures", Heading(3, P("（二）项目推进措施不断优化")), Paragraph(P(
-        "各地各部门按照“时间过半、任务超半”“加大力度、加快进度，确保完成任务”工作部署，算清时间账，明确任务量，落实"
-        "责任"
+        "各地各部门按照“时间过半、任务超半”“加大力度、加快进度，确保完成任务”工作部署，算清时间账，明确任务量，落实责任"
         "人，压茬"
         "推进项目建设。", strong("完善推进机制。"), "落实“四个一”重大项目推进机制，完善“部门主管、市县主抓、企业主干”联"
                                                     "动机制。",
@@ -190,8 +188,8 @@ def support(t: Text, s: dict[str, Any]) -> list:
     return [section("support", Heading(3, P("（三）项目要素保障持续跟进")), Paragraph(P(
         "各地各部门聚焦用地供给、征地拆迁、工地服务、资金保障等环节，加强协调服务，及时解决问题，保障项目有序推进、达产"
         "达效。",
-        strong("部门主动服务。"), "自治区出台支持九大重点产业加快发展若干财政措施，设立", reward, "奖励资金支持重点产业"
-                                                                 "发展。",
+        strong("部门主动服务。"), "自治区出台支持九大重点产业加快发展若干财政措施，设立", reward,
+        "奖励资金支持重点产业发展。",
         departments, P(strong("地方积极保障。"), local) if local else "", t.not_received("indicators"))),
         t.notes_block())]
 
@@ -225,8 +223,8 @@ def planning(t: Text, s: dict[str, Any]) -> list:
             "；其中集中签约项目",
             t.count("attraction.concentrated.projects"), "，“九大重点产业”项目", t.count("attraction.nine.projects"),
             "，占比", t.pct("attraction.nine_share_pct"), "（按项目个数计；按合同投资额计为",
-            t.pct("attraction.nine_share_by_investment_pct"), "），延链补链强链项目", t.count("attraction.chain_project"
-                                                                                    "s"),
+            t.pct("attraction.nine_share_by_investment_pct"), "），延链补链强链项目", t.count(
+            "attraction.chain_projects"),
             "。")
     prose = [Paragraph(P("各地各部门围绕重点产业发展、生态环境保护、基础设施建设、推进“四权”改革等重点领域，加大项目谋"
                          "划和招商引资力度。",
@@ -257,8 +255,8 @@ def major_works(t: Text, s: dict[str, Any]) -> list:
                          "，积极协调有关省区，加快推进项目建设。", t.practices("major_works"), status))]
     if not t.missing("major.projects"):
         prose.append(Paragraph(P(
-            "在建（含建成）工程", t.count("major.construction.projects"), "，年度计划投资", t.yi("major.construction.pl"
-                                                                                 "an_yi"),
+            "在建（含建成）工程", t.count("major.construction.projects"), "，年度计划投资", t.yi(
+            "major.construction.plan_yi"),
             "，累计完成", t.yi("major.construction.completed_yi"), "，投资完成率",
             t.pct("major.construction.completion_rate_pct"), "。",
             f"{join_names(overdue)}的计划节点已逾期未完成，需加快推进。" if overdue

@@ -104,11 +104,10 @@ def advice_attraction(t: Text, s: dict[str, Any]) -> list:
         "项目、补短板增优势项目、带动型规模型项目，提高招商引资的精准性、实效性。集中力量打造优质营商环境，持续深化“放"
         "管服”改革，提供全过程、全领域、全方位服务，确保项目落地快、推进快、建设快。")),
         None if t.missing("attraction.projects") else Paragraph(P(
-            "本轮招商引资合同项目中，“九大重点产业”项目占", t.pct("attraction.nine_share_pct"), "（按项目个数计），延"
-                                                                           "链"
-                                                                           "补链强链项目",
-            t.count("attraction.chain_projects"), "，本年到位资金", t.yi("attraction.funds_in_place_yi"), "。"), "data-"
-                                                                                                         "note"),
+            "本轮招商引资合同项目中，“九大重点产业”项目占", t.pct("attraction.nine_share_pct"),
+            "（按项目个数计），延链补链强链项目",
+            t.count("attraction.chain_projects"), "，本年到位资金", t.yi("attraction.funds_in_place_yi"), "。"),
+            "data-note"),
         t.notes_block())]
 
 
@@ -137,8 +136,8 @@ def advice_supervision(t: Text, s: dict[str, Any]) -> list:
     else:
         notice = P(f"本轮没有投资完成率{below}超过{margin}个百分点的单位，暂不提出通报建议。")
     ranking = P(
-        "按开工率和投资完成率综合得分（两项各以100%封顶后取平均）对", t.count("ranking.ranked_units"), "有项目的单位排"
-                                                                            "名：",
+        "按开工率和投资完成率综合得分（两项各以100%封顶后取平均）对", t.count("ranking.ranked_units"),
+        "有项目的单位排名：",
         f"列入“展示台”的是{join_names(showcase)}" if showcase else "本轮无单位列入“展示台”", "；",
         f"列入“曝光台”的是{join_names(exposure)}" if exposure else "本轮无单位列入“曝光台”", "。", notice)
     changes = v["change.ranking"] or []
@@ -149,14 +148,10 @@ def advice_supervision(t: Text, s: dict[str, Any]) -> list:
         f"名次下降的有{join_names(fallen)}" if fallen else "没有名次下降的单位", "。")
     return [section("advice_supervision", Heading(3, P("（五）督查考核促落实")), Paragraph(P(
         "各地各部门要加大督导调研力度，通过形势研判、清单推进、现场办公、督查通报等多种形式，切实发现和解决问题。充分利"
-        "用项目推进"
-        "“曝光台”“监督台”“展示台”，实施动态监督，形成比学赶超良好态势。要突出重点，修订完善重大项目考核办法，促进"
-        "大抓投"
-        "资、大抓项目"
-        "工作氛围。要结合“五晒五比五拼”专项活动，对成绩显著的市、县（区）和有关部门，在资金项目安排上予以倾斜；对工作"
-        "落"
-        "实不力、敷衍"
-        "懈怠、未完成年度目标任务的予以通报。")), Paragraph(ranking, "data-note"), Paragraph(moved, "data-note"),
+        "用项目推进“曝光台”“监督台”“展示台”，实施动态监督，形成比学赶超良好态势。要突出重点，修订完善重大项目考核办法，"
+        "促进大抓投资、大抓项目工作氛围。要结合“五晒五比五拼”专项活动，对成绩显著的市、县（区）和有关部门，在资金项目安"
+        "排上予以倾斜；对工作落实不力"
+        "、敷衍懈怠、未完成年度目标任务的予以通报。")), Paragraph(ranking, "data-note"), Paragraph(moved, "data-note"),
         t.table("unit_ranking", caption="单位排名（展示台、曝光台）",
                 note="“名次较上轮”：与上轮督查相比名次上升、下降或持平；上轮未参与排名的单位为空。"),
         t.table("notify_list", caption="拟通报单位", empty="本轮没有拟通报的单位"), t.notes_block())]
@@ -166,12 +161,11 @@ def appendix_quality(t: Text, s: dict[str, Any]) -> list:
     """附录一: what arrived and what was set aside — from ledger.csv, problems.parquet and quarantine.parquet."""
     q = s["quality"]
     if q["reconciled"]:
-        check = P("逐文件、逐工作表核对，每一数据行或采用或隔离，金额“原始＝采用＋隔离”，均一致", screen("（见 ledger"
-                                                                    ".c"
-                                                                    "sv）"), "。")
+        check = P("逐文件、逐工作表核对，每一数据行或采用或隔离，金额“原始＝采用＋隔离”，均一致", screen(
+        "（见 ledger.csv）"), "。")
     else:
-        check = P(Span("strong-na", ["台账核对不一致"]), "：有文件或工作表的数据行或金额对不上，请查看台账", screen(" l"
-                                                                                     "edger.csv "),
+        check = P(Span("strong-na", ["台账核对不一致"]), "：有文件或工作表的数据行或金额对不上，请查看台账", screen(
+        " ledger.csv "),
                   "和第1步笔记本。")
     missing = f"，未报送{len(q['missing'])}个（{join_names(q['missing'])}）" if q["missing"] else ""
     text = P(f"本轮应报送单位{q['expected']}个，已报送{q['received']}个{missing}。共读取文件{q['files']}个、工作"
@@ -183,8 +177,8 @@ def appendix_quality(t: Text, s: dict[str, Any]) -> list:
     out = [Heading(2, P("附录一　数据质量")), Paragraph(text),
            t.table("returns_by_unit", caption="各单位报送情况", frame=s["returns"],
                    note="“需修改的问题”和“提示”的逐条明细见《退回修改清单》（退回修改清单.xlsx）。"),
-           t.table("quarantine_by_reason", caption="隔离行（按原因）", frame=s["quarantined"], empty="本轮没有隔离的数"
-                                                                                             "据行",
+           t.table("quarantine_by_reason", caption="隔离行（按原因）", frame=s["quarantined"], empty=
+           "本轮没有隔离的数据行",
                    note="一行有几个问题时在每个原因下各计一次。")]
     if len(s["open_by_reason"]):
         out.append(t.table("open_items", caption="无法计算的数字（按原因）", frame=s["open_by_reason"],
@@ -194,8 +188,8 @@ def appendix_quality(t: Text, s: dict[str, Any]) -> list:
                        empty="所有文件和工作表均已读取"))
     if len(s["analyst_notices"]):
         out.append(t.table("analyst_notices", caption="给分析人员的提示（不发给单位）", frame=s["analyst_notices"]))
-    out += [t.table("corrections_applied", caption="按更正记录应用的更正", frame=s["corrections"], empty="本轮没有应用"
-                                                                                               "更正记录",
+    out += [t.table("corrections_applied", caption="按更正记录应用的更正", frame=s["corrections"], empty=
+    "本轮没有应用更正记录",
                     note="更正记录在本轮的更正记录文件中，清洗时替换单元格的值，原始报表未改动；“删除行”的行已隔离，“保"
                          "留”表示经核实按原值采用。"), t.notes_block()]
     return [section("appendix_quality", *out, css="part appendix")]

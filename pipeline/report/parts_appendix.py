@@ -27,14 +27,12 @@ def time_progress_definition(t: Text) -> Phrase:
 
 def start_rate_definition(base: str) -> Phrase:
     if base == "all":
-        return P("已开工项目数÷应开工项目数。本轮以两批次全部项目为应开工项目", screen("（round.yml 中 start_rate_base"
-                                                          ":"
-                                                          " all）"), "。")
+        return P("已开工项目数÷应开工项目数。本轮以两批次全部项目为应开工项目", screen(
+        "（round.yml 中 start_rate_base: all）"), "。")
     if base == "planned":
-        return P("已开工项目数÷应开工项目数。本轮应开工项目为计划开工时间在数据截至日期（含）之前的项目，未填计划开工"
-                 "时"
-                 "间的项目不计入"
-                 "分母", screen("（round.yml 中 start_rate_base: planned）"), "。")
+        return P(
+        "已开工项目数÷应开工项目数。本轮应开工项目为计划开工时间在数据截至日期（含）之前的项目，未填计划开工时间的项目"
+        "不计入分母", screen("（round.yml 中 start_rate_base: planned）"), "。")
     return P("已开工项目数÷应开工项目数。本轮应开工项目为新建、改扩建项目，续建项目不计入分母",
              screen("（round.yml 中 start_rate_base: new）"), "。")
 
